@@ -1,0 +1,70 @@
+# fabtx -- build, test, demo.  `make` builds into build/, `make test` runs
+# every suite (make test SAN=1: under ASan+UBSan), `make demo` runs the
+# shm:// ping-pong and throughput examples.  Backends and integrations add
+# their rules in mk/*.mk.
+CC      ?= cc
+CXX     ?= c++
+B       := build
+WARN    := -Wall -Wextra -Werror -pedantic
+CSTD    ?= -std=c11
+OPT     ?= -O2 -g
+CFLAGS_ALL := $(OPT) $(WARN) -D_GNU_SOURCE -I. -Itest
+LDLIBS_ALL := -lpthread
+ifeq ($(SAN),1)
+  CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDLIBS_ALL += -fsanitize=address,undefined
+  B := build/san
+endif
+ifeq ($(SAN),thread)
+  CFLAGS_ALL += -fsanitize=thread
+  LDLIBS_ALL += -fsanitize=thread
+  B := build/tsan
+endif
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+HDRS := fabtx.h $(wildcard fabtx_*.h)
+EXAMPLES := local_lat remote_lat local_thr remote_thr
+ALL_BINS :=
+TEST_SUITES := test-core
+
+.PHONY: all test test-core demo deps clean format format-check bench
+all: deps-check
+
+$(B)/.dir:
+	@mkdir -p $(B) && touch $@
+
+# examples: one shared TU carries the implementation
+$(B)/fabtx_impl.o: examples/fabtx_impl.c $(HDRS) | $(B)/.dir
+	$(CC) $(CSTD) $(CFLAGS_ALL) $(IMPL_CFLAGS) -c -o $@ $<
+$(B)/%: examples/%.c $(B)/fabtx_impl.o examples/perf_common.h $(HDRS)
+	$(CC) $(CSTD) $(CFLAGS_ALL) -o $@ $< $(B)/fabtx_impl.o $(LDLIBS_ALL) $(IMPL_LDLIBS)
+ALL_BINS += $(addprefix $(B)/,$(EXAMPLES))
+
+-include mk/*.mk
+
+all: $(ALL_BINS)
+
+# ---- tests -------------------------------------------------------------
+test:
+	@mkdir -p $(B)/results; rm -f $(B)/results/*.txt; \
+	$(MAKE) --no-print-directory -k $(TEST_SUITES) ; \
+	sh test/summarize.sh $(B)/results
+
+demo: $(ALL_BINS)
+	sh examples/demo.sh $(B)
+
+deps:
+	sh scripts/deps.sh
+
+deps-check:
+	@sh scripts/deps.sh --check || true
+
+format:
+	clang-format -i fabtx*.h examples/*.c examples/*.h test/*.c test/*.h
+
+format-check:
+	clang-format --dry-run --Werror fabtx*.h
+
+clean:
+	rm -rf build
