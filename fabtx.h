@@ -40,7 +40,7 @@
  * URLS
  *   shm://NAME             NAME: 1..100 chars of [A-Za-z0-9._-]
  *   ofi://HOST:PORT[?provider=P&fabric=F&domain=D] | ofi://HOST:PORT@FABRIC:PROV
- *   rio://DESTID:CHANNEL, rio://*:CHANNEL
+ *   rio://DESTID:CHANNEL (connect); bind with "*" as the DESTID
  *   scif://NODE:PORT, scif://PORT
  *
  * RETURN CONVENTION
@@ -491,6 +491,9 @@ typedef struct fabtx_seg {
 } fabtx_seg;
 
 #define FABTX_WRITE_DOORBELL 0x1u /* deliver `doorbell` after the data */
+#define FABTX_WRITE_MORE 0x2u     /* another chunk follows at once: the
+                                     backend may coalesce this doorbell if
+                                     its writes complete in order */
 
 struct fabtx_backend {
 	size_t size; /* sizeof(fabtx_backend) the backend was built with */
@@ -556,7 +559,7 @@ struct fabtx_conn {
 	int err;                /* sticky error                     */
 	int fin_recv, fin_sent, peer_gone;
 	uint64_t max_msg;
-	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t last_rx_ms;
 	/* pending remainder of a non-blocking send */
 	uint8_t *pend_buf;
 	uint64_t pend_len, pend_off, pend_total;
@@ -566,6 +569,8 @@ struct fabtx_conn {
 	uint64_t asm_cap;
 	fabtx_conn_stats st;
 	uint64_t seen_credit; /* last header credit word seen */
+	uint64_t ping_out_ms, ka_rx_seq;
+	int credit_event;     /* credits arrived since the last arm/poll */
 	char url[128];
 };
 
@@ -605,5 +610,2620 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 /* ======================================================================= */
 #if defined(FABTX_IMPLEMENTATION) && !defined(FABTX_IMPLEMENTATION_INCLUDED)
 #define FABTX_IMPLEMENTATION_INCLUDED
-#include "fabtx_impl_placeholder.h"
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#ifndef FABTX_ASSERT
+#include <assert.h>
+#define FABTX_ASSERT(x) assert(x)
+#endif
+#if defined(FABTX_MALLOC) != defined(FABTX_FREE)
+#error "Define both FABTX_MALLOC and FABTX_FREE, or neither."
+#endif
+#ifndef FABTX_MALLOC
+#define FABTX_MALLOC(sz, u) ((void)(u), malloc(sz))
+#define FABTX_FREE(p, u) ((void)(u), free(p))
+#endif
+#if !defined(FABTX_DEBUG) && !defined(NDEBUG)
+#define FABTX_DEBUG 1
+#endif
+
+#if defined(__GNUC__)
+#define FABTX__UNUSED __attribute__((unused))
+#define FABTX__LIKELY(x) __builtin_expect(!!(x), 1)
+#define FABTX__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define FABTX__UNUSED
+#define FABTX__LIKELY(x) (x)
+#define FABTX__UNLIKELY(x) (x)
+#endif
+
+#ifdef FABTX_STATIC
+#define FABTX__DEF static FABTX__UNUSED
+#else
+#define FABTX__DEF
+#endif
+#define FABTX__PRIV static FABTX__UNUSED
+
+/* The remote-writable structures are an ABI: pin their layout. */
+typedef char fabtx__footer_size_ok[sizeof(fabtx_footer) == FABTX_FOOTER_SIZE ? 1 : -1];
+typedef char fabtx__hdr_size_ok[sizeof(fabtx_win_hdr) == FABTX_WIN_HDR_SIZE ? 1 : -1];
+typedef char fabtx__seq_at_end[offsetof(fabtx_footer, seq) == 24 ? 1 : -1];
+
+/* ------------------------------------------------------------- atomics */
+#define fabtx__load_acq64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define fabtx__store_rel64(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define fabtx__load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define fabtx__store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define fabtx__fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/* ---------------------------------------------------------- allocation */
+static void *fabtx__default_alloc(size_t sz, void *u)
+{
+	(void)u;
+	return FABTX_MALLOC(sz, u);
+}
+static void fabtx__default_free(void *p, void *u)
+{
+	(void)u;
+	FABTX_FREE(p, u);
+}
+static const fabtx_allocator fabtx__default_allocator = {
+    fabtx__default_alloc, fabtx__default_free, NULL};
+
+static void *fabtx__alloc(const fabtx_allocator *a, size_t sz)
+{
+	if (!a || !a->alloc) a = &fabtx__default_allocator;
+	return a->alloc(sz, a->user);
+}
+static void *fabtx__zalloc(const fabtx_allocator *a, size_t sz)
+{
+	void *p = fabtx__alloc(a, sz);
+	if (p) memset(p, 0, sz);
+	return p;
+}
+static void fabtx__free(const fabtx_allocator *a, void *p)
+{
+	if (!p) return;
+	if (!a || !a->free) a = &fabtx__default_allocator;
+	a->free(p, a->user);
+}
+
+/* ---------------------------------------------------------------- time */
+FABTX__DEF uint64_t fabtx_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+FABTX__DEF uint64_t fabtx_now_ms(void) { return fabtx_now_ns() / 1000000u; }
+
+/* deadline in ns from a timeout in ms (0: now, <0: never) */
+static uint64_t fabtx__deadline(int timeout_ms)
+{
+	if (timeout_ms < 0) return UINT64_MAX;
+	return fabtx_now_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+/* remaining ms to a deadline, for poll(): -1 forever */
+static int fabtx__remaining_ms(uint64_t deadline)
+{
+	uint64_t now;
+	if (deadline == UINT64_MAX) return -1;
+	now = fabtx_now_ns();
+	if (now >= deadline) return 0;
+	return (int)((deadline - now + 999999u) / 1000000u);
+}
+
+/* ------------------------------------------------------------- version */
+FABTX__DEF uint32_t fabtx_version(void) { return FABTX_VERSION; }
+
+FABTX__DEF const char *fabtx_strerror(int rc)
+{
+	if (rc >= 0) return "success";
+	switch (-rc) {
+	case EAGAIN: return "would block (no credits or no message yet)";
+	case ETIMEDOUT: return "timed out (or keepalive found the peer silent)";
+	case EMSGSIZE: return "message too large (negotiated maximum or buffer)";
+	case ECONNRESET: return "connection reset: the peer failed or aborted";
+	case ESHUTDOWN: return "end of stream: the peer closed cleanly";
+	case EPROTO: return "protocol violation by the peer";
+	case EINVAL: return "invalid argument or malformed URL";
+	case ENOMEM: return "out of memory";
+	case ENOSPC: return "doorbell space exhausted";
+	case ECONNREFUSED: return "connection refused (nobody listening, or rejected)";
+	case ECONNABORTED: return "incoming connection aborted during handshake";
+	case EADDRINUSE: return "address already in use";
+	case EPROTONOSUPPORT: return "unknown URL scheme (backend not added?)";
+	case ENOSYS: return "operation not supported by this backend";
+	case ENODEV: return "fabric device or provider not available";
+	case EBUSY: return "resource busy (in use)";
+	case ENOTCONN: return "not connected";
+	case EPIPE: return "connection closed locally";
+	case ENAMETOOLONG: return "name too long";
+	case ENOENT: return "not found";
+	default: return strerror(-rc);
+	}
+}
+
+/* ------------------------------------------------------ little endian */
+static void fabtx__put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static void fabtx__put32(uint8_t *p, uint32_t v)
+{
+	fabtx__put16(p, (uint16_t)v);
+	fabtx__put16(p + 2, (uint16_t)(v >> 16));
+}
+static void fabtx__put64(uint8_t *p, uint64_t v)
+{
+	fabtx__put32(p, (uint32_t)v);
+	fabtx__put32(p + 4, (uint32_t)(v >> 32));
+}
+static uint16_t fabtx__get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+static uint32_t fabtx__get32(const uint8_t *p)
+{
+	return (uint32_t)fabtx__get16(p) | ((uint32_t)fabtx__get16(p + 2) << 16);
+}
+static uint64_t fabtx__get64(const uint8_t *p)
+{
+	return (uint64_t)fabtx__get32(p) | ((uint64_t)fabtx__get32(p + 4) << 32);
+}
+static uint32_t fabtx__crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+	size_t i;
+	int k;
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+static int fabtx__is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
+
+/* ===================================================== the credit ring */
+FABTX__DEF int fabtx_ring_geometry_ok(uint32_t n, uint32_t c)
+{
+	if (!fabtx__is_pow2(n) || n < FABTX_MIN_CELLS || n > FABTX_MAX_CELLS)
+		return -EINVAL;
+	if (c < FABTX_MIN_CELL_SIZE || c > FABTX_MAX_CELL_SIZE || (c % 64u))
+		return -EINVAL;
+	return 0;
+}
+
+FABTX__DEF void fabtx_ring_tx_init(fabtx_ring_tx *t, uint32_t n, uint32_t c,
+                                   uint16_t tag)
+{
+	memset(t, 0, sizeof *t);
+	t->n = n;
+	t->c = c;
+	t->seq = n;
+	t->peer_ack = n;
+	t->last_db_seq = n;
+	t->conn_tag = tag;
+}
+
+FABTX__DEF int fabtx_ring_tx_credit(fabtx_ring_tx *t, uint64_t pos)
+{
+	if (pos > t->seq) return -EPROTO; /* credits for cells never sent */
+	if (pos <= t->peer_ack) return 0; /* stale or duplicate */
+	t->peer_ack = pos;
+	return 1;
+}
+
+FABTX__DEF int fabtx_ring_tx_credit_idx(fabtx_ring_tx *t, uint32_t idx)
+{
+	uint64_t pos;
+	if (idx >= t->n) return -EPROTO;
+	pos = t->peer_ack + ((idx - t->peer_ack) & (uint64_t)(t->n - 1));
+	if (pos > t->seq) return 0; /* not decodable against this window: drop */
+	return fabtx_ring_tx_credit(t, pos);
+}
+
+FABTX__DEF int fabtx_ring_rx_init(fabtx_ring_rx *r, uint32_t n, uint32_t c,
+                                  uint8_t *cells, uint16_t tag,
+                                  uint64_t max_msg, const fabtx_allocator *a)
+{
+	if (fabtx_ring_geometry_ok(n, c) < 0) return -EINVAL;
+	memset(r, 0, sizeof *r);
+	r->released = (uint8_t *)fabtx__zalloc(a, n);
+	if (!r->released) return -ENOMEM;
+	r->n = n;
+	r->c = c;
+	r->cells = cells;
+	r->seq = r->rel = r->reported = r->hint = n;
+	r->conn_tag = tag;
+	r->max_msg = max_msg;
+	return 0;
+}
+
+FABTX__DEF void fabtx_ring_rx_fini(fabtx_ring_rx *r, const fabtx_allocator *a)
+{
+	fabtx__free(a, r->released);
+	r->released = NULL;
+}
+
+static fabtx_footer *fabtx__footer_at(uint8_t *cells, uint32_t c, uint64_t idx)
+{
+	return (fabtx_footer *)(void *)(cells + idx * c + c - FABTX_FOOTER_SIZE);
+}
+
+FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
+{
+	fabtx_footer *f = fabtx__footer_at(r->cells, r->c, r->seq & (r->n - 1));
+	uint64_t s = fabtx__load_acq64(&f->seq);
+	uint32_t p = fabtx_ring_payload(r->c);
+	fabtx_footer v;
+	if (s != r->seq) {
+		if (s == r->seq - r->n || s == 0) return 0; /* not written yet */
+		return -EPROTO;
+	}
+	/* one stable copy: the peer cannot make us re-read a changed field */
+	v.ack = fabtx__load_relaxed(&f->ack);
+	v.total_len = fabtx__load_relaxed(&f->total_len);
+	v.len = fabtx__load_relaxed(&f->len);
+	v.flags = fabtx__load_relaxed(&f->flags);
+	v.conn_tag = fabtx__load_relaxed(&f->conn_tag);
+	v.seq = s;
+	if (v.conn_tag != r->conn_tag || (v.flags & ~FABTX_F_ALL) || v.len > p)
+		return -EPROTO;
+	if (v.flags & FABTX_F_FIN) {
+		if (v.len != 0 || v.total_len != 0 || r->asm_active) return -EPROTO;
+	} else if (!r->asm_active) {
+		if (!(v.flags & FABTX_F_FIRST) || v.total_len > r->max_msg)
+			return -EPROTO;
+		if (v.flags & FABTX_F_LAST) {
+			if (v.len != v.total_len) return -EPROTO;
+		} else if (v.len != p || v.total_len <= p) {
+			return -EPROTO;
+		}
+	} else {
+		if ((v.flags & FABTX_F_FIRST) || v.total_len != r->asm_total)
+			return -EPROTO;
+		if (v.flags & FABTX_F_LAST) {
+			if (r->asm_got + v.len != r->asm_total) return -EPROTO;
+		} else if (v.len != p || r->asm_got + v.len >= r->asm_total) {
+			return -EPROTO;
+		}
+	}
+	*out = v;
+	return 1;
+}
+
+FABTX__DEF uint64_t fabtx_ring_rx_release(fabtx_ring_rx *r, uint64_t seq)
+{
+	uint64_t before = r->rel;
+	uint32_t mask = r->n - 1;
+	if (seq < r->rel || seq >= r->seq) return 0; /* not consumed, or done */
+	r->released[seq & mask] = 1;
+	while (r->rel < r->seq && r->released[r->rel & mask]) {
+		r->released[r->rel & mask] = 0;
+		r->rel++;
+	}
+	return r->rel - before;
+}
+
+FABTX__DEF int fabtx_ring_rx_should_report(const fabtx_ring_rx *r)
+{
+	if (r->rel == r->reported) return 0;
+	if (r->rel - r->reported >= r->n / 4) return 1;
+	if (r->credit_req && r->rel >= r->credit_req) return 1;
+	return 0;
+}
+
+/* ======================================================= doorbell ranges */
+#define FABTX__DB_MAXSLOT 8192u
+struct fabtx_db_alloc {
+	uint16_t owner[FABTX_DB_SPACE];   /* value -> slot, 0 = free       */
+	uint64_t quar[FABTX_DB_SPACE / 8]; /* per 8 values: reusable at ms   */
+	uint16_t sbase[FABTX__DB_MAXSLOT];
+	uint32_t scount[FABTX__DB_MAXSLOT];
+	uint32_t in_use;
+	fabtx_allocator a;
+};
+
+FABTX__DEF int fabtx_db_alloc_create(fabtx_db_alloc **out,
+                                     const fabtx_allocator *a)
+{
+	fabtx_db_alloc *d = (fabtx_db_alloc *)fabtx__zalloc(a, sizeof *d);
+	if (!d) return -ENOMEM;
+	d->a = a && a->alloc ? *a : fabtx__default_allocator;
+	*out = d;
+	return 0;
+}
+FABTX__DEF void fabtx_db_alloc_destroy(fabtx_db_alloc *d)
+{
+	fabtx_allocator a;
+	if (!d) return;
+	a = d->a;
+	fabtx__free(&a, d);
+}
+
+static int fabtx__db_fits(const fabtx_db_alloc *d, uint32_t base, uint32_t cnt,
+                          uint64_t now_ms)
+{
+	uint32_t v;
+	for (v = base; v < base + cnt; v += 8)
+		if (d->quar[v / 8] > now_ms) return 0;
+	for (v = base; v < base + cnt; v++)
+		if (d->owner[v]) return 0;
+	return 1;
+}
+
+FABTX__DEF int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
+                                    uint32_t min_cells, uint16_t owner,
+                                    uint64_t now_ms, fabtx_db_range *out)
+{
+	uint32_t n, cnt, base, v;
+	if (!owner || owner >= FABTX__DB_MAXSLOT || d->scount[owner] ||
+	    !fabtx__is_pow2(cells) || !fabtx__is_pow2(min_cells) ||
+	    min_cells < FABTX_MIN_CELLS || cells > FABTX_MAX_CELLS / 2 * 2 ||
+	    min_cells > cells)
+		return -EINVAL;
+	for (n = cells; n >= min_cells; n /= 2) {
+		cnt = 2 * n;
+		if (cnt >= FABTX_DB_SPACE) continue;
+		/* aligned first fit; the reserved block [0,16) is never used */
+		base = cnt < FABTX_DB_RESERVED ? FABTX_DB_RESERVED : cnt;
+		for (; base + cnt <= FABTX_DB_SPACE; base += cnt) {
+			if (!fabtx__db_fits(d, base, cnt, now_ms)) continue;
+			for (v = base; v < base + cnt; v++) d->owner[v] = owner;
+			d->sbase[owner] = (uint16_t)base;
+			d->scount[owner] = cnt;
+			d->in_use += cnt;
+			out->base = (uint16_t)base;
+			out->count = (uint16_t)cnt;
+			return (int)n;
+		}
+	}
+	return -ENOSPC;
+}
+
+FABTX__DEF int fabtx_db_free_range(fabtx_db_alloc *d, fabtx_db_range r,
+                                   uint64_t now_ms, uint32_t quarantine_ms)
+{
+	uint32_t v, base = r.base, cnt = r.count;
+	uint16_t o;
+	if (base < FABTX_DB_RESERVED || !cnt || base + cnt > FABTX_DB_SPACE)
+		return -EINVAL;
+	o = d->owner[base];
+	if (!o || d->sbase[o] != base || d->scount[o] != cnt) return -EINVAL;
+	for (v = base; v < base + cnt; v++) d->owner[v] = 0;
+	for (v = base; v < base + cnt; v += 8) d->quar[v / 8] = now_ms + quarantine_ms;
+	d->sbase[o] = 0;
+	d->scount[o] = 0;
+	d->in_use -= cnt;
+	return 0;
+}
+
+FABTX__DEF fabtx_db_kind fabtx_db_decode(const fabtx_db_alloc *d,
+                                         uint32_t value, uint16_t *owner,
+                                         uint32_t *off)
+{
+	uint16_t o;
+	uint32_t half;
+	if (value >= FABTX_DB_SPACE) return FABTX_DB_KIND_SPURIOUS;
+	if (value < FABTX_DB_RESERVED) {
+		if (owner) *owner = 0;
+		if (off) *off = value;
+		return value == FABTX_DB_NONE ? FABTX_DB_KIND_SPURIOUS
+		                              : FABTX_DB_KIND_CONTROL;
+	}
+	o = d->owner[value];
+	if (!o) return FABTX_DB_KIND_SPURIOUS;
+	half = d->scount[o] / 2;
+	if (owner) *owner = o;
+	if (value - d->sbase[o] < half) {
+		if (off) *off = value - d->sbase[o];
+		return FABTX_DB_KIND_DATA;
+	}
+	if (off) *off = value - d->sbase[o] - half;
+	return FABTX_DB_KIND_CREDIT;
+}
+
+FABTX__DEF uint32_t fabtx_db_in_use(const fabtx_db_alloc *d) { return d->in_use; }
+
+/* ============================================================ MR cache */
+#define FABTX__MR_CACHED 0
+#define FABTX__MR_INVALID 1  /* out of the index; dereg at last put   */
+#define FABTX__MR_UNCACHED 2 /* never indexed (cache full); dereg at put */
+
+struct fabtx_mr_entry {
+	uintptr_t start, end; /* page aligned [start, end) */
+	unsigned access;
+	uint32_t refs;
+	int state;
+	fabtx_mr_reg reg;
+	fabtx_mr_entry *lru_prev, *lru_next; /* idle entries only */
+	fabtx_mr_entry *dead_next;
+};
+
+struct fabtx_mr_cache {
+	pthread_mutex_t lock;
+	fabtx_mr_ops ops;
+	fabtx_allocator a;
+	uint32_t max_count;
+	uint64_t max_bytes;
+	fabtx_mr_entry **idx; /* sorted by start, non-overlapping */
+	uint32_t n, cap;
+	fabtx_mr_entry *lru_head, *lru_tail; /* head = least recently used */
+	fabtx_mr_cache_stats st;
+	uintptr_t page;
+};
+
+FABTX__DEF int fabtx_mr_cache_create(fabtx_mr_cache **out,
+                                     const fabtx_mr_cache_config *cfg,
+                                     const fabtx_mr_ops *ops,
+                                     const fabtx_allocator *a)
+{
+	fabtx_mr_cache *mc;
+	long pg = sysconf(_SC_PAGESIZE);
+	if (!ops || !ops->reg || !ops->dereg) return -EINVAL;
+	mc = (fabtx_mr_cache *)fabtx__zalloc(a, sizeof *mc);
+	if (!mc) return -ENOMEM;
+	mc->a = a && a->alloc ? *a : fabtx__default_allocator;
+	mc->ops = *ops;
+	mc->max_count = cfg && cfg->max_count ? cfg->max_count : 1024u;
+	mc->max_bytes = cfg && cfg->max_bytes ? cfg->max_bytes : (1ull << 30);
+	mc->page = pg > 0 ? (uintptr_t)pg : 4096u;
+	pthread_mutex_init(&mc->lock, NULL);
+	*out = mc;
+	return 0;
+}
+
+static void fabtx__lru_unlink(fabtx_mr_cache *mc, fabtx_mr_entry *e)
+{
+	if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
+	else if (mc->lru_head == e) mc->lru_head = e->lru_next;
+	if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
+	else if (mc->lru_tail == e) mc->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+static void fabtx__lru_push(fabtx_mr_cache *mc, fabtx_mr_entry *e)
+{
+	e->lru_next = NULL;
+	e->lru_prev = mc->lru_tail;
+	if (mc->lru_tail) mc->lru_tail->lru_next = e;
+	else mc->lru_head = e;
+	mc->lru_tail = e;
+}
+/* first index position whose entry ends after addr */
+static uint32_t fabtx__mr_lower(fabtx_mr_cache *mc, uintptr_t addr)
+{
+	uint32_t lo = 0, hi = mc->n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (mc->idx[mid]->end <= addr) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+static void fabtx__mr_idx_remove(fabtx_mr_cache *mc, uint32_t i)
+{
+	fabtx_mr_entry *e = mc->idx[i];
+	memmove(&mc->idx[i], &mc->idx[i + 1], (mc->n - i - 1) * sizeof(*mc->idx));
+	mc->n--;
+	mc->st.entries--;
+	mc->st.bytes -= e->end - e->start;
+}
+/* take entry i out of the index: idle ones go to *dead, used ones are
+ * marked INVALID and freed by their last put */
+static void fabtx__mr_detach(fabtx_mr_cache *mc, uint32_t i,
+                             fabtx_mr_entry **dead)
+{
+	fabtx_mr_entry *e = mc->idx[i];
+	fabtx__mr_idx_remove(mc, i);
+	if (e->refs == 0) {
+		fabtx__lru_unlink(mc, e);
+		e->dead_next = *dead;
+		*dead = e;
+	} else {
+		e->state = FABTX__MR_INVALID;
+		mc->st.in_use--;
+	}
+}
+static void fabtx__mr_reap(fabtx_mr_cache *mc, fabtx_mr_entry *dead)
+{
+	while (dead) {
+		fabtx_mr_entry *nx = dead->dead_next;
+		mc->ops.dereg(mc->ops.user, &dead->reg);
+		fabtx__free(&mc->a, dead);
+		dead = nx;
+	}
+}
+static void fabtx__mr_evict(fabtx_mr_cache *mc, fabtx_mr_entry **dead)
+{
+	while ((mc->st.entries > mc->max_count || mc->st.bytes > mc->max_bytes) &&
+	       mc->lru_head) {
+		fabtx_mr_entry *v = mc->lru_head;
+		uint32_t i = fabtx__mr_lower(mc, v->start);
+		FABTX_ASSERT(i < mc->n && mc->idx[i] == v);
+		fabtx__mr_detach(mc, i, dead);
+		mc->st.evictions++;
+	}
+}
+
+FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
+                            unsigned access, fabtx_mr_entry **out)
+{
+	uintptr_t s, e;
+	uint32_t i;
+	fabtx_mr_entry *ne, *dead = NULL;
+	int rc;
+	if (!mc || !out || !len || (uintptr_t)addr + len < (uintptr_t)addr)
+		return -EINVAL;
+	s = (uintptr_t)addr & ~(mc->page - 1);
+	e = ((uintptr_t)addr + len + mc->page - 1) & ~(mc->page - 1);
+	pthread_mutex_lock(&mc->lock);
+	i = fabtx__mr_lower(mc, s);
+	if (i < mc->n && mc->idx[i]->start <= s && mc->idx[i]->end >= e &&
+	    (mc->idx[i]->access & access) == access) {
+		ne = mc->idx[i];
+		if (ne->refs++ == 0) {
+			fabtx__lru_unlink(mc, ne);
+			mc->st.in_use++;
+		}
+		mc->st.hits++;
+		pthread_mutex_unlock(&mc->lock);
+		*out = ne;
+		return 0;
+	}
+	mc->st.misses++;
+	pthread_mutex_unlock(&mc->lock);
+
+	/* register outside the lock, then re-check the index */
+	ne = (fabtx_mr_entry *)fabtx__zalloc(&mc->a, sizeof *ne);
+	if (!ne) return -ENOMEM;
+	ne->start = s;
+	ne->end = e;
+	ne->access = access;
+	ne->refs = 1;
+	rc = mc->ops.reg(mc->ops.user, (void *)s, e - s, access, &ne->reg);
+	if (rc < 0) {
+		fabtx__free(&mc->a, ne);
+		return rc;
+	}
+	pthread_mutex_lock(&mc->lock);
+	/* overlapping entries are uncached, not merged */
+	i = fabtx__mr_lower(mc, s);
+	while (i < mc->n && mc->idx[i]->start < e) fabtx__mr_detach(mc, i, &dead);
+	/* full of entries in use: hand out an uncached registration */
+	if (mc->st.in_use >= mc->max_count ||
+	    mc->st.bytes + (e - s) > mc->max_bytes) {
+		fabtx__mr_evict(mc, &dead);
+	}
+	if (mc->st.in_use >= mc->max_count) {
+		ne->state = FABTX__MR_UNCACHED;
+		mc->st.uncached++;
+	} else {
+		if (mc->n == mc->cap) {
+			uint32_t nc = mc->cap ? mc->cap * 2 : 16;
+			fabtx_mr_entry **ni = (fabtx_mr_entry **)fabtx__alloc(
+			    &mc->a, nc * sizeof(*ni));
+			if (!ni) {
+				pthread_mutex_unlock(&mc->lock);
+				fabtx__mr_reap(mc, dead);
+				mc->ops.dereg(mc->ops.user, &ne->reg);
+				fabtx__free(&mc->a, ne);
+				return -ENOMEM;
+			}
+			if (mc->n) memcpy(ni, mc->idx, mc->n * sizeof(*ni));
+			fabtx__free(&mc->a, mc->idx);
+			mc->idx = ni;
+			mc->cap = nc;
+		}
+		i = fabtx__mr_lower(mc, s);
+		memmove(&mc->idx[i + 1], &mc->idx[i], (mc->n - i) * sizeof(*mc->idx));
+		mc->idx[i] = ne;
+		mc->n++;
+		mc->st.entries++;
+		mc->st.bytes += e - s;
+		mc->st.in_use++;
+		fabtx__mr_evict(mc, &dead);
+	}
+	pthread_mutex_unlock(&mc->lock);
+	fabtx__mr_reap(mc, dead);
+	*out = ne;
+	return 0;
+}
+
+FABTX__DEF const fabtx_mr_reg *fabtx_mr_entry_reg(const fabtx_mr_entry *e)
+{
+	return &e->reg;
+}
+
+FABTX__DEF void fabtx_mr_put(fabtx_mr_cache *mc, fabtx_mr_entry *e)
+{
+	fabtx_mr_entry *dead = NULL;
+	if (!mc || !e) return;
+	pthread_mutex_lock(&mc->lock);
+	FABTX_ASSERT(e->refs > 0);
+	if (--e->refs == 0) {
+		if (e->state == FABTX__MR_CACHED) {
+			mc->st.in_use--;
+			fabtx__lru_push(mc, e);
+			fabtx__mr_evict(mc, &dead);
+		} else {
+			e->dead_next = NULL;
+			dead = e;
+		}
+	}
+	pthread_mutex_unlock(&mc->lock);
+	fabtx__mr_reap(mc, dead);
+}
+
+FABTX__DEF int fabtx_mr_invalidate(fabtx_mr_cache *mc, const void *addr,
+                                   size_t len)
+{
+	uintptr_t s = (uintptr_t)addr, e = (uintptr_t)addr + len;
+	uint32_t i;
+	int n = 0;
+	fabtx_mr_entry *dead = NULL;
+	if (!mc || e < s) return -EINVAL;
+	pthread_mutex_lock(&mc->lock);
+	i = fabtx__mr_lower(mc, s);
+	while (i < mc->n && mc->idx[i]->start < e) {
+		fabtx__mr_detach(mc, i, &dead);
+		mc->st.invalidations++;
+		n++;
+	}
+	pthread_mutex_unlock(&mc->lock);
+	fabtx__mr_reap(mc, dead);
+	return n;
+}
+
+FABTX__DEF void fabtx_mr_cache_stats_get(fabtx_mr_cache *mc,
+                                         fabtx_mr_cache_stats *st)
+{
+	pthread_mutex_lock(&mc->lock);
+	*st = mc->st;
+	pthread_mutex_unlock(&mc->lock);
+}
+
+FABTX__DEF int fabtx_mr_cache_destroy(fabtx_mr_cache *mc)
+{
+	fabtx_mr_entry *dead = NULL;
+	if (!mc) return 0;
+	pthread_mutex_lock(&mc->lock);
+	if (mc->st.in_use) {
+		pthread_mutex_unlock(&mc->lock);
+		return -EBUSY;
+	}
+	while (mc->n) fabtx__mr_detach(mc, mc->n - 1, &dead);
+	pthread_mutex_unlock(&mc->lock);
+	fabtx__mr_reap(mc, dead);
+	pthread_mutex_destroy(&mc->lock);
+	fabtx__free(&mc->a, mc->idx);
+	{
+		fabtx_allocator a = mc->a;
+		fabtx__free(&a, mc);
+	}
+	return 0;
+}
+
+/* ========================================================== URL helpers */
+FABTX__DEF int fabtx_url_hostport(const char *addr, char *host, size_t hostcap,
+                                  char *port, size_t portcap,
+                                  const char **query)
+{
+	const char *p = addr, *hs, *he, *ps, *pe;
+	size_t i;
+	if (!addr || !host || !port || !hostcap || !portcap) return -EINVAL;
+	if (*p == '[') {
+		hs = ++p;
+		while (*p && *p != ']') p++;
+		if (*p != ']' || p == hs) return -EINVAL;
+		he = p++;
+	} else {
+		hs = p;
+		while (*p && *p != ':' && *p != '?' && *p != '@' && *p != '/') p++;
+		he = p;
+		if (he == hs) return -EINVAL;
+	}
+	if (*p != ':') return -EINVAL;
+	ps = ++p;
+	while (*p >= '0' && *p <= '9') p++;
+	pe = p;
+	if (pe == ps || pe - ps > 5) return -EINVAL;
+	if (*p && *p != '?' && *p != '@') return -EINVAL;
+	if ((size_t)(he - hs) >= hostcap || (size_t)(pe - ps) >= portcap)
+		return -ENAMETOOLONG;
+	for (i = 0; hs + i < he; i++) {
+		char ch = hs[i];
+		if (ch <= ' ' || ch == '[' || ch == ']' || ch == '/' || ch == '\\' ||
+		    (unsigned char)ch >= 127)
+			return -EINVAL;
+	}
+	memcpy(host, hs, (size_t)(he - hs));
+	host[he - hs] = 0;
+	memcpy(port, ps, (size_t)(pe - ps));
+	port[pe - ps] = 0;
+	if (atoi(port) > 65535) return -EINVAL;
+	if (query) *query = *p ? p : NULL;
+	return 0;
+}
+
+FABTX__DEF int fabtx_url_query(const char *query, const char *key, char *val,
+                               size_t cap)
+{
+	size_t kl;
+	const char *p;
+	if (!query || !key || !val || !cap) return -ENOENT;
+	kl = strlen(key);
+	p = (*query == '?') ? query + 1 : query;
+	while (*p) {
+		const char *e = strchr(p, '&');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t vl = n - kl - 1;
+			if (vl >= cap) return -ENAMETOOLONG;
+			memcpy(val, p + kl + 1, vl);
+			val[vl] = 0;
+			return (int)vl;
+		}
+		if (!e) break;
+		p = e + 1;
+	}
+	return -ENOENT;
+}
+
+/* ================================================================= ctx */
+struct fabtx_ctx {
+	fabtx_ctx_config cfg;
+	fabtx_allocator a;
+	const fabtx_backend *be[FABTX_MAX_BACKENDS];
+	void *bstate[FABTX_MAX_BACKENDS];
+	int nbe;
+	pthread_mutex_t lock;
+	fabtx_db_alloc *db;
+	uint8_t slot_used[FABTX__DB_MAXSLOT];
+	uint64_t nonce;
+	int log_level;
+};
+
+enum {
+	FABTX__ST_NEW = 0,
+	FABTX__ST_OPEN = 1,
+	FABTX__ST_CLOSING = 2
+};
+
+FABTX__DEF void fabtx_log(fabtx_ctx *ctx, fabtx_log_level lvl, const char *fmt,
+                          ...)
+{
+	char buf[512];
+	va_list ap;
+	int lim = ctx ? ctx->log_level : FABTX_LOG_WARN;
+	if ((int)lvl > lim) return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (ctx && ctx->cfg.logger.func) {
+		ctx->cfg.logger.func(lvl, buf, ctx->cfg.logger.user);
+		return;
+	}
+#ifndef FABTX_NO_STDIO
+	fprintf(stderr, "fabtx: %s\n", buf);
+#endif
+}
+
+FABTX__DEF fabtx_ctx_config fabtx_ctx_config_init(void)
+{
+	fabtx_ctx_config c;
+	memset(&c, 0, sizeof c);
+	return c;
+}
+
+FABTX__DEF const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx)
+{
+	return &ctx->a;
+}
+
+FABTX__DEF void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be)
+{
+	int i;
+	for (i = 0; i < ctx->nbe; i++)
+		if (ctx->be[i] == be) return ctx->bstate[i];
+	return NULL;
+}
+
+FABTX__DEF int fabtx_ctx_create(fabtx_ctx **out, const fabtx_ctx_config *cfg)
+{
+	fabtx_ctx *ctx;
+	fabtx_ctx_config c = cfg ? *cfg : fabtx_ctx_config_init();
+	const fabtx_allocator *a =
+	    c.allocator.alloc && c.allocator.free ? &c.allocator
+	                                          : &fabtx__default_allocator;
+	const char *env;
+	int rc;
+	if (!out) return -EINVAL;
+	*out = NULL;
+	if (!c.cell_size) c.cell_size = 8192;
+	if (!c.cell_count) c.cell_count = 256;
+	if (!c.max_msg) c.max_msg = 1ull << 30;
+	if (fabtx_ring_geometry_ok(c.cell_count, c.cell_size) < 0) return -EINVAL;
+	if (c.max_msg > (1ull << 40)) return -EINVAL;
+	if (!c.spin_us && (env = getenv("FABTX_SPIN_US")) != NULL)
+		c.spin_us = atoi(env);
+	if (c.spin_us < 0) c.spin_us = 0;
+	if (!c.keepalive_ms) c.keepalive_ms = 1000;
+	if (!c.keepalive_timeout_ms) c.keepalive_timeout_ms = 10000;
+	if (!c.zc_max_held || c.zc_max_held > c.cell_count / 2)
+		c.zc_max_held = c.cell_count / 2;
+	if (!c.quarantine_ms) c.quarantine_ms = 100;
+	if (c.quarantine_ms < 0) c.quarantine_ms = 0;
+	ctx = (fabtx_ctx *)fabtx__zalloc(a, sizeof *ctx);
+	if (!ctx) return -ENOMEM;
+	ctx->cfg = c;
+	ctx->a = *a;
+	ctx->log_level = c.logger.level ? c.logger.level : FABTX_LOG_WARN;
+	if ((env = getenv("FABTX_LOG")) != NULL) ctx->log_level = atoi(env);
+	rc = fabtx_db_alloc_create(&ctx->db, &ctx->a);
+	if (rc < 0) {
+		fabtx__free(&ctx->a, ctx);
+		return rc;
+	}
+	pthread_mutex_init(&ctx->lock, NULL);
+	ctx->nonce = fabtx_now_ns() ^ ((uint64_t)getpid() << 32) ^
+	             (uint64_t)(uintptr_t)ctx;
+#ifndef FABTX_NO_SHM
+	rc = fabtx_ctx_add_backend(ctx, fabtx_shm_backend());
+	if (rc < 0) {
+		fabtx_ctx_destroy(ctx);
+		return rc;
+	}
+#endif
+	*out = ctx;
+	return 0;
+}
+
+FABTX__DEF void fabtx_ctx_destroy(fabtx_ctx *ctx)
+{
+	int i;
+	fabtx_allocator a;
+	if (!ctx) return;
+	for (i = 0; i < ctx->nbe; i++)
+		if (ctx->be[i]->ctx_fini) ctx->be[i]->ctx_fini(ctx, ctx->bstate[i]);
+	fabtx_db_alloc_destroy(ctx->db);
+	pthread_mutex_destroy(&ctx->lock);
+	a = ctx->a;
+	fabtx__free(&a, ctx);
+}
+
+FABTX__DEF int fabtx_ctx_add_backend(fabtx_ctx *ctx, const fabtx_backend *be)
+{
+	int i, rc;
+	void *st = NULL;
+	if (!ctx || !be || !be->scheme || be->size < sizeof(fabtx_backend) ||
+	    !be->connect || !be->ctrl_send || !be->ctrl_recv || !be->win_open ||
+	    !be->win_import || !be->fd || !be->arm || !be->disconnect)
+		return -EINVAL;
+	if (!(be->caps & FABTX_BCAP_DIRECT) && !be->write) return -EINVAL;
+	for (i = 0; i < ctx->nbe; i++)
+		if (strcmp(ctx->be[i]->scheme, be->scheme) == 0) return -EEXIST;
+	if (ctx->nbe == FABTX_MAX_BACKENDS) return -ENOSPC;
+	if (be->ctx_init && (rc = be->ctx_init(ctx, &st)) < 0) return rc;
+	ctx->be[ctx->nbe] = be;
+	ctx->bstate[ctx->nbe] = st;
+	ctx->nbe++;
+	return 0;
+}
+
+/* "scheme://rest": find the backend, return rest */
+static int fabtx__resolve(fabtx_ctx *ctx, const char *url,
+                          const fabtx_backend **be, const char **rest)
+{
+	const char *p;
+	size_t n;
+	int i;
+	if (!url) return -EINVAL;
+	p = strstr(url, "://");
+	if (!p || p == url || strlen(url) >= 128) return -EINVAL;
+	n = (size_t)(p - url);
+	for (i = 0; i < ctx->nbe; i++) {
+		if (strlen(ctx->be[i]->scheme) == n &&
+		    strncmp(ctx->be[i]->scheme, url, n) == 0) {
+			*be = ctx->be[i];
+			*rest = p + 3;
+			return 0;
+		}
+	}
+	fabtx_log(ctx, FABTX_LOG_INFO, "no backend for URL scheme of '%s'", url);
+	return -EPROTONOSUPPORT;
+}
+
+/* ========================================================== handshake */
+#define FABTX__HS_LEN 96u
+#define FABTX__MAGIC 0x58544246u /* "FBTX" */
+enum {
+	FABTX__MSG_REQ = 1,
+	FABTX__MSG_RESP = 2,
+	FABTX__MSG_PING = 3,
+	FABTX__MSG_RESET = 4
+};
+enum {
+	FABTX__HS_OK = 0,
+	FABTX__HS_VERSION = 1,
+	FABTX__HS_DB_EXHAUSTED = 2,
+	FABTX__HS_RING_EXHAUSTED = 3,
+	FABTX__HS_NOMEM = 4,
+	FABTX__HS_INVALID = 5
+};
+
+typedef struct fabtx__hs {
+	uint16_t major, minor;
+	uint32_t type, status, caps;
+	uint64_t nonce;
+	uint32_t cell_size, cell_count;
+	uint64_t max_msg, win_addr, win_len, rkey;
+	uint16_t db_base, db_count;
+	uint32_t flags;
+} fabtx__hs;
+
+static void fabtx__hs_pack(const fabtx__hs *h, uint8_t *b)
+{
+	memset(b, 0, FABTX__HS_LEN);
+	fabtx__put32(b + 0, FABTX__MAGIC);
+	fabtx__put16(b + 4, h->major);
+	fabtx__put16(b + 6, h->minor);
+	fabtx__put32(b + 8, FABTX__HS_LEN);
+	fabtx__put32(b + 12, h->type);
+	fabtx__put32(b + 16, h->status);
+	fabtx__put32(b + 20, h->caps);
+	fabtx__put64(b + 24, h->nonce);
+	fabtx__put32(b + 32, h->cell_size);
+	fabtx__put32(b + 36, h->cell_count);
+	fabtx__put64(b + 40, h->max_msg);
+	fabtx__put64(b + 48, h->win_addr);
+	fabtx__put64(b + 56, h->win_len);
+	fabtx__put64(b + 64, h->rkey);
+	fabtx__put16(b + 72, h->db_base);
+	fabtx__put16(b + 74, h->db_count);
+	fabtx__put32(b + 76, h->flags);
+	fabtx__put32(b + 92, fabtx__crc32c(b, 92));
+}
+
+/* parse the envelope: 0, or -EPROTO (garbage) / -EPROTONOSUPPORT (major) */
+static int fabtx__hs_unpack(const uint8_t *b, size_t len, fabtx__hs *h)
+{
+	if (len != FABTX__HS_LEN || fabtx__get32(b) != FABTX__MAGIC ||
+	    fabtx__get32(b + 8) != FABTX__HS_LEN ||
+	    fabtx__get32(b + 92) != fabtx__crc32c(b, 92))
+		return -EPROTO;
+	memset(h, 0, sizeof *h);
+	h->major = fabtx__get16(b + 4);
+	h->minor = fabtx__get16(b + 6);
+	h->type = fabtx__get32(b + 12);
+	h->status = fabtx__get32(b + 16);
+	h->caps = fabtx__get32(b + 20);
+	h->nonce = fabtx__get64(b + 24);
+	h->cell_size = fabtx__get32(b + 32);
+	h->cell_count = fabtx__get32(b + 36);
+	h->max_msg = fabtx__get64(b + 40);
+	h->win_addr = fabtx__get64(b + 48);
+	h->win_len = fabtx__get64(b + 56);
+	h->rkey = fabtx__get64(b + 64);
+	h->db_base = fabtx__get16(b + 72);
+	h->db_count = fabtx__get16(b + 74);
+	h->flags = fabtx__get32(b + 76);
+	if (h->major != FABTX_WIRE_MAJOR) return -EPROTONOSUPPORT;
+	return 0;
+}
+
+static uint64_t fabtx__win_need(uint32_t n, uint32_t c)
+{
+	return FABTX_WIN_HDR_SIZE + (uint64_t)n * c;
+}
+
+/* Values a peer advertises about its window and doorbell range, for ring
+ * geometry (n, c).  0 or -EPROTO. */
+static int fabtx__hs_check_peer(const fabtx__hs *h, uint32_t n, uint32_t c,
+                                uint32_t db_cells)
+{
+	if (fabtx_ring_geometry_ok(n, c) < 0) return -EPROTO;
+	if (h->win_len < fabtx__win_need(n, c)) return -EPROTO;
+	if (h->win_addr + h->win_len < h->win_addr) return -EPROTO;
+	if ((uint32_t)h->db_count != 2u * db_cells || db_cells < n) return -EPROTO;
+	if (h->db_base < FABTX_DB_RESERVED || (h->db_base % h->db_count) ||
+	    (uint32_t)h->db_base + h->db_count > FABTX_DB_SPACE)
+		return -EPROTO;
+	if (!h->max_msg || h->max_msg > (1ull << 40)) return -EPROTO;
+	if (h->flags) return -EPROTO; /* unknown flags are rejected */
+	return 0;
+}
+
+static int fabtx__slot_get(fabtx_ctx *ctx)
+{
+	int i;
+	for (i = 1; i < (int)FABTX__DB_MAXSLOT; i++)
+		if (!ctx->slot_used[i]) {
+			ctx->slot_used[i] = 1;
+			return i;
+		}
+	return -ENOSPC;
+}
+
+/* allocate this connection's inbound doorbell range (<= cells, >= 4) */
+static int fabtx__db_get(fabtx_conn *c, uint32_t cells)
+{
+	fabtx_ctx *ctx = c->ctx;
+	int rc, slot;
+	pthread_mutex_lock(&ctx->lock);
+	slot = fabtx__slot_get(ctx);
+	if (slot < 0) {
+		pthread_mutex_unlock(&ctx->lock);
+		return slot;
+	}
+	rc = fabtx_db_alloc_range(ctx->db, cells, FABTX_MIN_CELLS,
+	                          (uint16_t)slot, fabtx_now_ms(), &c->db);
+	if (rc < 0) ctx->slot_used[slot] = 0;
+	else c->slot = (uint16_t)slot;
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static void fabtx__db_put(fabtx_conn *c, int aborted)
+{
+	fabtx_ctx *ctx = c->ctx;
+	uint32_t q = (uint32_t)ctx->cfg.quarantine_ms * (aborted ? 10u : 1u);
+	if (!c->slot) return;
+	pthread_mutex_lock(&ctx->lock);
+	fabtx_db_free_range(ctx->db, c->db, fabtx_now_ms(), q);
+	ctx->slot_used[c->slot] = 0;
+	pthread_mutex_unlock(&ctx->lock);
+	c->slot = 0;
+}
+
+static fabtx_conn *fabtx__conn_new(fabtx_ctx *ctx, const fabtx_backend *be)
+{
+	fabtx_conn *c = (fabtx_conn *)fabtx__zalloc(&ctx->a, sizeof *c);
+	if (!c) return NULL;
+	c->ctx = ctx;
+	c->be = be;
+	return c;
+}
+
+/* set up rings once geometry, windows and ranges are agreed */
+static int fabtx__conn_ready(fabtx_conn *c, uint32_t n, uint32_t cs,
+                             uint64_t max_msg)
+{
+	int rc = fabtx_ring_rx_init(&c->rx, n, cs,
+	                            (uint8_t *)c->rx_win.base + FABTX_WIN_HDR_SIZE,
+	                            c->conn_tag, max_msg, &c->ctx->a);
+	if (rc < 0) return rc;
+	fabtx_ring_tx_init(&c->tx, n, cs, c->conn_tag);
+	c->max_msg = max_msg;
+	c->state = FABTX__ST_OPEN;
+	c->last_rx_ms = fabtx_now_ms();
+	c->st.cell_size = cs;
+	c->st.cell_count = n;
+	c->st.max_msg = max_msg;
+	c->st.db_base = c->db.base;
+	c->st.db_count = c->db.count;
+	c->st.peer_db_base = c->peer_db.base;
+	c->st.peer_db_count = c->peer_db.count;
+	return 0;
+}
+
+static void fabtx__conn_free(fabtx_conn *c, int aborted)
+{
+	if (c->be && c->bdata) c->be->disconnect(c, !aborted);
+	fabtx__db_put(c, aborted);
+	fabtx_ring_rx_fini(&c->rx, &c->ctx->a);
+	fabtx__free(&c->ctx->a, c->pend_buf);
+	fabtx__free(&c->ctx->a, c->asm_buf);
+	fabtx__free(&c->ctx->a, c);
+}
+
+static int fabtx__send_reject(fabtx_conn *c, const fabtx__hs *req,
+                              uint32_t status)
+{
+	fabtx__hs h;
+	uint8_t b[FABTX__HS_LEN];
+	memset(&h, 0, sizeof h);
+	h.major = FABTX_WIRE_MAJOR;
+	h.minor = FABTX_WIRE_MINOR;
+	h.type = FABTX__MSG_RESP;
+	h.status = status;
+	h.nonce = req ? req->nonce : 0;
+	fabtx__hs_pack(&h, b);
+	return c->be->ctrl_send(c, b, sizeof b, 100);
+}
+
+FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
+                             fabtx_conn **out, int timeout_ms)
+{
+	const fabtx_backend *be;
+	const char *rest;
+	fabtx_conn *c;
+	fabtx__hs h, r;
+	uint8_t b[FABTX__HS_LEN];
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	uint32_t n, cs;
+	int rc, cells;
+	if (!ctx || !out) return -EINVAL;
+	*out = NULL;
+	rc = fabtx__resolve(ctx, url, &be, &rest);
+	if (rc < 0) return rc;
+	c = fabtx__conn_new(ctx, be);
+	if (!c) return -ENOMEM;
+	snprintf(c->url, sizeof c->url, "%s", url);
+	rc = be->connect(c, rest, timeout_ms);
+	if (rc < 0) goto fail;
+	cells = fabtx__db_get(c, ctx->cfg.cell_count);
+	if (cells < 0) {
+		rc = cells;
+		goto fail;
+	}
+	n = (uint32_t)cells;
+	cs = ctx->cfg.cell_size;
+	rc = be->win_open(c, fabtx__win_need(n, cs),
+	                  (be->caps & FABTX_BCAP_DIRECT) ? 0 : fabtx__win_need(n, cs),
+	                  &c->rx_win, &c->tx_win);
+	if (rc < 0) goto fail;
+	memset(&h, 0, sizeof h);
+	h.major = FABTX_WIRE_MAJOR;
+	h.minor = FABTX_WIRE_MINOR;
+	h.type = FABTX__MSG_REQ;
+	pthread_mutex_lock(&ctx->lock);
+	ctx->nonce = ctx->nonce * 6364136223846793005ull + 1442695040888963407ull;
+	h.nonce = ctx->nonce ^ (fabtx_now_ns() << 17);
+	pthread_mutex_unlock(&ctx->lock);
+	h.cell_size = cs;
+	h.cell_count = n;
+	h.max_msg = ctx->cfg.max_msg;
+	h.win_addr = c->rx_win.addr;
+	h.win_len = c->rx_win.len;
+	h.rkey = c->rx_win.key;
+	h.db_base = c->db.base;
+	h.db_count = c->db.count;
+	fabtx__hs_pack(&h, b);
+	rc = be->ctrl_send(c, b, sizeof b, fabtx__remaining_ms(dl));
+	if (rc < 0) goto fail;
+	rc = be->ctrl_recv(c, b, sizeof b, fabtx__remaining_ms(dl));
+	if (rc == -EAGAIN) rc = -ETIMEDOUT;
+	if (rc < 0) goto fail;
+	rc = fabtx__hs_unpack(b, (size_t)rc, &r);
+	if (rc < 0 || r.type != FABTX__MSG_RESP || r.nonce != h.nonce) {
+		fabtx_log(ctx, FABTX_LOG_WARN, "%s: bad handshake response", url);
+		rc = rc == -EPROTONOSUPPORT ? rc : -EPROTO;
+		goto fail;
+	}
+	if (r.status != FABTX__HS_OK) {
+		fabtx_log(ctx, FABTX_LOG_WARN, "%s: peer rejected connection (%u)",
+		          url, (unsigned)r.status);
+		rc = r.status == FABTX__HS_DB_EXHAUSTED ? -ENOSPC
+		     : r.status == FABTX__HS_VERSION    ? -EPROTONOSUPPORT
+		     : r.status == FABTX__HS_NOMEM      ? -ENOMEM
+		                                        : -ECONNREFUSED;
+		goto fail;
+	}
+	if (r.cell_count > n || r.cell_size > cs || r.max_msg > h.max_msg ||
+	    fabtx__hs_check_peer(&r, r.cell_count, r.cell_size, r.cell_count) < 0) {
+		fabtx_log(ctx, FABTX_LOG_WARN, "%s: response values out of range", url);
+		rc = -EPROTO;
+		goto fail;
+	}
+	c->peer_win.addr = r.win_addr;
+	c->peer_win.len = r.win_len;
+	c->peer_win.key = r.rkey;
+	c->peer_db.base = r.db_base;
+	c->peer_db.count = r.db_count;
+	c->conn_tag = (uint16_t)h.nonce;
+	rc = be->win_import(c, &c->peer_win);
+	if (rc < 0) goto fail;
+	rc = fabtx__conn_ready(c, r.cell_count, r.cell_size, r.max_msg);
+	if (rc < 0) goto fail;
+	*out = c;
+	return 0;
+fail:
+	fabtx__conn_free(c, 1);
+	return rc;
+}
+
+FABTX__DEF int fabtx_listen(fabtx_ctx *ctx, const char *url,
+                            fabtx_listener **out)
+{
+	const fabtx_backend *be;
+	const char *rest;
+	fabtx_listener *l;
+	int rc;
+	if (!ctx || !out) return -EINVAL;
+	*out = NULL;
+	rc = fabtx__resolve(ctx, url, &be, &rest);
+	if (rc < 0) return rc;
+	if (!be->listen || !be->accept || !be->listener_close) return -ENOSYS;
+	l = (fabtx_listener *)fabtx__zalloc(&ctx->a, sizeof *l);
+	if (!l) return -ENOMEM;
+	l->ctx = ctx;
+	l->be = be;
+	snprintf(l->url, sizeof l->url, "%s", url);
+	rc = be->listen(l, rest);
+	if (rc < 0) {
+		fabtx__free(&ctx->a, l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+FABTX__DEF int fabtx_listener_fd(fabtx_listener *l)
+{
+	if (!l || !l->be->listener_fd) return -EINVAL;
+	return l->be->listener_fd(l);
+}
+
+FABTX__DEF void fabtx_listener_close(fabtx_listener *l)
+{
+	if (!l) return;
+	l->be->listener_close(l);
+	fabtx__free(&l->ctx->a, l);
+}
+
+/* server half of the handshake on a transport-accepted connection */
+static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
+{
+	fabtx_ctx *ctx = c->ctx;
+	const fabtx_backend *be = c->be;
+	uint8_t b[FABTX__HS_LEN];
+	fabtx__hs q, r;
+	uint32_t n, cs;
+	uint64_t mm;
+	int rc, cells;
+	rc = be->ctrl_recv(c, b, sizeof b, fabtx__remaining_ms(dl));
+	if (rc == -EAGAIN) rc = -ETIMEDOUT;
+	if (rc < 0) return rc;
+	rc = fabtx__hs_unpack(b, (size_t)rc, &q);
+	if (rc == -EPROTONOSUPPORT) {
+		fabtx__send_reject(c, &q, FABTX__HS_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	if (rc < 0 || q.type != FABTX__MSG_REQ ||
+	    fabtx__hs_check_peer(&q, q.cell_count, q.cell_size, q.cell_count) <
+	        0) {
+		fabtx_log(ctx, FABTX_LOG_WARN,
+		          "rejecting connection: invalid handshake request");
+		fabtx__send_reject(c, rc < 0 ? NULL : &q, FABTX__HS_INVALID);
+		return -EPROTO;
+	}
+	n = q.cell_count < ctx->cfg.cell_count ? q.cell_count : ctx->cfg.cell_count;
+	cs = q.cell_size < ctx->cfg.cell_size ? q.cell_size : ctx->cfg.cell_size;
+	mm = q.max_msg < ctx->cfg.max_msg ? q.max_msg : ctx->cfg.max_msg;
+	cells = fabtx__db_get(c, n);
+	if (cells < 0) {
+		fabtx_log(ctx, FABTX_LOG_WARN, "rejecting connection: %s",
+		          fabtx_strerror(cells));
+		fabtx__send_reject(c, &q, FABTX__HS_DB_EXHAUSTED);
+		return cells;
+	}
+	n = (uint32_t)cells;
+	rc = be->win_open(c, fabtx__win_need(n, cs),
+	                  (be->caps & FABTX_BCAP_DIRECT) ? 0 : fabtx__win_need(n, cs),
+	                  &c->rx_win, &c->tx_win);
+	if (rc < 0) {
+		fabtx__send_reject(c, &q, FABTX__HS_NOMEM);
+		return rc;
+	}
+	c->peer_win.addr = q.win_addr;
+	c->peer_win.len = q.win_len;
+	c->peer_win.key = q.rkey;
+	c->peer_db.base = q.db_base;
+	c->peer_db.count = q.db_count;
+	c->conn_tag = (uint16_t)q.nonce;
+	memset(&r, 0, sizeof r);
+	r.major = FABTX_WIRE_MAJOR;
+	r.minor = FABTX_WIRE_MINOR;
+	r.type = FABTX__MSG_RESP;
+	r.status = FABTX__HS_OK;
+	r.nonce = q.nonce;
+	r.cell_size = cs;
+	r.cell_count = n;
+	r.max_msg = mm;
+	r.win_addr = c->rx_win.addr;
+	r.win_len = c->rx_win.len;
+	r.rkey = c->rx_win.key;
+	r.db_base = c->db.base;
+	r.db_count = c->db.count;
+	fabtx__hs_pack(&r, b);
+	rc = be->ctrl_send(c, b, sizeof b, fabtx__remaining_ms(dl));
+	if (rc < 0) return rc;
+	rc = be->win_import(c, &c->peer_win);
+	if (rc < 0) return rc;
+	return fabtx__conn_ready(c, n, cs, mm);
+}
+
+FABTX__DEF int fabtx_accept(fabtx_listener *l, fabtx_conn **out,
+                            int timeout_ms)
+{
+	fabtx_conn *c;
+	uint64_t dl = fabtx__deadline(timeout_ms), hsdl;
+	int rc;
+	if (!l || !out) return -EINVAL;
+	*out = NULL;
+	c = fabtx__conn_new(l->ctx, l->be);
+	if (!c) return -ENOMEM;
+	rc = l->be->accept(l, c, timeout_ms);
+	if (rc < 0) {
+		fabtx__free(&l->ctx->a, c);
+		return rc;
+	}
+	snprintf(c->url, sizeof c->url, "%s", l->url);
+	/* a silent client cannot hold accept longer than the handshake limit */
+	hsdl = fabtx__deadline(5000);
+	rc = fabtx__accept_hs(c, hsdl < dl ? hsdl : dl);
+	if (rc < 0) {
+		fabtx__conn_free(c, 1);
+		return rc == -ETIMEDOUT || rc == -EPROTO || rc == -ECONNRESET ||
+		               rc == -EPROTONOSUPPORT
+		           ? -ECONNABORTED
+		           : rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* ========================================================== data path */
+static fabtx_win_hdr *fabtx__my_hdr(fabtx_conn *c)
+{
+	return (fabtx_win_hdr *)c->rx_win.base;
+}
+
+FABTX__DEF void fabtx_conn_fail(fabtx_conn *c, int err)
+{
+	if (!c->err) {
+		c->err = err < 0 ? err : -ECONNRESET;
+		fabtx_log(c->ctx, FABTX_LOG_INFO, "%s: connection failed: %s", c->url,
+		          fabtx_strerror(c->err));
+	}
+}
+
+static void fabtx__credit_in(fabtx_conn *c, int rc)
+{
+	if (rc > 0) {
+		c->credit_event = 1;
+		c->last_rx_ms = 0; /* a sign of life; the slow path stamps it */
+	} else if (rc < 0) {
+		fabtx_conn_fail(c, -EPROTO);
+	}
+}
+
+/* header credit word written by the peer */
+static void fabtx__credit_refresh(fabtx_conn *c)
+{
+	uint64_t v = fabtx__load_acq64(&fabtx__my_hdr(c)->credit);
+	if (v != c->seen_credit) {
+		c->seen_credit = v;
+		fabtx__credit_in(c, fabtx_ring_tx_credit(&c->tx, v));
+	}
+}
+
+FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
+{
+	uint32_t n = c->rx.n, off;
+	c->st.doorbells_recv++;
+	if (v < FABTX_DB_RESERVED && v != FABTX_DB_NONE) return; /* control */
+	off = v - c->db.base;
+	if (v < c->db.base || off >= 2u * n) {
+		c->st.doorbells_spurious++;
+		return;
+	}
+	if (off < n) { /* data hint: cells up to this index are visible */
+		uint64_t s = c->rx.seq + ((off - c->rx.seq) & (uint64_t)(n - 1)) + 1;
+		if (s > c->rx.hint) c->rx.hint = s;
+	} else {
+		fabtx__credit_in(c, fabtx_ring_tx_credit_idx(&c->tx, off - n));
+	}
+}
+
+/* write segs to peer window offset off (non-DIRECT backends), retrying
+ * while the backend's queue is full */
+static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                         uint64_t off, uint32_t db, unsigned flags)
+{
+	int rc, spins = 0;
+	for (;;) {
+		rc = c->be->write(c, segs, nseg, off, db, flags);
+		if (rc != -EAGAIN) break;
+		if (c->be->progress && (rc = c->be->progress(c)) < 0) break;
+		if (++spins > 1000000) return -ETIMEDOUT;
+	}
+	if (rc < 0) fabtx_conn_fail(c, rc);
+	return rc;
+}
+
+/* tell the peer how far we have released its cells */
+static int fabtx__report(fabtx_conn *c)
+{
+	uint64_t rel = c->rx.rel;
+	uint32_t db = (uint32_t)c->peer_db.base + c->tx.n + (uint32_t)(rel & (c->tx.n - 1));
+	c->rx.reported = rel;
+	c->rx.credit_req = 0;
+	c->st.credit_reports++;
+	if (c->be->caps & FABTX_BCAP_DIRECT) {
+		fabtx_win_hdr *ph = (fabtx_win_hdr *)(void *)c->peer_base;
+		fabtx__store_rel64(&ph->credit, rel);
+		fabtx__fence();
+		return c->be->doorbell ? c->be->doorbell(c, db) : 0;
+	} else {
+		fabtx_win_hdr *sh = (fabtx_win_hdr *)c->tx_win.base;
+		fabtx_seg sg;
+		sh->credit = rel;
+		sg.addr = &sh->credit;
+		sg.len = sizeof sh->credit;
+		sg.desc = NULL;
+		c->st.doorbells_sent++;
+		return fabtx__bwrite(c, &sg, 1, 0, db, FABTX_WRITE_DOORBELL);
+	}
+}
+
+static void fabtx__maybe_report(fabtx_conn *c)
+{
+	if (fabtx_ring_rx_should_report(&c->rx)) fabtx__report(c);
+}
+
+/* gather len bytes from an iov cursor into dst */
+typedef struct fabtx__cur {
+	const fabtx_iov *iov;
+	int n, i;
+	size_t off;
+} fabtx__cur;
+
+static void fabtx__gather(fabtx__cur *k, uint8_t *dst, size_t len)
+{
+	while (len) {
+		size_t take = k->iov[k->i].len - k->off;
+		if (take > len) take = len;
+		if (take) memcpy(dst, (const uint8_t *)k->iov[k->i].base + k->off, take);
+		dst += take;
+		len -= take;
+		k->off += take;
+		if (k->off == k->iov[k->i].len && k->i + 1 < k->n) {
+			k->i++;
+			k->off = 0;
+		}
+	}
+}
+
+/* Write one chunk (the caller checked for a credit).  more: another chunk
+ * follows at once (the doorbell may be coalesced). */
+static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
+                            uint64_t total, uint16_t flags, int more)
+{
+	fabtx_ring_tx *t = &c->tx;
+	uint64_t idx = t->seq & (t->n - 1);
+	uint32_t poff = fabtx_ring_payload_off(t->c, len);
+	uint64_t coff = FABTX_WIN_HDR_SIZE + idx * t->c;
+	uint32_t credits_after = fabtx_ring_tx_credits(t) - 1;
+	uint8_t *cell;
+	fabtx_footer *f;
+	int direct = (c->be->caps & FABTX_BCAP_DIRECT) != 0;
+	int rc = 0;
+	cell = (direct ? c->peer_base : (uint8_t *)c->tx_win.base) + coff;
+	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
+	if (len) fabtx__gather(k, cell + poff, len);
+	if (credits_after == 0 || credits_after == t->n / 4)
+		flags |= FABTX_F_CREDIT_REQ;
+	if (c->state == FABTX__ST_OPEN || c->state == FABTX__ST_CLOSING) {
+		flags |= FABTX_F_ACK_VALID;
+		c->rx.reported = c->rx.rel;
+		c->rx.credit_req = 0;
+	}
+	fabtx__store_relaxed(&f->ack, c->rx.rel);
+	fabtx__store_relaxed(&f->total_len, total);
+	fabtx__store_relaxed(&f->len, len);
+	fabtx__store_relaxed(&f->flags, flags);
+	fabtx__store_relaxed(&f->conn_tag, t->conn_tag);
+	if (direct) {
+		fabtx__store_rel64(&f->seq, t->seq);
+		t->seq++;
+		if (!more) {
+			fabtx__fence();
+			t->last_db_seq = t->seq;
+			if (c->be->doorbell)
+				rc = c->be->doorbell(c, (uint32_t)c->peer_db.base + (uint32_t)idx);
+		}
+	} else {
+		fabtx_seg sg;
+		f->seq = t->seq;
+		sg.addr = cell + poff;
+		sg.len = t->c - poff;
+		sg.desc = NULL;
+		t->seq++;
+		t->last_db_seq = t->seq;
+		c->st.doorbells_sent++;
+		rc = fabtx__bwrite(c, &sg, 1, coff + poff,
+		                   (uint32_t)c->peer_db.base + (uint32_t)idx,
+		                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
+	}
+	c->st.chunks_sent++;
+	return rc < 0 ? rc : 0;
+}
+
+static uint32_t fabtx__credits(fabtx_conn *c)
+{
+	uint32_t cr = fabtx_ring_tx_credits(&c->tx);
+	if (!cr) {
+		fabtx__credit_refresh(c);
+		cr = fabtx_ring_tx_credits(&c->tx);
+	}
+	return cr;
+}
+
+/* push the pending remainder of a non-blocking send; 0 when all out */
+static int fabtx__push_pending(fabtx_conn *c)
+{
+	uint32_t p = fabtx_ring_payload(c->tx.c);
+	fabtx_iov v;
+	fabtx__cur k;
+	int rc;
+	if (!c->pend_buf) return 0;
+	while (c->pend_off < c->pend_len) {
+		uint64_t left = c->pend_len - c->pend_off;
+		uint32_t len = left > p ? p : (uint32_t)left;
+		uint32_t cr = fabtx__credits(c);
+		if (!cr) return -EAGAIN;
+		v.base = c->pend_buf + c->pend_off;
+		v.len = len;
+		k.iov = &v;
+		k.n = 1;
+		k.i = 0;
+		k.off = 0;
+		rc = fabtx__put_chunk(c, &k, len, c->pend_total,
+		                      left == len ? FABTX_F_LAST : 0,
+		                      cr > 1 && left > len);
+		if (rc < 0) return rc;
+		c->pend_off += len;
+	}
+	fabtx__free(&c->ctx->a, c->pend_buf);
+	c->pend_buf = NULL;
+	c->pend_len = c->pend_off = 0;
+	return 0;
+}
+
+static int fabtx__send_ping(fabtx_conn *c, uint32_t pong);
+static int fabtx__ctrl_handle(fabtx_conn *c, const uint8_t *b, int len)
+{
+	fabtx__hs h;
+	if (fabtx__hs_unpack(b, (size_t)len, &h) < 0) return -EPROTO;
+	if (h.type == FABTX__MSG_RESET) return -ECONNRESET;
+	if (h.type == FABTX__MSG_PING && h.status == 0) fabtx__send_ping(c, 1);
+	return 0; /* PING/PONG and unknown-but-valid types: liveness only */
+}
+
+static int fabtx__send_ping(fabtx_conn *c, uint32_t pong)
+{
+	fabtx__hs h;
+	uint8_t b[FABTX__HS_LEN];
+	memset(&h, 0, sizeof h);
+	h.major = FABTX_WIRE_MAJOR;
+	h.minor = FABTX_WIRE_MINOR;
+	h.type = FABTX__MSG_PING;
+	h.status = pong;
+	fabtx__hs_pack(&h, b);
+	return c->be->ctrl_send(c, b, sizeof b, 0);
+}
+
+/* The slow path: backend progress, control channel, timers, credits. */
+static void fabtx__slow(fabtx_conn *c)
+{
+	uint8_t b[FABTX__HS_LEN + 8];
+	uint64_t now;
+	int rc, i;
+	if (c->be->progress && (rc = c->be->progress(c)) < 0) {
+		if (rc == -ECONNRESET) c->peer_gone = 1;
+		else fabtx_conn_fail(c, rc);
+	}
+	for (i = 0; i < 16 && !c->peer_gone; i++) {
+		rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+		if (rc == -EAGAIN) break;
+		if (rc < 0) {
+			c->peer_gone = 1; /* EOF: deliver what is in the ring first */
+			break;
+		}
+		c->last_rx_ms = fabtx_now_ms();
+		rc = fabtx__ctrl_handle(c, b, rc);
+		if (rc < 0) fabtx_conn_fail(c, rc);
+	}
+	fabtx__credit_refresh(c);
+	if (c->pend_buf && !c->err) {
+		rc = fabtx__push_pending(c);
+		if (rc < 0 && rc != -EAGAIN) fabtx_conn_fail(c, rc);
+	}
+	now = fabtx_now_ms();
+	if (c->last_rx_ms == 0 || c->rx.seq != c->ka_rx_seq) {
+		c->last_rx_ms = now; /* data counts as a sign of life */
+		c->ka_rx_seq = c->rx.seq;
+	}
+	if (c->ctx->cfg.keepalive_ms > 0 && !c->err && !c->peer_gone) {
+		uint64_t ka = (uint64_t)c->ctx->cfg.keepalive_ms;
+		if (now - c->last_rx_ms >= ka &&
+		    (!c->ping_out_ms || now - c->ping_out_ms >= ka)) {
+			if (!c->ping_out_ms || c->last_rx_ms >= c->ping_out_ms)
+				c->ping_out_ms = now; /* start of this silence probe */
+			fabtx__send_ping(c, 0);
+			/* a credit-starved sender re-rings its last doorbell (R10) */
+			if (!(c->be->caps & FABTX_BCAP_DIRECT) &&
+			    c->tx.seq != c->tx.peer_ack && c->be->doorbell)
+				c->be->doorbell(c, (uint32_t)c->peer_db.base +
+				                       (uint32_t)((c->tx.last_db_seq - 1) &
+				                                  (c->tx.n - 1)));
+		}
+		/* silent for a whole timeout since we started asking: dead */
+		if (c->ping_out_ms && c->last_rx_ms < c->ping_out_ms &&
+		    now - c->ping_out_ms >= (uint64_t)c->ctx->cfg.keepalive_timeout_ms)
+			fabtx_conn_fail(c, -ETIMEDOUT);
+	}
+}
+
+/* Next footer if visible and valid: 1, 0 (nothing), < 0 (failed). */
+static int fabtx__rx_next(fabtx_conn *c, fabtx_footer *f)
+{
+	int rc;
+	if (!(c->be->caps & FABTX_BCAP_ORDERED) && c->rx.seq >= c->rx.hint)
+		return 0;
+	rc = fabtx_ring_rx_peek(&c->rx, f);
+	if (FABTX__UNLIKELY(rc < 0)) {
+		fabtx_log(c->ctx, FABTX_LOG_WARN, "%s: invalid cell from peer", c->url);
+		fabtx_conn_fail(c, -EPROTO);
+		return -EPROTO;
+	}
+	if (rc > 0) {
+		if (f->flags & FABTX_F_ACK_VALID) {
+			int r = fabtx_ring_tx_credit(&c->tx, f->ack);
+			if (r < 0) {
+				fabtx_conn_fail(c, -EPROTO);
+				return -EPROTO;
+			}
+			if (r > 0) c->credit_event = 1;
+		}
+		if (f->flags & FABTX_F_CREDIT_REQ) c->rx.credit_req = f->seq + 1;
+	}
+	return rc;
+}
+
+static uint8_t *fabtx__cell_payload(fabtx_conn *c, uint64_t seq, uint32_t len)
+{
+	return c->rx.cells + (seq & (c->rx.n - 1)) * c->rx.c +
+	       fabtx_ring_payload_off(c->rx.c, len);
+}
+
+/* consume the current cell (after peek) and release it unless lent */
+static void fabtx__consume(fabtx_conn *c, int release)
+{
+	uint64_t s = c->rx.seq++;
+	c->st.chunks_recv++;
+	if (release) {
+		fabtx_ring_rx_release(&c->rx, s);
+		fabtx__maybe_report(c);
+	}
+}
+
+/* terminal state when no message is available */
+static int fabtx__rx_end(fabtx_conn *c)
+{
+	if (c->fin_recv) return -ESHUTDOWN;
+	if (c->err) return c->err;
+	if (c->peer_gone) {
+		fabtx_conn_fail(c, -ECONNRESET);
+		return -ECONNRESET;
+	}
+	if (c->state != FABTX__ST_OPEN) return -ENOTCONN;
+	return -EAGAIN;
+}
+
+/* Move as many chunks of the message being assembled as are here into
+ * dst (asm_got bytes already there).  1 when complete, 0 if more to come. */
+static int fabtx__assemble(fabtx_conn *c, uint8_t *dst)
+{
+	fabtx_footer f;
+	int rc;
+	while ((rc = fabtx__rx_next(c, &f)) > 0) {
+		if (f.flags & FABTX_F_FIN) return -EPROTO;
+		if (f.len)
+			memcpy(dst + c->rx.asm_got, fabtx__cell_payload(c, f.seq, f.len),
+			       f.len);
+		c->rx.asm_got += f.len;
+		fabtx__consume(c, 1);
+		if (f.flags & FABTX_F_LAST) {
+			c->rx.asm_active = 0;
+			return 1;
+		}
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Try to take a whole message.  mode 0: copy into buf; mode 1: fill msg.
+ * Returns length, -EAGAIN, or an error. */
+static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
+                               fabtx_msg *msg)
+{
+	fabtx_footer f;
+	int rc;
+	if (c->rx.asm_active) {
+		uint8_t *dst = c->asm_user ? c->asm_user : c->asm_buf;
+		if (!msg && !c->asm_user && c->rx.asm_total > cap) return -EMSGSIZE;
+		rc = fabtx__assemble(c, dst);
+		if (rc < 0) return rc;
+		if (rc == 0) return c->err ? c->err : (c->peer_gone ? fabtx__rx_end(c) : -EAGAIN);
+		goto done;
+	}
+	rc = fabtx__rx_next(c, &f);
+	if (rc < 0) return rc;
+	if (rc == 0) return fabtx__rx_end(c);
+	if (f.flags & FABTX_F_FIN) {
+		fabtx__consume(c, 1);
+		c->fin_recv = 1;
+		if (c->rx.rel != c->rx.reported) fabtx__report(c);
+		return -ESHUTDOWN;
+	}
+	if (f.flags & FABTX_F_LAST) { /* single cell */
+		uint8_t *p = fabtx__cell_payload(c, f.seq, f.len);
+		if (msg) {
+			msg->len = f.len;
+			msg->_seq = f.seq;
+			if (c->rx.held < c->ctx->cfg.zc_max_held) {
+				msg->data = p;
+				msg->_owned = NULL;
+				msg->_kind = 1;
+				c->rx.held++;
+				c->st.zc_lent++;
+				fabtx__consume(c, 0);
+			} else {
+				msg->_owned = fabtx__alloc(&c->ctx->a, f.len ? f.len : 1);
+				if (!msg->_owned) return -ENOMEM;
+				memcpy(msg->_owned, p, f.len);
+				msg->data = msg->_owned;
+				msg->_kind = 2;
+				c->st.zc_copied++;
+				fabtx__consume(c, 1);
+			}
+		} else {
+			if (f.len > cap) return -EMSGSIZE;
+			memcpy(buf, p, f.len);
+			fabtx__consume(c, 1);
+		}
+		c->st.msgs_recv++;
+		c->st.bytes_recv += f.len;
+		return (ssize_t)f.len;
+	}
+	/* first chunk of a multi-cell message */
+	if (!msg && f.total_len > cap) return -EMSGSIZE;
+	c->rx.asm_active = 1;
+	c->rx.asm_total = f.total_len;
+	c->rx.asm_got = 0;
+	if (!msg) {
+		c->asm_user = (uint8_t *)buf;
+	} else {
+		c->asm_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)f.total_len);
+		if (!c->asm_buf) {
+			c->rx.asm_active = 0;
+			return -ENOMEM;
+		}
+	}
+	{
+		uint8_t *dst = c->asm_user ? c->asm_user : c->asm_buf;
+		memcpy(dst, fabtx__cell_payload(c, f.seq, f.len), f.len);
+		c->rx.asm_got = f.len;
+		fabtx__consume(c, 1);
+		rc = fabtx__assemble(c, dst);
+	}
+	if (rc < 0) return rc;
+	if (rc == 0) return c->err ? c->err : (c->peer_gone ? fabtx__rx_end(c) : -EAGAIN);
+done:
+	c->st.msgs_recv++;
+	c->st.bytes_recv += c->rx.asm_total;
+	if (msg) {
+		if (c->asm_user) { /* cannot happen: msg mode never uses asm_user */
+			return -EPROTO;
+		}
+		msg->data = c->asm_buf;
+		msg->_owned = c->asm_buf;
+		msg->len = (size_t)c->rx.asm_total;
+		msg->_kind = 2;
+		c->asm_buf = NULL;
+	} else if (c->asm_user) {
+		c->asm_user = NULL;
+	} else {
+		memcpy(buf, c->asm_buf, (size_t)c->rx.asm_total);
+		fabtx__free(&c->ctx->a, c->asm_buf);
+		c->asm_buf = NULL;
+	}
+	return (ssize_t)c->rx.asm_total;
+}
+
+/* a receive into the caller's buffer is being abandoned mid-message: keep
+ * what arrived in our own buffer */
+static int fabtx__stash(fabtx_conn *c)
+{
+	if (!c->asm_user) return 0;
+	c->asm_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)c->rx.asm_total);
+	if (!c->asm_buf) {
+		fabtx_conn_fail(c, -ENOMEM);
+		c->asm_user = NULL;
+		return -ENOMEM;
+	}
+	memcpy(c->asm_buf, c->asm_user, (size_t)c->rx.asm_got);
+	c->asm_user = NULL;
+	return 0;
+}
+
+enum { FABTX__WANT_RX = 1, FABTX__WANT_TX = 2 };
+
+static int fabtx__ready(fabtx_conn *c, int want)
+{
+	fabtx_footer f;
+	if (c->err) return 1;
+	if (want & FABTX__WANT_RX) {
+		if (c->fin_recv || c->peer_gone) return 1;
+		if (fabtx__rx_next(c, &f) != 0) return 1;
+	}
+	if (want & FABTX__WANT_TX) {
+		if (c->peer_gone) return 1;
+		if (!c->pend_buf && fabtx__credits(c)) return 1;
+	}
+	return 0;
+}
+
+static inline void fabtx__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Block until `want` is ready or the deadline passes. */
+static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
+{
+	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now, spin_end;
+	uint32_t i = 0;
+	int rc;
+	now = fabtx_now_ns();
+	spin_end = now + spin_ns;
+	if (spin_end > dl) spin_end = dl;
+	while (now < spin_end) {
+		if (fabtx__ready(c, want)) return 0;
+		fabtx__cpu_relax();
+		if ((++i & 1023u) == 0) {
+			fabtx__slow(c);
+			now = fabtx_now_ns();
+		}
+	}
+	for (;;) {
+		struct pollfd pfd;
+		int ms, ka = c->ctx->cfg.keepalive_ms;
+		fabtx__slow(c);
+		if (fabtx__ready(c, want)) return 0;
+		rc = c->be->arm(c);
+		if (rc == -EAGAIN) continue;
+		if (rc < 0) {
+			fabtx_conn_fail(c, rc);
+			return 0;
+		}
+		if (fabtx__ready(c, want)) return 0;
+		ms = fabtx__remaining_ms(dl);
+		if (ms == 0) return -ETIMEDOUT;
+		if (ka > 0 && (ms < 0 || ms > ka)) ms = ka;
+		pfd.fd = c->be->fd(c);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, ms);
+		if (rc < 0 && errno != EINTR) {
+			fabtx_conn_fail(c, -errno);
+			return 0;
+		}
+		c->st.wakeups++;
+	}
+}
+
+static int fabtx__check_open(fabtx_conn *c)
+{
+	if (!c) return -EINVAL;
+	if (c->err) return c->err;
+	if (c->state != FABTX__ST_OPEN) return -ENOTCONN;
+	return 0;
+}
+
+FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
+                               int iovcnt, int timeout_ms)
+{
+	uint64_t total = 0, sent = 0, dl = 0;
+	uint32_t p;
+	fabtx__cur k;
+	int i, rc, timed_out = 0;
+	fabtx_iov empty;
+	rc = fabtx__check_open(c);
+	if (rc < 0) return rc;
+	if (iovcnt < 0 || (iovcnt > 0 && !iov)) return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		if (!iov[i].base && iov[i].len) return -EINVAL;
+		if (total + iov[i].len < total) return -EMSGSIZE;
+		total += iov[i].len;
+	}
+	if (total > c->max_msg || total > (uint64_t)SSIZE_MAX) return -EMSGSIZE;
+	if (c->fin_recv) return -ESHUTDOWN;
+	if (c->peer_gone) return fabtx__rx_end(c) == -ESHUTDOWN ? -ESHUTDOWN : -ECONNRESET;
+	if (iovcnt == 0) {
+		empty.base = NULL;
+		empty.len = 0;
+		iov = &empty;
+		iovcnt = 1;
+	}
+	k.iov = iov;
+	k.n = iovcnt;
+	k.i = 0;
+	k.off = 0;
+	p = fabtx_ring_payload(c->tx.c);
+	if (timeout_ms) dl = fabtx__deadline(timeout_ms);
+	/* earlier remainder first */
+	while (c->pend_buf) {
+		rc = fabtx__push_pending(c);
+		if (rc == 0) break;
+		if (rc != -EAGAIN) return rc;
+		if (!timeout_ms) {
+			c->st.credit_stalls++;
+			return -EAGAIN;
+		}
+		rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+		if (rc < 0) return rc;
+		if (c->err) return c->err;
+	}
+	do {
+		uint64_t left = total - sent;
+		uint32_t len = left > p ? p : (uint32_t)left;
+		uint32_t cr = fabtx__credits(c);
+		if (!cr) {
+			c->st.credit_stalls++;
+			if (!timeout_ms || timed_out) {
+				if (sent == 0) return timed_out ? -ETIMEDOUT : -EAGAIN;
+				/* taken: copy the remainder and stream it later */
+				c->pend_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)left);
+				if (!c->pend_buf) {
+					fabtx_conn_fail(c, -ENOMEM);
+					return -ENOMEM;
+				}
+				fabtx__gather(&k, c->pend_buf, (size_t)left);
+				c->pend_len = left;
+				c->pend_off = 0;
+				c->pend_total = total;
+				break;
+			}
+			rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+			if (rc < 0) {
+				/* mid-message: the rest is taken and streams later */
+				timed_out = 1;
+				continue;
+			}
+			if (c->err) return c->err;
+			if (c->peer_gone) return -ECONNRESET;
+			continue;
+		}
+		rc = fabtx__put_chunk(c, &k, len, total,
+		                      (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
+		                                 (left == len ? FABTX_F_LAST : 0)),
+		                      cr > 1 && left > len);
+		if (rc < 0) return rc;
+		sent += len;
+	} while (sent < total);
+	c->st.msgs_sent++;
+	c->st.bytes_sent += total;
+	return (ssize_t)total;
+}
+
+FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
+                              int timeout_ms)
+{
+	fabtx_iov v;
+	v.base = buf;
+	v.len = len;
+	return fabtx_sendv(c, &v, 1, timeout_ms);
+}
+
+static ssize_t fabtx__recv_common(fabtx_conn *c, void *buf, size_t cap,
+                                  fabtx_msg *msg, int timeout_ms)
+{
+	uint64_t dl;
+	ssize_t rc;
+	if (!c) return -EINVAL;
+	if (c->state == FABTX__ST_NEW) return -ENOTCONN;
+	rc = fabtx__recv_try(c, buf, cap, msg);
+	if (rc != -EAGAIN || timeout_ms == 0) {
+		if (rc < 0 && rc != -EMSGSIZE) fabtx__stash(c);
+		if (rc == -EAGAIN) { /* look at the slow sources once */
+			fabtx__slow(c);
+			rc = fabtx__recv_try(c, buf, cap, msg);
+			if (rc < 0 && rc != -EMSGSIZE) fabtx__stash(c);
+		}
+		return rc;
+	}
+	dl = fabtx__deadline(timeout_ms);
+	for (;;) {
+		int w = fabtx__wait(c, dl, FABTX__WANT_RX);
+		rc = fabtx__recv_try(c, buf, cap, msg);
+		if (rc != -EAGAIN) break;
+		if (w < 0) {
+			rc = w;
+			break;
+		}
+	}
+	if (rc < 0 && rc != -EMSGSIZE) fabtx__stash(c);
+	return rc;
+}
+
+FABTX__DEF ssize_t fabtx_recv(fabtx_conn *c, void *buf, size_t cap,
+                              int timeout_ms)
+{
+	if (!buf && cap) return -EINVAL;
+	return fabtx__recv_common(c, buf, cap, NULL, timeout_ms);
+}
+
+FABTX__DEF int fabtx_recv_msg(fabtx_conn *c, fabtx_msg *msg, int timeout_ms)
+{
+	ssize_t rc;
+	if (!msg) return -EINVAL;
+	memset(msg, 0, sizeof *msg);
+	rc = fabtx__recv_common(c, NULL, 0, msg, timeout_ms);
+	return rc < 0 ? (int)rc : 0;
+}
+
+FABTX__DEF void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg)
+{
+	if (!c || !msg) return;
+	if (msg->_kind == 1) {
+		if (c->rx.held) c->rx.held--;
+		fabtx_ring_rx_release(&c->rx, msg->_seq);
+		if (c->state == FABTX__ST_OPEN && !c->err) fabtx__maybe_report(c);
+	} else if (msg->_kind == 2) {
+		fabtx__free(&c->ctx->a, msg->_owned);
+	}
+	memset(msg, 0, sizeof *msg);
+}
+
+FABTX__DEF ssize_t fabtx_peek_len(fabtx_conn *c)
+{
+	fabtx_footer f;
+	int rc;
+	if (!c) return -EINVAL;
+	if (c->rx.asm_active) return (ssize_t)c->rx.asm_total;
+	rc = fabtx__rx_next(c, &f);
+	if (rc < 0) return rc;
+	if (rc == 0) return fabtx__rx_end(c);
+	if (f.flags & FABTX_F_FIN) return -ESHUTDOWN;
+	return (ssize_t)f.total_len;
+}
+
+FABTX__DEF int fabtx_conn_fd(fabtx_conn *c)
+{
+	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
+	return c->be->fd(c);
+}
+
+FABTX__DEF int fabtx_conn_poll(fabtx_conn *c)
+{
+	int ev = 0;
+	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
+	fabtx__slow(c);
+	if (fabtx__ready(c, FABTX__WANT_RX)) ev |= FABTX_POLLIN;
+	if (!c->err && !c->peer_gone && !c->pend_buf && fabtx__credits(c))
+		ev |= FABTX_POLLOUT;
+	if (c->err || c->peer_gone || c->fin_recv) ev |= FABTX_POLLERR;
+	c->credit_event = 0;
+	return ev;
+}
+
+FABTX__DEF int fabtx_conn_arm(fabtx_conn *c)
+{
+	int rc;
+	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
+	fabtx__slow(c);
+	if (c->credit_event || fabtx__ready(c, FABTX__WANT_RX) ||
+	    (c->pend_buf && fabtx__credits(c))) {
+		c->credit_event = 0;
+		return -EAGAIN;
+	}
+	rc = c->be->arm(c);
+	if (rc < 0) return rc;
+	/* re-check after arming: anything that raced in is reported now */
+	fabtx__credit_refresh(c);
+	if (c->credit_event || fabtx__ready(c, FABTX__WANT_RX) ||
+	    (c->pend_buf && fabtx__credits(c))) {
+		c->credit_event = 0;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
+{
+	uint64_t dl = fabtx__deadline(linger_ms);
+	int rc = 0, aborted;
+	if (!c) return -EINVAL;
+	if (c->state == FABTX__ST_OPEN && !c->err && !c->peer_gone) {
+		c->state = FABTX__ST_CLOSING;
+		while (c->pend_buf && rc == 0) {
+			rc = fabtx__push_pending(c);
+			if (rc == -EAGAIN) rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+			if (c->err) rc = c->err;
+			else if (c->peer_gone) rc = -ECONNRESET;
+		}
+		while (rc == 0 && !fabtx__credits(c)) {
+			rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+			if (c->err) rc = c->err;
+			else if (c->peer_gone) rc = -ECONNRESET;
+		}
+		if (rc == 0) {
+			fabtx__cur k;
+			fabtx_iov v;
+			v.base = NULL;
+			v.len = 0;
+			k.iov = &v;
+			k.n = 1;
+			k.i = 0;
+			k.off = 0;
+			rc = fabtx__put_chunk(c, &k, 0, 0,
+			                      FABTX_F_FIN | FABTX_F_FIRST | FABTX_F_LAST, 0);
+			c->fin_sent = rc == 0;
+		}
+		if (rc == 0 && c->be->flush) rc = c->be->flush(c, fabtx__remaining_ms(dl));
+	} else if (c->err) {
+		rc = c->err == -ESHUTDOWN ? 0 : c->err;
+	}
+	aborted = !c->fin_sent;
+	fabtx__conn_free(c, aborted);
+	return rc;
+}
+
+FABTX__DEF int fabtx_conn_stats_get(fabtx_conn *c, fabtx_conn_stats *st)
+{
+	if (!c || !st) return -EINVAL;
+	*st = c->st;
+	return 0;
+}
+
+FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
+{
+	return c ? c->be->scheme : "";
+}
+
+/* ====================================================== shm:// backend */
+#ifndef FABTX_NO_SHM
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/eventfd.h>
+#include <sys/epoll.h>
+#include <fcntl.h>
+
+/* shm://NAME.  Control channel: a SOCK_SEQPACKET Unix socket in the
+ * abstract namespace ("\0fabtx-shm:NAME"), which also carries the window
+ * memfd and the wake eventfd (SCM_RIGHTS) and reports a dead peer as EOF.
+ * Windows: memfds mapped by both sides; "remote writes" are stores into the
+ * peer's mapping (FABTX_BCAP_DIRECT), published by a release store of the
+ * footer seq.  Doorbells: the owner of a window sets hdr->armed before it
+ * sleeps; a writer that finds it set (after a full fence) clears it and
+ * writes the owner's eventfd.  A spinning peer costs no syscalls. */
+typedef struct fabtx__shm_conn {
+	int sock, epfd;
+	int efd;      /* mine: the peer writes it to wake me      */
+	int peer_efd; /* the peer's                                */
+	int win_fd;
+	void *win;
+	size_t win_len;
+	void *peer_win;
+	size_t peer_win_len;
+	int rfd[2], nrfd; /* fds that arrived with a control message */
+	int fds_sent;
+} fabtx__shm_conn;
+
+typedef struct fabtx__shm_listener {
+	int sock;
+} fabtx__shm_listener;
+
+static int fabtx__shm_addr(const char *name, struct sockaddr_un *sa,
+                           socklen_t *len)
+{
+	size_t n = strlen(name), i;
+	static const char pfx[] = "fabtx-shm:";
+	if (n == 0 || n > 100) return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char ch = name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			return -EINVAL;
+	}
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path + 1, pfx, sizeof pfx - 1);
+	memcpy(sa->sun_path + sizeof pfx, name, n);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof pfx + n);
+	return 0;
+}
+
+static fabtx__shm_conn *fabtx__shm_new(fabtx_conn *c, int sock)
+{
+	fabtx__shm_conn *s =
+	    (fabtx__shm_conn *)fabtx__zalloc(&c->ctx->a, sizeof *s);
+	if (!s) return NULL;
+	s->sock = sock;
+	s->epfd = s->efd = s->peer_efd = s->win_fd = -1;
+	s->rfd[0] = s->rfd[1] = -1;
+	c->bdata = s;
+	return s;
+}
+
+static int fabtx__shm_listen(fabtx_listener *l, const char *addr)
+{
+	struct sockaddr_un sa;
+	socklen_t sl;
+	fabtx__shm_listener *sl_;
+	int fd, rc = fabtx__shm_addr(addr, &sa, &sl);
+	if (rc < 0) return rc;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sl) < 0 || listen(fd, 128) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	sl_ = (fabtx__shm_listener *)fabtx__zalloc(&l->ctx->a, sizeof *sl_);
+	if (!sl_) {
+		close(fd);
+		return -ENOMEM;
+	}
+	sl_->sock = fd;
+	l->bdata = sl_;
+	return 0;
+}
+
+static int fabtx__shm_listener_fd(fabtx_listener *l)
+{
+	return ((fabtx__shm_listener *)l->bdata)->sock;
+}
+
+static int fabtx__shm_pollfd(int fd, short ev, int timeout_ms)
+{
+	struct pollfd p;
+	int rc;
+	p.fd = fd;
+	p.events = ev;
+	p.revents = 0;
+	do rc = poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) return -errno;
+	return rc == 0 ? -EAGAIN : 0;
+}
+
+static int fabtx__shm_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
+{
+	fabtx__shm_listener *sl = (fabtx__shm_listener *)l->bdata;
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	int fd;
+	for (;;) {
+		fd = accept4(sl->sock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0) break;
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			return -errno;
+		if (fabtx__remaining_ms(dl) == 0) return timeout_ms ? -ETIMEDOUT : -EAGAIN;
+		fabtx__shm_pollfd(sl->sock, POLLIN, fabtx__remaining_ms(dl));
+	}
+	if (!fabtx__shm_new(c, fd)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void fabtx__shm_listener_close(fabtx_listener *l)
+{
+	fabtx__shm_listener *sl = (fabtx__shm_listener *)l->bdata;
+	if (!sl) return;
+	close(sl->sock);
+	fabtx__free(&l->ctx->a, sl);
+	l->bdata = NULL;
+}
+
+static int fabtx__shm_connect(fabtx_conn *c, const char *addr, int timeout_ms)
+{
+	struct sockaddr_un sa;
+	socklen_t sl;
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	int fd, rc = fabtx__shm_addr(addr, &sa, &sl);
+	if (rc < 0) return rc;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) return -errno;
+	for (;;) {
+		if (connect(fd, (struct sockaddr *)&sa, sl) == 0) break;
+		rc = -errno;
+		if (rc == -EINTR) continue;
+		if (rc != -EAGAIN) { /* ECONNREFUSED: nobody listens */
+			close(fd);
+			return rc == -ENOENT ? -ECONNREFUSED : rc;
+		}
+		/* backlog full: retry until the deadline */
+		if (fabtx__remaining_ms(dl) == 0) {
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		fabtx__shm_pollfd(fd, POLLOUT, 1);
+	}
+	if (!fabtx__shm_new(c, fd)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int fabtx__shm_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
+                                int timeout_ms)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	struct msghdr mh;
+	struct iovec iv;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	ssize_t n;
+	memset(&mh, 0, sizeof mh);
+	iv.iov_base = (void *)(uintptr_t)msg;
+	iv.iov_len = len;
+	mh.msg_iov = &iv;
+	mh.msg_iovlen = 1;
+	if (!s->fds_sent && s->win_fd >= 0) { /* window + wake fd ride along */
+		struct cmsghdr *h;
+		int fds[2];
+		memset(&cm, 0, sizeof cm);
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof cm.b;
+		h = CMSG_FIRSTHDR(&mh);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		fds[0] = s->win_fd;
+		fds[1] = s->efd;
+		memcpy(CMSG_DATA(h), fds, sizeof fds);
+	}
+	for (;;) {
+		n = sendmsg(s->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0) break;
+		if (errno == EINTR) continue;
+		if (errno == EPIPE || errno == ECONNRESET) return -ECONNRESET;
+		if (errno != EAGAIN) return -errno;
+		if (fabtx__remaining_ms(dl) == 0) return -EAGAIN;
+		fabtx__shm_pollfd(s->sock, POLLOUT, fabtx__remaining_ms(dl));
+	}
+	if (mh.msg_control) s->fds_sent = 1;
+	return 0;
+}
+
+static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
+                                int timeout_ms)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	struct msghdr mh;
+	struct iovec iv;
+	struct cmsghdr *h;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	ssize_t n;
+	for (;;) {
+		memset(&mh, 0, sizeof mh);
+		iv.iov_base = buf;
+		iv.iov_len = cap;
+		mh.msg_iov = &iv;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof cm.b;
+		n = recvmsg(s->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n > 0) break;
+		if (n == 0) return -ECONNRESET; /* EOF: the peer is gone */
+		if (errno == EINTR) continue;
+		if (errno == ECONNRESET) return -ECONNRESET;
+		if (errno != EAGAIN) return -errno;
+		if (fabtx__remaining_ms(dl) == 0) return -EAGAIN;
+		fabtx__shm_pollfd(s->sock, POLLIN, fabtx__remaining_ms(dl));
+	}
+	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+			int fds[4], k, nf = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			if (nf > 4) nf = 4;
+			memcpy(fds, CMSG_DATA(h), (size_t)nf * sizeof(int));
+			for (k = 0; k < nf; k++) {
+				if (k < 2 && s->nrfd == k && nf == 2) {
+					s->rfd[s->nrfd++] = fds[k];
+				} else {
+					close(fds[k]); /* unexpected: never leak */
+				}
+			}
+		}
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return -EPROTO;
+	return (int)n;
+}
+
+static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
+                               fabtx_win *rx, fabtx_win *tx)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	struct epoll_event ev;
+	(void)tx_len;
+	s->win_fd = memfd_create("fabtx-shm-ring", MFD_CLOEXEC);
+	if (s->win_fd < 0) return -errno;
+	if (ftruncate(s->win_fd, (off_t)rx_len) < 0) return -errno;
+	s->win = mmap(NULL, (size_t)rx_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	              s->win_fd, 0);
+	if (s->win == MAP_FAILED) {
+		s->win = NULL;
+		return -errno;
+	}
+	s->win_len = (size_t)rx_len;
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->efd < 0 || s->epfd < 0) return -errno;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->efd, &ev) < 0) return -errno;
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sock, &ev) < 0) return -errno;
+	rx->base = s->win;
+	rx->len = rx_len;
+	rx->addr = 0;
+	rx->key = 0;
+	rx->desc = NULL;
+	memset(tx, 0, sizeof *tx);
+	return 0;
+}
+
+static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	struct stat stt;
+	if (s->nrfd != 2) return -EPROTO;
+	if (fstat(s->rfd[0], &stt) < 0) return -errno;
+	/* the advertised length must really be there: never map past it */
+	if (peer->addr != 0 || (uint64_t)stt.st_size < peer->len) return -EPROTO;
+	s->peer_win = mmap(NULL, (size_t)peer->len, PROT_READ | PROT_WRITE,
+	                   MAP_SHARED, s->rfd[0], 0);
+	if (s->peer_win == MAP_FAILED) {
+		s->peer_win = NULL;
+		return -errno;
+	}
+	s->peer_win_len = (size_t)peer->len;
+	close(s->rfd[0]);
+	s->rfd[0] = -1;
+	s->peer_efd = s->rfd[1];
+	s->rfd[1] = -1;
+	s->nrfd = 0;
+	c->peer_base = (uint8_t *)s->peer_win;
+	return 0;
+}
+
+static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint32_t db, unsigned flags)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	int i;
+	(void)db;
+	(void)flags;
+	for (i = 0; i < nseg; i++) {
+		if (off + segs[i].len > s->peer_win_len) return -EINVAL;
+		memcpy((uint8_t *)s->peer_win + off, segs[i].addr, segs[i].len);
+		off += segs[i].len;
+	}
+	fabtx__fence();
+	return 0;
+}
+
+static int fabtx__shm_doorbell(fabtx_conn *c, uint32_t value)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
+	(void)value;
+	/* the caller fenced after publishing; wake the peer only if it sleeps */
+	if (fabtx__load_relaxed(&ph->armed) &&
+	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
+		uint64_t one = 1;
+		ssize_t n = write(s->peer_efd, &one, sizeof one);
+		(void)n; /* EAGAIN: the counter is saturated, it is awake anyway */
+		c->st.doorbells_sent++;
+	}
+	return 0;
+}
+
+static int fabtx__shm_progress(fabtx_conn *c)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
+	uint64_t v;
+	if (fabtx__load_relaxed(&h->armed)) fabtx__store_relaxed(&h->armed, 0u);
+	while (read(s->efd, &v, sizeof v) == (ssize_t)sizeof v) {
+	}
+	return 0;
+}
+
+static int fabtx__shm_arm(fabtx_conn *c)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
+	__atomic_store_n(&h->armed, 1u, __ATOMIC_SEQ_CST);
+	fabtx__fence();
+	return 0;
+}
+
+static int fabtx__shm_fd(fabtx_conn *c)
+{
+	return ((fabtx__shm_conn *)c->bdata)->epfd;
+}
+
+static int fabtx__shm_flush(fabtx_conn *c, int timeout_ms)
+{
+	(void)c;
+	(void)timeout_ms;
+	return 0; /* stores are complete when they retire */
+}
+
+static void fabtx__shm_disconnect(fabtx_conn *c, int graceful)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	(void)graceful;
+	if (!s) return;
+	if (s->win) munmap(s->win, s->win_len);
+	if (s->peer_win) munmap(s->peer_win, s->peer_win_len);
+	if (s->sock >= 0) close(s->sock);
+	if (s->epfd >= 0) close(s->epfd);
+	if (s->efd >= 0) close(s->efd);
+	if (s->peer_efd >= 0) close(s->peer_efd);
+	if (s->win_fd >= 0) close(s->win_fd);
+	if (s->rfd[0] >= 0) close(s->rfd[0]);
+	if (s->rfd[1] >= 0) close(s->rfd[1]);
+	fabtx__free(&c->ctx->a, s);
+	c->bdata = NULL;
+	c->peer_base = NULL;
+}
+
+static const fabtx_backend fabtx__shm_be = {
+    sizeof(fabtx_backend),
+    "shm",
+    FABTX_BCAP_DIRECT | FABTX_BCAP_ORDERED | FABTX_BCAP_CTRL_FD,
+    NULL,
+    NULL,
+    fabtx__shm_listen,
+    fabtx__shm_listener_fd,
+    fabtx__shm_accept,
+    fabtx__shm_listener_close,
+    fabtx__shm_connect,
+    fabtx__shm_ctrl_send,
+    fabtx__shm_ctrl_recv,
+    fabtx__shm_win_open,
+    fabtx__shm_win_import,
+    fabtx__shm_write,
+    fabtx__shm_doorbell,
+    fabtx__shm_progress,
+    fabtx__shm_flush,
+    fabtx__shm_arm,
+    fabtx__shm_fd,
+    fabtx__shm_disconnect,
+    NULL,
+    0};
+
+FABTX__DEF const fabtx_backend *fabtx_shm_backend(void) { return &fabtx__shm_be; }
+#endif /* FABTX_NO_SHM */
 #endif

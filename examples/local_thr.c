@@ -1,0 +1,48 @@
+/* local_thr <bind-to> <message-size> <message-count>
+ * Receives message-count messages and prints the throughput, as libzmq's
+ * local_thr does (timing starts at the first message). */
+#include "perf_common.h"
+
+int main(int argc, char **argv)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	size_t size;
+	long count, i;
+	char *buf;
+	double t0, t1, us, thr;
+	ssize_t n;
+	int rc;
+	if (perf_args(argc, argv, "bind-to", &size, &count) < 0) return 1;
+	buf = (char *)malloc(size ? size : 1);
+	if (!buf) return 1;
+	if ((rc = perf_ctx_create(&ctx)) < 0) return perf_fail("ctx", rc);
+	if ((rc = fabtx_listen(ctx, argv[1], &l)) < 0) return perf_fail("listen", rc);
+	if ((rc = fabtx_accept(l, &c, -1)) < 0) return perf_fail("accept", rc);
+	n = fabtx_recv(c, buf, size, -1);
+	if (n < 0) return perf_fail("recv", n);
+	t0 = perf_now_us();
+	for (i = 1; i < count; i++) {
+		n = fabtx_recv(c, buf, size, -1);
+		if (n < 0) return perf_fail("recv", n);
+		if ((size_t)n != size) {
+			fprintf(stderr, "message of incorrect size received\n");
+			return 1;
+		}
+	}
+	t1 = perf_now_us();
+	us = t1 - t0;
+	if (us <= 0) us = 1;
+	thr = (double)count / us * 1000000.0;
+	printf("message size: %d [B]\n", (int)size);
+	printf("message count: %d\n", (int)count);
+	printf("mean throughput: %d [msg/s]\n", (int)thr);
+	printf("mean throughput: %.3f [Mb/s]\n", thr * (double)size * 8 / 1000000.0);
+	rc = fabtx_conn_close(c, 10000);
+	if (rc < 0 && rc != -ESHUTDOWN) return perf_fail("close", rc);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* Shared bits of the perf examples: libzmq perf-tool command lines
+ * (<url> <message-size> <count>), any fabtx URL, every compiled backend. */
+#ifndef PERF_COMMON_H
+#define PERF_COMMON_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "fabtx.h"
+
+int perf_ctx_create(fabtx_ctx **ctx); /* examples/fabtx_impl.c */
+
+static inline double perf_now_us(void)
+{
+	return (double)fabtx_now_ns() / 1000.0;
+}
+
+static inline int perf_args(int argc, char **argv, const char *what,
+                            size_t *size, long *count)
+{
+	char *e1, *e2;
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s <%s> <message-size> <%s>\n", argv[0], what,
+		        strstr(argv[0], "lat") ? "roundtrip-count" : "message-count");
+		return -1;
+	}
+	*size = (size_t)strtoull(argv[2], &e1, 10);
+	*count = strtol(argv[3], &e2, 10);
+	if (*e1 || *e2 || argv[2][0] == '-' || *count <= 0) {
+		fprintf(stderr, "%s: bad message size or count\n", argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static inline int perf_fail(const char *what, long rc)
+{
+	fprintf(stderr, "error in %s: %s\n", what, fabtx_strerror((int)rc));
+	return 1;
+}
+
+/* connect, retrying while nobody listens yet (the listener may start later) */
+static inline int perf_connect(fabtx_ctx *ctx, const char *url, fabtx_conn **c)
+{
+	uint64_t until = fabtx_now_ms() + 20000;
+	int rc;
+	for (;;) {
+		rc = fabtx_connect(ctx, url, c, 5000);
+		if (rc != -ECONNREFUSED && rc != -ETIMEDOUT) return rc;
+		if (fabtx_now_ms() > until) return rc;
+		{
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL); /* back off between connect attempts */
+		}
+	}
+}
+
+/* warm-up round trips not counted in latency (caches, page faults) */
+static inline long perf_warmup(long count)
+{
+	return count < 10000 ? count / 10 : 1000;
+}
+#endif

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+#include "precompiled.hpp"
+#include "fabtx_engine.hpp"
+#include "fabtx_address.hpp"
+#include "err.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace
+{
+//  libzmq's stream engine asks getpeername() about its fd in the base
+//  constructor and asserts on ENOTSOCK, then polls and finally close()s it.
+//  So it gets an unconnected socket (getpeername: ENOTCONN, fine) whose
+//  number is then pointed at the fabtx fd with dup3(): the poller watches
+//  fabtx's fd, and the engine's close() drops only our duplicate.
+zmq::fd_t placeholder_socket ()
+{
+    return socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
+//  Largest ZMTP chunk put in one fabtx message: half the ring, so a write
+//  never has to wait for more than the credits the peer already owes us.
+size_t max_write_for (fabtx_conn *conn_)
+{
+    fabtx_conn_stats st;
+    memset (&st, 0, sizeof st);
+    size_t cap = 256 * 1024;
+    if (fabtx_conn_stats_get (conn_, &st) == 0 && st.cell_size > 32
+        && st.cell_count >= 4) {
+        const size_t half =
+          static_cast<size_t> (st.cell_size - 32) * (st.cell_count / 2);
+        if (half > 0 && half < cap)
+            cap = half;
+    }
+    if (cap > (1u << 30))
+        cap = 1u << 30;
+    return cap;
+}
+}
+
+zmq::fabtx_engine_t *
+zmq::fabtx_engine_t::create (fabtx_conn *conn_,
+                             const options_t &options_,
+                             const endpoint_uri_pair_t &endpoint_pair_)
+{
+    const int cfd = fabtx_conn_fd (conn_);
+    fd_t s = placeholder_socket ();
+    if (cfd < 0 || s < 0 || dup3 (cfd, s, O_CLOEXEC) < 0) {
+        const int err = cfd < 0 ? fabtx_errno (cfd) : errno;
+        if (s >= 0)
+            ::close (s);
+        fabtx_conn_close (conn_, 0);
+        errno = err;
+        return NULL;
+    }
+    if (!fabtx_ctx_ref ()) { //  the engine keeps the context alive
+        const int err = errno;
+        ::close (s);
+        fabtx_conn_close (conn_, 0);
+        errno = err;
+        return NULL;
+    }
+    fabtx_engine_t *engine =
+      new (std::nothrow) fabtx_engine_t (conn_, s, options_, endpoint_pair_);
+    alloc_assert (engine);
+    return engine;
+}
+
+zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
+                                     fd_t fd_,
+                                     const options_t &options_,
+                                     const endpoint_uri_pair_t &endpoint_pair_) :
+    zmtp_engine_t (fd_, options_, endpoint_pair_),
+    _conn (conn_),
+    _fd (fd_),
+    _held_off (0),
+    _holding (false),
+    _max_write (max_write_for (conn_)),
+    _out_blocked (false),
+    _tx_error (false),
+    _tx_errno (0),
+    _rx_progress (false),
+    _tx_progress (false),
+    _stall_timer (false),
+    _dead (NULL)
+{
+    memset (&_held, 0, sizeof _held);
+}
+
+zmq::fabtx_engine_t::~fabtx_engine_t ()
+{
+    if (_holding)
+        fabtx_msg_release (_conn, &_held);
+    //  Everything ZMTP handed us is already in the peer's window or in
+    //  fabtx's send remainder; give that a moment to go out.
+    fabtx_conn_close (_conn, 100);
+    fabtx_ctx_unref ();
+    if (_dead)
+        *_dead = true;
+}
+
+int zmq::fabtx_engine_t::read (void *data_, size_t size_)
+{
+    if (size_ == 0)
+        return 0;
+    if (!_holding) {
+        for (;;) {
+            const ssize_t n = fabtx_recv (_conn, data_, size_, 0);
+            if (n > 0) {
+                _rx_progress = true;
+                return static_cast<int> (n);
+            }
+            if (n == 0) //  an empty message carries no ZMTP bytes
+                continue;
+            if (n != -EMSGSIZE) {
+                errno = n == -EAGAIN ? EAGAIN : fabtx_errno (static_cast<int> (n));
+                return -1;
+            }
+            //  Bigger than the decoder's buffer: take it and hand it out
+            //  in pieces.
+            const int rc = fabtx_recv_msg (_conn, &_held, 0);
+            if (rc < 0) {
+                errno = rc == -EAGAIN ? EAGAIN : fabtx_errno (rc);
+                return -1;
+            }
+            _holding = true;
+            _held_off = 0;
+            break;
+        }
+    }
+    size_t n = _held.len - _held_off;
+    if (n > size_)
+        n = size_;
+    memcpy (data_, static_cast<unsigned char *> (_held.data) + _held_off, n);
+    _held_off += n;
+    if (_held_off == _held.len) {
+        fabtx_msg_release (_conn, &_held);
+        _holding = false;
+    }
+    _rx_progress = true;
+    return static_cast<int> (n);
+}
+
+int zmq::fabtx_engine_t::write (const void *data_, size_t size_)
+{
+    const size_t n = size_ < _max_write ? size_ : _max_write;
+    const ssize_t rc = fabtx_send (_conn, data_, n, 0);
+    if (rc >= 0) {
+        _tx_progress = true;
+        return static_cast<int> (rc);
+    }
+    if (rc == -EAGAIN) {
+        //  No credit: stop polling for output; a returning credit makes
+        //  the fabtx fd readable and in_event() resumes output.
+        _out_blocked = true;
+        reset_pollout ();
+        return 0;
+    }
+    _tx_error = true;
+    _tx_errno = fabtx_errno (static_cast<int> (rc));
+    errno = _tx_errno;
+    return -1;
+}
+
+bool zmq::fabtx_engine_t::guarded_in_event ()
+{
+    bool dead = false;
+    zmq_assert (_dead == NULL);
+    _dead = &dead;
+    stream_engine_base_t::in_event ();
+    if (dead)
+        return false;
+    _dead = NULL;
+    return true;
+}
+
+void zmq::fabtx_engine_t::out_event ()
+{
+    //  The base writes one batch per call (it counts on POLLOUT to come
+    //  back); go on while it makes progress, until the session has nothing
+    //  more or fabtx runs out of credits.
+    do {
+        _tx_progress = false;
+        stream_engine_base_t::out_event ();
+    } while (_tx_progress && !_out_blocked && !_tx_error);
+    if (_tx_error && !_stall_timer) {
+        //  Report the error from a safe place (the timer), not from deep
+        //  inside a caller that still uses this engine.
+        add_timer (0, stall_timer_id);
+        _stall_timer = true;
+    }
+}
+
+bool zmq::fabtx_engine_t::pump ()
+{
+    for (;;) {
+        if (_out_blocked) {
+            const int ev = fabtx_conn_poll (_conn);
+            if (ev < 0 || (ev & (FABTX_POLLOUT | FABTX_POLLERR)))
+                _out_blocked = false;
+        }
+        if (!_out_blocked && !_output_stopped && !_tx_error)
+            out_event ();
+        if (_tx_error) {
+            errno = _tx_errno;
+            error (connection_error);
+            return false;
+        }
+        if (!_input_stopped) {
+            _rx_progress = false;
+            if (!guarded_in_event ())
+                return false;
+            if (_rx_progress)
+                continue;
+        }
+        if (_input_stopped) {
+            //  Messages wait in the ring, so arming would only say
+            //  -EAGAIN.  restart_input() resumes; if output is stuck too,
+            //  poll for credits on a timer until one of them moves.
+            if (_out_blocked && !_stall_timer) {
+                add_timer (1, stall_timer_id);
+                _stall_timer = true;
+            }
+            return true;
+        }
+        const int rc = fabtx_conn_arm (_conn);
+        if (rc == -EAGAIN)
+            continue; //  work raced in: go again, or the wakeup is lost
+        if (rc < 0) {
+            errno = fabtx_errno (rc);
+            error (connection_error);
+            return false;
+        }
+        return true;
+    }
+}
+
+void zmq::fabtx_engine_t::in_event ()
+{
+    pump ();
+}
+
+bool zmq::fabtx_engine_t::restart_input ()
+{
+    bool dead = false;
+    zmq_assert (_dead == NULL);
+    _dead = &dead;
+    const bool ok = stream_engine_base_t::restart_input ();
+    if (dead)
+        return false;
+    _dead = NULL;
+    if (!ok)
+        return false;
+    if (!_input_stopped)
+        return pump ();
+    return true;
+}
+
+void zmq::fabtx_engine_t::cancel_stall_timer ()
+{
+    if (_stall_timer) {
+        cancel_timer (stall_timer_id);
+        _stall_timer = false;
+    }
+}
+
+void zmq::fabtx_engine_t::terminate ()
+{
+    cancel_stall_timer ();
+    stream_engine_base_t::terminate ();
+}
+
+void zmq::fabtx_engine_t::error (error_reason_t reason_)
+{
+    cancel_stall_timer ();
+    stream_engine_base_t::error (reason_);
+}
+
+void zmq::fabtx_engine_t::timer_event (int id_)
+{
+    if (id_ == stall_timer_id) {
+        _stall_timer = false;
+        pump ();
+        return;
+    }
+    bool dead = false;
+    zmq_assert (_dead == NULL);
+    _dead = &dead;
+    stream_engine_base_t::timer_event (id_);
+    if (dead)
+        return;
+    _dead = NULL;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* fabtx_engine.hpp -- ZMTP over a fabtx connection.
+ *
+ * The engine is libzmq's own zmtp_engine_t (greeting, mechanisms, multipart,
+ * heartbeats) with read()/write() going to fabtx messages instead of a byte
+ * stream, and with in_event/out_event driving the fabtx eventfd bridge:
+ * drain, then fabtx_conn_arm(); -EAGAIN from arm means "more work, go
+ * again" before returning to the poller.  See docs/zmq.md. */
+#ifndef __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
+#define __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
+
+#include "zmtp_engine.hpp"
+#include "fabtx_vendor.h"
+
+namespace zmq
+{
+class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
+{
+  public:
+    //  Takes ownership of conn_ (closed with the engine).  Returns NULL
+    //  with errno set (and conn_ closed) on failure.
+    static fabtx_engine_t *create (fabtx_conn *conn_,
+                                   const options_t &options_,
+                                   const endpoint_uri_pair_t &endpoint_pair_);
+    ~fabtx_engine_t ();
+
+    fd_t fd () const { return _fd; }
+
+    //  i_poll_events / i_engine
+    void terminate () ZMQ_OVERRIDE;
+    void in_event () ZMQ_OVERRIDE;
+    void out_event () ZMQ_OVERRIDE;
+    void timer_event (int id_) ZMQ_OVERRIDE;
+    bool restart_input () ZMQ_OVERRIDE;
+
+  protected:
+    void error (error_reason_t reason_) ZMQ_OVERRIDE;
+    int read (void *data_, size_t size_) ZMQ_OVERRIDE;
+    int write (const void *data_, size_t size_) ZMQ_OVERRIDE;
+
+  private:
+    fabtx_engine_t (fabtx_conn *conn_,
+                    fd_t fd_,
+                    const options_t &options_,
+                    const endpoint_uri_pair_t &endpoint_pair_);
+
+    //  Send what can be sent, receive what can be received, then arm.
+    //  Returns false if the engine was destroyed.
+    bool pump ();
+    //  Runs one base-class entry point that may destroy the engine.
+    //  Returns false if it did.
+    bool guarded_in_event ();
+    void cancel_stall_timer ();
+
+    enum
+    {
+        //  Polls credits while input is stopped (the fd cannot be armed
+        //  while messages are waiting) and output is blocked.
+        stall_timer_id = 0x90
+    };
+
+    fabtx_conn *_conn;
+    fd_t _fd;
+    //  A message read only in part (zero-copy lend or fabtx's buffer).
+    fabtx_msg _held;
+    size_t _held_off;
+    bool _holding;
+    size_t _max_write;
+    bool _out_blocked;
+    bool _tx_error;
+    int _tx_errno;
+    bool _rx_progress;
+    bool _tx_progress;
+    bool _stall_timer;
+    bool *_dead;
+
+    ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_engine_t)
+};
+}
+
+#endif
