@@ -41,6 +41,30 @@ $(B)/%: examples/%.c $(B)/fabtx_impl.o examples/perf_common.h $(HDRS)
 	$(CC) $(CSTD) $(CFLAGS_ALL) -o $@ $< $(B)/fabtx_impl.o $(LDLIBS_ALL) $(IMPL_LDLIBS)
 ALL_BINS += $(addprefix $(B)/,$(EXAMPLES))
 
+# ---- core tests ----------------------------------------------------------
+CORE_TESTS := test_ring test_db test_mr test_wakeup test_shm
+CORE_TEST_BINS := $(addprefix $(B)/,$(CORE_TESTS))
+$(B)/test_%: test/test_%.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
+	$(CC) $(CSTD) $(CFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
+# the header as C99, C11, C++11, static, and from several translation units
+$(B)/compile_c99: test/compile_main.c test/compile_other.c $(HDRS) | $(B)/.dir
+	$(CC) -std=c99 $(CFLAGS_ALL) -o $@ test/compile_main.c test/compile_other.c $(LDLIBS_ALL)
+$(B)/compile_c11: test/compile_main.c test/compile_other.c $(HDRS) | $(B)/.dir
+	$(CC) -std=c11 $(CFLAGS_ALL) -o $@ test/compile_main.c test/compile_other.c $(LDLIBS_ALL)
+$(B)/compile_cxx11: test/compile_main.c test/compile_other.c $(HDRS) | $(B)/.dir
+	$(CXX) -x c++ -std=c++11 $(CFLAGS_ALL) -o $@ test/compile_main.c test/compile_other.c $(LDLIBS_ALL)
+$(B)/compile_static: test/compile_static.c $(HDRS) | $(B)/.dir
+	$(CC) -std=c11 $(CFLAGS_ALL) -o $@ test/compile_static.c $(LDLIBS_ALL)
+COMPILE_TESTS := $(B)/compile_c99 $(B)/compile_c11 $(B)/compile_cxx11 $(B)/compile_static
+ALL_BINS += $(CORE_TEST_BINS) $(COMPILE_TESTS)
+
+test-core: $(CORE_TEST_BINS) $(COMPILE_TESTS) $(addprefix $(B)/,$(EXAMPLES))
+	@sh test/run_suite.sh $(B)/results/core.txt \
+	  "$(B)/compile_c99" "$(B)/compile_c11" "$(B)/compile_cxx11" "$(B)/compile_static" \
+	  "sh test/compile_clang.sh" \
+	  $(foreach t,$(CORE_TESTS),"$(B)/$(t)") \
+	  "sh test/examples.sh $(B)"
+
 -include mk/*.mk
 
 all: $(ALL_BINS)

@@ -53,6 +53,8 @@
  *     -ESHUTDOWN   the peer closed cleanly and everything it sent has been
  *                  delivered (end of stream; a 0-byte message is just 0)
  *     -EPROTO      the peer broke the wire protocol (connection is dead)
+ *     -ENOBUFS     zero-copy messages the application still holds block the
+ *                  ring (the sender has no credit): release some, retry
  *     -EINVAL      bad argument or malformed URL
  *     -EADDRINUSE, -ECONNREFUSED, -ENOMEM, -ENOSPC (no doorbell range) ...
  *   fabtx_strerror(rc) names them.  Nothing is thread-local or global.
@@ -748,6 +750,7 @@ FABTX__DEF const char *fabtx_strerror(int rc)
 	case EPIPE: return "connection closed locally";
 	case ENAMETOOLONG: return "name too long";
 	case ENOENT: return "not found";
+	case ENOBUFS: return "ring stalled by held zero-copy messages: release some";
 	default: return strerror(-rc);
 	}
 }
@@ -2310,11 +2313,20 @@ static void fabtx__consume(fabtx_conn *c, int release)
 	}
 }
 
+/* Zero-copy holds block the credit tail: once the oldest held cell has
+ * N-1 consumed cells behind it the sender has no credit and never will
+ * until the application releases something. */
+static int fabtx__rx_stalled(const fabtx_conn *c)
+{
+	return c->rx.held && c->rx.seq - c->rx.rel >= (uint64_t)c->rx.n - 1;
+}
+
 /* terminal state when no message is available */
 static int fabtx__rx_end(fabtx_conn *c)
 {
 	if (c->fin_recv) return -ESHUTDOWN;
 	if (c->err) return c->err;
+	if (fabtx__rx_stalled(c)) return -ENOBUFS;
 	if (c->peer_gone) {
 		fabtx_conn_fail(c, -ECONNRESET);
 		return -ECONNRESET;
@@ -2356,7 +2368,7 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 		if (!msg && !c->asm_user && c->rx.asm_total > cap) return -EMSGSIZE;
 		rc = fabtx__assemble(c, dst);
 		if (rc < 0) return rc;
-		if (rc == 0) return c->err ? c->err : (c->peer_gone ? fabtx__rx_end(c) : -EAGAIN);
+		if (rc == 0) return fabtx__rx_end(c);
 		goto done;
 	}
 	rc = fabtx__rx_next(c, &f);
@@ -2420,7 +2432,7 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 		rc = fabtx__assemble(c, dst);
 	}
 	if (rc < 0) return rc;
-	if (rc == 0) return c->err ? c->err : (c->peer_gone ? fabtx__rx_end(c) : -EAGAIN);
+	if (rc == 0) return fabtx__rx_end(c);
 done:
 	c->st.msgs_recv++;
 	c->st.bytes_recv += c->rx.asm_total;
@@ -2466,7 +2478,7 @@ static int fabtx__ready(fabtx_conn *c, int want)
 	fabtx_footer f;
 	if (c->err) return 1;
 	if (want & FABTX__WANT_RX) {
-		if (c->fin_recv || c->peer_gone) return 1;
+		if (c->fin_recv || c->peer_gone || fabtx__rx_stalled(c)) return 1;
 		if (fabtx__rx_next(c, &f) != 0) return 1;
 	}
 	if (want & FABTX__WANT_TX) {
