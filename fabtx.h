@@ -2600,6 +2600,7 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		if (!cr) {
 			c->st.credit_stalls++;
 			if (!timeout_ms || timed_out) {
+				c->credit_event = 0; /* the caller has seen the state */
 				if (sent == 0) return timed_out ? -ETIMEDOUT : -EAGAIN;
 				/* taken: copy the remainder and stream it later */
 				c->pend_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)left);
