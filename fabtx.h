@@ -1939,10 +1939,17 @@ static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
 	r.rkey = c->rx_win.key;
 	r.db_base = c->db.base;
 	r.db_count = c->db.count;
+	/* the peer's window must really be there before we say yes */
+	rc = be->win_import(c, &c->peer_win);
+	if (rc < 0) {
+		fabtx_log(ctx, FABTX_LOG_WARN,
+		          "rejecting connection: peer window unusable (%s)",
+		          fabtx_strerror(rc));
+		fabtx__send_reject(c, &q, FABTX__HS_INVALID);
+		return -EPROTO;
+	}
 	fabtx__hs_pack(&r, b);
 	rc = be->ctrl_send(c, b, sizeof b, fabtx__remaining_ms(dl));
-	if (rc < 0) return rc;
-	rc = be->win_import(c, &c->peer_win);
 	if (rc < 0) return rc;
 	return fabtx__conn_ready(c, n, cs, mm);
 }

@@ -47,19 +47,11 @@ zmq::fabtx_engine_t::create (fabtx_conn *conn_,
                              const options_t &options_,
                              const endpoint_uri_pair_t &endpoint_pair_)
 {
-    const int cfd = fabtx_conn_fd (conn_);
-    fd_t s = placeholder_socket ();
-    if (cfd < 0 || s < 0 || dup3 (cfd, s, O_CLOEXEC) < 0) {
-        const int err = cfd < 0 ? fabtx_errno (cfd) : errno;
+    const fd_t s = placeholder_socket ();
+    if (s < 0 || !fabtx_ctx_ref ()) { //  the engine keeps the context alive
+        const int err = errno;
         if (s >= 0)
             ::close (s);
-        fabtx_conn_close (conn_, 0);
-        errno = err;
-        return NULL;
-    }
-    if (!fabtx_ctx_ref ()) { //  the engine keeps the context alive
-        const int err = errno;
-        ::close (s);
         fabtx_conn_close (conn_, 0);
         errno = err;
         return NULL;
@@ -67,6 +59,15 @@ zmq::fabtx_engine_t::create (fabtx_conn *conn_,
     fabtx_engine_t *engine =
       new (std::nothrow) fabtx_engine_t (conn_, s, options_, endpoint_pair_);
     alloc_assert (engine);
+    //  Now that the base constructor has looked at the socket, make its
+    //  number refer to the fabtx fd.
+    const int cfd = fabtx_conn_fd (conn_);
+    if (cfd < 0 || dup3 (cfd, s, O_CLOEXEC) < 0) {
+        const int err = cfd < 0 ? fabtx_errno (cfd) : errno;
+        delete engine; //  closes conn_ and s
+        errno = err;
+        return NULL;
+    }
     return engine;
 }
 
@@ -86,6 +87,7 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _rx_progress (false),
     _tx_progress (false),
     _stall_timer (false),
+    _cheap (true),
     _dead (NULL)
 {
     memset (&_held, 0, sizeof _held);
@@ -108,6 +110,16 @@ int zmq::fabtx_engine_t::read (void *data_, size_t size_)
     if (size_ == 0)
         return 0;
     if (!_holding) {
+        //  First look costs no system call; fabtx_recv(..., 0) would also
+        //  poll the slow sources (eventfd, control channel), which arm()
+        //  does anyway right after.
+        if (_cheap) {
+            const ssize_t len = fabtx_peek_len (_conn);
+            if (len == -EAGAIN) {
+                errno = EAGAIN;
+                return -1;
+            }
+        }
         for (;;) {
             const ssize_t n = fabtx_recv (_conn, data_, size_, 0);
             if (n > 0) {
@@ -197,6 +209,13 @@ void zmq::fabtx_engine_t::out_event ()
 
 bool zmq::fabtx_engine_t::pump ()
 {
+    //  arm() runs fabtx's slow path (doorbells, control channel) before it
+    //  answers, so after it the syscall-free peek in read() sees all there
+    //  is; -EAGAIN from arm often just means "credits came back".  Should
+    //  arm keep saying -EAGAIN while the peek sees nothing, fall back to
+    //  the full fabtx_recv.
+    int idle_arms = 0;
+    _cheap = true;
     for (;;) {
         if (_out_blocked) {
             const int ev = fabtx_conn_poll (_conn);
@@ -214,8 +233,11 @@ bool zmq::fabtx_engine_t::pump ()
             _rx_progress = false;
             if (!guarded_in_event ())
                 return false;
-            if (_rx_progress)
+            if (_rx_progress) {
+                idle_arms = 0;
+                _cheap = true;
                 continue;
+            }
         }
         if (_input_stopped) {
             //  Messages wait in the ring, so arming would only say
@@ -228,8 +250,12 @@ bool zmq::fabtx_engine_t::pump ()
             return true;
         }
         const int rc = fabtx_conn_arm (_conn);
-        if (rc == -EAGAIN)
-            continue; //  work raced in: go again, or the wakeup is lost
+        if (rc == -EAGAIN) {
+            //  Work raced in: go again, or the wakeup is lost.
+            if (++idle_arms > 1)
+                _cheap = false;
+            continue;
+        }
         if (rc < 0) {
             errno = fabtx_errno (rc);
             error (connection_error);

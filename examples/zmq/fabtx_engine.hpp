@@ -72,6 +72,8 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     bool _rx_progress;
     bool _tx_progress;
     bool _stall_timer;
+    //  read() may first try the syscall-free fabtx_peek_len().
+    bool _cheap;
     bool *_dead;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_engine_t)

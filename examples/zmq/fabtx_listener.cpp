@@ -9,6 +9,13 @@
 #include "socket_base.hpp"
 #include "err.hpp"
 
+#include <poll.h>
+
+namespace
+{
+const int accept_timeout_ms = 1000;
+}
+
 zmq::fabtx_listener_t::fabtx_listener_t (io_thread_t *io_thread_,
                                          socket_base_t *socket_,
                                          const options_t &options_) :
@@ -83,16 +90,25 @@ void zmq::fabtx_listener_t::in_event ()
 {
     //  Accept everything that is pending; each connection gets a session
     //  and a fabtx engine, like stream_listener_base_t::create_engine.
+    //  fabtx_accept includes the fabtx handshake (the connecting side runs
+    //  it from its own thread), so a pending connection is given a bounded
+    //  wait rather than 0, which would abort it.
     for (;;) {
+        struct pollfd pfd;
+        pfd.fd = _s;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll (&pfd, 1, 0) <= 0)
+            return;
         fabtx_conn *conn = NULL;
-        const int rc = fabtx_accept (_listener, &conn, 0);
+        const int rc = fabtx_accept (_listener, &conn, accept_timeout_ms);
         if (rc == -EAGAIN || rc == -ETIMEDOUT)
             return;
         if (rc < 0) {
             _socket->event_accept_failed (
               make_unconnected_bind_endpoint_pair (_endpoint),
               fabtx_errno (rc));
-            return;
+            continue;
         }
         const endpoint_uri_pair_t endpoint_pair (_endpoint, _endpoint,
                                                  endpoint_type_bind);

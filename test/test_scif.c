@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: MIT */
+/* test_scif.c -- fabtx over scif:// on the /dev/scif emulator: the backend
+ * code in fabtx_scif.h is exactly what runs on hardware; the emulator
+ * (test/scifemu, linked into this binary) supplies open/ioctl/poll/close.
+ * Nodes are processes: FABTX_SCIFEMU_NODE is read when an endpoint opens. */
+#define FABTX_IMPLEMENTATION
+#include "fabtx.h"
+#include "fabtx_scif.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tt.h"
+#include "scifemu/scifemu.h"
+
+static char fabric[64];
+static void fab(void)
+{
+	snprintf(fabric, sizeof fabric, "ts%d", (int)getpid());
+	setenv("FABTX_SCIFEMU_FABRIC", fabric, 1);
+	setenv("FABTX_SCIFEMU_NODE", "0", 1);
+	fabtx_scifemu_unlink(fabric);
+}
+static void fab_done(void) { fabtx_scifemu_unlink(fabric); }
+static void node(int n)
+{
+	char b[16];
+	snprintf(b, sizeof b, "%d", n);
+	setenv("FABTX_SCIFEMU_NODE", b, 1);
+}
+
+static fabtx_ctx *ctx_new(uint32_t cells, uint32_t cell_size)
+{
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *ctx = NULL;
+	cfg.cell_count = cells;
+	cfg.cell_size = cell_size;
+	if (fabtx_ctx_create(&ctx, &cfg) < 0) return NULL;
+	if (fabtx_ctx_add_backend(ctx, fabtx_scif_backend()) < 0) {
+		fabtx_ctx_destroy(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* deterministic content: byte i of message (tag, len) */
+static unsigned char pat(uint64_t tag, uint64_t len, uint64_t i)
+{
+	uint64_t x = (tag * 0x9e3779b97f4a7c15ull) ^ (len * 0xbf58476d1ce4e5b9ull) ^
+	             (i / 8 * 0x94d049bb133111ebull);
+	return (unsigned char)(x >> ((i % 8) * 8));
+}
+static void fill(unsigned char *b, uint64_t tag, uint64_t len)
+{
+	uint64_t i;
+	for (i = 0; i < len; i++) b[i] = pat(tag, len, i);
+}
+static int check(const unsigned char *b, uint64_t tag, uint64_t len)
+{
+	uint64_t i;
+	for (i = 0; i < len; i++)
+		if (b[i] != pat(tag, len, i)) return 0;
+	return 1;
+}
+
+/* the server half, in a forked child: listen, signal readiness, run fn */
+typedef int (*srv_fn)(fabtx_conn *c, void *arg);
+static pid_t server(int nd, int port, srv_fn fn, void *arg, uint32_t cells,
+                    uint32_t cs)
+{
+	int pfd[2];
+	pid_t pid;
+	char ch = 0;
+	TT_OK(pipe(pfd));
+	pid = fork();
+	if (pid == 0) {
+		fabtx_ctx *ctx;
+		fabtx_listener *l;
+		fabtx_conn *c;
+		char url[64];
+		int rc;
+		close(pfd[0]);
+		node(nd);
+		ctx = ctx_new(cells, cs);
+		snprintf(url, sizeof url, "scif://%d", port);
+		if (!ctx || fabtx_listen(ctx, url, &l) < 0) _exit(10);
+		if (write(pfd[1], "r", 1) != 1) _exit(11);
+		rc = fabtx_accept(l, &c, 20000);
+		if (rc < 0) _exit(12);
+		rc = fn(c, arg);
+		if (rc == 0) rc = fabtx_conn_close(c, 10000) < 0 ? 13 : 0;
+		fabtx_listener_close(l);
+		fabtx_ctx_destroy(ctx);
+		_exit(rc);
+	}
+	close(pfd[1]);
+	TT_EQ(read(pfd[0], &ch, 1), 1);
+	close(pfd[0]);
+	return pid;
+}
+static void reap(pid_t pid, int want)
+{
+	int st;
+	TT_EQ(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st)) TT_FAIL("child killed by signal %d", WTERMSIG(st));
+	TT_EQ(WEXITSTATUS(st), want);
+}
+static fabtx_conn *client(fabtx_ctx *ctx, int nd, int port)
+{
+	fabtx_conn *c = NULL;
+	char url[64];
+	node(nd);
+	snprintf(url, sizeof url, "scif://0:%d", port);
+	TT_OK(fabtx_connect(ctx, url, &c, 20000));
+	TT_ASSERT(strcmp(fabtx_conn_backend_name(c), "scif") == 0);
+	return c;
+}
+
+/* ================================================================ tests */
+static int echo_srv(fabtx_conn *c, void *arg)
+{
+	static unsigned char buf[1 << 20];
+	int i, n = *(int *)arg;
+	ssize_t r;
+	/* the server speaks first: the connecting side must receive */
+	if (fabtx_send(c, "hello", 5, 5000) != 5) return 20;
+	for (i = 0; i < n; i++) {
+		r = fabtx_recv(c, buf, sizeof buf, 20000);
+		if (r < 0) return 21;
+		if (fabtx_send(c, buf, (size_t)r, 20000) != r) return 22;
+	}
+	return 0;
+}
+
+TT_TEST(pingpong_both_directions)
+{
+	static unsigned char out[70000], in[70000];
+	fabtx_ctx *ctx;
+	fabtx_conn *c;
+	int n = 500, i;
+	pid_t pid;
+	fab();
+	pid = server(0, 6666, echo_srv, &n, 0, 0);
+	ctx = ctx_new(0, 0);
+	c = client(ctx, 1, 6666);
+	TT_EQ(fabtx_recv(c, in, sizeof in, 10000), 5);
+	TT_ASSERT(memcmp(in, "hello", 5) == 0);
+	for (i = 0; i < n; i++) {
+		size_t len = (size_t)(i * 137) % sizeof out;
+		fill(out, (uint64_t)i, len);
+		TT_EQ(fabtx_send(c, out, len, 10000), (ssize_t)len);
+		TT_EQ(fabtx_recv(c, in, sizeof in, 10000), (ssize_t)len);
+		TT_ASSERT(check(in, (uint64_t)i, len));
+	}
+	TT_EQ(fabtx_recv(c, in, sizeof in, 10000), -ESHUTDOWN);
+	TT_OK(fabtx_conn_close(c, 5000));
+	fabtx_ctx_destroy(ctx);
+	reap(pid, 0);
+	fab_done();
+}
+
+static const uint64_t sizes[] = {0, 1, 7, 63, 64, 65, 8160, 8161, 8192,
+                                 65536 + 3, (1u << 20) + 5, (16u << 20) + 1,
+                                 64u << 20};
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+static int sink_srv(fabtx_conn *c, void *arg)
+{
+	unsigned char *buf = (unsigned char *)malloc((64u << 20) + 1);
+	size_t i;
+	(void)arg;
+	if (!buf) return 30;
+	for (i = 0; i < NSIZES; i++) {
+		ssize_t r = fabtx_recv(c, buf, (64u << 20) + 1, 60000);
+		if (r != (ssize_t)sizes[i]) return 31;
+		if (!check(buf, i, sizes[i])) return 32;
+	}
+	/* and back: the connecting side receives big messages too */
+	for (i = 0; i < NSIZES - 1; i++) {
+		fill(buf, i + 100, sizes[i]);
+		if (fabtx_send(c, buf, sizes[i], 60000) != (ssize_t)sizes[i])
+			return 33;
+	}
+	free(buf);
+	return 0;
+}
+
+static void integrity_run(void)
+{
+	unsigned char *buf = (unsigned char *)malloc((64u << 20) + 1);
+	fabtx_ctx *ctx;
+	fabtx_conn *c;
+	size_t i;
+	pid_t pid;
+	TT_ASSERT(buf != NULL);
+	pid = server(0, 6700, sink_srv, NULL, 0, 0);
+	ctx = ctx_new(0, 0);
+	c = client(ctx, 2, 6700);
+	for (i = 0; i < NSIZES; i++) {
+		fill(buf, i, sizes[i]);
+		TT_EQ(fabtx_send(c, buf, sizes[i], 60000), (ssize_t)sizes[i]);
+	}
+	for (i = 0; i < NSIZES - 1; i++) {
+		TT_EQ(fabtx_recv(c, buf, (64u << 20) + 1, 60000), (ssize_t)sizes[i]);
+		TT_ASSERT(check(buf, i + 100, sizes[i]));
+	}
+	TT_EQ(fabtx_recv(c, buf, 16, 20000), -ESHUTDOWN);
+	TT_OK(fabtx_conn_close(c, 5000));
+	fabtx_ctx_destroy(ctx);
+	reap(pid, 0);
+	free(buf);
+}
+
+TT_TEST(integrity_0B_to_64MiB_both_directions)
+{
+	fab();
+	integrity_run();
+	fab_done();
+}
+
+/* un-synced DMA may land late (emulator: only when something forces it);
+ * the backend's SYNC-before-doorbell must still deliver every byte */
+TT_TEST(integrity_with_late_dma_completion)
+{
+	fab();
+	setenv("FABTX_SCIFEMU_DMA", "delay:300", 1);
+	integrity_run();
+	unsetenv("FABTX_SCIFEMU_DMA");
+	fab_done();
+}
+
+#define FANIN_MSGS 300
+TT_TEST(fanin_4_coprocessors_into_host)
+{
+	static unsigned char buf[40000];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c[4];
+	struct pollfd pf[4];
+	int got[4] = {0, 0, 0, 0}, done = 0, i, k;
+	pid_t pid[4];
+	fab();
+	ctx = ctx_new(16, 1024); /* small rings: credits cycle many times */
+	TT_ASSERT(ctx != NULL);
+	TT_OK(fabtx_listen(ctx, "scif://7000", &l));
+	for (k = 0; k < 4; k++) {
+		pid[k] = fork();
+		if (pid[k] == 0) {
+			fabtx_ctx *cc;
+			fabtx_conn *cn;
+			fabtx_listener_close(l);
+			node(k + 1); /* coprocessors 1..4 */
+			cc = ctx_new(16, 1024);
+			if (!cc || fabtx_connect(cc, "scif://0:7000", &cn, 20000) < 0)
+				_exit(40);
+			for (i = 0; i < FANIN_MSGS; i++) {
+				size_t len = (size_t)((i * 211 + k * 17) % 9000);
+				buf[0] = (unsigned char)(k + 1);
+				fill(buf + 1, (uint64_t)(k * 100000 + i), len);
+				if (fabtx_send(cn, buf, len + 1, 20000) != (ssize_t)len + 1)
+					_exit(41);
+			}
+			_exit(fabtx_conn_close(cn, 10000) < 0 ? 42 : 0);
+		}
+	}
+	for (k = 0; k < 4; k++) {
+		TT_OK(fabtx_accept(l, &c[k], 20000));
+		pf[k].fd = fabtx_conn_fd(c[k]);
+		pf[k].events = POLLIN;
+		TT_ASSERT(pf[k].fd >= 0);
+	}
+	/* one event loop over the four endpoint fds (the eventfd bridge) */
+	while (done < 4) {
+		int armed = 1;
+		for (k = 0; k < 4; k++) {
+			ssize_t r;
+			if (!c[k]) continue;
+			while ((r = fabtx_recv(c[k], buf, sizeof buf, 0)) >= 0) {
+				int who = buf[0] - 1, seq;
+				TT_ASSERT(r >= 1 && who >= 0 && who < 4);
+				seq = got[who]++;
+				TT_EQ((size_t)r - 1,
+				      (size_t)((seq * 211 + who * 17) % 9000));
+				TT_ASSERT(check(buf + 1, (uint64_t)(who * 100000 + seq),
+				                (uint64_t)r - 1));
+			}
+			if (r == -ESHUTDOWN) {
+				TT_OK(fabtx_conn_close(c[k], 1000));
+				c[k] = NULL;
+				pf[k].fd = -1;
+				done++;
+				continue;
+			}
+			TT_EQ(r, -EAGAIN);
+			if (fabtx_conn_arm(c[k]) == -EAGAIN) armed = 0;
+		}
+		if (armed && done < 4) TT_ASSERT(poll(pf, 4, 20000) > 0);
+	}
+	for (k = 0; k < 4; k++) {
+		TT_EQ(got[k], FANIN_MSGS);
+		reap(pid[k], 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
+static int unaligned_srv(fabtx_conn *c, void *arg)
+{
+	static unsigned char buf[300000 + 128];
+	int k;
+	(void)arg;
+	for (k = 0; k < 64; k++) {
+		/* destination offset j with (k - j) mod 64 != 0 */
+		int j = (k * 7 + 5) % 64;
+		size_t len = (size_t)(1000 + k * 4099);
+		if (j == k) j = (j + 1) % 64;
+		if (fabtx_recv(c, buf + j, len + 64, 20000) != (ssize_t)len)
+			return 50;
+		if (!check(buf + j, (uint64_t)k, len)) return 51;
+		if (fabtx_send(c, buf + j + 3, len - 3, 20000) != (ssize_t)len - 3)
+			return 52;
+	}
+	return 0;
+}
+
+TT_TEST(unaligned_buffers_offsets_differ_mod_64)
+{
+	static unsigned char out[300000 + 128], in[300000 + 128];
+	fabtx_ctx *ctx;
+	fabtx_conn *c;
+	pid_t pid;
+	int k;
+	fab();
+	pid = server(0, 7100, unaligned_srv, NULL, 0, 0);
+	ctx = ctx_new(0, 0);
+	c = client(ctx, 3, 7100);
+	for (k = 0; k < 64; k++) {
+		size_t len = (size_t)(1000 + k * 4099);
+		int r = (k * 13 + 11) % 64;
+		fill(out + k, (uint64_t)k, len);
+		TT_EQ(fabtx_send(c, out + k, len, 20000), (ssize_t)len);
+		TT_EQ(fabtx_recv(c, in + r, len + 64, 20000), (ssize_t)len - 3);
+		TT_ASSERT(memcmp(in + r, out + k + 3, len - 3) == 0);
+	}
+	TT_OK(fabtx_conn_close(c, 5000));
+	fabtx_ctx_destroy(ctx);
+	reap(pid, 0);
+	fab_done();
+}
+
+/* the peer sends n messages and dies without closing (no FIN) */
+static int die_srv(fabtx_conn *c, void *arg)
+{
+	static unsigned char buf[5000];
+	int i, n = *(int *)arg;
+	for (i = 0; i < n; i++) {
+		fill(buf, (uint64_t)i, (uint64_t)(i * 37 % 5000));
+		if (fabtx_send(c, buf, (size_t)(i * 37 % 5000), 20000) < 0) return 60;
+	}
+	if (n == 7) { /* and dies in the middle of a multi-cell message */
+		unsigned char *big = (unsigned char *)malloc(8u << 20);
+		if (!big) return 61;
+		memset(big, 1, 8u << 20);
+		fabtx_send(c, big, 8u << 20, 0); /* taken in part, rest pending */
+	}
+	raise(SIGKILL);
+	return 62;
+}
+
+static void peer_dies(int n)
+{
+	static unsigned char in[5000];
+	fabtx_ctx *ctx;
+	fabtx_conn *c;
+	ssize_t r;
+	pid_t pid;
+	int i, st;
+	pid = server(0, 7200 + n, die_srv, &n, 0, 0);
+	ctx = ctx_new(0, 0);
+	c = client(ctx, 1, 7200 + n);
+	for (i = 0; i < n; i++) {
+		TT_EQ(fabtx_recv(c, in, sizeof in, 20000), (ssize_t)(i * 37 % 5000));
+		TT_ASSERT(check(in, (uint64_t)i, (uint64_t)(i * 37 % 5000)));
+	}
+	/* then a clear error, no hang and no truncated message */
+	r = fabtx_recv(c, in, sizeof in, 20000);
+	TT_EQ(r, -ECONNRESET);
+	TT_EQ(fabtx_recv(c, in, sizeof in, 0), -ECONNRESET);
+	TT_EQ(fabtx_send(c, "x", 1, 1000), -ECONNRESET);
+	fabtx_conn_close(c, 100);
+	fabtx_ctx_destroy(ctx);
+	TT_EQ(waitpid(pid, &st, 0), pid);
+	TT_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+TT_TEST(peer_dies_midstream_delivers_all_then_econnreset)
+{
+	fab();
+	peer_dies(200);
+	fab_done();
+}
+
+TT_TEST(peer_dies_inside_a_large_message)
+{
+	fab();
+	peer_dies(7);
+	fab_done();
+}
+
+static int close_srv(fabtx_conn *c, void *arg)
+{
+	static unsigned char buf[20000];
+	int i;
+	(void)arg;
+	for (i = 0; i < 300; i++) {
+		fill(buf, (uint64_t)i, 20000);
+		if (fabtx_send(c, buf, 20000, 20000) != 20000) return 70;
+	}
+	return 0; /* server() closes with linger: FIN after the data */
+}
+
+TT_TEST(peer_close_midstream_graceful_eshutdown_after_all_data)
+{
+	static unsigned char in[20000];
+	fabtx_ctx *ctx;
+	fabtx_conn *c;
+	pid_t pid;
+	int i;
+	fab();
+	pid = server(0, 7300, close_srv, NULL, 8, 4096);
+	ctx = ctx_new(8, 4096);
+	c = client(ctx, 4, 7300);
+	for (i = 0; i < 300; i++) {
+		TT_EQ(fabtx_recv(c, in, sizeof in, 20000), 20000);
+		TT_ASSERT(check(in, (uint64_t)i, 20000));
+	}
+	TT_EQ(fabtx_recv(c, in, sizeof in, 20000), -ESHUTDOWN);
+	TT_OK(fabtx_conn_close(c, 1000));
+	fabtx_ctx_destroy(ctx);
+	reap(pid, 0);
+	fab_done();
+}
+
+TT_TEST(urls_and_connect_errors)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l, *l2;
+	fabtx_conn *c = NULL;
+	fab();
+	ctx = ctx_new(0, 0);
+	TT_ASSERT(ctx != NULL);
+	TT_EQ(fabtx_listen(ctx, "scif://", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "scif://abc", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "scif://0", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "scif://70000", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "scif://1:2000", &l), -EINVAL);
+	TT_EQ(fabtx_connect(ctx, "scif://2000", &c, 1000), -EINVAL);
+	TT_EQ(fabtx_connect(ctx, "scif://0:", &c, 1000), -EINVAL);
+	TT_EQ(fabtx_connect(ctx, "scif://x:5", &c, 1000), -EINVAL);
+	TT_EQ(fabtx_connect(ctx, "scif://0:99999", &c, 1000), -EINVAL);
+	TT_EQ(fabtx_connect(ctx, "scif://9:2000", &c, 1000), -ENODEV);
+	TT_EQ(fabtx_connect(ctx, "scif://0:2000", &c, 1000), -ECONNREFUSED);
+	TT_OK(fabtx_listen(ctx, "scif://2000", &l));
+	TT_EQ(fabtx_listen(ctx, "scif://2000", &l2), -EADDRINUSE);
+	TT_EQ(fabtx_accept(l, &c, 0), -EAGAIN);
+	TT_EQ(fabtx_accept(l, &c, 20), -ETIMEDOUT);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
+TT_TEST(no_device_gives_enodev)
+{
+	/* a real system without /dev/scif: the emulator reports no node */
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fab();
+	node(99);
+	ctx = ctx_new(0, 0);
+	TT_EQ(fabtx_listen(ctx, "scif://2100", &l), -ENODEV);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
+TT_MAIN()

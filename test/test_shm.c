@@ -1,0 +1,557 @@
+/* shm:// between processes: integrity 0 B..64 MiB, 8-client fan-in, a
+ * SIGKILLed or stopped peer, close delivering everything, and bad input
+ * (URLs, oversized messages, hostile handshakes, hostile cells). */
+#define FABTX_IMPLEMENTATION
+#include "fabtx.h"
+#include "th.h"
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+static int child_status(pid_t p)
+{
+	int st;
+	if (waitpid(p, &st, 0) != p) return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static const uint64_t sizes[] = {0, 1, 7, 8, 63, 64, 100, 4095, 4096, 8159,
+                                 8160, 8161, 65536, 1 << 20, (3 << 20) + 5,
+                                 16 << 20, 64 << 20};
+#define NSIZES (int)(sizeof sizes / sizeof sizes[0])
+
+TT_TEST(shm_integrity_0_to_64MiB_both_ways)
+{
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	uint8_t *buf = (uint8_t *)malloc(64 << 20);
+	pid_t p;
+	int i;
+	TT_ASSERT(buf);
+	th_name(url, sizeof url, "integ");
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	TT_OK(fabtx_listen(ctx, url, &l));
+	p = fork();
+	if (p == 0) { /* echo server in another process */
+		fabtx_conn *s;
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		for (i = 0; i < NSIZES; i++) {
+			ssize_t n = fabtx_recv(s, buf, 64 << 20, -1);
+			if (n != (ssize_t)sizes[i]) _exit(3);
+			if (th_check(buf, (size_t)n, (uint64_t)i)) _exit(4);
+			if (fabtx_send(s, buf, (size_t)n, -1) != n) _exit(5);
+		}
+		if (fabtx_recv(s, buf, 1, -1) != -ESHUTDOWN) _exit(6);
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 7);
+	}
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	for (i = 0; i < NSIZES; i++) {
+		ssize_t n;
+		th_fill(buf, (size_t)sizes[i], (uint64_t)i);
+		TT_EQ(fabtx_send(c, buf, (size_t)sizes[i], -1), sizes[i]);
+		memset(buf, 0, (size_t)sizes[i]);
+		n = fabtx_recv(c, buf, 64 << 20, -1);
+		TT_EQ(n, sizes[i]);
+		TT_EQ(th_check(buf, (size_t)n, (uint64_t)i), 0);
+	}
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(p), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	free(buf);
+}
+
+TT_TEST(shm_fan_in_8_clients_event_driven)
+{
+	enum { K = 8, M = 3000 };
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c[K];
+	struct pollfd pf[K];
+	long got[K], total = 0;
+	int id[K];
+	pid_t pid[K];
+	int i, j;
+	th_name(url, sizeof url, "fanin");
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	TT_OK(fabtx_listen(ctx, url, &l));
+	for (i = 0; i < K; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			fabtx_ctx *cc;
+			fabtx_conn *x;
+			uint8_t m[600];
+			char ack[8];
+			long k;
+			fabtx_ctx_create(&cc, NULL);
+			if (fabtx_connect(cc, url, &x, 10000) < 0) _exit(2);
+			for (k = 0; k < M; k++) {
+				size_t n = 1 + (size_t)((k * 37 + i) % 599);
+				th_fill(m, n, (uint64_t)(i * M + k));
+				m[0] = (uint8_t)i;
+				if (fabtx_send(x, m, n, -1) != (ssize_t)n) _exit(3);
+			}
+			if (fabtx_recv(x, ack, sizeof ack, -1) != 3) _exit(4);
+			_exit(fabtx_conn_close(x, 5000) == 0 ? 0 : 5);
+		}
+	}
+	for (i = 0; i < K; i++) {
+		TT_OK(fabtx_accept(l, &c[i], 10000));
+		got[i] = 0;
+		id[i] = -1;
+		pf[i].fd = fabtx_conn_fd(c[i]);
+		pf[i].events = POLLIN;
+	}
+	while (total < (long)K * M) {
+		for (i = 0; i < K; i++) {
+			uint8_t m[600];
+			ssize_t n;
+			while ((n = fabtx_recv(c[i], m, sizeof m, 0)) >= 0) {
+				long k = got[i];
+				if (id[i] < 0) id[i] = m[0];
+				TT_EQ(m[0], id[i]); /* one client per connection, in order */
+				TT_EQ(n, 1 + (k * 37 + id[i]) % 599);
+				m[0] = th_byte((uint64_t)(id[i] * M + k), 0);
+				TT_EQ(th_check(m, (size_t)n, (uint64_t)(id[i] * M + k)), 0);
+				got[i]++;
+				total++;
+			}
+			TT_EQ(n, -EAGAIN);
+		}
+		/* arm everything, then sleep in poll */
+		for (i = 0; i < K; i++)
+			if (fabtx_conn_arm(c[i]) == -EAGAIN) break;
+		if (i < K) continue;
+		TT_ASSERT(poll(pf, K, -1) > 0);
+	}
+	for (i = 0; i < K; i++) {
+		TT_EQ(got[i], M);
+		for (j = 0; j < i; j++) TT_ASSERT(id[i] != id[j]);
+		TT_EQ(fabtx_send(c[i], "ack", 3, -1), 3);
+	}
+	for (i = 0; i < K; i++) {
+		uint8_t x;
+		TT_EQ(fabtx_recv(c[i], &x, 1, -1), -ESHUTDOWN);
+		TT_EQ(fabtx_conn_close(c[i], 1000), 0);
+		TT_EQ(child_status(pid[i]), 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_sigkill_peer_detected_nothing_lost)
+{
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	int pfd[2], i;
+	char ready;
+	pid_t p;
+	th_name(url, sizeof url, "kill");
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	TT_OK(fabtx_listen(ctx, url, &l));
+	TT_EQ(pipe(pfd), 0);
+	p = fork();
+	if (p == 0) {
+		fabtx_conn *s;
+		uint8_t m[300];
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		for (i = 0; i < 100; i++) {
+			th_fill(m, sizeof m, (uint64_t)i);
+			if (fabtx_send(s, m, sizeof m, -1) != sizeof m) _exit(3);
+		}
+		if (write(pfd[1], "r", 1) != 1) _exit(4);
+		for (;;) pause(); /* until killed */
+	}
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	TT_EQ(read(pfd[0], &ready, 1), 1);
+	kill(p, SIGKILL);
+	TT_EQ(child_status(p), 128 + SIGKILL);
+	for (i = 0; i < 100; i++) { /* accepted before the kill: delivered */
+		uint8_t m[300];
+		TT_EQ(fabtx_recv(c, m, sizeof m, -1), 300);
+		TT_EQ(th_check(m, sizeof m, (uint64_t)i), 0);
+	}
+	TT_EQ(fabtx_recv(c, &ready, 1, -1), -ECONNRESET); /* error, not hang */
+	TT_EQ(fabtx_send(c, "x", 1, -1), -ECONNRESET);
+	TT_ASSERT(fabtx_conn_poll(c) & FABTX_POLLERR);
+	TT_EQ(fabtx_conn_close(c, 0), -ECONNRESET);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_sigkill_sender_blocked_on_credits_detected)
+{
+	/* a sender blocked on credits notices the receiver's death */
+	char url[96];
+	fabtx_ctx *ctx = th_ctx(4, 128);
+	fabtx_listener *l;
+	fabtx_conn *c;
+	uint8_t big[5000] = {0};
+	pid_t p;
+	th_name(url, sizeof url, "kill2");
+	TT_OK(fabtx_listen(ctx, url, &l));
+	p = fork();
+	if (p == 0) {
+		fabtx_conn *s;
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		for (;;) pause(); /* never reads */
+	}
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	TT_EQ(fabtx_send(c, big, 200, -1), 200);
+	kill(p, SIGKILL);
+	TT_EQ(fabtx_send(c, big, sizeof big, -1), -ECONNRESET);
+	child_status(p);
+	fabtx_conn_close(c, 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_keepalive_detects_stopped_peer)
+{
+	char url[96];
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	int pfd[2];
+	char ready;
+	pid_t p;
+	cfg.keepalive_ms = 20;
+	cfg.keepalive_timeout_ms = 200;
+	TT_OK(fabtx_ctx_create(&ctx, &cfg));
+	th_name(url, sizeof url, "ka");
+	TT_OK(fabtx_listen(ctx, url, &l));
+	TT_EQ(pipe(pfd), 0);
+	p = fork();
+	if (p == 0) {
+		fabtx_conn *s;
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		if (write(pfd[1], "r", 1) != 1) _exit(3);
+		/* alive and answering pings while it waits in recv */
+		fabtx_recv(s, &ready, 1, -1);
+		_exit(0);
+	}
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	TT_EQ(read(pfd[0], &ready, 1), 1);
+	/* a live idle peer is not declared dead: this waits out several
+	 * keepalive timeouts and must end in -ETIMEDOUT of the call, not of
+	 * the connection */
+	TT_EQ(fabtx_recv(c, &ready, 1, 1000), -ETIMEDOUT);
+	TT_EQ(fabtx_send(c, "a", 1, 0), 1); /* the connection is fine */
+	TT_EQ(fabtx_recv(c, &ready, 1, 0), -EAGAIN);
+	/* a stopped peer holds its socket open but never answers */
+	kill(p, SIGSTOP);
+	TT_EQ(fabtx_recv(c, &ready, 1, -1), -ETIMEDOUT);
+	TT_ASSERT(fabtx_conn_poll(c) & FABTX_POLLERR);
+	kill(p, SIGKILL);
+	child_status(p);
+	fabtx_conn_close(c, 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_close_delivers_everything_sent_before_it)
+{
+	char url[96];
+	fabtx_ctx *ctx = th_ctx(16, 256);
+	fabtx_listener *l;
+	fabtx_conn *c;
+	static uint8_t m[20000];
+	long k = 0;
+	pid_t p;
+	th_name(url, sizeof url, "close");
+	TT_OK(fabtx_listen(ctx, url, &l));
+	p = fork();
+	if (p == 0) { /* sends without blocking, then closes at once */
+		fabtx_conn *s;
+		long i;
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		for (i = 0; i < 2000; i++) {
+			size_t n = (size_t)(i * 7919 % 20000);
+			ssize_t r;
+			th_fill(m, n, (uint64_t)i);
+			while ((r = fabtx_send(s, m, n, 0)) == -EAGAIN) {
+				if (fabtx_conn_arm(s) == 0) {
+					struct pollfd pf;
+					pf.fd = fabtx_conn_fd(s);
+					pf.events = POLLIN;
+					poll(&pf, 1, -1);
+				}
+			}
+			if (r != (ssize_t)n) _exit(3);
+		}
+		/* the last message may still be partly queued: close pushes it */
+		_exit(fabtx_conn_close(s, 30000) == 0 ? 0 : 4);
+	}
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	for (;;) {
+		ssize_t n = fabtx_recv(c, m, sizeof m, -1);
+		if (n == -ESHUTDOWN) break;
+		TT_EQ(n, (k * 7919) % 20000);
+		TT_EQ(th_check(m, (size_t)n, (uint64_t)k), 0);
+		k++;
+	}
+	TT_EQ(k, 2000);
+	TT_EQ(child_status(p), 0);
+	TT_EQ(fabtx_recv(c, m, 1, 0), -ESHUTDOWN); /* stays at end of stream */
+	TT_EQ(fabtx_send(c, m, 1, 0), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(c, 0), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_malformed_urls_get_clear_errors)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	char longname[200];
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	memset(longname, 'a', sizeof longname);
+	memcpy(longname, "shm://", 6);
+	longname[120] = 0;
+	TT_EQ(fabtx_listen(ctx, "", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, NULL, &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "shm://", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "shm:/x", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "shm://a/b", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "shm://a b", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "shm://\x01", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, longname, &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "://x", &l), -EINVAL);
+	TT_EQ(fabtx_listen(ctx, "nope://x", &l), -EPROTONOSUPPORT);
+	TT_EQ(fabtx_connect(ctx, "nope://x", &c, 0), -EPROTONOSUPPORT);
+	TT_EQ(fabtx_connect(ctx, "shm://a b", &c, 0), -EINVAL);
+	TT_ASSERT(l == NULL && c == NULL);
+	TT_EQ(fabtx_connect(ctx, "shm://nobody-listens-here", &c, 100), -ECONNREFUSED);
+	TT_ASSERT(strlen(fabtx_strerror(-EPROTONOSUPPORT)) > 10);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_address_in_use)
+{
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l, *l2;
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	th_name(url, sizeof url, "inuse");
+	TT_OK(fabtx_listen(ctx, url, &l));
+	TT_EQ(fabtx_listen(ctx, url, &l2), -EADDRINUSE);
+	fabtx_listener_close(l);
+	TT_OK(fabtx_listen(ctx, url, &l2)); /* free again after close */
+	fabtx_listener_close(l2);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_bad_ctx_config_rejected)
+{
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *ctx;
+	cfg.cell_count = 6;
+	TT_EQ(fabtx_ctx_create(&ctx, &cfg), -EINVAL);
+	cfg.cell_count = 8;
+	cfg.cell_size = 100;
+	TT_EQ(fabtx_ctx_create(&ctx, &cfg), -EINVAL);
+	cfg.cell_size = 128;
+	cfg.max_msg = 1ull << 41;
+	TT_EQ(fabtx_ctx_create(&ctx, &cfg), -EINVAL);
+}
+
+/* ---- a hostile client speaking the backend directly ---- */
+struct raw {
+	fabtx_conn c;
+};
+static void raw_open(fabtx_ctx *ctx, struct raw *r, const char *name)
+{
+	memset(r, 0, sizeof *r);
+	r->c.ctx = ctx;
+	r->c.be = fabtx_shm_backend();
+	TT_OK(r->c.be->connect(&r->c, name, 1000));
+	TT_OK(r->c.be->win_open(&r->c, 64 + 8 * 256, 0, &r->c.rx_win, &r->c.tx_win));
+}
+static void raw_close(struct raw *r) { r->c.be->disconnect(&r->c, 0); }
+
+static fabtx__hs good_req(void)
+{
+	fabtx__hs h;
+	memset(&h, 0, sizeof h);
+	h.major = FABTX_WIRE_MAJOR;
+	h.type = 1;
+	h.nonce = 77;
+	h.cell_size = 256;
+	h.cell_count = 8;
+	h.max_msg = 1000;
+	h.win_len = 64 + 8 * 256;
+	h.db_base = 16;
+	h.db_count = 16;
+	return h;
+}
+
+TT_TEST(shm_hostile_handshakes_rejected_listener_survives)
+{
+	char url[96];
+	const char *name;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	uint8_t b[FABTX__HS_LEN + 16];
+	int i;
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	th_name(url, sizeof url, "hostile");
+	name = url + 6;
+	TT_OK(fabtx_listen(ctx, url, &l));
+	for (i = 0; i < 14; i++) {
+		struct raw r;
+		fabtx__hs h = good_req(), resp;
+		size_t len = FABTX__HS_LEN;
+		int rc;
+		raw_open(ctx, &r, name);
+		switch (i) {
+		case 0: h.cell_count = 3; break;
+		case 1: h.cell_count = 65536; break;
+		case 2: h.cell_size = 100; break;
+		case 3: h.cell_size = 2u << 20; break;
+		case 4: h.win_len = 64 + 8 * 256 - 1; break;
+		case 5: h.win_addr = UINT64_MAX - 10; break;
+		case 6: h.db_base = 24; break;          /* not aligned to 16 */
+		case 7: h.db_base = 0; break;           /* reserved values */
+		case 8: h.db_count = 32; break;         /* != 2N */
+		case 9: h.db_base = 65528; h.db_count = 16; break;
+		case 10: h.max_msg = 0; break;
+		case 11: h.flags = 0x80; break;         /* unknown flag */
+		case 12: h.major = 9; break;            /* future version */
+		case 13: h.win_len = 1u << 30; break;   /* more than the memfd */
+		}
+		fabtx__hs_pack(&h, b);
+		TT_OK(r.c.be->ctrl_send(&r.c, b, len, 1000));
+		rc = fabtx_accept(l, &c, 5000);
+		TT_EQ(rc, -ECONNABORTED);
+		rc = r.c.be->ctrl_recv(&r.c, b, sizeof b, 1000);
+		/* i == 13 passes the value checks; the window import catches it */
+		TT_EQ(rc, FABTX__HS_LEN);
+		TT_OK(fabtx__hs_unpack(b, (size_t)rc, &resp));
+		TT_EQ(resp.status, i == 12 ? FABTX__HS_VERSION : FABTX__HS_INVALID);
+		raw_close(&r);
+	}
+	{ /* garbage bytes, a short message, a bad crc */
+		struct raw r;
+		fabtx__hs h = good_req();
+		raw_open(ctx, &r, name);
+		fabtx__hs_pack(&h, b);
+		b[40] ^= 1;
+		TT_OK(r.c.be->ctrl_send(&r.c, b, FABTX__HS_LEN, 1000));
+		TT_EQ(fabtx_accept(l, &c, 5000), -ECONNABORTED);
+		raw_close(&r);
+		raw_open(ctx, &r, name);
+		TT_OK(r.c.be->ctrl_send(&r.c, "hello", 5, 1000));
+		TT_EQ(fabtx_accept(l, &c, 5000), -ECONNABORTED);
+		raw_close(&r);
+		raw_open(ctx, &r, name); /* connects and says nothing, then goes */
+		raw_close(&r);
+		TT_EQ(fabtx_accept(l, &c, 5000), -ECONNABORTED);
+	}
+	{ /* a well-behaved client still gets in */
+		struct th_acc acc;
+		pthread_t t;
+		fabtx_conn *a;
+		char m[4];
+		memset(&acc, 0, sizeof acc);
+		acc.l = l;
+		TT_EQ(pthread_create(&t, NULL, th_acc_fn, &acc), 0);
+		TT_OK(fabtx_connect(ctx, url, &a, 5000));
+		pthread_join(t, NULL);
+		TT_OK(acc.rc);
+		TT_EQ(fabtx_send(a, "ok", 2, 1000), 2);
+		TT_EQ(fabtx_recv(acc.c, m, sizeof m, 1000), 2);
+		fabtx_conn_close(a, 0);
+		fabtx_conn_close(acc.c, 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_hostile_server_response_rejected)
+{
+	/* a server answering with out-of-range values is refused cleanly */
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_conn *c;
+	fabtx_listener *l;
+	int i;
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	th_name(url, sizeof url, "hresp");
+	TT_OK(fabtx_listen(ctx, url, &l));
+	for (i = 0; i < 4; i++) {
+		pid_t p = fork();
+		if (p == 0) {
+			fabtx_conn raw;
+			uint8_t b[FABTX__HS_LEN];
+			fabtx__hs q, r;
+			int n;
+			memset(&raw, 0, sizeof raw);
+			raw.ctx = ctx;
+			raw.be = fabtx_shm_backend();
+			if (raw.be->accept(l, &raw, 5000) < 0) _exit(2);
+			n = raw.be->ctrl_recv(&raw, b, sizeof b, 5000);
+			if (n < 0 || fabtx__hs_unpack(b, (size_t)n, &q) < 0) _exit(3);
+			raw.be->win_open(&raw, 64 + 4 * 128, 0, &raw.rx_win, &raw.tx_win);
+			r = q;
+			r.type = 2;
+			r.status = 0;
+			r.cell_count = 4;
+			r.cell_size = 128;
+			r.win_len = 64 + 4 * 128;
+			r.db_base = 16;
+			r.db_count = 8;
+			if (i == 0) r.cell_count = q.cell_count * 2; /* more than asked */
+			if (i == 1) r.nonce ^= 1;                    /* wrong nonce */
+			if (i == 2) r.db_count = 4;
+			if (i == 3) r.max_msg = q.max_msg + 1;
+			fabtx__hs_pack(&r, b);
+			raw.be->ctrl_send(&raw, b, sizeof b, 5000);
+			raw.be->ctrl_recv(&raw, b, sizeof b, 5000); /* until closed */
+			_exit(0);
+		}
+		TT_EQ(fabtx_connect(ctx, url, &c, 5000), -EPROTO);
+		TT_EQ(child_status(p), 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(shm_hostile_cells_and_credits_fail_cleanly)
+{
+	fabtx_ctx *ctx = th_ctx(8, 256);
+	fabtx_conn *a, *b;
+	fabtx_footer *f;
+	char m[64];
+	th_pair(ctx, ctx, &a, &b);
+	/* a writes a cell claiming more payload than a cell holds */
+	f = (fabtx_footer *)(void *)(a->peer_base + 64 + 256 - 32);
+	f->len = 100000;
+	f->total_len = 100000;
+	f->flags = FABTX_F_FIRST | FABTX_F_LAST;
+	f->conn_tag = a->tx.conn_tag;
+	__atomic_store_n(&f->seq, (uint64_t)8, __ATOMIC_RELEASE);
+	TT_EQ(fabtx_recv(b, m, sizeof m, 1000), -EPROTO);
+	TT_EQ(fabtx_recv(b, m, sizeof m, 0), -EPROTO); /* sticky */
+	fabtx_conn_close(a, 0);
+	fabtx_conn_close(b, 0);
+	th_pair(ctx, ctx, &a, &b);
+	/* b grants credits for cells a never sent */
+	((fabtx_win_hdr *)(void *)b->peer_base)->credit = 1000;
+	TT_EQ(fabtx_send(a, m, 1, 0), 1); /* credits left: not read yet */
+	fabtx_conn_poll(a);
+	TT_EQ(fabtx_send(a, m, 1, 0), -EPROTO);
+	fabtx_conn_close(a, 0);
+	fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_MAIN()
