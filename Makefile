@@ -56,12 +56,19 @@ $(B)/compile_cxx11: test/compile_main.c test/compile_other.c $(HDRS) | $(B)/.dir
 $(B)/compile_static: test/compile_static.c $(HDRS) | $(B)/.dir
 	$(CC) -std=c11 $(CFLAGS_ALL) -o $@ test/compile_static.c $(LDLIBS_ALL)
 COMPILE_TESTS := $(B)/compile_c99 $(B)/compile_c11 $(B)/compile_cxx11 $(B)/compile_static
+# the threaded tests again under ThreadSanitizer
+$(B)/tsan_test_wakeup: test/test_wakeup.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
+	$(CC) $(CSTD) -O1 -g $(WARN) -D_GNU_SOURCE -I. -Itest -fsanitize=thread -o $@ $< -lpthread
+ifeq ($(SAN),)
+COMPILE_TESTS += $(B)/tsan_test_wakeup
+endif
 ALL_BINS += $(CORE_TEST_BINS) $(COMPILE_TESTS)
 
 test-core: $(CORE_TEST_BINS) $(COMPILE_TESTS) $(addprefix $(B)/,$(EXAMPLES))
 	@sh test/run_suite.sh $(B)/results/core.txt \
 	  "$(B)/compile_c99" "$(B)/compile_c11" "$(B)/compile_cxx11" "$(B)/compile_static" \
 	  "sh test/compile_clang.sh" \
+	  $(if $(SAN),,"$(B)/tsan_test_wakeup") \
 	  $(foreach t,$(CORE_TESTS),"$(B)/$(t)") \
 	  "sh test/examples.sh $(B)"
 

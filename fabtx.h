@@ -660,11 +660,15 @@ typedef char fabtx__hdr_size_ok[sizeof(fabtx_win_hdr) == FABTX_WIN_HDR_SIZE ? 1 
 typedef char fabtx__seq_at_end[offsetof(fabtx_footer, seq) == 24 ? 1 : -1];
 
 /* ------------------------------------------------------------- atomics */
-#define fabtx__load_acq64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+/* Publishing a cell or a credit and then checking the peer's armed flag
+ * (and arming then re-checking) is a Dekker pattern: both sides use
+ * sequentially consistent stores and loads (no standalone fences, which
+ * ThreadSanitizer cannot model).  On x86 the loads are plain moves. */
+#define fabtx__load_acq64(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define fabtx__store_sc(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define fabtx__store_rel64(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define fabtx__load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define fabtx__store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define fabtx__fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 /* ---------------------------------------------------------- allocation */
 static void *fabtx__default_alloc(size_t sz, void *u)
@@ -2063,8 +2067,7 @@ static int fabtx__report(fabtx_conn *c)
 	c->st.credit_reports++;
 	if (c->be->caps & FABTX_BCAP_DIRECT) {
 		fabtx_win_hdr *ph = (fabtx_win_hdr *)(void *)c->peer_base;
-		fabtx__store_rel64(&ph->credit, rel);
-		fabtx__fence();
+		fabtx__store_sc(&ph->credit, rel);
 		return c->be->doorbell ? c->be->doorbell(c, db) : 0;
 	} else {
 		fabtx_win_hdr *sh = (fabtx_win_hdr *)c->tx_win.base;
@@ -2136,10 +2139,10 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	fabtx__store_relaxed(&f->flags, flags);
 	fabtx__store_relaxed(&f->conn_tag, t->conn_tag);
 	if (direct) {
-		fabtx__store_rel64(&f->seq, t->seq);
+		if (more) fabtx__store_rel64(&f->seq, t->seq);
+		else fabtx__store_sc(&f->seq, t->seq); /* then the armed check */
 		t->seq++;
 		if (!more) {
-			fabtx__fence();
 			t->last_db_seq = t->seq;
 			if (c->be->doorbell)
 				rc = c->be->doorbell(c, (uint32_t)c->peer_db.base + (uint32_t)idx);
@@ -3148,7 +3151,6 @@ static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		memcpy((uint8_t *)s->peer_win + off, segs[i].addr, segs[i].len);
 		off += segs[i].len;
 	}
-	fabtx__fence();
 	return 0;
 }
 
@@ -3157,8 +3159,8 @@ static int fabtx__shm_doorbell(fabtx_conn *c, uint32_t value)
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
 	(void)value;
-	/* the caller fenced after publishing; wake the peer only if it sleeps */
-	if (fabtx__load_relaxed(&ph->armed) &&
+	/* the caller published with a seq_cst store; wake only a sleeper */
+	if (__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
 		uint64_t one = 1;
 		ssize_t n = write(s->peer_efd, &one, sizeof one);
@@ -3184,8 +3186,7 @@ static int fabtx__shm_arm(fabtx_conn *c)
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
 	__atomic_store_n(&h->armed, 1u, __ATOMIC_SEQ_CST);
-	fabtx__fence();
-	return 0;
+	return 0; /* the core re-checks with seq_cst loads after this */
 }
 
 static int fabtx__shm_fd(fabtx_conn *c)

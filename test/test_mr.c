@@ -95,10 +95,12 @@ TT_TEST(mr_access_rights_must_cover_request)
 	static char buf[8192] __attribute__((aligned(4096)));
 	fabtx_mr_cache *mc = mk(&r, 8, 1 << 30);
 	fabtx_mr_entry *a, *b;
+	int ida;
 	TT_OK(fabtx_mr_get(mc, buf, 100, 1, &a));
+	ida = id_of(a);
 	fabtx_mr_put(mc, a);
 	TT_OK(fabtx_mr_get(mc, buf, 100, 3, &b)); /* needs more access: miss */
-	TT_ASSERT(id_of(b) != id_of(a));
+	TT_ASSERT(id_of(b) != ida);
 	TT_EQ(r.live[0], 0); /* the overlapping idle entry was uncached */
 	fabtx_mr_put(mc, b);
 	TT_EQ(fabtx_mr_cache_destroy(mc), 0);
@@ -111,23 +113,27 @@ TT_TEST(mr_lru_eviction_never_touches_entries_in_use)
 	fabtx_mr_cache *mc = mk(&r, 4, 1 << 30);
 	fabtx_mr_entry *e[64];
 	fabtx_mr_cache_stats st;
-	int i;
-	for (i = 0; i < 4; i++) TT_OK(fabtx_mr_get(mc, buf + i * 4096, 10, 1, &e[i]));
+	int i, id[64];
+	for (i = 0; i < 4; i++) {
+		TT_OK(fabtx_mr_get(mc, buf + i * 4096, 10, 1, &e[i]));
+		id[i] = id_of(e[i]);
+	}
 	/* all four in use; a fifth cannot evict them: uncached, not failed */
 	TT_OK(fabtx_mr_get(mc, buf + 4 * 4096, 10, 1, &e[4]));
+	id[4] = id_of(e[4]);
 	fabtx_mr_cache_stats_get(mc, &st);
 	TT_EQ(st.uncached, 1);
-	for (i = 0; i < 4; i++) TT_EQ(r.live[id_of(e[i])], 1);
+	for (i = 0; i < 4; i++) TT_EQ(r.live[id[i]], 1);
 	fabtx_mr_put(mc, e[4]);
-	TT_EQ(r.live[id_of(e[4])], 0); /* uncached: gone at its put */
+	TT_EQ(r.live[id[4]], 0); /* uncached: gone at its put */
 	/* release 0 and 2 (0 first: least recently used) */
 	fabtx_mr_put(mc, e[0]);
 	fabtx_mr_put(mc, e[2]);
 	TT_OK(fabtx_mr_get(mc, buf + 10 * 4096, 10, 1, &e[10]));
-	TT_EQ(r.live[id_of(e[0])], 0); /* LRU idle entry evicted */
-	TT_EQ(r.live[id_of(e[2])], 1);
-	TT_EQ(r.live[id_of(e[1])], 1); /* in use: untouched */
-	TT_EQ(r.live[id_of(e[3])], 1);
+	TT_EQ(r.live[id[0]], 0); /* LRU idle entry evicted */
+	TT_EQ(r.live[id[2]], 1);
+	TT_EQ(r.live[id[1]], 1); /* in use: untouched */
+	TT_EQ(r.live[id[3]], 1);
 	fabtx_mr_cache_stats_get(mc, &st);
 	TT_EQ(st.evictions, 1);
 	TT_EQ(st.entries, 4);
@@ -162,16 +168,19 @@ TT_TEST(mr_invalidate_in_use_defers_dereg)
 	static char buf[8 * 4096] __attribute__((aligned(4096)));
 	fabtx_mr_cache *mc = mk(&r, 8, 1 << 30);
 	fabtx_mr_entry *a, *b, *c;
+	int ida, idb;
 	TT_OK(fabtx_mr_get(mc, buf, 4096, 1, &a));
 	TT_OK(fabtx_mr_get(mc, buf + 4096 * 4, 4096, 1, &b));
+	ida = id_of(a);
+	idb = id_of(b);
 	fabtx_mr_put(mc, b);
 	TT_EQ(fabtx_mr_invalidate(mc, buf, 8 * 4096), 2);
-	TT_EQ(r.live[id_of(b)], 0); /* idle: deregistered at once */
-	TT_EQ(r.live[id_of(a)], 1); /* in use: still registered */
+	TT_EQ(r.live[idb], 0); /* idle: deregistered at once */
+	TT_EQ(r.live[ida], 1); /* in use: still registered */
 	TT_OK(fabtx_mr_get(mc, buf, 4096, 1, &c)); /* lookup after: a miss */
-	TT_ASSERT(c != a);
+	TT_ASSERT(id_of(c) != ida);
 	fabtx_mr_put(mc, a);
-	TT_EQ(r.live[id_of(a)], 0); /* freed by its last put */
+	TT_EQ(r.live[ida], 0); /* freed by its last put */
 	fabtx_mr_put(mc, c);
 	TT_EQ(fabtx_mr_cache_destroy(mc), 0);
 	TT_EQ(r.regs, r.deregs);

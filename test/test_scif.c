@@ -389,7 +389,12 @@ static void peer_dies(int n)
 		TT_ASSERT(check(in, (uint64_t)i, (uint64_t)(i * 37 % 5000)));
 	}
 	/* then a clear error, no hang and no truncated message */
-	r = fabtx_recv(c, in, sizeof in, 20000);
+	{
+		unsigned char *big = (unsigned char *)malloc(9u << 20);
+		TT_ASSERT(big != NULL);
+		r = fabtx_recv(c, big, 9u << 20, 20000);
+		free(big);
+	}
 	TT_EQ(r, -ECONNRESET);
 	TT_EQ(fabtx_recv(c, in, sizeof in, 0), -ECONNRESET);
 	TT_EQ(fabtx_send(c, "x", 1, 1000), -ECONNRESET);
