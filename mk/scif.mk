@@ -15,9 +15,16 @@ $(B)/libscifemu.so: $(SCIFEMU_SRC) | $(B)/.dir
 $(B)/test_scifemu: test/test_scifemu.c $(B)/scifemu.o test/tt.h | $(B)/.dir
 	$(CC) $(CSTD) $(CFLAGS_ALL) -o $@ $< $(B)/scifemu.o $(LDLIBS_ALL) -ldl
 
-ALL_BINS += $(B)/libscifemu.so $(B)/test_scifemu
+$(B)/test_scif: test/test_scif.c fabtx.h fabtx_scif.h $(B)/scifemu.o test/tt.h | $(B)/.dir
+	$(CC) $(CSTD) $(CFLAGS_ALL) -o $@ $< $(B)/scifemu.o $(LDLIBS_ALL) -ldl
+
+# the examples carry the backend (run them with LD_PRELOAD=libscifemu.so)
+IMPL_CFLAGS += -DFABTX_WITH_SCIF
+
+ALL_BINS += $(B)/libscifemu.so $(B)/test_scifemu $(B)/test_scif
 TEST_SUITES += test-scif
 
 .PHONY: test-scif
-test-scif: $(B)/test_scifemu
-	sh test/run_suite.sh $(B)/results/scif.txt '$(B)/test_scifemu'
+test-scif: $(B)/test_scifemu $(B)/test_scif
+	sh test/run_suite.sh $(B)/results/scif.txt '$(B)/test_scifemu' \
+		'$(B)/test_scif'

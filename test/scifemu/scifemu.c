@@ -1402,7 +1402,7 @@ static int e_rma(struct e_ep *ep, unsigned long cmd, struct scifioctl_copy *cp)
 	e_lock(ep->fab);
 	me = e_me(ep);
 	peer = e_peer(ep);
-	if (!me || !peer) {
+	if (!me || !peer || peer->closed) { /* closed since the check */
 		e_unlock(ep->fab);
 		return -ECONNRESET;
 	}
@@ -1569,7 +1569,8 @@ static int e_fence_signal(struct e_ep *ep, struct scifioctl_fence_signal *fs)
 		src.iov_base = peer_init ? &fs->rval : &fs->lval;
 		src.iov_len = 8;
 		e_lock(ep->fab);
-		n = e_resolve(sd, off, 8, E_PROT_WRITE, iv, 1, &wpid);
+		n = peer->closed ? -ECONNRESET
+		                 : e_resolve(sd, off, 8, E_PROT_WRITE, iv, 1, &wpid);
 		e_unlock(ep->fab);
 		if (n < 0)
 			return peer_init ? -ENXIO : n;
@@ -1600,7 +1601,8 @@ static int e_fence_signal(struct e_ep *ep, struct scifioctl_fence_signal *fs)
 		src.iov_base = peer_init ? &fs->lval : &fs->rval;
 		src.iov_len = 8;
 		e_lock(ep->fab);
-		n = e_resolve(sd, off, 8, E_PROT_WRITE, iv, 1, &wpid);
+		n = peer->closed ? -ECONNRESET
+		                 : e_resolve(sd, off, 8, E_PROT_WRITE, iv, 1, &wpid);
 		e_unlock(ep->fab);
 		if (n < 0)
 			return peer_init ? -ENXIO : n;
