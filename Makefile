@@ -28,7 +28,7 @@ EXAMPLES := local_lat remote_lat local_thr remote_thr
 ALL_BINS :=
 TEST_SUITES := test-core
 
-.PHONY: all test test-core demo deps clean format format-check bench
+.PHONY: all test test-core demo deps deps-auto deps-check clean format format-check bench
 all: deps-check
 
 $(B)/.dir:
@@ -77,17 +77,20 @@ test-core: $(CORE_TEST_BINS) $(COMPILE_TESTS) $(addprefix $(B)/,$(EXAMPLES))
 all: $(ALL_BINS)
 
 # ---- tests -------------------------------------------------------------
-test:
+test: deps-auto
 	@mkdir -p $(B)/results; rm -f $(B)/results/*.txt; \
 	$(MAKE) --no-print-directory -k $(TEST_SUITES) ; \
 	sh test/summarize.sh $(B)/results
 
-demo: $(ALL_BINS)
+demo: deps-auto
+	@$(MAKE) --no-print-directory $(addprefix $(B)/,$(EXAMPLES))
 	sh examples/demo.sh $(B)
 
+# install what is missing (as root), or print the exact apt-get line
 deps:
 	sh scripts/deps.sh
-
+deps-auto:
+	@sh scripts/deps.sh --auto
 deps-check:
 	@sh scripts/deps.sh --check || true
 

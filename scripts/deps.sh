@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what fabtx's build and tests need (Debian 12).  Run as root to
-# install; otherwise it prints the exact apt-get line.  --check only reports.
+# install; otherwise it prints the exact apt-get line.  --check only reports;
+# --auto (used by make test / make demo) is quiet when nothing is missing.
 # Package lists: scripts/deps.d/*.txt (one package per line, # comments).
 here=$(cd "$(dirname "$0")" && pwd)
 pkgs=$(cat "$here"/deps.d/*.txt | sed 's/#.*//' | tr -s ' \n' ' ')
@@ -9,7 +10,7 @@ for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-	[ "$1" = "--check" ] || echo "deps: all installed"
+	[ -n "$1" ] || echo "deps: all installed"
 	exit 0
 fi
 if [ "$1" = "--check" ]; then
