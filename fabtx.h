@@ -81,6 +81,9 @@
  *   wakeup cannot be lost.  Busy-poll: ctx config spin_us (or the environment
  *   variable FABTX_SPIN_US) makes blocking calls spin that long before arming.
  *
+ * ENVIRONMENT (read by fabtx_ctx_create for config fields left at 0)
+ *   FABTX_CELL_SIZE, FABTX_CELL_COUNT, FABTX_SPIN_US, FABTX_LOG (1..4)
+ *
  * CONFIG MACROS (define before including)
  *   FABTX_API            decoration of public functions (default: extern)
  *   FABTX_STATIC         make every function static (for vendoring)
@@ -1457,6 +1460,10 @@ FABTX__DEF int fabtx_ctx_create(fabtx_ctx **out, const fabtx_ctx_config *cfg)
 	int rc;
 	if (!out) return -EINVAL;
 	*out = NULL;
+	if (!c.cell_size && (env = getenv("FABTX_CELL_SIZE")) != NULL)
+		c.cell_size = (uint32_t)atoi(env);
+	if (!c.cell_count && (env = getenv("FABTX_CELL_COUNT")) != NULL)
+		c.cell_count = (uint32_t)atoi(env);
 	if (!c.cell_size) c.cell_size = 8192;
 	if (!c.cell_count) c.cell_count = 256;
 	if (!c.max_msg) c.max_msg = 1ull << 30;
