@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -765,6 +766,57 @@ TT_TEST(poll_table_of_spec_section_4)
 	TT_EQ(revents(b, POLLIN), POLLHUP | POLLIN); /* 1 byte left */
 	TT_EQ(msg(b, SCIF_RECV, in, 8, 0), 1);
 	TT_EQ(revents(b, POLLIN) & (POLLHUP | POLLIN), POLLHUP);
+	close(b);
+	close(l);
+	fab_done();
+}
+
+TT_TEST(poll_endpoint_fd_is_a_real_fd_for_epoll)
+{
+	struct epoll_event ev, out;
+	char in[4];
+	int l, a, b, ep;
+	fab("");
+	pair(1, 2, 9150, &l, &a, &b);
+	ep = epoll_create1(0);
+	TT_ASSERT(ep >= 0);
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	TT_OK(epoll_ctl(ep, EPOLL_CTL_ADD, b, &ev));
+	TT_EQ(epoll_wait(ep, &out, 1, 0), 0);
+	TT_EQ(msg(a, SCIF_SEND, "abc", 3, 0), 3);
+	TT_EQ(epoll_wait(ep, &out, 1, 5000), 1);
+	TT_ASSERT(out.events & EPOLLIN);
+	TT_EQ(msg(b, SCIF_RECV, in, 4, 0), 3);
+	TT_EQ(epoll_wait(ep, &out, 1, 0), 0); /* level: drained */
+	close(a);
+	TT_EQ(epoll_wait(ep, &out, 1, 5000), 1);
+	TT_ASSERT(out.events & EPOLLHUP);
+	close(ep);
+	close(b);
+	close(l);
+	fab_done();
+}
+
+TT_TEST(fence_signal_init_peer_quirk)
+{
+	int l, a, b;
+	unsigned char *p, *q;
+	fab("");
+	p = (unsigned char *)pages(1);
+	q = (unsigned char *)pages(1);
+	pair(1, 2, 10150, &l, &a, &b);
+	TT_EQ(reg(a, p, PG, PROT_R | PROT_W, MAP_FIX, 0), 0);
+	TT_EQ(reg(b, q, PG, PROT_R | PROT_W, MAP_FIX, 0), 0);
+	/* SIGNAL_LOCAL with INIT_PEER: the peer writes rval at roff in ITS
+	 * window; SIGNAL_REMOTE: lval at loff in the caller's (spec §7) */
+	TT_OK(sig(a, 16, 0x1111, 32, 0x2222, F_PEER | SIG_LOCAL));
+	TT_EQ(*(uint64_t *)(q + 32), 0x2222);
+	TT_EQ(*(uint64_t *)(p + 16), 0);
+	TT_OK(sig(a, 48, 0x3333, 64, 0x4444, F_PEER | SIG_REMOTE));
+	TT_EQ(*(uint64_t *)(p + 48), 0x3333);
+	TT_EQ(*(uint64_t *)(q + 64), 0);
+	close(a);
 	close(b);
 	close(l);
 	fab_done();
