@@ -2248,8 +2248,12 @@ static void fabtx__slow(fabtx_conn *c)
 	for (i = 0; i < 16 && !c->peer_gone; i++) {
 		rc = c->be->ctrl_recv(c, b, sizeof b, 0);
 		if (rc == -EAGAIN) break;
-		if (rc < 0) {
+		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN) {
 			c->peer_gone = 1; /* EOF: deliver what is in the ring first */
+			break;
+		}
+		if (rc < 0) {
+			fabtx_conn_fail(c, rc);
 			break;
 		}
 		c->last_rx_ms = fabtx_now_ms();
