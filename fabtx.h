@@ -2177,6 +2177,14 @@ static uint32_t fabtx__credits(fabtx_conn *c)
 	if (!cr) {
 		fabtx__credit_refresh(c);
 		cr = fabtx_ring_tx_credits(&c->tx);
+		/* fabrics with manual progress land credits only when driven */
+		if (!cr && !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->progress) {
+			int rc = c->be->progress(c);
+			if (rc < 0 && rc != -ECONNRESET) fabtx_conn_fail(c, rc);
+			else if (rc == -ECONNRESET) c->peer_gone = 1;
+			fabtx__credit_refresh(c);
+			cr = fabtx_ring_tx_credits(&c->tx);
+		}
 	}
 	return cr;
 }
@@ -2529,6 +2537,10 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 	if (spin_end > dl) spin_end = dl;
 	while (now < spin_end) {
 		if (fabtx__ready(c, want)) return 0;
+		/* busy-polling an RDMA backend means polling its completions */
+		if (!(c->be->caps & FABTX_BCAP_ORDERED) && c->be->progress &&
+		    c->be->progress(c) < 0)
+			fabtx__slow(c);
 		fabtx__cpu_relax();
 		if ((++i & 1023u) == 0) {
 			fabtx__slow(c);
