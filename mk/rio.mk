@@ -13,10 +13,13 @@ $(B)/librioemu.so: $(RIOEMU_SRC) | $(B)/.dir
 $(B)/test_rioemu: test/test_rioemu.c $(B)/rioemu.o test/tt.h | $(B)/.dir
 	$(CC) $(RIO_TEST_CFLAGS) -o $@ $< $(B)/rioemu.o $(LDLIBS_ALL) -ldl
 
-RIO_BINS := $(B)/librioemu.so $(B)/test_rioemu
+$(B)/test_rio: test/test_rio.c $(B)/rioemu.o fabtx_rio.h $(HDRS) test/tt.h | $(B)/.dir
+	$(CC) $(RIO_TEST_CFLAGS) -o $@ $< $(B)/rioemu.o $(LDLIBS_ALL) -ldl
+
+RIO_BINS := $(B)/librioemu.so $(B)/test_rioemu $(B)/test_rio
 TEST_SUITES += test-rio
 ALL_BINS += $(RIO_BINS)
 
 .PHONY: test-rio
 test-rio: $(RIO_BINS)
-	sh test/run_suite.sh $(B)/results/rio.txt '$(B)/test_rioemu'
+	sh test/run_suite.sh $(B)/results/rio.txt '$(B)/test_rioemu' '$(B)/test_rio'

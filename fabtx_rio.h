@@ -1,0 +1,1063 @@
+/* SPDX-License-Identifier: MIT */
+/* fabtx_rio.h -- fabtx backend for RapidIO over the Linux kernel's user
+ * interface (/dev/rio_mport<N>, linux/rio_mport_cdev.h, and /dev/rio_cm,
+ * linux/rio_cm_cdev.h).  No vendor library.
+ *
+ * DO THIS
+ *   #define FABTX_IMPLEMENTATION      (in one translation unit)
+ *   #include "fabtx.h"
+ *   #include "fabtx_rio.h"
+ *   ...
+ *   fabtx_ctx_add_backend(ctx, fabtx_rio_backend());
+ *
+ * URLS
+ *   rio://DESTID:CHANNEL[?mport=N]   connect to rio_cm channel CHANNEL
+ *                                    (1..65535) of node DESTID (decimal or
+ *                                    0x..; small systems: < 0xff)
+ *   rio://ANY:CHANNEL with ANY = "*"  listen on channel CHANNEL; channels
+ *                                    below 256 are the well-known ones
+ *   mport: the query, else env FABTX_RIO_MPORT, else 0.
+ *
+ * HOW IT MAPS (spec/rio-uapi.md section 4)
+ *   control  one rio_cm channel per connection (a listener ACCEPTs each
+ *            connection on a fresh /dev/rio_cm fd so it outlives the
+ *            listener); whole messages <= 512 B behind a 32-byte frame
+ *            header (20 bytes the kernel owns + 12 of ours).
+ *   RX ring  RIO_MAP_INBOUND(RIO_MAP_ANY_ADDR, power of two) + mmap.
+ *   TX       RIO_ALLOC_DMA staging + mmap; chunks go out by RIO_TRANSFER
+ *            {WRITE, SYNC, NWRITE_R} (the last packet is acknowledged), so
+ *            the data is in the peer's window before the doorbell is
+ *            written (spec 2.7).  Other memory goes by user address.
+ *   doorbells  one /dev/rio_mport fd per connection (its own 14-event FIFO
+ *            and filter, rioid = the peer): write() of struct rio_event to
+ *            send, non-blocking read() to receive; fd() is that fd.  The
+ *            core's doorbell values are translated to a wire range that
+ *            the kernel grants (RIO_ENABLE_DOORBELL_RANGE is the system
+ *            wide allocator; a leaked or foreign range is skipped), plus two
+ *            values of ours: "control message queued" and "bye".
+ *   loss     the event FIFO drops silently beyond 14 events, so doorbells
+ *            are hints: a drain that finds the FIFO full asks the peer
+ *            (control message) to re-ring its latest data and credit
+ *            doorbells, which are cumulative.
+ *   caps     not ORDERED: the uapi orders nothing between DMA placement
+ *            and a reader polling footers (spec 2.7), only "completion
+ *            before doorbell"; so cells are consumed only up to a doorbell.
+ *
+ * ERRORS (kernel errno -> fabtx)
+ *   open: no device (ENOENT/ENODEV/ENXIO) -> -ENODEV; hdid 0xffff (port
+ *   not enumerated) -> -ENODEV; no DMA / TRANSFER mode -> -ENOTSUP;
+ *   CONNECT ETIME (nobody listens: rio_cm has no NACK) -> -ECONNREFUSED;
+ *   CONNECT ENODEV (destID not a rio_cm peer) -> -EHOSTUNREACH;
+ *   CHAN_CREATE EBUSY on listen -> -EADDRINUSE; RECEIVE ECONNRESET/ENODEV
+ *   (peer closed) -> -ECONNRESET; every doorbell range EBUSY ->
+ *   -EADDRINUSE; RIO_TRANSFER ETIMEDOUT/EIO (peer window gone) ->
+ *   -ECONNRESET; bad URL -> -EINVAL.
+ */
+#ifndef FABTX_RIO_H_INCLUDED
+#define FABTX_RIO_H_INCLUDED
+#include "fabtx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+FABTX_API const fabtx_backend *fabtx_rio_backend(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FABTX_RIO_H_INCLUDED */
+
+/* ======================================================================= */
+#if defined(FABTX_IMPLEMENTATION) && !defined(FABTX_RIO_IMPLEMENTATION_INCLUDED)
+#define FABTX_RIO_IMPLEMENTATION_INCLUDED
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/rio_cm_cdev.h>
+#include <linux/rio_mport_cdev.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* constants the uapi headers do not provide (spec 1.2) */
+#define FABTX__RIO_ANY_DESTID 0xffffu
+#define FABTX__RIO_MAX_MSG 4096u
+#define FABTX__RIO_CM_HDR 20u
+#define FABTX__RIO_MPORT_DMA 1u
+#define FABTX__RIO_FIFO 14 /* per-fd event FIFO (spec 2.6.4) */
+/* our frame: kernel header, then kind, version, payload length, wire range */
+#define FABTX__RIO_FRAME 32u
+#define FABTX__RIO_CTRL_MAX 512u
+#define FABTX__RIO_K_MSG 1u    /* a core control message */
+#define FABTX__RIO_K_RESYNC 2u /* "tell me how far you have written" */
+#define FABTX__RIO_K_POS 3u    /* reply: u64 tx.seq, absolute          */
+#define FABTX__RIO_VERSION 1u
+#define FABTX__RIO_QMAX 64
+
+typedef struct fabtx__rio_listener {
+	int cfd;
+	uint16_t ch;
+	int mport;
+} fabtx__rio_listener;
+
+typedef struct fabtx__rio_conn {
+	int mfd, cfd;
+	int mport;
+	uint16_t ch;
+	uint16_t me, peer; /* destIDs; peer 0xffff until known */
+	uint64_t dma_max;
+	/* my RX window */
+	void *rx_map;
+	uint64_t rx_map_len, rx_handle;
+	/* TX staging */
+	void *tx_map;
+	uint64_t tx_map_len, tx_handle;
+	/* the peer's window */
+	uint64_t peer_addr, peer_len;
+	/* wire doorbell ranges: [base, base + count); count = 2N + 2, the
+	 * last two values are "control" and "bye" */
+	uint16_t wbase, wcount, pwbase, pwcount;
+	int wenabled;
+	/* events drained outside progress() */
+	uint16_t q[FABTX__RIO_QMAX];
+	int nq, qlost;
+	int ctrl_pending, bye, peer_closed, dma_failed, resync_asked;
+	uint64_t closed_ms; /* when rio_cm said the peer closed */
+	uint64_t last_probe_ms;
+	uint8_t msg[FABTX__RIO_MAX_MSG];
+} fabtx__rio_conn;
+
+static void *fabtx__rio_zalloc(fabtx_ctx *ctx, size_t n)
+{
+	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
+	void *p = (a && a->alloc) ? a->alloc(n, a->user) : malloc(n);
+	if (p) memset(p, 0, n);
+	return p;
+}
+
+static void fabtx__rio_free(fabtx_ctx *ctx, void *p)
+{
+	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
+	if (!p) return;
+	if (a && a->free) a->free(p, a->user);
+	else free(p);
+}
+
+static int fabtx__rio_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+static void fabtx__rio_nap(void)
+{
+	struct timespec ts;
+	ts.tv_sec = 0;
+	ts.tv_nsec = 100000; /* retry pacing, not synchronisation */
+	nanosleep(&ts, NULL);
+}
+
+/* remaining milliseconds to a deadline (0 = none left); dl 0 = forever */
+static int fabtx__rio_left(uint64_t dl)
+{
+	uint64_t now = fabtx_now_ms();
+	if (!dl) return -1;
+	return now >= dl ? 0 : (int)(dl - now);
+}
+
+static void fabtx__rio_st16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+static uint16_t fabtx__rio_ld16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] | (b[1] << 8));
+}
+
+/* "DESTID:CHANNEL[?mport=N]"; *destid = -1 for "*". */
+static int fabtx__rio_parse(const char *addr, long *destid, uint16_t *ch,
+                            int *mport)
+{
+	char host[32], port[16], val[16], *end;
+	const char *query = NULL, *env;
+	unsigned long v;
+	if (fabtx_url_hostport(addr, host, sizeof host, port, sizeof port,
+	                       &query) < 0)
+		return -EINVAL;
+	if (strcmp(host, "*") == 0) {
+		*destid = -1;
+	} else {
+		if (!host[0] || host[0] == '-') return -EINVAL;
+		v = strtoul(host, &end, 0);
+		if (*end || v >= FABTX__RIO_ANY_DESTID) return -EINVAL;
+		*destid = (long)v;
+	}
+	if (!port[0] || port[0] == '-') return -EINVAL;
+	v = strtoul(port, &end, 10);
+	if (*end || v == 0 || v > 65535) return -EINVAL;
+	*ch = (uint16_t)v;
+	*mport = 0;
+	env = getenv("FABTX_RIO_MPORT");
+	if (query && fabtx_url_query(query, "mport", val, sizeof val) >= 0)
+		env = val;
+	if (env && *env) {
+		v = strtoul(env, &end, 10);
+		if (*end || v > 7) return -EINVAL;
+		*mport = (int)v;
+	}
+	return 0;
+}
+
+static int fabtx__rio_open_cm(fabtx_ctx *ctx)
+{
+	int fd = open("/dev/rio_cm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		fabtx_log(ctx, FABTX_LOG_INFO, "rio: /dev/rio_cm: %s", strerror(e));
+		return (e == ENOENT || e == ENODEV || e == ENXIO) ? -ENODEV : -e;
+	}
+	return fd;
+}
+
+/* Open the connection's mport fd: properties checked, doorbells on. */
+static int fabtx__rio_open_mport(fabtx_ctx *ctx, fabtx__rio_conn *r)
+{
+	struct rio_mport_properties p;
+	char path[32];
+	int fd, e;
+	snprintf(path, sizeof path, "/dev/rio_mport%d", r->mport);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		e = errno;
+		fabtx_log(ctx, FABTX_LOG_INFO, "rio: %s: %s", path, strerror(e));
+		return (e == ENOENT || e == ENODEV || e == ENXIO) ? -ENODEV : -e;
+	}
+	memset(&p, 0, sizeof p);
+	if (ioctl(fd, RIO_MPORT_GET_PROPERTIES, &p) < 0) {
+		e = fabtx__rio_errno();
+		close(fd);
+		return e;
+	}
+	if (!(p.transfer_mode & RIO_TRANSFER_MODE_TRANSFER) ||
+	    !(p.flags & FABTX__RIO_MPORT_DMA)) {
+		fabtx_log(ctx, FABTX_LOG_WARN,
+		          "rio: %s has no DMA transfer support", path);
+		close(fd);
+		return -ENOTSUP;
+	}
+	if (p.hdid == FABTX__RIO_ANY_DESTID) {
+		fabtx_log(ctx, FABTX_LOG_WARN,
+		          "rio: %s has no destID (port not enumerated)", path);
+		close(fd);
+		return -ENODEV;
+	}
+	if (ioctl(fd, RIO_SET_EVENT_MASK, (unsigned long)RIO_DOORBELL) < 0) {
+		e = fabtx__rio_errno();
+		close(fd);
+		return e;
+	}
+	r->mfd = fd;
+	r->me = p.hdid;
+	r->dma_max = p.dma_max_size ? p.dma_max_size : (64u << 20);
+	return 0;
+}
+
+static fabtx__rio_conn *fabtx__rio_new(fabtx_ctx *ctx, int mport)
+{
+	fabtx__rio_conn *r =
+	    (fabtx__rio_conn *)fabtx__rio_zalloc(ctx, sizeof *r);
+	if (!r) return NULL;
+	r->mfd = r->cfd = -1;
+	r->mport = mport;
+	r->peer = FABTX__RIO_ANY_DESTID;
+	return r;
+}
+
+/* ------------------------------------------------------------ doorbells */
+static int fabtx__rio_ring_wire(fabtx__rio_conn *r, uint16_t wire)
+{
+	struct rio_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.header = RIO_DOORBELL;
+	ev.u.doorbell.rioid = r->peer;
+	ev.u.doorbell.payload = wire;
+	if (write(r->mfd, &ev, sizeof ev) != (ssize_t)sizeof ev)
+		return fabtx__rio_errno();
+	return 0;
+}
+
+/* Wire layout of a connection's range (count = the core's 2N' + 3, N' the
+ * cells it asked for, N <= N' the ring's): [0, 2N) data hints carrying the
+ * chunk's seq mod 2N (one lap bit more than the core's seq mod N, so a
+ * delayed or repeated hint is recognised as stale instead of being read
+ * as a position a whole lap ahead), then "credit", "control", "bye".
+ * Credit doorbells only wake: the credit itself is the header word the
+ * DMA wrote before the doorbell (a delayed credit index decoded against a
+ * newer position would over-credit the sender). */
+#define FABTX__RIO_W_CREDIT 3u
+#define FABTX__RIO_W_CTRL 2u
+#define FABTX__RIO_W_BYE 1u
+
+/* Translate a core doorbell value for the peer and send it. */
+static int fabtx__rio_ring(fabtx_conn *c, uint32_t v)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	uint32_t off = v - c->peer_db.base, n = c->tx.n, wire;
+	if (v < c->peer_db.base || off >= c->peer_db.count || n == 0 ||
+	    (uint32_t)r->pwcount != (uint32_t)c->peer_db.count + 3u ||
+	    2u * n + 3u > r->pwcount)
+		return -EINVAL;
+	if (off < n) {
+		/* the newest chunk written with this index: its seq mod 2N */
+		uint64_t last = c->tx.seq - 1;
+		uint64_t seq = last - ((last - off) & (uint64_t)(n - 1));
+		wire = (uint32_t)(seq & (uint64_t)(2u * n - 1u));
+	} else {
+		wire = r->pwcount - FABTX__RIO_W_CREDIT;
+	}
+	return fabtx__rio_ring_wire(r, (uint16_t)(r->pwbase + wire));
+}
+
+/* ring one of the peer's special values (FABTX__RIO_W_CTRL / _BYE) */
+static void fabtx__rio_ring_special(fabtx__rio_conn *r, unsigned k)
+{
+	if (r->pwcount > k && r->peer != FABTX__RIO_ANY_DESTID && r->mfd >= 0)
+		(void)fabtx__rio_ring_wire(r, (uint16_t)(r->pwbase + r->pwcount - k));
+}
+
+/* one event from the mport FIFO (the ring is set up: rx.n != 0) */
+static void fabtx__rio_event(fabtx_conn *c, uint16_t w)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	uint32_t off = (uint32_t)(uint16_t)(w - r->wbase), n = c->rx.n;
+	if (!r->wenabled || w < r->wbase || off >= r->wcount) {
+		c->st.doorbells_spurious++;
+		return;
+	}
+	if (off == r->wcount - FABTX__RIO_W_CTRL) {
+		r->ctrl_pending++;
+	} else if (off == r->wcount - FABTX__RIO_W_BYE) {
+		r->bye = 1;
+	} else if (off == r->wcount - FABTX__RIO_W_CREDIT) {
+		c->st.doorbells_recv++; /* the slow path reads the header */
+	} else if (off < 2u * n) {
+		/* the seq congruent to off (mod 2N) in [rx.seq - N, rx.seq + N) */
+		uint64_t lo = c->rx.seq - n;
+		uint64_t seq = lo + ((off - lo) & (uint64_t)(2u * n - 1u));
+		if (seq + 1 <= c->rx.hint || seq < c->rx.seq) {
+			c->st.doorbells_spurious++; /* stale: already covered */
+			return;
+		}
+		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +
+		                              (uint32_t)(seq & (uint64_t)(n - 1)));
+	} else {
+		c->st.doorbells_spurious++;
+	}
+}
+
+/* Read what the FIFO holds (non-blocking).  Into the queue when deliver
+ * is 0 (only the specials act at once).  Returns events read or < 0. */
+static int fabtx__rio_drain(fabtx_conn *c, int deliver)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	struct rio_event ev;
+	int n = 0;
+	for (;;) {
+		ssize_t k = read(r->mfd, &ev, sizeof ev);
+		if (k < 0) {
+			if (errno == EINTR) continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+			return fabtx__rio_errno();
+		}
+		if (k != (ssize_t)sizeof ev) return -EIO;
+		n++;
+		if (ev.header != RIO_DOORBELL || ev.u.doorbell.rioid != r->peer)
+			continue;
+		if (deliver) {
+			fabtx__rio_event(c, ev.u.doorbell.payload);
+		} else {
+			uint32_t off = (uint32_t)(uint16_t)(ev.u.doorbell.payload -
+			                                    r->wbase);
+			if (r->wenabled && off == r->wcount - FABTX__RIO_W_BYE)
+				r->bye = 1;
+			if (r->nq < FABTX__RIO_QMAX) r->q[r->nq++] = ev.u.doorbell.payload;
+			else r->qlost = 1;
+		}
+	}
+	if (n >= FABTX__RIO_FIFO) r->qlost = 1; /* the FIFO was full */
+	return n;
+}
+
+/* The peer closed its channel (rio_cm said so).  Its last data doorbells
+ * and "bye" travel another path and may still be on the way: the closing
+ * is final once "bye" is here or after a short grace period. */
+static void fabtx__rio_closed(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	if (!r->peer_closed) {
+		r->peer_closed = 1;
+		r->closed_ms = fabtx_now_ms();
+	}
+	if (c->rx.n) (void)fabtx__rio_drain(c, 1);
+}
+
+static int fabtx__rio_gone(fabtx__rio_conn *r)
+{
+	return r->bye || r->dma_failed ||
+	       (r->peer_closed && fabtx_now_ms() - r->closed_ms >= 50);
+}
+
+/* ----------------------------------------------------- control channel */
+static int fabtx__rio_send_frame(fabtx_conn *c, unsigned kind,
+                                 const void *msg, size_t len, int timeout_ms)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	uint8_t b[FABTX__RIO_FRAME + FABTX__RIO_CTRL_MAX];
+	struct rio_cm_msg m;
+	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	if (len > FABTX__RIO_CTRL_MAX) return -EMSGSIZE;
+	if (r->peer_closed || r->bye) return -ECONNRESET;
+	memset(b, 0, FABTX__RIO_FRAME);
+	b[FABTX__RIO_CM_HDR] = (uint8_t)kind;
+	b[FABTX__RIO_CM_HDR + 1] = FABTX__RIO_VERSION;
+	fabtx__rio_st16(b + 22, (uint16_t)len);
+	fabtx__rio_st16(b + 24, r->wenabled ? r->wbase : 0);
+	fabtx__rio_st16(b + 26, r->wenabled ? r->wcount : 0);
+	if (len) memcpy(b + FABTX__RIO_FRAME, msg, len);
+	memset(&m, 0, sizeof m);
+	m.ch_num = r->ch;
+	m.size = (uint16_t)(FABTX__RIO_FRAME + len);
+	m.msg = (uint64_t)(uintptr_t)b;
+	for (;;) {
+		if (ioctl(r->cfd, RIO_CM_CHAN_SEND, &m) == 0) break;
+		if (errno == EINTR) continue;
+		if (errno == EBUSY) { /* mport TX ring full: not queued */
+			if (timeout_ms == 0 || (dl && fabtx_now_ms() >= dl))
+				return -EAGAIN;
+			fabtx__rio_nap();
+			continue;
+		}
+		if (errno == ENODEV || errno == ECONNRESET) {
+			fabtx__rio_closed(c);
+			return -ECONNRESET;
+		}
+		if (errno == EAGAIN) return -ENOTCONN;
+		return fabtx__rio_errno();
+	}
+	fabtx__rio_ring_special(r, FABTX__RIO_W_CTRL); /* "read it" */
+	return 0;
+}
+
+static int fabtx__rio_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
+                                int timeout_ms)
+{
+	return fabtx__rio_send_frame(c, FABTX__RIO_K_MSG, msg, len, timeout_ms);
+}
+
+/* The peer lost doorbells: tell it, as an absolute position, how far our
+ * writes are complete (every write is SYNC, so all chunks < tx.seq are in
+ * its window).  A re-rung doorbell would not do: its value is an index mod
+ * N, and a stale one would make the peer read cells still being written. */
+static void fabtx__rio_resync_in(fabtx_conn *c)
+{
+	uint8_t b[8];
+	uint64_t v = c->tx.seq;
+	int i;
+	for (i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+	(void)fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0);
+}
+
+/* The peer's written position: a data hint if it is news (never stale). */
+static void fabtx__rio_pos_in(fabtx_conn *c, const uint8_t *b, uint16_t len)
+{
+	uint64_t v = 0;
+	int i;
+	if (len != 8 || c->rx.n == 0) return;
+	for (i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+	if (v > c->rx.seq && v - c->rx.seq <= c->rx.n)
+		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +
+		                              (uint32_t)((v - 1) & (c->rx.n - 1)));
+}
+
+static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
+                                int timeout_ms)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	struct rio_cm_msg m;
+	uint16_t plen, wb, wc;
+	uint32_t src;
+	for (;;) {
+		uint32_t rxto;
+		if (r->peer_closed) {
+			if (timeout_ms == 0 && !fabtx__rio_gone(r)) return -EAGAIN;
+			return -ECONNRESET;
+		}
+		if (timeout_ms == 0) {
+			/* rio_cm cannot be polled: look only when the peer rang
+			 * our control doorbell, or now and then (a doorbell may
+			 * have been dropped, or overtaken the message) */
+			uint64_t now = fabtx_now_ms();
+			if (!r->ctrl_pending && !r->bye &&
+			    now - r->last_probe_ms < 250)
+				return -EAGAIN;
+			r->last_probe_ms = now;
+			rxto = 1;
+		} else if (timeout_ms < 0) {
+			rxto = 0; /* forever */
+		} else {
+			int left = fabtx__rio_left(dl);
+			if (left == 0) return -ETIMEDOUT;
+			rxto = (uint32_t)left;
+		}
+		memset(&m, 0, sizeof m);
+		m.ch_num = r->ch;
+		m.size = FABTX__RIO_MAX_MSG;
+		m.rxto = rxto;
+		m.msg = (uint64_t)(uintptr_t)r->msg;
+		if (ioctl(r->cfd, RIO_CM_CHAN_RECEIVE, &m) < 0) {
+			if (errno == EINTR) continue;
+			if (errno == ETIME) {
+				if (timeout_ms == 0) {
+					r->ctrl_pending = 0;
+					return -EAGAIN;
+				}
+				return -ETIMEDOUT;
+			}
+			if (errno == ECONNRESET || errno == ENODEV) {
+				fabtx__rio_closed(c);
+				continue; /* final now, or after the grace period */
+			}
+			if (errno == EAGAIN) return -ENOTCONN;
+			return fabtx__rio_errno();
+		}
+		if (r->ctrl_pending) r->ctrl_pending--;
+		/* the kernel's header: big-endian src_id, msg_len */
+		src = (uint32_t)r->msg[0] << 24 | (uint32_t)r->msg[1] << 16 |
+		      (uint32_t)r->msg[2] << 8 | r->msg[3];
+		if (((uint32_t)r->msg[16] << 8 | r->msg[17]) < FABTX__RIO_FRAME ||
+		    r->msg[FABTX__RIO_CM_HDR + 1] != FABTX__RIO_VERSION)
+			return -EPROTO;
+		plen = fabtx__rio_ld16(r->msg + 22);
+		wb = fabtx__rio_ld16(r->msg + 24);
+		wc = fabtx__rio_ld16(r->msg + 26);
+		if (plen > FABTX__RIO_CTRL_MAX ||
+		    ((uint32_t)r->msg[16] << 8 | r->msg[17]) !=
+		        FABTX__RIO_FRAME + plen)
+			return -EPROTO;
+		if (r->peer == FABTX__RIO_ANY_DESTID) {
+			/* ACCEPT does not say who connected; the header does */
+			if (src >= FABTX__RIO_ANY_DESTID) return -EPROTO;
+			r->peer = (uint16_t)src;
+		}
+		if (wc) {
+			if (wc < 4 || wb < FABTX_DB_RESERVED ||
+			    (uint32_t)wb + wc > FABTX_DB_SPACE)
+				return -EPROTO;
+			r->pwbase = wb;
+			r->pwcount = wc;
+		}
+		switch (r->msg[FABTX__RIO_CM_HDR]) {
+		case FABTX__RIO_K_MSG:
+			if (plen > cap) return -EMSGSIZE;
+			memcpy(buf, r->msg + FABTX__RIO_FRAME, plen);
+			return (int)plen;
+		case FABTX__RIO_K_RESYNC:
+			fabtx__rio_resync_in(c);
+			break;
+		case FABTX__RIO_K_POS:
+			fabtx__rio_pos_in(c, r->msg + FABTX__RIO_FRAME, plen);
+			break;
+		default:
+			break; /* unknown kinds of a later version: skip */
+		}
+	}
+}
+
+/* --------------------------------------------------------- connections */
+static int fabtx__rio_listen(fabtx_listener *l, const char *addr)
+{
+	fabtx__rio_listener *s;
+	struct rio_cm_channel cc;
+	long destid;
+	uint16_t ch, v;
+	int mport, rc, fd;
+	rc = fabtx__rio_parse(addr, &destid, &ch, &mport);
+	if (rc < 0) return rc;
+	fd = fabtx__rio_open_cm(l->ctx);
+	if (fd < 0) return fd;
+	v = ch;
+	if (ioctl(fd, RIO_CM_CHAN_CREATE, &v) < 0) {
+		rc = errno == EBUSY ? -EADDRINUSE : fabtx__rio_errno();
+		fabtx_log(l->ctx, FABTX_LOG_WARN, "rio: channel %u: %s",
+		          (unsigned)ch, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	memset(&cc, 0, sizeof cc);
+	cc.id = ch;
+	cc.mport_id = (uint8_t)mport;
+	if (ioctl(fd, RIO_CM_CHAN_BIND, &cc) < 0 ||
+	    ioctl(fd, RIO_CM_CHAN_LISTEN, &v) < 0) {
+		rc = errno == ENODEV ? -ENODEV : fabtx__rio_errno();
+		(void)ioctl(fd, RIO_CM_CHAN_CLOSE, &v);
+		close(fd);
+		return rc;
+	}
+	if (destid >= 0) {
+		/* an explicit destID must be ours */
+		uint32_t a[2];
+		a[0] = 1;
+		if (ioctl(fd, RIO_CM_MPORT_GET_LIST, a) == 0 && a[0] >= 1 &&
+		    (long)(a[1] & 0xffffu) != destid) {
+			(void)ioctl(fd, RIO_CM_CHAN_CLOSE, &v);
+			close(fd);
+			return -EADDRNOTAVAIL;
+		}
+	}
+	s = (fabtx__rio_listener *)fabtx__rio_zalloc(l->ctx, sizeof *s);
+	if (!s) {
+		(void)ioctl(fd, RIO_CM_CHAN_CLOSE, &v);
+		close(fd);
+		return -ENOMEM;
+	}
+	s->cfd = fd;
+	s->ch = ch;
+	s->mport = mport;
+	l->bdata = s;
+	return 0;
+}
+
+static void fabtx__rio_listener_close(fabtx_listener *l)
+{
+	fabtx__rio_listener *s = (fabtx__rio_listener *)l->bdata;
+	if (!s) return;
+	(void)ioctl(s->cfd, RIO_CM_CHAN_CLOSE, &s->ch);
+	close(s->cfd);
+	fabtx__rio_free(l->ctx, s);
+	l->bdata = NULL;
+}
+
+static void fabtx__rio_conn_free(fabtx_ctx *ctx, fabtx__rio_conn *r)
+{
+	if (r->cfd >= 0) {
+		if (r->ch) (void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &r->ch);
+		close(r->cfd);
+	}
+	if (r->mfd >= 0) close(r->mfd);
+	fabtx__rio_free(ctx, r);
+}
+
+static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
+{
+	fabtx__rio_listener *s = (fabtx__rio_listener *)l->bdata;
+	fabtx__rio_conn *r;
+	struct rio_cm_accept a;
+	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	int rc;
+	if (!s) return -EINVAL;
+	r = fabtx__rio_new(l->ctx, s->mport);
+	if (!r) return -ENOMEM;
+	/* a fresh fd owns the accepted channel: it outlives the listener */
+	rc = fabtx__rio_open_cm(l->ctx);
+	if (rc < 0) goto fail;
+	r->cfd = rc;
+	for (;;) {
+		memset(&a, 0, sizeof a);
+		a.ch_num = s->ch;
+		if (timeout_ms == 0) a.wait_to = 0; /* non-blocking */
+		else if (timeout_ms < 0) a.wait_to = 60000;
+		else {
+			int left = fabtx__rio_left(dl);
+			if (left == 0) {
+				rc = -ETIMEDOUT;
+				goto fail;
+			}
+			a.wait_to = (uint32_t)left;
+		}
+		if (ioctl(r->cfd, RIO_CM_CHAN_ACCEPT, &a) == 0) break;
+		if (errno == EINTR) continue;
+		if (errno == ETIME && timeout_ms != 0) continue;
+		rc = errno == EAGAIN      ? -EAGAIN
+		     : errno == ECANCELED ? -ECONNABORTED
+		     : errno == ETIME     ? -EAGAIN
+		                          : fabtx__rio_errno();
+		goto fail;
+	}
+	r->ch = a.ch_num;
+	rc = fabtx__rio_open_mport(l->ctx, r);
+	if (rc < 0) goto fail;
+	c->bdata = r;
+	return 0;
+fail:
+	fabtx__rio_conn_free(l->ctx, r);
+	return rc;
+}
+
+static int fabtx__rio_connect(fabtx_conn *c, const char *addr, int timeout_ms)
+{
+	fabtx__rio_conn *r;
+	struct rio_cm_channel cc;
+	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	long destid;
+	uint16_t ch;
+	int mport, rc;
+	rc = fabtx__rio_parse(addr, &destid, &ch, &mport);
+	if (rc < 0) return rc;
+	if (destid < 0) return -EINVAL; /* "*" only for listen */
+	r = fabtx__rio_new(c->ctx, mport);
+	if (!r) return -ENOMEM;
+	rc = fabtx__rio_open_mport(c->ctx, r);
+	if (rc < 0) goto fail;
+	rc = fabtx__rio_open_cm(c->ctx);
+	if (rc < 0) goto fail;
+	r->cfd = rc;
+	for (;;) {
+		uint16_t v = 0;
+		/* a channel is used for one CONNECT only: after ETIME it stays
+		 * in CONNECT state (spec 3.3), so each attempt creates one */
+		if (ioctl(r->cfd, RIO_CM_CHAN_CREATE, &v) < 0) {
+			rc = fabtx__rio_errno();
+			goto fail;
+		}
+		memset(&cc, 0, sizeof cc);
+		cc.id = v;
+		cc.remote_destid = (uint16_t)destid;
+		cc.remote_channel = ch;
+		cc.mport_id = (uint8_t)mport;
+		if (ioctl(r->cfd, RIO_CM_CHAN_CONNECT, &cc) == 0) {
+			r->ch = v;
+			break;
+		}
+		rc = errno;
+		(void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &v);
+		if (rc == EINTR) continue;
+		if (rc == ETIME) {
+			if (dl && fabtx__rio_left(dl) > 0) continue;
+			fabtx_log(c->ctx, FABTX_LOG_INFO,
+			          "rio://%s: no listener answered (ETIME)", addr);
+			rc = -ECONNREFUSED;
+		} else if (rc == ENODEV) {
+			fabtx_log(c->ctx, FABTX_LOG_INFO,
+			          "rio://%s: destID is not a rio_cm peer", addr);
+			rc = -EHOSTUNREACH;
+		} else {
+			rc = -rc;
+		}
+		goto fail;
+	}
+	r->peer = (uint16_t)destid;
+	c->bdata = r;
+	return 0;
+fail:
+	fabtx__rio_conn_free(c->ctx, r);
+	return rc;
+}
+
+/* ------------------------------------------------------------- windows */
+static uint64_t fabtx__rio_pow2(uint64_t n)
+{
+	uint64_t p = 4096;
+	while (p < n) p <<= 1;
+	return p;
+}
+
+/* Reserve a wire doorbell range of count values (system-wide EBUSY on
+ * overlap): the core's own range first, then the next free one. */
+static int fabtx__rio_wire_range(fabtx_conn *c, fabtx__rio_conn *r)
+{
+	struct rio_doorbell_filter f;
+	uint32_t count = (uint32_t)c->db.count + 3u;
+	uint32_t base = c->db.base, tries;
+	if (count > FABTX_DB_SPACE - FABTX_DB_RESERVED) return -EINVAL;
+	for (tries = 0; tries <= FABTX_DB_SPACE / count + 1; tries++) {
+		if (base + count > FABTX_DB_SPACE) base = FABTX_DB_RESERVED;
+		memset(&f, 0, sizeof f);
+		f.rioid = r->peer;
+		f.low = (uint16_t)base;
+		f.high = (uint16_t)(base + count - 1);
+		if (ioctl(r->mfd, RIO_ENABLE_DOORBELL_RANGE, &f) == 0) {
+			r->wbase = (uint16_t)base;
+			r->wcount = (uint16_t)count;
+			r->wenabled = 1;
+			return 0;
+		}
+		if (errno != EBUSY) return fabtx__rio_errno();
+		base += count;
+	}
+	fabtx_log(c->ctx, FABTX_LOG_WARN,
+	          "rio: no free doorbell range of %u values on mport %d (EBUSY)",
+	          (unsigned)count, r->mport);
+	return -EADDRINUSE;
+}
+
+static int fabtx__rio_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
+                               fabtx_win *rx, fabtx_win *tx)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	struct rio_mmap mm;
+	struct rio_dma_mem dm;
+	void *p;
+	int rc;
+	if (!r || r->rx_map) return -EINVAL;
+	if (r->peer == FABTX__RIO_ANY_DESTID) return -EPROTO;
+	if (rx_len == 0 || rx_len > 0x80000000ull || tx_len > 0xffffffffull)
+		return -EINVAL;
+	memset(&mm, 0, sizeof mm);
+	mm.rio_addr = RIO_MAP_ANY_ADDR;
+	mm.length = fabtx__rio_pow2(rx_len);
+	if (ioctl(r->mfd, RIO_MAP_INBOUND, &mm) < 0) {
+		rc = fabtx__rio_errno();
+		fabtx_log(c->ctx, FABTX_LOG_WARN, "rio: RIO_MAP_INBOUND: %s",
+		          strerror(-rc));
+		return rc == -EBUSY ? -ENOSPC : rc;
+	}
+	r->rx_handle = mm.handle;
+	p = mmap(NULL, (size_t)mm.length, PROT_READ | PROT_WRITE, MAP_SHARED,
+	         r->mfd, (off_t)mm.handle);
+	if (p == MAP_FAILED) {
+		rc = fabtx__rio_errno();
+		(void)ioctl(r->mfd, RIO_UNMAP_INBOUND, &r->rx_handle);
+		return rc;
+	}
+	r->rx_map = p;
+	r->rx_map_len = mm.length;
+	memset(p, 0, (size_t)rx_len); /* contents are not defined (spec 2.4) */
+	rx->base = p;
+	rx->len = rx_len;
+	rx->addr = mm.rio_addr;
+	rx->key = 0;
+	rx->desc = NULL;
+	if (tx_len) {
+		memset(&dm, 0, sizeof dm);
+		dm.length = (tx_len + 4095u) & ~(uint64_t)4095u;
+		if (ioctl(r->mfd, RIO_ALLOC_DMA, &dm) < 0) return fabtx__rio_errno();
+		r->tx_handle = dm.dma_handle;
+		p = mmap(NULL, (size_t)dm.length, PROT_READ | PROT_WRITE, MAP_SHARED,
+		         r->mfd, (off_t)dm.dma_handle);
+		if (p == MAP_FAILED) {
+			rc = fabtx__rio_errno();
+			(void)ioctl(r->mfd, RIO_FREE_DMA, &r->tx_handle);
+			r->tx_handle = 0;
+			return rc;
+		}
+		r->tx_map = p;
+		r->tx_map_len = dm.length;
+		tx->base = p;
+		tx->len = tx_len;
+		tx->addr = 0;
+		tx->key = 0;
+		tx->desc = NULL;
+	}
+	return fabtx__rio_wire_range(c, r);
+}
+
+static int fabtx__rio_win_import(fabtx_conn *c, const fabtx_win *peer_rx)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	if (!r || !peer_rx) return -EINVAL;
+	if ((uint32_t)r->pwcount != (uint32_t)c->peer_db.count + 3u) {
+		fabtx_log(c->ctx, FABTX_LOG_WARN,
+		          "rio: peer sent no usable doorbell range");
+		return -EPROTO;
+	}
+	r->peer_addr = peer_rx->addr;
+	r->peer_len = peer_rx->len;
+	return 0;
+}
+
+/* ------------------------------------------------------------ data path */
+static int fabtx__rio_dma(fabtx__rio_conn *r, const uint8_t *src, size_t len,
+                          uint64_t rio_addr)
+{
+	struct rio_transfer_io x;
+	struct rio_transaction t;
+	memset(&x, 0, sizeof x);
+	memset(&t, 0, sizeof t);
+	x.rio_addr = rio_addr;
+	x.length = len;
+	x.rioid = r->peer;
+	x.method = RIO_EXCHANGE_NWRITE_R; /* acknowledged: complete = there */
+	if (r->tx_map && src >= (const uint8_t *)r->tx_map &&
+	    src + len <= (const uint8_t *)r->tx_map + r->tx_map_len) {
+		x.handle = r->tx_handle; /* the kernel DMA buffer */
+		x.offset = (uint64_t)(src - (const uint8_t *)r->tx_map);
+	} else {
+		x.loc_addr = (uint64_t)(uintptr_t)src; /* pinned user pages */
+	}
+	t.block = (uint64_t)(uintptr_t)&x;
+	t.count = 1;
+	t.transfer_mode = RIO_TRANSFER_MODE_TRANSFER;
+	t.sync = RIO_TRANSFER_SYNC;
+	t.dir = RIO_TRANSFER_DIR_WRITE;
+	for (;;) {
+		if (ioctl(r->mfd, RIO_TRANSFER, &t) == 0) return 0;
+		if (errno == EINTR) continue;
+		if (errno == EBUSY) return -EAGAIN; /* no free descriptor */
+		if (errno == ETIMEDOUT || errno == EIO) {
+			/* Tsi721 reports a failed write as a timeout (spec 2.5) */
+			r->dma_failed = 1;
+			return -ECONNRESET;
+		}
+		return fabtx__rio_errno();
+	}
+}
+
+static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint32_t doorbell, unsigned flags)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	int i, rc;
+	if (!r || nseg < 0 || (nseg > 0 && !segs)) return -EINVAL;
+	if (r->dma_failed) return -ECONNRESET;
+	/* a peer that said bye may have unmapped its window: do not stall on
+	 * a DMA that can only time out.  The write is dropped (like a send
+	 * into a socket whose peer just closed); progress() reports the peer
+	 * gone, so the core delivers what arrived and then fails. */
+	rc = fabtx__rio_drain(c, 0);
+	if (rc < 0) return rc;
+	if (r->bye || r->peer_closed) return 0;
+	for (i = 0; i < nseg; i++) {
+		const uint8_t *p = (const uint8_t *)segs[i].addr;
+		size_t left = segs[i].len;
+		if (off > r->peer_len || left > r->peer_len - off) return -EINVAL;
+		while (left) {
+			size_t k = left > r->dma_max ? (size_t)r->dma_max : left;
+			rc = fabtx__rio_dma(r, p, k, r->peer_addr + off);
+			if (rc < 0) return rc;
+			p += k;
+			off += k;
+			left -= k;
+		}
+	}
+	/* SYNC writes complete in order: a following chunk's doorbell covers
+	 * this one (doorbells are cumulative) */
+	if ((flags & FABTX_WRITE_DOORBELL) && !(flags & FABTX_WRITE_MORE))
+		return fabtx__rio_ring(c, doorbell);
+	return 0;
+}
+
+static int fabtx__rio_doorbell(fabtx_conn *c, uint32_t value)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	if (!r) return -EINVAL;
+	if (r->dma_failed) return -ECONNRESET;
+	if (r->peer_closed || r->bye) return 0; /* nobody to wake */
+	return fabtx__rio_ring(c, value);
+}
+
+static int fabtx__rio_progress(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	int i, rc;
+	if (!r) return -EINVAL;
+	if (c->rx.n == 0) return 0; /* handshake: events wait in the FIFO */
+	for (i = 0; i < r->nq; i++) fabtx__rio_event(c, r->q[i]);
+	r->nq = 0;
+	rc = fabtx__rio_drain(c, 1);
+	if (rc < 0) return rc;
+	if (r->qlost && !r->bye && !r->peer_closed) {
+		/* the FIFO overflowed (or may have): doorbells were lost */
+		r->qlost = 0;
+		r->resync_asked++;
+		(void)fabtx__rio_send_frame(c, FABTX__RIO_K_RESYNC, NULL, 0, 0);
+	}
+	if (fabtx__rio_gone(r)) return -ECONNRESET;
+	return 0;
+}
+
+static int fabtx__rio_arm(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	struct pollfd pf;
+	if (!r) return -EINVAL;
+	if (r->nq || r->ctrl_pending || r->bye || r->peer_closed) return -EAGAIN;
+	pf.fd = r->mfd;
+	pf.events = POLLIN;
+	pf.revents = 0;
+	if (poll(&pf, 1, 0) > 0) return -EAGAIN;
+	return 0;
+}
+
+static int fabtx__rio_fd(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	return r ? r->mfd : -EINVAL;
+}
+
+static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	(void)graceful;
+	if (!r) return;
+	/* close notification first, then "bye" so a sleeping peer wakes and
+	 * finds its channel gone; only then may the window disappear */
+	if (r->cfd >= 0 && r->ch) {
+		(void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &r->ch);
+		r->ch = 0;
+	}
+	if (!r->peer_closed) fabtx__rio_ring_special(r, FABTX__RIO_W_BYE);
+	if (r->wenabled) {
+		/* close() would leak the reservation (spec 2.6.8) */
+		struct rio_doorbell_filter f;
+		memset(&f, 0, sizeof f);
+		f.rioid = r->peer;
+		f.low = r->wbase;
+		f.high = (uint16_t)(r->wbase + r->wcount - 1);
+		if (ioctl(r->mfd, RIO_DISABLE_DOORBELL_RANGE, &f) < 0)
+			fabtx_log(c->ctx, FABTX_LOG_WARN,
+			          "rio: RIO_DISABLE_DOORBELL_RANGE: %s",
+			          strerror(errno));
+		r->wenabled = 0;
+	}
+	if (r->rx_map) {
+		munmap(r->rx_map, (size_t)r->rx_map_len);
+		(void)ioctl(r->mfd, RIO_UNMAP_INBOUND, &r->rx_handle);
+	}
+	if (r->tx_map) {
+		munmap(r->tx_map, (size_t)r->tx_map_len);
+		(void)ioctl(r->mfd, RIO_FREE_DMA, &r->tx_handle);
+	}
+	fabtx__rio_conn_free(c->ctx, r);
+	c->bdata = NULL;
+}
+
+static const fabtx_backend fabtx__rio_backend = {
+    sizeof(fabtx_backend),
+    "rio",
+    0u, /* not DIRECT, not ORDERED (see the top of this file) */
+    NULL,
+    NULL,
+    fabtx__rio_listen,
+    NULL, /* rio_cm cannot be polled: no listener fd */
+    fabtx__rio_accept,
+    fabtx__rio_listener_close,
+    fabtx__rio_connect,
+    fabtx__rio_ctrl_send,
+    fabtx__rio_ctrl_recv,
+    fabtx__rio_win_open,
+    fabtx__rio_win_import,
+    fabtx__rio_write,
+    fabtx__rio_doorbell,
+    fabtx__rio_progress,
+    NULL, /* writes are SYNC: nothing to flush */
+    fabtx__rio_arm,
+    fabtx__rio_fd,
+    fabtx__rio_disconnect,
+    NULL,
+    0u, /* writes are split at dma_max_size internally */
+};
+
+FABTX__DEF const fabtx_backend *fabtx_rio_backend(void)
+{
+	return &fabtx__rio_backend;
+}
+
+#endif /* FABTX_IMPLEMENTATION && !FABTX_RIO_IMPLEMENTATION_INCLUDED */
