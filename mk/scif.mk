@@ -25,6 +25,7 @@ ALL_BINS += $(B)/libscifemu.so $(B)/test_scifemu $(B)/test_scif
 TEST_SUITES += test-scif
 
 .PHONY: test-scif
-test-scif: $(B)/test_scifemu $(B)/test_scif
+test-scif: $(B)/test_scifemu $(B)/test_scif $(B)/libscifemu.so \
+		$(addprefix $(B)/,$(EXAMPLES))
 	sh test/run_suite.sh $(B)/results/scif.txt '$(B)/test_scifemu' \
-		'$(B)/test_scif'
+		'$(B)/test_scif' 'sh test/test_scif_examples.sh $(B)'
