@@ -2,6 +2,9 @@
 # build/librioemu.so: LD_PRELOAD emulator for unmodified programs (built
 # without sanitizers so it can be preloaded into any binary);
 # $(B)/rioemu.o: the same code linked into the test binaries (ASan-safe).
+# the examples (build/local_lat ...) carry the rio:// backend
+IMPL_CFLAGS += -DFABTX_WITH_RIO
+
 RIOEMU_SRC := test/rioemu/rioemu.c test/rioemu/rioemu.h
 RIO_TEST_CFLAGS := $(CSTD) $(CFLAGS_ALL)
 
@@ -21,5 +24,6 @@ TEST_SUITES += test-rio
 ALL_BINS += $(RIO_BINS)
 
 .PHONY: test-rio
-test-rio: $(RIO_BINS)
-	sh test/run_suite.sh $(B)/results/rio.txt '$(B)/test_rioemu' '$(B)/test_rio'
+test-rio: $(RIO_BINS) $(addprefix $(B)/,$(EXAMPLES))
+	sh test/run_suite.sh $(B)/results/rio.txt '$(B)/test_rioemu' \
+		'$(B)/test_rio' 'sh test/rioemu/run_examples.sh $(B)'
