@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <linux/scif_ioctl.h>
 #include <unistd.h>
 #include "tt.h"
 #include "scifemu/scifemu.h"
@@ -466,6 +468,66 @@ TT_TEST(peer_close_midstream_graceful_eshutdown_after_all_data)
 	TT_OK(fabtx_conn_close(c, 1000));
 	fabtx_ctx_destroy(ctx);
 	reap(pid, 0);
+	fab_done();
+}
+
+/* a raw SCIF peer that speaks garbage on the control stream */
+static pid_t raw_peer(int port, const void *bytes, int len)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct scifioctl_connect cc;
+		struct scifioctl_msg m;
+		char sink[256];
+		int fd;
+		node(1);
+		fd = open("/dev/scif", O_RDWR);
+		memset(&cc, 0, sizeof cc);
+		cc.peer.node = 0;
+		cc.peer.port = (uint16_t)port;
+		if (fd < 0 || ioctl(fd, SCIF_CONNECT, &cc) < 0) _exit(80);
+		memset(&m, 0, sizeof m);
+		m.msg = (uint64_t)(uintptr_t)bytes;
+		m.len = len;
+		m.flags = FABTX_SCIF_SEND_BLOCK;
+		if (ioctl(fd, SCIF_SEND, &m) < 0 || m.out_len != len) _exit(81);
+		/* wait for the other side to hang up */
+		m.msg = (uint64_t)(uintptr_t)sink;
+		m.len = (int)sizeof sink;
+		while (ioctl(fd, SCIF_RECV, &m) == 0) {
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+TT_TEST(malformed_control_stream_fails_cleanly)
+{
+	static const unsigned char bad_type[8] = {4, 0, 0, 9, 1, 2, 3, 4};
+	static const unsigned char too_long[8] = {0x58, 0x02, 0, 1, 0, 0, 0, 0};
+	static const unsigned char bad_hs[12] = {8, 0, 0, 1, 'n', 'o', 't',
+	                                         'f', 'b', 't', 'x', '!'};
+	const unsigned char *cases[3];
+	int lens[3], k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c = NULL;
+	cases[0] = bad_type;
+	cases[1] = too_long; /* a 600-byte control message: over the limit */
+	cases[2] = bad_hs;   /* well framed, but not a handshake */
+	lens[0] = 8;
+	lens[1] = 8;
+	lens[2] = 12;
+	fab();
+	ctx = ctx_new(0, 0);
+	TT_OK(fabtx_listen(ctx, "scif://7400", &l));
+	for (k = 0; k < 3; k++) {
+		pid_t pid = raw_peer(7400, cases[k], lens[k]);
+		TT_EQ(fabtx_accept(l, &c, 10000), -ECONNABORTED);
+		reap(pid, 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
 	fab_done();
 }
 

@@ -272,6 +272,34 @@ TT_TEST(iface_arg_decoding_and_writeback)
 	fab_done();
 }
 
+TT_TEST(iface_bad_user_pointers_efault)
+{
+	struct scifioctl_node_ids ni;
+	char in[4];
+	int fd, l, a, b;
+	fab("");
+	fd = ep_open(0, 0);
+	TT_EQ(sc(fd, SCIF_BIND, (void *)16), -EFAULT);
+	TT_EQ(sc(fd, SCIF_CONNECT, (void *)16), -EFAULT);
+	ni.nodes = 16;
+	ni.self = 16;
+	ni.len = 4;
+	TT_EQ(sc(fd, SCIF_GET_NODEIDS, &ni), -EFAULT);
+	pair(1, 2, 2100, &l, &a, &b);
+	TT_EQ(msg(a, SCIF_SEND, (void *)16, 10, 0), -EFAULT);
+	TT_EQ(msg(a, SCIF_SEND, "abc", 3, 0), 3);
+	TT_EQ(msg(b, SCIF_RECV, (void *)16, 3, 0), -EFAULT);
+	TT_EQ(msg(b, SCIF_RECV, in, 3, 0), 3); /* nothing was lost */
+	TT_ASSERT(memcmp(in, "abc", 3) == 0);
+	TT_EQ(sc(a, SCIF_FENCE_MARK, (void *)16), -EFAULT);
+	TT_EQ(sc(b, SCIF_ACCEPTREG, (void *)16), -EFAULT);
+	close(a);
+	close(b);
+	close(l);
+	close(fd);
+	fab_done();
+}
+
 TT_TEST(iface_accept_token_usable_once)
 {
 	struct scifioctl_connect c;

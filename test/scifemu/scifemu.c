@@ -200,8 +200,12 @@ static void e_sym(void *fp, const char *name)
 }
 
 static pthread_once_t e_once = PTHREAD_ONCE_INIT;
+static void e_atfork_prepare(void);
+static void e_atfork_parent(void);
+static void e_atfork_child(void);
 static void e_init_syms(void)
 {
+	pthread_atfork(e_atfork_prepare, e_atfork_parent, e_atfork_child);
 	e_sym(&r_open, "open");
 	e_sym(&r_openat, "openat");
 	e_sym(&r_close, "close");
@@ -216,6 +220,28 @@ static void e_init_syms(void)
 static void e_init(void) { pthread_once(&e_once, e_init_syms); }
 
 /* --------------------------------------------------------------- helpers */
+/* copy_from_user / copy_to_user: a bad user pointer gives EFAULT, as in
+ * the kernel, instead of a crash inside the emulator */
+static int e_cin(void *dst, const void *src, size_t n)
+{
+	struct iovec l, r;
+	l.iov_base = dst;
+	l.iov_len = n;
+	r.iov_base = (void *)(uintptr_t)src;
+	r.iov_len = n;
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0
+	                                                                  : -EFAULT;
+}
+static int e_cout(void *dst, const void *src, size_t n)
+{
+	struct iovec l, r;
+	l.iov_base = (void *)(uintptr_t)src;
+	l.iov_len = n;
+	r.iov_base = dst;
+	r.iov_len = n;
+	return process_vm_writev(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0
+	                                                                   : -EFAULT;
+}
 static uint64_t e_now_us(void)
 {
 	struct timespec ts;
@@ -314,8 +340,8 @@ static struct e_fab *e_fab_get(void)
 	for (f = e_fabs; f; f = f->next)
 		if (strcmp(f->name, name) == 0)
 			return f;
-	if (strlen(name) >= sizeof f->name || strchr(name, '/'))
-		return NULL;
+	if (strlen(name) > 64 || strchr(name, '/'))
+		return NULL; /* must fit an abstract socket name */
 	e_fab_path(name, path, sizeof path);
 	fd = r_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -492,8 +518,9 @@ static socklen_t e_lis_addr(struct e_fab *f, int node, int port,
 	int n;
 	memset(a, 0, sizeof *a);
 	a->sun_family = AF_UNIX;
-	n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1,
-	             "fabtx-scifemu/%s/%d/%d", f->name, node, port);
+	snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "fabtx-scifemu/%.64s/%d/%d",
+	         f->name, node, port);
+	n = (int)strlen(a->sun_path + 1);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
@@ -662,6 +689,26 @@ static void q_push(struct e_op *op, long mode)
 	q_tail = op;
 	q_len++;
 	pthread_cond_broadcast(&q_cv);
+	pthread_mutex_unlock(&q_mu);
+}
+
+/* fork: no emulator lock may be held across it; the child gets an empty
+ * DMA queue (the parent's in-flight RMAs are the parent's) */
+static void e_atfork_prepare(void)
+{
+	pthread_mutex_lock(&q_mu);
+	pthread_mutex_lock(&e_mu);
+}
+static void e_atfork_parent(void)
+{
+	pthread_mutex_unlock(&e_mu);
+	pthread_mutex_unlock(&q_mu);
+}
+static void e_atfork_child(void)
+{
+	pthread_mutex_unlock(&e_mu);
+	q_head = q_tail = NULL;
+	q_len = 0;
 	pthread_mutex_unlock(&q_mu);
 }
 
@@ -1034,7 +1081,8 @@ static int e_acceptreg(struct e_ep *ep, uint64_t *tok)
 {
 	struct e_tok **pp, *t = NULL;
 	uint64_t id;
-	memcpy(&id, tok, sizeof id);
+	if (e_cin(&id, tok, sizeof id) < 0)
+		return -EFAULT;
 	pthread_mutex_lock(&e_mu);
 	for (pp = &e_toks; *pp; pp = &(*pp)->next)
 		if ((*pp)->id == id) {
@@ -1085,7 +1133,7 @@ static int e_send(struct e_ep *ep, struct scifioctl_msg *m)
 		if (want) {
 			n = send(ep->fd, buf + got, want, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0 && errno != EAGAIN) {
-				r = -ECONNRESET;
+				r = errno == EFAULT ? -EFAULT : -ECONNRESET;
 				break;
 			}
 			if (n > 0) {
@@ -1144,6 +1192,10 @@ static int e_recv(struct e_ep *ep, struct scifioctl_msg *m)
 			                   __ATOMIC_ACQ_REL);
 			got += (int)n;
 			continue;
+		}
+		if (n < 0 && errno == EFAULT) {
+			r = -EFAULT;
+			break;
 		}
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
 			r = -ECONNRESET; /* peer closed and the ring is empty */
@@ -1501,8 +1553,7 @@ static int e_fence_mark(struct e_ep *ep, struct scifioctl_fence_mark *fm)
 		              0x7fffffff) |
 		             E_REMOTE_FENCE);
 	}
-	memcpy((void *)(uintptr_t)fm->mark, &mark, sizeof mark);
-	return 0;
+	return e_cout((void *)(uintptr_t)fm->mark, &mark, sizeof mark);
 }
 
 static int e_wait_side(struct e_side *sd, uint64_t upto)
@@ -1639,9 +1690,12 @@ static int e_nodeids(struct e_ep *ep, struct scifioctl_node_ids *ni)
 		k = maxid; /* min(len, highest node id): spec §9 */
 	for (i = 0; i < k; i++) {
 		uint16_t v = (uint16_t)i;
-		memcpy((char *)(uintptr_t)ni->nodes + i * sizeof v, &v, sizeof v);
+		if (e_cout((char *)(uintptr_t)ni->nodes + i * sizeof v, &v,
+		           sizeof v) < 0)
+			return -EFAULT;
 	}
-	memcpy((void *)(uintptr_t)ni->self, &self, sizeof self);
+	if (e_cout((void *)(uintptr_t)ni->self, &self, sizeof self) < 0)
+		return -EFAULT;
 	ni->len = (int32_t)nn;
 	return 0;
 }
@@ -1936,10 +1990,11 @@ int ioctl(int fd, unsigned long cmd, ...)
 	switch (cmd) {
 	case SCIF_BIND: {
 		int port;
-		memcpy(&port, arg, sizeof port);
+		if ((r = e_cin(&port, arg, sizeof port)) < 0)
+			break;
 		r = e_bind(ep, &port);
 		if (r == 0)
-			memcpy(arg, &port, sizeof port);
+			r = e_cout(arg, &port, sizeof port);
 		break;
 	}
 	case SCIF_LISTEN:
@@ -1947,18 +2002,20 @@ int ioctl(int fd, unsigned long cmd, ...)
 		break;
 	case SCIF_CONNECT: {
 		struct scifioctl_connect c;
-		memcpy(&c, arg, sizeof c);
+		if ((r = e_cin(&c, arg, sizeof c)) < 0)
+			break;
 		r = e_connect(ep, &c);
 		if (r == 0)
-			memcpy(arg, &c, sizeof c);
+			r = e_cout(arg, &c, sizeof c);
 		break;
 	}
 	case SCIF_ACCEPTREQ: {
 		struct scifioctl_accept a;
-		memcpy(&a, arg, sizeof a);
+		if ((r = e_cin(&a, arg, sizeof a)) < 0)
+			break;
 		r = e_acceptreq(ep, &a);
 		if (r == 0)
-			memcpy(arg, &a, sizeof a);
+			r = e_cout(arg, &a, sizeof a);
 		break;
 	}
 	case SCIF_ACCEPTREG:
@@ -1967,25 +2024,28 @@ int ioctl(int fd, unsigned long cmd, ...)
 	case SCIF_SEND:
 	case SCIF_RECV: {
 		struct scifioctl_msg m;
-		memcpy(&m, arg, sizeof m);
+		if ((r = e_cin(&m, arg, sizeof m)) < 0)
+			break;
 		r = cmd == SCIF_SEND ? e_send(ep, &m) : e_recv(ep, &m);
 		if (r == 0)
-			memcpy((char *)arg + offsetof(struct scifioctl_msg, out_len),
-			       &m.out_len, sizeof m.out_len);
+			r = e_cout((char *)arg + offsetof(struct scifioctl_msg, out_len),
+			           &m.out_len, sizeof m.out_len);
 		break;
 	}
 	case SCIF_REG: {
 		struct scifioctl_reg g;
-		memcpy(&g, arg, sizeof g);
+		if ((r = e_cin(&g, arg, sizeof g)) < 0)
+			break;
 		r = e_reg(ep, &g);
 		if (r == 0)
-			memcpy((char *)arg + offsetof(struct scifioctl_reg, out_offset),
-			       &g.out_offset, sizeof g.out_offset);
+			r = e_cout((char *)arg + offsetof(struct scifioctl_reg, out_offset),
+			           &g.out_offset, sizeof g.out_offset);
 		break;
 	}
 	case SCIF_UNREG: {
 		struct scifioctl_unreg u;
-		memcpy(&u, arg, sizeof u);
+		if ((r = e_cin(&u, arg, sizeof u)) < 0)
+			break;
 		r = e_unreg(ep, &u);
 		break;
 	}
@@ -1994,7 +2054,8 @@ int ioctl(int fd, unsigned long cmd, ...)
 	case SCIF_VREADFROM:
 	case SCIF_VWRITETO: {
 		struct scifioctl_copy c;
-		memcpy(&c, arg, sizeof c);
+		if ((r = e_cin(&c, arg, sizeof c)) < 0)
+			break;
 		r = e_rma(ep, cmd, &c);
 		break;
 	}
@@ -2004,15 +2065,17 @@ int ioctl(int fd, unsigned long cmd, ...)
 			r = -EFAULT;
 			break;
 		}
-		memcpy(&ni, arg, sizeof ni);
+		if ((r = e_cin(&ni, arg, sizeof ni)) < 0)
+			break;
 		r = e_nodeids(ep, &ni);
 		if (r == 0)
-			memcpy(arg, &ni, sizeof ni);
+			r = e_cout(arg, &ni, sizeof ni);
 		break;
 	}
 	case SCIF_FENCE_MARK: {
 		struct scifioctl_fence_mark fm;
-		memcpy(&fm, arg, sizeof fm);
+		if ((r = e_cin(&fm, arg, sizeof fm)) < 0)
+			break;
 		r = e_fence_mark(ep, &fm);
 		break;
 	}
@@ -2021,7 +2084,8 @@ int ioctl(int fd, unsigned long cmd, ...)
 		break;
 	case SCIF_FENCE_SIGNAL: {
 		struct scifioctl_fence_signal fs;
-		memcpy(&fs, arg, sizeof fs);
+		if ((r = e_cin(&fs, arg, sizeof fs)) < 0)
+			break;
 		r = e_fence_signal(ep, &fs);
 		break;
 	}
