@@ -1311,6 +1311,7 @@ TT_TEST(peer_close_gives_econnreset_everywhere)
 	TT_EQ(reg(a, p, PG, PROT_R | PROT_W, MAP_FIX, 0), 0);
 	TT_EQ(reg(b, p, PG, PROT_R | PROT_W, MAP_FIX, 0), 0);
 	close(b);
+	TT_EQ(sc_val(a, SCIF_LISTEN, 1), -EINVAL); /* DISCONNECTED */
 	TT_EQ(reg(a, p, PG, PROT_R, 0, 0), -ECONNRESET);
 	TT_EQ(rma(a, SCIF_VWRITETO, 0, p, 8, 0, 0), -ECONNRESET);
 	TT_EQ(mark(a, F_SELF, &m), -ECONNRESET);

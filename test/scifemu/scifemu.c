@@ -795,6 +795,8 @@ static int e_listen(struct e_ep *ep, int backlog)
 	int i, li = -1;
 	if (ep->state == ST_UNBOUND)
 		return -EINVAL;
+	if (ep->state == ST_CONNECTED && e_conn_check(ep) == -ECONNRESET)
+		return -EINVAL; /* DISCONNECTED */
 	if (ep->state != ST_BOUND)
 		return -EISCONN;
 	al = e_lis_addr(ep->fab, ep->node, ep->port, &a);
