@@ -590,7 +590,9 @@ static int fabtx__scif_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			s->cq_n--;
 			return (int)q->len;
 		}
-		if (s->eof) return -ECONNRESET;
+		/* the peer is gone: but doorbells that arrived before its close
+		 * must reach the core (progress) before the loss is reported */
+		if (s->eof) return s->dbq_len ? -EAGAIN : -ECONNRESET;
 		ms = fabtx__remaining_ms(dl);
 		if (ms == 0) return -EAGAIN;
 		fabtx__scif_flush_out(s);
