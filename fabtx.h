@@ -358,7 +358,9 @@ FABTX_API void fabtx_ring_tx_init(fabtx_ring_tx *t, uint32_t n, uint32_t c,
 /* Accept an absolute credit position; returns 1 if it advanced peer_ack, 0
  * if stale, -EPROTO if it claims more than was sent. */
 FABTX_API int fabtx_ring_tx_credit(fabtx_ring_tx *t, uint64_t pos);
-/* Decode a credit doorbell index (pos mod n) against the ring. */
+/* Decode a credit doorbell index (pos mod n) against the ring.  Exact
+ * only while doorbells are the sole source of credits (N-1 cap); the core
+ * itself reads the absolute credit word instead. */
 FABTX_API int fabtx_ring_tx_credit_idx(fabtx_ring_tx *t, uint32_t idx);
 FABTX_API int fabtx_ring_rx_init(fabtx_ring_rx *r, uint32_t n, uint32_t c,
                                  uint8_t *cells, uint16_t tag,
@@ -532,8 +534,12 @@ struct fabtx_backend {
 	             uint64_t off, uint32_t doorbell, unsigned flags);
 	/* ring a doorbell with no data (DIRECT backends: wake if armed) */
 	int (*doorbell)(fabtx_conn *c, uint32_t value);
-	/* drain completions and incoming doorbells (fabtx_conn_doorbell_in);
-	 * < 0: the connection failed. */
+	/* drain completions and incoming doorbells (fabtx_conn_doorbell_in).
+	 * Contract for a peer that went away: return -ECONNRESET (here or from
+	 * ctrl_recv) only after every doorbell it rang has been handed to the
+	 * core; the core then delivers what is in the ring before reporting
+	 * it.  fabtx_conn_fail() is for errors that lose data (it is sticky
+	 * at once).  Other < 0: the connection failed. */
 	int (*progress)(fabtx_conn *c);
 	/* wait until all writes issued so far have completed locally */
 	int (*flush)(fabtx_conn *c, int timeout_ms);
@@ -2044,7 +2050,12 @@ FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 		uint64_t s = c->rx.seq + ((off - c->rx.seq) & (uint64_t)(n - 1)) + 1;
 		if (s > c->rx.hint) c->rx.hint = s;
 	} else {
-		fabtx__credit_in(c, fabtx_ring_tx_credit_idx(&c->tx, off - n));
+		/* A credit doorbell only says "look at the credit word": decoding
+		 * its index against peer_ack is ambiguous once the word or a
+		 * footer ack has moved peer_ack past the position it reports (an
+		 * old index would alias up to N-1 cells ahead).  The absolute word
+		 * arrives with the doorbell, so read that. */
+		fabtx__credit_refresh(c);
 	}
 }
 
@@ -2394,7 +2405,8 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 	int rc;
 	if (c->rx.asm_active) {
 		uint8_t *dst = c->asm_user ? c->asm_user : c->asm_buf;
-		if (!msg && !c->asm_user && c->rx.asm_total > cap) return -EMSGSIZE;
+		if (!msg && !c->asm_user && c->rx.asm_total > cap)
+			return c->err ? c->err : -EMSGSIZE;
 		rc = fabtx__assemble(c, dst);
 		if (rc < 0) return rc;
 		if (rc == 0) return fabtx__rx_end(c);
@@ -2797,7 +2809,11 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 	uint64_t dl = fabtx__deadline(linger_ms);
 	int rc = 0, aborted;
 	if (!c) return -EINVAL;
-	if (c->state == FABTX__ST_OPEN && !c->err && !c->peer_gone) {
+	if (c->state == FABTX__ST_OPEN && !c->err && c->fin_recv) {
+		/* the peer closed first and is gone: nobody reads a FIN now */
+		rc = c->pend_buf ? -EPIPE : 0;
+		c->fin_sent = 1;
+	} else if (c->state == FABTX__ST_OPEN && !c->err && !c->peer_gone) {
 		c->state = FABTX__ST_CLOSING;
 		while (c->pend_buf && rc == 0) {
 			rc = fabtx__push_pending(c);
