@@ -77,6 +77,7 @@ FABTX_API const fabtx_backend *fabtx_rio_backend(void);
 #include <linux/rio_cm_cdev.h>
 #include <linux/rio_mport_cdev.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,7 @@ typedef struct fabtx__rio_conn {
 	int nq, qlost;
 	int ctrl_pending, bye, peer_closed, dma_failed, resync_asked;
 	uint64_t closed_ms; /* when rio_cm said the peer closed */
+	int final_done;     /* the tail of a closed peer was scanned */
 	uint64_t last_probe_ms;
 	uint8_t msg[FABTX__RIO_MAX_MSG];
 } fabtx__rio_conn;
@@ -368,7 +370,12 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	struct rio_event ev;
-	int n = 0;
+	int i, n = 0;
+	if (deliver) {
+		/* events drained earlier first: keep the arrival order */
+		for (i = 0; i < r->nq; i++) fabtx__rio_event(c, r->q[i]);
+		r->nq = 0;
+	}
 	for (;;) {
 		ssize_t k = read(r->mfd, &ev, sizeof ev);
 		if (k < 0) {
@@ -395,6 +402,15 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
 	return n;
 }
 
+/* The peer's last act before closing is a SYNC write of the `closed` word
+ * of our window header (after its FIN): unlike the "bye" doorbell it cannot
+ * be dropped by a full FIFO. */
+static int fabtx__rio_peer_wrote_closed(fabtx_conn *c)
+{
+	const fabtx_win_hdr *h = (const fabtx_win_hdr *)c->rx_win.base;
+	return h && __atomic_load_n(&h->closed, __ATOMIC_ACQUIRE) != 0;
+}
+
 /* The peer closed its channel (rio_cm said so).  Its last data doorbells
  * and "bye" travel another path and may still be on the way: the closing
  * is final once "bye" is here or after a short grace period. */
@@ -411,7 +427,35 @@ static void fabtx__rio_closed(fabtx_conn *c)
 static int fabtx__rio_gone(fabtx__rio_conn *r)
 {
 	return r->bye || r->dma_failed ||
-	       (r->peer_closed && fabtx_now_ms() - r->closed_ms >= 50);
+	       (r->peer_closed && fabtx_now_ms() - r->closed_ms >= 100);
+}
+
+/* The peer is gone: it writes nothing any more, and its last doorbells
+ * (the FIN's among them) may have been dropped by a full FIFO, with no one
+ * left to ask for its position.  With no writer the cells are stable, so
+ * the footers themselves say how far it wrote: hint up to the last
+ * contiguous written cell (at most N - 1 ahead of the reader). */
+static void fabtx__rio_final(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	uint64_t s, end;
+	uint32_t n = c->rx.n;
+	if (r->final_done || !fabtx__rio_gone(r) || n == 0 || !c->rx.cells)
+		return;
+	r->final_done = 1;
+	(void)fabtx__rio_drain(c, 1);
+	s = c->rx.hint > c->rx.seq ? c->rx.hint : c->rx.seq;
+	end = c->rx.seq + n - 1;
+	while (s < end) {
+		const fabtx_footer *f = (const fabtx_footer *)(const void *)(
+		    c->rx.cells + (s & (n - 1)) * (uint64_t)c->rx.c + c->rx.c -
+		    FABTX_FOOTER_SIZE);
+		if (__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE) != s) break;
+		s++;
+	}
+	if (s > c->rx.hint && s > c->rx.seq)
+		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +
+		                              (uint32_t)((s - 1) & (n - 1)));
 }
 
 /* ----------------------------------------------------- control channel */
@@ -498,6 +542,8 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		uint32_t rxto;
 		if (r->peer_closed) {
 			if (timeout_ms == 0 && !fabtx__rio_gone(r)) return -EAGAIN;
+			r->closed_ms = 0; /* blocking caller: final now */
+			fabtx__rio_final(c);
 			return -ECONNRESET;
 		}
 		if (timeout_ms == 0) {
@@ -923,6 +969,7 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	 * gone, so the core delivers what arrived and then fails. */
 	rc = fabtx__rio_drain(c, 0);
 	if (rc < 0) return rc;
+	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
 	if (r->bye || r->peer_closed) return 0;
 	for (i = 0; i < nseg; i++) {
 		const uint8_t *p = (const uint8_t *)segs[i].addr;
@@ -931,6 +978,13 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		while (left) {
 			size_t k = left > r->dma_max ? (size_t)r->dma_max : left;
 			rc = fabtx__rio_dma(r, p, k, r->peer_addr + off);
+			if (rc == -ECONNRESET && fabtx__rio_peer_wrote_closed(c)) {
+				/* it closed between our check and the DMA: the
+				 * `closed` word precedes its window teardown */
+				r->dma_failed = 0;
+				r->bye = 1;
+				return 0;
+			}
 			if (rc < 0) return rc;
 			p += k;
 			off += k;
@@ -956,20 +1010,23 @@ static int fabtx__rio_doorbell(fabtx_conn *c, uint32_t value)
 static int fabtx__rio_progress(fabtx_conn *c)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	int i, rc;
+	int rc;
 	if (!r) return -EINVAL;
 	if (c->rx.n == 0) return 0; /* handshake: events wait in the FIFO */
-	for (i = 0; i < r->nq; i++) fabtx__rio_event(c, r->q[i]);
-	r->nq = 0;
 	rc = fabtx__rio_drain(c, 1);
 	if (rc < 0) return rc;
+	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
 	if (r->qlost && !r->bye && !r->peer_closed) {
 		/* the FIFO overflowed (or may have): doorbells were lost */
 		r->qlost = 0;
 		r->resync_asked++;
+		r->ctrl_pending++; /* a dropped event may have been "control" */
 		(void)fabtx__rio_send_frame(c, FABTX__RIO_K_RESYNC, NULL, 0, 0);
 	}
-	if (fabtx__rio_gone(r)) return -ECONNRESET;
+	if (fabtx__rio_gone(r)) {
+		fabtx__rio_final(c);
+		return -ECONNRESET;
+	}
 	return 0;
 }
 
@@ -997,8 +1054,16 @@ static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	(void)graceful;
 	if (!r) return;
-	/* close notification first, then "bye" so a sleeping peer wakes and
-	 * finds its channel gone; only then may the window disappear */
+	/* tell the peer, reliably and after everything we wrote (our FIN),
+	 * that we are gone: the `closed` word of its window header; then the
+	 * close notification and "bye", so a sleeping peer wakes and finds
+	 * its channel gone; only then may our window disappear */
+	if (r->peer_len >= FABTX_WIN_HDR_SIZE && !r->bye && !r->peer_closed &&
+	    !r->dma_failed && !fabtx__rio_peer_wrote_closed(c)) {
+		uint32_t one = 1;
+		(void)fabtx__rio_dma(r, (const uint8_t *)&one, sizeof one,
+		                     r->peer_addr + offsetof(fabtx_win_hdr, closed));
+	}
 	if (r->cfd >= 0 && r->ch) {
 		(void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &r->ch);
 		r->ch = 0;

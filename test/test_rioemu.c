@@ -869,6 +869,29 @@ TT_TEST(order_unwaited_async_data_can_trail_doorbell)
 	close(tx);
 }
 
+/* Fault injection for backend tests: FABTX_RIOEMU_DB_REPLAY=1 follows each
+ * doorbell by a duplicate of the previous one. */
+TT_TEST(order_fault_injection_db_replay)
+{
+	int rx, tx, i;
+	struct rio_event ev;
+	static const int want[] = {1, 2, 1, 3, 2};
+	setup(1);
+	setenv("FABTX_RIOEMU_DB_REPLAY", "1", 1);
+	rx = mp_open();
+	tx = mp_open();
+	enable_db(rx, 0xffff, 0, 9);
+	TT_EQ(ring(tx, 1, 1), 72);
+	TT_EQ(ring(tx, 1, 2), 72);
+	TT_EQ(ring(tx, 1, 3), 72);
+	for (i = 0; i < 5; i++) {
+		TT_EQ(read_ev(rx, &ev), 72);
+		TT_EQ(ev.u.doorbell.payload, want[i]);
+	}
+	close(rx);
+	close(tx);
+}
+
 /* ------------------------------------------------------------------ cm */
 static uint16_t ch_create(int cm, uint16_t want)
 {

@@ -169,7 +169,9 @@ struct re_pfd {
 	uint16_t destid;
 	struct re_state *st;
 	char fabric[64];
-	int dma_to_ms, conn_to_ms, async_delay;
+	int dma_to_ms, conn_to_ms, async_delay, db_replay;
+	int last_valid;
+	uint16_t last_target, last_info; /* for FABTX_RIOEMU_DB_REPLAY */
 	uint32_t next_tok;
 	struct re_tok toks[64];
 	int ntoks;
@@ -649,6 +651,7 @@ static int re_open_dev(const char *path, int flags)
 	p->dma_to_ms = re_env_int("FABTX_RIOEMU_DMA_TIMEOUT_MS", 3000);
 	p->conn_to_ms = re_env_int("FABTX_RIOEMU_CONNECT_TIMEOUT_MS", 3000);
 	p->async_delay = re_env_int("FABTX_RIOEMU_ASYNC_DELAY", 0);
+	p->db_replay = re_env_int("FABTX_RIOEMU_DB_REPLAY", 0);
 	p->next_tok = 1;
 	if (type == RE_T_CM) {
 		fd = eventfd(1, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
@@ -803,7 +806,17 @@ static ssize_t re_mport_write(struct re_pfd *p, const void *buf, size_t n)
 		}
 		re_lock(p->st);
 		re_db_deliver(p, ev.u.doorbell.rioid, ev.u.doorbell.payload);
+		if (p->db_replay && p->last_valid &&
+		    p->last_target == ev.u.doorbell.rioid) {
+			/* fault injection: the previous doorbell once more,
+			 * after this one (a stale, reordered duplicate) */
+			re_db_deliver(p, p->last_target, p->last_info);
+			p->st->stats.db_replayed++;
+		}
 		re_unlock(p->st);
+		p->last_valid = 1;
+		p->last_target = ev.u.doorbell.rioid;
+		p->last_info = ev.u.doorbell.payload;
 	}
 	return (ssize_t)n;
 }

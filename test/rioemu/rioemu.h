@@ -16,6 +16,9 @@
  *   FABTX_RIOEMU_CONNECT_TIMEOUT_MS  rio_cm CONNECT without ACK (3000)
  *   FABTX_RIOEMU_ASYNC_DELAY  1: data of ASYNC/FAF transfers lands only at
  *                            RIO_WAIT_FOR_ASYNC / the next transfer / close
+ *   FABTX_RIOEMU_DB_REPLAY   1: fault injection: after each doorbell from
+ *                            this process, the previous one (same target)
+ *                            is delivered again (stale, reordered dup)
  */
 #ifndef RIOEMU_H_INCLUDED
 #define RIOEMU_H_INCLUDED
@@ -35,6 +38,7 @@ struct rioemu_stats {
 	uint64_t db_dropped_nofilter;/* dropped: no range / filter      */
 	uint64_t dma_writes, dma_bytes;
 	uint64_t cm_sent, cm_dropped;
+	uint64_t db_replayed;        /* FABTX_RIOEMU_DB_REPLAY duplicates */
 };
 
 /* Statistics of a fabric (NULL: $FABTX_RIOEMU_FABRIC).  0 or -errno. */
