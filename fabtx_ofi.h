@@ -1,0 +1,2353 @@
+/* SPDX-License-Identifier: MIT */
+/* fabtx_ofi.h -- libfabric (OFI) backend for fabtx: ofi:// URLs
+ *
+ * DO THIS
+ *   #define FABTX_IMPLEMENTATION      (in the one implementation TU)
+ *   #include "fabtx.h"
+ *   #include "fabtx_ofi.h"
+ *   ... fabtx_ctx_add_backend(ctx, fabtx_ofi_backend());
+ *   Link with -lfabric.
+ *
+ * URLS
+ *   ofi://HOST:PORT[?provider=P&fabric=F&domain=D&ep=msg|rdm]
+ *   ofi://HOST:PORT@FABRIC:PROVIDER       (nanomsg-ofi form)
+ *   ofi://[v6addr]:PORT, and HOST "*" (listen on every address)
+ *   The listener chooses the provider: URL option, else the environment
+ *   variable FABTX_OFI_PROVIDER, else the first provider fi_getinfo offers
+ *   that can do RMA writes with remote CQ data (sockets, udp, ofi_rxd and
+ *   ofi_mrail are only used when named; shm only for loopback hosts).  A
+ *   connecting client learns the listener's choice over the bootstrap
+ *   socket and opens the same provider; if its URL names a different one the
+ *   connect fails with -EPROTONOSUPPORT.
+ *
+ * HOW IT WORKS (see docs/ofi.md)
+ *   - Bootstrap/control channel: a TCP socket to HOST:PORT.  It carries the
+ *     fabric addresses (FI_EP_RDM: endpoint names for the AV; FI_EP_MSG: the
+ *     passive endpoint's name plus a token matched in FI_CONNREQ), then the
+ *     core's ctrl_send/ctrl_recv messages (u32 length + payload), and it
+ *     doubles as a dead-peer detector: a killed peer's kernel closes it.
+ *   - Data: one fi_writemsg per core write() into the peer's RX window; the
+ *     doorbell is the write's remote CQ data (FI_REMOTE_CQ_DATA), so the
+ *     target completion that delivers the doorbell also proves the data is
+ *     visible.  Credit-only doorbells: an 8-byte inject write with CQ data
+ *     into the reserved word at offset 56 of the peer's window header.
+ *   - progress() drains the CQ (manual progress), turns remote CQ data into
+ *     fabtx_conn_doorbell_in(), reposts receives under FI_RX_CQ_DATA and
+ *     fails the connection on CQ errors, FI_SHUTDOWN or a dead bootstrap
+ *     socket.
+ *   - fd(): an epoll set of the CQ wait fd (FI_WAIT_FD + FI_GETWAIT; armed by
+ *     fi_trywait), the EQ fd (FI_EP_MSG), the bootstrap socket (hang-up
+ *     only) and a timerfd.  Providers whose wait fd is not signalled by
+ *     remote writes (shm) or that cannot fi_trywait get the timerfd, armed
+ *     for FABTX_OFI_TIMER_US (default 1000) by arm(), so a sleeper never
+ *     sleeps through work (it polls at that period instead).
+ *   - Memory registration honours mr_mode: FI_MR_LOCAL (descriptors),
+ *     FI_MR_VIRT_ADDR (addresses vs offsets), FI_MR_PROV_KEY (provider keys
+ *     are sent in the handshake via fabtx_win.key), FI_MR_ALLOCATED,
+ *     FI_MR_ENDPOINT (fi_mr_bind + fi_mr_enable).  Zero-copy sends use one
+ *     fabtx_mr_cache per domain (mr_cache op).
+ *
+ * ENVIRONMENT
+ *   FABTX_OFI_PROVIDER   provider when the URL names none
+ *   FABTX_OFI_WAIT       fd | timer: force the wakeup method
+ *   FABTX_OFI_TIMER_US   period of the timer fallback (default 1000)
+ */
+#ifndef FABTX_OFI_H_INCLUDED
+#define FABTX_OFI_H_INCLUDED
+#include "fabtx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ofi:// backend (a static table; add it with fabtx_ctx_add_backend). */
+FABTX_API const fabtx_backend *fabtx_ofi_backend(void);
+
+/* Backend details of an ofi:// connection (for tests and diagnostics). */
+typedef struct fabtx_ofi_info {
+	char provider[64];
+	char fabric[64];
+	char domain[64];
+	int ep_rdm;          /* 1: FI_EP_RDM, 0: FI_EP_MSG             */
+	uint64_t mr_mode;    /* FI_MR_* bits the provider asked for    */
+	uint64_t rx_mode;    /* rx_attr->mode (FI_RX_CQ_DATA ...)      */
+	int wait_fd;         /* 1: CQ wait fd + fi_trywait; 0: timer    */
+	size_t inject_size;
+	uint64_t writes, injects, doorbells, cq_data_in, timer_wakeups;
+} fabtx_ofi_info;
+FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FABTX_OFI_H_INCLUDED */
+
+/* ======================================================================= */
+#if defined(FABTX_IMPLEMENTATION) && !defined(FABTX_OFI_IMPLEMENTATION_INCLUDED)
+#define FABTX_OFI_IMPLEMENTATION_INCLUDED
+
+#include <rdma/fabric.h>
+#include <rdma/fi_cm.h>
+#include <rdma/fi_domain.h>
+#include <rdma/fi_endpoint.h>
+#include <rdma/fi_eq.h>
+#include <rdma/fi_errno.h>
+#include <rdma/fi_rma.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define FABTX__OFI_VERSION FI_VERSION(1, 9)
+#define FABTX__OFI_MAGIC 0x424f5846u /* "FXOB" little-endian */
+#define FABTX__OFI_BOOT_VER 1u
+#define FABTX__OFI_NAME_MAX 256u
+#define FABTX__OFI_CTRL_MAX 512u
+#define FABTX__OFI_HDR_SCRATCH 56u /* reserved[5] of fabtx_win_hdr */
+#define FABTX__OFI_BOOT_TMO 10000
+#define FABTX__OFI_MAX_CONNREQ 64
+
+/* ------------------------------------------------------------- helpers */
+static void *fabtx__ofi_alloc(fabtx_ctx *ctx, size_t n)
+{
+	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
+	void *p = a && a->alloc ? a->alloc(n, a->user) : malloc(n);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+static void fabtx__ofi_free(fabtx_ctx *ctx, void *p)
+{
+	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
+	if (!p)
+		return;
+	if (a && a->free)
+		a->free(p, a->user);
+	else
+		free(p);
+}
+
+static int fabtx__ofi_err(ssize_t rc) /* libfabric -FI_E* -> -errno */
+{
+	if (rc >= 0)
+		return 0;
+	if (rc == -FI_EAGAIN)
+		return -EAGAIN;
+	if (rc <= -FI_ERRNO_OFFSET)
+		return -EIO;
+	return (int)rc;
+}
+
+static int fabtx__ofi_remaining(uint64_t deadline)
+{
+	uint64_t now;
+	if (deadline == UINT64_MAX)
+		return -1;
+	now = fabtx_now_ms();
+	return now >= deadline ? 0 : (int)(deadline - now);
+}
+
+static uint64_t fabtx__ofi_deadline(int timeout_ms)
+{
+	return timeout_ms < 0 ? UINT64_MAX
+	                      : fabtx_now_ms() + (uint64_t)timeout_ms;
+}
+
+static void fabtx__ofi_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t fabtx__ofi_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static void fabtx__ofi_put64(uint8_t *p, uint64_t v)
+{
+	fabtx__ofi_put32(p, (uint32_t)v);
+	fabtx__ofi_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t fabtx__ofi_get64(const uint8_t *p)
+{
+	return (uint64_t)fabtx__ofi_get32(p) |
+	       ((uint64_t)fabtx__ofi_get32(p + 4) << 32);
+}
+
+static void fabtx__ofi_strlcpy(char *d, const char *s, size_t cap)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (cap == 0)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(d, s, n);
+	d[n] = 0;
+}
+
+/* ------------------------------------------------------------ URL parse */
+typedef struct fabtx__ofi_url {
+	char host[128];
+	char port[16];
+	char prov[64];
+	char fabric[64];
+	char domain[64];
+	int ep; /* 0 unspec, 1 msg, 2 rdm */
+} fabtx__ofi_url;
+
+/* Parse what follows "ofi://".  0 or -EINVAL. */
+static int fabtx__ofi_parse_url(const char *addr, fabtx__ofi_url *u)
+{
+	char buf[512], hp[512], tmp[64];
+	const char *q = NULL, *at, *qm;
+	size_t n;
+	int rc;
+	memset(u, 0, sizeof *u);
+	if (!addr || (n = strlen(addr)) == 0 || n >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, addr, n + 1);
+	qm = strchr(buf, '?');
+	at = strchr(buf, '@');
+	if (at && qm && at > qm)
+		at = NULL; /* '@' inside the query */
+	if (at) {
+		/* HOST:PORT@FABRIC:PROVIDER[?query] */
+		size_t hl = (size_t)(at - buf), fl;
+		const char *fp = at + 1, *end = qm ? qm : buf + n, *colon;
+		memcpy(hp, buf, hl);
+		hp[hl] = 0;
+		colon = NULL;
+		{
+			const char *s;
+			for (s = fp; s < end; s++)
+				if (*s == ':')
+					colon = s;
+		}
+		if (!colon || colon == fp || colon + 1 >= end)
+			return -EINVAL;
+		fl = (size_t)(colon - fp);
+		if (fl >= sizeof u->fabric ||
+		    (size_t)(end - colon - 1) >= sizeof u->prov)
+			return -EINVAL;
+		memcpy(u->fabric, fp, fl);
+		u->fabric[fl] = 0;
+		memcpy(u->prov, colon + 1, (size_t)(end - colon - 1));
+		u->prov[end - colon - 1] = 0;
+		if (qm) {
+			if (strlen(hp) + strlen(qm) >= sizeof hp)
+				return -EINVAL;
+			strcat(hp, qm);
+		}
+	} else {
+		memcpy(hp, buf, n + 1);
+	}
+	rc = fabtx_url_hostport(hp, u->host, sizeof u->host, u->port,
+	                        sizeof u->port, &q);
+	if (rc < 0)
+		return -EINVAL;
+	if (!u->port[0] || !u->host[0])
+		return -EINVAL;
+	{
+		char *e = NULL;
+		long pv = strtol(u->port, &e, 10);
+		if (!e || *e || pv < 0 || pv > 65535)
+			return -EINVAL;
+	}
+	if (q && *q == '?')
+		q++;
+	if (q && *q) {
+		if (fabtx_url_query(q, "provider", tmp, sizeof tmp) >= 0)
+			fabtx__ofi_strlcpy(u->prov, tmp, sizeof u->prov);
+		if (fabtx_url_query(q, "prov", tmp, sizeof tmp) >= 0)
+			fabtx__ofi_strlcpy(u->prov, tmp, sizeof u->prov);
+		if (fabtx_url_query(q, "fabric", tmp, sizeof tmp) >= 0)
+			fabtx__ofi_strlcpy(u->fabric, tmp, sizeof u->fabric);
+		if (fabtx_url_query(q, "domain", tmp, sizeof tmp) >= 0)
+			fabtx__ofi_strlcpy(u->domain, tmp, sizeof u->domain);
+		if (fabtx_url_query(q, "ep", tmp, sizeof tmp) >= 0) {
+			if (strcmp(tmp, "msg") == 0)
+				u->ep = 1;
+			else if (strcmp(tmp, "rdm") == 0)
+				u->ep = 2;
+			else
+				return -EINVAL;
+		}
+	}
+	/* "tcp+ofi_rxm" is accepted as a URL-friendly spelling of ';' */
+	{
+		char *p;
+		for (p = u->prov; *p; p++)
+			if (*p == '+')
+				*p = ';';
+	}
+	return 0;
+}
+
+static int fabtx__ofi_host_is_loopback(const char *h)
+{
+	return strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 ||
+	       strcmp(h, "localhost") == 0;
+}
+
+/* --------------------------------------------------------- ctx / domain */
+typedef struct fabtx__ofi_dom {
+	struct fabtx__ofi_dom *next;
+	struct fi_info *info; /* as returned; used for keys and attrs */
+	struct fid_fabric *fabric;
+	struct fid_domain *domain;
+	fabtx_mr_cache *mrc;
+	uint64_t next_key;
+	pthread_mutex_t lock; /* next_key, domain-level calls */
+} fabtx__ofi_dom;
+
+typedef struct fabtx__ofi_ctx {
+	fabtx_ctx *ctx;
+	pthread_mutex_t lock;
+	fabtx__ofi_dom *doms;
+} fabtx__ofi_ctx;
+
+static int fabtx__ofi_ctx_init(fabtx_ctx *ctx, void **state)
+{
+	fabtx__ofi_ctx *s =
+	    (fabtx__ofi_ctx *)fabtx__ofi_alloc(ctx, sizeof(fabtx__ofi_ctx));
+	if (!s)
+		return -ENOMEM;
+	s->ctx = ctx;
+	pthread_mutex_init(&s->lock, NULL);
+	*state = s;
+	return 0;
+}
+
+static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
+{
+	fabtx__ofi_ctx *s = (fabtx__ofi_ctx *)state;
+	fabtx__ofi_dom *d, *nx;
+	if (!s)
+		return;
+	for (d = s->doms; d; d = nx) {
+		nx = d->next;
+		if (d->mrc && fabtx_mr_cache_destroy(d->mrc) < 0)
+			fabtx_log(ctx, FABTX_LOG_WARN,
+			          "ofi: MR cache still in use at ctx destroy");
+		if (d->domain)
+			fi_close(&d->domain->fid);
+		if (d->fabric)
+			fi_close(&d->fabric->fid);
+		fi_freeinfo(d->info);
+		pthread_mutex_destroy(&d->lock);
+		fabtx__ofi_free(ctx, d);
+	}
+	pthread_mutex_destroy(&s->lock);
+	fabtx__ofi_free(ctx, s);
+}
+
+static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
+
+/* Find or open fabric+domain for info (same provider/fabric/domain/ep). */
+static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
+                              fabtx__ofi_dom **out)
+{
+	fabtx__ofi_ctx *s = fabtx__ofi_state(ctx);
+	fabtx__ofi_dom *d;
+	int rc;
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	for (d = s->doms; d; d = d->next) {
+		if (strcmp(d->info->fabric_attr->prov_name,
+		           fi->fabric_attr->prov_name) == 0 &&
+		    strcmp(d->info->fabric_attr->name, fi->fabric_attr->name) ==
+		        0 &&
+		    strcmp(d->info->domain_attr->name, fi->domain_attr->name) ==
+		        0 &&
+		    d->info->ep_attr->type == fi->ep_attr->type &&
+		    d->info->domain_attr->mr_mode == fi->domain_attr->mr_mode) {
+			pthread_mutex_unlock(&s->lock);
+			*out = d;
+			return 0;
+		}
+	}
+	d = (fabtx__ofi_dom *)fabtx__ofi_alloc(ctx, sizeof *d);
+	if (!d) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	d->info = fi_dupinfo(fi);
+	if (!d->info) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = fabtx__ofi_err(fi_fabric(d->info->fabric_attr, &d->fabric, NULL));
+	if (rc < 0)
+		goto fail;
+	rc = fabtx__ofi_err(fi_domain(d->fabric, d->info, &d->domain, NULL));
+	if (rc < 0)
+		goto fail;
+	d->next_key = ((uint64_t)(getpid() & 0xffff) << 16) + 1;
+	d->next = s->doms;
+	s->doms = d;
+	pthread_mutex_unlock(&s->lock);
+	*out = d;
+	return 0;
+fail:
+	fabtx_log(ctx, FABTX_LOG_ERROR, "ofi: opening %s domain %s: %s",
+	          fi->fabric_attr->prov_name, fi->domain_attr->name,
+	          fi_strerror(-rc));
+	if (d->fabric)
+		fi_close(&d->fabric->fid);
+	fi_freeinfo(d->info);
+	pthread_mutex_destroy(&d->lock);
+	fabtx__ofi_free(ctx, d);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* --------------------------------------------------------- fi_getinfo */
+static int fabtx__ofi_excluded_auto(const char *prov, const char *host)
+{
+	static const char *const bad[] = {"sockets", "udp",       "ofi_rxd",
+	                                  "ofi_mrail", "ofi_hook", "psm"};
+	size_t i;
+	if (strcmp(prov, "shm") == 0)
+		return !fabtx__ofi_host_is_loopback(host);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (strstr(prov, bad[i]))
+			return 1;
+	return 0;
+}
+
+static struct fi_info *fabtx__ofi_hints(int ep)
+{
+	struct fi_info *h = fi_allocinfo();
+	if (!h)
+		return NULL;
+	h->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_MSG | FI_RECV |
+	          FI_SEND;
+	h->mode = FI_CONTEXT | FI_CONTEXT2 | FI_RX_CQ_DATA;
+	h->ep_attr->type = ep == 1 ? FI_EP_MSG
+	                           : ep == 2 ? FI_EP_RDM : FI_EP_UNSPEC;
+	h->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR |
+	                          FI_MR_ALLOCATED | FI_MR_PROV_KEY |
+	                          FI_MR_ENDPOINT;
+	h->domain_attr->data_progress = FI_PROGRESS_MANUAL;
+	h->domain_attr->control_progress = FI_PROGRESS_MANUAL;
+	h->tx_attr->op_flags = 0;
+	h->addr_format = FI_FORMAT_UNSPEC;
+	return h;
+}
+
+static int fabtx__ofi_usable(const struct fi_info *fi)
+{
+	if (fi->ep_attr->type != FI_EP_MSG && fi->ep_attr->type != FI_EP_RDM)
+		return 0;
+	if (fi->domain_attr->cq_data_size < 4)
+		return 0;
+	if (fi->domain_attr->mr_mode & (FI_MR_RAW | FI_MR_MMU_NOTIFY |
+	                                FI_MR_RMA_EVENT | FI_MR_HMEM))
+		return 0;
+	if (fi->domain_attr->mr_key_size > 8)
+		return 0;
+	return 1;
+}
+
+/* Describe what fi_getinfo offers (for error messages). */
+static void fabtx__ofi_describe(char *out, size_t cap, int ep)
+{
+	struct fi_info *h = fabtx__ofi_hints(ep), *all = NULL, *f;
+	size_t o = 0;
+	out[0] = 0;
+	if (!h)
+		return;
+	if (fi_getinfo(FABTX__OFI_VERSION, NULL, NULL, 0, h, &all) == 0) {
+		for (f = all; f && o + 80 < cap; f = f->next) {
+			char one[160];
+			int k = snprintf(one, sizeof one, "%s/%s(%s)",
+			                 f->fabric_attr->prov_name,
+			                 f->ep_attr->type == FI_EP_MSG ? "msg"
+			                                               : "rdm",
+			                 f->domain_attr->name);
+			if (k < 0 || strstr(out, one))
+				continue; /* one line per provider/ep/domain */
+			k = snprintf(out + o, cap - o, "%s%s/%s(%s)",
+			                 o ? ", " : "",
+			                 f->fabric_attr->prov_name,
+			                 f->ep_attr->type == FI_EP_MSG ? "msg"
+			                                               : "rdm",
+			                 f->domain_attr->name);
+			if (k < 0)
+				break;
+			o += (size_t)k;
+		}
+	}
+	if (!o)
+		snprintf(out, cap, "nothing with RMA write + remote CQ data");
+	fi_freeinfo(all);
+	fi_freeinfo(h);
+}
+
+/* Resolve the provider for a URL.  src: listener side (FI_SOURCE).  On
+ * success *out is a single fi_info (caller frees). */
+static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u,
+                              int src, struct fi_info **out)
+{
+	struct fi_info *h, *all = NULL, *f, *pick = NULL;
+	const char *prov = u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
+	const char *node = NULL;
+	int rc, named = prov && *prov;
+	*out = NULL;
+	h = fabtx__ofi_hints(u->ep);
+	if (!h)
+		return -ENOMEM;
+	if (named) {
+		h->fabric_attr->prov_name = strdup(prov);
+		if (!h->fabric_attr->prov_name) {
+			fi_freeinfo(h);
+			return -ENOMEM;
+		}
+	}
+	if (strcmp(u->host, "*") != 0 &&
+	    !(named && strcmp(prov, "shm") == 0))
+		node = u->host;
+	rc = fi_getinfo(FABTX__OFI_VERSION, node, NULL,
+	                src && node ? FI_SOURCE : 0, h, &all);
+	if (rc != 0 && node) {
+		/* providers that do not take IP node names (shm, ...) */
+		rc = fi_getinfo(FABTX__OFI_VERSION, NULL, NULL, 0, h, &all);
+	}
+	fi_freeinfo(h);
+	if (rc == 0) {
+		for (f = all; f; f = f->next) {
+			if (!fabtx__ofi_usable(f))
+				continue;
+			if (u->fabric[0] &&
+			    strcmp(f->fabric_attr->name, u->fabric) != 0)
+				continue;
+			if (u->domain[0] &&
+			    strcmp(f->domain_attr->name, u->domain) != 0)
+				continue;
+			if (!named && fabtx__ofi_excluded_auto(
+			                  f->fabric_attr->prov_name, u->host))
+				continue;
+			if (named && strcmp(f->fabric_attr->prov_name, prov))
+				continue;
+			pick = f;
+			break;
+		}
+	}
+	if (!pick) {
+		char found[1024];
+		fabtx__ofi_describe(found, sizeof found, u->ep);
+		fabtx_log(ctx, FABTX_LOG_ERROR,
+		          "ofi: no usable provider for %s%s%s%s%s%s (ep %s): "
+		          "fi_getinfo found: %s",
+		          u->host, named ? " provider=" : "",
+		          named ? prov : "", u->fabric[0] ? " fabric=" : "",
+		          u->fabric, u->domain[0] ? " domain=" : "",
+		          u->ep == 1 ? "msg" : u->ep == 2 ? "rdm" : "any", found);
+		fi_freeinfo(all);
+		return -ENODEV;
+	}
+	*out = fi_dupinfo(pick);
+	fi_freeinfo(all);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* ------------------------------------------------------- TCP bootstrap */
+static int fabtx__ofi_set_nb(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static int fabtx__ofi_wait_fd(int fd, short ev, uint64_t deadline)
+{
+	struct pollfd p;
+	int rc;
+	for (;;) {
+		p.fd = fd;
+		p.events = ev;
+		p.revents = 0;
+		rc = poll(&p, 1, fabtx__ofi_remaining(deadline));
+		if (rc > 0)
+			return 0;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* write all of buf (non-blocking socket) before deadline */
+static int fabtx__ofi_send_all(int fd, const void *buf, size_t len,
+                               uint64_t deadline)
+{
+	const uint8_t *p = (const uint8_t *)buf;
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int rc = fabtx__ofi_wait_fd(fd, POLLOUT, deadline);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+static int fabtx__ofi_recv_all(int fd, void *buf, size_t len,
+                               uint64_t deadline)
+{
+	uint8_t *p = (uint8_t *)buf;
+	while (len) {
+		ssize_t n = recv(fd, p, len, 0);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			int rc = fabtx__ofi_wait_fd(fd, POLLIN, deadline);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+/* bootstrap message: magic, ver, kind, len(payload) + payload */
+#define FABTX__OFI_B_HELLO 1u  /* client -> server: token, [rdm name]   */
+#define FABTX__OFI_B_OFFER 2u  /* server -> client: prov/fabric/ep/name */
+#define FABTX__OFI_B_ADDR 3u   /* client -> server: rdm ep name         */
+#define FABTX__OFI_B_READY 4u  /* either way: fabric link is up         */
+#define FABTX__OFI_B_REJECT 5u /* server -> client: errno               */
+
+static int fabtx__ofi_bsend(int fd, uint32_t kind, const void *p,
+                            uint32_t len, uint64_t deadline)
+{
+	uint8_t h[12];
+	int rc;
+	fabtx__ofi_put32(h, FABTX__OFI_MAGIC);
+	fabtx__ofi_put32(h + 4, (FABTX__OFI_BOOT_VER << 16) | kind);
+	fabtx__ofi_put32(h + 8, len);
+	rc = fabtx__ofi_send_all(fd, h, sizeof h, deadline);
+	if (rc == 0 && len)
+		rc = fabtx__ofi_send_all(fd, p, len, deadline);
+	return rc;
+}
+
+static int fabtx__ofi_brecv(int fd, uint32_t kind, void *p, uint32_t cap,
+                            uint32_t *len, uint64_t deadline)
+{
+	uint8_t h[12];
+	uint32_t l, k;
+	int rc = fabtx__ofi_recv_all(fd, h, sizeof h, deadline);
+	if (rc < 0)
+		return rc;
+	if (fabtx__ofi_get32(h) != FABTX__OFI_MAGIC ||
+	    (fabtx__ofi_get32(h + 4) >> 16) != FABTX__OFI_BOOT_VER)
+		return -EPROTO;
+	k = fabtx__ofi_get32(h + 4) & 0xffff;
+	l = fabtx__ofi_get32(h + 8);
+	if (l > cap)
+		return -EPROTO;
+	if (l) {
+		rc = fabtx__ofi_recv_all(fd, p, l, deadline);
+		if (rc < 0)
+			return rc;
+	}
+	if (k == FABTX__OFI_B_REJECT && kind != FABTX__OFI_B_REJECT) {
+		int e = l >= 4 ? (int)fabtx__ofi_get32((const uint8_t *)p) : 0;
+		return e > 0 && e < 4096 ? -e : -ECONNREFUSED;
+	}
+	if (k != kind)
+		return -EPROTO;
+	*len = l;
+	return 0;
+}
+
+/* ------------------------------------------------------------ per conn */
+typedef struct fabtx__ofi_op {
+	struct fi_context2 fctx; /* must be first: FI_CONTEXT(2) */
+	uint32_t next;
+	uint32_t kind; /* 1 tx write, 2 rx posted recv */
+} fabtx__ofi_op;
+
+typedef struct fabtx__ofi_conn {
+	fabtx_conn *c;
+	fabtx__ofi_dom *dom;
+	struct fi_info *info;
+	struct fid_ep *ep;
+	struct fid_cq *cq;
+	struct fid_eq *eq;
+	struct fid_av *av;
+	struct fid_mr *rx_mr, *tx_mr;
+	fi_addr_t peer;
+	int rdm;
+	int sock;      /* bootstrap / control TCP socket */
+	int epfd;      /* fd() */
+	int tfd;       /* timerfd fallback */
+	int cq_fd;     /* CQ wait fd or -1 */
+	int eq_fd;     /* EQ wait fd or -1 */
+	int use_timer; /* 1: timer fallback arms the fd */
+	int timer_us;
+	int failed;
+	int sock_dead;
+	uint64_t sock_dead_ms; /* grace period start */
+	uint64_t sock_check_ms;
+	uint8_t *rx_buf, *tx_buf;
+	size_t rx_len, tx_len, rx_alloc, tx_alloc;
+	void *rx_desc, *tx_desc;
+	uint64_t peer_addr, peer_key, peer_len;
+	int have_peer;
+	uint64_t scratch; /* source of credit doorbells when not injected */
+	/* ops */
+	fabtx__ofi_op *ops;
+	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
+	size_t iov_limit, inject_size, max_msg;
+	int write_fence; /* need FI_FENCE when splitting writes */
+	/* ctrl channel receive state */
+	uint8_t crx[4 + FABTX__OFI_CTRL_MAX];
+	uint32_t crx_have;
+	fabtx_ofi_info st;
+} fabtx__ofi_conn;
+
+typedef struct fabtx__ofi_connreq {
+	struct fi_info *info;
+	uint64_t token;
+} fabtx__ofi_connreq;
+
+typedef struct fabtx__ofi_listener {
+	fabtx_listener *l;
+	fabtx__ofi_url url;
+	struct fi_info *info;
+	fabtx__ofi_dom *dom;
+	int sock;
+	struct fid_pep *pep;
+	struct fid_eq *peq;
+	uint8_t pep_name[FABTX__OFI_NAME_MAX];
+	size_t pep_name_len;
+	fabtx__ofi_connreq pend[FABTX__OFI_MAX_CONNREQ];
+	int npend;
+	uint64_t next_token;
+} fabtx__ofi_listener;
+
+static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
+{
+	return (fabtx__ofi_ctx *)fabtx_ctx_backend_data(ctx,
+	                                               fabtx_ofi_backend());
+}
+
+static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
+{
+	uint32_t i = o->free_head;
+	if (i == UINT32_MAX)
+		return i;
+	o->free_head = o->ops[i].next;
+	return i;
+}
+
+static void fabtx__ofi_op_put(fabtx__ofi_conn *o, uint32_t i)
+{
+	o->ops[i].kind = 0;
+	o->ops[i].next = o->free_head;
+	o->free_head = i;
+}
+
+static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
+{
+	while (o->rx_posted < o->rx_want) {
+		uint32_t i = fabtx__ofi_op_get(o);
+		ssize_t rc;
+		if (i == UINT32_MAX)
+			return 0;
+		o->ops[i].kind = 2;
+		rc = fi_recv(o->ep, NULL, 0, NULL, o->rdm ? o->peer
+		                                          : FI_ADDR_UNSPEC,
+		             &o->ops[i].fctx);
+		if (rc == -FI_EAGAIN) {
+			fabtx__ofi_op_put(o, i);
+			return 0;
+		}
+		if (rc) {
+			fabtx__ofi_op_put(o, i);
+			return fabtx__ofi_err(rc);
+		}
+		o->rx_posted++;
+	}
+	return 0;
+}
+
+static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
+{
+	if (!o)
+		return;
+	if (o->ep)
+		fi_close(&o->ep->fid);
+	if (o->rx_mr)
+		fi_close(&o->rx_mr->fid);
+	if (o->tx_mr)
+		fi_close(&o->tx_mr->fid);
+	if (o->av)
+		fi_close(&o->av->fid);
+	if (o->cq)
+		fi_close(&o->cq->fid);
+	if (o->eq)
+		fi_close(&o->eq->fid);
+	free(o->rx_buf);
+	free(o->tx_buf);
+	if (o->epfd >= 0)
+		close(o->epfd);
+	if (o->tfd >= 0)
+		close(o->tfd);
+	if (o->sock >= 0)
+		close(o->sock);
+	fi_freeinfo(o->info);
+	fabtx__ofi_free(ctx, o->ops);
+	fabtx__ofi_free(ctx, o);
+}
+
+static fabtx__ofi_conn *fabtx__ofi_conn_new(fabtx_conn *c)
+{
+	fabtx__ofi_conn *o =
+	    (fabtx__ofi_conn *)fabtx__ofi_alloc(c->ctx, sizeof *o);
+	if (!o)
+		return NULL;
+	o->c = c;
+	o->sock = o->epfd = o->tfd = o->cq_fd = o->eq_fd = -1;
+	o->free_head = UINT32_MAX;
+	return o;
+}
+
+/* Which wait method this provider gets (see docs/ofi.md). */
+static int fabtx__ofi_want_wait_fd(const struct fi_info *fi)
+{
+	const char *e = getenv("FABTX_OFI_WAIT");
+	const char *p = fi->fabric_attr->prov_name;
+	if (e && strcmp(e, "timer") == 0)
+		return 0;
+	if (e && strcmp(e, "fd") == 0)
+		return 1;
+	/* shm: the peer never signals our wait fd (progress is local);
+	 * ofi_rxm: its wait fd does not see connection requests, which need
+	 * manual progress, so a sleeper would never accept the first write;
+	 * sockets: its own progress thread owns the wait object. */
+	if (strcmp(p, "shm") == 0 || strstr(p, "ofi_rxm") ||
+	    strcmp(p, "sockets") == 0)
+		return 0;
+	return 1;
+}
+
+/* Create endpoint, CQ, EQ/AV, bind and enable.  fi: info for the ep
+ * (connreq info on the passive side). */
+static int fabtx__ofi_step(fabtx__ofi_conn *o, const char *what, int rc)
+{
+	fabtx_log(o->c->ctx, FABTX_LOG_WARN, "ofi: %s: %s", what,
+	          fi_strerror(rc < 0 ? -rc : rc));
+	return fabtx__ofi_err(rc);
+}
+
+static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	struct fi_cq_attr cqa;
+	struct fi_eq_attr eqa;
+	struct fi_av_attr ava;
+	struct epoll_event ev;
+	size_t txs = fi->tx_attr->size ? fi->tx_attr->size : 256;
+	size_t rxs = fi->rx_attr->size ? fi->rx_attr->size : 256;
+	uint32_t i;
+	int rc;
+	const char *tus = getenv("FABTX_OFI_TIMER_US");
+
+	o->rdm = fi->ep_attr->type == FI_EP_RDM;
+	o->iov_limit = fi->tx_attr->rma_iov_limit < fi->tx_attr->iov_limit
+	                   ? fi->tx_attr->iov_limit
+	                   : fi->tx_attr->iov_limit;
+	if (o->iov_limit == 0)
+		o->iov_limit = 1;
+	if (o->iov_limit > 8)
+		o->iov_limit = 8;
+	o->inject_size = fi->tx_attr->inject_size;
+	o->max_msg = fi->ep_attr->max_msg_size ? fi->ep_attr->max_msg_size
+	                                       : (size_t)1 << 30;
+	o->write_fence = !(fi->tx_attr->msg_order & FI_ORDER_WAW) &&
+	                 !(fi->tx_attr->msg_order & FI_ORDER_RMA_WAW);
+	o->tx_max = (uint32_t)(txs > 1024 ? 1024 : txs);
+	o->rx_want = (fi->rx_attr->mode & FI_RX_CQ_DATA)
+	                 ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
+	                 : 0;
+	o->nops = o->tx_max + o->rx_want + 1;
+	o->ops = (fabtx__ofi_op *)fabtx__ofi_alloc(
+	    o->c->ctx, sizeof(fabtx__ofi_op) * o->nops);
+	if (!o->ops)
+		return -ENOMEM;
+	for (i = 0; i < o->nops; i++)
+		fabtx__ofi_op_put(o, o->nops - 1 - i);
+
+	o->timer_us = tus ? atoi(tus) : 1000;
+	if (o->timer_us < 10)
+		o->timer_us = 10;
+
+	memset(&cqa, 0, sizeof cqa);
+	cqa.format = FI_CQ_FORMAT_DATA;
+	cqa.size = (size_t)o->tx_max + o->rx_want + 4096;
+	cqa.wait_obj = FI_WAIT_NONE;
+	o->use_timer = 1;
+	if (fabtx__ofi_want_wait_fd(fi)) {
+		cqa.wait_obj = FI_WAIT_FD;
+		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
+		if (rc == 0 &&
+		    fi_control(&o->cq->fid, FI_GETWAIT, &o->cq_fd) == 0 &&
+		    o->cq_fd >= 0) {
+			o->use_timer = 0;
+		} else {
+			if (rc == 0)
+				fi_close(&o->cq->fid);
+			o->cq = NULL;
+			o->cq_fd = -1;
+			cqa.wait_obj = FI_WAIT_NONE;
+		}
+	}
+	if (!o->cq) {
+		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
+		if (rc)
+			return fabtx__ofi_step(o, "fi_cq_open", rc);
+	}
+	if (!o->rdm) {
+		memset(&eqa, 0, sizeof eqa);
+		eqa.wait_obj = FI_WAIT_FD;
+		rc = fi_eq_open(o->dom->fabric, &eqa, &o->eq, NULL);
+		if (rc) {
+			eqa.wait_obj = FI_WAIT_UNSPEC;
+			rc = fi_eq_open(o->dom->fabric, &eqa, &o->eq, NULL);
+			if (rc)
+				return fabtx__ofi_err(rc);
+		} else if (fi_control(&o->eq->fid, FI_GETWAIT, &o->eq_fd) ||
+		           o->eq_fd < 0) {
+			o->eq_fd = -1;
+		}
+	}
+	rc = fi_endpoint(o->dom->domain, fi, &o->ep, NULL);
+	if (rc)
+		return fabtx__ofi_step(o, "fi_endpoint", rc);
+	if (o->rdm) {
+		memset(&ava, 0, sizeof ava);
+		ava.type = fi->domain_attr->av_type != FI_AV_UNSPEC
+		               ? fi->domain_attr->av_type
+		               : FI_AV_TABLE;
+		ava.count = 4;
+		rc = fi_av_open(o->dom->domain, &ava, &o->av, NULL);
+		if (rc)
+			return fabtx__ofi_step(o, "fi_av_open", rc);
+		rc = fi_ep_bind(o->ep, &o->av->fid, 0);
+		if (rc)
+			return fabtx__ofi_step(o, "fi_ep_bind", rc);
+	} else {
+		rc = fi_ep_bind(o->ep, &o->eq->fid, 0);
+		if (rc)
+			return fabtx__ofi_step(o, "fi_ep_bind", rc);
+	}
+	rc = fi_ep_bind(o->ep, &o->cq->fid,
+	                FI_TRANSMIT | FI_RECV | FI_SELECTIVE_COMPLETION);
+	if (rc)
+		return fabtx__ofi_step(o, "fi_ep_bind", rc);
+	rc = fi_enable(o->ep);
+	if (rc)
+		return fabtx__ofi_step(o, "fi_enable", rc);
+
+	/* the pollable fd */
+	o->epfd = epoll_create1(EPOLL_CLOEXEC);
+	o->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (o->epfd < 0 || o->tfd < 0)
+		return -errno;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0)
+		return -errno;
+	if (o->cq_fd >= 0 &&
+	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->cq_fd, &ev) < 0)
+		return -errno;
+	if (o->eq_fd >= 0 &&
+	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->eq_fd, &ev) < 0)
+		return -errno;
+
+	fabtx__ofi_strlcpy(o->st.provider, fi->fabric_attr->prov_name,
+	                   sizeof o->st.provider);
+	fabtx__ofi_strlcpy(o->st.fabric, fi->fabric_attr->name,
+	                   sizeof o->st.fabric);
+	fabtx__ofi_strlcpy(o->st.domain, fi->domain_attr->name,
+	                   sizeof o->st.domain);
+	o->st.ep_rdm = o->rdm;
+	o->st.mr_mode = (uint64_t)fi->domain_attr->mr_mode;
+	o->st.rx_mode = fi->rx_attr->mode;
+	o->st.wait_fd = !o->use_timer;
+	o->st.inject_size = o->inject_size;
+	return 0;
+}
+
+/* Add the bootstrap socket (control messages, hang-up) to the epoll set. */
+static int fabtx__ofi_sock_watch(fabtx__ofi_conn *o)
+{
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.fd = o->sock;
+	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->sock, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int fabtx__ofi_getname(struct fid *fid, uint8_t *buf, size_t *len)
+{
+	size_t l = FABTX__OFI_NAME_MAX;
+	int rc = fi_getname(fid, buf, &l);
+	if (rc)
+		return rc == -FI_ETOOSMALL ? -ENAMETOOLONG : fabtx__ofi_err(rc);
+	*len = l;
+	return 0;
+}
+
+/* Make a copy of info suitable for a fresh active endpoint. */
+static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
+{
+	struct fi_info *d = fi_dupinfo(fi);
+	if (!d)
+		return NULL;
+	free(d->dest_addr);
+	d->dest_addr = NULL;
+	d->dest_addrlen = 0;
+	if (d->src_addr && (d->addr_format == FI_SOCKADDR_IN ||
+	                    d->addr_format == FI_SOCKADDR)) {
+		struct sockaddr *sa = (struct sockaddr *)d->src_addr;
+		if (sa->sa_family == AF_INET)
+			((struct sockaddr_in *)sa)->sin_port = 0;
+		else if (sa->sa_family == AF_INET6)
+			((struct sockaddr_in6 *)sa)->sin6_port = 0;
+	} else if (d->src_addr && d->addr_format == FI_SOCKADDR_IN6) {
+		((struct sockaddr_in6 *)d->src_addr)->sin6_port = 0;
+	}
+	/* shm names its endpoint after the source name ("fi_shm://PID" plus
+	 * an index), and a region left in /dev/shm by a killed process whose
+	 * PID comes round again makes fi_endpoint fail with EBUSY: give
+	 * every endpoint its own name.  Other formats are kept. */
+	if (d->addr_format == FI_ADDR_STR &&
+	    strcmp(d->fabric_attr->prov_name, "shm") == 0) {
+		static unsigned seq;
+		char nm[96];
+		int k = snprintf(nm, sizeof nm, "fi_shm://fabtx.%ld.%llx.%u",
+		                 (long)getpid(),
+		                 (unsigned long long)fabtx_now_ns(),
+		                 __atomic_add_fetch(&seq, 1u, __ATOMIC_RELAXED));
+		char *n2 = (char *)malloc((size_t)k + 1);
+		if (!n2) {
+			fi_freeinfo(d);
+			return NULL;
+		}
+		memcpy(n2, nm, (size_t)k + 1);
+		free(d->src_addr);
+		d->src_addr = n2;
+		d->src_addrlen = (size_t)k + 1;
+	}
+	return d;
+}
+
+/* Wait for a CM event on eq (blocking with deadline). */
+static int fabtx__ofi_eq_wait(struct fid_eq *eq, int eq_fd, uint32_t want,
+                              uint8_t *buf, size_t cap, uint64_t deadline)
+{
+	uint32_t ev;
+	for (;;) {
+		ssize_t n = fi_eq_read(eq, &ev, buf, cap, 0);
+		if (n >= 0) {
+			if (ev == want)
+				return (int)n;
+			if (ev == FI_SHUTDOWN)
+				return -ECONNRESET;
+			continue;
+		}
+		if (n == -FI_EAVAIL) {
+			struct fi_eq_err_entry ee;
+			memset(&ee, 0, sizeof ee);
+			fi_eq_readerr(eq, &ee, 0);
+			return ee.err == FI_ECONNREFUSED ? -ECONNREFUSED
+			                                 : -ECONNRESET;
+		}
+		if (n != -FI_EAGAIN)
+			return fabtx__ofi_err(n);
+		if (fabtx__ofi_remaining(deadline) == 0)
+			return -ETIMEDOUT;
+		if (eq_fd >= 0) {
+			(void)fabtx__ofi_wait_fd(eq_fd, POLLIN,
+			                         fabtx_now_ms() + 10 < deadline
+			                             ? fabtx_now_ms() + 10
+			                             : deadline);
+		} else {
+			n = fi_eq_sread(eq, &ev, buf, cap, 10, FI_PEEK);
+			(void)n;
+		}
+	}
+}
+
+/* ---------------------------------------------------------- listener */
+static int fabtx__ofi_tcp_listen(const fabtx__ofi_url *u, int *out)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, rc, one = 1;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(strcmp(u->host, "*") == 0 ? NULL : u->host, u->port,
+	                 &hints, &res);
+	if (rc)
+		return -EINVAL;
+	rc = -EADDRNOTAVAIL;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 128) == 0) {
+			rc = 0;
+			break;
+		}
+		rc = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return rc;
+	fabtx__ofi_set_nb(fd);
+	*out = fd;
+	return 0;
+}
+
+static void fabtx__ofi_listener_close(fabtx_listener *l)
+{
+	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
+	int i;
+	if (!s)
+		return;
+	for (i = 0; i < s->npend; i++) {
+		fi_reject(s->pep, s->pend[i].info->handle, NULL, 0);
+		fi_freeinfo(s->pend[i].info);
+	}
+	if (s->pep)
+		fi_close(&s->pep->fid);
+	if (s->peq)
+		fi_close(&s->peq->fid);
+	if (s->sock >= 0)
+		close(s->sock);
+	fi_freeinfo(s->info);
+	fabtx__ofi_free(l->ctx, s);
+	l->bdata = NULL;
+}
+
+static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
+{
+	fabtx__ofi_listener *s;
+	int rc;
+	s = (fabtx__ofi_listener *)fabtx__ofi_alloc(l->ctx, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	s->l = l;
+	s->sock = -1;
+	l->bdata = s;
+	rc = fabtx__ofi_parse_url(addr, &s->url);
+	if (rc < 0) {
+		fabtx_log(l->ctx, FABTX_LOG_ERROR, "ofi: bad URL ofi://%s",
+		          addr ? addr : "(null)");
+		goto fail;
+	}
+	rc = fabtx__ofi_resolve(l->ctx, &s->url, 1, &s->info);
+	if (rc < 0)
+		goto fail;
+	rc = fabtx__ofi_dom_get(l->ctx, s->info, &s->dom);
+	if (rc < 0)
+		goto fail;
+	rc = fabtx__ofi_tcp_listen(&s->url, &s->sock);
+	if (rc < 0)
+		goto fail;
+	s->next_token = ((uint64_t)getpid() << 32) ^ fabtx_now_ns();
+	if (s->info->ep_attr->type == FI_EP_MSG) {
+		struct fi_eq_attr eqa;
+		struct fi_info *pi = fi_dupinfo(s->info);
+		if (!pi) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		if (pi->src_addr &&
+		    ((struct sockaddr *)pi->src_addr)->sa_family == AF_INET)
+			((struct sockaddr_in *)pi->src_addr)->sin_port = 0;
+		else if (pi->src_addr &&
+		         ((struct sockaddr *)pi->src_addr)->sa_family ==
+		             AF_INET6)
+			((struct sockaddr_in6 *)pi->src_addr)->sin6_port = 0;
+		rc = fi_passive_ep(s->dom->fabric, pi, &s->pep, NULL);
+		fi_freeinfo(pi);
+		if (rc == 0) {
+			memset(&eqa, 0, sizeof eqa);
+			eqa.wait_obj = FI_WAIT_UNSPEC;
+			rc = fi_eq_open(s->dom->fabric, &eqa, &s->peq, NULL);
+		}
+		if (rc == 0)
+			rc = fi_pep_bind(s->pep, &s->peq->fid, 0);
+		if (rc == 0)
+			rc = fi_listen(s->pep);
+		if (rc == 0)
+			rc = fabtx__ofi_getname(&s->pep->fid, s->pep_name,
+			                        &s->pep_name_len);
+		if (rc) {
+			rc = fabtx__ofi_err(rc);
+			fabtx_log(l->ctx, FABTX_LOG_ERROR,
+			          "ofi: passive endpoint on %s: %s",
+			          s->info->fabric_attr->prov_name,
+			          fi_strerror(-rc));
+			goto fail;
+		}
+	}
+	fabtx_log(l->ctx, FABTX_LOG_INFO, "ofi: listening on %s:%s via %s/%s",
+	          s->url.host, s->url.port, s->info->fabric_attr->prov_name,
+	          s->info->ep_attr->type == FI_EP_MSG ? "msg" : "rdm");
+	return 0;
+fail:
+	fabtx__ofi_listener_close(l);
+	return rc;
+}
+
+static int fabtx__ofi_listener_fd(fabtx_listener *l)
+{
+	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
+	return s ? s->sock : -EINVAL;
+}
+
+/* Offer: token(8) ep(4) addr_format(4) provlen(4) fablen(4) domlen(4)
+ * namelen(4) prov fab dom name */
+static int fabtx__ofi_pack_offer(const fabtx__ofi_listener *s,
+                                 uint64_t token, const uint8_t *name,
+                                 size_t nlen, uint8_t *out, uint32_t *olen)
+{
+	const char *pv = s->info->fabric_attr->prov_name;
+	const char *fb = s->info->fabric_attr->name;
+	const char *dm = s->info->domain_attr->name;
+	size_t lp = strlen(pv), lf = strlen(fb), ld = strlen(dm), o = 0;
+	if (40 + lp + lf + ld + nlen > 1024)
+		return -ENAMETOOLONG;
+	fabtx__ofi_put64(out, token);
+	fabtx__ofi_put32(out + 8, (uint32_t)s->info->ep_attr->type);
+	fabtx__ofi_put32(out + 12, s->info->addr_format);
+	fabtx__ofi_put32(out + 16, (uint32_t)lp);
+	fabtx__ofi_put32(out + 20, (uint32_t)lf);
+	fabtx__ofi_put32(out + 24, (uint32_t)ld);
+	fabtx__ofi_put32(out + 28, (uint32_t)nlen);
+	o = 32;
+	memcpy(out + o, pv, lp); o += lp;
+	memcpy(out + o, fb, lf); o += lf;
+	memcpy(out + o, dm, ld); o += ld;
+	memcpy(out + o, name, nlen); o += nlen;
+	*olen = (uint32_t)o;
+	return 0;
+}
+
+static int fabtx__ofi_sock_setup(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fabtx__ofi_set_nb(fd);
+}
+
+/* Take a matching connreq for token from the pep EQ (stashing others). */
+static int fabtx__ofi_take_connreq(fabtx__ofi_listener *s, uint64_t token,
+                                   int sock, uint64_t deadline,
+                                   struct fi_info **out)
+{
+	uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
+	int i;
+	for (;;) {
+		struct fi_eq_cm_entry *cm = (struct fi_eq_cm_entry *)buf;
+		uint32_t ev;
+		ssize_t n;
+		for (i = 0; i < s->npend; i++) {
+			if (s->pend[i].token == token) {
+				*out = s->pend[i].info;
+				s->pend[i] = s->pend[--s->npend];
+				return 0;
+			}
+		}
+		n = fi_eq_sread(s->peq, &ev, buf, sizeof buf,
+		                fabtx__ofi_remaining(deadline) < 0
+		                    ? 20
+		                    : (fabtx__ofi_remaining(deadline) > 20
+		                           ? 20
+		                           : fabtx__ofi_remaining(deadline)),
+		                0);
+		if (n == -FI_EAGAIN || n == -FI_ETIMEDOUT || n == -FI_EINTR) {
+			struct pollfd p;
+			if (fabtx__ofi_remaining(deadline) == 0)
+				return -ETIMEDOUT;
+			/* the client gave up (or died) before connecting */
+			p.fd = sock;
+			p.events = POLLRDHUP;
+			p.revents = 0;
+			if (poll(&p, 1, 0) > 0 &&
+			    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+				return -ECONNRESET;
+			continue;
+		}
+		if (n == -FI_EAVAIL) {
+			struct fi_eq_err_entry ee;
+			memset(&ee, 0, sizeof ee);
+			fi_eq_readerr(s->peq, &ee, 0);
+			continue;
+		}
+		if (n < 0)
+			return fabtx__ofi_err(n);
+		if (ev != FI_CONNREQ)
+			continue;
+		{
+			uint64_t tk = 0;
+			size_t dl = (size_t)n > sizeof *cm
+			                ? (size_t)n - sizeof *cm
+			                : 0;
+			if (dl >= 8)
+				tk = fabtx__ofi_get64(cm->data);
+			if (dl < 8 || s->npend == FABTX__OFI_MAX_CONNREQ) {
+				fi_reject(s->pep, cm->info->handle, NULL, 0);
+				fi_freeinfo(cm->info);
+				continue;
+			}
+			s->pend[s->npend].info = cm->info;
+			s->pend[s->npend].token = tk;
+			s->npend++;
+		}
+	}
+}
+
+static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
+                             int timeout_ms)
+{
+	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
+	fabtx__ofi_conn *o;
+	uint64_t deadline = fabtx__ofi_deadline(timeout_ms), token;
+	uint8_t buf[1100], name[FABTX__OFI_NAME_MAX];
+	uint32_t blen;
+	size_t nlen = 0;
+	int fd, rc;
+	if (!s)
+		return -EINVAL;
+	for (;;) {
+		fd = accept4(s->sock, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			break;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if (timeout_ms == 0)
+			return -EAGAIN;
+		rc = fabtx__ofi_wait_fd(s->sock, POLLIN, deadline);
+		if (rc < 0)
+			return rc == -ETIMEDOUT ? -ETIMEDOUT : rc;
+	}
+	/* the rest of the bootstrap is bounded even for timeout 0 */
+	if (timeout_ms >= 0 && timeout_ms < FABTX__OFI_BOOT_TMO)
+		deadline = fabtx_now_ms() + FABTX__OFI_BOOT_TMO;
+	fabtx__ofi_sock_setup(fd);
+	o = fabtx__ofi_conn_new(c);
+	if (!o) {
+		close(fd);
+		return -ENOMEM;
+	}
+	o->sock = fd;
+	o->dom = s->dom;
+	c->bdata = o;
+	token = ++s->next_token;
+	rc = fabtx__ofi_brecv(fd, FABTX__OFI_B_HELLO, buf, sizeof buf, &blen,
+	                      deadline);
+	if (rc < 0)
+		goto fail;
+	if (s->info->ep_attr->type == FI_EP_RDM) {
+		o->info = fabtx__ofi_ep_info(s->info);
+		if (!o->info) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		rc = fabtx__ofi_ep_open(o, o->info);
+		if (rc < 0)
+			goto fail;
+		rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
+		if (rc < 0)
+			goto fail;
+		rc = fabtx__ofi_pack_offer(s, token, name, nlen, buf, &blen);
+		if (rc == 0)
+			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_OFFER, buf, blen,
+			                      deadline);
+		if (rc == 0)
+			rc = fabtx__ofi_brecv(fd, FABTX__OFI_B_ADDR, buf,
+			                      sizeof buf, &blen, deadline);
+		if (rc < 0)
+			goto fail;
+		if (fi_av_insert(o->av, buf, 1, &o->peer, 0, NULL) != 1) {
+			rc = -EHOSTUNREACH;
+			goto fail;
+		}
+		rc = fabtx__ofi_post_recvs(o);
+		if (rc == 0)
+			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
+			                      deadline);
+		if (rc < 0)
+			goto fail;
+	} else {
+		struct fi_info *ci = NULL;
+		uint8_t evb[sizeof(struct fi_eq_cm_entry) + 64];
+		rc = fabtx__ofi_pack_offer(s, token, s->pep_name,
+		                           s->pep_name_len, buf, &blen);
+		if (rc == 0)
+			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_OFFER, buf, blen,
+			                      deadline);
+		if (rc == 0)
+			rc = fabtx__ofi_take_connreq(s, token, fd, deadline,
+			                             &ci);
+		if (rc < 0)
+			goto fail;
+		o->info = ci;
+		rc = fabtx__ofi_ep_open(o, ci);
+		if (rc < 0) {
+			fi_reject(s->pep, ci->handle, NULL, 0);
+			goto fail;
+		}
+		rc = fabtx__ofi_post_recvs(o);
+		if (rc == 0)
+			rc = fabtx__ofi_err(fi_accept(o->ep, NULL, 0));
+		if (rc == 0)
+			rc = fabtx__ofi_eq_wait(o->eq, o->eq_fd, FI_CONNECTED,
+			                        evb, sizeof evb, deadline);
+		if (rc >= 0)
+			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
+			                      deadline);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = fabtx__ofi_sock_watch(o);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	fabtx_log(l->ctx, FABTX_LOG_WARN, "ofi: accept on %s:%s failed: %s",
+	          s->url.host, s->url.port, strerror(-rc));
+	c->bdata = NULL;
+	fabtx__ofi_conn_free(c->ctx, o);
+	return rc == -EAGAIN ? -ECONNABORTED : rc;
+}
+
+/* ----------------------------------------------------------- connect */
+static int fabtx__ofi_tcp_connect(const fabtx__ofi_url *u, uint64_t deadline,
+                                  int *out)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, rc = -ECONNREFUSED;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (strcmp(u->host, "*") == 0)
+		return -EINVAL;
+	if (getaddrinfo(u->host, u->port, &hints, &res))
+		return -EHOSTUNREACH;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		fabtx__ofi_sock_setup(fd);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			rc = 0;
+			break;
+		}
+		if (errno == EINPROGRESS) {
+			int err = 0;
+			socklen_t el = sizeof err;
+			rc = fabtx__ofi_wait_fd(fd, POLLOUT, deadline);
+			if (rc == 0 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
+			    err == 0)
+				break;
+			if (rc == 0)
+				rc = -err;
+		} else {
+			rc = -errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return rc ? rc : -ECONNREFUSED;
+	*out = fd;
+	return 0;
+}
+
+static int fabtx__ofi_connect(fabtx_conn *c, const char *addr,
+                              int timeout_ms)
+{
+	fabtx__ofi_url u;
+	fabtx__ofi_conn *o;
+	uint64_t deadline = fabtx__ofi_deadline(timeout_ms), token;
+	uint8_t buf[1100], name[FABTX__OFI_NAME_MAX];
+	uint32_t blen, ep, fmt, lp, lf, ld, ln;
+	size_t nlen;
+	int rc;
+	char prov[64], fab[128], dom[128];
+	rc = fabtx__ofi_parse_url(addr, &u);
+	if (rc < 0) {
+		fabtx_log(c->ctx, FABTX_LOG_ERROR, "ofi: bad URL ofi://%s",
+		          addr ? addr : "(null)");
+		return rc;
+	}
+	o = fabtx__ofi_conn_new(c);
+	if (!o)
+		return -ENOMEM;
+	c->bdata = o;
+	rc = fabtx__ofi_tcp_connect(&u, deadline, &o->sock);
+	if (rc < 0)
+		goto fail;
+	rc = fabtx__ofi_bsend(o->sock, FABTX__OFI_B_HELLO, NULL, 0, deadline);
+	if (rc == 0)
+		rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_OFFER, buf,
+		                      sizeof buf - 1, &blen, deadline);
+	if (rc < 0)
+		goto fail;
+	if (blen < 32) {
+		rc = -EPROTO;
+		goto fail;
+	}
+	token = fabtx__ofi_get64(buf);
+	ep = fabtx__ofi_get32(buf + 8);
+	fmt = fabtx__ofi_get32(buf + 12);
+	lp = fabtx__ofi_get32(buf + 16);
+	lf = fabtx__ofi_get32(buf + 20);
+	ld = fabtx__ofi_get32(buf + 24);
+	ln = fabtx__ofi_get32(buf + 28);
+	if (lp >= sizeof prov || lf >= sizeof fab || ld >= sizeof dom ||
+	    ln > FABTX__OFI_NAME_MAX || 32u + lp + lf + ld + ln != blen ||
+	    (ep != FI_EP_MSG && ep != FI_EP_RDM)) {
+		rc = -EPROTO;
+		goto fail;
+	}
+	memcpy(prov, buf + 32, lp);
+	prov[lp] = 0;
+	memcpy(fab, buf + 32 + lp, lf);
+	fab[lf] = 0;
+	memcpy(dom, buf + 32 + lp + lf, ld);
+	dom[ld] = 0;
+	memcpy(name, buf + 32 + lp + lf + ld, ln);
+	nlen = ln;
+	if ((u.prov[0] && strcmp(u.prov, prov) != 0) ||
+	    (u.ep == 1 && ep != FI_EP_MSG) || (u.ep == 2 && ep != FI_EP_RDM)) {
+		fabtx_log(c->ctx, FABTX_LOG_ERROR,
+		          "ofi: ofi://%s: listener uses %s/%s, URL asks %s/%s",
+		          addr, prov, ep == FI_EP_MSG ? "msg" : "rdm",
+		          u.prov[0] ? u.prov : "any",
+		          u.ep == 1 ? "msg" : u.ep == 2 ? "rdm" : "any");
+		rc = -EPROTONOSUPPORT;
+		goto fail;
+	}
+	/* the listener decided: open the same provider / ep type here */
+	{
+		fabtx__ofi_url cu = u;
+		struct fi_info *fi = NULL;
+		fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
+		cu.ep = ep == FI_EP_MSG ? 1 : 2;
+		if (!u.fabric[0] && strcmp(prov, "shm") != 0)
+			cu.fabric[0] = 0;
+		rc = fabtx__ofi_resolve(c->ctx, &cu, 0, &fi);
+		if (rc < 0)
+			goto fail;
+		(void)fmt;
+		rc = fabtx__ofi_dom_get(c->ctx, fi, &o->dom);
+		if (rc == 0) {
+			o->info = fabtx__ofi_ep_info(fi);
+			if (!o->info)
+				rc = -ENOMEM;
+		}
+		fi_freeinfo(fi);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = fabtx__ofi_ep_open(o, o->info);
+	if (rc < 0)
+		goto fail;
+	if (ep == FI_EP_RDM) {
+		size_t ml = 0;
+		if (fi_av_insert(o->av, name, 1, &o->peer, 0, NULL) != 1) {
+			rc = -EHOSTUNREACH;
+			goto fail;
+		}
+		rc = fabtx__ofi_getname(&o->ep->fid, buf, &ml);
+		if (rc == 0)
+			rc = fabtx__ofi_post_recvs(o);
+		if (rc == 0)
+			rc = fabtx__ofi_bsend(o->sock, FABTX__OFI_B_ADDR, buf,
+			                      (uint32_t)ml, deadline);
+		if (rc == 0)
+			rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_READY, buf,
+			                      sizeof buf, &blen, deadline);
+		if (rc < 0)
+			goto fail;
+	} else {
+		uint8_t tk[8], evb[sizeof(struct fi_eq_cm_entry) + 64];
+		/* a listener on "*" names 0.0.0.0: use the address we reached */
+		if (nlen >= sizeof(struct sockaddr_in)) {
+			struct sockaddr_storage peer;
+			socklen_t pl = sizeof peer;
+			struct sockaddr *sa = (struct sockaddr *)name;
+			if (getpeername(o->sock, (struct sockaddr *)&peer, &pl) ==
+			        0 &&
+			    sa->sa_family == AF_INET &&
+			    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
+			    peer.ss_family == AF_INET)
+				((struct sockaddr_in *)sa)->sin_addr =
+				    ((struct sockaddr_in *)&peer)->sin_addr;
+		}
+		fabtx__ofi_put64(tk, token);
+		rc = fabtx__ofi_post_recvs(o);
+		if (rc == 0)
+			rc = fabtx__ofi_err(
+			    fi_connect(o->ep, name, tk, sizeof tk));
+		if (rc == 0)
+			rc = fabtx__ofi_eq_wait(o->eq, o->eq_fd, FI_CONNECTED,
+			                        evb, sizeof evb, deadline);
+		if (rc >= 0)
+			rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_READY, buf,
+			                      sizeof buf, &blen, deadline);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = fabtx__ofi_sock_watch(o);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	if (rc == -EAGAIN)
+		rc = -ECONNRESET;
+	fabtx_log(c->ctx, rc == -ECONNREFUSED ? FABTX_LOG_INFO : FABTX_LOG_WARN,
+	          "ofi: connect ofi://%s: %s", addr, strerror(-rc));
+	c->bdata = NULL;
+	fabtx__ofi_conn_free(c->ctx, o);
+	return rc;
+}
+
+/* ------------------------------------------------------- ctrl channel */
+static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
+                                int timeout_ms)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint8_t buf[4 + FABTX__OFI_CTRL_MAX];
+	int rc;
+	if (!o || o->sock < 0)
+		return -ENOTCONN;
+	if (len > FABTX__OFI_CTRL_MAX || (!msg && len))
+		return -EMSGSIZE;
+	fabtx__ofi_put32(buf, (uint32_t)len);
+	if (len)
+		memcpy(buf + 4, msg, len);
+	/* small frames: the socket buffer takes them whole or not at all
+	 * in practice; a partial frame is finished within the timeout */
+	rc = fabtx__ofi_send_all(o->sock, buf, 4 + len,
+	                         fabtx__ofi_deadline(timeout_ms < 0
+	                                                 ? -1
+	                                                 : (timeout_ms
+	                                                        ? timeout_ms
+	                                                        : 1000)));
+	return rc < 0 ? rc : (int)len;
+}
+
+static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
+                                int timeout_ms)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	if (!o || o->sock < 0)
+		return -ENOTCONN;
+	for (;;) {
+		uint32_t need = 4, len;
+		ssize_t n;
+		if (o->crx_have >= 4) {
+			len = fabtx__ofi_get32(o->crx);
+			if (len > FABTX__OFI_CTRL_MAX)
+				return -EPROTO;
+			need = 4 + len;
+			if (o->crx_have == need) {
+				if (len > cap)
+					return -EMSGSIZE;
+				if (len)
+					memcpy(buf, o->crx + 4, len);
+				o->crx_have = 0;
+				return (int)len;
+			}
+		}
+		n = recv(o->sock, o->crx + o->crx_have, need - o->crx_have, 0);
+		if (n > 0) {
+			o->crx_have += (uint32_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -ECONNRESET;
+		if (timeout_ms == 0)
+			return -EAGAIN;
+		{
+			int rc = fabtx__ofi_wait_fd(o->sock, POLLIN, deadline);
+			if (rc < 0)
+				return rc;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ windows */
+static int fabtx__ofi_mr_reg(fabtx__ofi_conn *o, void *buf, size_t len,
+                             uint64_t access, struct fid_mr **mr)
+{
+	fabtx__ofi_dom *d = o->dom;
+	uint64_t key;
+	int rc;
+	pthread_mutex_lock(&d->lock);
+	key = d->next_key++;
+	pthread_mutex_unlock(&d->lock);
+	rc = fi_mr_reg(d->domain, buf, len, access, 0, key, 0, mr, NULL);
+	if (rc)
+		return fabtx__ofi_err(rc);
+	if (d->info->domain_attr->mr_mode & FI_MR_ENDPOINT) {
+		rc = fi_mr_bind(*mr, &o->ep->fid, 0);
+		if (rc == 0)
+			rc = fi_mr_enable(*mr);
+		if (rc) {
+			fi_close(&(*mr)->fid);
+			*mr = NULL;
+			return fabtx__ofi_err(rc);
+		}
+	}
+	return 0;
+}
+
+static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len,
+                               uint64_t tx_len, fabtx_win *rx, fabtx_win *tx)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t ps = pg > 0 ? (size_t)pg : 4096, ra, ta;
+	void *p = NULL;
+	int rc;
+	if (!o || !o->ep || !rx || !tx)
+		return -EINVAL;
+	if (o->rx_buf)
+		return -EALREADY;
+	if (rx_len < FABTX_WIN_HDR_SIZE || rx_len > ((uint64_t)1 << 40) ||
+	    tx_len > ((uint64_t)1 << 40))
+		return -EINVAL;
+	ra = ((size_t)rx_len + ps - 1) & ~(ps - 1);
+	ta = ((size_t)tx_len + 64 + ps - 1) & ~(ps - 1);
+	if (posix_memalign(&p, ps, ra))
+		return -ENOMEM;
+	o->rx_buf = (uint8_t *)p;
+	memset(o->rx_buf, 0, ra);
+	p = NULL;
+	if (posix_memalign(&p, ps, ta))
+		return -ENOMEM;
+	o->tx_buf = (uint8_t *)p;
+	memset(o->tx_buf, 0, ta);
+	o->rx_len = (size_t)rx_len;
+	o->tx_len = (size_t)tx_len;
+	o->rx_alloc = ra;
+	o->tx_alloc = ta;
+	rc = fabtx__ofi_mr_reg(o, o->rx_buf, ra, FI_REMOTE_WRITE, &o->rx_mr);
+	if (rc == 0)
+		rc = fabtx__ofi_mr_reg(o, o->tx_buf, ta, FI_WRITE | FI_SEND,
+		                       &o->tx_mr);
+	if (rc < 0) {
+		fabtx_log(c->ctx, FABTX_LOG_ERROR,
+		          "ofi: registering windows (%llu+%llu B): %s",
+		          (unsigned long long)rx_len,
+		          (unsigned long long)tx_len, strerror(-rc));
+		return rc;
+	}
+	o->rx_desc = fi_mr_desc(o->rx_mr);
+	o->tx_desc = fi_mr_desc(o->tx_mr);
+	memset(rx, 0, sizeof *rx);
+	memset(tx, 0, sizeof *tx);
+	rx->base = o->rx_buf;
+	rx->len = rx_len;
+	rx->addr = (o->dom->info->domain_attr->mr_mode & FI_MR_VIRT_ADDR)
+	               ? (uint64_t)(uintptr_t)o->rx_buf
+	               : 0;
+	rx->key = fi_mr_key(o->rx_mr);
+	rx->desc = o->rx_desc;
+	tx->base = o->tx_buf;
+	tx->len = tx_len;
+	tx->addr = (uint64_t)(uintptr_t)o->tx_buf;
+	tx->key = fi_mr_key(o->tx_mr);
+	tx->desc = o->tx_desc;
+	return 0;
+}
+
+static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	if (!o || !peer)
+		return -EINVAL;
+	if (peer->len < FABTX_WIN_HDR_SIZE || peer->addr + peer->len < peer->addr)
+		return -EINVAL;
+	o->peer_addr = peer->addr;
+	o->peer_key = peer->key;
+	o->peer_len = peer->len;
+	o->have_peer = 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------- data path */
+static int fabtx__ofi_progress(fabtx_conn *c);
+
+static void *fabtx__ofi_seg_desc(fabtx__ofi_conn *o, const fabtx_seg *s)
+{
+	const uint8_t *a = (const uint8_t *)s->addr;
+	if (s->desc)
+		return s->desc;
+	if (a >= o->tx_buf && a + s->len <= o->tx_buf + o->tx_alloc)
+		return o->tx_desc;
+	if (a >= o->rx_buf && a + s->len <= o->rx_buf + o->rx_alloc)
+		return o->rx_desc;
+	return NULL;
+}
+
+/* one fi_writemsg; total <= max_msg, nseg <= iov_limit */
+static int fabtx__ofi_write1(fabtx__ofi_conn *o, const fabtx_seg *segs,
+                             int nseg, uint64_t off, uint64_t total,
+                             uint64_t data, uint64_t flags)
+{
+	struct iovec iov[8];
+	void *desc[8];
+	struct fi_rma_iov rma;
+	struct fi_msg_rma m;
+	uint32_t opi = UINT32_MAX;
+	int i, need_local = (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) != 0;
+	ssize_t rc;
+	for (i = 0; i < nseg; i++) {
+		iov[i].iov_base = (void *)(uintptr_t)segs[i].addr;
+		iov[i].iov_len = segs[i].len;
+		desc[i] = fabtx__ofi_seg_desc(o, &segs[i]);
+		if (!desc[i] && need_local && total > o->inject_size)
+			return -EFAULT; /* unregistered memory, FI_MR_LOCAL */
+	}
+	rma.addr = o->peer_addr + off;
+	rma.len = (size_t)total;
+	rma.key = o->peer_key;
+	memset(&m, 0, sizeof m);
+	m.msg_iov = iov;
+	m.desc = desc;
+	m.iov_count = (size_t)nseg;
+	m.addr = o->rdm ? o->peer : 0;
+	m.rma_iov = &rma;
+	m.rma_iov_count = 1;
+	m.data = data;
+	if (total <= o->inject_size) {
+		flags |= FI_INJECT;
+	} else {
+		if (o->tx_out >= o->tx_max)
+			return -EAGAIN;
+		opi = fabtx__ofi_op_get(o);
+		if (opi == UINT32_MAX)
+			return -EAGAIN;
+		o->ops[opi].kind = 1;
+		m.context = &o->ops[opi].fctx;
+		flags |= FI_COMPLETION;
+	}
+	rc = fi_writemsg(o->ep, &m, flags);
+	if (rc) {
+		if (opi != UINT32_MAX)
+			fabtx__ofi_op_put(o, opi);
+		return fabtx__ofi_err(rc);
+	}
+	if (opi != UINT32_MAX) {
+		o->tx_out++;
+		o->st.writes++;
+	} else {
+		o->st.injects++;
+	}
+	return 0;
+}
+
+static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint32_t doorbell, unsigned flags)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint64_t total = 0, done = 0;
+	int i, rc, first = 1;
+	if (!o || !o->ep)
+		return -ENOTCONN;
+	if (o->failed)
+		return o->failed;
+	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs))
+		return -EINVAL;
+	for (i = 0; i < nseg; i++) {
+		if (!segs[i].addr && segs[i].len)
+			return -EINVAL;
+		total += segs[i].len;
+	}
+	if (off > o->peer_len || total > o->peer_len - off)
+		return -EINVAL;
+	/* common case: one operation */
+	if (nseg <= (int)o->iov_limit && total <= o->max_msg) {
+		rc = fabtx__ofi_write1(
+		    o, segs, nseg, off, total, doorbell,
+		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0);
+		if (rc == -EAGAIN)
+			(void)fabtx__ofi_progress(c);
+		return rc;
+	}
+	/* split: every piece but the last without CQ data; the last is
+	 * fenced unless the provider orders writes (WAW).  -EAGAIN in the
+	 * middle is turned into waiting here so a write is all or nothing. */
+	{
+		int si = 0;
+		size_t soff = 0;
+		while (si < nseg || first) {
+			fabtx_seg piece[8];
+			int np = 0;
+			uint64_t plen = 0, fl;
+			while (si < nseg && np < (int)o->iov_limit &&
+			       plen < o->max_msg) {
+				size_t take = segs[si].len - soff;
+				if (take > o->max_msg - plen)
+					take = (size_t)(o->max_msg - plen);
+				piece[np].addr =
+				    (const uint8_t *)segs[si].addr + soff;
+				piece[np].len = take;
+				piece[np].desc = segs[si].desc
+				                     ? segs[si].desc
+				                     : fabtx__ofi_seg_desc(
+				                           o, &segs[si]);
+				np++;
+				plen += take;
+				soff += take;
+				if (soff == segs[si].len) {
+					si++;
+					soff = 0;
+				}
+			}
+			first = 0;
+			fl = 0;
+			if (si >= nseg) {
+				if (flags & FABTX_WRITE_DOORBELL)
+					fl |= FI_REMOTE_CQ_DATA;
+				if (o->write_fence && done)
+					fl |= FI_FENCE;
+			}
+			for (;;) {
+				rc = fabtx__ofi_write1(o, piece, np, off + done,
+				                       plen, doorbell, fl);
+				if (rc != -EAGAIN)
+					break;
+				rc = fabtx__ofi_progress(c);
+				if (rc < 0)
+					return rc;
+			}
+			if (rc < 0)
+				return rc;
+			done += plen;
+			if (si >= nseg)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	ssize_t rc;
+	if (!o || !o->ep)
+		return -ENOTCONN;
+	if (o->failed)
+		return o->failed;
+	if (!o->have_peer)
+		return -ENOTCONN;
+	if (o->inject_size >= 8) {
+		rc = fi_inject_writedata(o->ep, &o->scratch, 8, value,
+		                         o->rdm ? o->peer : 0,
+		                         o->peer_addr + FABTX__OFI_HDR_SCRATCH,
+		                         o->peer_key);
+		if (rc == 0) {
+			o->st.doorbells++;
+			o->st.injects++;
+			return 0;
+		}
+		if (rc != -FI_EAGAIN)
+			return fabtx__ofi_err(rc);
+		(void)fabtx__ofi_progress(c);
+		return -EAGAIN;
+	} else {
+		/* no inject: 8 bytes from our own registered scratch */
+		fabtx_seg s;
+		int r;
+		s.addr = o->tx_buf + o->tx_alloc - 8;
+		s.len = 8;
+		s.desc = o->tx_desc;
+		r = fabtx__ofi_write1(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
+		                      FI_REMOTE_CQ_DATA);
+		if (r == -EAGAIN)
+			(void)fabtx__ofi_progress(c);
+		if (r == 0)
+			o->st.doorbells++;
+		return r;
+	}
+}
+
+static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why)
+{
+	if (!o->failed) {
+		o->failed = err;
+		fabtx_log(o->c->ctx, FABTX_LOG_WARN, "ofi: connection %s: %s",
+		          o->c->url, why);
+		fabtx_conn_fail(o->c, err);
+	}
+	return err;
+}
+
+/* The bootstrap socket hung up (peer closed or died): report -ECONNRESET
+ * from progress, after draining the CQ, without failing the connection,
+ * so the core still delivers what is in the ring (FIN included).  The core
+ * sees the same EOF through ctrl_recv. */
+static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force)
+{
+	uint64_t now;
+	struct pollfd p;
+	if (o->sock_dead)
+		return -ECONNRESET;
+	now = fabtx_now_ms();
+	if (!force && now == o->sock_check_ms)
+		return 0;
+	o->sock_check_ms = now;
+	p.fd = o->sock;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, 0) <= 0 ||
+	    !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return 0;
+	o->sock_dead = 1;
+	o->sock_dead_ms = now;
+	return -ECONNRESET;
+}
+
+static int fabtx__ofi_progress(fabtx_conn *c)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	struct fi_cq_data_entry e[16];
+	int guard = 0;
+	if (!o || !o->cq)
+		return -ENOTCONN;
+	if (o->failed)
+		return o->failed;
+	for (;;) {
+		ssize_t n = fi_cq_read(o->cq, e, 16), i;
+		if (n > 0) {
+			for (i = 0; i < n; i++) {
+				fabtx__ofi_op *op = (fabtx__ofi_op *)e[i].op_context;
+				if (op && op >= o->ops && op < o->ops + o->nops) {
+					uint32_t oi = (uint32_t)(op - o->ops);
+					if (op->kind == 1 && o->tx_out)
+						o->tx_out--;
+					else if (op->kind == 2 && o->rx_posted)
+						o->rx_posted--;
+					fabtx__ofi_op_put(o, oi);
+				}
+				if (e[i].flags & FI_REMOTE_CQ_DATA) {
+					o->st.cq_data_in++;
+					fabtx_conn_doorbell_in(
+					    c, (uint32_t)e[i].data);
+				}
+			}
+			if (o->failed)
+				return o->failed;
+			if (n == 16 && ++guard < 64)
+				continue;
+			break;
+		}
+		if (n == -FI_EAGAIN || n == 0)
+			break;
+		if (n == -FI_EAVAIL) {
+			struct fi_cq_err_entry ee;
+			char why[160];
+			memset(&ee, 0, sizeof ee);
+			fi_cq_readerr(o->cq, &ee, 0);
+			snprintf(why, sizeof why, "CQ error %d (%s)", ee.err,
+			         fi_strerror(ee.err));
+			if (ee.op_context) {
+				fabtx__ofi_op *op = (fabtx__ofi_op *)ee.op_context;
+				if (op >= o->ops && op < o->ops + o->nops) {
+					if (op->kind == 1 && o->tx_out)
+						o->tx_out--;
+					else if (op->kind == 2 && o->rx_posted)
+						o->rx_posted--;
+					fabtx__ofi_op_put(o, (uint32_t)(op - o->ops));
+				}
+			}
+			if (ee.err == FI_ECANCELED && c->fin_recv)
+				continue;
+			return fabtx__ofi_fail(o, -ECONNRESET, why);
+		}
+		return fabtx__ofi_fail(o, fabtx__ofi_err(n), "CQ read failed");
+	}
+	if (o->rx_posted < o->rx_want) {
+		int rc = fabtx__ofi_post_recvs(o);
+		if (rc < 0)
+			return fabtx__ofi_fail(o, rc, "reposting receives");
+	}
+	if (o->eq) {
+		uint32_t ev;
+		uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
+		ssize_t n = fi_eq_read(o->eq, &ev, buf, sizeof buf, 0);
+		if (n >= 0 && ev == FI_SHUTDOWN) {
+			o->sock_dead = 1; /* same rule as the socket */
+			o->sock_dead_ms = fabtx_now_ms();
+		} else if (n == -FI_EAVAIL) {
+			struct fi_eq_err_entry ee;
+			memset(&ee, 0, sizeof ee);
+			fi_eq_readerr(o->eq, &ee, 0);
+			return fabtx__ofi_fail(o, -ECONNRESET, "EQ error");
+		}
+	}
+	return fabtx__ofi_check_sock(o, 0);
+}
+
+static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	if (!o)
+		return -ENOTCONN;
+	for (;;) {
+		int rc;
+		if (o->tx_out == 0)
+			return 0;
+		rc = fabtx__ofi_progress(c);
+		if (rc < 0)
+			return rc;
+		if (o->tx_out == 0)
+			return 0;
+		if (fabtx__ofi_remaining(deadline) == 0)
+			return -ETIMEDOUT;
+	}
+}
+
+static int fabtx__ofi_fd(fabtx_conn *c)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	return o ? o->epfd : -EINVAL;
+}
+
+static int fabtx__ofi_arm(fabtx_conn *c)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint64_t before;
+	struct itimerspec its;
+	if (!o || !o->cq)
+		return -ENOTCONN;
+	if (o->failed)
+		return -EAGAIN; /* the error is an event */
+	/* clear a fired timer */
+	{
+		uint64_t x;
+		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x)
+			o->st.timer_wakeups++;
+	}
+	before = o->st.cq_data_in;
+	if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
+		return -EAGAIN;
+	if (fabtx__ofi_check_sock(o, 1) < 0 || o->failed)
+		return -EAGAIN;
+	/* control bytes already buffered are an event */
+	{
+		struct pollfd p;
+		p.fd = o->sock;
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
+			return -EAGAIN;
+	}
+	if (!o->use_timer) {
+		struct fid *f[2];
+		int n = 0, rc;
+		f[n++] = &o->cq->fid;
+		if (o->eq && o->eq_fd >= 0)
+			f[n++] = &o->eq->fid;
+		rc = fi_trywait(o->dom->fabric, f, n);
+		if (rc == 0)
+			return 0;
+		if (rc == -FI_EAGAIN)
+			return -EAGAIN;
+		/* cannot trywait: use the timer from now on */
+		fabtx_log(c->ctx, FABTX_LOG_INFO,
+		          "ofi: fi_trywait on %s: %s; polling with a timer",
+		          o->st.provider, fi_strerror(-rc));
+		o->use_timer = 1;
+		o->st.wait_fd = 0;
+	}
+	memset(&its, 0, sizeof its);
+	its.it_value.tv_sec = o->timer_us / 1000000;
+	its.it_value.tv_nsec = (long)(o->timer_us % 1000000) * 1000;
+	timerfd_settime(o->tfd, 0, &its, NULL);
+	return 0;
+}
+
+static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	if (!o)
+		return;
+	if (graceful && !o->failed)
+		(void)fabtx__ofi_flush(c, 1000);
+	if (o->ep && !o->rdm && !o->failed)
+		fi_shutdown(o->ep, 0);
+	if (o->sock >= 0 && graceful)
+		shutdown(o->sock, SHUT_WR);
+	c->bdata = NULL;
+	fabtx__ofi_conn_free(c->ctx, o);
+}
+
+/* ----------------------------------------------------------- MR cache */
+static int fabtx__ofi_mrc_reg(void *user, void *addr, size_t len,
+                              unsigned access, fabtx_mr_reg *out)
+{
+	fabtx__ofi_dom *d = (fabtx__ofi_dom *)user;
+	struct fid_mr *mr = NULL;
+	uint64_t key, acc = FI_WRITE | FI_SEND | FI_READ;
+	int rc;
+	(void)access;
+	pthread_mutex_lock(&d->lock);
+	key = d->next_key++;
+	pthread_mutex_unlock(&d->lock);
+	rc = fi_mr_reg(d->domain, addr, len, acc, 0, key, 0, &mr, NULL);
+	if (rc)
+		return fabtx__ofi_err(rc);
+	memset(out, 0, sizeof *out);
+	out->mr = mr;
+	out->desc = fi_mr_desc(mr);
+	out->key = fi_mr_key(mr);
+	out->addr = (uint64_t)(uintptr_t)addr;
+	out->len = len;
+	return 0;
+}
+
+static void fabtx__ofi_mrc_dereg(void *user, fabtx_mr_reg *reg)
+{
+	(void)user;
+	if (reg && reg->mr)
+		fi_close(&((struct fid_mr *)reg->mr)->fid);
+}
+
+static int fabtx__ofi_mr_cache(fabtx_conn *c, fabtx_mr_cache **out)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	fabtx__ofi_ctx *s = fabtx__ofi_state(c->ctx);
+	int rc = 0;
+	if (!o || !o->dom || !s)
+		return -ENOTCONN;
+	if (o->dom->info->domain_attr->mr_mode & FI_MR_ENDPOINT)
+		return -ENOTSUP; /* MRs bind to one endpoint: no sharing */
+	pthread_mutex_lock(&s->lock);
+	if (!o->dom->mrc) {
+		fabtx_mr_ops ops;
+		ops.reg = fabtx__ofi_mrc_reg;
+		ops.dereg = fabtx__ofi_mrc_dereg;
+		ops.user = o->dom;
+		rc = fabtx_mr_cache_create(&o->dom->mrc, NULL, &ops,
+		                           fabtx_ctx_allocator(c->ctx));
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (rc < 0)
+		return rc;
+	*out = o->dom->mrc;
+	return 0;
+}
+
+FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out)
+{
+	fabtx__ofi_conn *o;
+	if (!c || !out || c->be != fabtx_ofi_backend())
+		return -EINVAL;
+	o = (fabtx__ofi_conn *)c->bdata;
+	if (!o)
+		return -ENOTCONN;
+	*out = o->st;
+	out->wait_fd = !o->use_timer;
+	return 0;
+}
+
+static const fabtx_backend fabtx__ofi_be = {
+    sizeof(fabtx_backend),
+    "ofi",
+    FABTX_BCAP_CTRL_FD,
+    fabtx__ofi_ctx_init,
+    fabtx__ofi_ctx_fini,
+    fabtx__ofi_listen,
+    fabtx__ofi_listener_fd,
+    fabtx__ofi_accept,
+    fabtx__ofi_listener_close,
+    fabtx__ofi_connect,
+    fabtx__ofi_ctrl_send,
+    fabtx__ofi_ctrl_recv,
+    fabtx__ofi_win_open,
+    fabtx__ofi_win_import,
+    fabtx__ofi_write,
+    fabtx__ofi_doorbell,
+    fabtx__ofi_progress,
+    fabtx__ofi_flush,
+    fabtx__ofi_arm,
+    fabtx__ofi_fd,
+    fabtx__ofi_disconnect,
+    fabtx__ofi_mr_cache,
+    0,
+};
+
+FABTX_API const fabtx_backend *fabtx_ofi_backend(void)
+{
+	return &fabtx__ofi_be;
+}
+
+#endif /* FABTX_IMPLEMENTATION && !FABTX_OFI_IMPLEMENTATION_INCLUDED */

@@ -1,0 +1,18 @@
+# mk/ofi.mk -- the libfabric backend (fabtx_ofi.h), its tests and bench.
+# The examples (build/local_lat ...) carry the ofi:// backend.
+IMPL_CFLAGS += -DFABTX_WITH_OFI
+IMPL_LDLIBS += -lfabric
+
+OFI_CFLAGS := $(CSTD) $(CFLAGS_ALL)
+
+# backend ops against a stand-in core (test/test_ofi_be.c)
+$(B)/test_ofi_be: test/test_ofi_be.c fabtx_ofi.h fabtx.h test/tt.h | $(B)/.dir
+	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
+
+OFI_BINS := $(B)/test_ofi_be
+TEST_SUITES += test-ofi
+ALL_BINS += $(OFI_BINS)
+
+.PHONY: test-ofi
+test-ofi: $(OFI_BINS)
+	sh test/run_suite.sh $(B)/results/ofi.txt '$(B)/test_ofi_be'
