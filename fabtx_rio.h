@@ -515,7 +515,8 @@ static void fabtx__rio_resync_in(fabtx_conn *c)
 	uint64_t v = c->tx.seq;
 	int i;
 	for (i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
-	(void)fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0);
+	/* a short wait if the mport TX ring is full: the peer relies on it */
+	(void)fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 100);
 }
 
 /* The peer's written position: a data hint if it is news (never stale). */
@@ -1021,7 +1022,9 @@ static int fabtx__rio_progress(fabtx_conn *c)
 		r->qlost = 0;
 		r->resync_asked++;
 		r->ctrl_pending++; /* a dropped event may have been "control" */
-		(void)fabtx__rio_send_frame(c, FABTX__RIO_K_RESYNC, NULL, 0, 0);
+		if (fabtx__rio_send_frame(c, FABTX__RIO_K_RESYNC, NULL, 0, 0) ==
+		    -EAGAIN)
+			r->qlost = 1; /* TX ring full: ask again next time */
 	}
 	if (fabtx__rio_gone(r)) {
 		fabtx__rio_final(c);

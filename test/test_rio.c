@@ -599,6 +599,90 @@ TT_TEST(rio_err_peer_close_econnreset)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* The peer process dies while we are about to write: its window went with
+ * it, RIO_TRANSFER times out (Tsi721 reports a failed write so), and the
+ * send fails with -ECONNRESET instead of hanging or reporting success. */
+TT_TEST(rio_err_dma_timeout_to_dead_peer_econnreset)
+{
+	int go[2], st[2];
+	pid_t pid;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	setup(1);
+	TT_OK(pipe(go));
+	TT_OK(pipe(st));
+	ctx = mkctx(16, 256, 0);
+	TT_OK(fabtx_listen(ctx, "rio://*:110", &l));
+	pid = fork();
+	if (pid == 0) {
+		fabtx_ctx *cx;
+		node(2);
+		rd_u64(go[0]);
+		cx = mkctx(16, 256, 0);
+		(void)connect1(cx, "rio://1:110");
+		wr_u64(st[1], 1);
+		rd_u64(go[0]);
+		_exit(0); /* dies holding the connection */
+	}
+	wr_u64(go[1], 1);
+	c = accept1(l);
+	rd_u64(st[0]);
+	wr_u64(go[1], 1);
+	TT_EQ(waitpid(pid, NULL, 0), pid);
+	TT_EQ(fabtx_send(c, "hello", 5, 5000), -ECONNRESET);
+	TT_EQ(fabtx_send(c, "hello", 5, 5000), -ECONNRESET); /* sticky */
+	fabtx_conn_close(c, 100);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* rio_cm's TX ring may be full (EBUSY, message not queued): control
+ * messages are retried, so connecting and closing still work. */
+TT_TEST(rio_ctrl_send_retries_tx_ring_full)
+{
+	int go[2];
+	pid_t pid;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	uint8_t buf[64];
+	int i;
+	setup(1);
+	setenv("FABTX_RIOEMU_CM_BUSY_EVERY", "2", 1);
+	TT_OK(pipe(go));
+	ctx = mkctx(16, 256, 0);
+	TT_OK(fabtx_listen(ctx, "rio://*:111", &l));
+	pid = fork();
+	if (pid == 0) {
+		fabtx_ctx *cx;
+		fabtx_conn *cc;
+		node(2);
+		rd_u64(go[0]);
+		cx = mkctx(16, 256, 0);
+		for (i = 0; i < 5; i++) {
+			cc = connect1(cx, "rio://1:111");
+			TT_EQ(fabtx_send(cc, &i, sizeof i, 5000), sizeof i);
+			TT_OK(fabtx_conn_close(cc, 5000));
+		}
+		fabtx_ctx_destroy(cx);
+		_exit(0);
+	}
+	wr_u64(go[1], 1);
+	for (i = 0; i < 5; i++) {
+		int v = -1;
+		c = accept1(l);
+		TT_EQ(fabtx_recv(c, buf, sizeof buf, 5000), sizeof v);
+		memcpy(&v, buf, sizeof v);
+		TT_EQ(v, i);
+		TT_EQ(fabtx_recv(c, buf, sizeof buf, 5000), -ESHUTDOWN);
+		fabtx_conn_close(c, 100);
+	}
+	reap(pid);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* A doorbell range leaked by a crashed process (close() does not release
  * it) is skipped; when every range is taken the connection fails with a
  * clear -EADDRINUSE instead of a silent loss of doorbells. */

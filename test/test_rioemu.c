@@ -434,6 +434,41 @@ TT_TEST(mport_unmap_unknown_0_free_dma_unknown_efault)
 	close(b);
 }
 
+TT_TEST(inbound_outbound_strict_tsi721_limits)
+{
+	int mp, i;
+	uint64_t h;
+	struct rio_mmap m;
+	setup(1);
+	setenv("FABTX_RIOEMU_STRICT", "1", 1);
+	mp = mp_open();
+	memset(&m, 0, sizeof m);
+	m.rio_addr = 0x10000;
+	m.length = 12288; /* not a power of two */
+	ERR(ioctl(mp, RIO_MAP_INBOUND, &m), EINVAL);
+	m.length = 2048; /* < 4 KiB */
+	ERR(ioctl(mp, RIO_MAP_INBOUND, &m), EINVAL);
+	m.rio_addr = 0x11000;
+	m.length = 0x2000; /* not size-aligned */
+	ERR(ioctl(mp, RIO_MAP_INBOUND, &m), EINVAL);
+	m.rio_addr = 0x10000;
+	m.length = 0x10000;
+	TT_OK(ioctl(mp, RIO_MAP_INBOUND, &m));
+	for (i = 1; i < 8; i++)
+		map_in(mp, RIO_MAP_ANY_ADDR, 5000, &h); /* 1:1: any size */
+	m.rio_addr = RIO_MAP_ANY_ADDR;
+	m.length = 4096;
+	ERR(ioctl(mp, RIO_MAP_INBOUND, &m), EBUSY); /* 8 windows */
+	memset(&m, 0, sizeof m);
+	m.rioid = 2;
+	m.rio_addr = 0;
+	m.length = 16384; /* outbound: >= 32 KiB */
+	ERR(ioctl(mp, RIO_MAP_OUTBOUND, &m), EINVAL);
+	m.length = 32768;
+	TT_OK(ioctl(mp, RIO_MAP_OUTBOUND, &m));
+	close(mp);
+}
+
 /* ------------------------------------------------------------------ DMA */
 TT_TEST(dma_transfer_validation_order_and_errnos)
 {
@@ -585,6 +620,38 @@ TT_TEST(dma_to_unmapped_target_etimedout_after_dma_timeout)
 	ERR(ioctl(mp, RIO_WAIT_FOR_ASYNC, &w), ETIMEDOUT);
 	ERR(ioctl(mp, RIO_WAIT_FOR_ASYNC, &w), ETIMEDOUT); /* still pending */
 	(void)t0;
+	close(mp);
+}
+
+/* A process that dies releases its windows (the kernel closes its fds and
+ * mappings): a DMA into one then times out like any unmapped address. */
+TT_TEST(dma_into_window_of_dead_process_etimedout)
+{
+	int mp, c2p[2];
+	uint64_t ra;
+	char buf[8] = "x";
+	pid_t pid;
+	setup(1);
+	TT_OK(pipe(c2p));
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+		uint64_t h;
+		void *w;
+		node(2);
+		fd = mp_open();
+		wr_u64(c2p[1], map_in(fd, RIO_MAP_ANY_ADDR, 4096, &h));
+		w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		         (off_t)h);
+		TT_ASSERT(w != MAP_FAILED);
+		_exit(0); /* no close, no munmap */
+	}
+	ra = rd_u64(c2p[0]);
+	mp = mp_open();
+	TT_EQ(waitpid(pid, NULL, 0), pid);
+	ERR(xfer(mp, RIO_TRANSFER_SYNC, 2, ra, buf, sizeof buf,
+	         RIO_EXCHANGE_NWRITE_R),
+	    ETIMEDOUT);
 	close(mp);
 }
 
@@ -1177,6 +1244,54 @@ TT_TEST(cm_message_framing_limits_and_header)
 	ERR(ch_recv(cm, ch, buf, sizeof buf, 30), ETIME);
 	ERR(ch_recv(cm, 0, buf, sizeof buf, 30), EINVAL);
 	ERR(ch_recv(cm, l, buf, sizeof buf, 30), EAGAIN); /* not CONNECTED */
+	wr_u64(p2c[1], 1);
+	reap(pid);
+	close(cm);
+}
+
+/* The mport TX ring (128 messages) has no room: EBUSY, not queued.  The
+ * emulator delivers synchronously, so the ring never fills by itself;
+ * FABTX_RIOEMU_CM_BUSY_EVERY injects it. */
+TT_TEST(cm_send_tx_ring_full_ebusy_injected)
+{
+	int cm, p2c[2], c2p[2];
+	uint16_t l, ch = 0;
+	uint8_t buf[4096];
+	pid_t pid;
+	setup(1);
+	TT_OK(pipe(p2c));
+	TT_OK(pipe(c2p));
+	cm = cm_open();
+	l = ch_create(cm, 20);
+	ch_listen(cm, l);
+	pid = fork();
+	if (pid == 0) {
+		int c2;
+		uint16_t me;
+		uint8_t m[64];
+		node(2);
+		setenv("FABTX_RIOEMU_CM_BUSY_EVERY", "2", 1);
+		c2 = cm_open();
+		me = ch_create(c2, 0);
+		TT_OK(ch_connect(c2, me, 1, 20));
+		memset(m, 0, sizeof m);
+		m[20] = 1;
+		TT_OK(ch_send(c2, me, m, sizeof m));
+		m[20] = 2;
+		ERR(ch_send(c2, me, m, sizeof m), EBUSY); /* not queued */
+		m[20] = 3;
+		TT_OK(ch_send(c2, me, m, sizeof m));
+		wr_u64(c2p[1], 1);
+		rd_u64(p2c[0]);
+		_exit(0);
+	}
+	TT_OK(ch_accept(cm, l, 5000, &ch));
+	rd_u64(c2p[0]);
+	TT_OK(ch_recv(cm, ch, buf, sizeof buf, 1000));
+	TT_EQ(buf[20], 1);
+	TT_OK(ch_recv(cm, ch, buf, sizeof buf, 1000));
+	TT_EQ(buf[20], 3);
+	ERR(ch_recv(cm, ch, buf, sizeof buf, 20), ETIME);
 	wr_u64(p2c[1], 1);
 	reap(pid);
 	close(cm);

@@ -169,7 +169,8 @@ struct re_pfd {
 	uint16_t destid;
 	struct re_state *st;
 	char fabric[64];
-	int dma_to_ms, conn_to_ms, async_delay, db_replay;
+	int dma_to_ms, conn_to_ms, async_delay, db_replay, strict;
+	int cm_busy_every, cm_sends;
 	int last_valid;
 	uint16_t last_target, last_info; /* for FABTX_RIOEMU_DB_REPLAY */
 	uint32_t next_tok;
@@ -588,6 +589,23 @@ static int re_pid_dead(int32_t pid)
 	return pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
 }
 
+/* Every process holding mapping m (owner fd, mmaps) is dead. */
+static int re_map_holders_dead(struct re_state *st, struct re_map *m)
+{
+	int j, alive = 0;
+	if (m->owner) {
+		struct re_fdrec *r = re_fdrec_find(st, m->owner);
+		if (r && !re_pid_dead(r->pid))
+			alive = 1;
+	}
+	for (j = 0; j < 8 && !alive; j++)
+		if (m->mcnt[j] && !re_pid_dead(m->mpid[j]))
+			alive = 1;
+	return !alive && (m->owner || m->mcnt[0] || m->mcnt[1] || m->mcnt[2] ||
+	                  m->mcnt[3] || m->mcnt[4] || m->mcnt[5] ||
+	                  m->mcnt[6] || m->mcnt[7]);
+}
+
 /* Release the resources of processes that died without closing. */
 static void re_reap(struct re_state *st, const char *fabric)
 {
@@ -652,6 +670,8 @@ static int re_open_dev(const char *path, int flags)
 	p->conn_to_ms = re_env_int("FABTX_RIOEMU_CONNECT_TIMEOUT_MS", 3000);
 	p->async_delay = re_env_int("FABTX_RIOEMU_ASYNC_DELAY", 0);
 	p->db_replay = re_env_int("FABTX_RIOEMU_DB_REPLAY", 0);
+	p->strict = re_env_int("FABTX_RIOEMU_STRICT", 0);
+	p->cm_busy_every = re_env_int("FABTX_RIOEMU_CM_BUSY_EVERY", 0);
 	p->next_tok = 1;
 	if (type == RE_T_CM) {
 		fd = eventfd(1, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
@@ -947,6 +967,11 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 	uint64_t done = 0;
 	re_lock(st);
 	m = re_map_inbound(st, rioid, rio_addr, len);
+	if (m && re_map_holders_dead(st, m)) {
+		/* its process died: the kernel would have released it */
+		re_reap(st, p->fabric);
+		m = re_map_inbound(st, rioid, rio_addr, len);
+	}
 	if (!m || !re_node_find(st, rioid)) {
 		re_unlock(st);
 		return 1;
@@ -1307,7 +1332,22 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 			return -EINVAL;
 		if (mm.length == 0)
 			return -ENOMEM; /* nothing to allocate */
+		if (p->strict && mm.rio_addr != RIO_MAP_ANY_ADDR &&
+		    (mm.length < 4096 || (mm.length & (mm.length - 1)) ||
+		     (mm.rio_addr & (mm.length - 1))))
+			return -EINVAL; /* Tsi721: translated windows */
 		re_lock(st);
+		if (p->strict) {
+			int nw = 0;
+			for (i = 0; i < RE_MAX_MAPS; i++)
+				if (st->map[i].used && st->map[i].type == RE_M_IN &&
+				    st->map[i].destid == p->destid)
+					nw++;
+			if (nw >= 8) {
+				re_unlock(st);
+				return -EBUSY; /* Tsi721: 8 inbound windows */
+			}
+		}
 		if (mm.rio_addr != RIO_MAP_ANY_ADDR) {
 			for (i = 0; i < RE_MAX_MAPS; i++) {
 				struct re_map *x = &st->map[i];
@@ -1359,7 +1399,22 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		mm.length &= 0xffffffffull;
 		if (mm.length == 0)
 			return -EINVAL;
+		if (p->strict && (mm.length < 32768 ||
+		                  (mm.length & (mm.length - 1)) ||
+		                  (mm.rio_addr & (mm.length - 1))))
+			return -EINVAL; /* Tsi721: outbound windows */
 		re_lock(st);
+		if (p->strict) {
+			int nw = 0;
+			for (i = 0; i < RE_MAX_MAPS; i++)
+				if (st->map[i].used && st->map[i].type == RE_M_OUT &&
+				    st->map[i].destid == p->destid)
+					nw++;
+			if (nw >= 8) {
+				re_unlock(st);
+				return -EBUSY;
+			}
+		}
 		for (i = 0; i < RE_MAX_MAPS; i++) {
 			struct re_map *x = &st->map[i];
 			if (!x->used || x->type != RE_M_OUT ||
@@ -1749,6 +1804,9 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 			rc = -ENODEV;
 		else if (c->state != RE_CH_CONNECTED)
 			rc = -EAGAIN;
+		else if (p->cm_busy_every > 0 &&
+		         ++p->cm_sends % p->cm_busy_every == 0)
+			rc = -EBUSY; /* injected: TX ring full, not queued */
 		if (rc == 0) {
 			re_be32(buf + 0, p->destid);
 			re_be32(buf + 4, c->client ? 0u : c->rdest);

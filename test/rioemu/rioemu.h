@@ -16,6 +16,14 @@
  *   FABTX_RIOEMU_CONNECT_TIMEOUT_MS  rio_cm CONNECT without ACK (3000)
  *   FABTX_RIOEMU_ASYNC_DELAY  1: data of ASYNC/FAF transfers lands only at
  *                            RIO_WAIT_FOR_ASYNC / the next transfer / close
+ *   FABTX_RIOEMU_STRICT      1: Tsi721 limits: 8 inbound and 8 outbound
+ *                            windows (EBUSY), explicit inbound rio_addr
+ *                            windows power of two >= 4 KiB and aligned,
+ *                            outbound power of two >= 32 KiB and aligned
+ *                            (EINVAL)
+ *   FABTX_RIOEMU_CM_BUSY_EVERY  k: fault injection: every k-th
+ *                            RIO_CM_CHAN_SEND on an fd fails with EBUSY
+ *                            (mport TX ring full, message not queued)
  *   FABTX_RIOEMU_DB_REPLAY   1: fault injection: after each doorbell from
  *                            this process, the previous one (same target)
  *                            is delivered again (stale, reordered dup)
