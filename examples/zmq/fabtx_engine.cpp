@@ -97,9 +97,14 @@ zmq::fabtx_engine_t::~fabtx_engine_t ()
 {
     if (_holding)
         fabtx_msg_release (_conn, &_held);
-    //  Everything ZMTP handed us is already in the peer's window or in
-    //  fabtx's send remainder; give that a moment to go out.
-    fabtx_conn_close (_conn, 100);
+    //  What ZMTP handed us is in the peer's window or in fabtx's send
+    //  remainder.  A TCP kernel would deliver it after close(); here the
+    //  close waits (ZMQ_LINGER, at most 10 s; -1 = the 10 s) until the peer
+    //  has taken it.  A dead peer ends the wait at once.
+    int linger = _options.linger.load ();
+    if (linger < 0 || linger > 10000)
+        linger = 10000;
+    fabtx_conn_close (_conn, linger);
     fabtx_ctx_unref ();
     if (_dead)
         *_dead = true;
@@ -297,7 +302,41 @@ void zmq::fabtx_engine_t::cancel_stall_timer ()
 void zmq::fabtx_engine_t::terminate ()
 {
     cancel_stall_timer ();
+    flush_output ();
     stream_engine_base_t::terminate ();
+}
+
+void zmq::fabtx_engine_t::flush_output ()
+{
+    //  The session ends the engine once its pipe is drained into the
+    //  encoder; bytes the encoder produced but fabtx had no credit for yet
+    //  would be lost (TCP parks them in the kernel).  Push them out with
+    //  blocking sends, bounded by ZMQ_LINGER (at most 10 s).
+    int linger = _options.linger.load ();
+    if (linger < 0 || linger > 10000)
+        linger = 10000;
+    if (linger == 0 || _tx_error || _encoder == NULL)
+        return;
+    const uint64_t deadline = fabtx_now_ms () + static_cast<uint64_t> (linger);
+    for (;;) {
+        if (_outsize == 0) {
+            //  the rest of a message in progress, never a new one
+            _outpos = NULL;
+            _outsize = _encoder->encode (&_outpos, 0);
+            if (_outsize == 0)
+                return;
+        }
+        const uint64_t now = fabtx_now_ms ();
+        if (now >= deadline)
+            return;
+        const size_t n = _outsize < _max_write ? _outsize : _max_write;
+        const ssize_t rc = fabtx_send (_conn, _outpos, n,
+                                       static_cast<int> (deadline - now));
+        if (rc < 0)
+            return;
+        _outpos += rc;
+        _outsize -= static_cast<size_t> (rc);
+    }
 }
 
 void zmq::fabtx_engine_t::error (error_reason_t reason_)

@@ -51,6 +51,7 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     //  Returns false if it did.
     bool guarded_in_event ();
     void cancel_stall_timer ();
+    void flush_output ();
 
     enum
     {

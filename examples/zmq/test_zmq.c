@@ -1,0 +1,816 @@
+/* SPDX-License-Identifier: MIT */
+/* test_zmq.c -- ZeroMQ semantics over one transport, through the public
+ * zmq API only.  The transport comes from the environment:
+ *     ZT_TRANSPORT=shm | ofi-tcp | ofi-shm | rio | scif | tcp | ipc
+ * (tcp and ipc are libzmq's own: they check the test itself).  Each test
+ * runs in a forked child (test/tt.h).  No sleeps: waits are zmq_poll /
+ * poll with deadlines, pipes and waitpid. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <zmq.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "tt.h"
+
+#define DEADLINE_MS 20000
+
+static int ep_counter;
+
+/* A fresh endpoint of the transport under test. */
+static void ep(char *buf, size_t cap)
+{
+	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
+	int n = ep_counter++;
+	int port = 20000 + (int)(((unsigned)getpid() * 37u + (unsigned)n) % 20000u);
+	if (strcmp(t, "shm") == 0)
+		snprintf(buf, cap, "shm://zt-%d-%d", (int)getpid(), n);
+	else if (strcmp(t, "ofi-tcp") == 0)
+		snprintf(buf, cap, "ofi://127.0.0.1:%d?provider=tcp", port);
+	else if (strcmp(t, "ofi-shm") == 0)
+		snprintf(buf, cap, "ofi://127.0.0.1:%d?provider=shm", port);
+	else if (strcmp(t, "rio") == 0)
+		snprintf(buf, cap, "rio://*:%d", 1 + port % 60000);
+	else if (strcmp(t, "scif") == 0)
+		snprintf(buf, cap, "scif://%d", 1024 + port % 30000);
+	else if (strcmp(t, "tcp") == 0)
+		snprintf(buf, cap, "tcp://127.0.0.1:%d", port);
+	else if (strcmp(t, "ipc") == 0)
+		snprintf(buf, cap, "ipc:///tmp/zt-%d-%d", (int)getpid(), n);
+	else
+		TT_FAIL("unknown ZT_TRANSPORT %s", t);
+}
+
+/* The address a peer connects to for bind address e: the same, except
+ * rio://STAR:CH (connect to our own destID) and scif://PORT (our node). */
+static const char *cep(const char *e)
+{
+	static char buf[128];
+	if (strncmp(e, "rio://*:", 8) == 0) {
+		const char *d = getenv("FABTX_RIOEMU_DESTID");
+		snprintf(buf, sizeof buf, "rio://%s:%s", d ? d : "1", e + 8);
+		return buf;
+	}
+	if (strncmp(e, "scif://", 7) == 0 && !strchr(e + 7, ':')) {
+		const char *n = getenv("FABTX_SCIFEMU_NODE");
+		snprintf(buf, sizeof buf, "scif://%s:%s", n ? n : "0", e + 7);
+		return buf;
+	}
+	return e;
+}
+
+static void *sock(void *ctx, int type)
+{
+	void *s = zmq_socket(ctx, type);
+	int linger = 1000, tmo = DEADLINE_MS;
+	TT_ASSERT(s != NULL);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+	zmq_setsockopt(s, ZMQ_SNDTIMEO, &tmo, sizeof tmo);
+	return s;
+}
+
+static void bind_ok(void *s, const char *e)
+{
+	if (zmq_bind(s, e) != 0)
+		TT_FAIL("zmq_bind(%s): %s", e, zmq_strerror(zmq_errno()));
+}
+
+static void connect_ok(void *s, const char *e)
+{
+	e = cep(e);
+	if (zmq_connect(s, e) != 0)
+		TT_FAIL("zmq_connect(%s): %s", e, zmq_strerror(zmq_errno()));
+}
+
+static void send_str(void *s, const char *str, int flags)
+{
+	if (zmq_send(s, str, strlen(str), flags) != (int)strlen(str))
+		TT_FAIL("zmq_send(%s): %s", str, zmq_strerror(zmq_errno()));
+}
+
+static void recv_str(void *s, const char *want)
+{
+	char buf[256];
+	int n = zmq_recv(s, buf, sizeof buf - 1, 0);
+	if (n < 0) TT_FAIL("zmq_recv (want %s): %s", want, zmq_strerror(zmq_errno()));
+	buf[n < (int)sizeof buf - 1 ? n : (int)sizeof buf - 1] = 0;
+	if (strcmp(buf, want) != 0) TT_FAIL("got '%s', want '%s'", buf, want);
+}
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+	size_t i;
+	uint32_t x = seed * 2654435761u + 1;
+	for (i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (unsigned char)(x >> 16);
+	}
+}
+
+/* ------------------------------------------------------------ pairings */
+TT_TEST(pair_both_ways)
+{
+	char e[128], b[64];
+	int i;
+	void *ctx = zmq_ctx_new(), *a, *c;
+	ep(e, sizeof e);
+	a = sock(ctx, ZMQ_PAIR);
+	c = sock(ctx, ZMQ_PAIR);
+	bind_ok(a, e);
+	connect_ok(c, e);
+	for (i = 0; i < 200; i++) {
+		snprintf(b, sizeof b, "c2a %d", i);
+		send_str(c, b, 0);
+		snprintf(b, sizeof b, "a2c %d", i);
+		send_str(a, b, 0);
+	}
+	for (i = 0; i < 200; i++) {
+		snprintf(b, sizeof b, "c2a %d", i);
+		recv_str(a, b);
+		snprintf(b, sizeof b, "a2c %d", i);
+		recv_str(c, b);
+	}
+	zmq_close(a);
+	zmq_close(c);
+	zmq_ctx_term(ctx);
+}
+
+TT_TEST(push_pull_order)
+{
+	char e[128], b[64];
+	int i;
+	void *ctx = zmq_ctx_new(), *push, *pull;
+	ep(e, sizeof e);
+	pull = sock(ctx, ZMQ_PULL);
+	push = sock(ctx, ZMQ_PUSH);
+	bind_ok(pull, e);
+	connect_ok(push, e);
+	for (i = 0; i < 5000; i++) {
+		snprintf(b, sizeof b, "msg %d", i);
+		send_str(push, b, 0);
+	}
+	for (i = 0; i < 5000; i++) {
+		snprintf(b, sizeof b, "msg %d", i);
+		recv_str(pull, b);
+	}
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+}
+
+TT_TEST(req_rep)
+{
+	char e[128], b[64];
+	int i;
+	void *ctx = zmq_ctx_new(), *req, *rep;
+	ep(e, sizeof e);
+	rep = sock(ctx, ZMQ_REP);
+	req = sock(ctx, ZMQ_REQ);
+	bind_ok(rep, e);
+	connect_ok(req, e);
+	for (i = 0; i < 500; i++) {
+		snprintf(b, sizeof b, "q%d", i);
+		send_str(req, b, 0);
+		recv_str(rep, b);
+		snprintf(b, sizeof b, "r%d", i);
+		send_str(rep, b, 0);
+		recv_str(req, b);
+	}
+	zmq_close(req);
+	zmq_close(rep);
+	zmq_ctx_term(ctx);
+}
+
+/* REQ binds, REP connects: the connecting side answers */
+TT_TEST(req_bind_rep_connect)
+{
+	char e[128];
+	void *ctx = zmq_ctx_new(), *req, *rep;
+	ep(e, sizeof e);
+	req = sock(ctx, ZMQ_REQ);
+	rep = sock(ctx, ZMQ_REP);
+	bind_ok(req, e);
+	connect_ok(rep, e);
+	send_str(req, "ping", 0);
+	recv_str(rep, "ping");
+	send_str(rep, "pong", 0);
+	recv_str(req, "pong");
+	zmq_close(req);
+	zmq_close(rep);
+	zmq_ctx_term(ctx);
+}
+
+TT_TEST(dealer_router)
+{
+	char e[128], id[32], b[64];
+	int i, n;
+	void *ctx = zmq_ctx_new(), *router, *dealer;
+	ep(e, sizeof e);
+	router = sock(ctx, ZMQ_ROUTER);
+	dealer = sock(ctx, ZMQ_DEALER);
+	TT_OK(zmq_setsockopt(dealer, ZMQ_ROUTING_ID, "D-one", 5));
+	bind_ok(router, e);
+	connect_ok(dealer, e);
+	for (i = 0; i < 100; i++) {
+		snprintf(b, sizeof b, "job %d", i);
+		send_str(dealer, b, 0);
+	}
+	for (i = 0; i < 100; i++) {
+		int more = 0;
+		size_t ml = sizeof more;
+		n = zmq_recv(router, id, sizeof id, 0);
+		TT_EQ(n, 5);
+		TT_ASSERT(memcmp(id, "D-one", 5) == 0);
+		TT_OK(zmq_getsockopt(router, ZMQ_RCVMORE, &more, &ml));
+		TT_EQ(more, 1);
+		snprintf(b, sizeof b, "job %d", i);
+		recv_str(router, b);
+		TT_OK(zmq_send(router, id, 5, ZMQ_SNDMORE));
+		snprintf(b, sizeof b, "done %d", i);
+		send_str(router, b, 0);
+	}
+	for (i = 0; i < 100; i++) {
+		snprintf(b, sizeof b, "done %d", i);
+		recv_str(dealer, b);
+	}
+	zmq_close(router);
+	zmq_close(dealer);
+	zmq_ctx_term(ctx);
+}
+
+/* wait until `sub` receives a message starting with prefix, while pub keeps
+ * publishing probes (subscriptions travel asynchronously) */
+static void sync_sub(void *pub, void *sub, const char *probe)
+{
+	char buf[64];
+	int i;
+	for (i = 0; i < DEADLINE_MS / 10; i++) {
+		zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
+		send_str(pub, probe, 0);
+		if (zmq_poll(&it, 1, 10) == 1) {
+			int n = zmq_recv(sub, buf, sizeof buf, 0);
+			TT_ASSERT(n == (int)strlen(probe));
+			/* drain further probes */
+			while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) {
+			}
+			return;
+		}
+	}
+	TT_FAIL("subscription never arrived");
+}
+
+TT_TEST(pub_sub_filter)
+{
+	char e[128], b[64];
+	int i;
+	void *ctx = zmq_ctx_new(), *pub, *sub;
+	ep(e, sizeof e);
+	pub = sock(ctx, ZMQ_PUB);
+	sub = sock(ctx, ZMQ_SUB);
+	bind_ok(pub, e);
+	TT_OK(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "A", 1));
+	connect_ok(sub, e);
+	sync_sub(pub, sub, "A-probe");
+	for (i = 0; i < 300; i++) {
+		snprintf(b, sizeof b, "%c %d", i % 2 ? 'B' : 'A', i);
+		send_str(pub, b, 0);
+	}
+	send_str(pub, "A end", 0);
+	for (i = 0; i < 300; i += 2) {
+		snprintf(b, sizeof b, "A %d", i);
+		recv_str(sub, b);
+	}
+	recv_str(sub, "A end"); /* no B in between */
+	zmq_close(pub);
+	zmq_close(sub);
+	zmq_ctx_term(ctx);
+}
+
+TT_TEST(xpub_xsub)
+{
+	char e[128], b[64];
+	int n;
+	void *ctx = zmq_ctx_new(), *xpub, *xsub;
+	ep(e, sizeof e);
+	xpub = sock(ctx, ZMQ_XPUB);
+	xsub = sock(ctx, ZMQ_XSUB);
+	bind_ok(xpub, e);
+	connect_ok(xsub, e);
+	/* subscription goes connect -> bind side */
+	TT_OK(zmq_send(xsub, "\001topic", 6, 0));
+	n = zmq_recv(xpub, b, sizeof b, 0);
+	TT_EQ(n, 6);
+	TT_ASSERT(memcmp(b, "\001topic", 6) == 0);
+	/* data goes bind -> connect side */
+	send_str(xpub, "other", 0);
+	send_str(xpub, "topic data", 0);
+	recv_str(xsub, "topic data");
+	/* unsubscribe arrives too */
+	TT_OK(zmq_send(xsub, "\000topic", 6, 0));
+	n = zmq_recv(xpub, b, sizeof b, 0);
+	TT_EQ(n, 6);
+	TT_ASSERT(memcmp(b, "\000topic", 6) == 0);
+	zmq_close(xpub);
+	zmq_close(xsub);
+	zmq_ctx_term(ctx);
+}
+
+/* ---------------------------------------------------------- multipart */
+TT_TEST(multipart)
+{
+	static const size_t sizes[] = {0, 1, 100, 0, 70000, 5};
+	char e[128];
+	unsigned char *buf = malloc(70000), *want = malloc(70000);
+	int round, k;
+	void *ctx = zmq_ctx_new(), *a, *c;
+	TT_ASSERT(buf && want);
+	ep(e, sizeof e);
+	a = sock(ctx, ZMQ_DEALER);
+	c = sock(ctx, ZMQ_DEALER);
+	bind_ok(a, e);
+	connect_ok(c, e);
+	for (round = 0; round < 2; round++) {
+		void *from = round ? a : c, *to = round ? c : a;
+		for (k = 0; k < 6; k++) {
+			fill(buf, sizes[k], (unsigned)(k + 10 * round));
+			TT_EQ(zmq_send(from, buf, sizes[k], k < 5 ? ZMQ_SNDMORE : 0),
+			      (int)sizes[k]);
+		}
+		for (k = 0; k < 6; k++) {
+			int more = 0;
+			size_t ml = sizeof more;
+			int n = zmq_recv(to, buf, 70000, 0);
+			TT_EQ(n, (int)sizes[k]);
+			fill(want, sizes[k], (unsigned)(k + 10 * round));
+			TT_ASSERT(memcmp(buf, want, sizes[k]) == 0);
+			TT_OK(zmq_getsockopt(to, ZMQ_RCVMORE, &more, &ml));
+			TT_EQ(more, k < 5);
+		}
+	}
+	free(buf);
+	free(want);
+	zmq_close(a);
+	zmq_close(c);
+	zmq_ctx_term(ctx);
+}
+
+/* ------------------------------------------------------------- sizes */
+static void size_round(void *from, void *to, size_t len, unsigned seed)
+{
+	zmq_msg_t m;
+	unsigned char *want;
+	TT_OK(zmq_msg_init_size(&m, len));
+	fill((unsigned char *)zmq_msg_data(&m), len, seed);
+	if (zmq_msg_send(&m, from, 0) != (int)len)
+		TT_FAIL("send %zu: %s", len, zmq_strerror(zmq_errno()));
+	TT_OK(zmq_msg_init(&m));
+	if (zmq_msg_recv(&m, to, 0) != (int)len)
+		TT_FAIL("recv %zu: %s", len, zmq_strerror(zmq_errno()));
+	want = malloc(len ? len : 1);
+	TT_ASSERT(want != NULL);
+	fill(want, len, seed);
+	if (memcmp(zmq_msg_data(&m), want, len) != 0)
+		TT_FAIL("content of a %zu-byte message differs", len);
+	free(want);
+	zmq_msg_close(&m);
+}
+
+TT_TEST(sizes_0_to_64MiB)
+{
+	static const size_t sizes[] = {0,      1,       7,        8,
+	                               255,    256,     8191,     8192,
+	                               8193,   65535,   65536,    1 << 20,
+	                               (1 << 20) + 3, 8 << 20, 64 << 20};
+	char e[128];
+	size_t k;
+	void *ctx = zmq_ctx_new(), *a, *c;
+	ep(e, sizeof e);
+	a = sock(ctx, ZMQ_PAIR);
+	c = sock(ctx, ZMQ_PAIR);
+	bind_ok(a, e);
+	connect_ok(c, e);
+	for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		size_round(c, a, sizes[k], (unsigned)k);
+		size_round(a, c, sizes[k], (unsigned)k + 100);
+	}
+	zmq_close(a);
+	zmq_close(c);
+	zmq_ctx_term(ctx);
+}
+
+/* many messages in flight both ways at once (ring wrap, credits) */
+TT_TEST(stream_both_ways)
+{
+	char e[128];
+	int i, sent[2] = {0, 0}, got[2] = {0, 0};
+	const int N = 3000;
+	const size_t L = 3000;
+	unsigned char *buf = malloc(L), *want = malloc(L);
+	void *ctx = zmq_ctx_new(), *s[2];
+	TT_ASSERT(buf && want);
+	ep(e, sizeof e);
+	s[0] = sock(ctx, ZMQ_PAIR);
+	s[1] = sock(ctx, ZMQ_PAIR);
+	bind_ok(s[0], e);
+	connect_ok(s[1], e);
+	while (got[0] < N || got[1] < N) {
+		zmq_pollitem_t it[2] = {{s[0], 0, ZMQ_POLLIN | ZMQ_POLLOUT, 0},
+		                        {s[1], 0, ZMQ_POLLIN | ZMQ_POLLOUT, 0}};
+		TT_ASSERT(zmq_poll(it, 2, DEADLINE_MS) > 0);
+		for (i = 0; i < 2; i++) {
+			if ((it[i].revents & ZMQ_POLLOUT) && sent[i] < N) {
+				fill(buf, L, (unsigned)(sent[i] * 2 + i));
+				TT_EQ(zmq_send(s[i], buf, L, ZMQ_DONTWAIT), (int)L);
+				sent[i]++;
+			}
+			if (it[i].revents & ZMQ_POLLIN) {
+				TT_EQ(zmq_recv(s[i], buf, L, 0), (int)L);
+				fill(want, L, (unsigned)(got[i] * 2 + (1 - i)));
+				TT_ASSERT(memcmp(buf, want, L) == 0);
+				got[i]++;
+			}
+		}
+	}
+	free(buf);
+	free(want);
+	zmq_close(s[0]);
+	zmq_close(s[1]);
+	zmq_ctx_term(ctx);
+}
+
+/* --------------------------------------------------------- many peers */
+TT_TEST(eight_peers_one_socket)
+{
+	char e[128], b[64], id[16];
+	int i, r, n, seen[8] = {0};
+	void *ctx = zmq_ctx_new(), *router, *d[8];
+	ep(e, sizeof e);
+	router = sock(ctx, ZMQ_ROUTER);
+	bind_ok(router, e);
+	for (i = 0; i < 8; i++) {
+		d[i] = sock(ctx, ZMQ_DEALER);
+		snprintf(id, sizeof id, "peer%d", i);
+		TT_OK(zmq_setsockopt(d[i], ZMQ_ROUTING_ID, id, strlen(id)));
+		connect_ok(d[i], e);
+	}
+	for (r = 0; r < 50; r++)
+		for (i = 0; i < 8; i++) {
+			snprintf(b, sizeof b, "from %d round %d", i, r);
+			send_str(d[i], b, 0);
+		}
+	for (n = 0; n < 8 * 50; n++) {
+		int who;
+		int len = zmq_recv(router, id, sizeof id - 1, 0);
+		TT_ASSERT(len > 4);
+		id[len] = 0;
+		who = atoi(id + 4);
+		TT_ASSERT(who >= 0 && who < 8);
+		snprintf(b, sizeof b, "from %d round %d", who, seen[who]);
+		recv_str(router, b); /* per-peer order holds */
+		seen[who]++;
+		/* answer the peer that spoke */
+		TT_OK(zmq_send(router, id, (size_t)len, ZMQ_SNDMORE));
+		snprintf(b, sizeof b, "to %d #%d", who, seen[who] - 1);
+		send_str(router, b, 0);
+	}
+	for (i = 0; i < 8; i++) {
+		TT_EQ(seen[i], 50);
+		for (r = 0; r < 50; r++) {
+			snprintf(b, sizeof b, "to %d #%d", i, r);
+			recv_str(d[i], b);
+		}
+		zmq_close(d[i]);
+	}
+	zmq_close(router);
+	zmq_ctx_term(ctx);
+}
+
+/* ---------------------------------------------------------------- HWM */
+TT_TEST(hwm_holds_and_drains)
+{
+	char e[128];
+	const size_t L = 64 * 1024;
+	unsigned char *buf = malloc(L), *want = malloc(L);
+	int hwm = 10, sent = 0, i, stalls = 0;
+	void *ctx = zmq_ctx_new(), *push, *pull;
+	TT_ASSERT(buf && want);
+	ep(e, sizeof e);
+	push = sock(ctx, ZMQ_PUSH);
+	pull = sock(ctx, ZMQ_PULL);
+	TT_OK(zmq_setsockopt(push, ZMQ_SNDHWM, &hwm, sizeof hwm));
+	TT_OK(zmq_setsockopt(pull, ZMQ_RCVHWM, &hwm, sizeof hwm));
+	bind_ok(pull, e);
+	connect_ok(push, e);
+	/* the receiver does not read: sends must stop after the HWMs plus
+	 * what the transport buffers, not go on forever */
+	for (;;) {
+		zmq_pollitem_t it = {push, 0, ZMQ_POLLOUT, 0};
+		if (zmq_poll(&it, 1, 200) == 0) { /* blocked for 200 ms: held */
+			if (++stalls == 3) break;
+			continue;
+		}
+		fill(buf, L, (unsigned)sent);
+		if (zmq_send(push, buf, L, ZMQ_DONTWAIT) == (int)L) {
+			sent++;
+			stalls = 0;
+		}
+		TT_ASSERT(sent < 2000); /* 128 MiB buffered: the HWM did not hold */
+	}
+	TT_ASSERT(sent >= hwm);
+	/* now drain: everything arrives, in order, and the sender resumes */
+	for (i = 0; i < sent; i++) {
+		TT_EQ(zmq_recv(pull, buf, L, 0), (int)L);
+		fill(want, L, (unsigned)i);
+		TT_ASSERT(memcmp(buf, want, L) == 0);
+	}
+	for (i = 0; i < 50; i++) {
+		fill(buf, L, (unsigned)(sent + i));
+		TT_EQ(zmq_send(push, buf, L, 0), (int)L);
+		TT_EQ(zmq_recv(pull, buf, L, 0), (int)L);
+		fill(want, L, (unsigned)(sent + i));
+		TT_ASSERT(memcmp(buf, want, L) == 0);
+	}
+	printf("  hwm: %d x 64 KiB accepted before the sender blocked\n", sent);
+	free(buf);
+	free(want);
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+}
+
+/* ------------------------------------------------------------- restarts */
+static int wait_byte(int fd, int ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	char c;
+	if (poll(&p, 1, ms) != 1) return -1;
+	return read(fd, &c, 1) == 1 ? c : -1;
+}
+
+static int child_status(pid_t p)
+{
+	int st = 0;
+	if (waitpid(p, &st, 0) != p) return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* child: bind PULL at e, say 'r', receive until a message starting with
+ * `want` arrives (or `count` exact messages), say 'd', exit */
+static void pull_child(const char *e, int wfd, const char *want, int count)
+{
+	void *ctx = zmq_ctx_new(), *pull = zmq_socket(ctx, ZMQ_PULL);
+	char b[64];
+	int tmo = DEADLINE_MS, linger = 0, i;
+	zmq_setsockopt(pull, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+	zmq_setsockopt(pull, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_bind(pull, e) != 0) _exit(2);
+	if (write(wfd, "r", 1) != 1) _exit(3);
+	for (i = 0; count ? i < count : 1; i++) {
+		int n = zmq_recv(pull, b, sizeof b - 1, 0);
+		if (n < 0) _exit(4);
+		b[n] = 0;
+		if (!count && strncmp(b, want, strlen(want)) == 0) break;
+		if (count) {
+			char exp[64];
+			snprintf(exp, sizeof exp, "%s%d", want, i);
+			if (strcmp(b, exp) != 0) _exit(5);
+		}
+	}
+	if (write(wfd, "d", 1) != 1) _exit(3);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+	_exit(0);
+}
+
+TT_TEST(reconnect_after_bound_peer_restarts)
+{
+	char e[128], b[64];
+	int fds[2], i, c = -1;
+	pid_t p;
+	void *ctx, *push;
+	ep(e, sizeof e);
+	TT_OK(pipe(fds));
+	p = fork();
+	if (p == 0) pull_child(e, fds[1], "first ", 10);
+	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 'r');
+	ctx = zmq_ctx_new();
+	push = sock(ctx, ZMQ_PUSH);
+	i = 100;
+	TT_OK(zmq_setsockopt(push, ZMQ_RECONNECT_IVL, &i, sizeof i));
+	connect_ok(push, e);
+	for (i = 0; i < 10; i++) {
+		snprintf(b, sizeof b, "first %d", i);
+		send_str(push, b, 0);
+	}
+	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 'd');
+	TT_EQ(child_status(p), 0);
+	/* the peer is gone; a new one binds the same address */
+	p = fork();
+	if (p == 0) pull_child(e, fds[1], "again", 0);
+	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 'r');
+	/* keep sending until the new peer has one (messages sent while the
+	 * pipe still pointed at the dead connection may be lost, as on tcp) */
+	for (i = 0; i < DEADLINE_MS / 10; i++) {
+		snprintf(b, sizeof b, "again %d", i);
+		TT_ASSERT(zmq_send(push, b, strlen(b), ZMQ_DONTWAIT) >= 0 ||
+		          zmq_errno() == EAGAIN);
+		c = wait_byte(fds[0], 10);
+		if (c == 'd') break;
+	}
+	TT_EQ(c, 'd');
+	TT_EQ(child_status(p), 0);
+	zmq_close(push);
+	zmq_ctx_term(ctx);
+}
+
+/* the connecting peer restarts: the bound socket takes the new one */
+TT_TEST(bound_socket_takes_restarted_peer)
+{
+	char e[128];
+	int round;
+	void *ctx = zmq_ctx_new(), *rep;
+	ep(e, sizeof e);
+	rep = sock(ctx, ZMQ_REP);
+	bind_ok(rep, e);
+	for (round = 0; round < 3; round++) {
+		pid_t p = fork();
+		if (p == 0) {
+			void *c2 = zmq_ctx_new(), *req = zmq_socket(c2, ZMQ_REQ);
+			char b[32];
+			int tmo = DEADLINE_MS, lg = 0, n;
+			zmq_setsockopt(req, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+			zmq_setsockopt(req, ZMQ_LINGER, &lg, sizeof lg);
+			if (zmq_connect(req, cep(e)) != 0) _exit(2);
+			if (zmq_send(req, "hi", 2, 0) != 2) _exit(3);
+			n = zmq_recv(req, b, sizeof b, 0);
+			if (n != 3 || memcmp(b, "ho!", 3) != 0) _exit(4);
+			zmq_close(req);
+			zmq_ctx_term(c2);
+			_exit(0);
+		}
+		recv_str(rep, "hi");
+		send_str(rep, "ho!", 0);
+		TT_EQ(child_status(p), 0);
+	}
+	zmq_close(rep);
+	zmq_ctx_term(ctx);
+}
+
+/* a peer killed with SIGKILL is noticed (monitor: disconnected) */
+TT_TEST(killed_peer_is_noticed)
+{
+	char e[128], mon[64];
+	int fds[2];
+	pid_t p;
+	void *ctx, *router, *m;
+	int accepted = 0, gone = 0;
+	ep(e, sizeof e);
+	TT_OK(pipe(fds));
+	ctx = zmq_ctx_new();
+	router = sock(ctx, ZMQ_ROUTER);
+	snprintf(mon, sizeof mon, "inproc://mon-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(router, mon,
+	                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED));
+	m = sock(ctx, ZMQ_PAIR);
+	connect_ok(m, mon);
+	bind_ok(router, e);
+	p = fork();
+	if (p == 0) {
+		void *c2 = zmq_ctx_new(), *d = zmq_socket(c2, ZMQ_DEALER);
+		if (zmq_connect(d, cep(e)) != 0) _exit(2);
+		if (zmq_send(d, "x", 1, 0) != 1) _exit(3);
+		if (write(fds[1], "s", 1) != 1) _exit(4);
+		for (;;) pause(); /* until killed */
+	}
+	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 's');
+	{
+		char id[64];
+		TT_ASSERT(zmq_recv(router, id, sizeof id, 0) > 0);
+		recv_str(router, "x");
+	}
+	kill(p, SIGKILL);
+	TT_EQ(child_status(p), 128 + SIGKILL);
+	while (!gone) {
+		zmq_msg_t ev;
+		uint16_t code;
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, m, 0) < 0)
+			TT_FAIL("no monitor event: %s", zmq_strerror(zmq_errno()));
+		memcpy(&code, zmq_msg_data(&ev), 2);
+		if (code == ZMQ_EVENT_ACCEPTED) accepted = 1;
+		if (code == ZMQ_EVENT_DISCONNECTED) gone = 1;
+		zmq_msg_close(&ev);
+		zmq_msg_init(&ev);
+		zmq_msg_recv(&ev, m, 0); /* endpoint frame */
+		zmq_msg_close(&ev);
+	}
+	TT_ASSERT(accepted);
+	zmq_close(m);
+	zmq_close(router);
+	zmq_ctx_term(ctx);
+}
+
+/* ZMTP heartbeats run over the transport: an idle connection with a short
+ * heartbeat timeout stays up (the PONGs come back), and still carries data */
+TT_TEST(heartbeats_keep_idle_connection)
+{
+	char e[128];
+	int ivl = 20, tmo = 200, i, events = 0;
+	char mon[64];
+	void *ctx = zmq_ctx_new(), *a, *c, *m;
+	ep(e, sizeof e);
+	a = sock(ctx, ZMQ_DEALER);
+	c = sock(ctx, ZMQ_DEALER);
+	TT_OK(zmq_setsockopt(c, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl));
+	TT_OK(zmq_setsockopt(c, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo));
+	snprintf(mon, sizeof mon, "inproc://hb-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(c, mon, ZMQ_EVENT_DISCONNECTED));
+	m = sock(ctx, ZMQ_PAIR);
+	connect_ok(m, mon);
+	bind_ok(a, e);
+	connect_ok(c, e);
+	send_str(c, "one", 0);
+	recv_str(a, "one");
+	/* idle for 5 heartbeat timeouts: no disconnect may be reported */
+	for (i = 0; i < 5; i++) {
+		zmq_pollitem_t it = {m, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(&it, 1, tmo) == 1) events++;
+	}
+	TT_EQ(events, 0);
+	send_str(a, "two", 0);
+	recv_str(c, "two");
+	zmq_close(m);
+	zmq_close(a);
+	zmq_close(c);
+	zmq_ctx_term(ctx);
+}
+
+/* ------------------------------------------------------------ bad input */
+TT_TEST(bad_endpoints)
+{
+	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
+	char e[128];
+	void *ctx = zmq_ctx_new(), *s = sock(ctx, ZMQ_PAIR), *s2;
+	if (strncmp(t, "shm", 3) == 0) {
+		TT_EQ(zmq_bind(s, "shm://"), -1);
+		TT_EQ(zmq_errno(), EINVAL);
+		TT_EQ(zmq_bind(s, "shm://bad name!"), -1);
+		TT_EQ(zmq_errno(), EINVAL);
+		TT_EQ(zmq_connect(s, "shm://bad/name"), -1);
+		TT_EQ(zmq_errno(), EINVAL);
+	} else if (strncmp(t, "ofi", 3) == 0) {
+		TT_EQ(zmq_bind(s, "ofi://nohostport"), -1);
+		TT_EQ(zmq_errno(), EINVAL);
+		TT_EQ(zmq_connect(s, "ofi://"), -1);
+		TT_EQ(zmq_errno(), EINVAL);
+	}
+	/* the same address twice */
+	ep(e, sizeof e);
+	bind_ok(s, e);
+	s2 = sock(ctx, ZMQ_PAIR);
+	TT_EQ(zmq_bind(s2, e), -1);
+	TT_EQ(zmq_errno(), EADDRINUSE);
+	zmq_close(s2);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+}
+
+/* unbind and rebind the same address; the connecter finds it again */
+TT_TEST(unbind_rebind)
+{
+	char e[128], last[256];
+	size_t ll = sizeof last;
+	int i;
+	void *ctx = zmq_ctx_new(), *a = sock(ctx, ZMQ_PAIR), *c;
+	ep(e, sizeof e);
+	bind_ok(a, e);
+	TT_OK(zmq_getsockopt(a, ZMQ_LAST_ENDPOINT, last, &ll));
+	TT_ASSERT(strcmp(last, e) == 0 || strncmp(e, "tcp", 3) == 0);
+	TT_OK(zmq_unbind(a, e));
+	zmq_close(a);
+	a = sock(ctx, ZMQ_PAIR);
+	/* the old listener is torn down asynchronously by its I/O thread:
+	 * retry on EADDRINUSE, with a deadline */
+	for (i = 0; zmq_bind(a, e) != 0; i++) {
+		TT_EQ(zmq_errno(), EADDRINUSE);
+		TT_ASSERT(i < DEADLINE_MS / 10);
+		zmq_poll(NULL, 0, 10);
+	}
+	c = sock(ctx, ZMQ_PAIR);
+	connect_ok(c, e);
+	send_str(c, "after rebind", 0);
+	recv_str(a, "after rebind");
+	zmq_close(a);
+	zmq_close(c);
+	zmq_ctx_term(ctx);
+}
+
+TT_MAIN()
