@@ -606,8 +606,9 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		}
 		if (wc) {
 			if (wc < 4 || wb < FABTX_DB_RESERVED ||
-			    (uint32_t)wb + wc > FABTX_DB_SPACE)
-				return -EPROTO;
+			    (uint32_t)wb + wc > FABTX_DB_SPACE ||
+			    (r->pwcount && (wb != r->pwbase || wc != r->pwcount)))
+				return -EPROTO; /* announced once, never moved */
 			r->pwbase = wb;
 			r->pwcount = wc;
 		}
@@ -659,11 +660,17 @@ static int fabtx__rio_listen(fabtx_listener *l, const char *addr)
 		return rc;
 	}
 	if (destid >= 0) {
-		/* an explicit destID must be ours */
-		uint32_t a[2];
-		a[0] = 1;
-		if (ioctl(fd, RIO_CM_MPORT_GET_LIST, a) == 0 && a[0] >= 1 &&
-		    (long)(a[1] & 0xffffu) != destid) {
+		/* an explicit destID must be ours: entries are
+		 * (mport_id << 16) | host destID */
+		uint32_t a[9], i, mine = 0;
+		memset(a, 0, sizeof a);
+		a[0] = 8;
+		if (ioctl(fd, RIO_CM_MPORT_GET_LIST, a) == 0)
+			for (i = 0; i < a[0] && i < 8; i++)
+				if ((a[1 + i] >> 16) == (uint32_t)mport &&
+				    (long)(a[1 + i] & 0xffffu) == destid)
+					mine = 1;
+		if (!mine) {
 			(void)ioctl(fd, RIO_CM_CHAN_CLOSE, &v);
 			close(fd);
 			return -EADDRNOTAVAIL;
