@@ -88,18 +88,18 @@ FABTX_API const fabtx_backend *fabtx_rio_backend(void);
 
 /* constants the uapi headers do not provide (spec 1.2) */
 #define FABTX__RIO_ANY_DESTID 0xffffu
-#define FABTX__RIO_MAX_MSG 4096u
-#define FABTX__RIO_CM_HDR 20u
-#define FABTX__RIO_MPORT_DMA 1u
-#define FABTX__RIO_FIFO 14 /* per-fd event FIFO (spec 2.6.4) */
+#define FABTX__RIO_MAX_MSG    4096u
+#define FABTX__RIO_CM_HDR     20u
+#define FABTX__RIO_MPORT_DMA  1u
+#define FABTX__RIO_FIFO       14 /* per-fd event FIFO (spec 2.6.4) */
 /* our frame: kernel header, then kind, version, payload length, wire range */
-#define FABTX__RIO_FRAME 32u
+#define FABTX__RIO_FRAME    32u
 #define FABTX__RIO_CTRL_MAX 512u
-#define FABTX__RIO_K_MSG 1u    /* a core control message */
+#define FABTX__RIO_K_MSG    1u /* a core control message */
 #define FABTX__RIO_K_RESYNC 2u /* "tell me how far you have written" */
-#define FABTX__RIO_K_POS 3u    /* reply: u64 tx.seq, absolute          */
-#define FABTX__RIO_VERSION 1u
-#define FABTX__RIO_QMAX 64
+#define FABTX__RIO_K_POS    3u /* reply: u64 tx.seq, absolute          */
+#define FABTX__RIO_VERSION  1u
+#define FABTX__RIO_QMAX     64
 
 typedef struct fabtx__rio_listener {
 	int cfd;
@@ -147,8 +147,10 @@ static void fabtx__rio_free(fabtx_ctx *ctx, void *p)
 {
 	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
 	if (!p) return;
-	if (a && a->free) a->free(p, a->user);
-	else free(p);
+	if (a && a->free)
+		a->free(p, a->user);
+	else
+		free(p);
 }
 
 static int fabtx__rio_errno(void)
@@ -222,8 +224,10 @@ static int fabtx__rio_open_cm(fabtx_ctx *ctx)
 	int fd = open("/dev/rio_cm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		fabtx_log(ctx, FABTX_LOG_INFO, "rio: /dev/rio_cm: %s", strerror(e));
-		return (e == ENOENT || e == ENODEV || e == ENXIO) ? -ENODEV : -e;
+		fabtx_log(ctx, FABTX_LOG_INFO, "rio: /dev/rio_cm: %s",
+		          strerror(e));
+		return (e == ENOENT || e == ENODEV || e == ENXIO) ? -ENODEV
+		                                                  : -e;
 	}
 	return fd;
 }
@@ -238,8 +242,10 @@ static int fabtx__rio_open_mport(fabtx_ctx *ctx, fabtx__rio_conn *r)
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
-		fabtx_log(ctx, FABTX_LOG_INFO, "rio: %s: %s", path, strerror(e));
-		return (e == ENOENT || e == ENODEV || e == ENXIO) ? -ENODEV : -e;
+		fabtx_log(ctx, FABTX_LOG_INFO, "rio: %s: %s", path,
+		          strerror(e));
+		return (e == ENOENT || e == ENODEV || e == ENXIO) ? -ENODEV
+		                                                  : -e;
 	}
 	memset(&p, 0, sizeof p);
 	if (ioctl(fd, RIO_MPORT_GET_PROPERTIES, &p) < 0) {
@@ -304,8 +310,8 @@ static int fabtx__rio_ring_wire(fabtx__rio_conn *r, uint16_t wire)
  * DMA wrote before the doorbell (a delayed credit index decoded against a
  * newer position would over-credit the sender). */
 #define FABTX__RIO_W_CREDIT 3u
-#define FABTX__RIO_W_CTRL 2u
-#define FABTX__RIO_W_BYE 1u
+#define FABTX__RIO_W_CTRL   2u
+#define FABTX__RIO_W_BYE    1u
 
 /* Translate a core doorbell value for the peer and send it. */
 static int fabtx__rio_ring(fabtx_conn *c, uint32_t v)
@@ -331,7 +337,8 @@ static int fabtx__rio_ring(fabtx_conn *c, uint32_t v)
 static void fabtx__rio_ring_special(fabtx__rio_conn *r, unsigned k)
 {
 	if (r->pwcount > k && r->peer != FABTX__RIO_ANY_DESTID && r->mfd >= 0)
-		(void)fabtx__rio_ring_wire(r, (uint16_t)(r->pwbase + r->pwcount - k));
+		(void)fabtx__rio_ring_wire(
+		    r, (uint16_t)(r->pwbase + r->pwcount - k));
 }
 
 /* one event from the mport FIFO (the ring is set up: rx.n != 0) */
@@ -350,15 +357,17 @@ static void fabtx__rio_event(fabtx_conn *c, uint16_t w)
 	} else if (off == r->wcount - FABTX__RIO_W_CREDIT) {
 		c->st.doorbells_recv++; /* the slow path reads the header */
 	} else if (off < 2u * n) {
-		/* the seq congruent to off (mod 2N) in [rx.seq - N, rx.seq + N) */
+		/* the seq congruent to off (mod 2N) in [rx.seq - N, rx.seq + N)
+		 */
 		uint64_t lo = c->rx.seq - n;
 		uint64_t seq = lo + ((off - lo) & (uint64_t)(2u * n - 1u));
 		if (seq + 1 <= c->rx.hint || seq < c->rx.seq) {
 			c->st.doorbells_spurious++; /* stale: already covered */
 			return;
 		}
-		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +
-		                              (uint32_t)(seq & (uint64_t)(n - 1)));
+		fabtx_conn_doorbell_in(c,
+		                       (uint32_t)c->db.base +
+		                           (uint32_t)(seq & (uint64_t)(n - 1)));
 	} else {
 		c->st.doorbells_spurious++;
 	}
@@ -373,7 +382,8 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
 	int i, n = 0;
 	if (deliver) {
 		/* events drained earlier first: keep the arrival order */
-		for (i = 0; i < r->nq; i++) fabtx__rio_event(c, r->q[i]);
+		for (i = 0; i < r->nq; i++)
+			fabtx__rio_event(c, r->q[i]);
 		r->nq = 0;
 	}
 	for (;;) {
@@ -390,12 +400,15 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
 		if (deliver) {
 			fabtx__rio_event(c, ev.u.doorbell.payload);
 		} else {
-			uint32_t off = (uint32_t)(uint16_t)(ev.u.doorbell.payload -
-			                                    r->wbase);
+			uint32_t off =
+			    (uint32_t)(uint16_t)(ev.u.doorbell.payload -
+			                         r->wbase);
 			if (r->wenabled && off == r->wcount - FABTX__RIO_W_BYE)
 				r->bye = 1;
-			if (r->nq < FABTX__RIO_QMAX) r->q[r->nq++] = ev.u.doorbell.payload;
-			else r->qlost = 1;
+			if (r->nq < FABTX__RIO_QMAX)
+				r->q[r->nq++] = ev.u.doorbell.payload;
+			else
+				r->qlost = 1;
 		}
 	}
 	if (n >= FABTX__RIO_FIFO) r->qlost = 1; /* the FIFO was full */
@@ -447,9 +460,12 @@ static void fabtx__rio_final(fabtx_conn *c)
 	s = c->rx.hint > c->rx.seq ? c->rx.hint : c->rx.seq;
 	end = c->rx.seq + n - 1;
 	while (s < end) {
-		const fabtx_footer *f = (const fabtx_footer *)(const void *)(
-		    c->rx.cells + (s & (n - 1)) * (uint64_t)c->rx.c + c->rx.c -
-		    FABTX_FOOTER_SIZE);
+		const fabtx_footer *f =
+		    (const fabtx_footer *)(const void *)(c->rx.cells +
+		                                         (s & (n - 1)) *
+		                                             (uint64_t)c->rx.c +
+		                                         c->rx.c -
+		                                         FABTX_FOOTER_SIZE);
 		if (__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE) != s) break;
 		s++;
 	}
@@ -459,13 +475,14 @@ static void fabtx__rio_final(fabtx_conn *c)
 }
 
 /* ----------------------------------------------------- control channel */
-static int fabtx__rio_send_frame(fabtx_conn *c, unsigned kind,
-                                 const void *msg, size_t len, int timeout_ms)
+static int fabtx__rio_send_frame(fabtx_conn *c, unsigned kind, const void *msg,
+                                 size_t len, int timeout_ms)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	uint8_t b[FABTX__RIO_FRAME + FABTX__RIO_CTRL_MAX];
 	struct rio_cm_msg m;
-	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	uint64_t dl =
+	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
 	if (len > FABTX__RIO_CTRL_MAX) return -EMSGSIZE;
 	if (r->peer_closed || r->bye) return -ECONNRESET;
 	memset(b, 0, FABTX__RIO_FRAME);
@@ -514,7 +531,8 @@ static void fabtx__rio_resync_in(fabtx_conn *c)
 	uint8_t b[8];
 	uint64_t v = c->tx.seq;
 	int i;
-	for (i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
 	/* a short wait if the mport TX ring is full: the peer relies on it */
 	(void)fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 100);
 }
@@ -525,24 +543,28 @@ static void fabtx__rio_pos_in(fabtx_conn *c, const uint8_t *b, uint16_t len)
 	uint64_t v = 0;
 	int i;
 	if (len != 8 || c->rx.n == 0) return;
-	for (i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+	for (i = 0; i < 8; i++)
+		v |= (uint64_t)b[i] << (8 * i);
 	if (v > c->rx.seq && v - c->rx.seq <= c->rx.n)
-		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +
-		                              (uint32_t)((v - 1) & (c->rx.n - 1)));
+		fabtx_conn_doorbell_in(c,
+		                       (uint32_t)c->db.base +
+		                           (uint32_t)((v - 1) & (c->rx.n - 1)));
 }
 
 static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
                                 int timeout_ms)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	uint64_t dl =
+	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
 	struct rio_cm_msg m;
 	uint16_t plen, wb, wc;
 	uint32_t src;
 	for (;;) {
 		uint32_t rxto;
 		if (r->peer_closed) {
-			if (timeout_ms == 0 && !fabtx__rio_gone(r)) return -EAGAIN;
+			if (timeout_ms == 0 && !fabtx__rio_gone(r))
+				return -EAGAIN;
 			r->closed_ms = 0; /* blocking caller: final now */
 			fabtx__rio_final(c);
 			return -ECONNRESET;
@@ -580,7 +602,8 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			}
 			if (errno == ECONNRESET || errno == ENODEV) {
 				fabtx__rio_closed(c);
-				continue; /* final now, or after the grace period */
+				continue; /* final now, or after the grace
+				             period */
 			}
 			if (errno == EAGAIN) return -ENOTCONN;
 			return fabtx__rio_errno();
@@ -589,7 +612,8 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		/* the kernel's header: big-endian src_id, msg_len */
 		src = (uint32_t)r->msg[0] << 24 | (uint32_t)r->msg[1] << 16 |
 		      (uint32_t)r->msg[2] << 8 | r->msg[3];
-		if (((uint32_t)r->msg[16] << 8 | r->msg[17]) < FABTX__RIO_FRAME ||
+		if (((uint32_t)r->msg[16] << 8 | r->msg[17]) <
+		        FABTX__RIO_FRAME ||
 		    r->msg[FABTX__RIO_CM_HDR + 1] != FABTX__RIO_VERSION)
 			return -EPROTO;
 		plen = fabtx__rio_ld16(r->msg + 22);
@@ -607,8 +631,10 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		if (wc) {
 			if (wc < 4 || wb < FABTX_DB_RESERVED ||
 			    (uint32_t)wb + wc > FABTX_DB_SPACE ||
-			    (r->pwcount && (wb != r->pwbase || wc != r->pwcount)))
-				return -EPROTO; /* announced once, never moved */
+			    (r->pwcount &&
+			     (wb != r->pwbase || wc != r->pwcount)))
+				return -EPROTO; /* announced once, never moved
+				                 */
 			r->pwbase = wb;
 			r->pwcount = wc;
 		}
@@ -714,7 +740,8 @@ static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	fabtx__rio_listener *s = (fabtx__rio_listener *)l->bdata;
 	fabtx__rio_conn *r;
 	struct rio_cm_accept a;
-	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	uint64_t dl =
+	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
 	int rc;
 	if (!s) return -EINVAL;
 	r = fabtx__rio_new(l->ctx, s->mport);
@@ -726,8 +753,10 @@ static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	for (;;) {
 		memset(&a, 0, sizeof a);
 		a.ch_num = s->ch;
-		if (timeout_ms == 0) a.wait_to = 0; /* non-blocking */
-		else if (timeout_ms < 0) a.wait_to = 60000;
+		if (timeout_ms == 0)
+			a.wait_to = 0; /* non-blocking */
+		else if (timeout_ms < 0)
+			a.wait_to = 60000;
 		else {
 			int left = fabtx__rio_left(dl);
 			if (left == 0) {
@@ -759,7 +788,8 @@ static int fabtx__rio_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
 	fabtx__rio_conn *r;
 	struct rio_cm_channel cc;
-	uint64_t dl = timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	uint64_t dl =
+	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
 	long destid;
 	uint16_t ch;
 	int mport, rc;
@@ -796,11 +826,13 @@ static int fabtx__rio_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 		if (rc == ETIME) {
 			if (dl && fabtx__rio_left(dl) > 0) continue;
 			fabtx_log(c->ctx, FABTX_LOG_INFO,
-			          "rio://%s: no listener answered (ETIME)", addr);
+			          "rio://%s: no listener answered (ETIME)",
+			          addr);
 			rc = -ECONNREFUSED;
 		} else if (rc == ENODEV) {
 			fabtx_log(c->ctx, FABTX_LOG_INFO,
-			          "rio://%s: destID is not a rio_cm peer", addr);
+			          "rio://%s: destID is not a rio_cm peer",
+			          addr);
 			rc = -EHOSTUNREACH;
 		} else {
 			rc = -rc;
@@ -819,7 +851,8 @@ fail:
 static uint64_t fabtx__rio_pow2(uint64_t n)
 {
 	uint64_t p = 4096;
-	while (p < n) p <<= 1;
+	while (p < n)
+		p <<= 1;
 	return p;
 }
 
@@ -846,9 +879,10 @@ static int fabtx__rio_wire_range(fabtx_conn *c, fabtx__rio_conn *r)
 		if (errno != EBUSY) return fabtx__rio_errno();
 		base += count;
 	}
-	fabtx_log(c->ctx, FABTX_LOG_WARN,
-	          "rio: no free doorbell range of %u values on mport %d (EBUSY)",
-	          (unsigned)count, r->mport);
+	fabtx_log(
+	    c->ctx, FABTX_LOG_WARN,
+	    "rio: no free doorbell range of %u values on mport %d (EBUSY)",
+	    (unsigned)count, r->mport);
 	return -EADDRINUSE;
 }
 
@@ -892,10 +926,11 @@ static int fabtx__rio_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	if (tx_len) {
 		memset(&dm, 0, sizeof dm);
 		dm.length = (tx_len + 4095u) & ~(uint64_t)4095u;
-		if (ioctl(r->mfd, RIO_ALLOC_DMA, &dm) < 0) return fabtx__rio_errno();
+		if (ioctl(r->mfd, RIO_ALLOC_DMA, &dm) < 0)
+			return fabtx__rio_errno();
 		r->tx_handle = dm.dma_handle;
-		p = mmap(NULL, (size_t)dm.length, PROT_READ | PROT_WRITE, MAP_SHARED,
-		         r->mfd, (off_t)dm.dma_handle);
+		p = mmap(NULL, (size_t)dm.length, PROT_READ | PROT_WRITE,
+		         MAP_SHARED, r->mfd, (off_t)dm.dma_handle);
 		if (p == MAP_FAILED) {
 			rc = fabtx__rio_errno();
 			(void)ioctl(r->mfd, RIO_FREE_DMA, &r->tx_handle);
@@ -956,7 +991,8 @@ static int fabtx__rio_dma(fabtx__rio_conn *r, const uint8_t *src, size_t len,
 		if (errno == EINTR) continue;
 		if (errno == EBUSY) return -EAGAIN; /* no free descriptor */
 		if (errno == ETIMEDOUT || errno == EIO) {
-			/* Tsi721 reports a failed write as a timeout (spec 2.5) */
+			/* Tsi721 reports a failed write as a timeout (spec 2.5)
+			 */
 			r->dma_failed = 1;
 			return -ECONNRESET;
 		}
@@ -982,11 +1018,14 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	for (i = 0; i < nseg; i++) {
 		const uint8_t *p = (const uint8_t *)segs[i].addr;
 		size_t left = segs[i].len;
-		if (off > r->peer_len || left > r->peer_len - off) return -EINVAL;
+		if (off > r->peer_len || left > r->peer_len - off)
+			return -EINVAL;
 		while (left) {
-			size_t k = left > r->dma_max ? (size_t)r->dma_max : left;
+			size_t k =
+			    left > r->dma_max ? (size_t)r->dma_max : left;
 			rc = fabtx__rio_dma(r, p, k, r->peer_addr + off);
-			if (rc == -ECONNRESET && fabtx__rio_peer_wrote_closed(c)) {
+			if (rc == -ECONNRESET &&
+			    fabtx__rio_peer_wrote_closed(c)) {
 				/* it closed between our check and the DMA: the
 				 * `closed` word precedes its window teardown */
 				r->dma_failed = 0;
@@ -1045,7 +1084,8 @@ static int fabtx__rio_arm(fabtx_conn *c)
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	struct pollfd pf;
 	if (!r) return -EINVAL;
-	if (r->nq || r->ctrl_pending || r->bye || r->peer_closed) return -EAGAIN;
+	if (r->nq || r->ctrl_pending || r->bye || r->peer_closed)
+		return -EAGAIN;
 	pf.fd = r->mfd;
 	pf.events = POLLIN;
 	pf.revents = 0;
@@ -1072,7 +1112,8 @@ static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
 	    !r->dma_failed && !fabtx__rio_peer_wrote_closed(c)) {
 		uint32_t one = 1;
 		(void)fabtx__rio_dma(r, (const uint8_t *)&one, sizeof one,
-		                     r->peer_addr + offsetof(fabtx_win_hdr, closed));
+		                     r->peer_addr +
+		                         offsetof(fabtx_win_hdr, closed));
 	}
 	if (r->cfd >= 0 && r->ch) {
 		(void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &r->ch);
