@@ -114,6 +114,7 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #define FABTX__OFI_BOOT_VER 1u
 #define FABTX__OFI_NAME_MAX 256u
 #define FABTX__OFI_CTRL_MAX 512u
+#define FABTX__OFI_BYE 0xffffffffu /* ctrl frame: closed gracefully */
 #define FABTX__OFI_HDR_SCRATCH 56u /* reserved[5] of fabtx_win_hdr */
 #define FABTX__OFI_BOOT_TMO 10000
 #define FABTX__OFI_MAX_CONNREQ 64
@@ -724,8 +725,10 @@ typedef struct fabtx__ofi_conn {
 	int use_timer; /* 1: timer fallback arms the fd */
 	int timer_us;
 	int failed;
-	int sock_dead;
-	uint64_t sock_dead_ms; /* grace period start */
+	int sock_dead; /* peer gone: socket EOF, FI_SHUTDOWN, CQ error */
+	int drained;   /* the CQ was drained after sock_dead */
+	int peer_bye;  /* the peer disconnected gracefully */
+	uint64_t sock_dead_ms;
 	uint64_t sock_check_ms;
 	uint8_t *rx_buf, *tx_buf;
 	size_t rx_len, tx_len, rx_alloc, tx_alloc;
@@ -736,6 +739,7 @@ typedef struct fabtx__ofi_conn {
 	/* ops */
 	fabtx__ofi_op *ops;
 	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
+	uint64_t injected; /* inject ops since the last completing op */
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
 	/* ctrl channel receive state */
@@ -1707,6 +1711,10 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		ssize_t n;
 		if (o->crx_have >= 4) {
 			len = fabtx__ofi_get32(o->crx);
+			if (len == FABTX__OFI_BYE) {
+				o->peer_bye = 1;
+				return -ECONNRESET; /* EOF follows */
+			}
 			if (len > FABTX__OFI_CTRL_MAX)
 				return -EPROTO;
 			need = 4 + len;
@@ -1906,8 +1914,10 @@ static int fabtx__ofi_write1(fabtx__ofi_conn *o, const fabtx_seg *segs,
 	if (opi != UINT32_MAX) {
 		o->tx_out++;
 		o->st.writes++;
+		o->injected = 0; /* its completion covers earlier injects */
 	} else {
 		o->st.injects++;
+		o->injected++;
 	}
 	return 0;
 }
@@ -1924,6 +1934,8 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		return o->failed;
 	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs))
 		return -EINVAL;
+	if (o->sock_dead)
+		return 0; /* the peer is gone (progress reports it): drop */
 	for (i = 0; i < nseg; i++) {
 		if (!segs[i].addr && segs[i].len)
 			return -EINVAL;
@@ -2007,6 +2019,8 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 		return o->failed;
 	if (!o->have_peer)
 		return -ENOTCONN;
+	if (o->sock_dead)
+		return 0;
 	if (o->inject_size >= 8) {
 		rc = fi_inject_writedata(o->ep, &o->scratch, 8, value,
 		                         o->rdm ? o->peer : 0,
@@ -2015,6 +2029,7 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 		if (rc == 0) {
 			o->st.doorbells++;
 			o->st.injects++;
+			o->injected++;
 			return 0;
 		}
 		if (rc != -FI_EAGAIN)
@@ -2074,18 +2089,17 @@ static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force)
 	return -ECONNRESET;
 }
 
-static int fabtx__ofi_progress(fabtx_conn *c)
+/* One pass over the CQ: completions, doorbells, errors.  Returns the
+ * number of entries seen, or < 0 if the connection failed. */
+static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 {
-	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	fabtx_conn *c = o->c;
 	struct fi_cq_data_entry e[16];
-	int guard = 0;
-	if (!o || !o->cq)
-		return -ENOTCONN;
-	if (o->failed)
-		return o->failed;
+	int guard = 0, seen = 0;
 	for (;;) {
 		ssize_t n = fi_cq_read(o->cq, e, 16), i;
 		if (n > 0) {
+			seen += (int)n;
 			for (i = 0; i < n; i++) {
 				fabtx__ofi_op *op = (fabtx__ofi_op *)e[i].op_context;
 				if (op && op >= o->ops && op < o->ops + o->nops) {
@@ -2115,6 +2129,7 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 			char why[160];
 			memset(&ee, 0, sizeof ee);
 			fi_cq_readerr(o->cq, &ee, 0);
+			seen++;
 			snprintf(why, sizeof why, "CQ error %d (%s)", ee.err,
 			         fi_strerror(ee.err));
 			if (ee.op_context) {
@@ -2127,32 +2142,125 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 					fabtx__ofi_op_put(o, (uint32_t)(op - o->ops));
 				}
 			}
-			if (ee.err == FI_ECANCELED && c->fin_recv)
+			if (fabtx__ofi_check_sock(o, 1) < 0 ||
+			    ee.err == FI_ECANCELED || ee.err == ENOTCONN ||
+			    ee.err == ECONNRESET || ee.err == ECONNABORTED ||
+			    ee.err == EPIPE || ee.err == ESHUTDOWN ||
+			    ee.err == ECONNREFUSED || ee.err == EHOSTUNREACH) {
+				/* the peer is gone: handled like a closed
+				 * bootstrap socket (see fabtx__ofi_progress) */
+				if (!o->sock_dead)
+					fabtx_log(c->ctx, FABTX_LOG_INFO,
+					          "ofi: %s: %s", c->url, why);
+				o->sock_dead = 1;
 				continue;
-			return fabtx__ofi_fail(o, -ECONNRESET, why);
+			}
+			return fabtx__ofi_fail(o, -EIO, why);
 		}
 		return fabtx__ofi_fail(o, fabtx__ofi_err(n), "CQ read failed");
 	}
-	if (o->rx_posted < o->rx_want) {
+	if (o->rx_posted < o->rx_want && !o->sock_dead) {
 		int rc = fabtx__ofi_post_recvs(o);
 		if (rc < 0)
 			return fabtx__ofi_fail(o, rc, "reposting receives");
 	}
-	if (o->eq) {
+	return seen;
+}
+
+static int fabtx__ofi_progress(fabtx_conn *c)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	int rc;
+	if (!o || !o->cq)
+		return -ENOTCONN;
+	if (o->failed)
+		return o->failed;
+	rc = fabtx__ofi_poll_cq(o);
+	if (rc < 0)
+		return rc;
+	if (o->eq && !o->sock_dead) {
 		uint32_t ev;
 		uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
 		ssize_t n = fi_eq_read(o->eq, &ev, buf, sizeof buf, 0);
 		if (n >= 0 && ev == FI_SHUTDOWN) {
 			o->sock_dead = 1; /* same rule as the socket */
-			o->sock_dead_ms = fabtx_now_ms();
 		} else if (n == -FI_EAVAIL) {
 			struct fi_eq_err_entry ee;
 			memset(&ee, 0, sizeof ee);
 			fi_eq_readerr(o->eq, &ee, 0);
-			return fabtx__ofi_fail(o, -ECONNRESET, "EQ error");
+			o->sock_dead = 1;
 		}
 	}
-	return fabtx__ofi_check_sock(o, 0);
+	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0) == 0)
+		return 0;
+	/* The peer is gone.  Once: drain what the provider still holds
+	 * (a tcp provider reads its socket a bit per call) until the CQ stays
+	 * quiet, so every doorbell that made it reaches the core before it
+	 * hears -ECONNRESET and delivers the ring's remains. */
+	if (!o->drained) {
+		uint64_t end = fabtx_now_ms() + 200;
+		int quiet = 0;
+		o->drained = 1;
+		while (quiet < 32 && fabtx_now_ms() < end) {
+			rc = fabtx__ofi_poll_cq(o);
+			if (rc < 0)
+				return rc;
+			quiet = rc ? 0 : quiet + 1;
+		}
+	}
+	/* a peer that closed cleanly (its FIN is consumed) is not an error */
+	return c->fin_recv ? 0 : -ECONNRESET;
+}
+
+/* At close: skip the control frames still buffered, looking for BYE. */
+static void fabtx__ofi_read_bye(fabtx__ofi_conn *o)
+{
+	int i;
+	for (i = 0; i < 64 && !o->peer_bye; i++) {
+		uint8_t b[FABTX__OFI_CTRL_MAX];
+		int rc = fabtx__ofi_ctrl_recv(o->c, b, sizeof b, 0);
+		if (rc < 0 && rc != -EMSGSIZE)
+			break;
+	}
+}
+
+/* 8 bytes from our scratch into the peer's header scratch word, with a
+ * local completion and no CQ data */
+static int fabtx__ofi_marker(fabtx__ofi_conn *o)
+{
+	struct iovec iov;
+	void *desc = o->tx_desc;
+	struct fi_rma_iov rma;
+	struct fi_msg_rma m;
+	uint32_t opi;
+	ssize_t rc;
+	if (o->tx_out >= o->tx_max)
+		return -EAGAIN;
+	opi = fabtx__ofi_op_get(o);
+	if (opi == UINT32_MAX)
+		return -EAGAIN;
+	o->ops[opi].kind = 1;
+	iov.iov_base = o->tx_buf + o->tx_alloc - 8;
+	iov.iov_len = 8;
+	rma.addr = o->peer_addr + FABTX__OFI_HDR_SCRATCH;
+	rma.len = 8;
+	rma.key = o->peer_key;
+	memset(&m, 0, sizeof m);
+	m.msg_iov = &iov;
+	m.desc = &desc;
+	m.iov_count = 1;
+	m.addr = o->rdm ? o->peer : 0;
+	m.rma_iov = &rma;
+	m.rma_iov_count = 1;
+	m.context = &o->ops[opi].fctx;
+	rc = fi_writemsg(o->ep, &m, FI_COMPLETION);
+	if (rc) {
+		fabtx__ofi_op_put(o, opi);
+		return fabtx__ofi_err(rc);
+	}
+	o->tx_out++;
+	o->injected = 0;
+	return 0;
 }
 
 static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
@@ -2161,15 +2269,40 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
 	if (!o)
 		return -ENOTCONN;
+	/* Injected writes have no completion, and a provider with manual
+	 * progress may still hold them: a small write that does complete,
+	 * queued behind them, tells when they have left. */
+	if (o->injected && o->have_peer && !o->sock_dead && !o->failed) {
+		for (;;) {
+			int rc = fabtx__ofi_marker(o);
+			if (rc == 0)
+				break;
+			if (rc != -EAGAIN)
+				return rc;
+			rc = fabtx__ofi_progress(c);
+			if (rc < 0)
+				return rc;
+			if (fabtx__ofi_remaining(deadline) == 0)
+				return -ETIMEDOUT;
+		}
+	}
 	for (;;) {
 		int rc;
 		if (o->tx_out == 0)
 			return 0;
 		rc = fabtx__ofi_progress(c);
-		if (rc < 0)
-			return rc;
 		if (o->tx_out == 0)
 			return 0;
+		if (rc < 0 && rc != -ECONNRESET)
+			return rc;
+		if (o->sock_dead && o->drained) {
+			/* Only close() flushes.  A peer that said goodbye has
+			 * closed after consuming our FIN (or chose not to read
+			 * on): nothing of ours is lost that it wanted.  A
+			 * vanished peer may have lost the writes in flight. */
+			fabtx__ofi_read_bye(o);
+			return o->peer_bye || c->fin_recv ? 0 : -ECONNRESET;
+		}
 		if (fabtx__ofi_remaining(deadline) == 0)
 			return -ETIMEDOUT;
 	}
@@ -2244,8 +2377,12 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		(void)fabtx__ofi_flush(c, 1000);
 	if (o->ep && !o->rdm && !o->failed)
 		fi_shutdown(o->ep, 0);
-	if (o->sock >= 0 && graceful)
+	if (o->sock >= 0 && graceful && !o->sock_dead) {
+		uint8_t b[4];
+		fabtx__ofi_put32(b, FABTX__OFI_BYE);
+		(void)send(o->sock, b, 4, MSG_NOSIGNAL | MSG_DONTWAIT);
 		shutdown(o->sock, SHUT_WR);
+	}
 	c->bdata = NULL;
 	fabtx__ofi_conn_free(c->ctx, o);
 }

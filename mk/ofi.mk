@@ -9,10 +9,15 @@ OFI_CFLAGS := $(CSTD) $(CFLAGS_ALL)
 $(B)/test_ofi_be: test/test_ofi_be.c fabtx_ofi.h fabtx.h test/tt.h | $(B)/.dir
 	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
 
-OFI_BINS := $(B)/test_ofi_be
+# fabtx over ofi:// with the real core, between processes
+$(B)/test_ofi: test/test_ofi.c fabtx_ofi.h fabtx.h test/tt.h test/th.h | $(B)/.dir
+	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
+
+OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi
 TEST_SUITES += test-ofi
 ALL_BINS += $(OFI_BINS)
 
 .PHONY: test-ofi
 test-ofi: $(OFI_BINS)
-	sh test/run_suite.sh $(B)/results/ofi.txt '$(B)/test_ofi_be'
+	sh test/run_suite.sh $(B)/results/ofi.txt '$(B)/test_ofi_be' \
+		'$(B)/test_ofi'
