@@ -109,6 +109,16 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#ifndef FABTX__DEF /* normally from fabtx.h's implementation half */
+#if defined(FABTX_STATIC) && defined(__GNUC__)
+#define FABTX__DEF static __attribute__((unused))
+#elif defined(FABTX_STATIC)
+#define FABTX__DEF static
+#else
+#define FABTX__DEF
+#endif
+#endif
+
 #define FABTX__OFI_VERSION FI_VERSION(1, 9)
 #define FABTX__OFI_MAGIC 0x424f5846u /* "FXOB" little-endian */
 #define FABTX__OFI_BOOT_VER 1u
@@ -2443,7 +2453,7 @@ static int fabtx__ofi_mr_cache(fabtx_conn *c, fabtx_mr_cache **out)
 	return 0;
 }
 
-FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out)
+FABTX__DEF int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out)
 {
 	fabtx__ofi_conn *o;
 	if (!c || !out || c->be != fabtx_ofi_backend())
@@ -2482,7 +2492,7 @@ static const fabtx_backend fabtx__ofi_be = {
     0,
 };
 
-FABTX_API const fabtx_backend *fabtx_ofi_backend(void)
+FABTX__DEF const fabtx_backend *fabtx_ofi_backend(void)
 {
 	return &fabtx__ofi_be;
 }

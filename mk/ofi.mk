@@ -13,11 +13,15 @@ $(B)/test_ofi_be: test/test_ofi_be.c fabtx_ofi.h fabtx.h test/tt.h | $(B)/.dir
 $(B)/test_ofi: test/test_ofi.c fabtx_ofi.h fabtx.h test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
 
-OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi
+# one side of an exchange, for runs across network namespaces
+$(B)/test_ofi_peer: test/test_ofi_peer.c fabtx_ofi.h fabtx.h | $(B)/.dir
+	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
+
+OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi $(B)/test_ofi_peer
 TEST_SUITES += test-ofi
 ALL_BINS += $(OFI_BINS)
 
 .PHONY: test-ofi
 test-ofi: $(OFI_BINS)
 	sh test/run_suite.sh $(B)/results/ofi.txt '$(B)/test_ofi_be' \
-		'$(B)/test_ofi'
+		'$(B)/test_ofi' 'sh test/ofi_netns.sh $(B)'
