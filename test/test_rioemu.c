@@ -512,6 +512,10 @@ TT_TEST(dma_transfer_validation_order_and_errnos)
 	x.handle = h + 1024; /* inside: checked against the whole size */
 	x.offset = 4096 - 32;
 	ERR(ioctl(mp, RIO_TRANSFER, &t), EINVAL);
+	x.offset = 3500; /* inside the size, but past the buffer end when
+	                  * counted from where the handle points: the kernel
+	                  * would DMA out of bounds, the emulator refuses */
+	ERR(ioctl(mp, RIO_TRANSFER, &t), EINVAL);
 	x.offset = 0;
 	TT_OK(ioctl(mp, RIO_TRANSFER, &t)); /* loopback, window to window */
 	close(mp);

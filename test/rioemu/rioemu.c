@@ -177,6 +177,7 @@ struct re_pfd {
 	struct re_tok toks[64];
 	int ntoks;
 	struct re_delayed *dhead, *dtail;
+	int rec; /* index of the shared record (a hint; the id decides) */
 };
 
 struct re_mm {
@@ -412,6 +413,8 @@ static struct re_node *re_node_find(struct re_state *st, uint16_t destid)
 static struct re_fdrec *re_fdrec_find(struct re_state *st, uint32_t id)
 {
 	int i;
+	if (id == 0)
+		return NULL;
 	for (i = 0; i < RE_MAX_FDS; i++)
 		if (st->fd[i].used && st->fd[i].id == id)
 			return &st->fd[i];
@@ -722,6 +725,7 @@ static int re_open_dev(const char *path, int flags)
 		return -1;
 	}
 	p->id = r->id;
+	p->rec = (int)(r - st->fd);
 	if (type == RE_T_MPORT) {
 		struct sockaddr_un sa;
 		socklen_t sl;
@@ -849,6 +853,15 @@ static ssize_t re_mport_read(int fd, struct re_pfd *p, void *buf, size_t n)
 	struct re_fdrec *r;
 	if (n == 0)
 		return 0;
+	if (nonblock && p->rec >= 0) {
+		/* fast path for busy pollers: an empty FIFO needs no lock */
+		r = &st->fd[p->rec];
+		if (__atomic_load_n(&r->id, __ATOMIC_RELAXED) == p->id &&
+		    __atomic_load_n(&r->count, __ATOMIC_ACQUIRE) == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+	}
 	re_lock(st);
 	r = re_fdrec_find(st, p->id);
 	if (!r) {
@@ -923,6 +936,43 @@ static int re_backing_fd(struct re_pfd *p, uint32_t mapid)
 	re_bfds[i].mapid = mapid;
 	re_bfds[i].fd = fd;
 	return fd;
+}
+
+/* A process-local mapping of a whole local buffer, for DMA by handle
+ * (cached: ids are never reused, so a stale entry is never looked up).
+ * Caller holds re_plock. */
+static struct {
+	struct re_state *st;
+	uint32_t mapid;
+	void *addr;
+	size_t len;
+} re_lmaps[16];
+static int re_lmap_next;
+
+static void *re_local_map(struct re_pfd *p, uint32_t mapid, uint64_t size)
+{
+	int i, fd;
+	void *a;
+	for (i = 0; i < 16; i++)
+		if (re_lmaps[i].addr && re_lmaps[i].st == p->st &&
+		    re_lmaps[i].mapid == mapid && re_lmaps[i].len >= size)
+			return re_lmaps[i].addr;
+	fd = re_backing_fd(p, mapid);
+	if (fd < 0)
+		return NULL;
+	a = re_real_mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	                 fd, 0);
+	if (a == MAP_FAILED)
+		return NULL;
+	i = re_lmap_next;
+	re_lmap_next = (re_lmap_next + 1) % 16;
+	if (re_lmaps[i].addr)
+		re_real_munmap(re_lmaps[i].addr, re_lmaps[i].len);
+	re_lmaps[i].st = p->st;
+	re_lmaps[i].mapid = mapid;
+	re_lmaps[i].addr = a;
+	re_lmaps[i].len = (size_t)size;
+	return a;
 }
 
 /* Find the mapping of `destid` containing `addr` (any type). */
@@ -1052,9 +1102,8 @@ static int re_transfer(struct re_pfd *p, struct rio_transaction *tr)
 	} else {
 		struct re_map *m;
 		void *mp;
-		int bfd;
 		uint32_t mapid;
-		uint64_t base;
+		uint64_t base, msize;
 		re_lock(st);
 		m = re_map_by_handle(st, p->destid, x.handle);
 		if (!m) {
@@ -1069,19 +1118,21 @@ static int re_transfer(struct re_pfd *p, struct rio_transaction *tr)
 			re_unlock(st);
 			return -EFAULT; /* no kernel buffer behind it */
 		}
+		if (x.handle - m->handle + x.offset + x.length > m->size) {
+			/* the kernel checks offset + length against the whole
+			 * size and would DMA past the buffer; we refuse */
+			re_unlock(st);
+			return -EINVAL;
+		}
 		mapid = m->id;
 		base = m->handle;
+		msize = m->size;
 		re_unlock(st);
 		/* the buffer bytes start at (handle - base) + offset */
 		pthread_mutex_lock(&re_plock);
-		bfd = re_backing_fd(p, mapid);
+		mp = re_local_map(p, mapid, msize);
 		pthread_mutex_unlock(&re_plock);
-		if (bfd < 0)
-			return -ENOMEM;
-		mp = re_real_mmap(NULL, (size_t)(x.handle - base + x.offset +
-		                                  x.length),
-		                  PROT_READ | PROT_WRITE, MAP_SHARED, bfd, 0);
-		if (mp == MAP_FAILED)
+		if (!mp)
 			return -ENOMEM;
 		local = (uint8_t *)mp;
 		x.loc_addr = 0;
@@ -1099,8 +1150,6 @@ static int re_transfer(struct re_pfd *p, struct rio_transaction *tr)
 			         ? -ETIMEDOUT
 			         : 0;
 		}
-		re_real_munmap(mp, (size_t)(x.handle - base + x.offset +
-		                            x.length));
 		goto finish;
 	}
 	if (write_dir && x.method != RIO_EXCHANGE_DEFAULT &&
