@@ -160,6 +160,45 @@ static void reap(pid_t pid)
 }
 
 /* ------------------------------------------------------ interface shape */
+/* A bad user pointer anywhere gives EFAULT (spec 1.1), never a crash. */
+TT_TEST(iface_bad_user_pointers_efault)
+{
+	int mp, cm;
+	uint64_t h, ra;
+	volatile uintptr_t badaddr = 0x10; /* unmapped; hidden from gcc */
+	void *bad = (void *)badaddr;
+	struct rio_transaction t;
+	struct rio_cm_msg m;
+	char ev[72];
+	setup(1);
+	mp = mp_open();
+	cm = cm_open();
+	ERR(ioctl(mp, RIO_MPORT_GET_PROPERTIES, bad), EFAULT);
+	ERR(ioctl(mp, RIO_MAP_INBOUND, bad), EFAULT);
+	ERR(ioctl(mp, RIO_UNMAP_INBOUND, bad), EFAULT);
+	ERR(ioctl(mp, RIO_TRANSFER, bad), EFAULT);
+	ERR(ioctl(mp, RIO_ENABLE_DOORBELL_RANGE, bad), EFAULT);
+	ERR(ioctl(cm, RIO_CM_CHAN_CREATE, bad), EFAULT);
+	ERR(ioctl(cm, RIO_CM_EP_GET_LIST, bad), EFAULT);
+	ERR(write(mp, bad, 72), EFAULT);
+	ra = map_in(mp, RIO_MAP_ANY_ADDR, 4096, &h);
+	memset(&t, 0, sizeof t);
+	t.block = 0x20; /* bad block pointer */
+	t.count = 1;
+	t.transfer_mode = RIO_TRANSFER_MODE_TRANSFER;
+	ERR(ioctl(mp, RIO_TRANSFER, &t), EFAULT);
+	ERR(xfer(mp, RIO_TRANSFER_SYNC, 1, ra, bad, 64, RIO_EXCHANGE_NWRITE_R),
+	    EFAULT); /* bad local data */
+	memset(&m, 0, sizeof m);
+	m.ch_num = 5;
+	m.size = 64;
+	m.msg = 0x30;
+	ERR(ioctl(cm, RIO_CM_CHAN_SEND, &m), EFAULT);
+	(void)ev;
+	close(mp);
+	close(cm);
+}
+
 TT_TEST(iface_struct_sizes_offsets_ioctl_numbers)
 {
 	TT_EQ(sizeof(struct rio_mport_properties), 48);

@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <stddef.h>
 #include <time.h>
@@ -205,6 +206,40 @@ static struct {
 	struct re_state *st;
 } re_fabrics[8];
 static int re_nfabrics;
+
+/* Copies from and to the caller's memory: a bad pointer gives EFAULT, as
+ * in the kernel (spec 1.1), instead of crashing the emulator. */
+static int re_cin(void *dst, const void *src, size_t n)
+{
+	struct iovec l, r;
+	if (n == 0)
+		return 0;
+	if (!src)
+		return -EFAULT;
+	l.iov_base = dst;
+	l.iov_len = n;
+	r.iov_base = (void *)(uintptr_t)src;
+	r.iov_len = n;
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n
+	           ? 0
+	           : -EFAULT;
+}
+
+static int re_cout(void *dst, const void *src, size_t n)
+{
+	struct iovec l, r;
+	if (n == 0)
+		return 0;
+	if (!dst)
+		return -EFAULT;
+	l.iov_base = (void *)(uintptr_t)src;
+	l.iov_len = n;
+	r.iov_base = dst;
+	r.iov_len = n;
+	return process_vm_writev(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n
+	           ? 0
+	           : -EFAULT;
+}
 
 /* ---------------------------------------------------------- libc calls */
 static int (*re_real_open)(const char *, int, ...);
@@ -823,7 +858,10 @@ static ssize_t re_mport_write(struct re_pfd *p, const void *buf, size_t n)
 	}
 	for (off = 0; off < n; off += RE_EV) {
 		struct rio_event ev;
-		memcpy(&ev, b + off, sizeof ev);
+		if (re_cin(&ev, b + off, sizeof ev) < 0) {
+			errno = EFAULT;
+			return -1;
+		}
 		if (ev.header != RIO_DOORBELL) {
 			errno = EINVAL; /* earlier records are already sent */
 			return -1;
@@ -892,7 +930,11 @@ static ssize_t re_mport_read(int fd, struct re_pfd *p, void *buf, size_t n)
 			ev.header = RIO_DOORBELL;
 			ev.u.doorbell.rioid = r->ev_id[r->head];
 			ev.u.doorbell.payload = r->ev_info[r->head];
-			memcpy((uint8_t *)buf + got, &ev, sizeof ev);
+			if (re_cout((uint8_t *)buf + got, &ev, sizeof ev) < 0) {
+				re_unlock(st);
+				errno = EFAULT; /* the event stays queued */
+				return -1;
+			}
 			got += RE_EV;
 			r->head = (uint16_t)((r->head + 1) % RIOEMU_FIFO_EVENTS);
 			if (--r->count == 0) {
@@ -1005,7 +1047,8 @@ static struct re_map *re_map_inbound(struct re_state *st, uint16_t destid,
 }
 
 /* Copy between a remote window and local memory (write: to the window).
- * 0, or -ETIMEDOUT-style failure code 1 (target not reachable). */
+ * 0, -ETIMEDOUT (no window of that node covers the range: on Tsi721 the
+ * failed transfer shows as a timeout) or -EFAULT (bad local memory). */
 static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
                          uint64_t rio_addr, void *local, uint64_t len)
 {
@@ -1013,7 +1056,7 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 	struct re_map *m;
 	uint32_t mapid;
 	off_t off;
-	int fd;
+	int fd, efault = 0;
 	uint64_t done = 0;
 	re_lock(st);
 	m = re_map_inbound(st, rioid, rio_addr, len);
@@ -1024,7 +1067,7 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 	}
 	if (!m || !re_node_find(st, rioid)) {
 		re_unlock(st);
-		return 1;
+		return -ETIMEDOUT; /* nothing answers: Tsi721 times out */
 	}
 	m->drefs++;
 	mapid = m->id;
@@ -1039,8 +1082,10 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 		                      : pread(fd, (uint8_t *)local + done,
 		                              (size_t)(len - done),
 		                              off + (off_t)done);
-		if (k <= 0)
+		if (k <= 0) {
+			efault = k < 0 && errno == EFAULT;
 			break;
+		}
 		done += (uint64_t)k;
 	}
 	pthread_mutex_unlock(&re_plock);
@@ -1061,7 +1106,7 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 		st->stats.dma_bytes += done;
 	}
 	re_unlock(st);
-	return done == len ? 0 : 1;
+	return done == len ? 0 : efault ? -EFAULT : -ETIMEDOUT;
 }
 
 static void re_apply_delayed(struct re_pfd *p, uint32_t upto_tok)
@@ -1093,7 +1138,8 @@ static int re_transfer(struct re_pfd *p, struct rio_transaction *tr)
 		return -ENODEV;
 	if (!tr->block)
 		return -EFAULT;
-	memcpy(&x, (void *)(uintptr_t)tr->block, sizeof x);
+	if (re_cin(&x, (void *)(uintptr_t)tr->block, sizeof x) < 0)
+		return -EFAULT;
 	write_dir = tr->dir != RIO_TRANSFER_DIR_READ;
 	if (x.length == 0)
 		return -EINVAL;
@@ -1146,9 +1192,7 @@ static int re_transfer(struct re_pfd *p, struct rio_transaction *tr)
 			re_apply_delayed(p, 0);
 			rc = re_dma_remote(p, write_dir, x.rioid, x.rio_addr,
 			                   local + (x.handle - base) + x.offset,
-			                   x.length)
-			         ? -ETIMEDOUT
-			         : 0;
+			                   x.length);
 		}
 		goto finish;
 	}
@@ -1170,7 +1214,10 @@ static int re_transfer(struct re_pfd *p, struct rio_transaction *tr)
 		d->destid = x.rioid;
 		d->rio_addr = x.rio_addr;
 		d->len = x.length;
-		memcpy(d->data, local, (size_t)x.length);
+		if (re_cin(d->data, local, (size_t)x.length) < 0) {
+			free(d);
+			return -EFAULT;
+		}
 		d->tok = tr->sync == RIO_TRANSFER_ASYNC ? p->next_tok : 0;
 		if (p->dtail)
 			p->dtail->next = d;
@@ -1180,11 +1227,11 @@ static int re_transfer(struct re_pfd *p, struct rio_transaction *tr)
 		rc = 0;
 	} else {
 		rc = re_dma_remote(p, write_dir, x.rioid, x.rio_addr, local,
-		                   x.length)
-		         ? -ETIMEDOUT
-		         : 0;
+		                   x.length);
 	}
 finish:
+	if (rc == -EFAULT || rc == -EINVAL)
+		return rc; /* pinning the user pages failed: at submission */
 	if (tr->sync == RIO_TRANSFER_FAF)
 		return 0; /* never reports */
 	if (tr->sync == RIO_TRANSFER_ASYNC) {
@@ -1289,8 +1336,7 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		pr.dma_max_size = 0x4000000u;
 		pr.dma_align = 0;
 		pr.transfer_mode = RIO_TRANSFER_MODE_TRANSFER;
-		memcpy(ptr, &pr, sizeof pr);
-		return 0;
+		return re_cout(ptr, &pr, sizeof pr);
 	}
 	case RIO_SET_EVENT_MASK: /* by value (spec 1.4) */
 		re_lock(st);
@@ -1308,15 +1354,15 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		if (r)
 			v = r->mask;
 		re_unlock(st);
-		memcpy(ptr, &v, sizeof v);
-		return 0;
+		return re_cout(ptr, &v, sizeof v);
 	}
 	case RIO_ENABLE_DOORBELL_RANGE:
 	case RIO_DISABLE_DOORBELL_RANGE: {
 		struct rio_doorbell_filter f;
 		if (!ptr)
 			return -EFAULT;
-		memcpy(&f, ptr, sizeof f);
+		if (re_cin(&f, ptr, sizeof f) < 0)
+			return -EFAULT;
 		if (f.low > f.high)
 			return -EINVAL;
 		re_lock(st);
@@ -1376,7 +1422,8 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		struct re_map *m = NULL;
 		if (!ptr)
 			return -EFAULT;
-		memcpy(&mm, ptr, sizeof mm);
+		if (re_cin(&mm, ptr, sizeof mm) < 0)
+			return -EFAULT;
 		if (mm.length > 0xffffffffull)
 			return -EINVAL;
 		if (mm.length == 0)
@@ -1416,8 +1463,7 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 				mm.handle = m->handle;
 				mm.rio_addr = m->rio_addr;
 				re_unlock(st);
-				memcpy(ptr, &mm, sizeof mm);
-				return 0;
+				return re_cout(ptr, &mm, sizeof mm);
 			}
 			if (rc) {
 				re_unlock(st);
@@ -1436,15 +1482,15 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		mm.handle = m->handle;
 		mm.rio_addr = m->rio_addr;
 		re_unlock(st);
-		memcpy(ptr, &mm, sizeof mm); /* `address` is not written */
-		return 0;
+		return re_cout(ptr, &mm, sizeof mm); /* `address` is not written */
 	}
 	case RIO_MAP_OUTBOUND: {
 		struct rio_mmap mm;
 		struct re_map *m = NULL;
 		if (!ptr)
 			return -EFAULT;
-		memcpy(&mm, ptr, sizeof mm);
+		if (re_cin(&mm, ptr, sizeof mm) < 0)
+			return -EFAULT;
 		mm.length &= 0xffffffffull;
 		if (mm.length == 0)
 			return -EINVAL;
@@ -1490,8 +1536,8 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 			mm.handle = m->handle;
 		re_unlock(st);
 		if (rc == 0)
-			memcpy(&((struct rio_mmap *)ptr)->handle, &mm.handle,
-			       sizeof mm.handle);
+			rc = re_cout(&((struct rio_mmap *)ptr)->handle,
+			             &mm.handle, sizeof mm.handle);
 		return rc;
 	}
 	case RIO_UNMAP_INBOUND:
@@ -1503,7 +1549,8 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		                                       : RE_M_DMA;
 		if (!ptr)
 			return -EFAULT;
-		memcpy(&h, ptr, sizeof h); /* a u64 handle only (spec 1.4) */
+		if (re_cin(&h, ptr, sizeof h) < 0) /* a u64 handle only (spec 1.4) */
+			return -EFAULT;
 		rc = type == RE_M_DMA ? -EFAULT : 0;
 		re_lock(st);
 		for (i = 0; i < RE_MAX_MAPS; i++) {
@@ -1525,7 +1572,8 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		struct re_map *m;
 		if (!ptr)
 			return -EFAULT;
-		memcpy(&dm, ptr, sizeof dm);
+		if (re_cin(&dm, ptr, sizeof dm) < 0)
+			return -EFAULT;
 		if (dm.length == 0 || dm.length > 0xffffffffull)
 			return -ENOMEM;
 		re_lock(st);
@@ -1538,21 +1586,22 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		}
 		dm.dma_handle = m->handle;
 		re_unlock(st);
-		memcpy(ptr, &dm, sizeof dm);
-		return 0;
+		return re_cout(ptr, &dm, sizeof dm);
 	}
 	case RIO_TRANSFER: {
 		struct rio_transaction tr;
 		if (!ptr)
 			return -EFAULT;
-		memcpy(&tr, ptr, sizeof tr);
+		if (re_cin(&tr, ptr, sizeof tr) < 0)
+			return -EFAULT;
 		return re_transfer(p, &tr);
 	}
 	case RIO_WAIT_FOR_ASYNC: {
 		struct rio_async_tx_wait w;
 		if (!ptr)
 			return -EFAULT;
-		memcpy(&w, ptr, sizeof w);
+		if (re_cin(&w, ptr, sizeof w) < 0)
+			return -EFAULT;
 		return re_wait_async(p, &w);
 	}
 	default:
@@ -1644,7 +1693,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 	switch (req) {
 	case RIO_CM_CHAN_CREATE: {
 		uint16_t v;
-		memcpy(&v, ptr, sizeof v);
+		if (re_cin(&v, ptr, sizeof v) < 0)
+			return -EFAULT;
 		re_lock(st);
 		n = re_node_find(st, p->destid);
 		if (v == 0) {
@@ -1660,12 +1710,14 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 			rc = -ENOMEM;
 		re_unlock(st);
 		if (rc == 0)
-			memcpy(ptr, &v, sizeof v);
+			if (rc == 0)
+				rc = re_cout(ptr, &v, sizeof v);
 		return rc;
 	}
 	case RIO_CM_CHAN_CLOSE: {
 		uint16_t v;
-		memcpy(&v, ptr, sizeof v);
+		if (re_cin(&v, ptr, sizeof v) < 0)
+			return -EFAULT;
 		re_lock(st);
 		c = re_ch_find(st, p->destid, v);
 		if (c && c->owner != p->id)
@@ -1677,7 +1729,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 	}
 	case RIO_CM_CHAN_BIND: {
 		struct rio_cm_channel cc;
-		memcpy(&cc, ptr, sizeof cc);
+		if (re_cin(&cc, ptr, sizeof cc) < 0)
+			return -EFAULT;
 		if (cc.mport_id >= 8)
 			return -EINVAL;
 		if (cc.mport_id != 0)
@@ -1693,7 +1746,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 	}
 	case RIO_CM_CHAN_LISTEN: {
 		uint16_t v;
-		memcpy(&v, ptr, sizeof v);
+		if (re_cin(&v, ptr, sizeof v) < 0)
+			return -EFAULT;
 		re_lock(st);
 		c = re_ch_find(st, p->destid, v);
 		if (!c || c->state != RE_CH_BOUND)
@@ -1707,7 +1761,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		struct rio_cm_accept ac;
 		uint64_t deadline;
 		uint32_t gen;
-		memcpy(&ac, ptr, sizeof ac);
+		if (re_cin(&ac, ptr, sizeof ac) < 0)
+			return -EFAULT;
 		deadline = re_now_ms() + ac.wait_to;
 		re_lock(st);
 		c = re_ch_find(st, p->destid, ac.ch_num);
@@ -1768,7 +1823,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		}
 		re_unlock(st);
 		if (rc == 0)
-			memcpy(ptr, &ac, sizeof ac);
+			if (rc == 0)
+				rc = re_cout(ptr, &ac, sizeof ac);
 		return rc;
 	}
 	case RIO_CM_CHAN_CONNECT: {
@@ -1776,7 +1832,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		uint64_t deadline;
 		uint32_t gen;
 		struct re_ch *lc;
-		memcpy(&cc, ptr, sizeof cc);
+		if (re_cin(&cc, ptr, sizeof cc) < 0)
+			return -EFAULT;
 		if (cc.mport_id >= 8)
 			return -EINVAL;
 		if (cc.mport_id != 0)
@@ -1839,14 +1896,16 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 	case RIO_CM_CHAN_SEND: {
 		struct rio_cm_msg m;
 		uint8_t buf[RE_MSG];
-		memcpy(&m, ptr, sizeof m);
+		if (re_cin(&m, ptr, sizeof m) < 0)
+			return -EFAULT;
 		if (m.size > RE_MSG)
 			return -EINVAL;
 		if (!m.msg)
 			return -EFAULT;
 		if (m.ch_num == 0 || m.size == 0 || m.size < RE_HDR)
 			return -EINVAL;
-		memcpy(buf, (void *)(uintptr_t)m.msg, m.size);
+		if (re_cin(buf, (void *)(uintptr_t)m.msg, m.size) < 0)
+			return -EFAULT;
 		re_lock(st);
 		c = re_ch_find(st, p->destid, m.ch_num);
 		if (!c)
@@ -1876,7 +1935,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		struct rio_cm_msg m;
 		uint64_t deadline;
 		uint32_t gen;
-		memcpy(&m, ptr, sizeof m);
+		if (re_cin(&m, ptr, sizeof m) < 0)
+			return -EFAULT;
 		if (m.ch_num == 0 || m.size == 0)
 			return -EINVAL;
 		if (!m.msg)
@@ -1903,7 +1963,9 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 				if (c->qhead == RE_NONE)
 					c->qtail = RE_NONE;
 				c->qcount--;
-				memcpy((void *)(uintptr_t)m.msg, st->pool[s], k);
+				if (re_cout((void *)(uintptr_t)m.msg, st->pool[s],
+				            k) < 0)
+					rc = -EFAULT; /* the message is lost */
 				st->pool_next[s] = st->pool_free;
 				st->pool_free = s;
 				break;
@@ -1918,17 +1980,18 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 	}
 	case RIO_CM_MPORT_GET_LIST: {
 		uint32_t a[2];
-		memcpy(a, ptr, sizeof a[0]);
+		if (re_cin(a, ptr, sizeof a[0]) < 0)
+			return -EFAULT;
 		if (a[0] == 0 || a[0] > 8)
 			return -EINVAL;
 		a[0] = 1;
 		a[1] = ((uint32_t)0 << 16) | p->destid;
-		memcpy(ptr, a, sizeof a);
-		return 0;
+		return re_cout(ptr, a, sizeof a);
 	}
 	case RIO_CM_EP_GET_LIST_SIZE: {
 		uint32_t v, cnt = 0;
-		memcpy(&v, ptr, sizeof v);
+		if (re_cin(&v, ptr, sizeof v) < 0)
+			return -EFAULT;
 		if (v >= 8)
 			return -EINVAL;
 		if (v != 0)
@@ -1938,26 +2001,33 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 			if (st->node[i].used && st->node[i].destid != p->destid)
 				cnt++;
 		re_unlock(st);
-		memcpy(ptr, &cnt, sizeof cnt);
-		return 0;
+		return re_cout(ptr, &cnt, sizeof cnt);
 	}
 	case RIO_CM_EP_GET_LIST: {
-		uint32_t *a = (uint32_t *)ptr, cap, mp, cnt = 0;
-		cap = a[0];
-		mp = a[1];
+		uint32_t hd[2], cap, mp, cnt = 0, *ids;
+		if (re_cin(hd, ptr, sizeof hd) < 0)
+			return -EFAULT;
+		cap = hd[0];
+		mp = hd[1];
 		if (cap > 65536 || mp >= 8)
 			return -EINVAL;
 		if (mp != 0)
 			return -ENODEV;
+		ids = (uint32_t *)calloc((size_t)cap + 1, sizeof *ids);
+		if (!ids)
+			return -ENOMEM;
 		re_lock(st);
 		for (i = 0; i < RE_MAX_NODES && cnt < cap; i++)
 			if (st->node[i].used && st->node[i].destid != p->destid)
-				a[2 + cnt++] = st->node[i].destid;
+				ids[cnt++] = st->node[i].destid;
 		re_unlock(st);
-		for (i = (int)cnt; i < (int)cap; i++)
-			a[2 + i] = 0;
-		a[0] = cnt;
-		return 0;
+		/* the driver writes capacity + 2 words back (spec 3.3) */
+		hd[0] = cnt;
+		rc = re_cout(ptr, hd, sizeof hd);
+		if (rc == 0 && cap)
+			rc = re_cout((uint32_t *)ptr + 2, ids, cap * sizeof *ids);
+		free(ids);
+		return rc;
 	}
 	default:
 		return -EINVAL;
