@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/rio_mport_cdev.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +160,55 @@ TT_TEST(rio_no_device_enodev_and_mport_selection)
 	unsetenv("FABTX_RIOEMU_DESTID"); /* no RapidIO hardware at all */
 	TT_EQ(fabtx_connect(ctx, "rio://2:7", &c, 100), -ENODEV);
 	TT_EQ(fabtx_listen(ctx, "rio://*:7", &l), -ENODEV);
+	fabtx_ctx_destroy(ctx);
+}
+
+struct rio_acc {
+	fabtx_listener *l;
+	fabtx_conn *c;
+	int rc;
+};
+
+static void *rio_accept_thread(void *arg)
+{
+	struct rio_acc *a = (struct rio_acc *)arg;
+	a->rc = fabtx_accept(a->l, &a->c, 10000);
+	return NULL;
+}
+
+/* One process, one machine with two ports on the fabric: listen on mport
+ * 0 (destID 1), connect from mport 1 (destID 2, ?mport=1).  This is how a
+ * single process (e.g. a test suite) talks to itself over rio://. */
+TT_TEST(rio_one_process_two_mports)
+{
+	fabtx_ctx *ctx;
+	struct rio_acc a;
+	fabtx_conn *c;
+	pthread_t th;
+	uint8_t buf[100000];
+	int i;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx(16, 1024, 0);
+	TT_OK(fabtx_listen(ctx, "rio://*:120", &a.l));
+	TT_EQ(pthread_create(&th, NULL, rio_accept_thread, &a), 0);
+	c = connect1(ctx, "rio://1:120?mport=1");
+	pthread_join(th, NULL);
+	TT_OK(a.rc);
+	for (i = 0; i < 50; i++) {
+		uint64_t n = (uint64_t)i * 250; /* < the ring: one thread */
+		fill(buf, (uint32_t)i, n);
+		TT_EQ(fabtx_send(c, buf, n, 5000), (long long)n);
+		memset(buf, 0, n);
+		TT_EQ(fabtx_recv(a.c, buf, sizeof buf, 5000), (long long)n);
+		if (!check(buf, (uint32_t)i, n)) TT_FAIL("message %d", i);
+		TT_EQ(fabtx_send(a.c, "ok", 2, 5000), 2);
+		TT_EQ(fabtx_recv(c, buf, sizeof buf, 5000), 2);
+	}
+	TT_OK(fabtx_conn_close(c, 5000));
+	TT_EQ(fabtx_recv(a.c, buf, sizeof buf, 5000), -ESHUTDOWN);
+	fabtx_conn_close(a.c, 100);
+	fabtx_listener_close(a.l);
 	fabtx_ctx_destroy(ctx);
 }
 

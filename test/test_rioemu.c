@@ -1003,6 +1003,7 @@ TT_TEST(order_fault_injection_db_replay)
 }
 
 /* ------------------------------------------------------------------ cm */
+
 static uint16_t ch_create(int cm, uint16_t want)
 {
 	uint16_t v = want;
@@ -1073,6 +1074,81 @@ static unsigned long be32(const uint8_t *b)
 {
 	return (unsigned long)b[0] << 24 | (unsigned long)b[1] << 16 |
 	       (unsigned long)b[2] << 8 | b[3];
+}
+
+struct acc_arg {
+	int cm;
+	uint16_t l, ch;
+	int rc;
+};
+
+static void *accept_thread(void *arg)
+{
+	struct acc_arg *a = (struct acc_arg *)arg;
+	struct rio_cm_accept ac;
+	memset(&ac, 0, sizeof ac);
+	ac.ch_num = a->l;
+	ac.wait_to = 10000;
+	a->rc = ioctl(a->cm, RIO_CM_CHAN_ACCEPT, &ac);
+	a->ch = ac.ch_num;
+	return NULL;
+}
+
+/* A machine with two ports on the fabric (FABTX_RIOEMU_DESTID1): each
+ * /dev/rio_mport<N> has its own destID; rio_cm has one channel namespace
+ * for the machine, and the other port is a peer like any remote node, so
+ * one process can talk to itself from port 1 to port 0. */
+TT_TEST(mport_second_port_of_a_machine)
+{
+	int m0, m1, cm;
+	struct rio_mport_properties pr;
+	uint32_t a[9];
+	uint16_t l, me, x;
+	struct rio_cm_channel cc;
+	struct acc_arg acc;
+	pthread_t th;
+	uint8_t buf[4096];
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	m0 = mp_open();
+	m1 = open("/dev/rio_mport1", O_RDWR);
+	TT_ASSERT(m1 >= 0);
+	ERR(open("/dev/rio_mport2", O_RDWR), ENOENT);
+	TT_OK(ioctl(m1, RIO_MPORT_GET_PROPERTIES, &pr));
+	TT_EQ(pr.hdid, 2);
+	TT_EQ(pr.id, 1);
+	cm = cm_open();
+	a[0] = 8;
+	TT_OK(ioctl(cm, RIO_CM_MPORT_GET_LIST, a));
+	TT_EQ(a[0], 2);
+	TT_EQ(a[1], (0u << 16) | 1u);
+	TT_EQ(a[2], (1u << 16) | 2u);
+	l = ch_create(cm, 20);
+	ch_listen(cm, l); /* bound to mport 0 (destID 1) */
+	me = ch_create(cm, 0);
+	x = 20;
+	ERR(ioctl(cm, RIO_CM_CHAN_CREATE, &x), EBUSY); /* one namespace */
+	acc.cm = cm;
+	acc.l = l;
+	TT_EQ(pthread_create(&th, NULL, accept_thread, &acc), 0);
+	memset(&cc, 0, sizeof cc);
+	cc.id = me;
+	cc.remote_destid = 1;
+	cc.remote_channel = 20;
+	cc.mport_id = 1; /* from port 1 */
+	TT_OK(ioctl(cm, RIO_CM_CHAN_CONNECT, &cc));
+	pthread_join(th, NULL);
+	TT_OK(acc.rc);
+	memset(buf, 0, sizeof buf);
+	TT_OK(ch_send(cm, me, buf, 32));
+	TT_OK(ch_recv(cm, acc.ch, buf, sizeof buf, 1000));
+	TT_EQ(be32(buf + 0), 2); /* sent from port 1's destID */
+	/* a port cannot connect to itself */
+	x = ch_create(cm, 0);
+	ERR(ch_connect(cm, x, 1, 20), ENODEV); /* mport 0 -> destID 1 */
+	close(cm);
+	close(m0);
+	close(m1);
 }
 
 TT_TEST(cm_channel_namespace_autoalloc_ebusy_close_ownership)

@@ -80,8 +80,10 @@ enum {
 struct re_node {
 	uint32_t used;
 	uint16_t destid;
-	uint16_t next_ch;
+	uint16_t next_ch; /* channel allocation (host records only) */
 	uint64_t next_handle;
+	uint16_t host; /* destID of mport 0 of the machine this port is on */
+	uint16_t mport;
 };
 
 struct re_fdrec {
@@ -117,16 +119,18 @@ struct re_res {
 
 struct re_ch {
 	uint32_t used, gen;
-	uint16_t destid, num;
+	uint16_t destid, num; /* destid: the host (channel namespace) */
 	uint32_t state, owner, client;
-	uint16_t rdest, rch;
+	uint16_t rdest, rch;  /* the peer's mport destID and channel   */
+	uint16_t rhost, ldest; /* the peer's host; our mport's destID  */
 	uint32_t qhead, qtail, qcount;
 };
 
 struct re_req {
 	uint32_t used;
 	uint64_t seq;
-	uint16_t destid, ch, from, from_ch;
+	uint16_t destid, ch, from, from_ch; /* destid: target host       */
+	uint16_t from_host, to;            /* to: the destID addressed  */
 	uint32_t from_gen;
 };
 
@@ -170,7 +174,7 @@ struct re_pfd {
 	uint16_t destid;
 	struct re_state *st;
 	char fabric[64];
-	int dma_to_ms, conn_to_ms, async_delay, db_replay, strict;
+	int dma_to_ms, conn_to_ms, async_delay, db_replay, strict, mport;
 	int cm_busy_every, cm_sends;
 	int last_valid;
 	uint16_t last_target, last_info; /* for FABTX_RIOEMU_DB_REPLAY */
@@ -179,6 +183,8 @@ struct re_pfd {
 	int ntoks;
 	struct re_delayed *dhead, *dtail;
 	int rec; /* index of the shared record (a hint; the id decides) */
+	uint16_t host;  /* destID of mport 0: the channel namespace */
+	int mdest[8];   /* destID of each mport of this machine, -1: none */
 };
 
 struct re_mm {
@@ -581,9 +587,9 @@ static void re_ch_destroy(struct re_state *st, struct re_ch *c, int notify)
 	if (notify && c->state == RE_CH_CONNECTED) {
 		/* close notification: the peer channel goes away at once and
 		 * its unread messages with it (spec 3.5) */
-		struct re_ch *p = re_ch_find(st, c->rdest, c->rch);
+		struct re_ch *p = re_ch_find(st, c->rhost, c->rch);
 		if (p && p->state == RE_CH_CONNECTED &&
-		    p->rdest == c->destid && p->rch == c->num)
+		    p->rhost == c->destid && p->rch == c->num)
 			re_ch_destroy(st, p, 0);
 	}
 	if (c->state == RE_CH_LISTEN)
@@ -666,23 +672,37 @@ static void re_reap(struct re_state *st, const char *fabric)
 static int re_open_dev(const char *path, int flags)
 {
 	const char *fabric = getenv("FABTX_RIOEMU_FABRIC");
-	int destid = re_env_int("FABTX_RIOEMU_DESTID", -1);
+	int mdest[8], destid, mport = 0, k;
 	int type, fd, i, e;
 	struct re_state *st;
 	struct re_pfd *p;
-	struct re_node *n;
+	struct re_node *n = NULL;
 	struct re_fdrec *r = NULL;
+	/* the machine's ports: FABTX_RIOEMU_DESTID (mport 0), and optionally
+	 * FABTX_RIOEMU_DESTID1..7 for more ports on the same fabric */
+	for (k = 0; k < 8; k++) {
+		char name[32];
+		if (k == 0)
+			snprintf(name, sizeof name, "FABTX_RIOEMU_DESTID");
+		else
+			snprintf(name, sizeof name, "FABTX_RIOEMU_DESTID%d", k);
+		mdest[k] = re_env_int(name, -1);
+		if (mdest[k] >= 0xff || (k > 0 && mdest[0] < 0))
+			mdest[k] = -1;
+	}
 	if (strcmp(path, "/dev/rio_cm") == 0) {
 		type = RE_T_CM;
-	} else if (strcmp(path, "/dev/rio_mport0") == 0) {
-		type = RE_T_MPORT;
+	} else if (strlen(path) == 15 && path[14] >= '0' && path[14] <= '7') {
+		type = RE_T_MPORT; /* /dev/rio_mport<N> */
+		mport = path[14] - '0';
 	} else {
-		errno = ENOENT; /* only mport 0 exists on an emulated node */
+		errno = ENOENT;
 		return -1;
 	}
+	destid = mdest[mport];
 	if (!fabric || !*fabric)
 		fabric = "default";
-	if (destid < 0 || destid >= 0xff) {
+	if (destid < 0) {
 		errno = ENOENT; /* no (emulated) RapidIO hardware here */
 		return -1;
 	}
@@ -703,6 +723,10 @@ static int re_open_dev(const char *path, int flags)
 	p->pid = getpid();
 	p->st = st;
 	p->destid = (uint16_t)destid;
+	p->host = (uint16_t)mdest[0];
+	p->mport = mport;
+	for (k = 0; k < 8; k++)
+		p->mdest[k] = mdest[k];
 	snprintf(p->fabric, sizeof p->fabric, "%s", fabric);
 	p->dma_to_ms = re_env_int("FABTX_RIOEMU_DMA_TIMEOUT_MS", 3000);
 	p->conn_to_ms = re_env_int("FABTX_RIOEMU_CONNECT_TIMEOUT_MS", 3000);
@@ -732,15 +756,25 @@ static int re_open_dev(const char *path, int flags)
 	}
 	re_lock(st);
 	re_reap(st, fabric);
-	n = re_node_find(st, (uint16_t)destid);
-	for (i = 0; !n && i < RE_MAX_NODES; i++)
-		if (!st->node[i].used) {
-			n = &st->node[i];
-			n->used = 1;
-			n->destid = (uint16_t)destid;
-			n->next_ch = RE_CHSTART;
-			n->next_handle = 0x10000000ull;
-		}
+	/* every port of this machine joins the fabric (enumeration) */
+	for (k = 7; k >= 0; k--) {
+		struct re_node *x;
+		if (mdest[k] < 0)
+			continue;
+		x = re_node_find(st, (uint16_t)mdest[k]);
+		for (i = 0; !x && i < RE_MAX_NODES; i++)
+			if (!st->node[i].used) {
+				x = &st->node[i];
+				x->used = 1;
+				x->destid = (uint16_t)mdest[k];
+				x->next_ch = RE_CHSTART;
+				x->next_handle = 0x10000000ull;
+				x->host = (uint16_t)mdest[0];
+				x->mport = (uint16_t)k;
+			}
+		if (k == mport || (type == RE_T_CM && k == 0))
+			n = x;
+	}
 	for (i = 0; n && i < RE_MAX_FDS; i++)
 		if (!st->fd[i].used) {
 			r = &st->fd[i];
@@ -1325,7 +1359,7 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 			return -EFAULT;
 		memset(&pr, 0, sizeof pr);
 		pr.hdid = p->destid;
-		pr.id = 0;
+		pr.id = (uint8_t)p->mport;
 		pr.index = 0;
 		pr.flags = 1 | 2; /* RIO_MPORT_DMA | RIO_MPORT_DMA_SG */
 		pr.sys_size = 0;
@@ -1733,14 +1767,16 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 			return -EFAULT;
 		if (cc.mport_id >= 8)
 			return -EINVAL;
-		if (cc.mport_id != 0)
+		if (p->mdest[cc.mport_id] < 0)
 			return -ENODEV;
 		re_lock(st);
 		c = re_ch_find(st, p->destid, cc.id);
-		if (!c || c->state != RE_CH_IDLE)
+		if (!c || c->state != RE_CH_IDLE) {
 			rc = -EINVAL;
-		else
+		} else {
 			c->state = RE_CH_BOUND;
+			c->ldest = (uint16_t)p->mdest[cc.mport_id];
+		}
 		re_unlock(st);
 		return rc;
 	}
@@ -1800,9 +1836,11 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 				}
 				nc->state = RE_CH_CONNECTED;
 				nc->rdest = best->from;
+				nc->rhost = best->from_host;
 				nc->rch = best->from_ch;
+				nc->ldest = best->to;
 				/* the ACK */
-				rq = re_ch_find(st, best->from, best->from_ch);
+				rq = re_ch_find(st, best->from_host, best->from_ch);
 				if (rq && rq->gen == best->from_gen &&
 				    rq->state == RE_CH_CONNECT) {
 					rq->state = RE_CH_CONNECTED;
@@ -1832,19 +1870,20 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		uint64_t deadline;
 		uint32_t gen;
 		struct re_ch *lc;
+		struct re_node *tn;
 		if (re_cin(&cc, ptr, sizeof cc) < 0)
 			return -EFAULT;
 		if (cc.mport_id >= 8)
 			return -EINVAL;
-		if (cc.mport_id != 0)
+		if (p->mdest[cc.mport_id] < 0)
 			return -ENODEV;
 		if (cc.remote_destid >= 0xff)
 			return -EINVAL;
 		re_lock(st);
-		if (cc.remote_destid == p->destid ||
-		    !re_node_find(st, cc.remote_destid)) {
+		tn = re_node_find(st, cc.remote_destid);
+		if (!tn || cc.remote_destid == p->mdest[cc.mport_id]) {
 			re_unlock(st);
-			return -ENODEV; /* not a CM peer */
+			return -ENODEV; /* not a CM peer of that mport */
 		}
 		c = re_ch_find(st, p->destid, cc.id);
 		if (!c) {
@@ -1858,18 +1897,22 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		c->state = RE_CH_CONNECT;
 		c->client = 1;
 		c->rdest = cc.remote_destid;
+		c->rhost = tn->host;
+		c->ldest = (uint16_t)p->mdest[cc.mport_id];
 		c->rch = cc.remote_channel;
 		gen = c->gen;
-		lc = re_ch_find(st, cc.remote_destid, cc.remote_channel);
+		lc = re_ch_find(st, tn->host, cc.remote_channel);
 		if (lc && lc->state == RE_CH_LISTEN) {
 			for (i = 0; i < RE_MAX_REQ; i++)
 				if (!st->req[i].used) {
 					struct re_req *q = &st->req[i];
 					q->used = 1;
 					q->seq = ++st->next_req;
-					q->destid = cc.remote_destid;
+					q->destid = tn->host;
+					q->to = cc.remote_destid;
 					q->ch = cc.remote_channel;
-					q->from = p->destid;
+					q->from = c->ldest;
+					q->from_host = p->destid;
 					q->from_ch = cc.id;
 					q->from_gen = gen;
 					break;
@@ -1916,7 +1959,7 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		         ++p->cm_sends % p->cm_busy_every == 0)
 			rc = -EBUSY; /* injected: TX ring full, not queued */
 		if (rc == 0) {
-			re_be32(buf + 0, p->destid);
+			re_be32(buf + 0, c->ldest);
 			re_be32(buf + 4, c->client ? 0u : c->rdest);
 			buf[8] = 1;
 			buf[9] = 1;
@@ -1926,7 +1969,7 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 			re_be16(buf + 14, c->num);
 			re_be16(buf + 16, m.size);
 			st->stats.cm_sent++;
-			re_cm_deliver(st, c->rdest, c->rch, buf, m.size);
+			re_cm_deliver(st, c->rhost, c->rch, buf, m.size);
 		}
 		re_unlock(st);
 		return rc;
@@ -1979,14 +2022,19 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		return rc; /* `size` is not updated */
 	}
 	case RIO_CM_MPORT_GET_LIST: {
-		uint32_t a[2];
+		uint32_t a[9], cap, nm = 0;
+		int k;
 		if (re_cin(a, ptr, sizeof a[0]) < 0)
 			return -EFAULT;
-		if (a[0] == 0 || a[0] > 8)
+		cap = a[0];
+		if (cap == 0 || cap > 8)
 			return -EINVAL;
-		a[0] = 1;
-		a[1] = ((uint32_t)0 << 16) | p->destid;
-		return re_cout(ptr, a, sizeof a);
+		for (k = 0; k < 8; k++)
+			if (p->mdest[k] >= 0 && nm < cap)
+				a[1 + nm++] = ((uint32_t)k << 16) |
+				              (uint32_t)p->mdest[k];
+		a[0] = nm;
+		return re_cout(ptr, a, (1 + nm) * sizeof a[0]);
 	}
 	case RIO_CM_EP_GET_LIST_SIZE: {
 		uint32_t v, cnt = 0;
@@ -1994,11 +2042,12 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 			return -EFAULT;
 		if (v >= 8)
 			return -EINVAL;
-		if (v != 0)
+		if (p->mdest[v] < 0)
 			return -ENODEV;
 		re_lock(st);
 		for (i = 0; i < RE_MAX_NODES; i++)
-			if (st->node[i].used && st->node[i].destid != p->destid)
+			if (st->node[i].used &&
+			    st->node[i].destid != p->mdest[v])
 				cnt++;
 		re_unlock(st);
 		return re_cout(ptr, &cnt, sizeof cnt);
@@ -2011,14 +2060,15 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 		mp = hd[1];
 		if (cap > 65536 || mp >= 8)
 			return -EINVAL;
-		if (mp != 0)
+		if (p->mdest[mp] < 0)
 			return -ENODEV;
 		ids = (uint32_t *)calloc((size_t)cap + 1, sizeof *ids);
 		if (!ids)
 			return -ENOMEM;
 		re_lock(st);
 		for (i = 0; i < RE_MAX_NODES && cnt < cap; i++)
-			if (st->node[i].used && st->node[i].destid != p->destid)
+			if (st->node[i].used &&
+			    st->node[i].destid != p->mdest[mp])
 				ids[cnt++] = st->node[i].destid;
 		re_unlock(st);
 		/* the driver writes capacity + 2 words back (spec 3.3) */
