@@ -87,6 +87,7 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _rx_progress (false),
     _tx_progress (false),
     _stall_timer (false),
+    _tick_timer (false),
     _cheap (true),
     _dead (NULL)
 {
@@ -297,6 +298,21 @@ void zmq::fabtx_engine_t::cancel_stall_timer ()
         cancel_timer (stall_timer_id);
         _stall_timer = false;
     }
+    if (_tick_timer) {
+        cancel_timer (tick_timer_id);
+        _tick_timer = false;
+    }
+}
+
+void zmq::fabtx_engine_t::plug_internal ()
+{
+    //  fabtx's keepalive (and a backend's silent-peer detection) runs when
+    //  the connection is used; an idle one sleeps in the poller, so look at
+    //  it once per tick.  Set before the base's plug_internal, which may
+    //  already end the engine.
+    add_timer (tick_ms, tick_timer_id);
+    _tick_timer = true;
+    zmtp_engine_t::plug_internal ();
 }
 
 void zmq::fabtx_engine_t::terminate ()
@@ -349,6 +365,11 @@ void zmq::fabtx_engine_t::timer_event (int id_)
 {
     if (id_ == stall_timer_id) {
         _stall_timer = false;
+        pump ();
+        return;
+    }
+    if (id_ == tick_timer_id) {
+        add_timer (tick_ms, tick_timer_id);
         pump ();
         return;
     }

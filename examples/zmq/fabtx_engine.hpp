@@ -34,6 +34,7 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     bool restart_input () ZMQ_OVERRIDE;
 
   protected:
+    void plug_internal () ZMQ_OVERRIDE;
     void error (error_reason_t reason_) ZMQ_OVERRIDE;
     int read (void *data_, size_t size_) ZMQ_OVERRIDE;
     int write (const void *data_, size_t size_) ZMQ_OVERRIDE;
@@ -57,7 +58,10 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     {
         //  Polls credits while input is stopped (the fd cannot be armed
         //  while messages are waiting) and output is blocked.
-        stall_timer_id = 0x90
+        stall_timer_id = 0x90,
+        //  Periodic look at an idle connection (keepalive, dead peers).
+        tick_timer_id = 0x91,
+        tick_ms = 500
     };
 
     fabtx_conn *_conn;
@@ -73,6 +77,7 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     bool _rx_progress;
     bool _tx_progress;
     bool _stall_timer;
+    bool _tick_timer;
     //  read() may first try the syscall-free fabtx_peek_len().
     bool _cheap;
     bool *_dead;

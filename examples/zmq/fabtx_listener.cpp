@@ -10,34 +10,86 @@
 #include "err.hpp"
 
 #include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 namespace
 {
+//  fabtx_accept includes the fabtx handshake (the connecting side runs it
+//  from its own thread), so a pending connection gets a bounded wait; 0
+//  would abort a handshake still in flight.
 const int accept_timeout_ms = 1000;
+//  How often the accept thread looks at its stop flag.
+const int accept_slice_ms = 100;
 }
 
 zmq::fabtx_listener_t::fabtx_listener_t (io_thread_t *io_thread_,
                                          socket_base_t *socket_,
                                          const options_t &options_) :
     stream_listener_base_t (io_thread_, socket_, options_),
-    _listener (NULL)
+    _listener (NULL),
+    _threaded (false),
+    _running (false),
+    _stop (false)
 {
+    pthread_mutex_init (&_mutex, NULL);
 }
 
 zmq::fabtx_listener_t::~fabtx_listener_t ()
 {
-    //  Normally closed by process_term; a failed bind never got a fd.
+    //  Normally closed by process_term; a failed bind never got this far.
+    stop_worker ();
     if (_listener) {
         fabtx_listener_close (_listener);
         _listener = NULL;
         fabtx_ctx_unref ();
     }
+    pthread_mutex_destroy (&_mutex);
 }
 
 std::string zmq::fabtx_listener_t::get_socket_name (fd_t,
                                                     socket_end_t) const
 {
     return _endpoint;
+}
+
+void *zmq::fabtx_listener_t::accept_worker (void *arg_)
+{
+    fabtx_listener_t *self = static_cast<fabtx_listener_t *> (arg_);
+    for (;;) {
+        pthread_mutex_lock (&self->_mutex);
+        const bool stop = self->_stop;
+        pthread_mutex_unlock (&self->_mutex);
+        if (stop)
+            return NULL;
+        fabtx_conn *conn = NULL;
+        const int rc =
+          fabtx_accept (self->_listener, &conn, accept_slice_ms);
+        if (rc < 0)
+            continue; //  timeout, or a connection that failed its handshake
+        pthread_mutex_lock (&self->_mutex);
+        self->_queue.push_back (conn);
+        pthread_mutex_unlock (&self->_mutex);
+        const uint64_t one = 1;
+        const ssize_t n = ::write (self->_s, &one, sizeof one);
+        LIBZMQ_UNUSED (n);
+    }
+}
+
+void zmq::fabtx_listener_t::stop_worker ()
+{
+    if (!_running)
+        return;
+    pthread_mutex_lock (&_mutex);
+    _stop = true;
+    pthread_mutex_unlock (&_mutex);
+    pthread_join (_thread, NULL); //  within one accept slice
+    _running = false;
+    for (size_t i = 0; i < _queue.size (); i++)
+        fabtx_conn_close (_queue[i], 0);
+    _queue.clear ();
 }
 
 int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
@@ -58,15 +110,36 @@ int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
     }
     rc = fabtx_listener_fd (_listener);
     if (rc < 0) {
-        fabtx_listener_close (_listener);
-        _listener = NULL;
-        fabtx_ctx_unref ();
-        errno = fabtx_errno (rc);
-        return -1;
+        //  No pollable listener: accept thread + eventfd.
+        const int efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+        int err = errno;
+        if (efd >= 0) {
+            _s = efd;
+            sigset_t all, old;
+            sigfillset (&all);
+            pthread_sigmask (SIG_BLOCK, &all, &old);
+            err = pthread_create (&_thread, NULL, accept_worker, this);
+            pthread_sigmask (SIG_SETMASK, &old, NULL);
+            if (err == 0) {
+                _threaded = true;
+                _running = true;
+            } else {
+                ::close (efd);
+                _s = retired_fd;
+            }
+        }
+        if (!_running) {
+            fabtx_listener_close (_listener);
+            _listener = NULL;
+            fabtx_ctx_unref ();
+            errno = err;
+            return -1;
+        }
+    } else {
+        //  The base polls _s and, at the end, hands it to close() below,
+        //  which gives it back to fabtx instead of close()ing it.
+        _s = rc;
     }
-    //  The base polls _s and, at the end, hands it to close() below, which
-    //  gives it back to fabtx instead of close()ing it.
-    _s = rc;
     _endpoint = url;
     _socket->event_listening (make_unconnected_bind_endpoint_pair (_endpoint),
                               _s);
@@ -77,6 +150,9 @@ int zmq::fabtx_listener_t::close ()
 {
     zmq_assert (_s != retired_fd);
     const fd_t fd = _s;
+    stop_worker ();
+    if (_threaded)
+        ::close (_s); //  our eventfd; a listener fd belongs to fabtx
     fabtx_listener_close (_listener);
     _listener = NULL;
     fabtx_ctx_unref ();
@@ -86,13 +162,44 @@ int zmq::fabtx_listener_t::close ()
     return 0;
 }
 
+void zmq::fabtx_listener_t::attach (fabtx_conn *conn_)
+{
+    const endpoint_uri_pair_t endpoint_pair (_endpoint, _endpoint,
+                                             endpoint_type_bind);
+    fabtx_engine_t *engine =
+      fabtx_engine_t::create (conn_, options, endpoint_pair);
+    if (!engine) {
+        _socket->event_accept_failed (
+          make_unconnected_bind_endpoint_pair (_endpoint), errno);
+        return;
+    }
+    const fd_t fd = engine->fd ();
+    io_thread_t *io_thread = choose_io_thread (options.affinity);
+    zmq_assert (io_thread);
+    session_base_t *session =
+      session_base_t::create (io_thread, false, _socket, options, NULL);
+    errno_assert (session);
+    session->inc_seqnum ();
+    launch_child (session);
+    send_attach (session, engine, false);
+    _socket->event_accepted (endpoint_pair, fd);
+}
+
 void zmq::fabtx_listener_t::in_event ()
 {
-    //  Accept everything that is pending; each connection gets a session
-    //  and a fabtx engine, like stream_listener_base_t::create_engine.
-    //  fabtx_accept includes the fabtx handshake (the connecting side runs
-    //  it from its own thread), so a pending connection is given a bounded
-    //  wait rather than 0, which would abort it.
+    if (_threaded) {
+        uint64_t v;
+        if (::read (_s, &v, sizeof v) != static_cast<ssize_t> (sizeof v))
+            return;
+        std::vector<fabtx_conn *> conns;
+        pthread_mutex_lock (&_mutex);
+        conns.swap (_queue);
+        pthread_mutex_unlock (&_mutex);
+        for (size_t i = 0; i < conns.size (); i++)
+            attach (conns[i]);
+        return;
+    }
+    //  Accept everything that is pending.
     for (;;) {
         struct pollfd pfd;
         pfd.fd = _s;
@@ -110,24 +217,6 @@ void zmq::fabtx_listener_t::in_event ()
               fabtx_errno (rc));
             continue;
         }
-        const endpoint_uri_pair_t endpoint_pair (_endpoint, _endpoint,
-                                                 endpoint_type_bind);
-        fabtx_engine_t *engine =
-          fabtx_engine_t::create (conn, options, endpoint_pair);
-        if (!engine) {
-            _socket->event_accept_failed (
-              make_unconnected_bind_endpoint_pair (_endpoint), errno);
-            continue;
-        }
-        const fd_t fd = engine->fd ();
-        io_thread_t *io_thread = choose_io_thread (options.affinity);
-        zmq_assert (io_thread);
-        session_base_t *session =
-          session_base_t::create (io_thread, false, _socket, options, NULL);
-        errno_assert (session);
-        session->inc_seqnum ();
-        launch_child (session);
-        send_attach (session, engine, false);
-        _socket->event_accepted (endpoint_pair, fd);
+        attach (conn);
     }
 }

@@ -5,19 +5,22 @@
 # usual "N passed, N failed, N skipped" line.  "lat" runs only the
 # latency pairs (remote_thr closes right after its last send; see
 # docs/zmq.md for the ofi:// close race that can lose the tail).
+# A 4th argument is the address the remote side connects to (rio://,
+# scif://); ZT_LOCAL_ENV / ZT_REMOTE_ENV are "VAR=value ..." for each side.
 prefix=$1
 url=$2
 which=${3:-all}
+curl=${4:-$2}
 bin=$prefix/bin
 pass=0
 fail=0
 run_pair() { # name local remote size count
 	out=$(mktemp)
-	timeout 120 "$bin/$2" "$url" "$4" "$5" > "$out" 2>&1 &
+	env $ZT_LOCAL_ENV timeout 120 "$bin/$2" "$url" "$4" "$5" > "$out" 2>&1 &
 	lp=$!
 	# the local side binds; the remote side connects and retries until the
 	# bind is there (libzmq reconnects), so no start-up sleep is needed
-	timeout 120 "$bin/$3" "$url" "$4" "$5" > "$out.r" 2>&1
+	env $ZT_REMOTE_ENV timeout 120 "$bin/$3" "$curl" "$4" "$5" > "$out.r" 2>&1
 	rrc=$?
 	wait $lp
 	lrc=$?

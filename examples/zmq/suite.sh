@@ -22,14 +22,24 @@ fi
 # rio:// and scif:// on their emulators (LD_PRELOAD; docs/rio.md,
 # docs/scif.md), each on a fabric of its own
 emu=zmq$$
-if have RIO && [ -f "$top/build/librioemu.so" ] && [ -n "$ZT_WITH_RIO" ]; then
-	set -- "$@" "FABTX_RIOEMU_FABRIC=$emu FABTX_RIOEMU_DESTID=1 LD_PRELOAD=$top/build/librioemu.so ZT_TRANSPORT=rio $b/test_zmq"
+rio_env="FABTX_RIOEMU_FABRIC=$emu LD_PRELOAD=$top/build/librioemu.so"
+scif_env="FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$top/build/libscifemu.so"
+if have RIO && [ -f "$top/build/librioemu.so" ]; then
+	# rio_cm has no loopback: only the tests whose peer is another process
+	# (another destID) apply
+	set -- "$@" "$rio_env FABTX_RIOEMU_DESTID=1 ZT_TRANSPORT=rio $b/test_zmq reconnect bound_socket killed"
 fi
 if have SCIF && [ -f "$top/build/libscifemu.so" ]; then
-	set -- "$@" "FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$top/build/libscifemu.so ZT_TRANSPORT=scif $b/test_zmq"
+	set -- "$@" "$scif_env ZT_TRANSPORT=scif $b/test_zmq"
 fi
 set -- "$@" "sh $here/perf_smoke.sh $zb/prefix shm://zperf-$$" \
 	"sh $here/perf_smoke.sh $zb/prefix tcp://127.0.0.1:$port"
+if have RIO && [ -f "$top/build/librioemu.so" ]; then
+	set -- "$@" "ZT_LOCAL_ENV='$rio_env FABTX_RIOEMU_DESTID=1' ZT_REMOTE_ENV='$rio_env FABTX_RIOEMU_DESTID=2' sh $here/perf_smoke.sh $zb/prefix 'rio://*:$((port % 200 + 20))' lat rio://1:$((port % 200 + 20))"
+fi
+if have SCIF && [ -f "$top/build/libscifemu.so" ]; then
+	set -- "$@" "ZT_LOCAL_ENV='$scif_env FABTX_SCIFEMU_NODE=0' ZT_REMOTE_ENV='$scif_env FABTX_SCIFEMU_NODE=1' sh $here/perf_smoke.sh $zb/prefix scif://$((port % 20000 + 2000)) all scif://0:$((port % 20000 + 2000))"
+fi
 if have OFI; then
 	set -- "$@" "sh $here/perf_smoke.sh $zb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp lat"
 fi

@@ -50,11 +50,10 @@ static void ep(char *buf, size_t cap)
 
 /* The address a peer connects to for bind address e: the same, except
  * rio://STAR:CH (connect to our own destID) and scif://PORT (our node). */
-static const char *cep(const char *e)
+static const char *cep_node(const char *e, const char *d)
 {
 	static char buf[128];
 	if (strncmp(e, "rio://*:", 8) == 0) {
-		const char *d = getenv("FABTX_RIOEMU_DESTID");
 		snprintf(buf, sizeof buf, "rio://%s:%s", d ? d : "1", e + 8);
 		return buf;
 	}
@@ -64,6 +63,19 @@ static const char *cep(const char *e)
 		return buf;
 	}
 	return e;
+}
+
+static const char *cep(const char *e)
+{
+	return cep_node(e, getenv("FABTX_RIOEMU_DESTID"));
+}
+
+/* rio_cm has no loopback: a forked peer becomes another node (destID 2) */
+#define CHILD_DESTID "2"
+static void become_other_node(void)
+{
+	if (getenv("FABTX_RIOEMU_DESTID"))
+		setenv("FABTX_RIOEMU_DESTID", CHILD_DESTID, 1);
 }
 
 static void *sock(void *ctx, int type)
@@ -566,7 +578,10 @@ static int child_status(pid_t p)
  * `want` arrives (or `count` exact messages), say 'd', exit */
 static void pull_child(const char *e, int wfd, const char *want, int count)
 {
-	void *ctx = zmq_ctx_new(), *pull = zmq_socket(ctx, ZMQ_PULL);
+	void *ctx, *pull;
+	become_other_node();
+	ctx = zmq_ctx_new();
+	pull = zmq_socket(ctx, ZMQ_PULL);
 	char b[64];
 	int tmo = DEADLINE_MS, linger = 0, i;
 	zmq_setsockopt(pull, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
@@ -605,7 +620,9 @@ TT_TEST(reconnect_after_bound_peer_restarts)
 	push = sock(ctx, ZMQ_PUSH);
 	i = 100;
 	TT_OK(zmq_setsockopt(push, ZMQ_RECONNECT_IVL, &i, sizeof i));
-	connect_ok(push, e);
+	/* the child bound it: on rio that is node CHILD_DESTID */
+	if (zmq_connect(push, cep_node(e, CHILD_DESTID)) != 0)
+		TT_FAIL("connect: %s", zmq_strerror(zmq_errno()));
 	for (i = 0; i < 10; i++) {
 		snprintf(b, sizeof b, "first %d", i);
 		send_str(push, b, 0);
@@ -643,12 +660,16 @@ TT_TEST(bound_socket_takes_restarted_peer)
 	for (round = 0; round < 3; round++) {
 		pid_t p = fork();
 		if (p == 0) {
-			void *c2 = zmq_ctx_new(), *req = zmq_socket(c2, ZMQ_REQ);
+			const char *to = cep(e);
+			void *c2, *req;
 			char b[32];
 			int tmo = DEADLINE_MS, lg = 0, n;
+			become_other_node();
+			c2 = zmq_ctx_new();
+			req = zmq_socket(c2, ZMQ_REQ);
 			zmq_setsockopt(req, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
 			zmq_setsockopt(req, ZMQ_LINGER, &lg, sizeof lg);
-			if (zmq_connect(req, cep(e)) != 0) _exit(2);
+			if (zmq_connect(req, to) != 0) _exit(2);
 			if (zmq_send(req, "hi", 2, 0) != 2) _exit(3);
 			n = zmq_recv(req, b, sizeof b, 0);
 			if (n != 3 || memcmp(b, "ho!", 3) != 0) _exit(4);
@@ -684,8 +705,12 @@ TT_TEST(killed_peer_is_noticed)
 	bind_ok(router, e);
 	p = fork();
 	if (p == 0) {
-		void *c2 = zmq_ctx_new(), *d = zmq_socket(c2, ZMQ_DEALER);
-		if (zmq_connect(d, cep(e)) != 0) _exit(2);
+		const char *to = cep(e);
+		void *c2, *d;
+		become_other_node();
+		c2 = zmq_ctx_new();
+		d = zmq_socket(c2, ZMQ_DEALER);
+		if (zmq_connect(d, to) != 0) _exit(2);
 		if (zmq_send(d, "x", 1, 0) != 1) _exit(3);
 		if (write(fds[1], "s", 1) != 1) _exit(4);
 		for (;;) pause(); /* until killed */
