@@ -979,6 +979,57 @@ TT_TEST(order_unwaited_async_data_can_trail_doorbell)
 	close(tx);
 }
 
+/* FABTX_RIOEMU_DMA_TORN_US: the end of a DMA lands first; a reader that
+ * looks mid-transfer sees the new tail over the old head, yet SYNC still
+ * returns only when everything is there. */
+TT_TEST(order_fault_injection_dma_torn)
+{
+	int rx, p2c[2], c2p[2], round, seen_torn = 0;
+	uint64_t h, ra;
+	volatile uint8_t *w;
+	pid_t pid;
+	setup(1);
+	setenv("FABTX_RIOEMU_DMA_TORN_US", "1000000", 1); /* 1 s */
+	TT_OK(pipe(p2c));
+	TT_OK(pipe(c2p));
+	rx = mp_open();
+	ra = map_in(rx, RIO_MAP_ANY_ADDR, 4096, &h);
+	w = (volatile uint8_t *)mmap(NULL, 4096, PROT_READ, MAP_SHARED, rx,
+	                             (off_t)h);
+	TT_ASSERT(w != MAP_FAILED);
+	pid = fork();
+	if (pid == 0) {
+		int fd, k;
+		uint8_t src[1024];
+		node(2);
+		fd = mp_open();
+		for (k = 1; k <= 3; k++) {
+			if (rd_u64(p2c[0]) == 0)
+				break; /* done */
+			memset(src, k, sizeof src);
+			TT_OK(xfer(fd, RIO_TRANSFER_SYNC, 1, ra, src, sizeof src,
+			           RIO_EXCHANGE_NWRITE_R));
+			wr_u64(c2p[1], (uint64_t)k); /* SYNC returned */
+		}
+		_exit(0);
+	}
+	/* up to 3 rounds, in case this process was not scheduled for the
+	 * whole second in which the transfer is half done */
+	for (round = 1; round <= 3 && !seen_torn; round++) {
+		wr_u64(p2c[1], 1);
+		while (w[1023] != round) /* the tail lands first */
+			sched_yield();
+		seen_torn = w[0] != round; /* the head is still old */
+		TT_EQ(rd_u64(c2p[0]), round);
+		TT_EQ(w[0], round); /* complete when SYNC returned */
+	}
+	TT_ASSERT(seen_torn);
+	if (round <= 3)
+		wr_u64(p2c[1], 0); /* the helper may stop */
+	reap(pid);
+	close(rx);
+}
+
 /* Fault injection for backend tests: FABTX_RIOEMU_DB_REPLAY=1 follows each
  * doorbell by a duplicate of the previous one. */
 TT_TEST(order_fault_injection_db_replay)

@@ -175,7 +175,7 @@ struct re_pfd {
 	struct re_state *st;
 	char fabric[64];
 	int dma_to_ms, conn_to_ms, async_delay, db_replay, strict, mport;
-	int cm_busy_every, cm_sends;
+	int cm_busy_every, cm_sends, dma_torn_us;
 	int last_valid;
 	uint16_t last_target, last_info; /* for FABTX_RIOEMU_DB_REPLAY */
 	uint32_t next_tok;
@@ -734,6 +734,7 @@ static int re_open_dev(const char *path, int flags)
 	p->db_replay = re_env_int("FABTX_RIOEMU_DB_REPLAY", 0);
 	p->strict = re_env_int("FABTX_RIOEMU_STRICT", 0);
 	p->cm_busy_every = re_env_int("FABTX_RIOEMU_CM_BUSY_EVERY", 0);
+	p->dma_torn_us = re_env_int("FABTX_RIOEMU_DMA_TORN_US", 0);
 	p->next_tok = 1;
 	if (type == RE_T_CM) {
 		fd = eventfd(1, (flags & O_CLOEXEC) ? EFD_CLOEXEC : 0);
@@ -1091,7 +1092,7 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 	uint32_t mapid;
 	off_t off;
 	int fd, efault = 0;
-	uint64_t done = 0;
+	uint64_t done = 0, torn = 0;
 	re_lock(st);
 	m = re_map_inbound(st, rioid, rio_addr, len);
 	if (m && re_map_holders_dead(st, m)) {
@@ -1109,6 +1110,21 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 	re_unlock(st);
 	pthread_mutex_lock(&re_plock);
 	fd = re_backing_fd(p, mapid);
+	if (fd >= 0 && write_dir && p->dma_torn_us > 0 && len > 64) {
+		/* fault injection: the last 64 bytes land first, the rest
+		 * a while later (nothing orders the bytes of one DMA for a CPU
+		 * that looks before completion) */
+		if (pwrite(fd, (uint8_t *)local + len - 64, 64,
+		           off + (off_t)(len - 64)) == 64) {
+			struct timespec ts;
+			ts.tv_sec = p->dma_torn_us / 1000000;
+			ts.tv_nsec = (long)(p->dma_torn_us % 1000000) * 1000L;
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+			len -= 64;
+			torn = 64;
+		}
+	}
 	while (fd >= 0 && done < len) {
 		ssize_t k = write_dir ? pwrite(fd, (uint8_t *)local + done,
 		                               (size_t)(len - done),
@@ -1140,6 +1156,8 @@ static int re_dma_remote(struct re_pfd *p, int write_dir, uint16_t rioid,
 		st->stats.dma_bytes += done;
 	}
 	re_unlock(st);
+	len += torn;
+	done += done == len - torn ? torn : 0;
 	return done == len ? 0 : efault ? -EFAULT : -ETIMEDOUT;
 }
 
