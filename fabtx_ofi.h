@@ -74,6 +74,7 @@ typedef struct fabtx_ofi_info {
 	int wait_fd;         /* 1: CQ wait fd + fi_trywait; 0: timer    */
 	size_t inject_size;
 	uint64_t writes, injects, doorbells, cq_data_in, timer_wakeups;
+	uint64_t queued; /* writes the provider refused at first (EAGAIN) */
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -716,6 +717,14 @@ typedef struct fabtx__ofi_op {
 	uint32_t kind; /* 1 tx write, 2 rx posted recv */
 } fabtx__ofi_op;
 
+typedef struct fabtx__ofi_pend { /* a write waiting for the provider */
+	struct iovec iov[8];
+	void *desc[8];
+	int nseg, complete;
+	uint64_t off, total, data, flags;
+	uint8_t *copy; /* small writes: the bytes (inject semantics) */
+} fabtx__ofi_pend;
+
 typedef struct fabtx__ofi_conn {
 	fabtx_conn *c;
 	fabtx__ofi_dom *dom;
@@ -738,6 +747,7 @@ typedef struct fabtx__ofi_conn {
 	int sock_dead; /* peer gone: socket EOF, FI_SHUTDOWN, CQ error */
 	int drained;   /* the CQ was drained after sock_dead */
 	int peer_bye;  /* the peer disconnected gracefully */
+	uint32_t slow_tick;
 	uint64_t sock_dead_ms;
 	uint64_t sock_check_ms;
 	uint8_t *rx_buf, *tx_buf;
@@ -745,11 +755,12 @@ typedef struct fabtx__ofi_conn {
 	void *rx_desc, *tx_desc;
 	uint64_t peer_addr, peer_key, peer_len;
 	int have_peer;
-	uint64_t scratch; /* source of credit doorbells when not injected */
 	/* ops */
 	fabtx__ofi_op *ops;
 	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
 	uint64_t injected; /* inject ops since the last completing op */
+	fabtx__ofi_pend *pq; /* ring of queued writes */
+	uint32_t pq_cap, pq_head, pq_n;
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
 	/* ctrl channel receive state */
@@ -783,6 +794,8 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 	return (fabtx__ofi_ctx *)fabtx_ctx_backend_data(ctx,
 	                                               fabtx_ofi_backend());
 }
+
+static int fabtx__ofi_drain(fabtx__ofi_conn *o);
 
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
 {
@@ -849,6 +862,12 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	if (o->sock >= 0)
 		close(o->sock);
 	fi_freeinfo(o->info);
+	while (o->pq && o->pq_n) {
+		free(o->pq[o->pq_head].copy);
+		o->pq_head = (o->pq_head + 1) % o->pq_cap;
+		o->pq_n--;
+	}
+	fabtx__ofi_free(ctx, o->pq);
 	fabtx__ofi_free(ctx, o->ops);
 	fabtx__ofi_free(ctx, o);
 }
@@ -866,7 +885,7 @@ static fabtx__ofi_conn *fabtx__ofi_conn_new(fabtx_conn *c)
 }
 
 /* Which wait method this provider gets (see docs/ofi.md). */
-static int fabtx__ofi_want_wait_fd(const struct fi_info *fi)
+static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 {
 	const char *e = getenv("FABTX_OFI_WAIT");
 	const char *p = fi->fabric_attr->prov_name;
@@ -874,6 +893,11 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi)
 		return 0;
 	if (e && strcmp(e, "fd") == 0)
 		return 1;
+	/* Busy-poll contexts (spin_us > 0) poll the CQ themselves: a CQ wait
+	 * object would cost a write and a read syscall per completion (util
+	 * CQs signal it on every entry), so they sleep on the timer. */
+	if (ctx->cfg.spin_us > 0)
+		return 0;
 	/* shm: the peer never signals our wait fd (progress is local);
 	 * ofi_rxm: its wait fd does not see connection requests, which need
 	 * manual progress, so a sleeper would never accept the first write;
@@ -922,6 +946,11 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	o->rx_want = (fi->rx_attr->mode & FI_RX_CQ_DATA)
 	                 ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
 	                 : 0;
+	o->pq_cap = 4096;
+	o->pq = (fabtx__ofi_pend *)fabtx__ofi_alloc(
+	    o->c->ctx, sizeof(fabtx__ofi_pend) * o->pq_cap);
+	if (!o->pq)
+		return -ENOMEM;
 	o->nops = o->tx_max + o->rx_want + 1;
 	o->ops = (fabtx__ofi_op *)fabtx__ofi_alloc(
 	    o->c->ctx, sizeof(fabtx__ofi_op) * o->nops);
@@ -939,7 +968,7 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	cqa.size = (size_t)o->tx_max + o->rx_want + 4096;
 	cqa.wait_obj = FI_WAIT_NONE;
 	o->use_timer = 1;
-	if (fabtx__ofi_want_wait_fd(fi)) {
+	if (fabtx__ofi_want_wait_fd(fi, o->c->ctx)) {
 		cqa.wait_obj = FI_WAIT_FD;
 		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
 		if (rc == 0 &&
@@ -1723,6 +1752,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			len = fabtx__ofi_get32(o->crx);
 			if (len == FABTX__OFI_BYE) {
 				o->peer_bye = 1;
+				fabtx__ofi_drain(o);
 				return -ECONNRESET; /* EOF follows */
 			}
 			if (len > FABTX__OFI_CTRL_MAX)
@@ -1742,12 +1772,12 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			o->crx_have += (uint32_t)n;
 			continue;
 		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			fabtx__ofi_drain(o);
 			return -ECONNRESET;
+		}
 		if (timeout_ms == 0)
 			return -EAGAIN;
 		{
@@ -1873,37 +1903,39 @@ static void *fabtx__ofi_seg_desc(fabtx__ofi_conn *o, const fabtx_seg *s)
 	return NULL;
 }
 
-/* one fi_writemsg; total <= max_msg, nseg <= iov_limit */
-static int fabtx__ofi_write1(fabtx__ofi_conn *o, const fabtx_seg *segs,
-                             int nseg, uint64_t off, uint64_t total,
-                             uint64_t data, uint64_t flags)
+/* Issue one fi_writemsg now.  -EAGAIN: the provider (or our op table)
+ * is full. */
+static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 {
 	struct iovec iov[8];
 	void *desc[8];
 	struct fi_rma_iov rma;
 	struct fi_msg_rma m;
 	uint32_t opi = UINT32_MAX;
-	int i, need_local = (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) != 0;
+	uint64_t flags = p->flags;
 	ssize_t rc;
-	for (i = 0; i < nseg; i++) {
-		iov[i].iov_base = (void *)(uintptr_t)segs[i].addr;
-		iov[i].iov_len = segs[i].len;
-		desc[i] = fabtx__ofi_seg_desc(o, &segs[i]);
-		if (!desc[i] && need_local && total > o->inject_size)
-			return -EFAULT; /* unregistered memory, FI_MR_LOCAL */
+	int i;
+	for (i = 0; i < p->nseg; i++) {
+		iov[i] = p->iov[i];
+		desc[i] = p->desc[i];
 	}
-	rma.addr = o->peer_addr + off;
-	rma.len = (size_t)total;
+	if (p->copy) { /* queued small write: its own copy of the bytes */
+		iov[0].iov_base = p->copy;
+		iov[0].iov_len = (size_t)p->total;
+		desc[0] = NULL;
+	}
+	rma.addr = o->peer_addr + p->off;
+	rma.len = (size_t)p->total;
 	rma.key = o->peer_key;
 	memset(&m, 0, sizeof m);
 	m.msg_iov = iov;
 	m.desc = desc;
-	m.iov_count = (size_t)nseg;
+	m.iov_count = p->copy ? 1 : (size_t)p->nseg;
 	m.addr = o->rdm ? o->peer : 0;
 	m.rma_iov = &rma;
 	m.rma_iov_count = 1;
-	m.data = data;
-	if (total <= o->inject_size) {
+	m.data = p->data;
+	if (p->total <= o->inject_size && !p->complete) {
 		flags |= FI_INJECT;
 	} else {
 		if (o->tx_out >= o->tx_max)
@@ -1932,12 +1964,81 @@ static int fabtx__ofi_write1(fabtx__ofi_conn *o, const fabtx_seg *segs,
 	return 0;
 }
 
+/* Issue queued writes in order until the provider pushes back. */
+static int fabtx__ofi_pq_run(fabtx__ofi_conn *o)
+{
+	while (o->pq_n) {
+		fabtx__ofi_pend *p = &o->pq[o->pq_head];
+		int rc = fabtx__ofi_issue(o, p);
+		if (rc == -EAGAIN)
+			return 0;
+		free(p->copy);
+		p->copy = NULL;
+		o->pq_head = (o->pq_head + 1) % o->pq_cap;
+		o->pq_n--;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Issue one write now, or queue it behind earlier ones when the provider
+ * is busy (an RDM provider may refuse writes until the peer has
+ * progressed its side of the connection setup; the core would give up).
+ * Queued writes go out from progress() and flush(), in order. */
+static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
+                           uint64_t off, uint64_t total, uint64_t data,
+                           uint64_t flags, int complete)
+{
+	fabtx__ofi_pend p, *q;
+	int i, rc, need_local =
+	               (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) != 0;
+	memset(&p, 0, sizeof p);
+	p.nseg = nseg;
+	for (i = 0; i < nseg; i++) {
+		p.iov[i].iov_base = (void *)(uintptr_t)segs[i].addr;
+		p.iov[i].iov_len = segs[i].len;
+		p.desc[i] = fabtx__ofi_seg_desc(o, &segs[i]);
+		if (!p.desc[i] && need_local && total > o->inject_size)
+			return -EFAULT; /* unregistered memory, FI_MR_LOCAL */
+	}
+	p.off = off;
+	p.total = total;
+	p.data = data;
+	p.flags = flags;
+	p.complete = complete;
+	if (o->pq_n == 0) {
+		rc = fabtx__ofi_issue(o, &p);
+		if (rc != -EAGAIN)
+			return rc;
+	}
+	if (o->pq_n == o->pq_cap)
+		return -EAGAIN;
+	if (total <= o->inject_size && !complete) {
+		/* inject semantics: the caller may reuse the bytes at once */
+		size_t k = 0;
+		p.copy = (uint8_t *)malloc(total ? (size_t)total : 1);
+		if (!p.copy)
+			return -ENOMEM;
+		for (i = 0; i < nseg; i++) {
+			if (segs[i].len)
+				memcpy(p.copy + k, segs[i].addr, segs[i].len);
+			k += segs[i].len;
+		}
+	}
+	q = &o->pq[(o->pq_head + o->pq_n) % o->pq_cap];
+	*q = p;
+	o->pq_n++;
+	o->st.queued++;
+	return 0;
+}
+
 static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
                             uint64_t off, uint32_t doorbell, unsigned flags)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t total = 0, done = 0;
-	int i, rc, first = 1;
+	int i, rc;
 	if (!o || !o->ep)
 		return -ENOTCONN;
 	if (o->failed)
@@ -1953,25 +2054,28 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	}
 	if (off > o->peer_len || total > o->peer_len - off)
 		return -EINVAL;
-	/* common case: one operation */
-	if (nseg <= (int)o->iov_limit && total <= o->max_msg) {
-		rc = fabtx__ofi_write1(
-		    o, segs, nseg, off, total, doorbell,
-		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0);
-		if (rc == -EAGAIN)
-			(void)fabtx__ofi_progress(c);
-		return rc;
+	if (o->pq_n) {
+		rc = fabtx__ofi_pq_run(o);
+		if (rc < 0)
+			return rc;
 	}
+	/* common case: one operation */
+	if (nseg <= (int)o->iov_limit && total <= o->max_msg)
+		return fabtx__ofi_post(
+		    o, segs, nseg, off, total, doorbell,
+		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0, 0);
 	/* split: every piece but the last without CQ data; the last is
-	 * fenced unless the provider orders writes (WAW).  -EAGAIN in the
-	 * middle is turned into waiting here so a write is all or nothing. */
+	 * fenced unless the provider orders writes (WAW).  All pieces are
+	 * posted or queued, in order. */
+	if (o->pq_cap - o->pq_n < (uint32_t)nseg + total / o->max_msg + 2)
+		return -EAGAIN;
 	{
 		int si = 0;
 		size_t soff = 0;
-		while (si < nseg || first) {
+		for (;;) {
 			fabtx_seg piece[8];
 			int np = 0;
-			uint64_t plen = 0, fl;
+			uint64_t plen = 0, fl = 0;
 			while (si < nseg && np < (int)o->iov_limit &&
 			       plen < o->max_msg) {
 				size_t take = segs[si].len - soff;
@@ -1980,10 +2084,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 				piece[np].addr =
 				    (const uint8_t *)segs[si].addr + soff;
 				piece[np].len = take;
-				piece[np].desc = segs[si].desc
-				                     ? segs[si].desc
-				                     : fabtx__ofi_seg_desc(
-				                           o, &segs[si]);
+				piece[np].desc = fabtx__ofi_seg_desc(o, &segs[si]);
 				np++;
 				plen += take;
 				soff += take;
@@ -1992,23 +2093,14 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 					soff = 0;
 				}
 			}
-			first = 0;
-			fl = 0;
 			if (si >= nseg) {
 				if (flags & FABTX_WRITE_DOORBELL)
 					fl |= FI_REMOTE_CQ_DATA;
 				if (o->write_fence && done)
 					fl |= FI_FENCE;
 			}
-			for (;;) {
-				rc = fabtx__ofi_write1(o, piece, np, off + done,
-				                       plen, doorbell, fl);
-				if (rc != -EAGAIN)
-					break;
-				rc = fabtx__ofi_progress(c);
-				if (rc < 0)
-					return rc;
-			}
+			rc = fabtx__ofi_post(o, piece, np, off + done, plen,
+			                     doorbell, fl, 0);
 			if (rc < 0)
 				return rc;
 			done += plen;
@@ -2019,10 +2111,13 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	return 0;
 }
 
+/* Credit-only doorbells: 8 zero bytes into the peer's header scratch word
+ * with the value as CQ data (injected when the provider can). */
 static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	ssize_t rc;
+	fabtx_seg s;
+	int rc;
 	if (!o || !o->ep)
 		return -ENOTCONN;
 	if (o->failed)
@@ -2031,36 +2126,16 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 		return -ENOTCONN;
 	if (o->sock_dead)
 		return 0;
-	if (o->inject_size >= 8) {
-		rc = fi_inject_writedata(o->ep, &o->scratch, 8, value,
-		                         o->rdm ? o->peer : 0,
-		                         o->peer_addr + FABTX__OFI_HDR_SCRATCH,
-		                         o->peer_key);
-		if (rc == 0) {
-			o->st.doorbells++;
-			o->st.injects++;
-			o->injected++;
-			return 0;
-		}
-		if (rc != -FI_EAGAIN)
-			return fabtx__ofi_err(rc);
-		(void)fabtx__ofi_progress(c);
-		return -EAGAIN;
-	} else {
-		/* no inject: 8 bytes from our own registered scratch */
-		fabtx_seg s;
-		int r;
-		s.addr = o->tx_buf + o->tx_alloc - 8;
-		s.len = 8;
-		s.desc = o->tx_desc;
-		r = fabtx__ofi_write1(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
-		                      FI_REMOTE_CQ_DATA);
-		if (r == -EAGAIN)
-			(void)fabtx__ofi_progress(c);
-		if (r == 0)
-			o->st.doorbells++;
-		return r;
-	}
+	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0)
+		return rc;
+	s.addr = o->tx_buf + o->tx_alloc - 8; /* registered, always zero */
+	s.len = 8;
+	s.desc = o->tx_desc;
+	rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
+	                     FI_REMOTE_CQ_DATA, 0);
+	if (rc == 0)
+		o->st.doorbells++;
+	return rc;
 }
 
 static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why)
@@ -2177,6 +2252,29 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 	return seen;
 }
 
+/* The peer is gone.  Once: drain what the provider still holds (a tcp
+ * provider reads its socket a bit per call) until the CQ stays quiet, so
+ * every doorbell that made it reaches the core before it hears
+ * -ECONNRESET (from progress or ctrl_recv) and delivers the ring's
+ * remains. */
+static int fabtx__ofi_drain(fabtx__ofi_conn *o)
+{
+	uint64_t end;
+	int quiet = 0, rc;
+	o->sock_dead = 1;
+	if (o->drained || o->failed || !o->cq)
+		return o->failed;
+	o->drained = 1;
+	end = fabtx_now_ms() + 200;
+	while (quiet < 32 && fabtx_now_ms() < end) {
+		rc = fabtx__ofi_poll_cq(o);
+		if (rc < 0)
+			return rc;
+		quiet = rc ? 0 : quiet + 1;
+	}
+	return 0;
+}
+
 static int fabtx__ofi_progress(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
@@ -2188,6 +2286,17 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	rc = fabtx__ofi_poll_cq(o);
 	if (rc < 0)
 		return rc;
+	if (o->pq_n && !o->sock_dead && (rc = fabtx__ofi_pq_run(o)) < 0)
+		return fabtx__ofi_fail(o, rc, "queued write failed");
+	/* the connection-level checks (EQ, bootstrap socket) cost syscalls:
+	 * at most once a millisecond, looked at every 64 calls */
+	if (!o->sock_dead && (++o->slow_tick & 63u) != 0)
+		return 0;
+	if (!o->sock_dead) {
+		uint64_t now = fabtx_now_ms();
+		if (now == o->sock_check_ms)
+			return 0;
+	}
 	if (o->eq && !o->sock_dead) {
 		uint32_t ev;
 		uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
@@ -2203,21 +2312,9 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	}
 	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0) == 0)
 		return 0;
-	/* The peer is gone.  Once: drain what the provider still holds
-	 * (a tcp provider reads its socket a bit per call) until the CQ stays
-	 * quiet, so every doorbell that made it reaches the core before it
-	 * hears -ECONNRESET and delivers the ring's remains. */
-	if (!o->drained) {
-		uint64_t end = fabtx_now_ms() + 200;
-		int quiet = 0;
-		o->drained = 1;
-		while (quiet < 32 && fabtx_now_ms() < end) {
-			rc = fabtx__ofi_poll_cq(o);
-			if (rc < 0)
-				return rc;
-			quiet = rc ? 0 : quiet + 1;
-		}
-	}
+	rc = fabtx__ofi_drain(o);
+	if (rc < 0)
+		return rc;
 	/* a peer that closed cleanly (its FIN is consumed) is not an error */
 	return c->fin_recv ? 0 : -ECONNRESET;
 }
@@ -2234,45 +2331,6 @@ static void fabtx__ofi_read_bye(fabtx__ofi_conn *o)
 	}
 }
 
-/* 8 bytes from our scratch into the peer's header scratch word, with a
- * local completion and no CQ data */
-static int fabtx__ofi_marker(fabtx__ofi_conn *o)
-{
-	struct iovec iov;
-	void *desc = o->tx_desc;
-	struct fi_rma_iov rma;
-	struct fi_msg_rma m;
-	uint32_t opi;
-	ssize_t rc;
-	if (o->tx_out >= o->tx_max)
-		return -EAGAIN;
-	opi = fabtx__ofi_op_get(o);
-	if (opi == UINT32_MAX)
-		return -EAGAIN;
-	o->ops[opi].kind = 1;
-	iov.iov_base = o->tx_buf + o->tx_alloc - 8;
-	iov.iov_len = 8;
-	rma.addr = o->peer_addr + FABTX__OFI_HDR_SCRATCH;
-	rma.len = 8;
-	rma.key = o->peer_key;
-	memset(&m, 0, sizeof m);
-	m.msg_iov = &iov;
-	m.desc = &desc;
-	m.iov_count = 1;
-	m.addr = o->rdm ? o->peer : 0;
-	m.rma_iov = &rma;
-	m.rma_iov_count = 1;
-	m.context = &o->ops[opi].fctx;
-	rc = fi_writemsg(o->ep, &m, FI_COMPLETION);
-	if (rc) {
-		fabtx__ofi_op_put(o, opi);
-		return fabtx__ofi_err(rc);
-	}
-	o->tx_out++;
-	o->injected = 0;
-	return 0;
-}
-
 static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
@@ -2280,28 +2338,35 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 	if (!o)
 		return -ENOTCONN;
 	/* Injected writes have no completion, and a provider with manual
-	 * progress may still hold them: a small write that does complete,
-	 * queued behind them, tells when they have left. */
-	if (o->injected && o->have_peer && !o->sock_dead && !o->failed) {
+	 * progress may still hold them: 8 bytes into the peer's scratch word
+	 * that do complete, queued behind them, tell when they have left. */
+	if ((o->injected || o->pq_n) && o->have_peer && !o->sock_dead &&
+	    !o->failed) {
+		fabtx_seg s;
+		int rc;
+		s.addr = o->tx_buf + o->tx_alloc - 8;
+		s.len = 8;
+		s.desc = o->tx_desc;
 		for (;;) {
-			int rc = fabtx__ofi_marker(o);
-			if (rc == 0)
-				break;
+			rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8,
+			                     0, 0, 1);
 			if (rc != -EAGAIN)
-				return rc;
+				break;
 			rc = fabtx__ofi_progress(c);
 			if (rc < 0)
 				return rc;
 			if (fabtx__ofi_remaining(deadline) == 0)
 				return -ETIMEDOUT;
 		}
+		if (rc < 0)
+			return rc;
 	}
 	for (;;) {
 		int rc;
-		if (o->tx_out == 0)
+		if (o->tx_out == 0 && o->pq_n == 0)
 			return 0;
 		rc = fabtx__ofi_progress(c);
-		if (o->tx_out == 0)
+		if (o->tx_out == 0 && o->pq_n == 0)
 			return 0;
 		if (rc < 0 && rc != -ECONNRESET)
 			return rc;

@@ -242,7 +242,12 @@ static void t_fanin(const prov *pv)
 				size_t n = 1 + (size_t)((q * 37 + i) % 599);
 				th_fill(m, n, (uint64_t)(i * M + q));
 				m[0] = (uint8_t)i;
-				if (fabtx_send(x, m, n, -1) != (ssize_t)n) _exit(3);
+				ssize_t r = fabtx_send(x, m, n, -1);
+				if (r != (ssize_t)n) {
+					fprintf(stderr, "  client %d: send %ld: %s\n", i,
+					        q, fabtx_strerror((int)r));
+					_exit(3);
+				}
 			}
 			if (fabtx_recv(x, ack, sizeof ack, -1) != 3) _exit(4);
 			_exit(fabtx_conn_close(x, 5000) == 0 ? 0 : 5);

@@ -5,6 +5,10 @@
  * RMA write + remote CQ data doorbells, credit doorbells, flush, the
  * pollable fd with fi_trywait / timer fallback, dead-peer detection). */
 #include "fabtx.h"
+struct fabtx_ctx {
+	fabtx_ctx_config cfg; /* the backend reads cfg.spin_us */
+	void *state;
+};
 #define FABTX_IMPLEMENTATION_INCLUDED /* leave out the core: stand-in below */
 #define FABTX_IMPLEMENTATION
 #include "fabtx_ofi.h"
@@ -17,9 +21,6 @@
 #include <netinet/in.h>
 
 /* ------------------------------------------------- stand-in for the core */
-struct fabtx_ctx {
-	void *state;
-};
 static char g_log[4096];
 static uint32_t g_db[4096];
 static int g_ndb, g_fail;
