@@ -864,6 +864,73 @@ TT_TEST(rio_arm_and_fd_wake_for_next_message)
 	fabtx_ctx_destroy(ctx);
 }
 
+static int count_fabric_files(void)
+{
+	char cmd[200];
+	FILE *f;
+	int n = -1;
+	snprintf(cmd, sizeof cmd, "ls /dev/shm | grep -c '^fabtx-rioemu-%s\\.'",
+	         fab);
+	f = popen(cmd, "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1) n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+/* Connections leave nothing behind: every doorbell range is disabled
+ * (close() alone would leak it, spec 2.6.8), every window and DMA buffer
+ * is released (their /dev/shm files are gone). */
+TT_TEST(rio_close_releases_ranges_and_windows)
+{
+	fabtx_ctx *ctx;
+	struct rio_acc a;
+	fabtx_conn *c;
+	pthread_t th;
+	struct rio_doorbell_filter f;
+	uint8_t buf[64];
+	int i, fd;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx(16, 1024, 0);
+	TT_OK(fabtx_listen(ctx, "rio://*:121", &a.l));
+	for (i = 0; i < 20; i++) {
+		TT_EQ(pthread_create(&th, NULL, rio_accept_thread, &a), 0);
+		c = connect1(ctx, "rio://1:121?mport=1");
+		pthread_join(th, NULL);
+		TT_OK(a.rc);
+		TT_EQ(fabtx_send(c, "x", 1, 5000), 1);
+		TT_EQ(fabtx_recv(a.c, buf, sizeof buf, 5000), 1);
+		if (i & 1) { /* either side may close first */
+			TT_OK(fabtx_conn_close(c, 5000));
+			TT_EQ(fabtx_recv(a.c, buf, sizeof buf, 5000), -ESHUTDOWN);
+			fabtx_conn_close(a.c, 1000);
+		} else {
+			TT_OK(fabtx_conn_close(a.c, 5000));
+			TT_EQ(fabtx_recv(c, buf, sizeof buf, 5000), -ESHUTDOWN);
+			fabtx_conn_close(c, 1000);
+		}
+	}
+	fabtx_listener_close(a.l);
+	fabtx_ctx_destroy(ctx);
+	TT_EQ(count_fabric_files(), 1); /* only the fabric state is left */
+	memset(&f, 0, sizeof f);
+	f.rioid = 0xffff;
+	f.low = 0;
+	f.high = 0xffff;
+	fd = open("/dev/rio_mport0", O_RDWR);
+	TT_ASSERT(fd >= 0);
+	TT_OK(ioctl(fd, RIO_ENABLE_DOORBELL_RANGE, &f)); /* all free */
+	TT_OK(ioctl(fd, RIO_DISABLE_DOORBELL_RANGE, &f));
+	close(fd);
+	fd = open("/dev/rio_mport1", O_RDWR);
+	TT_ASSERT(fd >= 0);
+	TT_OK(ioctl(fd, RIO_ENABLE_DOORBELL_RANGE, &f));
+	TT_OK(ioctl(fd, RIO_DISABLE_DOORBELL_RANGE, &f));
+	close(fd);
+}
+
 /* runs last: remove the fabrics of the tests above */
 TT_TEST(zz_remove_test_fabrics)
 {
