@@ -25,9 +25,14 @@ $(B)/test_zmq: examples/zmq/test_zmq.c test/tt.h $(ZMQ_STAMP) | $(B)/.dir
 .PHONY: zmq test-zmq bench-zmq
 zmq: $(ZMQ_STAMP)
 
-test-zmq: $(B)/test_zmq
+# the rio/scif emulators (LD_PRELOAD) come from mk/rio.mk and mk/scif.mk
+ZMQ_EMUS := $(filter %/librioemu.so %/libscifemu.so,$(ALL_BINS))
+
+test-zmq: $(B)/test_zmq $(ZMQ_EMUS)
 	@mkdir -p $(B)/results
-	sh examples/zmq/suite.sh $(B) $(ZMQ_DIR)
+	ZT_RIOEMU=$(abspath $(filter %/librioemu.so,$(ZMQ_EMUS))) \
+	ZT_SCIFEMU=$(abspath $(filter %/libscifemu.so,$(ZMQ_EMUS))) \
+		sh examples/zmq/suite.sh $(B) $(ZMQ_DIR)
 
 bench-zmq: $(ZMQ_STAMP)
 	sh bench/zmq.sh $(ZMQ_PREFIX)

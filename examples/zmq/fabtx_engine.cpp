@@ -165,7 +165,18 @@ int zmq::fabtx_engine_t::read (void *data_, size_t size_)
 
 int zmq::fabtx_engine_t::write (const void *data_, size_t size_)
 {
-    const size_t n = size_ < _max_write ? size_ : _max_write;
+    size_t n = size_ < _max_write ? size_ : _max_write;
+    //  A message bigger than the free credits is still taken, but fabtx
+    //  then copies its remainder aside: send what fits in the credits we
+    //  know of (fabtx_ring_tx_credits, the public ring unit), so bytes are
+    //  copied once, straight into the peer's window.
+    const uint32_t credits = fabtx_ring_tx_credits (&_conn->tx);
+    if (credits > 0) {
+        const size_t fit =
+          static_cast<size_t> (credits) * fabtx_ring_payload (_conn->tx.c);
+        if (fit < n)
+            n = fit;
+    }
     const ssize_t rc = fabtx_send (_conn, data_, n, 0);
     if (rc >= 0) {
         _tx_progress = true;

@@ -10,6 +10,8 @@ top=$(cd "$here/../.." && pwd)
 cfg=$zb/src/src/fabtx_zmq_config.h
 have() { grep -q "FABTX_ZMQ_HAVE_$1 1" "$cfg" 2>/dev/null; }
 port=$((30000 + $$ % 10000))
+rioemu=${ZT_RIOEMU:-$top/build/librioemu.so}
+scifemu=${ZT_SCIFEMU:-$top/build/libscifemu.so}
 set -- "ZT_TRANSPORT=shm $b/test_zmq" "ZT_TRANSPORT=tcp $b/test_zmq"
 if have OFI; then
 	set -- "$@" "ZT_TRANSPORT=ofi-tcp $b/test_zmq"
@@ -22,22 +24,26 @@ fi
 # rio:// and scif:// on their emulators (LD_PRELOAD; docs/rio.md,
 # docs/scif.md), each on a fabric of its own
 emu=zmq$$
-rio_env="FABTX_RIOEMU_FABRIC=$emu LD_PRELOAD=$top/build/librioemu.so"
-scif_env="FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$top/build/libscifemu.so"
-if have RIO && [ -f "$top/build/librioemu.so" ]; then
+rio_env="FABTX_RIOEMU_FABRIC=$emu LD_PRELOAD=$rioemu"
+scif_env="FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$scifemu"
+# an ASan-instrumented test program cannot take an LD_PRELOAD library
+# (the ASan runtime must come first): then only the perf tools use them
+san=0
+ldd "$b/test_zmq" 2>/dev/null | grep -q libasan && san=1
+if have RIO && [ -f "$rioemu" ] && [ $san = 0 ]; then
 	# rio_cm has no loopback: only the tests whose peer is another process
 	# (another destID) apply
 	set -- "$@" "$rio_env FABTX_RIOEMU_DESTID=1 ZT_TRANSPORT=rio $b/test_zmq reconnect bound_socket killed"
 fi
-if have SCIF && [ -f "$top/build/libscifemu.so" ]; then
+if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
 	set -- "$@" "$scif_env ZT_TRANSPORT=scif $b/test_zmq"
 fi
 set -- "$@" "sh $here/perf_smoke.sh $zb/prefix shm://zperf-$$" \
 	"sh $here/perf_smoke.sh $zb/prefix tcp://127.0.0.1:$port"
-if have RIO && [ -f "$top/build/librioemu.so" ]; then
+if have RIO && [ -f "$rioemu" ]; then
 	set -- "$@" "ZT_LOCAL_ENV='$rio_env FABTX_RIOEMU_DESTID=1' ZT_REMOTE_ENV='$rio_env FABTX_RIOEMU_DESTID=2' sh $here/perf_smoke.sh $zb/prefix 'rio://*:$((port % 200 + 20))' lat rio://1:$((port % 200 + 20))"
 fi
-if have SCIF && [ -f "$top/build/libscifemu.so" ]; then
+if have SCIF && [ -f "$scifemu" ]; then
 	set -- "$@" "ZT_LOCAL_ENV='$scif_env FABTX_SCIFEMU_NODE=0' ZT_REMOTE_ENV='$scif_env FABTX_SCIFEMU_NODE=1' sh $here/perf_smoke.sh $zb/prefix scif://$((port % 20000 + 2000)) all scif://0:$((port % 20000 + 2000))"
 fi
 if have OFI; then
