@@ -75,6 +75,7 @@ typedef struct fabtx_ofi_info {
 	size_t inject_size;
 	uint64_t writes, injects, doorbells, cq_data_in, timer_wakeups;
 	uint64_t queued; /* writes the provider refused at first (EAGAIN) */
+	uint64_t coalesced, coalesced_out; /* chunks merged, merged writes */
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -760,6 +761,11 @@ typedef struct fabtx__ofi_conn {
 	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
 	uint64_t injected; /* inject ops since the last completing op */
 	fabtx__ofi_pend *pq; /* ring of queued writes */
+	/* a held run of contiguous chunks (FABTX_WRITE_MORE): one write */
+	const uint8_t *b_addr;
+	void *b_desc;
+	uint64_t b_off, b_len, b_data, b_flags;
+	int b_on, no_coalesce;
 	uint32_t pq_cap, pq_head, pq_n;
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
@@ -959,6 +965,7 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	for (i = 0; i < o->nops; i++)
 		fabtx__ofi_op_put(o, o->nops - 1 - i);
 
+	o->no_coalesce = getenv("FABTX_OFI_NO_COALESCE") != NULL;
 	o->timer_us = tus ? atoi(tus) : 1000;
 	if (o->timer_us < 10)
 		o->timer_us = 10;
@@ -2033,6 +2040,21 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	return 0;
 }
 
+/* Issue the held run of chunks (if any) as one write. */
+static int fabtx__ofi_batch_out(fabtx__ofi_conn *o)
+{
+	fabtx_seg s;
+	if (!o->b_on)
+		return 0;
+	o->b_on = 0;
+	s.addr = o->b_addr;
+	s.len = (size_t)o->b_len;
+	s.desc = o->b_desc;
+	o->st.coalesced_out++;
+	return fabtx__ofi_post(o, &s, 1, o->b_off, o->b_len, o->b_data,
+	                       o->b_flags, 0);
+}
+
 static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
                             uint64_t off, uint32_t doorbell, unsigned flags)
 {
@@ -2054,10 +2076,46 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	}
 	if (off > o->peer_len || total > o->peer_len - off)
 		return -EINVAL;
+	/* Chunks of one message land in consecutive cells, and full cells
+	 * are contiguous in both the staging area and the peer window: a run
+	 * announced with FABTX_WRITE_MORE goes out as one write whose CQ data
+	 * is the last chunk's (cumulative) doorbell. */
+	if (o->b_on) {
+		if (nseg == 1 && (const uint8_t *)segs[0].addr ==
+		                     o->b_addr + o->b_len &&
+		    off == o->b_off + o->b_len &&
+		    fabtx__ofi_seg_desc(o, &segs[0]) == o->b_desc &&
+		    o->b_len + total <= o->max_msg) {
+			o->b_len += total;
+			o->b_data = doorbell;
+			o->b_flags = (flags & FABTX_WRITE_DOORBELL)
+			                 ? FI_REMOTE_CQ_DATA
+			                 : 0;
+			o->st.coalesced++;
+			if (flags & FABTX_WRITE_MORE)
+				return 0;
+			return fabtx__ofi_batch_out(o);
+		}
+		rc = fabtx__ofi_batch_out(o);
+		if (rc < 0)
+			return rc;
+	}
 	if (o->pq_n) {
 		rc = fabtx__ofi_pq_run(o);
 		if (rc < 0)
 			return rc;
+	}
+	if ((flags & FABTX_WRITE_MORE) && nseg == 1 && total <= o->max_msg &&
+	    !o->no_coalesce) {
+		o->b_on = 1;
+		o->b_addr = (const uint8_t *)segs[0].addr;
+		o->b_desc = fabtx__ofi_seg_desc(o, &segs[0]);
+		o->b_off = off;
+		o->b_len = total;
+		o->b_data = doorbell;
+		o->b_flags = (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA
+		                                             : 0;
+		return 0;
 	}
 	/* common case: one operation */
 	if (nseg <= (int)o->iov_limit && total <= o->max_msg)
@@ -2126,6 +2184,8 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 		return -ENOTCONN;
 	if (o->sock_dead)
 		return 0;
+	if ((rc = fabtx__ofi_batch_out(o)) < 0)
+		return rc;
 	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0)
 		return rc;
 	s.addr = o->tx_buf + o->tx_alloc - 8; /* registered, always zero */
@@ -2283,6 +2343,8 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 		return -ENOTCONN;
 	if (o->failed)
 		return o->failed;
+	if (o->b_on && (rc = fabtx__ofi_batch_out(o)) < 0)
+		return fabtx__ofi_fail(o, rc, "write failed");
 	rc = fabtx__ofi_poll_cq(o);
 	if (rc < 0)
 		return rc;
@@ -2337,6 +2399,11 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
 	if (!o)
 		return -ENOTCONN;
+	if (!o->sock_dead && !o->failed) {
+		int rc = fabtx__ofi_batch_out(o);
+		if (rc < 0)
+			return rc;
+	}
 	/* Injected writes have no completion, and a provider with manual
 	 * progress may still hold them: 8 bytes into the peer's scratch word
 	 * that do complete, queued behind them, tell when they have left. */
