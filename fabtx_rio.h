@@ -33,12 +33,18 @@
  *            send, non-blocking read() to receive; fd() is that fd.  The
  *            core's doorbell values are translated to a wire range that
  *            the kernel grants (RIO_ENABLE_DOORBELL_RANGE is the system
- *            wide allocator; a leaked or foreign range is skipped), plus two
- *            values of ours: "control message queued" and "bye".
+ *            wide allocator; a leaked or foreign range is skipped) of 2N+3
+ *            values: data hints carrying seq mod 2N (one lap bit more than
+ *            the core's, so stale hints are recognised and dropped), then
+ *            "credit" (a wake-up: the credit is the header word), "control
+ *            message queued" and "bye".
  *   loss     the event FIFO drops silently beyond 14 events, so doorbells
  *            are hints: a drain that finds the FIFO full asks the peer
- *            (control message) to re-ring its latest data and credit
- *            doorbells, which are cumulative.
+ *            (control message) for its absolute written position.
+ *   close    the `closed` word of the peer's window header is written
+ *            (SYNC, after our FIN) before the channel closes and the bye
+ *            doorbell goes out; a peer that sees it stops writing, and
+ *            scans its ring once for a FIN whose doorbell was dropped.
  *   caps     not ORDERED: the uapi orders nothing between DMA placement
  *            and a reader polling footers (spec 2.7), only "completion
  *            before doorbell"; so cells are consumed only up to a doorbell.
