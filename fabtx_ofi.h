@@ -76,6 +76,7 @@ typedef struct fabtx_ofi_info {
 	uint64_t writes, injects, doorbells, cq_data_in, timer_wakeups;
 	uint64_t queued; /* writes the provider refused at first (EAGAIN) */
 	uint64_t coalesced, coalesced_out; /* chunks merged, merged writes */
+	uint64_t split;   /* writes sent as two injects */
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -766,6 +767,7 @@ typedef struct fabtx__ofi_conn {
 	void *b_desc;
 	uint64_t b_off, b_len, b_data, b_flags;
 	int b_on, no_coalesce;
+	int split_inject; /* provider applies commands in order (shm) */
 	uint32_t pq_cap, pq_head, pq_n;
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
@@ -966,6 +968,9 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		fabtx__ofi_op_put(o, o->nops - 1 - i);
 
 	o->no_coalesce = getenv("FABTX_OFI_NO_COALESCE") != NULL;
+	o->split_inject = (strcmp(fi->fabric_attr->prov_name, "shm") == 0 ||
+	                   (fi->tx_attr->msg_order & FI_ORDER_WAW)) &&
+	                  !getenv("FABTX_OFI_NO_SPLIT");
 	o->timer_us = tus ? atoi(tus) : 1000;
 	if (o->timer_us < 10)
 		o->timer_us = 10;
@@ -2014,6 +2019,36 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	p.data = data;
 	p.flags = flags;
 	p.complete = complete;
+	/* Just over the inject size (a 4 KiB message plus its footer): two
+	 * injects, the tail with the CQ data, instead of one large write
+	 * (shm: a CMA round trip through the target).  Only where commands
+	 * are applied in order (split_inject; see docs/ofi.md). */
+	if (o->split_inject && !complete && total > o->inject_size &&
+	    total - 64 <= o->inject_size && !(flags & FI_FENCE)) {
+		uint8_t tmp[8192];
+		fabtx_seg a[2];
+		size_t k = 0;
+		if (total <= sizeof tmp) {
+			for (i = 0; i < nseg; i++) {
+				if (segs[i].len)
+					memcpy(tmp + k, segs[i].addr, segs[i].len);
+				k += segs[i].len;
+			}
+			a[0].addr = tmp;
+			a[0].len = (size_t)total - 64;
+			a[0].desc = NULL;
+			a[1].addr = tmp + total - 64;
+			a[1].len = 64;
+			a[1].desc = NULL;
+			rc = fabtx__ofi_post(o, &a[0], 1, off, total - 64, 0, 0,
+			                     0);
+			if (rc < 0)
+				return rc;
+			o->st.split++;
+			return fabtx__ofi_post(o, &a[1], 1, off + total - 64, 64,
+			                       data, flags, 0);
+		}
+	}
 	if (o->pq_n == 0) {
 		rc = fabtx__ofi_issue(o, &p);
 		if (rc != -EAGAIN)
