@@ -3,8 +3,7 @@
 # tools (local_lat/remote_lat, local_thr/remote_thr from the source tree)
 # over one endpoint: each pair must finish and report a number.  Prints the
 # usual "N passed, N failed, N skipped" line.  "lat" runs only the
-# latency pairs (remote_thr closes right after its last send; see
-# docs/zmq.md for the ofi:// close race that can lose the tail).
+# latency pairs.
 # A 4th argument is the address the remote side connects to (rio://,
 # scif://); ZT_LOCAL_ENV / ZT_REMOTE_ENV are "VAR=value ..." for each side.
 prefix=$1

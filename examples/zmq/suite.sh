@@ -41,13 +41,13 @@ fi
 set -- "$@" "sh $here/perf_smoke.sh $zb/prefix shm://zperf-$$" \
 	"sh $here/perf_smoke.sh $zb/prefix tcp://127.0.0.1:$port"
 if have RIO && [ -f "$rioemu" ]; then
-	set -- "$@" "ZT_LOCAL_ENV='$rio_env FABTX_RIOEMU_DESTID=1' ZT_REMOTE_ENV='$rio_env FABTX_RIOEMU_DESTID=2' sh $here/perf_smoke.sh $zb/prefix 'rio://*:$((port % 200 + 20))' lat rio://1:$((port % 200 + 20))"
+	set -- "$@" "ZT_LOCAL_ENV='$rio_env FABTX_RIOEMU_DESTID=1' ZT_REMOTE_ENV='$rio_env FABTX_RIOEMU_DESTID=2' sh $here/perf_smoke.sh $zb/prefix 'rio://*:$((port % 200 + 20))' all rio://1:$((port % 200 + 20))"
 fi
 if have SCIF && [ -f "$scifemu" ]; then
 	set -- "$@" "ZT_LOCAL_ENV='$scif_env FABTX_SCIFEMU_NODE=0' ZT_REMOTE_ENV='$scif_env FABTX_SCIFEMU_NODE=1' sh $here/perf_smoke.sh $zb/prefix scif://$((port % 20000 + 2000)) all scif://0:$((port % 20000 + 2000))"
 fi
 if have OFI; then
-	set -- "$@" "sh $here/perf_smoke.sh $zb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp lat"
+	set -- "$@" "sh $here/perf_smoke.sh $zb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp"
 fi
 sh "$top/test/run_suite.sh" "$b/results/zmq.txt" "$@"
 rc=$?
