@@ -2552,6 +2552,21 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		return;
 	if (graceful && !o->failed)
 		(void)fabtx__ofi_flush(c, 1000);
+	if (getenv("FABTX_OFI_STATS"))
+		fabtx_log(c->ctx, FABTX_LOG_ERROR,
+		          "ofi stats %s: %s/%s inject %zu writes %llu injects "
+		          "%llu doorbells %llu cq_data_in %llu queued %llu "
+		          "coalesced %llu/%llu split %llu timer_wakeups %llu",
+		          c->url, o->st.provider, o->rdm ? "rdm" : "msg",
+		          o->inject_size, (unsigned long long)o->st.writes,
+		          (unsigned long long)o->st.injects,
+		          (unsigned long long)o->st.doorbells,
+		          (unsigned long long)o->st.cq_data_in,
+		          (unsigned long long)o->st.queued,
+		          (unsigned long long)o->st.coalesced,
+		          (unsigned long long)o->st.coalesced_out,
+		          (unsigned long long)o->st.split,
+		          (unsigned long long)o->st.timer_wakeups);
 	if (o->ep && !o->rdm && !o->failed)
 		fi_shutdown(o->ep, 0);
 	if (o->sock >= 0 && graceful && !o->sock_dead) {
