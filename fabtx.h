@@ -301,7 +301,7 @@ typedef struct fabtx_footer {
 typedef struct fabtx_win_hdr {
 	uint64_t credit;   /* peer's released position of MY tx ring         */
 	uint32_t armed;    /* direct-mapped backends: owner sleeps, wake it   */
-	uint32_t closed;   /* direct-mapped backends: writer has closed       */
+	uint32_t closed;   /* backends may set it: the writer has closed      */
 	uint64_t reserved[6];
 } fabtx_win_hdr;
 
@@ -594,6 +594,10 @@ struct fabtx_listener {
 
 /* Called by backends from progress(): a doorbell value arrived. */
 FABTX_API void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t value);
+/* Called by backends that know an absolute position: every chunk with
+ * seq < pos is visible in the RX window (stale or duplicate values are
+ * harmless; values beyond one ring are ignored). */
+FABTX_API void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos);
 /* Called by backends: the transport failed (negative errno). */
 FABTX_API void fabtx_conn_fail(fabtx_conn *c, int err);
 FABTX_API void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be);
@@ -2059,6 +2063,11 @@ FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 	}
 }
 
+FABTX__DEF void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos)
+{
+	if (pos > c->rx.hint && pos <= c->rx.seq + c->rx.n) c->rx.hint = pos;
+}
+
 /* write segs to peer window offset off (non-DIRECT backends), retrying
  * while the backend's queue is full */
 static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
@@ -2101,7 +2110,7 @@ static int fabtx__report(fabtx_conn *c)
 
 static void fabtx__maybe_report(fabtx_conn *c)
 {
-	if (fabtx_ring_rx_should_report(&c->rx)) fabtx__report(c);
+	if (!c->fin_recv && fabtx_ring_rx_should_report(&c->rx)) fabtx__report(c);
 }
 
 /* gather len bytes from an iov cursor into dst */
@@ -2416,9 +2425,10 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 	if (rc < 0) return rc;
 	if (rc == 0) return fabtx__rx_end(c);
 	if (f.flags & FABTX_F_FIN) {
-		fabtx__consume(c, 1);
+		/* the peer has closed: it reads no credits any more, and its
+		 * window may be gone (RDMA backends), so none are reported */
 		c->fin_recv = 1;
-		if (c->rx.rel != c->rx.reported) fabtx__report(c);
+		fabtx__consume(c, 1);
 		return -ESHUTDOWN;
 	}
 	if (f.flags & FABTX_F_LAST) { /* single cell */
@@ -2513,6 +2523,7 @@ static int fabtx__stash(fabtx_conn *c)
 }
 
 enum { FABTX__WANT_RX = 1, FABTX__WANT_TX = 2 };
+
 
 static int fabtx__ready(fabtx_conn *c, int want)
 {
@@ -2638,7 +2649,7 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		if (rc < 0) return rc;
 		if (c->err) return c->err;
 	}
-	do {
+	for (;;) {
 		uint64_t left = total - sent;
 		uint32_t len = left > p ? p : (uint32_t)left;
 		uint32_t cr = fabtx__credits(c);
@@ -2675,7 +2686,8 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		                      cr > 1 && left > len);
 		if (rc < 0) return rc;
 		sent += len;
-	} while (sent < total);
+		if (sent >= total) break; /* (a 0-byte message is one chunk) */
+	}
 	c->st.msgs_sent++;
 	c->st.bytes_sent += total;
 	return (ssize_t)total;

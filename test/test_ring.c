@@ -419,6 +419,26 @@ TT_TEST(ring_small_buffer_keeps_message_queued)
 	fabtx_ctx_destroy(ctx);
 }
 
+TT_TEST(ring_empty_message_waits_for_credit)
+{
+	/* a 0-byte message that must wait for a credit is sent, not dropped */
+	fabtx_ctx *ctx = th_ctx(4, 128);
+	fabtx_conn *a, *b;
+	char m[4];
+	int i;
+	th_pair(ctx, ctx, &a, &b);
+	for (i = 0; i < 3; i++) TT_EQ(fabtx_send(a, "abc", 3, 0), 3);
+	TT_EQ(fabtx_send(a, m, 0, 0), -EAGAIN);
+	TT_EQ(fabtx_send(a, m, 0, 50), -ETIMEDOUT); /* blocking: times out */
+	for (i = 0; i < 3; i++) TT_EQ(fabtx_recv(b, m, sizeof m, 0), 3);
+	TT_EQ(fabtx_send(a, m, 0, 1000), 0);
+	TT_EQ(fabtx_recv(b, m, sizeof m, 1000), 0); /* it arrived */
+	TT_EQ(fabtx_recv(b, m, sizeof m, 0), -EAGAIN);
+	fabtx_conn_close(a, 0);
+	fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 TT_TEST(ring_oversized_message_refused)
 {
 	fabtx_ctx_config cfg = fabtx_ctx_config_init();
