@@ -909,9 +909,11 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	/* shm: the peer never signals our wait fd (progress is local);
 	 * ofi_rxm: its wait fd does not see connection requests, which need
 	 * manual progress, so a sleeper would never accept the first write;
+	 * net: its CQ wait fd stays readable after a successful fi_trywait
+	 * (a sleeper would spin);
 	 * sockets: its own progress thread owns the wait object. */
 	if (strcmp(p, "shm") == 0 || strstr(p, "ofi_rxm") ||
-	    strcmp(p, "sockets") == 0)
+	    strcmp(p, "net") == 0 || strcmp(p, "sockets") == 0)
 		return 0;
 	return 1;
 }
@@ -1049,11 +1051,14 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		return -errno;
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
+	ev.data.fd = o->tfd;
 	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0)
 		return -errno;
+	ev.data.fd = o->cq_fd;
 	if (o->cq_fd >= 0 &&
 	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->cq_fd, &ev) < 0)
 		return -errno;
+	ev.data.fd = o->eq_fd;
 	if (o->eq_fd >= 0 &&
 	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->eq_fd, &ev) < 0)
 		return -errno;

@@ -16,6 +16,7 @@ struct fabtx_ctx {
 
 #include <glob.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -392,6 +393,25 @@ static void run_event(const char *prov, int rdm)
 		/* nothing is pending: arm must succeed (maybe after a retry) */
 		while (be->arm(c) == -EAGAIN)
 			TT_OK(be->progress(c));
+		/* armed with nothing in flight: the fd is quiet (a sleeper
+		 * does not spin); with a real wait fd it stays quiet */
+		p.fd = be->fd(c);
+		p.events = POLLIN;
+		if (poll(&p, 1, 0) != 0) {
+			struct epoll_event ee[4];
+			int k, n = epoll_wait(p.fd, ee, 4, 0);
+			fabtx__ofi_conn *oc = (fabtx__ofi_conn *)c->bdata;
+			for (k = 0; k < n; k++)
+				fprintf(stderr, "  ready fd %d ev %x (cq %d eq %d tfd %d sock %d)\n",
+				        ee[k].data.fd, ee[k].events, oc->cq_fd, oc->eq_fd, oc->tfd, oc->sock);
+			TT_FAIL("fd readable right after arm (round %d)", i);
+		}
+		if (i == 0) {
+			fabtx_ofi_info oi;
+			TT_OK(fabtx_ofi_conn_info(c, &oi));
+			if (oi.wait_fd)
+				TT_EQ(poll(&p, 1, 50), 0);
+		}
 		TT_EQ(write(armed_pipe[1], "x", 1), 1);
 		for (;;) {
 			int k;
