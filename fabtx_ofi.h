@@ -326,6 +326,7 @@ typedef struct fabtx__ofi_dom {
 	struct fid_fabric *fabric;
 	struct fid_domain *domain;
 	fabtx_mr_cache *mrc;
+	int fabric_shared; /* fabric belongs to an older entry */
 	uint64_t next_key;
 	pthread_mutex_t lock; /* next_key, domain-level calls */
 } fabtx__ofi_dom;
@@ -361,7 +362,7 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 			          "ofi: MR cache still in use at ctx destroy");
 		if (d->domain)
 			fi_close(&d->domain->fid);
-		if (d->fabric)
+		if (d->fabric && !d->fabric_shared)
 			fi_close(&d->fabric->fid);
 		fi_freeinfo(d->info);
 		pthread_mutex_destroy(&d->lock);
@@ -408,9 +409,26 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = fabtx__ofi_err(fi_fabric(d->info->fabric_attr, &d->fabric, NULL));
-	if (rc < 0)
-		goto fail;
+	/* one fabric object per provider and fabric name (the sockets
+	 * provider runs a listener thread per fabric object) */
+	{
+		fabtx__ofi_dom *e;
+		for (e = s->doms; e; e = e->next)
+			if (strcmp(e->info->fabric_attr->prov_name,
+			           fi->fabric_attr->prov_name) == 0 &&
+			    strcmp(e->info->fabric_attr->name,
+			           fi->fabric_attr->name) == 0)
+				break;
+		if (e) {
+			d->fabric = e->fabric;
+			d->fabric_shared = 1;
+		} else {
+			rc = fabtx__ofi_err(
+			    fi_fabric(d->info->fabric_attr, &d->fabric, NULL));
+			if (rc < 0)
+				goto fail;
+		}
+	}
 	rc = fabtx__ofi_err(fi_domain(d->fabric, d->info, &d->domain, NULL));
 	if (rc < 0)
 		goto fail;
@@ -424,7 +442,7 @@ fail:
 	fabtx_log(ctx, FABTX_LOG_ERROR, "ofi: opening %s domain %s: %s",
 	          fi->fabric_attr->prov_name, fi->domain_attr->name,
 	          fi_strerror(-rc));
-	if (d->fabric)
+	if (d->fabric && !d->fabric_shared)
 		fi_close(&d->fabric->fid);
 	fi_freeinfo(d->info);
 	pthread_mutex_destroy(&d->lock);
