@@ -18,7 +18,7 @@ if have OFI; then
 	# libfabric's shm provider: only between processes (two endpoints of
 	# one process crash inside fi_writemsg; see docs/zmq.md)
 	if fi_info -p shm > /dev/null 2>&1; then
-		set -- "$@" "ZT_TRANSPORT=ofi-shm $b/test_zmq reconnect bound_socket killed"
+		set -- "$@" "ZT_TRANSPORT=ofi-shm $b/test_zmq reconnect bound_socket killed xproc"
 	fi
 fi
 # rio:// and scif:// on their emulators (LD_PRELOAD; docs/rio.md,
@@ -33,7 +33,7 @@ ldd "$b/test_zmq" 2>/dev/null | grep -q libasan && san=1
 if have RIO && [ -f "$rioemu" ] && [ $san = 0 ]; then
 	# rio_cm has no loopback: only the tests whose peer is another process
 	# (another destID) apply
-	set -- "$@" "$rio_env FABTX_RIOEMU_DESTID=1 ZT_TRANSPORT=rio $b/test_zmq reconnect bound_socket killed"
+	set -- "$@" "$rio_env FABTX_RIOEMU_DESTID=1 ZT_TRANSPORT=rio $b/test_zmq reconnect bound_socket killed xproc"
 fi
 if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
 	set -- "$@" "$scif_env ZT_TRANSPORT=scif $b/test_zmq"

@@ -974,4 +974,51 @@ TT_TEST(both_ways_blocked_then_drain)
 	zmq_ctx_term(ctx);
 }
 
+/* the same size ladder with the peer in another process (the only form
+ * rio:// and ofi://?provider=shm can run): the child echoes every message
+ * back, the parent checks content both ways */
+TT_TEST(xproc_sizes_echo)
+{
+	static const size_t sizes[] = {0, 1, 8191, 8193, 65536, 1 << 20,
+	                               (8 << 20) + 5, 64 << 20};
+	const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+	char e[128];
+	int fds[2], k;
+	pid_t p;
+	void *ctx, *s;
+	ep(e, sizeof e);
+	TT_OK(pipe(fds));
+	p = fork();
+	if (p == 0) {
+		void *c2, *echo;
+		int tmo = DEADLINE_MS, lg = 1000, i;
+		become_other_node();
+		c2 = zmq_ctx_new();
+		echo = zmq_socket(c2, ZMQ_PAIR);
+		zmq_setsockopt(echo, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+		zmq_setsockopt(echo, ZMQ_LINGER, &lg, sizeof lg);
+		if (zmq_bind(echo, e) != 0) _exit(2);
+		if (write(fds[1], "r", 1) != 1) _exit(3);
+		for (i = 0; i < ns; i++) {
+			zmq_msg_t m;
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, echo, 0) != (int)sizes[i]) _exit(4);
+			if (zmq_msg_send(&m, echo, 0) != (int)sizes[i]) _exit(5);
+		}
+		zmq_close(echo);
+		zmq_ctx_term(c2);
+		_exit(0);
+	}
+	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 'r');
+	ctx = zmq_ctx_new();
+	s = sock(ctx, ZMQ_PAIR);
+	if (zmq_connect(s, cep_node(e, CHILD_DESTID)) != 0)
+		TT_FAIL("connect: %s", zmq_strerror(zmq_errno()));
+	for (k = 0; k < ns; k++)
+		size_round(s, s, sizes[k], (unsigned)k + 7);
+	TT_EQ(child_status(p), 0);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+}
+
 TT_MAIN()
