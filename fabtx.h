@@ -262,6 +262,11 @@ FABTX_API void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg);
 
 FABTX_API int fabtx_conn_fd(fabtx_conn *c);
 FABTX_API int fabtx_conn_arm(fabtx_conn *c);  /* 0 armed, -EAGAIN: work */
+/* Arm for some events only: FABTX_POLLIN (messages, end of stream,
+ * errors) and/or FABTX_POLLOUT (credits returned).  fabtx_conn_arm is
+ * FABTX_POLLIN | FABTX_POLLOUT.  A caller with nothing to send arms for
+ * POLLIN alone and is not told about credits (the fd may still wake). */
+FABTX_API int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events);
 FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
 /* Push queued data, send FIN and wait (at most linger_ms) until everything
  * is written; then tear down.  Returns 0 or the error that lost data. */
@@ -582,6 +587,7 @@ struct fabtx_conn {
 	uint64_t seen_credit; /* last header credit word seen */
 	uint64_t ping_out_ms, ka_rx_seq;
 	int credit_event;     /* credits arrived since the last arm/poll */
+	int slow_clean;       /* slow path ran and nothing moved since   */
 	char url[128];
 };
 
@@ -2024,6 +2030,7 @@ static void fabtx__credit_in(fabtx_conn *c, int rc)
 {
 	if (rc > 0) {
 		c->credit_event = 1;
+		c->slow_clean = 0;
 		c->last_rx_ms = 0; /* a sign of life; the slow path stamps it */
 	} else if (rc < 0) {
 		fabtx_conn_fail(c, -EPROTO);
@@ -2044,6 +2051,7 @@ FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 {
 	uint32_t n = c->rx.n, off;
 	c->st.doorbells_recv++;
+	c->slow_clean = 0;
 	if (v < FABTX_DB_RESERVED && v != FABTX_DB_NONE) return; /* control */
 	off = v - c->db.base;
 	if (v < c->db.base || off >= 2u * n) {
@@ -2188,6 +2196,7 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
 	}
 	c->st.chunks_sent++;
+	c->slow_clean = 0;
 	return rc < 0 ? rc : 0;
 }
 
@@ -2317,6 +2326,7 @@ static void fabtx__slow(fabtx_conn *c)
 		    now - c->ping_out_ms >= (uint64_t)c->ctx->cfg.keepalive_timeout_ms)
 			fabtx_conn_fail(c, -ETIMEDOUT);
 	}
+	c->slow_clean = 1;
 }
 
 /* Next footer if visible and valid: 1, 0 (nothing), < 0 (failed). */
@@ -2356,6 +2366,7 @@ static void fabtx__consume(fabtx_conn *c, int release)
 {
 	uint64_t s = c->rx.seq++;
 	c->st.chunks_recv++;
+	c->slow_clean = 0;
 	if (release) {
 		fabtx_ring_rx_release(&c->rx, s);
 		fabtx__maybe_report(c);
@@ -2794,13 +2805,23 @@ FABTX__DEF int fabtx_conn_poll(fabtx_conn *c)
 	return ev;
 }
 
-FABTX__DEF int fabtx_conn_arm(fabtx_conn *c)
+/* is anything the caller armed for pending? */
+static int fabtx__arm_pending(fabtx_conn *c, unsigned events)
+{
+	if ((events & FABTX_POLLOUT) && c->credit_event) return 1;
+	if (c->pend_buf && fabtx__credits(c)) return 1; /* we stream it */
+	if ((events & FABTX_POLLIN) || c->err || c->peer_gone)
+		return fabtx__ready(c, FABTX__WANT_RX);
+	return 0;
+}
+
+FABTX__DEF int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events)
 {
 	int rc;
 	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
-	fabtx__slow(c);
-	if (c->credit_event || fabtx__ready(c, FABTX__WANT_RX) ||
-	    (c->pend_buf && fabtx__credits(c))) {
+	/* a receive that just found nothing ran the slow path already */
+	if (!c->slow_clean) fabtx__slow(c);
+	if (fabtx__arm_pending(c, events)) {
 		c->credit_event = 0;
 		return -EAGAIN;
 	}
@@ -2808,12 +2829,17 @@ FABTX__DEF int fabtx_conn_arm(fabtx_conn *c)
 	if (rc < 0) return rc;
 	/* re-check after arming: anything that raced in is reported now */
 	fabtx__credit_refresh(c);
-	if (c->credit_event || fabtx__ready(c, FABTX__WANT_RX) ||
-	    (c->pend_buf && fabtx__credits(c))) {
+	if (fabtx__arm_pending(c, events)) {
 		c->credit_event = 0;
 		return -EAGAIN;
 	}
+	if (!(events & FABTX_POLLOUT)) c->credit_event = 0;
 	return 0;
+}
+
+FABTX__DEF int fabtx_conn_arm(fabtx_conn *c)
+{
+	return fabtx_conn_arm_mask(c, FABTX_POLLIN | FABTX_POLLOUT);
 }
 
 FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
@@ -2901,6 +2927,7 @@ typedef struct fabtx__shm_conn {
 	size_t peer_win_len;
 	int rfd[2], nrfd; /* fds that arrived with a control message */
 	int fds_sent;
+	int sock_ready; /* progress saw the control socket readable */
 } fabtx__shm_conn;
 
 typedef struct fabtx__shm_listener {
@@ -3098,6 +3125,8 @@ static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 	} cm;
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	ssize_t n;
+	/* connected and polled: nothing can be there unless progress saw it */
+	if (timeout_ms == 0 && s->epfd >= 0 && !s->sock_ready) return -EAGAIN;
 	for (;;) {
 		memset(&mh, 0, sizeof mh);
 		iv.iov_base = buf;
@@ -3112,6 +3141,7 @@ static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		if (errno == EINTR) continue;
 		if (errno == ECONNRESET) return -ECONNRESET;
 		if (errno != EAGAIN) return -errno;
+		s->sock_ready = 0;
 		if (fabtx__remaining_ms(dl) == 0) return -EAGAIN;
 		fabtx__shm_pollfd(s->sock, POLLIN, fabtx__remaining_ms(dl));
 	}
@@ -3154,9 +3184,12 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	if (s->efd < 0 || s->epfd < 0) return -errno;
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
+	ev.data.u32 = 1;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->efd, &ev) < 0) return -errno;
 	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.u32 = 2;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sock, &ev) < 0) return -errno;
+	s->sock_ready = 1; /* look once */
 	rx->base = s->win;
 	rx->len = rx_len;
 	rx->addr = 0;
@@ -3225,9 +3258,19 @@ static int fabtx__shm_progress(fabtx_conn *c)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
+	struct epoll_event ev[2];
 	uint64_t v;
+	int n, i;
 	if (fabtx__load_relaxed(&h->armed)) fabtx__store_relaxed(&h->armed, 0u);
-	while (read(s->efd, &v, sizeof v) == (ssize_t)sizeof v) {
+	/* one system call says which sources need one more */
+	n = epoll_wait(s->epfd, ev, 2, 0);
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.u32 == 1) {
+			ssize_t r = read(s->efd, &v, sizeof v);
+			(void)r;
+		} else {
+			s->sock_ready = 1;
+		}
 	}
 	return 0;
 }

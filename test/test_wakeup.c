@@ -39,8 +39,19 @@ TT_TEST(arm_reports_pending_work_and_fd_wakes)
 	TT_EQ(fabtx_conn_arm(a), 0);
 	for (i = 0; i < 2; i++) TT_EQ(fabtx_recv(b, m, sizeof m, 0), 1);
 	TT_ASSERT(readable(fabtx_conn_fd(a), 0));
+	TT_EQ(fabtx_conn_arm_mask(a, FABTX_POLLIN), 0); /* not asked for */
+	for (i = 0; i < 2; i++) TT_EQ(fabtx_send(a, "c", 1, 0), 1);
+	TT_EQ(fabtx_send(a, "c", 1, 0), -EAGAIN);
+	TT_EQ(fabtx_conn_arm(a), 0);
+	for (i = 0; i < 2; i++) TT_EQ(fabtx_recv(b, m, sizeof m, 0), 1);
+	TT_ASSERT(readable(fabtx_conn_fd(a), 0));
 	TT_EQ(fabtx_conn_arm(a), -EAGAIN); /* credit event */
 	TT_ASSERT(fabtx_conn_poll(a) & FABTX_POLLOUT);
+	TT_EQ(fabtx_conn_arm_mask(a, FABTX_POLLOUT), 0);
+	TT_EQ(fabtx_send(b, "in", 2, 0), 2); /* a message: still reported */
+	TT_EQ(fabtx_conn_arm_mask(a, FABTX_POLLOUT), 0); /* ... not for OUT */
+	TT_EQ(fabtx_conn_arm_mask(a, FABTX_POLLIN), -EAGAIN);
+	TT_EQ(fabtx_recv(a, m, sizeof m, 0), 2);
 	fabtx_conn_close(a, 0);
 	TT_ASSERT(readable(fabtx_conn_fd(b), 1000)); /* FIN / hangup wakes */
 	fabtx_conn_close(b, 0);
