@@ -587,7 +587,6 @@ struct fabtx_conn {
 	uint64_t seen_credit; /* last header credit word seen */
 	uint64_t ping_out_ms, ka_rx_seq;
 	int credit_event;     /* credits arrived since the last arm/poll */
-	int slow_clean;       /* slow path ran and nothing moved since   */
 	char url[128];
 };
 
@@ -2030,8 +2029,7 @@ static void fabtx__credit_in(fabtx_conn *c, int rc)
 {
 	if (rc > 0) {
 		c->credit_event = 1;
-		c->slow_clean = 0;
-		c->last_rx_ms = 0; /* a sign of life; the slow path stamps it */
+			c->last_rx_ms = 0; /* a sign of life; the slow path stamps it */
 	} else if (rc < 0) {
 		fabtx_conn_fail(c, -EPROTO);
 	}
@@ -2051,7 +2049,6 @@ FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 {
 	uint32_t n = c->rx.n, off;
 	c->st.doorbells_recv++;
-	c->slow_clean = 0;
 	if (v < FABTX_DB_RESERVED && v != FABTX_DB_NONE) return; /* control */
 	off = v - c->db.base;
 	if (v < c->db.base || off >= 2u * n) {
@@ -2196,7 +2193,6 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
 	}
 	c->st.chunks_sent++;
-	c->slow_clean = 0;
 	return rc < 0 ? rc : 0;
 }
 
@@ -2326,7 +2322,6 @@ static void fabtx__slow(fabtx_conn *c)
 		    now - c->ping_out_ms >= (uint64_t)c->ctx->cfg.keepalive_timeout_ms)
 			fabtx_conn_fail(c, -ETIMEDOUT);
 	}
-	c->slow_clean = 1;
 }
 
 /* Next footer if visible and valid: 1, 0 (nothing), < 0 (failed). */
@@ -2366,7 +2361,6 @@ static void fabtx__consume(fabtx_conn *c, int release)
 {
 	uint64_t s = c->rx.seq++;
 	c->st.chunks_recv++;
-	c->slow_clean = 0;
 	if (release) {
 		fabtx_ring_rx_release(&c->rx, s);
 		fabtx__maybe_report(c);
@@ -2819,8 +2813,7 @@ FABTX__DEF int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events)
 {
 	int rc;
 	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
-	/* a receive that just found nothing ran the slow path already */
-	if (!c->slow_clean) fabtx__slow(c);
+	fabtx__slow(c); /* always: the fd may be readable for a slow source */
 	if (fabtx__arm_pending(c, events)) {
 		c->credit_event = 0;
 		return -EAGAIN;

@@ -212,6 +212,41 @@ TT_TEST(shm_sigkill_sender_blocked_on_credits_detected)
 	fabtx_ctx_destroy(ctx);
 }
 
+TT_TEST(shm_arm_reports_dead_peer_event_loop)
+{
+	/* an event loop that only arms and polls learns of a dead peer: arm
+	 * must look at the slow sources whenever the fd was readable */
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	struct pollfd pf;
+	char x;
+	pid_t p;
+	th_name(url, sizeof url, "armdead");
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	TT_OK(fabtx_listen(ctx, url, &l));
+	p = fork();
+	if (p == 0) {
+		fabtx_conn *s;
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		for (;;) pause();
+	}
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	TT_EQ(fabtx_conn_arm(c), 0);
+	TT_EQ(fabtx_conn_arm(c), 0); /* nothing moved: still armed, quiet */
+	kill(p, SIGKILL);
+	child_status(p);
+	pf.fd = fabtx_conn_fd(c);
+	pf.events = POLLIN;
+	TT_EQ(poll(&pf, 1, -1), 1);
+	TT_EQ(fabtx_conn_arm(c), -EAGAIN);
+	TT_EQ(fabtx_recv(c, &x, 1, 0), -ECONNRESET);
+	fabtx_conn_close(c, 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 TT_TEST(shm_keepalive_detects_stopped_peer)
 {
 	char url[96];

@@ -257,16 +257,25 @@ bool zmq::fabtx_engine_t::pump ()
             }
         }
         if (_input_stopped) {
-            //  Messages wait in the ring, so arming would only say
-            //  -EAGAIN.  restart_input() resumes; if output is stuck too,
-            //  poll for credits on a timer until one of them moves.
-            if (_out_blocked && !_stall_timer) {
-                add_timer (1, stall_timer_id);
-                _stall_timer = true;
+            //  Messages wait in the ring, so arming for input would only
+            //  say -EAGAIN.  restart_input() resumes input; if output is
+            //  stuck too, arm for returning credits alone.
+            if (!_out_blocked)
+                return true;
+            const int orc = fabtx_conn_arm_mask (_conn, FABTX_POLLOUT);
+            if (orc == -EAGAIN)
+                continue;
+            if (orc < 0) {
+                errno = fabtx_errno (orc);
+                error (connection_error);
+                return false;
             }
             return true;
         }
-        const int rc = fabtx_conn_arm (_conn);
+        //  Credits matter only while output waits for them: otherwise a
+        //  credit report is no reason to go round again.
+        const int rc = fabtx_conn_arm_mask (
+          _conn, FABTX_POLLIN | (_out_blocked ? FABTX_POLLOUT : 0u));
         if (rc == -EAGAIN) {
             //  Work raced in: go again, or the wakeup is lost.
             if (++idle_arms > 1)
