@@ -1971,6 +1971,21 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 	m.rma_iov_count = 1;
 	m.data = p->data;
 	if (p->total <= o->inject_size && !p->complete) {
+		/* one contiguous piece: the providers' inject fast path */
+		if (m.iov_count == 1 && !(flags & ~(uint64_t)FI_REMOTE_CQ_DATA)) {
+			rc = (flags & FI_REMOTE_CQ_DATA)
+			         ? fi_inject_writedata(o->ep, iov[0].iov_base,
+			                               iov[0].iov_len, p->data,
+			                               m.addr, rma.addr, rma.key)
+			         : fi_inject_write(o->ep, iov[0].iov_base,
+			                           iov[0].iov_len, m.addr,
+			                           rma.addr, rma.key);
+			if (rc)
+				return fabtx__ofi_err(rc);
+			o->st.injects++;
+			o->injected++;
+			return 0;
+		}
 		flags |= FI_INJECT;
 	} else {
 		if (o->tx_out >= o->tx_max)
