@@ -285,16 +285,21 @@ static void t_fanin(const prov *pv)
 		TT_ASSERT(poll(pf, K, -1) > 0); /* sleeps: no busy loop */
 	}
 	/* everything received, clients waiting: once armed, the fds are
-	 * quiet (an event loop would sleep, not spin) */
-	for (i = 0; i < K; i++) {
-		int r;
-		while ((r = fabtx_conn_arm(c[i])) == -EAGAIN) {
-			uint8_t m[600];
-			TT_EQ(fabtx_recv(c[i], m, sizeof m, 0), -EAGAIN);
+	 * quiet (an event loop would sleep, not spin).  A control message
+	 * (keepalive) may legitimately arrive in between: then handle it
+	 * and re-arm; an fd that stays readable fails. */
+	for (j = 0; j < 20; j++) {
+		for (i = 0; i < K; i++) {
+			int r;
+			while ((r = fabtx_conn_arm(c[i])) == -EAGAIN) {
+				uint8_t m[600];
+				TT_EQ(fabtx_recv(c[i], m, sizeof m, 0), -EAGAIN);
+			}
+			TT_OK(r);
 		}
-		TT_OK(r);
+		if (poll(pf, K, 0) == 0) break;
 	}
-	TT_EQ(poll(pf, K, 0), 0);
+	TT_ASSERT(j < 20);
 	for (i = 0; i < K; i++) {
 		TT_EQ(got[i], M);
 		for (j = 0; j < i; j++) TT_ASSERT(id[i] != id[j]);
