@@ -570,6 +570,122 @@ PROV_TESTS(shm_rdm, "shm", "rdm")
 PROV_TESTS(rxm_rdm, "tcp;ofi_rxm", "rdm")
 PROV_TESTS(net_rdm, "net", "rdm")
 
+/* IPv6 literal URLs, on every provider that takes them */
+static void t_ipv6(const char *provq)
+{
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	char url[160];
+	uint8_t m[5000];
+	int i, fd;
+	struct sockaddr_in6 sa;
+	socklen_t sl = sizeof sa;
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		TT_SKIP("no IPv6 loopback here");
+	close(fd);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) {
+		fabtx_ctx *cc = ofi_ctx(0);
+		fabtx_conn *s;
+		snprintf(url, sizeof url, "ofi://[::1]:%d?%s", kid_port(&k), provq);
+		if (fabtx_connect(cc, url, &s, 10000) < 0) _exit(2);
+		for (i = 0; i < 50; i++) {
+			ssize_t n = fabtx_recv(s, m, sizeof m, -1);
+			if (n < 0 || fabtx_send(s, m, (size_t)n, -1) != n) _exit(3);
+		}
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 4);
+	}
+	ctx = ofi_ctx(0);
+	snprintf(url, sizeof url, "ofi://[::1]:0?%s", provq);
+	TT_OK(fabtx_listen(ctx, url, &l));
+	TT_OK(getsockname(fabtx_listener_fd(l), (struct sockaddr *)&sa, &sl));
+	TT_EQ(sa.sin6_family, AF_INET6);
+	kids_tell(&k, ntohs(sa.sin6_port));
+	TT_OK(fabtx_accept(l, &c, 20000));
+	for (i = 0; i < 50; i++) {
+		size_t n = (size_t)(i * 97) % sizeof m;
+		th_fill(m, n, (uint64_t)i);
+		TT_EQ(fabtx_send(c, m, n, -1), n);
+		memset(m, 0, sizeof m);
+		TT_EQ(fabtx_recv(c, m, sizeof m, -1), n);
+		TT_EQ(th_check(m, n, (uint64_t)i), 0);
+	}
+	TT_EQ(fabtx_recv(c, m, 1, -1), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(k.pid[0]), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(ipv6_literal_tcp_msg) { t_ipv6("provider=tcp&ep=msg"); }
+TT_TEST(ipv6_literal_net_rdm) { t_ipv6("provider=net&ep=rdm"); }
+
+/* the nanomsg-ofi URL form HOST:PORT@FABRIC:PROVIDER, with the fabric
+ * name of tcp's loopback domain as fi_getinfo reports it here */
+TT_TEST(nanomsg_url_form_tcp)
+{
+	struct fi_info *h = fi_allocinfo(), *r = NULL, *f;
+	char fab[128] = "", q[200];
+	size_t j;
+	h->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE;
+	h->ep_attr->type = FI_EP_MSG;
+	h->fabric_attr->prov_name = strdup("tcp");
+	if (fi_getinfo(FI_VERSION(1, 9), "127.0.0.1", NULL, FI_SOURCE, h, &r) == 0)
+		for (f = r; f && !fab[0]; f = f->next)
+			snprintf(fab, sizeof fab, "%s", f->fabric_attr->name);
+	fi_freeinfo(r);
+	fi_freeinfo(h);
+	if (!fab[0]) TT_SKIP("tcp provider not available");
+	for (j = 0; fab[j]; j++) TT_ASSERT(fab[j] != '?' && fab[j] != '@');
+	/* listener and client both name provider and fabric in this form */
+	{
+		kids k;
+		fabtx_ctx *ctx;
+		fabtx_listener *l;
+		fabtx_conn *c;
+		fabtx_ofi_info oi;
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof sa;
+		char url[300];
+		uint8_t m[64];
+		kids_start(&k);
+		k.pid[k.n] = fork();
+		if (k.pid[k.n++] == 0) {
+			fabtx_ctx *cc = ofi_ctx(0);
+			fabtx_conn *s;
+			snprintf(url, sizeof url, "ofi://127.0.0.1:%d@%s:tcp", kid_port(&k), fab);
+			if (fabtx_connect(cc, url, &s, 10000) < 0) _exit(2);
+			if (fabtx_recv(s, m, sizeof m, -1) != 5) _exit(3);
+			if (fabtx_send(s, m, 5, -1) != 5) _exit(4);
+			_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
+		}
+		ctx = ofi_ctx(0);
+		snprintf(q, sizeof q, "ofi://127.0.0.1:0@%s:tcp", fab);
+		TT_OK(fabtx_listen(ctx, q, &l));
+		TT_OK(getsockname(fabtx_listener_fd(l), (struct sockaddr *)&sa, &sl));
+		kids_tell(&k, ntohs(sa.sin_port));
+		TT_OK(fabtx_accept(l, &c, 20000));
+		TT_OK(fabtx_ofi_conn_info(c, &oi));
+		TT_ASSERT(strcmp(oi.provider, "tcp") == 0);
+		TT_ASSERT(strcmp(oi.fabric, fab) == 0);
+		TT_EQ(fabtx_send(c, "hello", 5, -1), 5);
+		TT_EQ(fabtx_recv(c, m, sizeof m, -1), 5);
+		TT_ASSERT(memcmp(m, "hello", 5) == 0);
+		TT_EQ(fabtx_recv(c, m, 1, -1), -ESHUTDOWN);
+		TT_EQ(fabtx_conn_close(c, 5000), 0);
+		TT_EQ(child_status(k.pid[0]), 0);
+		fabtx_listener_close(l);
+		fabtx_ctx_destroy(ctx);
+	}
+}
+
 TT_TEST(unknown_provider_is_enodev)
 {
 	fabtx_ctx *ctx = ofi_ctx(0);
