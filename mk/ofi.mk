@@ -22,6 +22,7 @@ TEST_SUITES += test-ofi
 ALL_BINS += $(OFI_BINS)
 
 .PHONY: test-ofi
-test-ofi: $(OFI_BINS)
+test-ofi: $(OFI_BINS) $(addprefix $(B)/,$(EXAMPLES))
 	sh test/run_suite.sh $(B)/results/ofi.txt '$(B)/test_ofi_be' \
-		'$(B)/test_ofi' 'sh test/ofi_netns.sh $(B)'
+		'$(B)/test_ofi' 'sh test/ofi_netns.sh $(B)' \
+		'bash test/ofi_examples.sh $(B)'

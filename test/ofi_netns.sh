@@ -10,10 +10,11 @@ PEER="$B/test_ofi_peer"
 skip() { echo "SKIP netns: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "not root"
 command -v ip >/dev/null 2>&1 || skip "iproute2 (ip) missing"
-# Under ASan: the net provider leaks inside fi_endpoint/fi_writemsg/fi_cq_read
+# Under ASan: the net provider leaks inside fi_endpoint, fi_writemsg,
+# fi_inject_write(data) and fi_cq_read
 # (libfabric 1.17 internals, allocations made by the provider itself)
 SUPP=$(mktemp)
-printf 'leak:fi_endpoint\nleak:fi_writemsg\nleak:fi_cq_read\n' > "$SUPP"
+printf 'leak:fi_endpoint\nleak:fi_writemsg\nleak:fi_inject_write\nleak:fi_cq_read\n' > "$SUPP"
 export LSAN_OPTIONS="suppressions=$SUPP${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # (libfabric has no frame pointers: full unwinding so the names match)
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"

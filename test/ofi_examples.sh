@@ -1,0 +1,41 @@
+#!/bin/bash
+# ofi_examples.sh BUILD_DIR -- the perf examples (local_lat/remote_lat,
+# local_thr/remote_thr) run over ofi:// unchanged, on tcp (msg) and shm
+# (rdm), in a private network namespace when unshare works (else on
+# 127.0.0.1 with a port derived from the PID).  Prints a tt-style summary.
+B=${1:-build}
+if [ -z "${FXO_IN_NS:-}" ] && unshare --net true 2>/dev/null; then
+	exec unshare --net env FXO_IN_NS=1 bash -c 'ip link set lo up 2>/dev/null; exec bash "$0" "$@"' "$0" "$@"
+fi
+for x in local_lat remote_lat local_thr remote_thr; do
+	[ -x "$B/$x" ] || { echo "FAIL: $B/$x not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+done
+pass=0; fail=0
+port=$(( 40000 + $$ % 9000 ))
+wait_port() { for _ in $(seq 1000); do ss -ltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0; sleep 0.01; done; return 1; }
+run_pair() { # name server-cmd client-cmd pattern
+	local name=$1 out sp src crc
+	port=$((port + 1))
+	timeout 60 $2 > /tmp/fxo_ex_$$.srv 2>&1 &
+	sp=$!
+	wait_port $port
+	out=$(timeout 60 $3 2>&1); crc=$?
+	wait $sp; src=$?
+	if [ $crc -eq 0 ] && [ $src -eq 0 ] && cat /tmp/fxo_ex_$$.srv - <<<"$out" | grep -q "$4"; then
+		echo "PASS $name"; pass=$((pass + 1))
+	else
+		echo "FAIL $name (client $crc, server $src)"; echo "$out"; cat /tmp/fxo_ex_$$.srv
+		fail=$((fail + 1))
+	fi
+	rm -f /tmp/fxo_ex_$$.srv
+}
+for pe in tcp:msg shm:rdm; do
+	p=${pe%%:*}; e=${pe##*:}
+	q="provider=$p&ep=$e"
+	run_pair "lat_${p}_$e" "$B/local_lat ofi://127.0.0.1:$((port + 1))?$q 64 2000" \
+		"$B/remote_lat ofi://127.0.0.1:$((port + 1))?$q 64 2000" "average latency"
+	run_pair "thr_${p}_$e" "$B/local_thr ofi://127.0.0.1:$((port + 1))?$q 4096 20000" \
+		"$B/remote_thr ofi://127.0.0.1:$((port + 1))?$q 4096 20000" "mean throughput"
+done
+echo "$pass passed, $fail failed, 0 skipped"
+[ $fail -eq 0 ]
