@@ -68,15 +68,15 @@ typedef struct fabtx_ofi_info {
 	char provider[64];
 	char fabric[64];
 	char domain[64];
-	int ep_rdm;          /* 1: FI_EP_RDM, 0: FI_EP_MSG             */
-	uint64_t mr_mode;    /* FI_MR_* bits the provider asked for    */
-	uint64_t rx_mode;    /* rx_attr->mode (FI_RX_CQ_DATA ...)      */
-	int wait_fd;         /* 1: CQ wait fd + fi_trywait; 0: timer    */
+	int ep_rdm;       /* 1: FI_EP_RDM, 0: FI_EP_MSG             */
+	uint64_t mr_mode; /* FI_MR_* bits the provider asked for    */
+	uint64_t rx_mode; /* rx_attr->mode (FI_RX_CQ_DATA ...)      */
+	int wait_fd;      /* 1: CQ wait fd + fi_trywait; 0: timer    */
 	size_t inject_size;
 	uint64_t writes, injects, doorbells, cq_data_in, timer_wakeups;
 	uint64_t queued; /* writes the provider refused at first (EAGAIN) */
 	uint64_t coalesced, coalesced_out; /* chunks merged, merged writes */
-	uint64_t split;   /* writes sent as two injects */
+	uint64_t split;                    /* writes sent as two injects */
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -122,14 +122,14 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #endif
 #endif
 
-#define FABTX__OFI_VERSION FI_VERSION(1, 9)
-#define FABTX__OFI_MAGIC 0x424f5846u /* "FXOB" little-endian */
-#define FABTX__OFI_BOOT_VER 1u
-#define FABTX__OFI_NAME_MAX 256u
-#define FABTX__OFI_CTRL_MAX 512u
-#define FABTX__OFI_BYE 0xffffffffu /* ctrl frame: closed gracefully */
-#define FABTX__OFI_HDR_SCRATCH 56u /* reserved[5] of fabtx_win_hdr */
-#define FABTX__OFI_BOOT_TMO 10000
+#define FABTX__OFI_VERSION     FI_VERSION(1, 9)
+#define FABTX__OFI_MAGIC       0x424f5846u /* "FXOB" little-endian */
+#define FABTX__OFI_BOOT_VER    1u
+#define FABTX__OFI_NAME_MAX    256u
+#define FABTX__OFI_CTRL_MAX    512u
+#define FABTX__OFI_BYE         0xffffffffu /* ctrl frame: closed gracefully */
+#define FABTX__OFI_HDR_SCRATCH 56u         /* reserved[5] of fabtx_win_hdr */
+#define FABTX__OFI_BOOT_TMO    10000
 #define FABTX__OFI_MAX_CONNREQ 64
 
 /* ------------------------------------------------------------- helpers */
@@ -137,16 +137,14 @@ static void *fabtx__ofi_alloc(fabtx_ctx *ctx, size_t n)
 {
 	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
 	void *p = a && a->alloc ? a->alloc(n, a->user) : malloc(n);
-	if (p)
-		memset(p, 0, n);
+	if (p) memset(p, 0, n);
 	return p;
 }
 
 static void fabtx__ofi_free(fabtx_ctx *ctx, void *p)
 {
 	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
-	if (!p)
-		return;
+	if (!p) return;
 	if (a && a->free)
 		a->free(p, a->user);
 	else
@@ -155,20 +153,16 @@ static void fabtx__ofi_free(fabtx_ctx *ctx, void *p)
 
 static int fabtx__ofi_err(ssize_t rc) /* libfabric -FI_E* -> -errno */
 {
-	if (rc >= 0)
-		return 0;
-	if (rc == -FI_EAGAIN)
-		return -EAGAIN;
-	if (rc <= -FI_ERRNO_OFFSET)
-		return -EIO;
+	if (rc >= 0) return 0;
+	if (rc == -FI_EAGAIN) return -EAGAIN;
+	if (rc <= -FI_ERRNO_OFFSET) return -EIO;
 	return (int)rc;
 }
 
 static int fabtx__ofi_remaining(uint64_t deadline)
 {
 	uint64_t now;
-	if (deadline == UINT64_MAX)
-		return -1;
+	if (deadline == UINT64_MAX) return -1;
 	now = fabtx_now_ms();
 	return now >= deadline ? 0 : (int)(deadline - now);
 }
@@ -181,8 +175,10 @@ static uint64_t fabtx__ofi_deadline(int timeout_ms)
 
 static void fabtx__ofi_put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
 }
 
 static uint32_t fabtx__ofi_get32(const uint8_t *p)
@@ -206,12 +202,9 @@ static uint64_t fabtx__ofi_get64(const uint8_t *p)
 static void fabtx__ofi_strlcpy(char *d, const char *s, size_t cap)
 {
 	size_t n = s ? strlen(s) : 0;
-	if (cap == 0)
-		return;
-	if (n >= cap)
-		n = cap - 1;
-	if (n)
-		memcpy(d, s, n);
+	if (cap == 0) return;
+	if (n >= cap) n = cap - 1;
+	if (n) memcpy(d, s, n);
 	d[n] = 0;
 }
 
@@ -233,13 +226,11 @@ static int fabtx__ofi_parse_url(const char *addr, fabtx__ofi_url *u)
 	size_t n;
 	int rc;
 	memset(u, 0, sizeof *u);
-	if (!addr || (n = strlen(addr)) == 0 || n >= sizeof buf)
-		return -EINVAL;
+	if (!addr || (n = strlen(addr)) == 0 || n >= sizeof buf) return -EINVAL;
 	memcpy(buf, addr, n + 1);
 	qm = strchr(buf, '?');
 	at = strchr(buf, '@');
-	if (at && qm && at > qm)
-		at = NULL; /* '@' inside the query */
+	if (at && qm && at > qm) at = NULL; /* '@' inside the query */
 	if (at) {
 		/* HOST:PORT@FABRIC:PROVIDER[?query] */
 		size_t hl = (size_t)(at - buf), fl;
@@ -250,11 +241,9 @@ static int fabtx__ofi_parse_url(const char *addr, fabtx__ofi_url *u)
 		{
 			const char *s;
 			for (s = fp; s < end; s++)
-				if (*s == ':')
-					colon = s;
+				if (*s == ':') colon = s;
 		}
-		if (!colon || colon == fp || colon + 1 >= end)
-			return -EINVAL;
+		if (!colon || colon == fp || colon + 1 >= end) return -EINVAL;
 		fl = (size_t)(colon - fp);
 		if (fl >= sizeof u->fabric ||
 		    (size_t)(end - colon - 1) >= sizeof u->prov)
@@ -273,18 +262,14 @@ static int fabtx__ofi_parse_url(const char *addr, fabtx__ofi_url *u)
 	}
 	rc = fabtx_url_hostport(hp, u->host, sizeof u->host, u->port,
 	                        sizeof u->port, &q);
-	if (rc < 0)
-		return -EINVAL;
-	if (!u->port[0] || !u->host[0])
-		return -EINVAL;
+	if (rc < 0) return -EINVAL;
+	if (!u->port[0] || !u->host[0]) return -EINVAL;
 	{
 		char *e = NULL;
 		long pv = strtol(u->port, &e, 10);
-		if (!e || *e || pv < 0 || pv > 65535)
-			return -EINVAL;
+		if (!e || *e || pv < 0 || pv > 65535) return -EINVAL;
 	}
-	if (q && *q == '?')
-		q++;
+	if (q && *q == '?') q++;
 	if (q && *q) {
 		if (fabtx_url_query(q, "provider", tmp, sizeof tmp) >= 0)
 			fabtx__ofi_strlcpy(u->prov, tmp, sizeof u->prov);
@@ -307,8 +292,7 @@ static int fabtx__ofi_parse_url(const char *addr, fabtx__ofi_url *u)
 	{
 		char *p;
 		for (p = u->prov; *p; p++)
-			if (*p == '+')
-				*p = ';';
+			if (*p == '+') *p = ';';
 	}
 	return 0;
 }
@@ -341,8 +325,7 @@ static int fabtx__ofi_ctx_init(fabtx_ctx *ctx, void **state)
 {
 	fabtx__ofi_ctx *s =
 	    (fabtx__ofi_ctx *)fabtx__ofi_alloc(ctx, sizeof(fabtx__ofi_ctx));
-	if (!s)
-		return -ENOMEM;
+	if (!s) return -ENOMEM;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->lock, NULL);
 	*state = s;
@@ -353,17 +336,14 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 {
 	fabtx__ofi_ctx *s = (fabtx__ofi_ctx *)state;
 	fabtx__ofi_dom *d, *nx;
-	if (!s)
-		return;
+	if (!s) return;
 	for (d = s->doms; d; d = nx) {
 		nx = d->next;
 		if (d->mrc && fabtx_mr_cache_destroy(d->mrc) < 0)
 			fabtx_log(ctx, FABTX_LOG_WARN,
 			          "ofi: MR cache still in use at ctx destroy");
-		if (d->domain)
-			fi_close(&d->domain->fid);
-		if (d->fabric && !d->fabric_shared)
-			fi_close(&d->fabric->fid);
+		if (d->domain) fi_close(&d->domain->fid);
+		if (d->fabric && !d->fabric_shared) fi_close(&d->fabric->fid);
 		fi_freeinfo(d->info);
 		pthread_mutex_destroy(&d->lock);
 		fabtx__ofi_free(ctx, d);
@@ -381,8 +361,7 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 	fabtx__ofi_ctx *s = fabtx__ofi_state(ctx);
 	fabtx__ofi_dom *d;
 	int rc;
-	if (!s)
-		return -EINVAL;
+	if (!s) return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	for (d = s->doms; d; d = d->next) {
 		if (strcmp(d->info->fabric_attr->prov_name,
@@ -425,13 +404,11 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 		} else {
 			rc = fabtx__ofi_err(
 			    fi_fabric(d->info->fabric_attr, &d->fabric, NULL));
-			if (rc < 0)
-				goto fail;
+			if (rc < 0) goto fail;
 		}
 	}
 	rc = fabtx__ofi_err(fi_domain(d->fabric, d->info, &d->domain, NULL));
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	d->next_key = ((uint64_t)(getpid() & 0xffff) << 16) + 1;
 	d->next = s->doms;
 	s->doms = d;
@@ -442,8 +419,7 @@ fail:
 	fabtx_log(ctx, FABTX_LOG_ERROR, "ofi: opening %s domain %s: %s",
 	          fi->fabric_attr->prov_name, fi->domain_attr->name,
 	          fi_strerror(-rc));
-	if (d->fabric && !d->fabric_shared)
-		fi_close(&d->fabric->fid);
+	if (d->fabric && !d->fabric_shared) fi_close(&d->fabric->fid);
 	fi_freeinfo(d->info);
 	pthread_mutex_destroy(&d->lock);
 	fabtx__ofi_free(ctx, d);
@@ -454,27 +430,25 @@ fail:
 /* --------------------------------------------------------- fi_getinfo */
 static int fabtx__ofi_excluded_auto(const char *prov, const char *host)
 {
-	static const char *const bad[] = {"sockets", "udp",       "ofi_rxd",
+	static const char *const bad[] = {"sockets",   "udp",      "ofi_rxd",
 	                                  "ofi_mrail", "ofi_hook", "psm"};
 	size_t i;
-	if (strcmp(prov, "shm") == 0)
-		return !fabtx__ofi_host_is_loopback(host);
+	if (strcmp(prov, "shm") == 0) return !fabtx__ofi_host_is_loopback(host);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		if (strstr(prov, bad[i]))
-			return 1;
+		if (strstr(prov, bad[i])) return 1;
 	return 0;
 }
 
 static struct fi_info *fabtx__ofi_hints(int ep)
 {
 	struct fi_info *h = fi_allocinfo();
-	if (!h)
-		return NULL;
-	h->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_MSG | FI_RECV |
-	          FI_SEND;
+	if (!h) return NULL;
+	h->caps =
+	    FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_MSG | FI_RECV | FI_SEND;
 	h->mode = FI_CONTEXT | FI_CONTEXT2 | FI_RX_CQ_DATA;
-	h->ep_attr->type = ep == 1 ? FI_EP_MSG
-	                           : ep == 2 ? FI_EP_RDM : FI_EP_UNSPEC;
+	h->ep_attr->type = ep == 1   ? FI_EP_MSG
+	                   : ep == 2 ? FI_EP_RDM
+	                             : FI_EP_UNSPEC;
 	h->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR |
 	                          FI_MR_ALLOCATED | FI_MR_PROV_KEY |
 	                          FI_MR_ENDPOINT;
@@ -489,13 +463,11 @@ static int fabtx__ofi_usable(const struct fi_info *fi)
 {
 	if (fi->ep_attr->type != FI_EP_MSG && fi->ep_attr->type != FI_EP_RDM)
 		return 0;
-	if (fi->domain_attr->cq_data_size < 4)
+	if (fi->domain_attr->cq_data_size < 4) return 0;
+	if (fi->domain_attr->mr_mode &
+	    (FI_MR_RAW | FI_MR_MMU_NOTIFY | FI_MR_RMA_EVENT | FI_MR_HMEM))
 		return 0;
-	if (fi->domain_attr->mr_mode & (FI_MR_RAW | FI_MR_MMU_NOTIFY |
-	                                FI_MR_RMA_EVENT | FI_MR_HMEM))
-		return 0;
-	if (fi->domain_attr->mr_key_size > 8)
-		return 0;
+	if (fi->domain_attr->mr_key_size > 8) return 0;
 	return 1;
 }
 
@@ -505,8 +477,7 @@ static void fabtx__ofi_describe(char *out, size_t cap, int ep)
 	struct fi_info *h = fabtx__ofi_hints(ep), *all = NULL, *f;
 	size_t o = 0;
 	out[0] = 0;
-	if (!h)
-		return;
+	if (!h) return;
 	if (fi_getinfo(FABTX__OFI_VERSION, NULL, NULL, 0, h, &all) == 0) {
 		for (f = all; f && o + 80 < cap; f = f->next) {
 			char one[160];
@@ -518,26 +489,23 @@ static void fabtx__ofi_describe(char *out, size_t cap, int ep)
 			if (k < 0 || strstr(out, one))
 				continue; /* one line per provider/ep/domain */
 			k = snprintf(out + o, cap - o, "%s%s/%s(%s)",
-			                 o ? ", " : "",
-			                 f->fabric_attr->prov_name,
-			                 f->ep_attr->type == FI_EP_MSG ? "msg"
-			                                               : "rdm",
-			                 f->domain_attr->name);
-			if (k < 0)
-				break;
+			             o ? ", " : "", f->fabric_attr->prov_name,
+			             f->ep_attr->type == FI_EP_MSG ? "msg"
+			                                           : "rdm",
+			             f->domain_attr->name);
+			if (k < 0) break;
 			o += (size_t)k;
 		}
 	}
-	if (!o)
-		snprintf(out, cap, "nothing with RMA write + remote CQ data");
+	if (!o) snprintf(out, cap, "nothing with RMA write + remote CQ data");
 	fi_freeinfo(all);
 	fi_freeinfo(h);
 }
 
 /* Resolve the provider for a URL.  src: listener side (FI_SOURCE).  On
  * success *out is a single fi_info (caller frees). */
-static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u,
-                              int src, struct fi_info **out)
+static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
+                              struct fi_info **out)
 {
 	struct fi_info *h, *all = NULL, *f, *pick = NULL;
 	const char *prov = u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
@@ -545,8 +513,7 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u,
 	int rc, named = prov && *prov;
 	*out = NULL;
 	h = fabtx__ofi_hints(u->ep);
-	if (!h)
-		return -ENOMEM;
+	if (!h) return -ENOMEM;
 	if (named) {
 		h->fabric_attr->prov_name = strdup(prov);
 		if (!h->fabric_attr->prov_name) {
@@ -554,8 +521,7 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u,
 			return -ENOMEM;
 		}
 	}
-	if (strcmp(u->host, "*") != 0 &&
-	    !(named && strcmp(prov, "shm") == 0))
+	if (strcmp(u->host, "*") != 0 && !(named && strcmp(prov, "shm") == 0))
 		node = u->host;
 	rc = fi_getinfo(FABTX__OFI_VERSION, node, NULL,
 	                src && node ? FI_SOURCE : 0, h, &all);
@@ -566,8 +532,7 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u,
 	fi_freeinfo(h);
 	if (rc == 0) {
 		for (f = all; f; f = f->next) {
-			if (!fabtx__ofi_usable(f))
-				continue;
+			if (!fabtx__ofi_usable(f)) continue;
 			if (u->fabric[0] &&
 			    strcmp(f->fabric_attr->name, u->fabric) != 0)
 				continue;
@@ -589,10 +554,13 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u,
 		fabtx_log(ctx, FABTX_LOG_ERROR,
 		          "ofi: no usable provider for %s%s%s%s%s%s (ep %s): "
 		          "fi_getinfo found: %s",
-		          u->host, named ? " provider=" : "",
-		          named ? prov : "", u->fabric[0] ? " fabric=" : "",
-		          u->fabric, u->domain[0] ? " domain=" : "",
-		          u->ep == 1 ? "msg" : u->ep == 2 ? "rdm" : "any", found);
+		          u->host, named ? " provider=" : "", named ? prov : "",
+		          u->fabric[0] ? " fabric=" : "", u->fabric,
+		          u->domain[0] ? " domain=" : "",
+		          u->ep == 1   ? "msg"
+		          : u->ep == 2 ? "rdm"
+		                       : "any",
+		          found);
 		fi_freeinfo(all);
 		return -ENODEV;
 	}
@@ -605,8 +573,7 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u,
 static int fabtx__ofi_set_nb(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
 	return 0;
 }
 
@@ -619,12 +586,9 @@ static int fabtx__ofi_wait_fd(int fd, short ev, uint64_t deadline)
 		p.events = ev;
 		p.revents = 0;
 		rc = poll(&p, 1, fabtx__ofi_remaining(deadline));
-		if (rc > 0)
-			return 0;
-		if (rc == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
+		if (rc > 0) return 0;
+		if (rc == 0) return -ETIMEDOUT;
+		if (errno != EINTR) return -errno;
 	}
 }
 
@@ -640,12 +604,10 @@ static int fabtx__ofi_send_all(int fd, const void *buf, size_t len,
 			len -= (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (n < 0 && errno == EINTR) continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			int rc = fabtx__ofi_wait_fd(fd, POLLOUT, deadline);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) return rc;
 			continue;
 		}
 		return -ECONNRESET;
@@ -653,8 +615,7 @@ static int fabtx__ofi_send_all(int fd, const void *buf, size_t len,
 	return 0;
 }
 
-static int fabtx__ofi_recv_all(int fd, void *buf, size_t len,
-                               uint64_t deadline)
+static int fabtx__ofi_recv_all(int fd, void *buf, size_t len, uint64_t deadline)
 {
 	uint8_t *p = (uint8_t *)buf;
 	while (len) {
@@ -664,14 +625,11 @@ static int fabtx__ofi_recv_all(int fd, void *buf, size_t len,
 			len -= (size_t)n;
 			continue;
 		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
-			continue;
+		if (n == 0) return -ECONNRESET;
+		if (errno == EINTR) continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			int rc = fabtx__ofi_wait_fd(fd, POLLIN, deadline);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) return rc;
 			continue;
 		}
 		return -ECONNRESET;
@@ -680,14 +638,14 @@ static int fabtx__ofi_recv_all(int fd, void *buf, size_t len,
 }
 
 /* bootstrap message: magic, ver, kind, len(payload) + payload */
-#define FABTX__OFI_B_HELLO 1u  /* client -> server: token, [rdm name]   */
-#define FABTX__OFI_B_OFFER 2u  /* server -> client: prov/fabric/ep/name */
-#define FABTX__OFI_B_ADDR 3u   /* client -> server: rdm ep name         */
-#define FABTX__OFI_B_READY 4u  /* either way: fabric link is up         */
+#define FABTX__OFI_B_HELLO  1u /* client -> server: token, [rdm name]   */
+#define FABTX__OFI_B_OFFER  2u /* server -> client: prov/fabric/ep/name */
+#define FABTX__OFI_B_ADDR   3u /* client -> server: rdm ep name         */
+#define FABTX__OFI_B_READY  4u /* either way: fabric link is up         */
 #define FABTX__OFI_B_REJECT 5u /* server -> client: errno               */
 
-static int fabtx__ofi_bsend(int fd, uint32_t kind, const void *p,
-                            uint32_t len, uint64_t deadline)
+static int fabtx__ofi_bsend(int fd, uint32_t kind, const void *p, uint32_t len,
+                            uint64_t deadline)
 {
 	uint8_t h[12];
 	int rc;
@@ -695,8 +653,7 @@ static int fabtx__ofi_bsend(int fd, uint32_t kind, const void *p,
 	fabtx__ofi_put32(h + 4, (FABTX__OFI_BOOT_VER << 16) | kind);
 	fabtx__ofi_put32(h + 8, len);
 	rc = fabtx__ofi_send_all(fd, h, sizeof h, deadline);
-	if (rc == 0 && len)
-		rc = fabtx__ofi_send_all(fd, p, len, deadline);
+	if (rc == 0 && len) rc = fabtx__ofi_send_all(fd, p, len, deadline);
 	return rc;
 }
 
@@ -706,26 +663,22 @@ static int fabtx__ofi_brecv(int fd, uint32_t kind, void *p, uint32_t cap,
 	uint8_t h[12];
 	uint32_t l, k;
 	int rc = fabtx__ofi_recv_all(fd, h, sizeof h, deadline);
-	if (rc < 0)
-		return rc;
+	if (rc < 0) return rc;
 	if (fabtx__ofi_get32(h) != FABTX__OFI_MAGIC ||
 	    (fabtx__ofi_get32(h + 4) >> 16) != FABTX__OFI_BOOT_VER)
 		return -EPROTO;
 	k = fabtx__ofi_get32(h + 4) & 0xffff;
 	l = fabtx__ofi_get32(h + 8);
-	if (l > cap)
-		return -EPROTO;
+	if (l > cap) return -EPROTO;
 	if (l) {
 		rc = fabtx__ofi_recv_all(fd, p, l, deadline);
-		if (rc < 0)
-			return rc;
+		if (rc < 0) return rc;
 	}
 	if (k == FABTX__OFI_B_REJECT && kind != FABTX__OFI_B_REJECT) {
 		int e = l >= 4 ? (int)fabtx__ofi_get32((const uint8_t *)p) : 0;
 		return e > 0 && e < 4096 ? -e : -ECONNREFUSED;
 	}
-	if (k != kind)
-		return -EPROTO;
+	if (k != kind) return -EPROTO;
 	*len = l;
 	return 0;
 }
@@ -778,7 +731,7 @@ typedef struct fabtx__ofi_conn {
 	/* ops */
 	fabtx__ofi_op *ops;
 	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
-	uint64_t injected; /* inject ops since the last completing op */
+	uint64_t injected;   /* inject ops since the last completing op */
 	fabtx__ofi_pend *pq; /* ring of queued writes */
 	/* a held run of contiguous chunks (FABTX_WRITE_MORE): one write */
 	const uint8_t *b_addr;
@@ -818,7 +771,7 @@ typedef struct fabtx__ofi_listener {
 static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 {
 	return (fabtx__ofi_ctx *)fabtx_ctx_backend_data(ctx,
-	                                               fabtx_ofi_backend());
+	                                                fabtx_ofi_backend());
 }
 
 static int fabtx__ofi_drain(fabtx__ofi_conn *o);
@@ -826,8 +779,7 @@ static int fabtx__ofi_drain(fabtx__ofi_conn *o);
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
 {
 	uint32_t i = o->free_head;
-	if (i == UINT32_MAX)
-		return i;
+	if (i == UINT32_MAX) return i;
 	o->free_head = o->ops[i].next;
 	return i;
 }
@@ -844,12 +796,11 @@ static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 	while (o->rx_posted < o->rx_want) {
 		uint32_t i = fabtx__ofi_op_get(o);
 		ssize_t rc;
-		if (i == UINT32_MAX)
-			return 0;
+		if (i == UINT32_MAX) return 0;
 		o->ops[i].kind = 2;
-		rc = fi_recv(o->ep, NULL, 0, NULL, o->rdm ? o->peer
-		                                          : FI_ADDR_UNSPEC,
-		             &o->ops[i].fctx);
+		rc =
+		    fi_recv(o->ep, NULL, 0, NULL,
+		            o->rdm ? o->peer : FI_ADDR_UNSPEC, &o->ops[i].fctx);
 		if (rc == -FI_EAGAIN) {
 			fabtx__ofi_op_put(o, i);
 			return 0;
@@ -865,28 +816,18 @@ static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 
 static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
-	if (!o)
-		return;
-	if (o->ep)
-		fi_close(&o->ep->fid);
-	if (o->rx_mr)
-		fi_close(&o->rx_mr->fid);
-	if (o->tx_mr)
-		fi_close(&o->tx_mr->fid);
-	if (o->av)
-		fi_close(&o->av->fid);
-	if (o->cq)
-		fi_close(&o->cq->fid);
-	if (o->eq)
-		fi_close(&o->eq->fid);
+	if (!o) return;
+	if (o->ep) fi_close(&o->ep->fid);
+	if (o->rx_mr) fi_close(&o->rx_mr->fid);
+	if (o->tx_mr) fi_close(&o->tx_mr->fid);
+	if (o->av) fi_close(&o->av->fid);
+	if (o->cq) fi_close(&o->cq->fid);
+	if (o->eq) fi_close(&o->eq->fid);
 	free(o->rx_buf);
 	free(o->tx_buf);
-	if (o->epfd >= 0)
-		close(o->epfd);
-	if (o->tfd >= 0)
-		close(o->tfd);
-	if (o->sock >= 0)
-		close(o->sock);
+	if (o->epfd >= 0) close(o->epfd);
+	if (o->tfd >= 0) close(o->tfd);
+	if (o->sock >= 0) close(o->sock);
 	fi_freeinfo(o->info);
 	while (o->pq && o->pq_n) {
 		free(o->pq[o->pq_head].copy);
@@ -902,8 +843,7 @@ static fabtx__ofi_conn *fabtx__ofi_conn_new(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o =
 	    (fabtx__ofi_conn *)fabtx__ofi_alloc(c->ctx, sizeof *o);
-	if (!o)
-		return NULL;
+	if (!o) return NULL;
 	o->c = c;
 	o->sock = o->epfd = o->tfd = o->cq_fd = o->eq_fd = -1;
 	o->free_head = UINT32_MAX;
@@ -915,15 +855,12 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 {
 	const char *e = getenv("FABTX_OFI_WAIT");
 	const char *p = fi->fabric_attr->prov_name;
-	if (e && strcmp(e, "timer") == 0)
-		return 0;
-	if (e && strcmp(e, "fd") == 0)
-		return 1;
+	if (e && strcmp(e, "timer") == 0) return 0;
+	if (e && strcmp(e, "fd") == 0) return 1;
 	/* Busy-poll contexts (spin_us > 0) poll the CQ themselves: a CQ wait
 	 * object would cost a write and a read syscall per completion (util
 	 * CQs signal it on every entry), so they sleep on the timer. */
-	if (ctx->cfg.spin_us > 0)
-		return 0;
+	if (ctx->cfg.spin_us > 0) return 0;
 	/* shm: the peer never signals our wait fd (progress is local);
 	 * ofi_rxm: its wait fd does not see connection requests, which need
 	 * manual progress, so a sleeper would never accept the first write;
@@ -961,10 +898,8 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	o->iov_limit = fi->tx_attr->rma_iov_limit < fi->tx_attr->iov_limit
 	                   ? fi->tx_attr->iov_limit
 	                   : fi->tx_attr->iov_limit;
-	if (o->iov_limit == 0)
-		o->iov_limit = 1;
-	if (o->iov_limit > 8)
-		o->iov_limit = 8;
+	if (o->iov_limit == 0) o->iov_limit = 1;
+	if (o->iov_limit > 8) o->iov_limit = 8;
 	o->inject_size = fi->tx_attr->inject_size;
 	o->max_msg = fi->ep_attr->max_msg_size ? fi->ep_attr->max_msg_size
 	                                       : (size_t)1 << 30;
@@ -977,13 +912,11 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	o->pq_cap = 4096;
 	o->pq = (fabtx__ofi_pend *)fabtx__ofi_alloc(
 	    o->c->ctx, sizeof(fabtx__ofi_pend) * o->pq_cap);
-	if (!o->pq)
-		return -ENOMEM;
+	if (!o->pq) return -ENOMEM;
 	o->nops = o->tx_max + o->rx_want + 1;
 	o->ops = (fabtx__ofi_op *)fabtx__ofi_alloc(
 	    o->c->ctx, sizeof(fabtx__ofi_op) * o->nops);
-	if (!o->ops)
-		return -ENOMEM;
+	if (!o->ops) return -ENOMEM;
 	for (i = 0; i < o->nops; i++)
 		fabtx__ofi_op_put(o, o->nops - 1 - i);
 
@@ -992,8 +925,7 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	                   (fi->tx_attr->msg_order & FI_ORDER_WAW)) &&
 	                  !getenv("FABTX_OFI_NO_SPLIT");
 	o->timer_us = tus ? atoi(tus) : 1000;
-	if (o->timer_us < 10)
-		o->timer_us = 10;
+	if (o->timer_us < 10) o->timer_us = 10;
 
 	memset(&cqa, 0, sizeof cqa);
 	cqa.format = FI_CQ_FORMAT_DATA;
@@ -1008,8 +940,7 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		    o->cq_fd >= 0) {
 			o->use_timer = 0;
 		} else {
-			if (rc == 0)
-				fi_close(&o->cq->fid);
+			if (rc == 0) fi_close(&o->cq->fid);
 			o->cq = NULL;
 			o->cq_fd = -1;
 			cqa.wait_obj = FI_WAIT_NONE;
@@ -1017,8 +948,7 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	}
 	if (!o->cq) {
 		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
-		if (rc)
-			return fabtx__ofi_step(o, "fi_cq_open", rc);
+		if (rc) return fabtx__ofi_step(o, "fi_cq_open", rc);
 	}
 	if (!o->rdm) {
 		memset(&eqa, 0, sizeof eqa);
@@ -1027,16 +957,14 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		if (rc) {
 			eqa.wait_obj = FI_WAIT_UNSPEC;
 			rc = fi_eq_open(o->dom->fabric, &eqa, &o->eq, NULL);
-			if (rc)
-				return fabtx__ofi_err(rc);
+			if (rc) return fabtx__ofi_err(rc);
 		} else if (fi_control(&o->eq->fid, FI_GETWAIT, &o->eq_fd) ||
 		           o->eq_fd < 0) {
 			o->eq_fd = -1;
 		}
 	}
 	rc = fi_endpoint(o->dom->domain, fi, &o->ep, NULL);
-	if (rc)
-		return fabtx__ofi_step(o, "fi_endpoint", rc);
+	if (rc) return fabtx__ofi_step(o, "fi_endpoint", rc);
 	if (o->rdm) {
 		memset(&ava, 0, sizeof ava);
 		ava.type = fi->domain_attr->av_type != FI_AV_UNSPEC
@@ -1044,34 +972,27 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		               : FI_AV_TABLE;
 		ava.count = 4;
 		rc = fi_av_open(o->dom->domain, &ava, &o->av, NULL);
-		if (rc)
-			return fabtx__ofi_step(o, "fi_av_open", rc);
+		if (rc) return fabtx__ofi_step(o, "fi_av_open", rc);
 		rc = fi_ep_bind(o->ep, &o->av->fid, 0);
-		if (rc)
-			return fabtx__ofi_step(o, "fi_ep_bind", rc);
+		if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	} else {
 		rc = fi_ep_bind(o->ep, &o->eq->fid, 0);
-		if (rc)
-			return fabtx__ofi_step(o, "fi_ep_bind", rc);
+		if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	}
 	rc = fi_ep_bind(o->ep, &o->cq->fid,
 	                FI_TRANSMIT | FI_RECV | FI_SELECTIVE_COMPLETION);
-	if (rc)
-		return fabtx__ofi_step(o, "fi_ep_bind", rc);
+	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	rc = fi_enable(o->ep);
-	if (rc)
-		return fabtx__ofi_step(o, "fi_enable", rc);
+	if (rc) return fabtx__ofi_step(o, "fi_enable", rc);
 
 	/* the pollable fd */
 	o->epfd = epoll_create1(EPOLL_CLOEXEC);
 	o->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (o->epfd < 0 || o->tfd < 0)
-		return -errno;
+	if (o->epfd < 0 || o->tfd < 0) return -errno;
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
 	ev.data.fd = o->tfd;
-	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0)
-		return -errno;
+	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0) return -errno;
 	ev.data.fd = o->cq_fd;
 	if (o->cq_fd >= 0 &&
 	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->cq_fd, &ev) < 0)
@@ -1102,8 +1023,7 @@ static int fabtx__ofi_sock_watch(fabtx__ofi_conn *o)
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.fd = o->sock;
-	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->sock, &ev) < 0)
-		return -errno;
+	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->sock, &ev) < 0) return -errno;
 	return 0;
 }
 
@@ -1111,8 +1031,7 @@ static int fabtx__ofi_getname(struct fid *fid, uint8_t *buf, size_t *len)
 {
 	size_t l = FABTX__OFI_NAME_MAX;
 	int rc = fi_getname(fid, buf, &l);
-	if (rc)
-		return rc == -FI_ETOOSMALL ? -ENAMETOOLONG : fabtx__ofi_err(rc);
+	if (rc) return rc == -FI_ETOOSMALL ? -ENAMETOOLONG : fabtx__ofi_err(rc);
 	*len = l;
 	return 0;
 }
@@ -1121,8 +1040,7 @@ static int fabtx__ofi_getname(struct fid *fid, uint8_t *buf, size_t *len)
 static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 {
 	struct fi_info *d = fi_dupinfo(fi);
-	if (!d)
-		return NULL;
+	if (!d) return NULL;
 	free(d->dest_addr);
 	d->dest_addr = NULL;
 	d->dest_addrlen = 0;
@@ -1144,10 +1062,10 @@ static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 	    strcmp(d->fabric_attr->prov_name, "shm") == 0) {
 		static unsigned seq;
 		char nm[96];
-		int k = snprintf(nm, sizeof nm, "fi_shm://fabtx.%ld.%llx.%u",
-		                 (long)getpid(),
-		                 (unsigned long long)fabtx_now_ns(),
-		                 __atomic_add_fetch(&seq, 1u, __ATOMIC_RELAXED));
+		int k =
+		    snprintf(nm, sizeof nm, "fi_shm://fabtx.%ld.%llx.%u",
+		             (long)getpid(), (unsigned long long)fabtx_now_ns(),
+		             __atomic_add_fetch(&seq, 1u, __ATOMIC_RELAXED));
 		char *n2 = (char *)malloc((size_t)k + 1);
 		if (!n2) {
 			fi_freeinfo(d);
@@ -1169,10 +1087,8 @@ static int fabtx__ofi_eq_wait(struct fid_eq *eq, int eq_fd, uint32_t want,
 	for (;;) {
 		ssize_t n = fi_eq_read(eq, &ev, buf, cap, 0);
 		if (n >= 0) {
-			if (ev == want)
-				return (int)n;
-			if (ev == FI_SHUTDOWN)
-				return -ECONNRESET;
+			if (ev == want) return (int)n;
+			if (ev == FI_SHUTDOWN) return -ECONNRESET;
 			continue;
 		}
 		if (n == -FI_EAVAIL) {
@@ -1182,10 +1098,8 @@ static int fabtx__ofi_eq_wait(struct fid_eq *eq, int eq_fd, uint32_t want,
 			return ee.err == FI_ECONNREFUSED ? -ECONNREFUSED
 			                                 : -ECONNRESET;
 		}
-		if (n != -FI_EAGAIN)
-			return fabtx__ofi_err(n);
-		if (fabtx__ofi_remaining(deadline) == 0)
-			return -ETIMEDOUT;
+		if (n != -FI_EAGAIN) return fabtx__ofi_err(n);
+		if (fabtx__ofi_remaining(deadline) == 0) return -ETIMEDOUT;
 		if (eq_fd >= 0) {
 			(void)fabtx__ofi_wait_fd(eq_fd, POLLIN,
 			                         fabtx_now_ms() + 10 < deadline
@@ -1208,13 +1122,11 @@ static int fabtx__ofi_tcp_listen(const fabtx__ofi_url *u, int *out)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	rc = getaddrinfo(strcmp(u->host, "*") == 0 ? NULL : u->host, u->port,
 	                 &hints, &res);
-	if (rc)
-		return -EINVAL;
+	if (rc) return -EINVAL;
 	rc = -EADDRNOTAVAIL;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
+		if (fd < 0) continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
 		    listen(fd, 128) == 0) {
@@ -1226,8 +1138,7 @@ static int fabtx__ofi_tcp_listen(const fabtx__ofi_url *u, int *out)
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd < 0)
-		return rc;
+	if (fd < 0) return rc;
 	fabtx__ofi_set_nb(fd);
 	*out = fd;
 	return 0;
@@ -1237,18 +1148,14 @@ static void fabtx__ofi_listener_close(fabtx_listener *l)
 {
 	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
 	int i;
-	if (!s)
-		return;
+	if (!s) return;
 	for (i = 0; i < s->npend; i++) {
 		fi_reject(s->pep, s->pend[i].info->handle, NULL, 0);
 		fi_freeinfo(s->pend[i].info);
 	}
-	if (s->pep)
-		fi_close(&s->pep->fid);
-	if (s->peq)
-		fi_close(&s->peq->fid);
-	if (s->sock >= 0)
-		close(s->sock);
+	if (s->pep) fi_close(&s->pep->fid);
+	if (s->peq) fi_close(&s->peq->fid);
+	if (s->sock >= 0) close(s->sock);
 	fi_freeinfo(s->info);
 	fabtx__ofi_free(l->ctx, s);
 	l->bdata = NULL;
@@ -1259,8 +1166,7 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 	fabtx__ofi_listener *s;
 	int rc;
 	s = (fabtx__ofi_listener *)fabtx__ofi_alloc(l->ctx, sizeof *s);
-	if (!s)
-		return -ENOMEM;
+	if (!s) return -ENOMEM;
 	s->l = l;
 	s->sock = -1;
 	l->bdata = s;
@@ -1271,14 +1177,11 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 		goto fail;
 	}
 	rc = fabtx__ofi_resolve(l->ctx, &s->url, 1, &s->info);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	rc = fabtx__ofi_dom_get(l->ctx, s->info, &s->dom);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	rc = fabtx__ofi_tcp_listen(&s->url, &s->sock);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	s->next_token = ((uint64_t)getpid() << 32) ^ fabtx_now_ns();
 	if (s->info->ep_attr->type == FI_EP_MSG) {
 		struct fi_eq_attr eqa;
@@ -1301,10 +1204,8 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 			eqa.wait_obj = FI_WAIT_UNSPEC;
 			rc = fi_eq_open(s->dom->fabric, &eqa, &s->peq, NULL);
 		}
-		if (rc == 0)
-			rc = fi_pep_bind(s->pep, &s->peq->fid, 0);
-		if (rc == 0)
-			rc = fi_listen(s->pep);
+		if (rc == 0) rc = fi_pep_bind(s->pep, &s->peq->fid, 0);
+		if (rc == 0) rc = fi_listen(s->pep);
 		if (rc == 0)
 			rc = fabtx__ofi_getname(&s->pep->fid, s->pep_name,
 			                        &s->pep_name_len);
@@ -1334,16 +1235,15 @@ static int fabtx__ofi_listener_fd(fabtx_listener *l)
 
 /* Offer: token(8) ep(4) addr_format(4) provlen(4) fablen(4) domlen(4)
  * namelen(4) prov fab dom name */
-static int fabtx__ofi_pack_offer(const fabtx__ofi_listener *s,
-                                 uint64_t token, const uint8_t *name,
-                                 size_t nlen, uint8_t *out, uint32_t *olen)
+static int fabtx__ofi_pack_offer(const fabtx__ofi_listener *s, uint64_t token,
+                                 const uint8_t *name, size_t nlen, uint8_t *out,
+                                 uint32_t *olen)
 {
 	const char *pv = s->info->fabric_attr->prov_name;
 	const char *fb = s->info->fabric_attr->name;
 	const char *dm = s->info->domain_attr->name;
 	size_t lp = strlen(pv), lf = strlen(fb), ld = strlen(dm), o = 0;
-	if (40 + lp + lf + ld + nlen > 1024)
-		return -ENAMETOOLONG;
+	if (40 + lp + lf + ld + nlen > 1024) return -ENAMETOOLONG;
 	fabtx__ofi_put64(out, token);
 	fabtx__ofi_put32(out + 8, (uint32_t)s->info->ep_attr->type);
 	fabtx__ofi_put32(out + 12, s->info->addr_format);
@@ -1352,10 +1252,14 @@ static int fabtx__ofi_pack_offer(const fabtx__ofi_listener *s,
 	fabtx__ofi_put32(out + 24, (uint32_t)ld);
 	fabtx__ofi_put32(out + 28, (uint32_t)nlen);
 	o = 32;
-	memcpy(out + o, pv, lp); o += lp;
-	memcpy(out + o, fb, lf); o += lf;
-	memcpy(out + o, dm, ld); o += ld;
-	memcpy(out + o, name, nlen); o += nlen;
+	memcpy(out + o, pv, lp);
+	o += lp;
+	memcpy(out + o, fb, lf);
+	o += lf;
+	memcpy(out + o, dm, ld);
+	o += ld;
+	memcpy(out + o, name, nlen);
+	o += nlen;
 	*olen = (uint32_t)o;
 	return 0;
 }
@@ -1411,17 +1315,13 @@ static int fabtx__ofi_take_connreq(fabtx__ofi_listener *s, uint64_t token,
 			fi_eq_readerr(s->peq, &ee, 0);
 			continue;
 		}
-		if (n < 0)
-			return fabtx__ofi_err(n);
-		if (ev != FI_CONNREQ)
-			continue;
+		if (n < 0) return fabtx__ofi_err(n);
+		if (ev != FI_CONNREQ) continue;
 		{
 			uint64_t tk = 0;
-			size_t dl = (size_t)n > sizeof *cm
-			                ? (size_t)n - sizeof *cm
-			                : 0;
-			if (dl >= 8)
-				tk = fabtx__ofi_get64(cm->data);
+			size_t dl =
+			    (size_t)n > sizeof *cm ? (size_t)n - sizeof *cm : 0;
+			if (dl >= 8) tk = fabtx__ofi_get64(cm->data);
 			if (dl < 8 || s->npend == FABTX__OFI_MAX_CONNREQ) {
 				fi_reject(s->pep, cm->info->handle, NULL, 0);
 				fi_freeinfo(cm->info);
@@ -1434,8 +1334,7 @@ static int fabtx__ofi_take_connreq(fabtx__ofi_listener *s, uint64_t token,
 	}
 }
 
-static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
-                             int timeout_ms)
+static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 {
 	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
 	fabtx__ofi_conn *o;
@@ -1444,21 +1343,15 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
 	uint32_t blen;
 	size_t nlen = 0;
 	int fd, rc;
-	if (!s)
-		return -EINVAL;
+	if (!s) return -EINVAL;
 	for (;;) {
 		fd = accept4(s->sock, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
-			break;
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		if (timeout_ms == 0)
-			return -EAGAIN;
+		if (fd >= 0) break;
+		if (errno == EINTR || errno == ECONNABORTED) continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) return -errno;
+		if (timeout_ms == 0) return -EAGAIN;
 		rc = fabtx__ofi_wait_fd(s->sock, POLLIN, deadline);
-		if (rc < 0)
-			return rc == -ETIMEDOUT ? -ETIMEDOUT : rc;
+		if (rc < 0) return rc == -ETIMEDOUT ? -ETIMEDOUT : rc;
 	}
 	/* the rest of the bootstrap is bounded even for timeout 0 */
 	if (timeout_ms >= 0 && timeout_ms < FABTX__OFI_BOOT_TMO)
@@ -1475,8 +1368,7 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
 	token = ++s->next_token;
 	rc = fabtx__ofi_brecv(fd, FABTX__OFI_B_HELLO, buf, sizeof buf, &blen,
 	                      deadline);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	if (s->info->ep_attr->type == FI_EP_RDM) {
 		o->info = fabtx__ofi_ep_info(s->info);
 		if (!o->info) {
@@ -1484,11 +1376,9 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
 			goto fail;
 		}
 		rc = fabtx__ofi_ep_open(o, o->info);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 		rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 		rc = fabtx__ofi_pack_offer(s, token, name, nlen, buf, &blen);
 		if (rc == 0)
 			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_OFFER, buf, blen,
@@ -1496,8 +1386,7 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
 		if (rc == 0)
 			rc = fabtx__ofi_brecv(fd, FABTX__OFI_B_ADDR, buf,
 			                      sizeof buf, &blen, deadline);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 		if (fi_av_insert(o->av, buf, 1, &o->peer, 0, NULL) != 1) {
 			rc = -EHOSTUNREACH;
 			goto fail;
@@ -1506,8 +1395,7 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
 		if (rc == 0)
 			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
 			                      deadline);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 	} else {
 		struct fi_info *ci = NULL;
 		uint8_t evb[sizeof(struct fi_eq_cm_entry) + 64];
@@ -1519,8 +1407,7 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
 		if (rc == 0)
 			rc = fabtx__ofi_take_connreq(s, token, fd, deadline,
 			                             &ci);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 		o->info = ci;
 		rc = fabtx__ofi_ep_open(o, ci);
 		if (rc < 0) {
@@ -1528,20 +1415,17 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c,
 			goto fail;
 		}
 		rc = fabtx__ofi_post_recvs(o);
-		if (rc == 0)
-			rc = fabtx__ofi_err(fi_accept(o->ep, NULL, 0));
+		if (rc == 0) rc = fabtx__ofi_err(fi_accept(o->ep, NULL, 0));
 		if (rc == 0)
 			rc = fabtx__ofi_eq_wait(o->eq, o->eq_fd, FI_CONNECTED,
 			                        evb, sizeof evb, deadline);
 		if (rc >= 0)
 			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
 			                      deadline);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 	}
 	rc = fabtx__ofi_sock_watch(o);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	return 0;
 fail:
 	fabtx_log(l->ctx, FABTX_LOG_WARN, "ofi: accept on %s:%s failed: %s",
@@ -1560,10 +1444,8 @@ static int fabtx__ofi_tcp_connect(const fabtx__ofi_url *u, uint64_t deadline,
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	if (strcmp(u->host, "*") == 0)
-		return -EINVAL;
-	if (getaddrinfo(u->host, u->port, &hints, &res))
-		return -EHOSTUNREACH;
+	if (strcmp(u->host, "*") == 0) return -EINVAL;
+	if (getaddrinfo(u->host, u->port, &hints, &res)) return -EHOSTUNREACH;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
@@ -1580,11 +1462,11 @@ static int fabtx__ofi_tcp_connect(const fabtx__ofi_url *u, uint64_t deadline,
 			socklen_t el = sizeof err;
 			rc = fabtx__ofi_wait_fd(fd, POLLOUT, deadline);
 			if (rc == 0 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) ==
+			        0 &&
 			    err == 0)
 				break;
-			if (rc == 0)
-				rc = -err;
+			if (rc == 0) rc = -err;
 		} else {
 			rc = -errno;
 		}
@@ -1592,14 +1474,12 @@ static int fabtx__ofi_tcp_connect(const fabtx__ofi_url *u, uint64_t deadline,
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd < 0)
-		return rc ? rc : -ECONNREFUSED;
+	if (fd < 0) return rc ? rc : -ECONNREFUSED;
 	*out = fd;
 	return 0;
 }
 
-static int fabtx__ofi_connect(fabtx_conn *c, const char *addr,
-                              int timeout_ms)
+static int fabtx__ofi_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
 	fabtx__ofi_url u;
 	fabtx__ofi_conn *o;
@@ -1616,18 +1496,15 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr,
 		return rc;
 	}
 	o = fabtx__ofi_conn_new(c);
-	if (!o)
-		return -ENOMEM;
+	if (!o) return -ENOMEM;
 	c->bdata = o;
 	rc = fabtx__ofi_tcp_connect(&u, deadline, &o->sock);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	rc = fabtx__ofi_bsend(o->sock, FABTX__OFI_B_HELLO, NULL, 0, deadline);
 	if (rc == 0)
 		rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_OFFER, buf,
 		                      sizeof buf - 1, &blen, deadline);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	if (blen < 32) {
 		rc = -EPROTO;
 		goto fail;
@@ -1659,7 +1536,9 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr,
 		          "ofi: ofi://%s: listener uses %s/%s, URL asks %s/%s",
 		          addr, prov, ep == FI_EP_MSG ? "msg" : "rdm",
 		          u.prov[0] ? u.prov : "any",
-		          u.ep == 1 ? "msg" : u.ep == 2 ? "rdm" : "any");
+		          u.ep == 1   ? "msg"
+		          : u.ep == 2 ? "rdm"
+		                      : "any");
 		rc = -EPROTONOSUPPORT;
 		goto fail;
 	}
@@ -1669,25 +1548,20 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr,
 		struct fi_info *fi = NULL;
 		fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
 		cu.ep = ep == FI_EP_MSG ? 1 : 2;
-		if (!u.fabric[0] && strcmp(prov, "shm") != 0)
-			cu.fabric[0] = 0;
+		if (!u.fabric[0] && strcmp(prov, "shm") != 0) cu.fabric[0] = 0;
 		rc = fabtx__ofi_resolve(c->ctx, &cu, 0, &fi);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 		(void)fmt;
 		rc = fabtx__ofi_dom_get(c->ctx, fi, &o->dom);
 		if (rc == 0) {
 			o->info = fabtx__ofi_ep_info(fi);
-			if (!o->info)
-				rc = -ENOMEM;
+			if (!o->info) rc = -ENOMEM;
 		}
 		fi_freeinfo(fi);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 	}
 	rc = fabtx__ofi_ep_open(o, o->info);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	if (ep == FI_EP_RDM) {
 		size_t ml = 0;
 		if (fi_av_insert(o->av, name, 1, &o->peer, 0, NULL) != 1) {
@@ -1695,25 +1569,24 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr,
 			goto fail;
 		}
 		rc = fabtx__ofi_getname(&o->ep->fid, buf, &ml);
-		if (rc == 0)
-			rc = fabtx__ofi_post_recvs(o);
+		if (rc == 0) rc = fabtx__ofi_post_recvs(o);
 		if (rc == 0)
 			rc = fabtx__ofi_bsend(o->sock, FABTX__OFI_B_ADDR, buf,
 			                      (uint32_t)ml, deadline);
 		if (rc == 0)
 			rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_READY, buf,
 			                      sizeof buf, &blen, deadline);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 	} else {
 		uint8_t tk[8], evb[sizeof(struct fi_eq_cm_entry) + 64];
-		/* a listener on "*" names 0.0.0.0: use the address we reached */
+		/* a listener on "*" names 0.0.0.0: use the address we reached
+		 */
 		if (nlen >= sizeof(struct sockaddr_in)) {
 			struct sockaddr_storage peer;
 			socklen_t pl = sizeof peer;
 			struct sockaddr *sa = (struct sockaddr *)name;
-			if (getpeername(o->sock, (struct sockaddr *)&peer, &pl) ==
-			        0 &&
+			if (getpeername(o->sock, (struct sockaddr *)&peer,
+			                &pl) == 0 &&
 			    sa->sa_family == AF_INET &&
 			    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
 			    peer.ss_family == AF_INET)
@@ -1731,16 +1604,13 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr,
 		if (rc >= 0)
 			rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_READY, buf,
 			                      sizeof buf, &blen, deadline);
-		if (rc < 0)
-			goto fail;
+		if (rc < 0) goto fail;
 	}
 	rc = fabtx__ofi_sock_watch(o);
-	if (rc < 0)
-		goto fail;
+	if (rc < 0) goto fail;
 	return 0;
 fail:
-	if (rc == -EAGAIN)
-		rc = -ECONNRESET;
+	if (rc == -EAGAIN) rc = -ECONNRESET;
 	fabtx_log(c->ctx, rc == -ECONNREFUSED ? FABTX_LOG_INFO : FABTX_LOG_WARN,
 	          "ofi: connect ofi://%s: %s", addr, strerror(-rc));
 	c->bdata = NULL;
@@ -1755,21 +1625,16 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint8_t buf[4 + FABTX__OFI_CTRL_MAX];
 	int rc;
-	if (!o || o->sock < 0)
-		return -ENOTCONN;
-	if (len > FABTX__OFI_CTRL_MAX || (!msg && len))
-		return -EMSGSIZE;
+	if (!o || o->sock < 0) return -ENOTCONN;
+	if (len > FABTX__OFI_CTRL_MAX || (!msg && len)) return -EMSGSIZE;
 	fabtx__ofi_put32(buf, (uint32_t)len);
-	if (len)
-		memcpy(buf + 4, msg, len);
+	if (len) memcpy(buf + 4, msg, len);
 	/* small frames: the socket buffer takes them whole or not at all
 	 * in practice; a partial frame is finished within the timeout */
-	rc = fabtx__ofi_send_all(o->sock, buf, 4 + len,
-	                         fabtx__ofi_deadline(timeout_ms < 0
-	                                                 ? -1
-	                                                 : (timeout_ms
-	                                                        ? timeout_ms
-	                                                        : 1000)));
+	rc = fabtx__ofi_send_all(
+	    o->sock, buf, 4 + len,
+	    fabtx__ofi_deadline(
+	        timeout_ms < 0 ? -1 : (timeout_ms ? timeout_ms : 1000)));
 	return rc < 0 ? rc : (int)len;
 }
 
@@ -1778,8 +1643,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
-	if (!o || o->sock < 0)
-		return -ENOTCONN;
+	if (!o || o->sock < 0) return -ENOTCONN;
 	for (;;) {
 		uint32_t need = 4, len;
 		ssize_t n;
@@ -1790,14 +1654,11 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				fabtx__ofi_drain(o);
 				return -ECONNRESET; /* EOF follows */
 			}
-			if (len > FABTX__OFI_CTRL_MAX)
-				return -EPROTO;
+			if (len > FABTX__OFI_CTRL_MAX) return -EPROTO;
 			need = 4 + len;
 			if (o->crx_have == need) {
-				if (len > cap)
-					return -EMSGSIZE;
-				if (len)
-					memcpy(buf, o->crx + 4, len);
+				if (len > cap) return -EMSGSIZE;
+				if (len) memcpy(buf, o->crx + 4, len);
 				o->crx_have = 0;
 				return (int)len;
 			}
@@ -1807,18 +1668,15 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			o->crx_have += (uint32_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (n < 0 && errno == EINTR) continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
 			fabtx__ofi_drain(o);
 			return -ECONNRESET;
 		}
-		if (timeout_ms == 0)
-			return -EAGAIN;
+		if (timeout_ms == 0) return -EAGAIN;
 		{
 			int rc = fabtx__ofi_wait_fd(o->sock, POLLIN, deadline);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) return rc;
 		}
 	}
 }
@@ -1834,12 +1692,10 @@ static int fabtx__ofi_mr_reg(fabtx__ofi_conn *o, void *buf, size_t len,
 	key = d->next_key++;
 	pthread_mutex_unlock(&d->lock);
 	rc = fi_mr_reg(d->domain, buf, len, access, 0, key, 0, mr, NULL);
-	if (rc)
-		return fabtx__ofi_err(rc);
+	if (rc) return fabtx__ofi_err(rc);
 	if (d->info->domain_attr->mr_mode & FI_MR_ENDPOINT) {
 		rc = fi_mr_bind(*mr, &o->ep->fid, 0);
-		if (rc == 0)
-			rc = fi_mr_enable(*mr);
+		if (rc == 0) rc = fi_mr_enable(*mr);
 		if (rc) {
 			fi_close(&(*mr)->fid);
 			*mr = NULL;
@@ -1849,30 +1705,26 @@ static int fabtx__ofi_mr_reg(fabtx__ofi_conn *o, void *buf, size_t len,
 	return 0;
 }
 
-static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len,
-                               uint64_t tx_len, fabtx_win *rx, fabtx_win *tx)
+static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
+                               fabtx_win *rx, fabtx_win *tx)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	long pg = sysconf(_SC_PAGESIZE);
 	size_t ps = pg > 0 ? (size_t)pg : 4096, ra, ta;
 	void *p = NULL;
 	int rc;
-	if (!o || !o->ep || !rx || !tx)
-		return -EINVAL;
-	if (o->rx_buf)
-		return -EALREADY;
+	if (!o || !o->ep || !rx || !tx) return -EINVAL;
+	if (o->rx_buf) return -EALREADY;
 	if (rx_len < FABTX_WIN_HDR_SIZE || rx_len > ((uint64_t)1 << 40) ||
 	    tx_len > ((uint64_t)1 << 40))
 		return -EINVAL;
 	ra = ((size_t)rx_len + ps - 1) & ~(ps - 1);
 	ta = ((size_t)tx_len + 64 + ps - 1) & ~(ps - 1);
-	if (posix_memalign(&p, ps, ra))
-		return -ENOMEM;
+	if (posix_memalign(&p, ps, ra)) return -ENOMEM;
 	o->rx_buf = (uint8_t *)p;
 	memset(o->rx_buf, 0, ra);
 	p = NULL;
-	if (posix_memalign(&p, ps, ta))
-		return -ENOMEM;
+	if (posix_memalign(&p, ps, ta)) return -ENOMEM;
 	o->tx_buf = (uint8_t *)p;
 	memset(o->tx_buf, 0, ta);
 	o->rx_len = (size_t)rx_len;
@@ -1912,9 +1764,9 @@ static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len,
 static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	if (!o || !peer)
-		return -EINVAL;
-	if (peer->len < FABTX_WIN_HDR_SIZE || peer->addr + peer->len < peer->addr)
+	if (!o || !peer) return -EINVAL;
+	if (peer->len < FABTX_WIN_HDR_SIZE ||
+	    peer->addr + peer->len < peer->addr)
 		return -EINVAL;
 	o->peer_addr = peer->addr;
 	o->peer_key = peer->key;
@@ -1929,8 +1781,7 @@ static int fabtx__ofi_progress(fabtx_conn *c);
 static void *fabtx__ofi_seg_desc(fabtx__ofi_conn *o, const fabtx_seg *s)
 {
 	const uint8_t *a = (const uint8_t *)s->addr;
-	if (s->desc)
-		return s->desc;
+	if (s->desc) return s->desc;
 	if (a >= o->tx_buf && a + s->len <= o->tx_buf + o->tx_alloc)
 		return o->tx_desc;
 	if (a >= o->rx_buf && a + s->len <= o->rx_buf + o->rx_alloc)
@@ -1972,35 +1823,32 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 	m.data = p->data;
 	if (p->total <= o->inject_size && !p->complete) {
 		/* one contiguous piece: the providers' inject fast path */
-		if (m.iov_count == 1 && !(flags & ~(uint64_t)FI_REMOTE_CQ_DATA)) {
+		if (m.iov_count == 1 &&
+		    !(flags & ~(uint64_t)FI_REMOTE_CQ_DATA)) {
 			rc = (flags & FI_REMOTE_CQ_DATA)
-			         ? fi_inject_writedata(o->ep, iov[0].iov_base,
-			                               iov[0].iov_len, p->data,
-			                               m.addr, rma.addr, rma.key)
+			         ? fi_inject_writedata(
+			               o->ep, iov[0].iov_base, iov[0].iov_len,
+			               p->data, m.addr, rma.addr, rma.key)
 			         : fi_inject_write(o->ep, iov[0].iov_base,
 			                           iov[0].iov_len, m.addr,
 			                           rma.addr, rma.key);
-			if (rc)
-				return fabtx__ofi_err(rc);
+			if (rc) return fabtx__ofi_err(rc);
 			o->st.injects++;
 			o->injected++;
 			return 0;
 		}
 		flags |= FI_INJECT;
 	} else {
-		if (o->tx_out >= o->tx_max)
-			return -EAGAIN;
+		if (o->tx_out >= o->tx_max) return -EAGAIN;
 		opi = fabtx__ofi_op_get(o);
-		if (opi == UINT32_MAX)
-			return -EAGAIN;
+		if (opi == UINT32_MAX) return -EAGAIN;
 		o->ops[opi].kind = 1;
 		m.context = &o->ops[opi].fctx;
 		flags |= FI_COMPLETION;
 	}
 	rc = fi_writemsg(o->ep, &m, flags);
 	if (rc) {
-		if (opi != UINT32_MAX)
-			fabtx__ofi_op_put(o, opi);
+		if (opi != UINT32_MAX) fabtx__ofi_op_put(o, opi);
 		return fabtx__ofi_err(rc);
 	}
 	if (opi != UINT32_MAX) {
@@ -2020,14 +1868,12 @@ static int fabtx__ofi_pq_run(fabtx__ofi_conn *o)
 	while (o->pq_n) {
 		fabtx__ofi_pend *p = &o->pq[o->pq_head];
 		int rc = fabtx__ofi_issue(o, p);
-		if (rc == -EAGAIN)
-			return 0;
+		if (rc == -EAGAIN) return 0;
 		free(p->copy);
 		p->copy = NULL;
 		o->pq_head = (o->pq_head + 1) % o->pq_cap;
 		o->pq_n--;
-		if (rc < 0)
-			return rc;
+		if (rc < 0) return rc;
 	}
 	return 0;
 }
@@ -2041,8 +1887,9 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
                            uint64_t flags, int complete)
 {
 	fabtx__ofi_pend p, *q;
-	int i, rc, need_local =
-	               (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) != 0;
+	int i, rc,
+	    need_local =
+	        (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) != 0;
 	memset(&p, 0, sizeof p);
 	p.nseg = nseg;
 	for (i = 0; i < nseg; i++) {
@@ -2069,7 +1916,8 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 		if (total <= sizeof tmp) {
 			for (i = 0; i < nseg; i++) {
 				if (segs[i].len)
-					memcpy(tmp + k, segs[i].addr, segs[i].len);
+					memcpy(tmp + k, segs[i].addr,
+					       segs[i].len);
 				k += segs[i].len;
 			}
 			a[0].addr = tmp;
@@ -2080,26 +1928,22 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 			a[1].desc = NULL;
 			rc = fabtx__ofi_post(o, &a[0], 1, off, total - 64, 0, 0,
 			                     0);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) return rc;
 			o->st.split++;
-			return fabtx__ofi_post(o, &a[1], 1, off + total - 64, 64,
-			                       data, flags, 0);
+			return fabtx__ofi_post(o, &a[1], 1, off + total - 64,
+			                       64, data, flags, 0);
 		}
 	}
 	if (o->pq_n == 0) {
 		rc = fabtx__ofi_issue(o, &p);
-		if (rc != -EAGAIN)
-			return rc;
+		if (rc != -EAGAIN) return rc;
 	}
-	if (o->pq_n == o->pq_cap)
-		return -EAGAIN;
+	if (o->pq_n == o->pq_cap) return -EAGAIN;
 	if (total <= o->inject_size && !complete) {
 		/* inject semantics: the caller may reuse the bytes at once */
 		size_t k = 0;
 		p.copy = (uint8_t *)malloc(total ? (size_t)total : 1);
-		if (!p.copy)
-			return -ENOMEM;
+		if (!p.copy) return -ENOMEM;
 		for (i = 0; i < nseg; i++) {
 			if (segs[i].len)
 				memcpy(p.copy + k, segs[i].addr, segs[i].len);
@@ -2117,8 +1961,7 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 static int fabtx__ofi_batch_out(fabtx__ofi_conn *o)
 {
 	fabtx_seg s;
-	if (!o->b_on)
-		return 0;
+	if (!o->b_on) return 0;
 	o->b_on = 0;
 	s.addr = o->b_addr;
 	s.len = (size_t)o->b_len;
@@ -2134,28 +1977,23 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t total = 0, done = 0;
 	int i, rc;
-	if (!o || !o->ep)
-		return -ENOTCONN;
-	if (o->failed)
-		return o->failed;
-	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs))
-		return -EINVAL;
+	if (!o || !o->ep) return -ENOTCONN;
+	if (o->failed) return o->failed;
+	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs)) return -EINVAL;
 	if (o->sock_dead)
 		return 0; /* the peer is gone (progress reports it): drop */
 	for (i = 0; i < nseg; i++) {
-		if (!segs[i].addr && segs[i].len)
-			return -EINVAL;
+		if (!segs[i].addr && segs[i].len) return -EINVAL;
 		total += segs[i].len;
 	}
-	if (off > o->peer_len || total > o->peer_len - off)
-		return -EINVAL;
+	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
 	/* Chunks of one message land in consecutive cells, and full cells
 	 * are contiguous in both the staging area and the peer window: a run
 	 * announced with FABTX_WRITE_MORE goes out as one write whose CQ data
 	 * is the last chunk's (cumulative) doorbell. */
 	if (o->b_on) {
-		if (nseg == 1 && (const uint8_t *)segs[0].addr ==
-		                     o->b_addr + o->b_len &&
+		if (nseg == 1 &&
+		    (const uint8_t *)segs[0].addr == o->b_addr + o->b_len &&
 		    off == o->b_off + o->b_len &&
 		    fabtx__ofi_seg_desc(o, &segs[0]) == o->b_desc &&
 		    o->b_len + total <= o->max_msg) {
@@ -2165,18 +2003,15 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 			                 ? FI_REMOTE_CQ_DATA
 			                 : 0;
 			o->st.coalesced++;
-			if (flags & FABTX_WRITE_MORE)
-				return 0;
+			if (flags & FABTX_WRITE_MORE) return 0;
 			return fabtx__ofi_batch_out(o);
 		}
 		rc = fabtx__ofi_batch_out(o);
-		if (rc < 0)
-			return rc;
+		if (rc < 0) return rc;
 	}
 	if (o->pq_n) {
 		rc = fabtx__ofi_pq_run(o);
-		if (rc < 0)
-			return rc;
+		if (rc < 0) return rc;
 	}
 	if ((flags & FABTX_WRITE_MORE) && nseg == 1 && total <= o->max_msg &&
 	    !o->no_coalesce) {
@@ -2186,8 +2021,8 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		o->b_off = off;
 		o->b_len = total;
 		o->b_data = doorbell;
-		o->b_flags = (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA
-		                                             : 0;
+		o->b_flags =
+		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0;
 		return 0;
 	}
 	/* common case: one operation */
@@ -2215,7 +2050,8 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 				piece[np].addr =
 				    (const uint8_t *)segs[si].addr + soff;
 				piece[np].len = take;
-				piece[np].desc = fabtx__ofi_seg_desc(o, &segs[si]);
+				piece[np].desc =
+				    fabtx__ofi_seg_desc(o, &segs[si]);
 				np++;
 				plen += take;
 				soff += take;
@@ -2227,16 +2063,13 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 			if (si >= nseg) {
 				if (flags & FABTX_WRITE_DOORBELL)
 					fl |= FI_REMOTE_CQ_DATA;
-				if (o->write_fence && done)
-					fl |= FI_FENCE;
+				if (o->write_fence && done) fl |= FI_FENCE;
 			}
 			rc = fabtx__ofi_post(o, piece, np, off + done, plen,
 			                     doorbell, fl, 0);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) return rc;
 			done += plen;
-			if (si >= nseg)
-				break;
+			if (si >= nseg) break;
 		}
 	}
 	return 0;
@@ -2249,25 +2082,18 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	fabtx_seg s;
 	int rc;
-	if (!o || !o->ep)
-		return -ENOTCONN;
-	if (o->failed)
-		return o->failed;
-	if (!o->have_peer)
-		return -ENOTCONN;
-	if (o->sock_dead)
-		return 0;
-	if ((rc = fabtx__ofi_batch_out(o)) < 0)
-		return rc;
-	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0)
-		return rc;
+	if (!o || !o->ep) return -ENOTCONN;
+	if (o->failed) return o->failed;
+	if (!o->have_peer) return -ENOTCONN;
+	if (o->sock_dead) return 0;
+	if ((rc = fabtx__ofi_batch_out(o)) < 0) return rc;
+	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0) return rc;
 	s.addr = o->tx_buf + o->tx_alloc - 8; /* registered, always zero */
 	s.len = 8;
 	s.desc = o->tx_desc;
 	rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
 	                     FI_REMOTE_CQ_DATA, 0);
-	if (rc == 0)
-		o->st.doorbells++;
+	if (rc == 0) o->st.doorbells++;
 	return rc;
 }
 
@@ -2290,11 +2116,9 @@ static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force)
 {
 	uint64_t now;
 	struct pollfd p;
-	if (o->sock_dead)
-		return -ECONNRESET;
+	if (o->sock_dead) return -ECONNRESET;
 	now = fabtx_now_ms();
-	if (!force && now == o->sock_check_ms)
-		return 0;
+	if (!force && now == o->sock_check_ms) return 0;
 	o->sock_check_ms = now;
 	p.fd = o->sock;
 	p.events = POLLRDHUP;
@@ -2319,8 +2143,10 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 		if (n > 0) {
 			seen += (int)n;
 			for (i = 0; i < n; i++) {
-				fabtx__ofi_op *op = (fabtx__ofi_op *)e[i].op_context;
-				if (op && op >= o->ops && op < o->ops + o->nops) {
+				fabtx__ofi_op *op =
+				    (fabtx__ofi_op *)e[i].op_context;
+				if (op && op >= o->ops &&
+				    op < o->ops + o->nops) {
 					uint32_t oi = (uint32_t)(op - o->ops);
 					if (op->kind == 1 && o->tx_out)
 						o->tx_out--;
@@ -2334,14 +2160,11 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 					    c, (uint32_t)e[i].data);
 				}
 			}
-			if (o->failed)
-				return o->failed;
-			if (n == 16 && ++guard < 64)
-				continue;
+			if (o->failed) return o->failed;
+			if (n == 16 && ++guard < 64) continue;
 			break;
 		}
-		if (n == -FI_EAGAIN || n == 0)
-			break;
+		if (n == -FI_EAGAIN || n == 0) break;
 		if (n == -FI_EAVAIL) {
 			struct fi_cq_err_entry ee;
 			char why[160];
@@ -2351,13 +2174,15 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 			snprintf(why, sizeof why, "CQ error %d (%s)", ee.err,
 			         fi_strerror(ee.err));
 			if (ee.op_context) {
-				fabtx__ofi_op *op = (fabtx__ofi_op *)ee.op_context;
+				fabtx__ofi_op *op =
+				    (fabtx__ofi_op *)ee.op_context;
 				if (op >= o->ops && op < o->ops + o->nops) {
 					if (op->kind == 1 && o->tx_out)
 						o->tx_out--;
 					else if (op->kind == 2 && o->rx_posted)
 						o->rx_posted--;
-					fabtx__ofi_op_put(o, (uint32_t)(op - o->ops));
+					fabtx__ofi_op_put(
+					    o, (uint32_t)(op - o->ops));
 				}
 			}
 			if (fabtx__ofi_check_sock(o, 1) < 0 ||
@@ -2379,8 +2204,7 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 	}
 	if (o->rx_posted < o->rx_want && !o->sock_dead) {
 		int rc = fabtx__ofi_post_recvs(o);
-		if (rc < 0)
-			return fabtx__ofi_fail(o, rc, "reposting receives");
+		if (rc < 0) return fabtx__ofi_fail(o, rc, "reposting receives");
 	}
 	return seen;
 }
@@ -2395,14 +2219,12 @@ static int fabtx__ofi_drain(fabtx__ofi_conn *o)
 	uint64_t end;
 	int quiet = 0, rc;
 	o->sock_dead = 1;
-	if (o->drained || o->failed || !o->cq)
-		return o->failed;
+	if (o->drained || o->failed || !o->cq) return o->failed;
 	o->drained = 1;
 	end = fabtx_now_ms() + 200;
 	while (quiet < 32 && fabtx_now_ms() < end) {
 		rc = fabtx__ofi_poll_cq(o);
-		if (rc < 0)
-			return rc;
+		if (rc < 0) return rc;
 		quiet = rc ? 0 : quiet + 1;
 	}
 	return 0;
@@ -2412,25 +2234,20 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	int rc;
-	if (!o || !o->cq)
-		return -ENOTCONN;
-	if (o->failed)
-		return o->failed;
+	if (!o || !o->cq) return -ENOTCONN;
+	if (o->failed) return o->failed;
 	if (o->b_on && (rc = fabtx__ofi_batch_out(o)) < 0)
 		return fabtx__ofi_fail(o, rc, "write failed");
 	rc = fabtx__ofi_poll_cq(o);
-	if (rc < 0)
-		return rc;
+	if (rc < 0) return rc;
 	if (o->pq_n && !o->sock_dead && (rc = fabtx__ofi_pq_run(o)) < 0)
 		return fabtx__ofi_fail(o, rc, "queued write failed");
 	/* the connection-level checks (EQ, bootstrap socket) cost syscalls:
 	 * at most once a millisecond, looked at every 64 calls */
-	if (!o->sock_dead && (++o->slow_tick & 63u) != 0)
-		return 0;
+	if (!o->sock_dead && (++o->slow_tick & 63u) != 0) return 0;
 	if (!o->sock_dead) {
 		uint64_t now = fabtx_now_ms();
-		if (now == o->sock_check_ms)
-			return 0;
+		if (now == o->sock_check_ms) return 0;
 	}
 	if (o->eq && !o->sock_dead) {
 		uint32_t ev;
@@ -2445,11 +2262,9 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 			o->sock_dead = 1;
 		}
 	}
-	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0) == 0)
-		return 0;
+	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0) == 0) return 0;
 	rc = fabtx__ofi_drain(o);
-	if (rc < 0)
-		return rc;
+	if (rc < 0) return rc;
 	/* a peer that closed cleanly (its FIN is consumed) is not an error */
 	return c->fin_recv ? 0 : -ECONNRESET;
 }
@@ -2461,8 +2276,7 @@ static void fabtx__ofi_read_bye(fabtx__ofi_conn *o)
 	for (i = 0; i < 64 && !o->peer_bye; i++) {
 		uint8_t b[FABTX__OFI_CTRL_MAX];
 		int rc = fabtx__ofi_ctrl_recv(o->c, b, sizeof b, 0);
-		if (rc < 0 && rc != -EMSGSIZE)
-			break;
+		if (rc < 0 && rc != -EMSGSIZE) break;
 	}
 }
 
@@ -2470,12 +2284,10 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
-	if (!o)
-		return -ENOTCONN;
+	if (!o) return -ENOTCONN;
 	if (!o->sock_dead && !o->failed) {
 		int rc = fabtx__ofi_batch_out(o);
-		if (rc < 0)
-			return rc;
+		if (rc < 0) return rc;
 	}
 	/* Injected writes have no completion, and a provider with manual
 	 * progress may still hold them: 8 bytes into the peer's scratch word
@@ -2488,28 +2300,22 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 		s.len = 8;
 		s.desc = o->tx_desc;
 		for (;;) {
-			rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8,
-			                     0, 0, 1);
-			if (rc != -EAGAIN)
-				break;
+			rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH,
+			                     8, 0, 0, 1);
+			if (rc != -EAGAIN) break;
 			rc = fabtx__ofi_progress(c);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) return rc;
 			if (fabtx__ofi_remaining(deadline) == 0)
 				return -ETIMEDOUT;
 		}
-		if (rc < 0)
-			return rc;
+		if (rc < 0) return rc;
 	}
 	for (;;) {
 		int rc;
-		if (o->tx_out == 0 && o->pq_n == 0)
-			return 0;
+		if (o->tx_out == 0 && o->pq_n == 0) return 0;
 		rc = fabtx__ofi_progress(c);
-		if (o->tx_out == 0 && o->pq_n == 0)
-			return 0;
-		if (rc < 0 && rc != -ECONNRESET)
-			return rc;
+		if (o->tx_out == 0 && o->pq_n == 0) return 0;
+		if (rc < 0 && rc != -ECONNRESET) return rc;
 		if (o->sock_dead && o->drained) {
 			/* Only close() flushes.  A peer that said goodbye has
 			 * closed after consuming our FIN (or chose not to read
@@ -2518,8 +2324,7 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 			fabtx__ofi_read_bye(o);
 			return o->peer_bye || c->fin_recv ? 0 : -ECONNRESET;
 		}
-		if (fabtx__ofi_remaining(deadline) == 0)
-			return -ETIMEDOUT;
+		if (fabtx__ofi_remaining(deadline) == 0) return -ETIMEDOUT;
 	}
 }
 
@@ -2534,10 +2339,8 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t before;
 	struct itimerspec its;
-	if (!o || !o->cq)
-		return -ENOTCONN;
-	if (o->failed)
-		return -EAGAIN; /* the error is an event */
+	if (!o || !o->cq) return -ENOTCONN;
+	if (o->failed) return -EAGAIN; /* the error is an event */
 	/* clear a fired timer */
 	{
 		uint64_t x;
@@ -2547,28 +2350,23 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	before = o->st.cq_data_in;
 	if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
 		return -EAGAIN;
-	if (fabtx__ofi_check_sock(o, 1) < 0 || o->failed)
-		return -EAGAIN;
+	if (fabtx__ofi_check_sock(o, 1) < 0 || o->failed) return -EAGAIN;
 	/* control bytes already buffered are an event */
 	{
 		struct pollfd p;
 		p.fd = o->sock;
 		p.events = POLLIN;
 		p.revents = 0;
-		if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
-			return -EAGAIN;
+		if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) return -EAGAIN;
 	}
 	if (!o->use_timer) {
 		struct fid *f[2];
 		int n = 0, rc;
 		f[n++] = &o->cq->fid;
-		if (o->eq && o->eq_fd >= 0)
-			f[n++] = &o->eq->fid;
+		if (o->eq && o->eq_fd >= 0) f[n++] = &o->eq->fid;
 		rc = fi_trywait(o->dom->fabric, f, n);
-		if (rc == 0)
-			return 0;
-		if (rc == -FI_EAGAIN)
-			return -EAGAIN;
+		if (rc == 0) return 0;
+		if (rc == -FI_EAGAIN) return -EAGAIN;
 		/* cannot trywait: use the timer from now on */
 		fabtx_log(c->ctx, FABTX_LOG_INFO,
 		          "ofi: fi_trywait on %s: %s; polling with a timer",
@@ -2586,10 +2384,8 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	if (!o)
-		return;
-	if (graceful && !o->failed)
-		(void)fabtx__ofi_flush(c, 1000);
+	if (!o) return;
+	if (graceful && !o->failed) (void)fabtx__ofi_flush(c, 1000);
 	if (getenv("FABTX_OFI_STATS"))
 		fabtx_log(c->ctx, FABTX_LOG_ERROR,
 		          "ofi stats %s: %s/%s inject %zu writes %llu injects "
@@ -2605,8 +2401,7 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          (unsigned long long)o->st.coalesced_out,
 		          (unsigned long long)o->st.split,
 		          (unsigned long long)o->st.timer_wakeups);
-	if (o->ep && !o->rdm && !o->failed)
-		fi_shutdown(o->ep, 0);
+	if (o->ep && !o->rdm && !o->failed) fi_shutdown(o->ep, 0);
 	if (o->sock >= 0 && graceful && !o->sock_dead) {
 		uint8_t b[4];
 		fabtx__ofi_put32(b, FABTX__OFI_BYE);
@@ -2630,8 +2425,7 @@ static int fabtx__ofi_mrc_reg(void *user, void *addr, size_t len,
 	key = d->next_key++;
 	pthread_mutex_unlock(&d->lock);
 	rc = fi_mr_reg(d->domain, addr, len, acc, 0, key, 0, &mr, NULL);
-	if (rc)
-		return fabtx__ofi_err(rc);
+	if (rc) return fabtx__ofi_err(rc);
 	memset(out, 0, sizeof *out);
 	out->mr = mr;
 	out->desc = fi_mr_desc(mr);
@@ -2644,8 +2438,7 @@ static int fabtx__ofi_mrc_reg(void *user, void *addr, size_t len,
 static void fabtx__ofi_mrc_dereg(void *user, fabtx_mr_reg *reg)
 {
 	(void)user;
-	if (reg && reg->mr)
-		fi_close(&((struct fid_mr *)reg->mr)->fid);
+	if (reg && reg->mr) fi_close(&((struct fid_mr *)reg->mr)->fid);
 }
 
 static int fabtx__ofi_mr_cache(fabtx_conn *c, fabtx_mr_cache **out)
@@ -2653,8 +2446,7 @@ static int fabtx__ofi_mr_cache(fabtx_conn *c, fabtx_mr_cache **out)
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	fabtx__ofi_ctx *s = fabtx__ofi_state(c->ctx);
 	int rc = 0;
-	if (!o || !o->dom || !s)
-		return -ENOTCONN;
+	if (!o || !o->dom || !s) return -ENOTCONN;
 	if (o->dom->info->domain_attr->mr_mode & FI_MR_ENDPOINT)
 		return -ENOTSUP; /* MRs bind to one endpoint: no sharing */
 	pthread_mutex_lock(&s->lock);
@@ -2667,8 +2459,7 @@ static int fabtx__ofi_mr_cache(fabtx_conn *c, fabtx_mr_cache **out)
 		                           fabtx_ctx_allocator(c->ctx));
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (rc < 0)
-		return rc;
+	if (rc < 0) return rc;
 	*out = o->dom->mrc;
 	return 0;
 }
@@ -2676,11 +2467,9 @@ static int fabtx__ofi_mr_cache(fabtx_conn *c, fabtx_mr_cache **out)
 FABTX__DEF int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out)
 {
 	fabtx__ofi_conn *o;
-	if (!c || !out || c->be != fabtx_ofi_backend())
-		return -EINVAL;
+	if (!c || !out || c->be != fabtx_ofi_backend()) return -EINVAL;
 	o = (fabtx__ofi_conn *)c->bdata;
-	if (!o)
-		return -ENOTCONN;
+	if (!o) return -ENOTCONN;
 	*out = o->st;
 	out->wait_fd = !o->use_timer;
 	return 0;
