@@ -82,7 +82,8 @@
  *   variable FABTX_SPIN_US) makes blocking calls spin that long before arming.
  *
  * ENVIRONMENT (read by fabtx_ctx_create for config fields left at 0)
- *   FABTX_CELL_SIZE, FABTX_CELL_COUNT, FABTX_SPIN_US, FABTX_LOG (1..4)
+ *   FABTX_CELL_SIZE, FABTX_CELL_COUNT, FABTX_SPIN_US, FABTX_LOG (1..4),
+ *   FABTX_ZC_SEND_MIN
  *
  * CONFIG MACROS (define before including)
  *   FABTX_API            decoration of public functions (default: extern)
@@ -179,6 +180,9 @@ typedef struct fabtx_ctx_config {
 	int keepalive_timeout_ms;/* silence that fails a conn; 0 = 10000       */
 	uint32_t zc_max_held;    /* zero-copy cells an app may hold; 0 = N/2   */
 	int quarantine_ms;       /* doorbell range reuse delay; 0 = 100, <0 = 0 */
+	uint64_t zc_send_min;    /* RDMA backends: blocking sends of at least
+	                            this many bytes are written straight from
+	                            the caller's buffer (MR cache); 0 = off   */
 	fabtx_allocator allocator;
 	fabtx_logger logger;
 } fabtx_ctx_config;
@@ -208,6 +212,7 @@ typedef struct fabtx_conn_stats {
 	uint64_t credit_reports; /* credit updates sent to the peer     */
 	uint64_t doorbells_sent, doorbells_recv, doorbells_spurious;
 	uint64_t zc_lent, zc_copied; /* zero-copy lends / capped copies */
+	uint64_t zc_chunks_sent;     /* chunks written from user memory   */
 	uint64_t wakeups;            /* eventfd wakeups sent             */
 	uint32_t cell_size, cell_count;
 	uint64_t max_msg;
@@ -307,7 +312,8 @@ typedef struct fabtx_win_hdr {
 	uint64_t credit;   /* peer's released position of MY tx ring         */
 	uint32_t armed;    /* direct-mapped backends: owner sleeps, wake it   */
 	uint32_t closed;   /* backends may set it: the writer has closed      */
-	uint64_t reserved[6];
+	uint64_t reserved[5];
+	uint64_t spare;    /* backends: target of doorbell-only writes       */
 } fabtx_win_hdr;
 
 /* One direction of the ring as the sender sees it. */
@@ -606,6 +612,8 @@ FABTX_API void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos);
 /* Called by backends: the transport failed (negative errno). */
 FABTX_API void fabtx_conn_fail(fabtx_conn *c, int err);
 FABTX_API void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be);
+/* The busy-poll time in effect (config or FABTX_SPIN_US), for backends. */
+FABTX_API int fabtx_ctx_spin_us(const fabtx_ctx *ctx);
 FABTX_API const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx);
 FABTX_API void fabtx_log(fabtx_ctx *ctx, fabtx_log_level lvl, const char *fmt,
                          ...)
@@ -675,6 +683,7 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 /* The remote-writable structures are an ABI: pin their layout. */
 typedef char fabtx__footer_size_ok[sizeof(fabtx_footer) == FABTX_FOOTER_SIZE ? 1 : -1];
 typedef char fabtx__hdr_size_ok[sizeof(fabtx_win_hdr) == FABTX_WIN_HDR_SIZE ? 1 : -1];
+typedef char fabtx__spare_at_56[offsetof(fabtx_win_hdr, spare) == 56 ? 1 : -1];
 typedef char fabtx__seq_at_end[offsetof(fabtx_footer, seq) == 24 ? 1 : -1];
 
 /* ------------------------------------------------------------- atomics */
@@ -1451,6 +1460,11 @@ FABTX__DEF fabtx_ctx_config fabtx_ctx_config_init(void)
 	return c;
 }
 
+FABTX__DEF int fabtx_ctx_spin_us(const fabtx_ctx *ctx)
+{
+	return ctx->cfg.spin_us;
+}
+
 FABTX__DEF const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx)
 {
 	return &ctx->a;
@@ -1492,6 +1506,8 @@ FABTX__DEF int fabtx_ctx_create(fabtx_ctx **out, const fabtx_ctx_config *cfg)
 	if (!c.zc_max_held || c.zc_max_held > c.cell_count / 2)
 		c.zc_max_held = c.cell_count / 2;
 	if (!c.quarantine_ms) c.quarantine_ms = 100;
+	if (!c.zc_send_min && (env = getenv("FABTX_ZC_SEND_MIN")) != NULL)
+		c.zc_send_min = strtoull(env, NULL, 10);
 	if (c.quarantine_ms < 0) c.quarantine_ms = 0;
 	ctx = (fabtx_ctx *)fabtx__zalloc(a, sizeof *ctx);
 	if (!ctx) return -ENOMEM;
@@ -2144,7 +2160,8 @@ static void fabtx__gather(fabtx__cur *k, uint8_t *dst, size_t len)
 /* Write one chunk (the caller checked for a credit).  more: another chunk
  * follows at once (the doorbell may be coalesced). */
 static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
-                            uint64_t total, uint16_t flags, int more)
+                            uint64_t total, uint16_t flags, int more,
+                            void *zdesc)
 {
 	fabtx_ring_tx *t = &c->tx;
 	uint64_t idx = t->seq & (t->n - 1);
@@ -2157,7 +2174,13 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	int rc = 0;
 	cell = (direct ? c->peer_base : (uint8_t *)c->tx_win.base) + coff;
 	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
-	if (len) fabtx__gather(k, cell + poff, len);
+	const uint8_t *zsrc = NULL;
+	if (zdesc) { /* zero-copy: the payload goes straight from user memory */
+		zsrc = (const uint8_t *)k->iov[k->i].base + k->off;
+		k->off += len;
+	} else if (len) {
+		fabtx__gather(k, cell + poff, len);
+	}
 	if (credits_after == 0 || credits_after == t->n / 4)
 		flags |= FABTX_F_CREDIT_REQ;
 	if (c->state == FABTX__ST_OPEN || c->state == FABTX__ST_CLOSING) {
@@ -2180,15 +2203,26 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 				rc = c->be->doorbell(c, (uint32_t)c->peer_db.base + (uint32_t)idx);
 		}
 	} else {
-		fabtx_seg sg;
+		fabtx_seg sg[2];
+		int nseg = 1;
 		f->seq = t->seq;
-		sg.addr = cell + poff;
-		sg.len = t->c - poff;
-		sg.desc = NULL;
+		sg[0].addr = cell + poff;
+		sg[0].len = t->c - poff;
+		sg[0].desc = NULL;
+		if (zsrc) { /* user payload, then pad + footer from staging */
+			sg[0].addr = zsrc;
+			sg[0].len = len;
+			sg[0].desc = zdesc;
+			sg[1].addr = cell + poff + len;
+			sg[1].len = t->c - poff - len;
+			sg[1].desc = NULL;
+			nseg = 2;
+			c->st.zc_chunks_sent++;
+		}
 		t->seq++;
 		t->last_db_seq = t->seq;
 		c->st.doorbells_sent++;
-		rc = fabtx__bwrite(c, &sg, 1, coff + poff,
+		rc = fabtx__bwrite(c, sg, nseg, coff + poff,
 		                   (uint32_t)c->peer_db.base + (uint32_t)idx,
 		                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
 	}
@@ -2235,7 +2269,7 @@ static int fabtx__push_pending(fabtx_conn *c)
 		k.off = 0;
 		rc = fabtx__put_chunk(c, &k, len, c->pend_total,
 		                      left == len ? FABTX_F_LAST : 0,
-		                      cr > 1 && left > len);
+		                      cr > 1 && left > len, NULL);
 		if (rc < 0) return rc;
 		c->pend_off += len;
 	}
@@ -2616,7 +2650,9 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 	uint64_t total = 0, sent = 0, dl = 0;
 	uint32_t p;
 	fabtx__cur k;
-	int i, rc, timed_out = 0;
+	int i, rc = 0, timed_out = 0;
+	fabtx_mr_cache *zmc = NULL;
+	fabtx_mr_entry *zc = NULL;
 	fabtx_iov empty;
 	rc = fabtx__check_open(c);
 	if (rc < 0) return rc;
@@ -2654,6 +2690,15 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		if (rc < 0) return rc;
 		if (c->err) return c->err;
 	}
+	/* Large blocking sends on RDMA backends go zero-copy: the payload is
+	 * written from the caller's registered buffer (MR cache), only the
+	 * footers come from staging. */
+	if (timeout_ms && iovcnt == 1 && c->ctx->cfg.zc_send_min &&
+	    total >= c->ctx->cfg.zc_send_min &&
+	    !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->mr_cache &&
+	    c->be->mr_cache(c, &zmc) == 0 && zmc &&
+	    fabtx_mr_get(zmc, iov[0].base, (size_t)total, 0, &zc) < 0)
+		zc = NULL;
 	for (;;) {
 		uint64_t left = total - sent;
 		uint32_t len = left > p ? p : (uint32_t)left;
@@ -2662,37 +2707,53 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 			c->st.credit_stalls++;
 			if (!timeout_ms || timed_out) {
 				c->credit_event = 0; /* the caller has seen the state */
-				if (sent == 0) return timed_out ? -ETIMEDOUT : -EAGAIN;
+				if (sent == 0) {
+					rc = timed_out ? -ETIMEDOUT : -EAGAIN;
+					break;
+				}
 				/* taken: copy the remainder and stream it later */
 				c->pend_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)left);
 				if (!c->pend_buf) {
 					fabtx_conn_fail(c, -ENOMEM);
-					return -ENOMEM;
+					rc = -ENOMEM;
+					break;
 				}
 				fabtx__gather(&k, c->pend_buf, (size_t)left);
 				c->pend_len = left;
 				c->pend_off = 0;
 				c->pend_total = total;
+				rc = 0;
 				break;
 			}
-			rc = fabtx__wait(c, dl, FABTX__WANT_TX);
-			if (rc < 0) {
+			if (fabtx__wait(c, dl, FABTX__WANT_TX) < 0) {
 				/* mid-message: the rest is taken and streams later */
 				timed_out = 1;
 				continue;
 			}
-			if (c->err) return c->err;
-			if (c->peer_gone) return -ECONNRESET;
+			if (c->err || c->peer_gone) {
+				rc = c->err ? c->err : -ECONNRESET;
+				break;
+			}
 			continue;
 		}
 		rc = fabtx__put_chunk(c, &k, len, total,
 		                      (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
 		                                 (left == len ? FABTX_F_LAST : 0)),
-		                      cr > 1 && left > len);
-		if (rc < 0) return rc;
+		                      cr > 1 && left > len,
+		                      zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
+		if (rc < 0) break;
 		sent += len;
 		if (sent >= total) break; /* (a 0-byte message is one chunk) */
 	}
+	if (zc) { /* user memory must not be reused before the writes are done */
+		int frc = c->be->flush ? c->be->flush(c, 30000) : 0;
+		fabtx_mr_put(zmc, zc);
+		if (frc < 0 && rc >= 0) {
+			fabtx_conn_fail(c, frc);
+			rc = frc;
+		}
+	}
+	if (rc < 0) return rc;
 	c->st.msgs_sent++;
 	c->st.bytes_sent += total;
 	return (ssize_t)total;
@@ -2867,7 +2928,8 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 			k.i = 0;
 			k.off = 0;
 			rc = fabtx__put_chunk(c, &k, 0, 0,
-			                      FABTX_F_FIN | FABTX_F_FIRST | FABTX_F_LAST, 0);
+			                      FABTX_F_FIN | FABTX_F_FIRST | FABTX_F_LAST, 0,
+			                      NULL);
 			c->fin_sent = rc == 0;
 		}
 		if (rc == 0 && c->be->flush) rc = c->be->flush(c, fabtx__remaining_ms(dl));

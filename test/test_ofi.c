@@ -44,14 +44,26 @@ static void skip_if_absent(const prov *pv)
 	if (!ok) TT_SKIP("provider %s (%s) not available", pv->name, pv->ep);
 }
 
-static fabtx_ctx *ofi_ctx(int spin_us)
+static fabtx_ctx *ofi_ctx_zc(int spin_us, uint64_t zc_send_min)
 {
 	fabtx_ctx *ctx;
 	fabtx_ctx_config cfg = fabtx_ctx_config_init();
 	cfg.spin_us = spin_us;
+	cfg.zc_send_min = zc_send_min;
 	TT_OK(fabtx_ctx_create(&ctx, &cfg));
 	TT_OK(fabtx_ctx_add_backend(ctx, fabtx_ofi_backend()));
 	return ctx;
+}
+static fabtx_ctx *ofi_ctx(int spin_us) { return ofi_ctx_zc(spin_us, 0); }
+
+/* Zero-copy sends through the core (opt-in, zc_send_min) are exercised on
+ * the providers where they proved sound.  Over tcp;ofi_rxm one full-suite
+ * run in three saw a 1 MiB zero-copy message arrive with wrong bytes (the
+ * buffer was refilled after fabtx_send returned): under investigation, so
+ * zero-copy stays off there (docs/ofi.md). */
+static uint64_t zc_for(const prov *pv)
+{
+	return strcmp(pv->name, "tcp;ofi_rxm") == 0 ? 0 : 64 * 1024;
 }
 
 static void url_of(char *u, size_t cap, const prov *pv, int port)
@@ -189,12 +201,17 @@ static void t_integrity(const prov *pv)
 			if (th_check(buf, (size_t)n, (uint64_t)i)) _exit(4);
 			if (fabtx_send(s, buf, (size_t)n, -1) != n) _exit(5);
 		}
+		for (i = 0; i < 5; i++) { /* the zero-copy round below */
+			ssize_t n = fabtx_recv(s, buf, 64 << 20, -1);
+			if (n != 1 << 20 || th_check(buf, (size_t)n, 1000u + (uint64_t)i))
+				_exit(8);
+		}
 		if (fabtx_recv(s, buf, 1, -1) != -ESHUTDOWN) _exit(6);
 		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 7);
 	}
 	buf = (uint8_t *)malloc(64 << 20);
 	TT_ASSERT(buf);
-	ctx = ofi_ctx(0);
+	ctx = ofi_ctx_zc(0, zc_for(pv));
 	kids_tell(&k, listen_port(ctx, pv, &l));
 	TT_OK(fabtx_accept(l, &c, 20000));
 	for (i = 0; i < NSIZES; i++) {
@@ -205,6 +222,30 @@ static void t_integrity(const prov *pv)
 		n = fabtx_recv(c, buf, 64 << 20, -1);
 		TT_EQ(n, sizes[i]);
 		TT_EQ(th_check(buf, (size_t)n, (uint64_t)i), 0);
+	}
+	{ /* large blocking sends go zero-copy from the caller's buffer: the
+	   * core registers it through the backend's MR cache and reuses it */
+		fabtx_conn_stats st;
+		fabtx_mr_cache *mc = NULL;
+		fabtx_mr_cache_stats ms;
+		uint64_t hits0;
+		memset(&st, 0, sizeof st);
+		TT_OK(c->be->mr_cache(c, &mc));
+		fabtx_mr_cache_stats_get(mc, &ms);
+		hits0 = ms.hits;
+		for (i = 0; i < 5; i++) { /* new content each time, same buffer */
+			th_fill(buf, 1 << 20, 1000u + (uint64_t)i);
+			TT_EQ(fabtx_send(c, buf, 1 << 20, -1), 1 << 20);
+		}
+		TT_OK(fabtx_conn_stats_get(c, &st));
+		fabtx_mr_cache_stats_get(mc, &ms);
+		if (zc_for(pv)) {
+			TT_ASSERT(st.zc_chunks_sent > 5 * ((1 << 20) / 8192));
+			TT_ASSERT(ms.hits >= hits0 + 5);
+		} else {
+			TT_EQ(st.zc_chunks_sent, 0); /* off: nothing registered */
+		}
+		TT_EQ(ms.in_use, 0); /* released once the writes completed */
 	}
 	TT_EQ(fabtx_conn_close(c, 5000), 0);
 	TT_EQ(child_status(k.pid[0]), 0);
