@@ -720,6 +720,8 @@ typedef struct fabtx__ofi_conn {
 	int sock_dead; /* peer gone: socket EOF, FI_SHUTDOWN, CQ error */
 	int drained;   /* the CQ was drained after sock_dead */
 	int peer_bye;  /* the peer disconnected gracefully */
+	int has_bye_pos, bye_short;
+	uint64_t bye_pos; /* its final write position, sent with BYE */
 	uint32_t slow_tick;
 	uint64_t sock_dead_ms;
 	uint64_t sock_check_ms;
@@ -775,6 +777,7 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 }
 
 static int fabtx__ofi_drain(fabtx__ofi_conn *o);
+static void fabtx__ofi_read_bye(fabtx__ofi_conn *o);
 
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
 {
@@ -1649,14 +1652,23 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		ssize_t n;
 		if (o->crx_have >= 4) {
 			len = fabtx__ofi_get32(o->crx);
-			if (len == FABTX__OFI_BYE) {
+			if (len == FABTX__OFI_BYE && o->crx_have < 12 &&
+			    !o->bye_short) {
+				need = 12; /* BYE + the peer's final position */
+			} else if (len == FABTX__OFI_BYE) {
+				if (o->crx_have >= 12) {
+					o->bye_pos = fabtx__ofi_get64(o->crx + 4);
+					o->has_bye_pos = 1;
+				}
 				o->peer_bye = 1;
 				fabtx__ofi_drain(o);
 				return -ECONNRESET; /* EOF follows */
+			} else if (len > FABTX__OFI_CTRL_MAX) {
+				return -EPROTO;
+			} else {
+				need = 4 + len;
 			}
-			if (len > FABTX__OFI_CTRL_MAX) return -EPROTO;
-			need = 4 + len;
-			if (o->crx_have == need) {
+			if (len != FABTX__OFI_BYE && o->crx_have == need) {
 				if (len > cap) return -EMSGSIZE;
 				if (len) memcpy(buf, o->crx + 4, len);
 				o->crx_have = 0;
@@ -1670,6 +1682,12 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		}
 		if (n < 0 && errno == EINTR) continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			if (o->crx_have >= 4 &&
+			    fabtx__ofi_get32(o->crx) == FABTX__OFI_BYE &&
+			    !o->bye_short) {
+				o->bye_short = 1; /* a BYE without position */
+				continue;
+			}
 			fabtx__ofi_drain(o);
 			return -ECONNRESET;
 		}
@@ -1971,6 +1989,34 @@ static int fabtx__ofi_batch_out(fabtx__ofi_conn *o)
 	                       o->b_flags, 0);
 }
 
+/* Data doorbells travel as absolute positions.  A 16-bit data hint is
+ * decoded modulo N by the core, and a completion that arrives after a
+ * later one (providers may complete a large write after a small one that
+ * followed it) would alias up to N-1 cells ahead, into cells still being
+ * written.  CQ data is at least 32 bits here: bit 31 set means "every
+ * chunk before position (low 31 bits) is visible"; credit doorbells keep
+ * their 16-bit value. */
+#define FABTX__OFI_POS_BIT 0x80000000u
+static uint32_t fabtx__ofi_dbval(fabtx_conn *c, uint32_t doorbell,
+                                 uint64_t pos)
+{
+	if (doorbell >= c->peer_db.base &&
+	    doorbell - c->peer_db.base < c->tx.n)
+		return FABTX__OFI_POS_BIT | (uint32_t)(pos & 0x7fffffffu);
+	return doorbell;
+}
+static void fabtx__ofi_db_in(fabtx_conn *c, uint32_t v)
+{
+	if (v & FABTX__OFI_POS_BIT) { /* extend 31 bits around rx.seq */
+		uint32_t cur = (uint32_t)(c->rx.seq & 0x7fffffffu);
+		uint32_t d = ((v & 0x7fffffffu) - cur) & 0x7fffffffu;
+		c->st.doorbells_recv++;
+		if (d < 0x40000000u) fabtx_conn_data_in(c, c->rx.seq + d);
+		return; /* else: older than what we consumed, harmless */
+	}
+	fabtx_conn_doorbell_in(c, v);
+}
+
 static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
                             uint64_t off, uint32_t doorbell, unsigned flags)
 {
@@ -1987,6 +2033,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		total += segs[i].len;
 	}
 	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
+	doorbell = fabtx__ofi_dbval(c, doorbell, c->tx.seq);
 	/* Chunks of one message land in consecutive cells, and full cells
 	 * are contiguous in both the staging area and the peer window: a run
 	 * announced with FABTX_WRITE_MORE goes out as one write whose CQ data
@@ -2091,6 +2138,7 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 	s.addr = o->tx_buf + o->tx_alloc - 8; /* registered, always zero */
 	s.len = 8;
 	s.desc = o->tx_desc;
+	value = fabtx__ofi_dbval(c, value, c->tx.last_db_seq); /* re-ring */
 	rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
 	                     FI_REMOTE_CQ_DATA, 0);
 	if (rc == 0) o->st.doorbells++;
@@ -2156,8 +2204,7 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 				}
 				if (e[i].flags & FI_REMOTE_CQ_DATA) {
 					o->st.cq_data_in++;
-					fabtx_conn_doorbell_in(
-					    c, (uint32_t)e[i].data);
+					fabtx__ofi_db_in(c, (uint32_t)e[i].data);
 				}
 			}
 			if (o->failed) return o->failed;
@@ -2221,11 +2268,20 @@ static int fabtx__ofi_drain(fabtx__ofi_conn *o)
 	o->sock_dead = 1;
 	if (o->drained || o->failed || !o->cq) return o->failed;
 	o->drained = 1;
-	end = fabtx_now_ms() + 200;
-	while (quiet < 32 && fabtx_now_ms() < end) {
+	/* A peer that closed cleanly said how far it wrote: everything up to
+	 * there is in flight on the fabric (its flush only knew the data had
+	 * left), so wait for it rather than for a quiet CQ. */
+	if (!o->peer_bye) fabtx__ofi_read_bye(o);
+	end = fabtx_now_ms() + (o->has_bye_pos ? 5000 : 200);
+	while (fabtx_now_ms() < end) {
 		rc = fabtx__ofi_poll_cq(o);
 		if (rc < 0) return rc;
+		if (o->has_bye_pos) {
+			if (o->c->rx.hint >= o->bye_pos) break;
+			continue;
+		}
 		quiet = rc ? 0 : quiet + 1;
+		if (quiet >= 32) break;
 	}
 	return 0;
 }
@@ -2403,9 +2459,10 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          (unsigned long long)o->st.timer_wakeups);
 	if (o->ep && !o->rdm && !o->failed) fi_shutdown(o->ep, 0);
 	if (o->sock >= 0 && graceful && !o->sock_dead) {
-		uint8_t b[4];
+		uint8_t b[12];
 		fabtx__ofi_put32(b, FABTX__OFI_BYE);
-		(void)send(o->sock, b, 4, MSG_NOSIGNAL | MSG_DONTWAIT);
+		fabtx__ofi_put64(b + 4, c->tx.seq); /* how far we wrote */
+		(void)send(o->sock, b, sizeof b, MSG_NOSIGNAL | MSG_DONTWAIT);
 		shutdown(o->sock, SHUT_WR);
 	}
 	c->bdata = NULL;

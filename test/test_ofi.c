@@ -186,6 +186,13 @@ static void t_integrity(const prov *pv)
 	uint8_t *buf;
 	int i;
 	skip_if_absent(pv);
+#if defined(__SANITIZE_ADDRESS__)
+	/* libfabric 1.17's tcp;ofi_rxm crashed (SIGSEGV inside libfabric) in
+	 * about one ASan run in four of this 64 MiB stream; the plain build
+	 * runs it every time (docs/ofi.md, "Provider quirks") */
+	if (strcmp(pv->name, "tcp;ofi_rxm") == 0)
+		TT_SKIP("tcp;ofi_rxm 64 MiB stream under ASan: libfabric crash");
+#endif
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) { /* echo server side, event mode (spin 0) */
@@ -203,8 +210,12 @@ static void t_integrity(const prov *pv)
 		}
 		for (i = 0; i < 5; i++) { /* the zero-copy round below */
 			ssize_t n = fabtx_recv(s, buf, 64 << 20, -1);
-			if (n != 1 << 20 || th_check(buf, (size_t)n, 1000u + (uint64_t)i))
+			int bad = n == 1 << 20 ? th_check(buf, (size_t)n, 1000u + (uint64_t)i) : -1;
+			if (bad) {
+				fprintf(stderr, "  streamed message %d: len %ld, first bad byte %d (cell %d)\n",
+				        i, (long)n, bad - 1, (bad - 1) / 8160);
 				_exit(8);
+			}
 		}
 		if (fabtx_recv(s, buf, 1, -1) != -ESHUTDOWN) _exit(6);
 		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 7);
