@@ -593,7 +593,15 @@ static void pull_child(const char *e, int wfd, const char *want, int count)
 	int tmo = DEADLINE_MS, linger = 0, i;
 	zmq_setsockopt(pull, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
 	zmq_setsockopt(pull, ZMQ_LINGER, &linger, sizeof linger);
-	if (zmq_bind(pull, e) != 0) _exit(2);
+	/* the previous owner of the address has exited, but a transport may
+	 * release the address a moment later (the scif emulator once did,
+	 * under load): retry EADDRINUSE until the deadline, like a server
+	 * restarting on a TCP port */
+	for (i = 0; zmq_bind(pull, e) != 0; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		if (zmq_errno() != EADDRINUSE || i >= DEADLINE_MS / 10) _exit(2);
+		nanosleep(&ts, NULL);
+	}
 	if (write(wfd, "r", 1) != 1) _exit(3);
 	for (i = 0; count ? i < count : 1; i++) {
 		int n = zmq_recv(pull, b, sizeof b - 1, 0);
