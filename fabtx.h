@@ -1689,6 +1689,19 @@ static int fabtx__hs_check_peer(const fabtx__hs *h, uint32_t n, uint32_t c,
 	return 0;
 }
 
+/* Record what a validated handshake message says about the peer: its RX
+ * window, its inbound doorbell range, and the connection tag (low 16 bits
+ * of the nonce both sides share). */
+static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
+{
+	c->peer_win.addr = h->win_addr;
+	c->peer_win.len = h->win_len;
+	c->peer_win.key = h->rkey;
+	c->peer_db.base = h->db_base;
+	c->peer_db.count = h->db_count;
+	c->conn_tag = (uint16_t)h->nonce;
+}
+
 static int fabtx__slot_get(fabtx_ctx *ctx)
 {
 	int i;
@@ -1861,12 +1874,7 @@ FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
 		rc = -EPROTO;
 		goto fail;
 	}
-	c->peer_win.addr = r.win_addr;
-	c->peer_win.len = r.win_len;
-	c->peer_win.key = r.rkey;
-	c->peer_db.base = r.db_base;
-	c->peer_db.count = r.db_count;
-	c->conn_tag = (uint16_t)h.nonce;
+	fabtx__take_peer(c, &r); /* r echoes our nonce */
 	rc = be->win_import(c, &c->peer_win);
 	if (rc < 0) goto fail;
 	rc = fabtx__conn_ready(c, r.cell_count, r.cell_size, r.max_msg);
@@ -1961,12 +1969,7 @@ static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
 		fabtx__send_reject(c, &q, FABTX__HS_NOMEM);
 		return rc;
 	}
-	c->peer_win.addr = q.win_addr;
-	c->peer_win.len = q.win_len;
-	c->peer_win.key = q.rkey;
-	c->peer_db.base = q.db_base;
-	c->peer_db.count = q.db_count;
-	c->conn_tag = (uint16_t)q.nonce;
+	fabtx__take_peer(c, &q);
 	memset(&r, 0, sizeof r);
 	r.major = FABTX_WIRE_MAJOR;
 	r.minor = FABTX_WIRE_MINOR;
@@ -2526,10 +2529,7 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 done:
 	c->st.msgs_recv++;
 	c->st.bytes_recv += c->rx.asm_total;
-	if (msg) {
-		if (c->asm_user) { /* cannot happen: msg mode never uses asm_user */
-			return -EPROTO;
-		}
+	if (msg) { /* msg mode assembles into asm_buf, never asm_user */
 		msg->data = c->asm_buf;
 		msg->_owned = c->asm_buf;
 		msg->len = (size_t)c->rx.asm_total;
