@@ -172,7 +172,10 @@ static void t_pingpong(const prov *pv)
 }
 
 /* ----------------------------------------------------------- integrity */
-static const uint64_t sizes[] = {0, 1, 7, 8, 63, 64, 100, 4095, 4096, 8159,
+/* 4064..4128: a payload plus its 32-byte footer just over shm's 4096-byte
+ * inject size goes as two injects (the split path, both ends of it) */
+static const uint64_t sizes[] = {0, 1, 7, 8, 63, 64, 100, 4064, 4065, 4095,
+                                 4096, 4128, 4129, 8159,
                                  8160, 8161, 65536, 1 << 20, (3 << 20) + 5,
                                  16 << 20, 64 << 20};
 #define NSIZES (int)(sizeof sizes / sizeof sizes[0])
