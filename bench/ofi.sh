@@ -8,6 +8,9 @@
 #                 local_lat/remote_lat vs fi_pingpong usec/xfer
 #   pp1M          1 MiB ping-pong "throughput" = size / one-way time, MB/s
 #                 (what fi_pingpong reports as MB/sec) for both
+#   raw_*         bench/fi_rma_pp (rdm providers): the same ping-pong with
+#                 bare fi_writedata + remote CQ data, fabtx's primitive with
+#                 no ring, footer or copy: the floor of the mandated data path
 #   thr1M         fabtx 1 MiB streaming throughput (local_thr/remote_thr),
 #                 MB/s; fi_pingpong has no streaming test, so it is set
 #                 against fi_pingpong's pp1M
@@ -22,7 +25,7 @@ B=${B:-build}
 if [ -z "${FXO_IN_NS:-}" ] && unshare --net true 2>/dev/null; then
 	exec unshare --net env FXO_IN_NS=1 bash -c 'ip link set lo up; exec "$0" "$@"' "$0" "$@"
 fi
-make -s $B/local_lat $B/remote_lat $B/local_thr $B/remote_thr >/dev/null || exit 1
+make -s $B/local_lat $B/remote_lat $B/local_thr $B/remote_thr $B/fi_rma_pp >/dev/null || exit 1
 command -v fi_pingpong >/dev/null || { echo "fi_pingpong missing (apt-get install libfabric-bin)"; exit 77; }
 tmp=$(mktemp -d); trap 'rm -rf $tmp' EXIT
 PORT=47900
@@ -46,6 +49,11 @@ fi_pp() { # prov ep size -> "usec_per_xfer MB_per_s"
 		awk '$1 != "bytes" && NF >= 8 && $7 ~ /^[0-9.]+$/ {u=$7; m=$6} END {if (u == "") print "nan nan"; else print u, m}'
 	wait $sp
 }
+raw_pp() { # prov ep size -> "usec_per_xfer MB_per_s" of bench/fi_rma_pp (rdm only)
+	[ "$2" = rdm ] || { echo "nan nan"; return; }
+	timeout 120 $B/fi_rma_pp -p "${1/+/;}" -S $3 -I $(iters $1 $3) 2>/dev/null |
+		awk 'NR == 2 {u=$3; m=$4} END {if (u == "") print "nan nan"; else print u, m}'
+}
 fab_lat() { # prov ep size -> one-way us
 	local n u; n=$(iters $1 $3)
 	PORT=$((PORT + 1)); u=$(url $PORT $1 $2)
@@ -67,7 +75,7 @@ fab_thr() { # prov ep size count -> MB/s
 	awk -v s=$3 '/msg\/s/{x=$3*s/1e6} END {if (x == "") print "nan"; else printf "%.0f\n", x}' $tmp/thr
 }
 
-printf 'prov\tround\tfab_lat8\tfi_lat8\tfab_lat4K\tfi_lat4K\tfab_pp1M\tfi_pp1M\tfab_thr1M\n'
+printf 'prov\tround\tfab_lat8\tfi_lat8\tfab_lat4K\tfi_lat4K\tfab_pp1M\tfi_pp1M\tfab_thr1M\traw_lat8\traw_lat4K\traw_pp1M\n'
 for r in $(seq 1 $R); do
 	for pe in $PROVS; do
 		p=${pe%%:*}; e=${pe##*:}
@@ -76,23 +84,31 @@ for r in $(seq 1 $R); do
 		f=$(fab_lat $p $e 1048576); read -r _ g <<<"$(fi_pp $p $e 1048576)"
 		f=$(awk -v u=$f 'BEGIN{ if (u + 0 > 0) printf "%.0f", 1048576 / u; else print "nan" }')
 		h=$(fab_thr $p $e 1048576 $([ $p = shm ] && echo 20000 || echo 4000))
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' $pe $r $a $b $c $d $f $g $h | tee -a $tmp/rows
+		read -r i _ <<<"$(raw_pp $p $e 8)"; read -r j _ <<<"$(raw_pp $p $e 4096)"
+		read -r _ k <<<"$(raw_pp $p $e 1048576)"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' $pe $r $a $b $c $d $f $g $h $i $j $k | tee -a $tmp/rows
 	done
 done
 awk -F'\t' '
 function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 { p = $1; n[p]++; k = n[p]; if (!(p in seen)) { seen[p] = 1; order[++np] = p }
-  for (c = 3; c <= 9; c++) v[p, c, k] = $c
-  r[p, 1, k] = $3 / $4; r[p, 2, k] = $5 / $6; r[p, 3, k] = $7 / $8; r[p, 4, k] = $9 / $8 }
+  for (c = 3; c <= 12; c++) v[p, c, k] = $c
+  r[p, 1, k] = $3 / $4; r[p, 2, k] = $5 / $6; r[p, 3, k] = $7 / $8; r[p, 4, k] = $9 / $8
+  r[p, 5, k] = $10 / $4; r[p, 6, k] = $11 / $6; r[p, 7, k] = $12 / $8
+  r[p, 8, k] = $3 / $10; r[p, 9, k] = $5 / $11; r[p, 10, k] = $7 / $12 }
 END {
-	split("fab_lat8 fi_lat8 fab_lat4K fi_lat4K fab_pp1M fi_pp1M fab_thr1M", nm, " ")
+	split("fab_lat8 fi_lat8 fab_lat4K fi_lat4K fab_pp1M fi_pp1M fab_thr1M raw_lat8 raw_lat4K raw_pp1M", nm, " ")
 	for (q = 1; q <= np; q++) {
 		p = order[q]
 		printf "\n%s: medians over %d rounds\n", p, n[p]
-		for (c = 3; c <= 9; c++) { for (i = 1; i <= n[p]; i++) x[i] = v[p, c, i]; printf "  %-10s %s\n", nm[c - 2], med(x, n[p]) }
+		for (c = 3; c <= 12; c++) { for (i = 1; i <= n[p]; i++) x[i] = v[p, c, i]; printf "  %-10s %s\n", nm[c - 2], med(x, n[p]) }
 		printf "  ratios fabtx/fi_pingpong (median of per-round ratios):\n"
 		split("lat 8 B (<= 1.1)|lat 4 KiB (<= 1.1)|1 MiB ping-pong MB/s (>= 0.95)|1 MiB streaming vs fi ping-pong MB/s (>= 0.95)", lb, "|")
 		for (m = 1; m <= 4; m++) { for (i = 1; i <= n[p]; i++) x[i] = r[p, m, i]; printf "    %-48s %.2f\n", lb[m], med(x, n[p]) }
+		if (v[p, 10, 1] == "nan") continue
+		printf "  raw fi_writedata ping-pong (bench/fi_rma_pp, fabtx primitive alone) / fi_pingpong:\n"
+		split("lat 8 B|lat 4 KiB|1 MiB ping-pong MB/s|fabtx / raw: lat 8 B|fabtx / raw: lat 4 KiB|fabtx / raw: 1 MiB ping-pong MB/s", lb, "|")
+		for (m = 5; m <= 10; m++) { for (i = 1; i <= n[p]; i++) x[i] = r[p, m, i]; printf "    %-48s %.2f\n", lb[m - 4], med(x, n[p]) }
 	}
 }' $tmp/rows

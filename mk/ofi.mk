@@ -17,7 +17,11 @@ $(B)/test_ofi: test/test_ofi.c fabtx_ofi.h fabtx.h test/tt.h test/th.h | $(B)/.d
 $(B)/test_ofi_peer: test/test_ofi_peer.c fabtx_ofi.h fabtx.h | $(B)/.dir
 	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
 
-OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi $(B)/test_ofi_peer
+# bench anchor: raw fi_writedata ping-pong, fabtx's primitive alone
+$(B)/fi_rma_pp: bench/fi_rma_pp.c | $(B)/.dir
+	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
+
+OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi $(B)/test_ofi_peer $(B)/fi_rma_pp
 TEST_SUITES += test-ofi
 ALL_BINS += $(OFI_BINS)
 
