@@ -355,6 +355,19 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
 
 /* Find or open fabric+domain for info (same provider/fabric/domain/ep). */
+/* shm applies each peer's commands in FIFO order and offers write
+ * ordering, but unless asked for it, it runs writes without CQ data as a
+ * process_vm_writev system call by the writer ("fast RMA", libfabric 1.17
+ * prov/shm smr_fast_rma_enabled(), decided from the domain's and endpoint's
+ * tx_attr->msg_order).  Asking for write-after-write order keeps them
+ * commands like the rest, which the split-inject path relies on anyway. */
+static void fabtx__ofi_want_order(struct fi_info *fi)
+{
+	if (fi && fi->fabric_attr && fi->fabric_attr->prov_name &&
+	    strcmp(fi->fabric_attr->prov_name, "shm") == 0 && fi->tx_attr)
+		fi->tx_attr->msg_order |= FI_ORDER_WAW | FI_ORDER_RMA_WAW;
+}
+
 static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
                               fabtx__ofi_dom **out)
 {
@@ -388,6 +401,7 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	fabtx__ofi_want_order(d->info);
 	/* one fabric object per provider and fabric name (the sockets
 	 * provider runs a listener thread per fabric object) */
 	{
@@ -1044,6 +1058,7 @@ static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 {
 	struct fi_info *d = fi_dupinfo(fi);
 	if (!d) return NULL;
+	fabtx__ofi_want_order(d);
 	free(d->dest_addr);
 	d->dest_addr = NULL;
 	d->dest_addrlen = 0;
@@ -1949,16 +1964,20 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 			a[1].addr = src + total - 64;
 			a[1].len = 64;
 			a[1].desc = a[0].desc;
-			/* The head carries CQ data too: shm sends a write
-			 * without CQ data as a process_vm_writev system call
-			 * from the writer ("fast RMA", ~2 us here) instead of
-			 * an inject command.  The value is a position 2^29
-			 * behind, which the reader ignores as old. */
-			rc = fabtx__ofi_post(
-			    o, &a[0], 1, off, total - 64,
-			    FABTX__OFI_POS_BIT |
-			        ((data - 0x20000000u) & 0x7fffffffu),
-			    FI_REMOTE_CQ_DATA, 0);
+			/* Where writes are not ordered by request (see
+			 * fabtx__ofi_want_order), shm sends a write without
+			 * CQ data as a process_vm_writev system call by the
+			 * writer (~2 us here): the head then carries CQ data
+			 * too, a position 2^29 behind, which the reader
+			 * ignores as old. */
+			rc = o->write_fence
+			         ? fabtx__ofi_post(
+			               o, &a[0], 1, off, total - 64,
+			               FABTX__OFI_POS_BIT |
+			                   ((data - 0x20000000u) & 0x7fffffffu),
+			               FI_REMOTE_CQ_DATA, 0)
+			         : fabtx__ofi_post(o, &a[0], 1, off,
+			                           total - 64, 0, 0, 0);
 			if (rc < 0) return rc;
 			o->st.split++;
 			return fabtx__ofi_post(o, &a[1], 1, off + total - 64,
