@@ -2053,7 +2053,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t total = 0, done = 0;
-	int i, rc;
+	int i, rc, zc = 0;
 	if (!o || !o->ep) return -ENOTCONN;
 	if (o->failed) return o->failed;
 	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs)) return -EINVAL;
@@ -2062,6 +2062,14 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	for (i = 0; i < nseg; i++) {
 		if (!segs[i].addr && segs[i].len) return -EINVAL;
 		total += segs[i].len;
+		/* A descriptor from the caller means caller memory (zero-copy
+		 * from the MR cache): such writes always take a completion of
+		 * their own, so flush() returns only when the provider is done
+		 * with that memory.  Injecting them, or trusting a later write's
+		 * completion to cover them, is not enough: tcp;ofi_rxm completed
+		 * flush's marker write before an earlier zero-copy write had
+		 * left the caller's buffer (a refilled buffer arrived). */
+		if (segs[i].desc) zc = 1;
 	}
 	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
 	doorbell = fabtx__ofi_dbval(c, doorbell, c->tx.seq);
@@ -2092,7 +2100,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		if (rc < 0) return rc;
 	}
 	if ((flags & FABTX_WRITE_MORE) && nseg == 1 && total <= o->max_msg &&
-	    !o->no_coalesce) {
+	    !o->no_coalesce && !zc) {
 		o->b_on = 1;
 		o->b_addr = (const uint8_t *)segs[0].addr;
 		o->b_desc = fabtx__ofi_seg_desc(o, &segs[0]);
@@ -2107,7 +2115,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	if (nseg <= (int)o->iov_limit && total <= o->max_msg)
 		return fabtx__ofi_post(
 		    o, segs, nseg, off, total, doorbell,
-		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0, 0);
+		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0, zc);
 	/* split: every piece but the last without CQ data; the last is
 	 * fenced unless the provider orders writes (WAW).  All pieces are
 	 * posted or queued, in order. */
@@ -2144,7 +2152,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 				if (o->write_fence && done) fl |= FI_FENCE;
 			}
 			rc = fabtx__ofi_post(o, piece, np, off + done, plen,
-			                     doorbell, fl, 0);
+			                     doorbell, fl, zc);
 			if (rc < 0) return rc;
 			done += plen;
 			if (si >= nseg) break;
