@@ -762,6 +762,7 @@ typedef struct fabtx__ofi_listener {
 	fabtx__ofi_dom *dom;
 	int sock;
 	struct fid_pep *pep;
+	struct fi_info *pep_info; /* kept until pep is closed (sockets) */
 	struct fid_eq *peq;
 	uint8_t pep_name[FABTX__OFI_NAME_MAX];
 	size_t pep_name_len;
@@ -982,8 +983,15 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		rc = fi_ep_bind(o->ep, &o->eq->fid, 0);
 		if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	}
+	/* Selective completion on the transmit side only: every receive-side
+	 * entry is wanted (our posted receives and remote CQ data), and the
+	 * sockets provider applies FI_SELECTIVE_COMPLETION on FI_RECV to
+	 * incoming remote writes too, dropping their CQ data (doorbells)
+	 * unless the RX binding is plain (sock_pe_report_recv_cq_completion). */
 	rc = fi_ep_bind(o->ep, &o->cq->fid,
-	                FI_TRANSMIT | FI_RECV | FI_SELECTIVE_COMPLETION);
+	                FI_TRANSMIT | FI_SELECTIVE_COMPLETION);
+	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
+	rc = fi_ep_bind(o->ep, &o->cq->fid, FI_RECV);
 	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	rc = fi_enable(o->ep);
 	if (rc) return fabtx__ofi_step(o, "fi_enable", rc);
@@ -1157,6 +1165,7 @@ static void fabtx__ofi_listener_close(fabtx_listener *l)
 		fi_freeinfo(s->pend[i].info);
 	}
 	if (s->pep) fi_close(&s->pep->fid);
+	fi_freeinfo(s->pep_info);
 	if (s->peq) fi_close(&s->peq->fid);
 	if (s->sock >= 0) close(s->sock);
 	fi_freeinfo(s->info);
@@ -1188,7 +1197,12 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 	s->next_token = ((uint64_t)getpid() << 32) ^ fabtx_now_ns();
 	if (s->info->ep_attr->type == FI_EP_MSG) {
 		struct fi_eq_attr eqa;
-		struct fi_info *pi = fi_dupinfo(s->info);
+		/* pi lives as long as the pep: the sockets provider keeps a
+		 * shallow copy of it (sock_msg_passive_ep: pep->info = *info)
+		 * and its CM thread reads pi's domain/ep/tx/rx attributes
+		 * through it on every connection request (sock_ep_msg_get_info
+		 * -> sock_fi_info), long after fi_passive_ep returned. */
+		struct fi_info *pi = s->pep_info = fi_dupinfo(s->info);
 		if (!pi) {
 			rc = -ENOMEM;
 			goto fail;
@@ -1201,7 +1215,6 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 		             AF_INET6)
 			((struct sockaddr_in6 *)pi->src_addr)->sin6_port = 0;
 		rc = fi_passive_ep(s->dom->fabric, pi, &s->pep, NULL);
-		fi_freeinfo(pi);
 		if (rc == 0) {
 			memset(&eqa, 0, sizeof eqa);
 			eqa.wait_obj = FI_WAIT_UNSPEC;
@@ -1412,6 +1425,17 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 			                             &ci);
 		if (rc < 0) goto fail;
 		o->info = ci;
+		/* sockets leaves prov_name NULL in connreq infos
+		 * (sock_set_fabric_attr); it is the listener's provider */
+		if (!ci->fabric_attr->prov_name) {
+			ci->fabric_attr->prov_name =
+			    strdup(s->info->fabric_attr->prov_name);
+			if (!ci->fabric_attr->prov_name) {
+				fi_reject(s->pep, ci->handle, NULL, 0);
+				rc = -ENOMEM;
+				goto fail;
+			}
+		}
 		rc = fabtx__ofi_ep_open(o, ci);
 		if (rc < 0) {
 			fi_reject(s->pep, ci->handle, NULL, 0);
