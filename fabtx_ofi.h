@@ -407,6 +407,21 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 			if (rc < 0) goto fail;
 		}
 	}
+	/* sockets: automatic progress.  Its RMA writes complete only when
+	 * the target's progress engine has acknowledged them, so under
+	 * manual progress a writer's flush (and close) would wait for the
+	 * peer application to call in; its progress thread does that
+	 * instead.  That thread spins FI_SOCKETS_PE_WAITTIME ms (default
+	 * 10) after any activity before it sleeps: 0 suits small hosts
+	 * (docs/ofi.md). */
+	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0) {
+		d->info->domain_attr->data_progress = FI_PROGRESS_AUTO;
+		if (!getenv("FI_SOCKETS_PE_WAITTIME"))
+			fabtx_log(ctx, FABTX_LOG_INFO,
+			          "ofi: sockets progress thread spins 10 ms "
+			          "after activity; FI_SOCKETS_PE_WAITTIME=0 "
+			          "stops that");
+	}
 	rc = fabtx__ofi_err(fi_domain(d->fabric, d->info, &d->domain, NULL));
 	if (rc < 0) goto fail;
 	d->next_key = ((uint64_t)(getpid() & 0xffff) << 16) + 1;
@@ -869,10 +884,11 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	 * ofi_rxm: its wait fd does not see connection requests, which need
 	 * manual progress, so a sleeper would never accept the first write;
 	 * net: its CQ wait fd stays readable after a successful fi_trywait
-	 * (a sleeper would spin);
-	 * sockets: its own progress thread owns the wait object. */
+	 * (a sleeper would spin).
+	 * sockets (automatic progress, see dom_get) signals its CQ fd from
+	 * its progress thread: the fd is usable. */
 	if (strcmp(p, "shm") == 0 || strstr(p, "ofi_rxm") ||
-	    strcmp(p, "net") == 0 || strcmp(p, "sockets") == 0)
+	    strcmp(p, "net") == 0)
 		return 0;
 	return 1;
 }
@@ -1831,6 +1847,20 @@ static void *fabtx__ofi_seg_desc(fabtx__ofi_conn *o, const fabtx_seg *s)
 	return NULL;
 }
 
+static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force);
+
+/* A write the provider refused.  A peer that went away may make it refuse
+ * before we have noticed (sockets: -FI_ENOENT, it tries to reconnect the
+ * FI_EP_MSG endpoint, sock_ep_get_conn): with the bootstrap socket hung up
+ * too, that is the peer's departure, which progress reports after the
+ * drain, so the write is dropped like any write after it (0). */
+static int fabtx__ofi_tx_err(fabtx__ofi_conn *o, ssize_t rc)
+{
+	int e = fabtx__ofi_err(rc);
+	if (e == -EAGAIN || fabtx__ofi_check_sock(o, 1) == 0) return e;
+	return 0;
+}
+
 /* Issue one fi_writemsg now.  -EAGAIN: the provider (or our op table)
  * is full. */
 static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
@@ -1874,7 +1904,7 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 			         : fi_inject_write(o->ep, iov[0].iov_base,
 			                           iov[0].iov_len, m.addr,
 			                           rma.addr, rma.key);
-			if (rc) return fabtx__ofi_err(rc);
+			if (rc) return fabtx__ofi_tx_err(o, rc);
 			o->st.injects++;
 			o->injected++;
 			return 0;
@@ -1891,7 +1921,7 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 	rc = fi_writemsg(o->ep, &m, flags);
 	if (rc) {
 		if (opi != UINT32_MAX) fabtx__ofi_op_put(o, opi);
-		return fabtx__ofi_err(rc);
+		return fabtx__ofi_tx_err(o, rc);
 	}
 	if (opi != UINT32_MAX) {
 		o->tx_out++;
