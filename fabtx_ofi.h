@@ -421,6 +421,21 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 			if (rc < 0) goto fail;
 		}
 	}
+	/* sockets: automatic progress.  Its RMA writes complete only when
+	 * the target's progress engine has acknowledged them, so under
+	 * manual progress a writer's flush (and close) would wait for the
+	 * peer application to call in; its progress thread does that
+	 * instead.  That thread spins FI_SOCKETS_PE_WAITTIME ms (default
+	 * 10) after any activity before it sleeps: 0 suits small hosts
+	 * (docs/ofi.md). */
+	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0) {
+		d->info->domain_attr->data_progress = FI_PROGRESS_AUTO;
+		if (!getenv("FI_SOCKETS_PE_WAITTIME"))
+			fabtx_log(ctx, FABTX_LOG_INFO,
+			          "ofi: sockets progress thread spins 10 ms "
+			          "after activity; FI_SOCKETS_PE_WAITTIME=0 "
+			          "stops that");
+	}
 	rc = fabtx__ofi_err(fi_domain(d->fabric, d->info, &d->domain, NULL));
 	if (rc < 0) goto fail;
 	d->next_key = ((uint64_t)(getpid() & 0xffff) << 16) + 1;
@@ -776,6 +791,7 @@ typedef struct fabtx__ofi_listener {
 	fabtx__ofi_dom *dom;
 	int sock;
 	struct fid_pep *pep;
+	struct fi_info *pep_info; /* kept until pep is closed (sockets) */
 	struct fid_eq *peq;
 	uint8_t pep_name[FABTX__OFI_NAME_MAX];
 	size_t pep_name_len;
@@ -882,10 +898,11 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	 * ofi_rxm: its wait fd does not see connection requests, which need
 	 * manual progress, so a sleeper would never accept the first write;
 	 * net: its CQ wait fd stays readable after a successful fi_trywait
-	 * (a sleeper would spin);
-	 * sockets: its own progress thread owns the wait object. */
+	 * (a sleeper would spin).
+	 * sockets (automatic progress, see dom_get) signals its CQ fd from
+	 * its progress thread: the fd is usable. */
 	if (strcmp(p, "shm") == 0 || strstr(p, "ofi_rxm") ||
-	    strcmp(p, "net") == 0 || strcmp(p, "sockets") == 0)
+	    strcmp(p, "net") == 0)
 		return 0;
 	return 1;
 }
@@ -996,8 +1013,15 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		rc = fi_ep_bind(o->ep, &o->eq->fid, 0);
 		if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	}
+	/* Selective completion on the transmit side only: every receive-side
+	 * entry is wanted (our posted receives and remote CQ data), and the
+	 * sockets provider applies FI_SELECTIVE_COMPLETION on FI_RECV to
+	 * incoming remote writes too, dropping their CQ data (doorbells)
+	 * unless the RX binding is plain (sock_pe_report_recv_cq_completion). */
 	rc = fi_ep_bind(o->ep, &o->cq->fid,
-	                FI_TRANSMIT | FI_RECV | FI_SELECTIVE_COMPLETION);
+	                FI_TRANSMIT | FI_SELECTIVE_COMPLETION);
+	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
+	rc = fi_ep_bind(o->ep, &o->cq->fid, FI_RECV);
 	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	rc = fi_enable(o->ep);
 	if (rc) return fabtx__ofi_step(o, "fi_enable", rc);
@@ -1172,6 +1196,7 @@ static void fabtx__ofi_listener_close(fabtx_listener *l)
 		fi_freeinfo(s->pend[i].info);
 	}
 	if (s->pep) fi_close(&s->pep->fid);
+	fi_freeinfo(s->pep_info);
 	if (s->peq) fi_close(&s->peq->fid);
 	if (s->sock >= 0) close(s->sock);
 	fi_freeinfo(s->info);
@@ -1203,7 +1228,12 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 	s->next_token = ((uint64_t)getpid() << 32) ^ fabtx_now_ns();
 	if (s->info->ep_attr->type == FI_EP_MSG) {
 		struct fi_eq_attr eqa;
-		struct fi_info *pi = fi_dupinfo(s->info);
+		/* pi lives as long as the pep: the sockets provider keeps a
+		 * shallow copy of it (sock_msg_passive_ep: pep->info = *info)
+		 * and its CM thread reads pi's domain/ep/tx/rx attributes
+		 * through it on every connection request (sock_ep_msg_get_info
+		 * -> sock_fi_info), long after fi_passive_ep returned. */
+		struct fi_info *pi = s->pep_info = fi_dupinfo(s->info);
 		if (!pi) {
 			rc = -ENOMEM;
 			goto fail;
@@ -1216,7 +1246,6 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 		             AF_INET6)
 			((struct sockaddr_in6 *)pi->src_addr)->sin6_port = 0;
 		rc = fi_passive_ep(s->dom->fabric, pi, &s->pep, NULL);
-		fi_freeinfo(pi);
 		if (rc == 0) {
 			memset(&eqa, 0, sizeof eqa);
 			eqa.wait_obj = FI_WAIT_UNSPEC;
@@ -1427,6 +1456,17 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 			                             &ci);
 		if (rc < 0) goto fail;
 		o->info = ci;
+		/* sockets leaves prov_name NULL in connreq infos
+		 * (sock_set_fabric_attr); it is the listener's provider */
+		if (!ci->fabric_attr->prov_name) {
+			ci->fabric_attr->prov_name =
+			    strdup(s->info->fabric_attr->prov_name);
+			if (!ci->fabric_attr->prov_name) {
+				fi_reject(s->pep, ci->handle, NULL, 0);
+				rc = -ENOMEM;
+				goto fail;
+			}
+		}
 		rc = fabtx__ofi_ep_open(o, ci);
 		if (rc < 0) {
 			fi_reject(s->pep, ci->handle, NULL, 0);
@@ -1822,6 +1862,20 @@ static void *fabtx__ofi_seg_desc(fabtx__ofi_conn *o, const fabtx_seg *s)
 	return NULL;
 }
 
+static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force);
+
+/* A write the provider refused.  A peer that went away may make it refuse
+ * before we have noticed (sockets: -FI_ENOENT, it tries to reconnect the
+ * FI_EP_MSG endpoint, sock_ep_get_conn): with the bootstrap socket hung up
+ * too, that is the peer's departure, which progress reports after the
+ * drain, so the write is dropped like any write after it (0). */
+static int fabtx__ofi_tx_err(fabtx__ofi_conn *o, ssize_t rc)
+{
+	int e = fabtx__ofi_err(rc);
+	if (e == -EAGAIN || fabtx__ofi_check_sock(o, 1) == 0) return e;
+	return 0;
+}
+
 /* Issue one fi_writemsg now.  -EAGAIN: the provider (or our op table)
  * is full. */
 static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
@@ -1865,7 +1919,7 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 			         : fi_inject_write(o->ep, iov[0].iov_base,
 			                           iov[0].iov_len, m.addr,
 			                           rma.addr, rma.key);
-			if (rc) return fabtx__ofi_err(rc);
+			if (rc) return fabtx__ofi_tx_err(o, rc);
 			o->st.injects++;
 			o->injected++;
 			return 0;
@@ -1882,7 +1936,7 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 	rc = fi_writemsg(o->ep, &m, flags);
 	if (rc) {
 		if (opi != UINT32_MAX) fabtx__ofi_op_put(o, opi);
-		return fabtx__ofi_err(rc);
+		return fabtx__ofi_tx_err(o, rc);
 	}
 	if (opi != UINT32_MAX) {
 		o->tx_out++;
