@@ -189,13 +189,6 @@ static void t_integrity(const prov *pv)
 	uint8_t *buf;
 	int i;
 	skip_if_absent(pv);
-#if defined(__SANITIZE_ADDRESS__)
-	/* libfabric 1.17's tcp;ofi_rxm crashed (SIGSEGV inside libfabric) in
-	 * about one ASan run in four of this 64 MiB stream; the plain build
-	 * runs it every time (docs/ofi.md, "Provider quirks") */
-	if (strcmp(pv->name, "tcp;ofi_rxm") == 0)
-		TT_SKIP("tcp;ofi_rxm 64 MiB stream under ASan: libfabric crash");
-#endif
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) { /* echo server side, event mode (spin 0) */
