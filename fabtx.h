@@ -615,6 +615,9 @@ FABTX_API void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be);
 /* The busy-poll time in effect (config or FABTX_SPIN_US), for backends. */
 FABTX_API int fabtx_ctx_spin_us(const fabtx_ctx *ctx);
 FABTX_API const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx);
+/* For backends: zeroed memory from the ctx's allocator, and its release. */
+FABTX_API void *fabtx_ctx_zalloc(fabtx_ctx *ctx, size_t size);
+FABTX_API void fabtx_ctx_free(fabtx_ctx *ctx, void *p);
 FABTX_API void fabtx_log(fabtx_ctx *ctx, fabtx_log_level lvl, const char *fmt,
                          ...)
 #if defined(__GNUC__)
@@ -1468,6 +1471,16 @@ FABTX__DEF int fabtx_ctx_spin_us(const fabtx_ctx *ctx)
 FABTX__DEF const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx)
 {
 	return &ctx->a;
+}
+
+FABTX__DEF void *fabtx_ctx_zalloc(fabtx_ctx *ctx, size_t size)
+{
+	return fabtx__zalloc(ctx ? &ctx->a : NULL, size);
+}
+
+FABTX__DEF void fabtx_ctx_free(fabtx_ctx *ctx, void *p)
+{
+	fabtx__free(ctx ? &ctx->a : NULL, p);
 }
 
 FABTX__DEF void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be)

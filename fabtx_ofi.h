@@ -133,24 +133,6 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #define FABTX__OFI_MAX_CONNREQ 64
 
 /* ------------------------------------------------------------- helpers */
-static void *fabtx__ofi_alloc(fabtx_ctx *ctx, size_t n)
-{
-	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
-	void *p = a && a->alloc ? a->alloc(n, a->user) : malloc(n);
-	if (p) memset(p, 0, n);
-	return p;
-}
-
-static void fabtx__ofi_free(fabtx_ctx *ctx, void *p)
-{
-	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
-	if (!p) return;
-	if (a && a->free)
-		a->free(p, a->user);
-	else
-		free(p);
-}
-
 static int fabtx__ofi_err(ssize_t rc) /* libfabric -FI_E* -> -errno */
 {
 	if (rc >= 0) return 0;
@@ -324,7 +306,7 @@ typedef struct fabtx__ofi_ctx {
 static int fabtx__ofi_ctx_init(fabtx_ctx *ctx, void **state)
 {
 	fabtx__ofi_ctx *s =
-	    (fabtx__ofi_ctx *)fabtx__ofi_alloc(ctx, sizeof(fabtx__ofi_ctx));
+	    (fabtx__ofi_ctx *)fabtx_ctx_zalloc(ctx, sizeof(fabtx__ofi_ctx));
 	if (!s) return -ENOMEM;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->lock, NULL);
@@ -346,10 +328,10 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 		if (d->fabric && !d->fabric_shared) fi_close(&d->fabric->fid);
 		fi_freeinfo(d->info);
 		pthread_mutex_destroy(&d->lock);
-		fabtx__ofi_free(ctx, d);
+		fabtx_ctx_free(ctx, d);
 	}
 	pthread_mutex_destroy(&s->lock);
-	fabtx__ofi_free(ctx, s);
+	fabtx_ctx_free(ctx, s);
 }
 
 static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
@@ -390,7 +372,7 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 			return 0;
 		}
 	}
-	d = (fabtx__ofi_dom *)fabtx__ofi_alloc(ctx, sizeof *d);
+	d = (fabtx__ofi_dom *)fabtx_ctx_zalloc(ctx, sizeof *d);
 	if (!d) {
 		pthread_mutex_unlock(&s->lock);
 		return -ENOMEM;
@@ -451,7 +433,7 @@ fail:
 	if (d->fabric && !d->fabric_shared) fi_close(&d->fabric->fid);
 	fi_freeinfo(d->info);
 	pthread_mutex_destroy(&d->lock);
-	fabtx__ofi_free(ctx, d);
+	fabtx_ctx_free(ctx, d);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -867,15 +849,15 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 		o->pq_head = (o->pq_head + 1) % o->pq_cap;
 		o->pq_n--;
 	}
-	fabtx__ofi_free(ctx, o->pq);
-	fabtx__ofi_free(ctx, o->ops);
-	fabtx__ofi_free(ctx, o);
+	fabtx_ctx_free(ctx, o->pq);
+	fabtx_ctx_free(ctx, o->ops);
+	fabtx_ctx_free(ctx, o);
 }
 
 static fabtx__ofi_conn *fabtx__ofi_conn_new(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o =
-	    (fabtx__ofi_conn *)fabtx__ofi_alloc(c->ctx, sizeof *o);
+	    (fabtx__ofi_conn *)fabtx_ctx_zalloc(c->ctx, sizeof *o);
 	if (!o) return NULL;
 	o->c = c;
 	o->sock = o->epfd = o->tfd = o->cq_fd = o->eq_fd = -1;
@@ -944,11 +926,11 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	                 ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
 	                 : 0;
 	o->pq_cap = 4096;
-	o->pq = (fabtx__ofi_pend *)fabtx__ofi_alloc(
+	o->pq = (fabtx__ofi_pend *)fabtx_ctx_zalloc(
 	    o->c->ctx, sizeof(fabtx__ofi_pend) * o->pq_cap);
 	if (!o->pq) return -ENOMEM;
 	o->nops = o->tx_max + o->rx_want + 1;
-	o->ops = (fabtx__ofi_op *)fabtx__ofi_alloc(
+	o->ops = (fabtx__ofi_op *)fabtx_ctx_zalloc(
 	    o->c->ctx, sizeof(fabtx__ofi_op) * o->nops);
 	if (!o->ops) return -ENOMEM;
 	for (i = 0; i < o->nops; i++)
@@ -1200,7 +1182,7 @@ static void fabtx__ofi_listener_close(fabtx_listener *l)
 	if (s->peq) fi_close(&s->peq->fid);
 	if (s->sock >= 0) close(s->sock);
 	fi_freeinfo(s->info);
-	fabtx__ofi_free(l->ctx, s);
+	fabtx_ctx_free(l->ctx, s);
 	l->bdata = NULL;
 }
 
@@ -1208,7 +1190,7 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 {
 	fabtx__ofi_listener *s;
 	int rc;
-	s = (fabtx__ofi_listener *)fabtx__ofi_alloc(l->ctx, sizeof *s);
+	s = (fabtx__ofi_listener *)fabtx_ctx_zalloc(l->ctx, sizeof *s);
 	if (!s) return -ENOMEM;
 	s->l = l;
 	s->sock = -1;

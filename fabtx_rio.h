@@ -141,24 +141,6 @@ typedef struct fabtx__rio_conn {
 	uint8_t msg[FABTX__RIO_MAX_MSG];
 } fabtx__rio_conn;
 
-static void *fabtx__rio_zalloc(fabtx_ctx *ctx, size_t n)
-{
-	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
-	void *p = (a && a->alloc) ? a->alloc(n, a->user) : malloc(n);
-	if (p) memset(p, 0, n);
-	return p;
-}
-
-static void fabtx__rio_free(fabtx_ctx *ctx, void *p)
-{
-	const fabtx_allocator *a = fabtx_ctx_allocator(ctx);
-	if (!p) return;
-	if (a && a->free)
-		a->free(p, a->user);
-	else
-		free(p);
-}
-
 static int fabtx__rio_errno(void)
 {
 	return errno ? -errno : -EIO;
@@ -286,7 +268,7 @@ static int fabtx__rio_open_mport(fabtx_ctx *ctx, fabtx__rio_conn *r)
 static fabtx__rio_conn *fabtx__rio_new(fabtx_ctx *ctx, int mport)
 {
 	fabtx__rio_conn *r =
-	    (fabtx__rio_conn *)fabtx__rio_zalloc(ctx, sizeof *r);
+	    (fabtx__rio_conn *)fabtx_ctx_zalloc(ctx, sizeof *r);
 	if (!r) return NULL;
 	r->mfd = r->cfd = -1;
 	r->mport = mport;
@@ -708,7 +690,7 @@ static int fabtx__rio_listen(fabtx_listener *l, const char *addr)
 			return -EADDRNOTAVAIL;
 		}
 	}
-	s = (fabtx__rio_listener *)fabtx__rio_zalloc(l->ctx, sizeof *s);
+	s = (fabtx__rio_listener *)fabtx_ctx_zalloc(l->ctx, sizeof *s);
 	if (!s) {
 		(void)ioctl(fd, RIO_CM_CHAN_CLOSE, &v);
 		close(fd);
@@ -727,7 +709,7 @@ static void fabtx__rio_listener_close(fabtx_listener *l)
 	if (!s) return;
 	(void)ioctl(s->cfd, RIO_CM_CHAN_CLOSE, &s->ch);
 	close(s->cfd);
-	fabtx__rio_free(l->ctx, s);
+	fabtx_ctx_free(l->ctx, s);
 	l->bdata = NULL;
 }
 
@@ -738,7 +720,7 @@ static void fabtx__rio_conn_free(fabtx_ctx *ctx, fabtx__rio_conn *r)
 		close(r->cfd);
 	}
 	if (r->mfd >= 0) close(r->mfd);
-	fabtx__rio_free(ctx, r);
+	fabtx_ctx_free(ctx, r);
 }
 
 static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)

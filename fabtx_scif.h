@@ -270,8 +270,7 @@ static int fabtx__scif_listen(fabtx_listener *l, const char *addr)
 		close(fd);
 		return rc;
 	}
-	sl = (fabtx__scif_listener *)fabtx__zalloc(fabtx_ctx_allocator(l->ctx),
-	                                           sizeof *sl);
+	sl = (fabtx__scif_listener *)fabtx_ctx_zalloc(l->ctx, sizeof *sl);
 	if (!sl) {
 		close(fd);
 		return -ENOMEM;
@@ -291,7 +290,7 @@ static void fabtx__scif_listener_close(fabtx_listener *l)
 	fabtx__scif_listener *sl = (fabtx__scif_listener *)l->bdata;
 	if (!sl) return;
 	close(sl->fd);
-	fabtx__free(fabtx_ctx_allocator(l->ctx), sl);
+	fabtx_ctx_free(l->ctx, sl);
 	l->bdata = NULL;
 }
 

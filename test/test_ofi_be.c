@@ -50,6 +50,16 @@ const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx)
 	(void)ctx;
 	return NULL;
 }
+void *fabtx_ctx_zalloc(fabtx_ctx *ctx, size_t size)
+{
+	(void)ctx;
+	return calloc(1, size ? size : 1);
+}
+void fabtx_ctx_free(fabtx_ctx *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
 void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 {
 	(void)c;
