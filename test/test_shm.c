@@ -64,6 +64,65 @@ TT_TEST(shm_integrity_0_to_64MiB_both_ways)
 	free(buf);
 }
 
+/* A ctx's allocator serves everything the ctx allocates (connections,
+ * windows' bookkeeping, reassembly of large zero-copy receives) and
+ * fabtx_ctx_zalloc/free (what backends use); all of it is given back. */
+struct count_alloc {
+	long allocs, frees;
+	size_t bytes;
+};
+static void *ca_alloc(size_t n, void *u)
+{
+	struct count_alloc *a = (struct count_alloc *)u;
+	a->allocs++;
+	a->bytes += n;
+	return malloc(n);
+}
+static void ca_free(void *p, void *u)
+{
+	((struct count_alloc *)u)->frees++;
+	free(p);
+}
+
+TT_TEST(shm_ctx_allocator_serves_and_gets_everything_back)
+{
+	struct count_alloc ca = {0, 0, 0};
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx_msg m;
+	uint8_t *z, *buf = (uint8_t *)malloc(1 << 20);
+	long before;
+	size_t i;
+	TT_ASSERT(buf);
+	cfg.allocator.alloc = ca_alloc;
+	cfg.allocator.free = ca_free;
+	cfg.allocator.user = &ca;
+	TT_OK(fabtx_ctx_create(&ctx, &cfg));
+	before = ca.allocs;
+	z = (uint8_t *)fabtx_ctx_zalloc(ctx, 4096);
+	TT_ASSERT(z);
+	TT_EQ(ca.allocs, before + 1);
+	for (i = 0; i < 4096; i++) TT_EQ(z[i], 0);
+	fabtx_ctx_free(ctx, z);
+	TT_EQ(ca.frees, 1);
+	th_pair(ctx, ctx, &a, &b);
+	before = ca.allocs;
+	th_fill(buf, 1 << 20, 7);
+	TT_EQ(fabtx_send(a, buf, 1 << 20, -1), 1 << 20);
+	TT_OK(fabtx_recv_msg(b, &m, -1)); /* multi-cell: reassembled */
+	TT_ASSERT(ca.allocs > before);
+	TT_EQ(m.len, 1u << 20);
+	TT_EQ(th_check((const uint8_t *)m.data, m.len, 7), 0);
+	fabtx_msg_release(b, &m);
+	fabtx_conn_close(a, 1000);
+	fabtx_conn_close(b, 1000);
+	fabtx_ctx_destroy(ctx);
+	TT_ASSERT(ca.allocs > 2);
+	TT_EQ(ca.frees, ca.allocs);
+	free(buf);
+}
+
 TT_TEST(shm_fan_in_8_clients_event_driven)
 {
 	enum { K = 8, M = 3000 };
