@@ -127,7 +127,7 @@
 	                   FABTX_VERSION_PATCH)
 #define FABTX_VERSION_STRING "0.1.0"
 #define FABTX_WIRE_MAJOR 1
-#define FABTX_WIRE_MINOR 0
+#define FABTX_WIRE_MINOR 1 /* 1: SPAN chunks */
 
 #ifndef FABTX_API
 #ifdef FABTX_STATIC
@@ -202,7 +202,7 @@ typedef struct fabtx_msg {
 	uint64_t _seq;  /* internal */
 	void *_owned;   /* internal */
 	uint32_t _kind; /* internal */
-	uint32_t _pad;
+	uint32_t _cells; /* internal */
 } fabtx_msg;
 
 typedef struct fabtx_conn_stats {
@@ -296,7 +296,16 @@ FABTX_API const char *fabtx_conn_backend_name(fabtx_conn *c);
 #define FABTX_F_CREDIT_REQ 0x04u
 #define FABTX_F_FIN 0x08u
 #define FABTX_F_ACK_VALID 0x10u
-#define FABTX_F_ALL 0x1fu
+/* SPAN: a run of cells.  This cell holds only the footer; the chunk's len
+ * payload bytes start at the next cell and fill ceil(len / cell_size)
+ * whole cells after it, contiguously, with no footers between them and
+ * without wrapping past the ring's end.  One write (footer + payload) or,
+ * with zero-copy, one contiguous user buffer; the receiver sees the bytes
+ * as one block.  Not-LAST span chunks are whole cells (len % c == 0).  The
+ * receiver zeroes the footer slots inside a run when it releases it, so
+ * payload never lingers where a later lap looks for a footer. */
+#define FABTX_F_SPAN 0x20u
+#define FABTX_F_ALL 0x3fu
 
 typedef struct fabtx_footer {
 	uint64_t ack;       /* reverse ring's released position (if ACK_VALID) */
@@ -358,6 +367,13 @@ static inline uint64_t fabtx_ring_cells_for(uint64_t len, uint32_t cell_size)
 static inline uint32_t fabtx_ring_tx_credits(const fabtx_ring_tx *t)
 {
 	return (uint32_t)((uint64_t)(t->n - 1) - (t->seq - t->peer_ack));
+}
+/* Cells a chunk takes: 1, or 1 + the data cells of a SPAN chunk. */
+static inline uint32_t fabtx_ring_chunk_cells(uint16_t flags, uint32_t len,
+                                              uint32_t cell_size)
+{
+	if (!(flags & FABTX_F_SPAN)) return 1;
+	return 1u + (uint32_t)(((uint64_t)len + cell_size - 1) / cell_size);
 }
 /* Offset of the payload of a len-byte chunk inside its cell. */
 static inline uint32_t fabtx_ring_payload_off(uint32_t cell_size, uint32_t len)
@@ -580,6 +596,7 @@ struct fabtx_conn {
 	int state;              /* internal FABTX__ST_*             */
 	int err;                /* sticky error                     */
 	int fin_recv, fin_sent, peer_gone;
+	int peer_span; /* the peer reads SPAN chunks (wire minor >= 1) */
 	uint64_t max_msg;
 	uint64_t last_rx_ms;
 	/* pending remainder of a non-blocking send */
@@ -904,6 +921,7 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 	uint64_t s = fabtx__load_acq64(&f->seq);
 	uint32_t p = fabtx_ring_payload(r->c);
 	fabtx_footer v;
+	int full;
 	if (s != r->seq) {
 		if (s == r->seq - r->n || s == 0) return 0; /* not written yet */
 		return -EPROTO;
@@ -915,8 +933,20 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 	v.flags = fabtx__load_relaxed(&f->flags);
 	v.conn_tag = fabtx__load_relaxed(&f->conn_tag);
 	v.seq = s;
-	if (v.conn_tag != r->conn_tag || (v.flags & ~FABTX_F_ALL) || v.len > p)
-		return -EPROTO;
+	if (v.conn_tag != r->conn_tag || (v.flags & ~FABTX_F_ALL)) return -EPROTO;
+	if (v.flags & FABTX_F_SPAN) {
+		/* a run of whole cells after this one, before the ring's end,
+		 * leaving a cell free (N-1 credits) */
+		uint64_t idx = r->seq & (r->n - 1);
+		uint64_t k = ((uint64_t)v.len + r->c - 1) / r->c;
+		if (v.len == 0 || (v.flags & FABTX_F_FIN) ||
+		    idx + 1 + k > r->n || 1 + k > (uint64_t)r->n - 1)
+			return -EPROTO;
+		full = (v.len % r->c) == 0;
+	} else {
+		if (v.len > p) return -EPROTO;
+		full = v.len == p;
+	}
 	if (v.flags & FABTX_F_FIN) {
 		if (v.len != 0 || v.total_len != 0 || r->asm_active) return -EPROTO;
 	} else if (!r->asm_active) {
@@ -924,7 +954,7 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 			return -EPROTO;
 		if (v.flags & FABTX_F_LAST) {
 			if (v.len != v.total_len) return -EPROTO;
-		} else if (v.len != p || v.total_len <= p) {
+		} else if (!full || v.total_len <= v.len) {
 			return -EPROTO;
 		}
 	} else {
@@ -932,7 +962,7 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 			return -EPROTO;
 		if (v.flags & FABTX_F_LAST) {
 			if (r->asm_got + v.len != r->asm_total) return -EPROTO;
-		} else if (v.len != p || r->asm_got + v.len >= r->asm_total) {
+		} else if (!full || r->asm_got + v.len >= r->asm_total) {
 			return -EPROTO;
 		}
 	}
@@ -1705,6 +1735,13 @@ static int fabtx__hs_check_peer(const fabtx__hs *h, uint32_t n, uint32_t c,
 /* Record what a validated handshake message says about the peer: its RX
  * window, its inbound doorbell range, and the connection tag (low 16 bits
  * of the nonce both sides share). */
+/* FABTX_SPAN=0 in the environment: send no runs (A/B measurements) */
+static int fabtx__span_on(void)
+{
+	const char *e = getenv("FABTX_SPAN");
+	return !(e && e[0] == '0');
+}
+
 static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 {
 	c->peer_win.addr = h->win_addr;
@@ -1713,6 +1750,7 @@ static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 	c->peer_db.base = h->db_base;
 	c->peer_db.count = h->db_count;
 	c->conn_tag = (uint16_t)h->nonce;
+	c->peer_span = h->minor >= 1 && fabtx__span_on();
 }
 
 static int fabtx__slot_get(fabtx_ctx *ctx)
@@ -2246,6 +2284,107 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	return rc < 0 ? rc : 0;
 }
 
+/* Write one SPAN chunk: its footer in cell seq, len payload bytes in the
+ * `cells - 1` cells after it (the caller checked credits and that the run
+ * ends before the ring does).  Copying backends: payload into the staging
+ * run, then footer + payload as one write; zero-copy: footer from staging,
+ * payload from the caller's registered buffer, still one write.  DIRECT:
+ * payload into the peer's cells, then the footer, seq last. */
+static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
+                           uint64_t total, uint16_t flags, int more,
+                           void *zdesc)
+{
+	fabtx_ring_tx *t = &c->tx;
+	uint64_t idx = t->seq & (t->n - 1);
+	uint32_t cells = fabtx_ring_chunk_cells(FABTX_F_SPAN, len, t->c);
+	uint64_t coff = FABTX_WIN_HDR_SIZE + idx * t->c;
+	uint32_t cr = fabtx_ring_tx_credits(t), credits_after = cr - cells;
+	uint32_t last = (uint32_t)(idx + cells - 1); /* no wrap inside a run */
+	int direct = (c->be->caps & FABTX_BCAP_DIRECT) != 0;
+	uint8_t *base = direct ? c->peer_base : (uint8_t *)c->tx_win.base;
+	uint8_t *cell = base + coff;
+	fabtx_footer *f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
+	const uint8_t *zsrc = NULL;
+	int rc = 0;
+	if (zdesc) {
+		zsrc = (const uint8_t *)k->iov[k->i].base + k->off;
+		k->off += len;
+	} else {
+		fabtx__gather(k, cell + t->c, len);
+	}
+	flags |= FABTX_F_SPAN;
+	if (credits_after == 0 || (credits_after <= t->n / 4 && cr > t->n / 4))
+		flags |= FABTX_F_CREDIT_REQ;
+	if (c->state == FABTX__ST_OPEN || c->state == FABTX__ST_CLOSING) {
+		flags |= FABTX_F_ACK_VALID;
+		c->rx.reported = c->rx.rel;
+		c->rx.credit_req = 0;
+	}
+	fabtx__store_relaxed(&f->ack, c->rx.rel);
+	fabtx__store_relaxed(&f->total_len, total);
+	fabtx__store_relaxed(&f->len, len);
+	fabtx__store_relaxed(&f->flags, flags);
+	fabtx__store_relaxed(&f->conn_tag, t->conn_tag);
+	if (direct) {
+		if (more) fabtx__store_rel64(&f->seq, t->seq);
+		else fabtx__store_sc(&f->seq, t->seq); /* then the armed check */
+		t->seq += cells;
+		if (!more) {
+			t->last_db_seq = t->seq;
+			if (c->be->doorbell)
+				rc = c->be->doorbell(c, (uint32_t)c->peer_db.base + last);
+		}
+	} else {
+		fabtx_seg sg[2];
+		int nseg = 1;
+		f->seq = t->seq;
+		sg[0].addr = f;
+		sg[0].len = FABTX_FOOTER_SIZE + (size_t)len;
+		sg[0].desc = NULL;
+		if (zsrc) {
+			sg[0].len = FABTX_FOOTER_SIZE;
+			sg[1].addr = zsrc;
+			sg[1].len = len;
+			sg[1].desc = zdesc;
+			nseg = 2;
+			c->st.zc_chunks_sent++;
+		}
+		t->seq += cells;
+		t->last_db_seq = t->seq;
+		c->st.doorbells_sent++;
+		rc = fabtx__bwrite(c, sg, nseg, coff + t->c - FABTX_FOOTER_SIZE,
+		                   (uint32_t)c->peer_db.base + last,
+		                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
+	}
+	c->st.chunks_sent++;
+	return rc < 0 ? rc : 0;
+}
+
+/* Can the next chunk of `left` bytes go as a run?  Returns its length (0:
+ * use a single cell).  A run needs the peer's consent (wire minor >= 1),
+ * more than one cell's payload, at least two whole cells before the
+ * ring's end and credits for them plus the footer cell, and a backend
+ * that is not DIRECT.  A run that is not the message's last chunk is whole
+ * cells. */
+static uint32_t fabtx__span_len(fabtx_conn *c, uint64_t left, uint32_t cr)
+{
+	fabtx_ring_tx *t = &c->tx;
+	uint64_t idx = t->seq & (t->n - 1), room, cap;
+	/* DIRECT backends publish every cell as it is copied, so the reader
+	 * copies out behind the writer; a run would make it wait for the
+	 * whole run (1 MiB streams over shm:// lost 40%).  Runs are for
+	 * backends whose writes become visible as a whole anyway. */
+	if ((c->be->caps & FABTX_BCAP_DIRECT) || !c->peer_span ||
+	    left <= fabtx_ring_payload(t->c) || cr < 3)
+		return 0;
+	room = t->n - 1 - idx; /* whole cells after this one, before the end */
+	if (room > cr - 1) room = cr - 1;
+	if (room > 0xffffffffu / t->c) room = 0xffffffffu / t->c;
+	if (room < 2) return 0;
+	cap = room * t->c;
+	return (uint32_t)(left <= cap ? left : cap);
+}
+
 static uint32_t fabtx__credits(fabtx_conn *c)
 {
 	uint32_t cr = fabtx_ring_tx_credits(&c->tx);
@@ -2386,6 +2525,13 @@ static int fabtx__rx_next(fabtx_conn *c, fabtx_footer *f)
 		fabtx_conn_fail(c, -EPROTO);
 		return -EPROTO;
 	}
+	/* a run's footer comes with its data (one write, one doorbell for
+	 * its last cell); a hint short of the run's end: not yet */
+	if (rc > 0 && (f->flags & FABTX_F_SPAN) &&
+	    !(c->be->caps & FABTX_BCAP_ORDERED) &&
+	    c->rx.seq + fabtx_ring_chunk_cells(f->flags, f->len, c->rx.c) >
+	        c->rx.hint)
+		return 0;
 	if (rc > 0) {
 		if (f->flags & FABTX_F_ACK_VALID) {
 			int r = fabtx_ring_tx_credit(&c->tx, f->ack);
@@ -2400,19 +2546,36 @@ static int fabtx__rx_next(fabtx_conn *c, fabtx_footer *f)
 	return rc;
 }
 
-static uint8_t *fabtx__cell_payload(fabtx_conn *c, uint64_t seq, uint32_t len)
+/* where the payload of the chunk with footer f is */
+static uint8_t *fabtx__chunk_data(fabtx_conn *c, const fabtx_footer *f)
 {
-	return c->rx.cells + (seq & (c->rx.n - 1)) * c->rx.c +
-	       fabtx_ring_payload_off(c->rx.c, len);
+	uint64_t idx = f->seq & (c->rx.n - 1);
+	if (f->flags & FABTX_F_SPAN) return c->rx.cells + (idx + 1) * c->rx.c;
+	return c->rx.cells + idx * c->rx.c + fabtx_ring_payload_off(c->rx.c, f->len);
 }
 
-/* consume the current cell (after peek) and release it unless lent */
-static void fabtx__consume(fabtx_conn *c, int release)
+/* Release the `cells` cells of the chunk at seq.  A run's footer slots
+ * held payload: zero them first, so a later lap finds "not written" there
+ * (fabtx_ring_rx_peek) until the peer writes a real footer. */
+static void fabtx__release_chunk(fabtx_conn *c, uint64_t seq, uint32_t cells)
 {
-	uint64_t s = c->rx.seq++;
+	uint32_t i;
+	for (i = 1; i < cells; i++)
+		memset(c->rx.cells + ((seq + i) & (c->rx.n - 1)) * c->rx.c +
+		           c->rx.c - FABTX_FOOTER_SIZE,
+		       0, FABTX_FOOTER_SIZE);
+	for (i = 0; i < cells; i++) fabtx_ring_rx_release(&c->rx, seq + i);
+}
+
+/* consume the current chunk (after peek) and release it unless lent */
+static void fabtx__consume(fabtx_conn *c, const fabtx_footer *f, int release)
+{
+	uint64_t s = c->rx.seq;
+	uint32_t cells = fabtx_ring_chunk_cells(f->flags, f->len, c->rx.c);
+	c->rx.seq += cells;
 	c->st.chunks_recv++;
 	if (release) {
-		fabtx_ring_rx_release(&c->rx, s);
+		fabtx__release_chunk(c, s, cells);
 		fabtx__maybe_report(c);
 	}
 }
@@ -2447,11 +2610,9 @@ static int fabtx__assemble(fabtx_conn *c, uint8_t *dst)
 	int rc;
 	while ((rc = fabtx__rx_next(c, &f)) > 0) {
 		if (f.flags & FABTX_F_FIN) return -EPROTO;
-		if (f.len)
-			memcpy(dst + c->rx.asm_got, fabtx__cell_payload(c, f.seq, f.len),
-			       f.len);
+		if (f.len) memcpy(dst + c->rx.asm_got, fabtx__chunk_data(c, &f), f.len);
 		c->rx.asm_got += f.len;
-		fabtx__consume(c, 1);
+		fabtx__consume(c, &f, 1);
 		if (f.flags & FABTX_F_LAST) {
 			c->rx.asm_active = 0;
 			return 1;
@@ -2483,21 +2644,23 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 		/* the peer has closed: it reads no credits any more, and its
 		 * window may be gone (RDMA backends), so none are reported */
 		c->fin_recv = 1;
-		fabtx__consume(c, 1);
+		fabtx__consume(c, &f, 1);
 		return -ESHUTDOWN;
 	}
-	if (f.flags & FABTX_F_LAST) { /* single cell */
-		uint8_t *p = fabtx__cell_payload(c, f.seq, f.len);
+	if (f.flags & FABTX_F_LAST) { /* single chunk (one cell or a run) */
+		uint8_t *p = fabtx__chunk_data(c, &f);
+		uint32_t cells = fabtx_ring_chunk_cells(f.flags, f.len, c->rx.c);
 		if (msg) {
 			msg->len = f.len;
 			msg->_seq = f.seq;
-			if (c->rx.held < c->ctx->cfg.zc_max_held) {
+			if (c->rx.held + cells <= c->ctx->cfg.zc_max_held) {
 				msg->data = p;
 				msg->_owned = NULL;
 				msg->_kind = 1;
-				c->rx.held++;
+				msg->_cells = cells;
+				c->rx.held += cells;
 				c->st.zc_lent++;
-				fabtx__consume(c, 0);
+				fabtx__consume(c, &f, 0);
 			} else {
 				msg->_owned = fabtx__alloc(&c->ctx->a, f.len ? f.len : 1);
 				if (!msg->_owned) return -ENOMEM;
@@ -2505,12 +2668,12 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 				msg->data = msg->_owned;
 				msg->_kind = 2;
 				c->st.zc_copied++;
-				fabtx__consume(c, 1);
+				fabtx__consume(c, &f, 1);
 			}
 		} else {
 			if (f.len > cap) return -EMSGSIZE;
 			memcpy(buf, p, f.len);
-			fabtx__consume(c, 1);
+			fabtx__consume(c, &f, 1);
 		}
 		c->st.msgs_recv++;
 		c->st.bytes_recv += f.len;
@@ -2532,9 +2695,9 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 	}
 	{
 		uint8_t *dst = c->asm_user ? c->asm_user : c->asm_buf;
-		memcpy(dst, fabtx__cell_payload(c, f.seq, f.len), f.len);
+		memcpy(dst, fabtx__chunk_data(c, &f), f.len);
 		c->rx.asm_got = f.len;
-		fabtx__consume(c, 1);
+		fabtx__consume(c, &f, 1);
 		rc = fabtx__assemble(c, dst);
 	}
 	if (rc < 0) return rc;
@@ -2749,11 +2912,27 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 			}
 			continue;
 		}
-		rc = fabtx__put_chunk(c, &k, len, total,
-		                      (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
-		                                 (left == len ? FABTX_F_LAST : 0)),
-		                      cr > 1 && left > len,
-		                      zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
+		{
+			uint32_t sl = fabtx__span_len(c, left, cr);
+			if (sl) {
+				uint32_t cells = fabtx_ring_chunk_cells(FABTX_F_SPAN, sl,
+				                                        c->tx.c);
+				len = sl;
+				rc = fabtx__put_span(
+				    c, &k, len, total,
+				    (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
+				               (left == len ? FABTX_F_LAST : 0)),
+				    cr > cells && left > len,
+				    zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
+			} else {
+				rc = fabtx__put_chunk(
+				    c, &k, len, total,
+				    (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
+				               (left == len ? FABTX_F_LAST : 0)),
+				    cr > 1 && left > len,
+				    zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
+			}
+		}
 		if (rc < 0) break;
 		sent += len;
 		if (sent >= total) break; /* (a 0-byte message is one chunk) */
@@ -2832,8 +3011,9 @@ FABTX__DEF void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg)
 {
 	if (!c || !msg) return;
 	if (msg->_kind == 1) {
-		if (c->rx.held) c->rx.held--;
-		fabtx_ring_rx_release(&c->rx, msg->_seq);
+		uint32_t cells = msg->_cells ? msg->_cells : 1;
+		c->rx.held -= cells <= c->rx.held ? cells : c->rx.held;
+		fabtx__release_chunk(c, msg->_seq, cells);
 		if (c->state == FABTX__ST_OPEN && !c->err) fabtx__maybe_report(c);
 	} else if (msg->_kind == 2) {
 		fabtx__free(&c->ctx->a, msg->_owned);

@@ -435,7 +435,8 @@ static int fabtx__rio_gone(fabtx__rio_conn *r)
  * (the FIN's among them) may have been dropped by a full FIFO, with no one
  * left to ask for its position.  With no writer the cells are stable, so
  * the footers themselves say how far it wrote: hint up to the last
- * contiguous written cell (at most N - 1 ahead of the reader). */
+ * contiguous written cell (at most N - 1 ahead of the reader), a SPAN
+ * footer covering its run. */
 static void fabtx__rio_final(fabtx_conn *c)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
@@ -454,8 +455,12 @@ static void fabtx__rio_final(fabtx_conn *c)
 		                                             (uint64_t)c->rx.c +
 		                                         c->rx.c -
 		                                         FABTX_FOOTER_SIZE);
+		uint32_t cells;
 		if (__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE) != s) break;
-		s++;
+		/* a SPAN footer stands for its whole run (no footers inside) */
+		cells = fabtx_ring_chunk_cells(f->flags, f->len, c->rx.c);
+		if (s + cells > end) break;
+		s += cells;
 	}
 	if (s > c->rx.hint && s > c->rx.seq)
 		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +

@@ -121,6 +121,57 @@ TT_TEST(ring_rx_peek_validates_every_field)
 	fabtx_ring_rx_fini(&r, NULL);
 }
 
+/* SPAN chunks: the footer cell, then whole cells of payload up to the
+ * ring's end, N-1 cells at most; hostile runs are refused. */
+TT_TEST(ring_rx_peek_validates_spans)
+{
+	enum { N = 8, C = 256, S = FABTX_F_SPAN, FL = FABTX_F_FIRST | FABTX_F_LAST };
+	static uint8_t cells[N * C];
+	fabtx_ring_rx r;
+	fabtx_footer f;
+	TT_OK(fabtx_ring_rx_init(&r, N, C, cells, 0x55, 100000, NULL));
+	TT_EQ(fabtx_ring_chunk_cells(0, 5, C), 1);
+	TT_EQ(fabtx_ring_chunk_cells(S, 1, C), 2);
+	TT_EQ(fabtx_ring_chunk_cells(S, C, C), 2);
+	TT_EQ(fabtx_ring_chunk_cells(S, C + 1, C), 3);
+	/* at cell 0: up to 6 data cells (7 of 8 cells) */
+	put(cells, C, N, N, 6 * C, 6 * C, FL | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1);
+	TT_EQ(f.len, 6 * C);
+	put(cells, C, N, N, 6 * C + 1, 6 * C + 1, FL | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* would take all N cells */
+	put(cells, C, N, N, 0, 0, FL | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* empty run */
+	put(cells, C, N, N, 0, 0, FABTX_F_FIN | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* FIN as a run */
+	put(cells, C, N, N, 2 * C - 1, 5 * C, FABTX_F_FIRST | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* not-last, not whole cells */
+	put(cells, C, N, N, 2 * C, 2 * C, FABTX_F_FIRST | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* not-last but all of it */
+	put(cells, C, N, N, 2 * C, 5 * C, FABTX_F_FIRST | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1); /* first of two runs */
+	/* at cell 5 (seq N+5): two cells left before the end */
+	r.seq = N + 5;
+	put(cells, C, N, N + 5, 2 * C, 2 * C, FL | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1);
+	put(cells, C, N, N + 5, 2 * C + 1, 2 * C + 1, FL | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* runs past the end */
+	/* inside a message: a middle run of whole cells, a last run */
+	r.seq = N;
+	r.asm_active = 1;
+	r.asm_total = 10 * C;
+	r.asm_got = 5 * C;
+	put(cells, C, N, N, 3 * C, 10 * C, S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1);
+	put(cells, C, N, N, 3 * C + 8, 10 * C, S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* middle, not whole */
+	put(cells, C, N, N, 4 * C, 10 * C, FABTX_F_LAST | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* last, short of total */
+	put(cells, C, N, N, 5 * C, 10 * C, FABTX_F_LAST | S, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1);
+	fabtx_ring_rx_fini(&r, NULL);
+}
+
 TT_TEST(ring_rx_previous_lap_is_not_ready)
 {
 	enum { N = 4, C = 128 };

@@ -306,7 +306,9 @@ TT_TEST(rio_integrity_0_to_64mib_ring_cycles)
 				        (unsigned long long)sizes[i]);
 		}
 		TT_OK(fabtx_conn_stats_get(cc, &st));
-		TT_ASSERT(st.chunks_sent > 64u * 100u); /* the ring cycled */
+		TT_ASSERT(st.chunks_sent > 0);
+		/* the ring cycled: cells written (runs take many per chunk) */
+		TT_ASSERT(cc->tx.seq - cc->tx.n > 64u * 100u);
 		TT_OK(fabtx_conn_close(cc, 5000));
 		fabtx_ctx_destroy(cx);
 		_exit(0);
