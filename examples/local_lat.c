@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 	size_t size;
 	long count, i, total;
 	char *buf;
-	int rc;
+	int rc, zc = perf_zc();
 	if (perf_args(argc, argv, "bind-to", &size, &count) < 0) return 1;
 	buf = (char *)malloc(size ? size : 1);
 	if (!buf) return 1;
@@ -19,13 +19,11 @@ int main(int argc, char **argv)
 	if ((rc = fabtx_accept(l, &c, -1)) < 0) return perf_fail("accept", rc);
 	total = count + perf_warmup(count);
 	for (i = 0; i < total; i++) {
-		ssize_t n = fabtx_recv(c, buf, size, -1);
-		if (n < 0) return perf_fail("recv", n);
-		if ((size_t)n != size) {
-			fprintf(stderr, "message of incorrect size received\n");
-			return 1;
-		}
-		n = fabtx_send(c, buf, size, -1);
+		fabtx_msg m;
+		ssize_t n;
+		if (perf_recv(c, buf, size, zc ? &m : NULL)) return 1;
+		n = fabtx_send(c, zc ? m.data : buf, size, -1);
+		if (zc) fabtx_msg_release(c, &m);
 		if (n < 0) return perf_fail("send", n);
 	}
 	rc = fabtx_conn_close(c, 10000);

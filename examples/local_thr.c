@@ -12,24 +12,19 @@ int main(int argc, char **argv)
 	long count, i;
 	char *buf;
 	double t0, t1, us, thr;
-	ssize_t n;
-	int rc;
+	int rc, zc = perf_zc();
 	if (perf_args(argc, argv, "bind-to", &size, &count) < 0) return 1;
 	buf = (char *)malloc(size ? size : 1);
 	if (!buf) return 1;
 	if ((rc = perf_ctx_create(&ctx)) < 0) return perf_fail("ctx", rc);
 	if ((rc = fabtx_listen(ctx, argv[1], &l)) < 0) return perf_fail("listen", rc);
 	if ((rc = fabtx_accept(l, &c, -1)) < 0) return perf_fail("accept", rc);
-	n = fabtx_recv(c, buf, size, -1);
-	if (n < 0) return perf_fail("recv", n);
-	t0 = perf_now_us();
-	for (i = 1; i < count; i++) {
-		n = fabtx_recv(c, buf, size, -1);
-		if (n < 0) return perf_fail("recv", n);
-		if ((size_t)n != size) {
-			fprintf(stderr, "message of incorrect size received\n");
-			return 1;
-		}
+	t0 = 0;
+	for (i = 0; i < count; i++) {
+		fabtx_msg m;
+		if (perf_recv(c, buf, size, zc ? &m : NULL)) return 1;
+		if (zc) fabtx_msg_release(c, &m);
+		if (i == 0) t0 = perf_now_us(); /* from the first message on */
 	}
 	t1 = perf_now_us();
 	us = t1 - t0;

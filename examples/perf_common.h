@@ -55,6 +55,36 @@ static inline int perf_connect(fabtx_ctx *ctx, const char *url, fabtx_conn **c)
 	}
 }
 
+/* FABTX_PERF_ZC=1: receive like zmq_recvmsg does, with fabtx_recv_msg,
+ * which lends the message in place where it can (a single cell; a run on
+ * RDMA backends) and copies otherwise; local_lat then echoes that very
+ * message.  Default: fabtx_recv into the program's buffer. */
+static inline int perf_zc(void)
+{
+	const char *e = getenv("FABTX_PERF_ZC");
+	return e && e[0] == '1';
+}
+
+/* one message of exactly `size` bytes: 0, or 1 after printing why not */
+static inline int perf_recv(fabtx_conn *c, char *buf, size_t size,
+                            fabtx_msg *m)
+{
+	ssize_t n;
+	if (m) {
+		int rc = fabtx_recv_msg(c, m, -1);
+		if (rc < 0) return perf_fail("recv", rc);
+		n = (ssize_t)m->len;
+	} else {
+		n = fabtx_recv(c, buf, size, -1);
+		if (n < 0) return perf_fail("recv", n);
+	}
+	if ((size_t)n != size) {
+		fprintf(stderr, "message of incorrect size received\n");
+		return 1;
+	}
+	return 0;
+}
+
 /* warm-up round trips not counted in latency (caches, page faults) */
 static inline long perf_warmup(long count)
 {

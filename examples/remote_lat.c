@@ -11,7 +11,7 @@ int main(int argc, char **argv)
 	long count, i, warm;
 	char *buf;
 	double t0 = 0, t1;
-	int rc;
+	int rc, zc = perf_zc();
 	if (perf_args(argc, argv, "connect-to", &size, &count) < 0) return 1;
 	buf = (char *)calloc(1, size ? size : 1);
 	if (!buf) return 1;
@@ -23,11 +23,10 @@ int main(int argc, char **argv)
 		if (i == 0) t0 = perf_now_us();
 		n = fabtx_send(c, buf, size, -1);
 		if (n < 0) return perf_fail("send", n);
-		n = fabtx_recv(c, buf, size, -1);
-		if (n < 0) return perf_fail("recv", n);
-		if ((size_t)n != size) {
-			fprintf(stderr, "message of incorrect size received\n");
-			return 1;
+		{
+			fabtx_msg m;
+			if (perf_recv(c, buf, size, zc ? &m : NULL)) return 1;
+			if (zc) fabtx_msg_release(c, &m);
 		}
 	}
 	t1 = perf_now_us();
