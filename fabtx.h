@@ -108,6 +108,11 @@
  *   doorbells.  Memory-ordering contract: a cell is published by a release
  *   store of its footer seq (direct-mapped backends) or by a doorbell that the
  *   backend delivers only after the data is visible (RDMA backends).
+ *   Runs (flag SPAN, wire minor 1, RDMA backends only): the footer cell is
+ *   followed by ceil(len / C) whole cells of contiguous payload, no footers
+ *   in between and no wrap; one write carries footer and payload (or the
+ *   footer then a zero-copy user buffer) and one doorbell for its last
+ *   cell, so a large message is one operation and can be lent in place.
  * ===========================================================================
  */
 #ifndef FABTX_H_INCLUDED
