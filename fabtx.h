@@ -2289,12 +2289,12 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	return rc < 0 ? rc : 0;
 }
 
-/* Write one SPAN chunk: its footer in cell seq, len payload bytes in the
- * `cells - 1` cells after it (the caller checked credits and that the run
- * ends before the ring does).  Copying backends: payload into the staging
- * run, then footer + payload as one write; zero-copy: footer from staging,
- * payload from the caller's registered buffer, still one write.  DIRECT:
- * payload into the peer's cells, then the footer, seq last. */
+/* Write one SPAN chunk (backends that are not DIRECT): its footer in cell
+ * seq, len payload bytes in the `cells - 1` cells after it (the caller
+ * checked credits and that the run ends before the ring does).  Payload
+ * into the staging run, then footer + payload as one write; zero-copy:
+ * footer from staging, payload from the caller's registered buffer, still
+ * one write.  The doorbell names the run's last cell. */
 static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
                            uint64_t total, uint16_t flags, int more,
                            void *zdesc)
@@ -2305,12 +2305,11 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	uint64_t coff = FABTX_WIN_HDR_SIZE + idx * t->c;
 	uint32_t cr = fabtx_ring_tx_credits(t), credits_after = cr - cells;
 	uint32_t last = (uint32_t)(idx + cells - 1); /* no wrap inside a run */
-	int direct = (c->be->caps & FABTX_BCAP_DIRECT) != 0;
-	uint8_t *base = direct ? c->peer_base : (uint8_t *)c->tx_win.base;
-	uint8_t *cell = base + coff;
+	uint8_t *cell = (uint8_t *)c->tx_win.base + coff;
 	fabtx_footer *f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	const uint8_t *zsrc = NULL;
-	int rc = 0;
+	fabtx_seg sg[2];
+	int rc, nseg = 1;
 	if (zdesc) {
 		zsrc = (const uint8_t *)k->iov[k->i].base + k->off;
 		k->off += len;
@@ -2330,38 +2329,25 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	fabtx__store_relaxed(&f->len, len);
 	fabtx__store_relaxed(&f->flags, flags);
 	fabtx__store_relaxed(&f->conn_tag, t->conn_tag);
-	if (direct) {
-		if (more) fabtx__store_rel64(&f->seq, t->seq);
-		else fabtx__store_sc(&f->seq, t->seq); /* then the armed check */
-		t->seq += cells;
-		if (!more) {
-			t->last_db_seq = t->seq;
-			if (c->be->doorbell)
-				rc = c->be->doorbell(c, (uint32_t)c->peer_db.base + last);
-		}
-	} else {
-		fabtx_seg sg[2];
-		int nseg = 1;
-		f->seq = t->seq;
-		sg[0].addr = f;
-		sg[0].len = FABTX_FOOTER_SIZE + (size_t)len;
-		sg[0].desc = NULL;
-		if (zsrc) {
-			sg[0].len = FABTX_FOOTER_SIZE;
-			sg[1].addr = zsrc;
-			sg[1].len = len;
-			sg[1].desc = zdesc;
-			nseg = 2;
-			c->st.zc_chunks_sent++;
-		}
-		t->seq += cells;
-		t->last_db_seq = t->seq;
-		c->st.doorbells_sent++;
-		rc = fabtx__bwrite(c, sg, nseg, coff + t->c - FABTX_FOOTER_SIZE,
-		                   (uint32_t)c->peer_db.base + last,
-		                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
+	f->seq = t->seq;
+	sg[0].addr = f;
+	sg[0].len = FABTX_FOOTER_SIZE + (size_t)len;
+	sg[0].desc = NULL;
+	if (zsrc) {
+		sg[0].len = FABTX_FOOTER_SIZE;
+		sg[1].addr = zsrc;
+		sg[1].len = len;
+		sg[1].desc = zdesc;
+		nseg = 2;
+		c->st.zc_chunks_sent++;
 	}
+	t->seq += cells;
+	t->last_db_seq = t->seq;
+	c->st.doorbells_sent++;
 	c->st.chunks_sent++;
+	rc = fabtx__bwrite(c, sg, nseg, coff + t->c - FABTX_FOOTER_SIZE,
+	                   (uint32_t)c->peer_db.base + last,
+	                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
 	return rc < 0 ? rc : 0;
 }
 

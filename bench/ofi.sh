@@ -14,7 +14,8 @@
 #   thr1M         fabtx 1 MiB streaming throughput (local_thr/remote_thr),
 #                 MB/s; fi_pingpong has no streaming test, so it is set
 #                 against fi_pingpong's pp1M
-# Both sides busy-poll, as fi_pingpong does (FABTX_SPIN_US).  Prints the
+# Both sides busy-poll, as fi_pingpong does (FABTX_SPIN_US).  BENCH_ZC=1:
+# fabtx in its zero-copy mode (FABTX_PERF_ZC=1, FABTX_ZC_SEND_MIN=262144).  Prints the
 # rows, medians and the medians of per-round ratios fabtx/fi_pingpong
 # (latency: lower is better; throughput: higher is better).
 set -uo pipefail
@@ -30,6 +31,10 @@ command -v fi_pingpong >/dev/null || { echo "fi_pingpong missing (apt-get instal
 tmp=$(mktemp -d); trap 'rm -rf $tmp' EXIT
 PORT=47900
 SPIN=10000000
+# BENCH_ZC=1: the zero-copy mode (examples receive like zmq_recvmsg, sends
+# of 256 KiB and more go from the caller's buffer)
+ZCENV="FABTX_BENCH=1"
+[ "${BENCH_ZC:-0}" = 1 ] && ZCENV="FABTX_PERF_ZC=1 FABTX_ZC_SEND_MIN=262144"
 
 wait_port() { for _ in $(seq 1000); do ss -ltn "sport = :$1" | grep -q LISTEN && return 0; sleep 0.01; done; return 1; }
 url() { echo "ofi://127.0.0.1:$1?provider=$2&ep=$3"; }
@@ -57,20 +62,20 @@ raw_pp() { # prov ep size -> "usec_per_xfer MB_per_s" of bench/fi_rma_pp (rdm on
 fab_lat() { # prov ep size -> one-way us
 	local n u; n=$(iters $1 $3)
 	PORT=$((PORT + 1)); u=$(url $PORT $1 $2)
-	FABTX_SPIN_US=$SPIN timeout 120 $B/local_lat "$u" $3 $n >/dev/null 2>&1 &
+	env $ZCENV FABTX_SPIN_US=$SPIN timeout 120 $B/local_lat "$u" $3 $n >/dev/null 2>&1 &
 	local sp=$!
 	wait_port $PORT || { kill $sp 2>/dev/null; echo nan; return; }
-	FABTX_SPIN_US=$SPIN timeout 120 $B/remote_lat "$u" $3 $n 2>/dev/null |
+	env $ZCENV FABTX_SPIN_US=$SPIN timeout 120 $B/remote_lat "$u" $3 $n 2>/dev/null |
 		awk '/average latency/{x=$3} END {print (x == "" ? "nan" : x)}'
 	wait $sp
 }
 fab_thr() { # prov ep size count -> MB/s
 	local u
 	PORT=$((PORT + 1)); u=$(url $PORT $1 $2)
-	FABTX_SPIN_US=$SPIN timeout 120 $B/local_thr "$u" $3 $4 > $tmp/thr 2>&1 &
+	env $ZCENV FABTX_SPIN_US=$SPIN timeout 120 $B/local_thr "$u" $3 $4 > $tmp/thr 2>&1 &
 	local sp=$!
 	wait_port $PORT || { kill $sp 2>/dev/null; echo nan; return; }
-	FABTX_SPIN_US=$SPIN timeout 120 $B/remote_thr "$u" $3 $4 >/dev/null 2>&1
+	env $ZCENV FABTX_SPIN_US=$SPIN timeout 120 $B/remote_thr "$u" $3 $4 >/dev/null 2>&1
 	wait $sp
 	awk -v s=$3 '/msg\/s/{x=$3*s/1e6} END {if (x == "") print "nan"; else printf "%.0f\n", x}' $tmp/thr
 }
