@@ -154,7 +154,12 @@ int zmq::fabtx_engine_t::read (void *data_, size_t size_)
         //  poll the slow sources (eventfd, control channel), which arm()
         //  does anyway right after.
         if (_cheap) {
-            const ssize_t len = fabtx_peek_len (_conn);
+            //  Busy-polling sees messages while their cells are still
+            //  being written: take one only when all of it is here, or
+            //  fabtx would copy the part it has aside.
+            const ssize_t len = _spin_ns && spin_active (fabtx_now_ns ())
+                                  ? fabtx_peek_whole (_conn)
+                                  : fabtx_peek_len (_conn);
             if (len == -EAGAIN) {
                 errno = EAGAIN;
                 return -1;
@@ -355,15 +360,18 @@ bool zmq::fabtx_engine_t::spin_event ()
         return false; //  armed (or never spun): the fd wakes us
     const uint64_t now = fabtx_now_ns ();
     if (!spin_active (now)) {
-        //  Window closed: arm and sleep in the poller again.
+        //  Window closed: arm and sleep in the poller again -- unless
+        //  this last pass found traffic and reopened it (then pump left
+        //  the fd unarmed again, and we must go on polling).
         _unarmed = false;
-        pump ();
-        return false;
+        if (!pump ())
+            return false; //  the engine is gone
+        return _unarmed;
     }
     bool work;
     if (_direct)
         //  shm://: ring writes are visible at once, no system call
-        work = fabtx_peek_len (_conn) != -EAGAIN;
+        work = fabtx_peek_whole (_conn) != -EAGAIN;
     else {
         //  RDMA backends: completions need polling
         const int ev = fabtx_conn_poll (_conn);
@@ -371,7 +379,8 @@ bool zmq::fabtx_engine_t::spin_event ()
     }
     if (work && !_input_stopped && !pump ())
         return false; //  the engine is gone
-    return true;
+    //  pump () may have armed (output waits for credits): the fd wakes us
+    return _unarmed;
 }
 
 void zmq::fabtx_engine_t::stop_spin ()
