@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,8 +30,6 @@ size_t max_write_for (fabtx_conn *conn_)
     fabtx_conn_stats st;
     memset (&st, 0, sizeof st);
     size_t cap = 256 * 1024;
-    if (const char *e = getenv ("FABTX_ZMQ_MAXW"))
-        cap = static_cast<size_t> (atol (e));
     if (fabtx_conn_stats_get (conn_, &st) == 0 && st.cell_size > 32
         && st.cell_count >= 4) {
         const size_t half =
