@@ -351,10 +351,12 @@ void zmq::fabtx_engine_t::in_event ()
     pump ();
 }
 
-bool zmq::fabtx_engine_t::spin_event ()
+bool zmq::fabtx_engine_t::spin_event (bool stop_)
 {
     if (!_unarmed)
         return false; //  armed (or never spun): the fd wakes us
+    if (stop_)
+        _last_active_ns = 0; //  no CPU to spin on: close the window now
     const uint64_t now = fabtx_now_ns ();
     if (!spin_active (now)) {
         //  Window closed: arm and sleep in the poller again -- unless

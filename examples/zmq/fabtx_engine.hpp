@@ -34,7 +34,7 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
     bool restart_input () ZMQ_OVERRIDE;
 
     //  i_spinner: busy-poll pass (only with FABTX_SPIN_US / spin_us > 0)
-    bool spin_event () ZMQ_OVERRIDE;
+    bool spin_event (bool stop_) ZMQ_OVERRIDE;
 
   protected:
     void plug_internal () ZMQ_OVERRIDE;
