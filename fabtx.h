@@ -266,6 +266,13 @@ FABTX_API ssize_t fabtx_recv(fabtx_conn *c, void *buf, size_t cap,
                              int timeout_ms);
 /* Length of the next message if it is (at least partly) here, else -EAGAIN. */
 FABTX_API ssize_t fabtx_peek_len(fabtx_conn *c);
+/* Like fabtx_peek_len, but -EAGAIN until all of the next message is here,
+ * so that a receive would not stop half way (and copy what it has aside).
+ * No system call; sees what the backend has made visible (RDMA backends:
+ * after a progress call).  A message longer than half the ring is reported
+ * as soon as it starts (its sender may need the credits of its own
+ * first cells).  For busy-poll loops. */
+FABTX_API ssize_t fabtx_peek_whole(fabtx_conn *c);
 /* Zero-copy receive.  Release every message with fabtx_msg_release. */
 FABTX_API int fabtx_recv_msg(fabtx_conn *c, fabtx_msg *msg, int timeout_ms);
 FABTX_API void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg);
@@ -3029,6 +3036,26 @@ FABTX__DEF int fabtx_conn_fd(fabtx_conn *c)
 {
 	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
 	return c->be->fd(c);
+}
+
+FABTX__DEF ssize_t fabtx_peek_whole(fabtx_conn *c)
+{
+	ssize_t len = fabtx_peek_len(c);
+	uint64_t rem, cells, last;
+	uint32_t p;
+	fabtx_footer *f;
+	if (len < 0) return len;
+	p = fabtx_ring_payload(c->rx.c);
+	/* every cell but the last of a message carries a full payload */
+	rem = c->rx.asm_active ? c->rx.asm_total - c->rx.asm_got : (uint64_t)len;
+	cells = rem ? (rem + p - 1) / p : 1;
+	if (cells > c->rx.n / 2) return len;
+	last = c->rx.seq + cells - 1;
+	if (!(c->be->caps & FABTX_BCAP_ORDERED))
+		return last < c->rx.hint ? len : -EAGAIN;
+	f = fabtx__footer_at(c->rx.cells, c->rx.c, last & (c->rx.n - 1));
+	/* cells are placed in order: the last one there means all are */
+	return fabtx__load_acq64(&f->seq) == last ? len : -EAGAIN;
 }
 
 FABTX__DEF int fabtx_conn_poll(fabtx_conn *c)

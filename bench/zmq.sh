@@ -11,9 +11,14 @@
 #
 # ROUNDS rounds (default 5), transports interleaved within a round; the
 # table shows medians and the ratio to tcp:// (x > 1 means better).  One
-# I/O thread per process, nothing busy-polls (FABTX_SPIN_US unset).
-# Env: ROUNDS, ZB_TRANSPORTS (default "tcp ipc shm ofi-tcp" plus scif/rio
-# when their emulators are built), SCALE (iteration multiplier, default 1).
+# I/O thread per process.  Rows without a suffix sleep (FABTX_SPIN_US
+# unset, the default); "-spin" rows are the same transport with the opt-in
+# busy-poll (FABTX_SPIN_US=$ZB_SPIN_US on both sides, default 1000): the
+# fabtx engines' I/O threads poll the ring instead of sleeping while
+# traffic is recent.  tcp:// and ipc:// never spin.
+# Env: ROUNDS, ZB_TRANSPORTS (default "tcp ipc shm shm-spin ofi-tcp
+# ofi-tcp-spin" plus scif/rio when their emulators are built), ZB_SPIN_US,
+# SCALE (iteration multiplier, default 1).
 prefix=${1:-build/zmq/prefix}
 bin=$prefix/bin
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,8 +28,8 @@ SCALE=${SCALE:-1}
 cfg=$(dirname "$prefix")/src/src/fabtx_zmq_config.h
 have() { grep -q "FABTX_ZMQ_HAVE_$1 1" "$cfg" 2>/dev/null; }
 if [ -z "$ZB_TRANSPORTS" ]; then
-	ZB_TRANSPORTS="tcp ipc shm"
-	have OFI && ZB_TRANSPORTS="$ZB_TRANSPORTS ofi-tcp"
+	ZB_TRANSPORTS="tcp ipc shm shm-spin"
+	have OFI && ZB_TRANSPORTS="$ZB_TRANSPORTS ofi-tcp ofi-tcp-spin"
 	have SCIF && [ -f "$top/build/libscifemu.so" ] && ZB_TRANSPORTS="$ZB_TRANSPORTS scif"
 	have RIO && [ -f "$top/build/librioemu.so" ] && ZB_TRANSPORTS="$ZB_TRANSPORTS rio"
 fi
@@ -32,12 +37,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; rm -f /dev/shm/fabtx-scifemu-zb$$* /dev/shm/fabtx-rioemu-zb$$*' EXIT
 n() { awk -v n="$1" -v s="$SCALE" 'BEGIN{n=int(n*s); if (n < 10) n = 10; print n}'; }
 port=$((40000 + $$ % 10000))
+ZB_SPIN_US=${ZB_SPIN_US:-1000}
 
 # endpoints for transport T: bind URL, connect URL, env of each side
 setup() {
 	port=$((port + 1))
 	lenv=""; renv=""
 	case $1 in
+	*-spin)
+		setup "${1%-spin}"
+		lenv="$lenv FABTX_SPIN_US=$ZB_SPIN_US"
+		renv="$renv FABTX_SPIN_US=$ZB_SPIN_US"
+		return ;;
 	tcp) b="tcp://127.0.0.1:$port"; c=$b ;;
 	ipc) b="ipc://$tmp/ipc$port"; c=$b ;;
 	shm) b="shm://zb$$-$port"; c=$b ;;

@@ -470,6 +470,36 @@ TT_TEST(ring_small_buffer_keeps_message_queued)
 	fabtx_ctx_destroy(ctx);
 }
 
+TT_TEST(ring_peek_whole_waits_for_the_last_cell)
+{
+	/* 16 cells of 224 B payload: A takes 10, B (8 cells, half the ring)
+	 * gets 6 now and the rest only once A's cells come back */
+	fabtx_ctx *ctx = th_ctx(16, 256);
+	fabtx_conn *a, *b;
+	uint8_t src[10 * 224], out[10 * 224];
+	const size_t la = 10 * 224, lb = 8 * 224 - 7;
+	th_fill(src, sizeof src, 9);
+	th_pair(ctx, ctx, &a, &b);
+	TT_EQ(fabtx_peek_whole(b), -EAGAIN);
+	TT_EQ(fabtx_send(a, src, la, 0), (ssize_t)la);
+	TT_EQ(fabtx_send(a, src, lb, 0), (ssize_t)lb); /* remainder pending */
+	TT_EQ(fabtx_peek_whole(b), (ssize_t)la);
+	TT_EQ(fabtx_recv(b, out, sizeof out, 0), (ssize_t)la);
+	TT_EQ(fabtx_peek_len(b), (ssize_t)lb); /* it has started ...     */
+	TT_EQ(fabtx_peek_whole(b), -EAGAIN);   /* ... but is not all here */
+	TT_OK(fabtx_conn_poll(a));             /* credits in, rest out    */
+	TT_EQ(fabtx_peek_whole(b), (ssize_t)lb);
+	TT_EQ(fabtx_recv(b, out, sizeof out, 0), (ssize_t)lb);
+	TT_EQ(th_check(out, lb, 9), 0);
+	TT_EQ(fabtx_send(a, src, 0, 0), 0);
+	TT_EQ(fabtx_peek_whole(b), 0);
+	TT_EQ(fabtx_recv(b, out, sizeof out, 0), 0);
+	TT_EQ(fabtx_peek_whole(b), -EAGAIN);
+	fabtx_conn_close(a, 0);
+	fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 TT_TEST(ring_empty_message_waits_for_credit)
 {
 	/* a 0-byte message that must wait for a credit is sent, not dropped */

@@ -14,7 +14,7 @@
 
 namespace zmq
 {
-class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
+class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
 {
   public:
     //  Takes ownership of conn_ (closed with the engine).  Returns NULL
@@ -32,6 +32,9 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     void out_event () ZMQ_OVERRIDE;
     void timer_event (int id_) ZMQ_OVERRIDE;
     bool restart_input () ZMQ_OVERRIDE;
+
+    //  i_spinner: busy-poll pass (only with FABTX_SPIN_US / spin_us > 0)
+    bool spin_event (bool stop_) ZMQ_OVERRIDE;
 
   protected:
     void plug_internal () ZMQ_OVERRIDE;
@@ -53,6 +56,12 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     bool guarded_in_event ();
     void cancel_stall_timer ();
     void flush_output ();
+    //  Busy-poll window open: traffic less than spin_us ago.
+    bool spin_active (uint64_t now_ns_) const
+    {
+        return _spin_ns != 0 && now_ns_ - _last_active_ns < _spin_ns;
+    }
+    void stop_spin ();
 
     enum
     {
@@ -81,6 +90,16 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t
     //  read() may first try the syscall-free fabtx_peek_len().
     bool _cheap;
     bool *_dead;
+    //  Busy-poll (opt-in): while traffic is recent the poller loop does
+    //  not sleep and spin_event () looks at the ring; the fd is then left
+    //  unarmed, so the peer rings no doorbell (no eventfd write).
+    uint64_t _spin_ns;
+    uint64_t _last_active_ns;
+    bool _spin_registered;
+    bool _unarmed;
+    //  The backend makes ring writes visible without a progress call
+    //  (shm://): the spin pass can peek without a system call.
+    bool _direct;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_engine_t)
 };
