@@ -3050,12 +3050,31 @@ FABTX__DEF ssize_t fabtx_peek_whole(fabtx_conn *c)
 	rem = c->rx.asm_active ? c->rx.asm_total - c->rx.asm_got : (uint64_t)len;
 	cells = rem ? (rem + p - 1) / p : 1;
 	if (cells > c->rx.n / 2) return len;
-	last = c->rx.seq + cells - 1;
-	if (!(c->be->caps & FABTX_BCAP_ORDERED))
-		return last < c->rx.hint ? len : -EAGAIN;
-	f = fabtx__footer_at(c->rx.cells, c->rx.c, last & (c->rx.n - 1));
-	/* cells are placed in order: the last one there means all are */
-	return fabtx__load_acq64(&f->seq) == last ? len : -EAGAIN;
+	if (c->be->caps & FABTX_BCAP_DIRECT) {
+		/* one chunk per cell (no runs), placed in order: the last
+		 * cell there means all are */
+		last = c->rx.seq + cells - 1;
+		f = fabtx__footer_at(c->rx.cells, c->rx.c, last & (c->rx.n - 1));
+		return fabtx__load_acq64(&f->seq) == last ? len : -EAGAIN;
+	}
+	/* chunks may be runs: walk the footers of what is visible (below the
+	 * hint, or written so far on ordered backends) to the message's end */
+	{
+		int ordered = (c->be->caps & FABTX_BCAP_ORDERED) != 0;
+		uint64_t s = c->rx.seq, end = ordered ? s + c->rx.n - 1 : c->rx.hint;
+		uint32_t i;
+		for (i = 0; i < c->rx.n && s < end; i++) {
+			uint16_t fl;
+			f = fabtx__footer_at(c->rx.cells, c->rx.c, s & (c->rx.n - 1));
+			if (fabtx__load_acq64(&f->seq) != s) return -EAGAIN;
+			fl = fabtx__load_relaxed(&f->flags);
+			s += fabtx_ring_chunk_cells(fl, fabtx__load_relaxed(&f->len),
+			                            c->rx.c);
+			if (s > end) return -EAGAIN; /* a run not all here yet */
+			if (fl & FABTX_F_LAST) return len;
+		}
+		return -EAGAIN;
+	}
 }
 
 FABTX__DEF int fabtx_conn_poll(fabtx_conn *c)

@@ -352,6 +352,64 @@ static void t_span_views(const prov *pv)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* fabtx_peek_whole over runs: -EAGAIN until every cell of the next
+ * message is visible, then a non-blocking receive takes all of it. */
+static void t_peek_whole(const prov *pv)
+{
+	/* 6 MiB + 1: 769 cells as a run, 772 at a cell's payload each (a
+	 * per-cell estimate would wait for cells that never come) */
+	static const size_t sz[] = {100000,  1 << 20, (2 << 20) + 3,
+	                            5,       8160,    8161,
+	                            (6 << 20) + 1};
+	enum { NS = 7 };
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	uint8_t *buf = (uint8_t *)malloc(7 << 20);
+	int i;
+	skip_if_absent(pv);
+	TT_ASSERT(buf);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) { /* sends each message after an ack */
+		char url[160];
+		fabtx_ctx *cc;
+		fabtx_conn *x;
+		uint8_t ack;
+		int port = kid_port(&k);
+		cc = ofi_ctx_cells(2048);
+		url_of(url, sizeof url, pv, port);
+		if (fabtx_connect(cc, url, &x, 20000) < 0) _exit(3);
+		for (i = 0; i < NS; i++) {
+			if (fabtx_recv(x, &ack, 1, 30000) != 1) _exit(4);
+			th_fill(buf, sz[i], (uint64_t)i);
+			if (fabtx_send(x, buf, sz[i], -1) != (ssize_t)sz[i]) _exit(5);
+		}
+		_exit(fabtx_conn_close(x, 5000) == 0 ? 0 : 6);
+	}
+	ctx = ofi_ctx_cells(2048);
+	kids_tell(&k, listen_port(ctx, pv, &l));
+	TT_OK(fabtx_accept(l, &c, 20000));
+	for (i = 0; i < NS; i++) {
+		uint8_t ack = 1;
+		ssize_t n;
+		TT_EQ(fabtx_peek_whole(c), -EAGAIN); /* nothing sent yet */
+		TT_EQ(fabtx_send(c, &ack, 1, 5000), 1);
+		while ((n = fabtx_peek_whole(c)) == -EAGAIN)
+			TT_ASSERT(fabtx_conn_poll(c) >= 0);
+		TT_EQ(n, (ssize_t)sz[i]);
+		TT_EQ(fabtx_recv(c, buf, 7 << 20, 0), (ssize_t)sz[i]);
+		TT_EQ(th_check(buf, sz[i], (uint64_t)i), 0);
+	}
+	TT_EQ(fabtx_recv(c, buf, 1, 10000), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(k.pid[0]), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	free(buf);
+}
+
 /* ---------------------------------------------------------------- fan-in */
 static void t_fanin(const prov *pv)
 {
@@ -703,7 +761,8 @@ static void t_zerocopy(const prov *pv)
 	TT_TEST(tag##_sigkill_detected_busy_poll) { t_sigkill(&tag##_pv, 100000); } \
 	TT_TEST(tag##_close_loses_nothing) { t_close(&tag##_pv); }             \
 	TT_TEST(tag##_zero_copy_through_mr_cache) { t_zerocopy(&tag##_pv); } \
-	TT_TEST(tag##_runs_lent_in_place_out_of_order) { t_span_views(&tag##_pv); }
+	TT_TEST(tag##_runs_lent_in_place_out_of_order) { t_span_views(&tag##_pv); } \
+	TT_TEST(tag##_peek_whole_over_runs) { t_peek_whole(&tag##_pv); }
 
 PROV_TESTS(tcp_msg, "tcp", "msg")
 PROV_TESTS(shm_rdm, "shm", "rdm")
