@@ -2223,6 +2223,23 @@ static void fabtx__gather(fabtx__cur *k, uint8_t *dst, size_t len)
 	}
 }
 
+/* Every field of an outgoing footer but seq (which publishes it); open
+ * connections piggyback the reverse ring's released position. */
+static void fabtx__fill_footer(fabtx_conn *c, fabtx_footer *f, uint32_t len,
+                               uint64_t total, uint16_t flags)
+{
+	if (c->state == FABTX__ST_OPEN || c->state == FABTX__ST_CLOSING) {
+		flags |= FABTX_F_ACK_VALID;
+		c->rx.reported = c->rx.rel;
+		c->rx.credit_req = 0;
+	}
+	fabtx__store_relaxed(&f->ack, c->rx.rel);
+	fabtx__store_relaxed(&f->total_len, total);
+	fabtx__store_relaxed(&f->len, len);
+	fabtx__store_relaxed(&f->flags, flags);
+	fabtx__store_relaxed(&f->conn_tag, c->tx.conn_tag);
+}
+
 /* Write one chunk (the caller checked for a credit).  more: another chunk
  * follows at once (the doorbell may be coalesced). */
 static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
@@ -2249,16 +2266,7 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	}
 	if (credits_after == 0 || credits_after == t->n / 4)
 		flags |= FABTX_F_CREDIT_REQ;
-	if (c->state == FABTX__ST_OPEN || c->state == FABTX__ST_CLOSING) {
-		flags |= FABTX_F_ACK_VALID;
-		c->rx.reported = c->rx.rel;
-		c->rx.credit_req = 0;
-	}
-	fabtx__store_relaxed(&f->ack, c->rx.rel);
-	fabtx__store_relaxed(&f->total_len, total);
-	fabtx__store_relaxed(&f->len, len);
-	fabtx__store_relaxed(&f->flags, flags);
-	fabtx__store_relaxed(&f->conn_tag, t->conn_tag);
+	fabtx__fill_footer(c, f, len, total, flags);
 	if (direct) {
 		if (more) fabtx__store_rel64(&f->seq, t->seq);
 		else fabtx__store_sc(&f->seq, t->seq); /* then the armed check */
@@ -2326,16 +2334,7 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	flags |= FABTX_F_SPAN;
 	if (credits_after == 0 || (credits_after <= t->n / 4 && cr > t->n / 4))
 		flags |= FABTX_F_CREDIT_REQ;
-	if (c->state == FABTX__ST_OPEN || c->state == FABTX__ST_CLOSING) {
-		flags |= FABTX_F_ACK_VALID;
-		c->rx.reported = c->rx.rel;
-		c->rx.credit_req = 0;
-	}
-	fabtx__store_relaxed(&f->ack, c->rx.rel);
-	fabtx__store_relaxed(&f->total_len, total);
-	fabtx__store_relaxed(&f->len, len);
-	fabtx__store_relaxed(&f->flags, flags);
-	fabtx__store_relaxed(&f->conn_tag, t->conn_tag);
+	fabtx__fill_footer(c, f, len, total, flags);
 	f->seq = t->seq;
 	sg[0].addr = f;
 	sg[0].len = FABTX_FOOTER_SIZE + (size_t)len;
