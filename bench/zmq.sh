@@ -18,7 +18,8 @@
 # traffic is recent.  tcp:// and ipc:// never spin.
 # Env: ROUNDS, ZB_TRANSPORTS (default "tcp ipc shm shm-spin ofi-tcp
 # ofi-tcp-spin" plus scif/rio when their emulators are built), ZB_SPIN_US,
-# SCALE (iteration multiplier, default 1).
+# SCALE (iteration multiplier, default 1), ZB_METRICS (a subset of
+# "lat:8 lat:4096 thr:64 thr:1048576"; the others print NA).
 prefix=${1:-build/zmq/prefix}
 bin=$prefix/bin
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,7 +79,12 @@ once() {
 	fi
 }
 
-metrics="lat:8:$(n 20000) lat:4096:$(n 10000) thr:64:$(n 1000000) thr:1048576:$(n 2000)"
+metrics=""
+for m in lat:8:$(n 20000) lat:4096:$(n 10000) thr:64:$(n 1000000) thr:1048576:$(n 2000); do
+	case " ${ZB_METRICS:-lat:8 lat:4096 thr:64 thr:1048576} " in
+	*" ${m%:*} "*) metrics="$metrics $m" ;;
+	esac
+done
 : > "$tmp/all"
 r=1
 while [ $r -le "$ROUNDS" ]; do
