@@ -581,6 +581,17 @@ static int child_status(pid_t p)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Children are forked before the parent starts any libzmq thread (a
+ * child forked from a threaded process can deadlock in a lock another
+ * thread held, seen under ASan), and wait for their go byte. */
+static void wait_go(int pfd[2])
+{
+	char g;
+	close(pfd[1]); /* a parent that dies means EOF here, not a hang */
+	if (read(pfd[0], &g, 1) != 1) _exit(9);
+}
+static void go(int fd) { TT_EQ(write(fd, "g", 1), 1); }
+
 /* child: bind PULL at e, say 'r', receive until a message starting with
  * `want` arrives (or `count` exact messages), say 'd', exit */
 static void pull_child(const char *e, int wfd, const char *want, int count)
@@ -626,10 +637,23 @@ TT_TEST(reconnect_after_bound_peer_restarts)
 	int fds[2], i, c = -1;
 	pid_t p;
 	void *ctx, *push;
+	int g1[2], g2[2];
+	pid_t p2;
 	ep(e, sizeof e);
 	TT_OK(pipe(fds));
+	TT_OK(pipe(g1));
 	p = fork();
-	if (p == 0) pull_child(e, fds[1], "first ", 10);
+	if (p == 0) {
+		wait_go(g1);
+		pull_child(e, fds[1], "first ", 10);
+	}
+	TT_OK(pipe(g2)); /* after: the first child holds no end of it */
+	p2 = fork();
+	if (p2 == 0) {
+		wait_go(g2);
+		pull_child(e, fds[1], "again", 0);
+	}
+	go(g1[1]);
 	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 'r');
 	ctx = zmq_ctx_new();
 	push = sock(ctx, ZMQ_PUSH);
@@ -645,8 +669,8 @@ TT_TEST(reconnect_after_bound_peer_restarts)
 	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 'd');
 	TT_EQ(child_status(p), 0);
 	/* the peer is gone; a new one binds the same address */
-	p = fork();
-	if (p == 0) pull_child(e, fds[1], "again", 0);
+	p = p2;
+	go(g2[1]);
 	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 'r');
 	/* keep sending until the new peer has one (messages sent while the
 	 * pipe still pointed at the dead connection may be lost, as on tcp) */
@@ -667,18 +691,19 @@ TT_TEST(reconnect_after_bound_peer_restarts)
 TT_TEST(bound_socket_takes_restarted_peer)
 {
 	char e[128];
-	int round;
-	void *ctx = zmq_ctx_new(), *rep;
+	int round, g[3][2];
+	pid_t kid[3];
+	void *ctx, *rep;
 	ep(e, sizeof e);
-	rep = sock(ctx, ZMQ_REP);
-	bind_ok(rep, e);
 	for (round = 0; round < 3; round++) {
-		pid_t p = fork();
-		if (p == 0) {
+		TT_OK(pipe(g[round]));
+		kid[round] = fork();
+		if (kid[round] == 0) {
 			const char *to = cep(e);
 			void *c2, *req;
 			char b[32];
 			int tmo = DEADLINE_MS, lg = 0, n;
+			wait_go(g[round]);
 			become_other_node();
 			c2 = zmq_ctx_new();
 			req = zmq_socket(c2, ZMQ_REQ);
@@ -692,9 +717,15 @@ TT_TEST(bound_socket_takes_restarted_peer)
 			zmq_ctx_term(c2);
 			_exit(0);
 		}
+	}
+	ctx = zmq_ctx_new();
+	rep = sock(ctx, ZMQ_REP);
+	bind_ok(rep, e);
+	for (round = 0; round < 3; round++) {
+		go(g[round][1]);
 		recv_str(rep, "hi");
 		send_str(rep, "ho!", 0);
-		TT_EQ(child_status(p), 0);
+		TT_EQ(child_status(kid[round]), 0);
 	}
 	zmq_close(rep);
 	zmq_ctx_term(ctx);
@@ -707,21 +738,15 @@ TT_TEST(killed_peer_is_noticed)
 	int fds[2];
 	pid_t p;
 	void *ctx, *router, *m;
-	int accepted = 0, gone = 0;
+	int accepted = 0, gone = 0, g[2];
 	ep(e, sizeof e);
 	TT_OK(pipe(fds));
-	ctx = zmq_ctx_new();
-	router = sock(ctx, ZMQ_ROUTER);
-	snprintf(mon, sizeof mon, "inproc://mon-%d", (int)getpid());
-	TT_OK(zmq_socket_monitor(router, mon,
-	                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED));
-	m = sock(ctx, ZMQ_PAIR);
-	connect_ok(m, mon);
-	bind_ok(router, e);
+	TT_OK(pipe(g));
 	p = fork();
 	if (p == 0) {
 		const char *to = cep(e);
 		void *c2, *d;
+		wait_go(g);
 		become_other_node();
 		c2 = zmq_ctx_new();
 		d = zmq_socket(c2, ZMQ_DEALER);
@@ -730,6 +755,15 @@ TT_TEST(killed_peer_is_noticed)
 		if (write(fds[1], "s", 1) != 1) _exit(4);
 		for (;;) pause(); /* until killed */
 	}
+	ctx = zmq_ctx_new();
+	router = sock(ctx, ZMQ_ROUTER);
+	snprintf(mon, sizeof mon, "inproc://mon-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(router, mon,
+	                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED));
+	m = sock(ctx, ZMQ_PAIR);
+	connect_ok(m, mon);
+	bind_ok(router, e);
+	go(g[1]);
 	TT_EQ(wait_byte(fds[0], DEADLINE_MS), 's');
 	{
 		char id[64];
