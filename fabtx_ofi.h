@@ -1006,8 +1006,8 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	/* Selective completion on the transmit side only: every receive-side
 	 * entry is wanted (our posted receives and remote CQ data), and the
 	 * sockets provider applies FI_SELECTIVE_COMPLETION on FI_RECV to
-	 * incoming remote writes too, dropping their CQ data (doorbells)
-	 * unless the RX binding is plain (sock_pe_report_recv_cq_completion). */
+	 * incoming remote writes too, dropping their CQ data (doorbells):
+	 * sock_pe_report_recv_cq_completion. */
 	rc = fi_ep_bind(o->ep, &o->cq->fid,
 	                FI_TRANSMIT | FI_SELECTIVE_COMPLETION);
 	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
