@@ -403,14 +403,18 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 			if (rc < 0) goto fail;
 		}
 	}
-	/* sockets: automatic progress.  Its RMA writes complete only when
-	 * the target's progress engine has acknowledged them, so under
-	 * manual progress a writer's flush (and close) would wait for the
-	 * peer application to call in; its progress thread does that
-	 * instead.  That thread spins FI_SOCKETS_PE_WAITTIME ms (default
-	 * 10) after any activity before it sleeps: 0 suits small hosts
-	 * (docs/ofi.md). */
-	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0) {
+	/* sockets: automatic progress, except in busy-polling contexts.  Its
+	 * RMA writes complete only when the target's progress engine has
+	 * acknowledged them, so under manual progress a writer's flush (and
+	 * close) waits for the peer application to call in; its progress
+	 * thread does that instead.  A context that spins (spin_us > 0)
+	 * progresses all the time, and a progress thread competing with the
+	 * spinner for the CPU made its latency 10-40x worse (2 vCPUs): it
+	 * keeps manual progress.  The thread spins FI_SOCKETS_PE_WAITTIME ms
+	 * (default 10) after any activity before it sleeps: 0 suits small
+	 * hosts (docs/ofi.md). */
+	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0 &&
+	    ctx->cfg.spin_us <= 0) {
 		d->info->domain_attr->data_progress = FI_PROGRESS_AUTO;
 		if (!getenv("FI_SOCKETS_PE_WAITTIME"))
 			fabtx_log(ctx, FABTX_LOG_INFO,
@@ -881,8 +885,8 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	 * manual progress, so a sleeper would never accept the first write;
 	 * net: its CQ wait fd stays readable after a successful fi_trywait
 	 * (a sleeper would spin).
-	 * sockets (automatic progress, see dom_get) signals its CQ fd from
-	 * its progress thread: the fd is usable. */
+	 * sockets (automatic progress unless spinning, see dom_get) signals
+	 * its CQ fd from its progress thread: the fd is usable. */
 	if (strcmp(p, "shm") == 0 || strstr(p, "ofi_rxm") ||
 	    strcmp(p, "net") == 0)
 		return 0;
@@ -998,8 +1002,8 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	/* Selective completion on the transmit side only: every receive-side
 	 * entry is wanted (our posted receives and remote CQ data), and the
 	 * sockets provider applies FI_SELECTIVE_COMPLETION on FI_RECV to
-	 * incoming remote writes too, dropping their CQ data (doorbells)
-	 * unless the RX binding is plain (sock_pe_report_recv_cq_completion). */
+	 * incoming remote writes too, dropping their CQ data (doorbells):
+	 * sock_pe_report_recv_cq_completion. */
 	rc = fi_ep_bind(o->ep, &o->cq->fid,
 	                FI_TRANSMIT | FI_SELECTIVE_COMPLETION);
 	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
