@@ -2650,6 +2650,9 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 		if (msg) {
 			msg->len = f.len;
 			msg->_seq = f.seq;
+			/* within the cap only: a held run larger than half
+			 * the ring would leave too few credits for the next
+			 * message of its size (-ENOBUFS) */
 			if (c->rx.held + cells <= c->ctx->cfg.zc_max_held) {
 				msg->data = p;
 				msg->_owned = NULL;

@@ -38,10 +38,10 @@ for pe in tcp:msg shm:rdm; do
 		"$B/remote_thr ofi://127.0.0.1:$((port + 1))?$q 4096 20000" "mean throughput"
 	# zmq_recvmsg-like receives (FABTX_PERF_ZC=1): 1 MiB runs lent in
 	# place and echoed from the window, sends zero-copy from 256 KiB
-	run_pair "lat_zc_${p}_$e" "env FABTX_PERF_ZC=1 FABTX_ZC_SEND_MIN=262144 $B/local_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 200" \
-		"env FABTX_PERF_ZC=1 FABTX_ZC_SEND_MIN=262144 $B/remote_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 200" "average latency"
-	run_pair "thr_zc_${p}_$e" "env FABTX_PERF_ZC=1 $B/local_thr ofi://127.0.0.1:$((port + 1))?$q 1048576 500" \
-		"env FABTX_ZC_SEND_MIN=262144 $B/remote_thr ofi://127.0.0.1:$((port + 1))?$q 1048576 500" "mean throughput"
+	run_pair "lat_zc_${p}_$e" "env FABTX_PERF_ZC=1 FABTX_ZC_SEND_MIN=262144 FABTX_CELL_COUNT=1024 $B/local_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 200" \
+		"env FABTX_PERF_ZC=1 FABTX_ZC_SEND_MIN=262144 FABTX_CELL_COUNT=1024 $B/remote_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 200" "average latency"
+	run_pair "thr_zc_${p}_$e" "env FABTX_PERF_ZC=1 FABTX_CELL_COUNT=1024 $B/local_thr ofi://127.0.0.1:$((port + 1))?$q 1048576 500" \
+		"env FABTX_ZC_SEND_MIN=262144 FABTX_CELL_COUNT=1024 $B/remote_thr ofi://127.0.0.1:$((port + 1))?$q 1048576 500" "mean throughput"
 done
 echo "$pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

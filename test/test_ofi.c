@@ -352,6 +352,59 @@ static void t_span_views(const prov *pv)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* The zero-copy cap (zc_max_held, N/2 cells): a 1 MiB run (129 cells)
+ * in a 256-cell ring is copied, not lent, so holding it never stalls the
+ * next one (lent, it would leave 126 credits for a 129-cell message). */
+static void t_big_run_over_cap(const prov *pv)
+{
+	enum { M = 1 << 20 };
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	fabtx_msg m[3];
+	int j;
+	skip_if_absent(pv);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) {
+		char url[160];
+		fabtx_ctx *cc;
+		fabtx_conn *x;
+		uint8_t *b = (uint8_t *)malloc(M);
+		int port = kid_port(&k);
+		if (!b) _exit(2);
+		cc = ofi_ctx_cells(256);
+		url_of(url, sizeof url, pv, port);
+		if (fabtx_connect(cc, url, &x, 20000) < 0) _exit(3);
+		for (j = 0; j < 3; j++) {
+			th_fill(b, M, (uint64_t)j);
+			if (fabtx_send(x, b, M, -1) != M) _exit(4);
+		}
+		_exit(fabtx_conn_close(x, 5000) == 0 ? 0 : 6);
+	}
+	ctx = ofi_ctx_cells(256);
+	kids_tell(&k, listen_port(ctx, pv, &l));
+	TT_OK(fabtx_accept(l, &c, 20000));
+	for (j = 0; j < 3; j++) {
+		const uint8_t *lo = c->rx.cells,
+		              *hi = c->rx.cells + (size_t)c->rx.n * c->rx.c;
+		int inside;
+		TT_OK(fabtx_recv_msg(c, &m[j], 30000));
+		TT_EQ(m[j].len, (size_t)M);
+		TT_EQ(th_check((const uint8_t *)m[j].data, M, (uint64_t)j), 0);
+		inside = (const uint8_t *)m[j].data >= lo &&
+		         (const uint8_t *)m[j].data + M <= hi;
+		TT_EQ(inside, 0);
+	}
+	for (j = 0; j < 3; j++) fabtx_msg_release(c, &m[j]);
+	TT_EQ(c->rx.held, 0);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(k.pid[0]), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* fabtx_peek_whole over runs: -EAGAIN until every cell of the next
  * message is visible, then a non-blocking receive takes all of it. */
 static void t_peek_whole(const prov *pv)
@@ -762,7 +815,8 @@ static void t_zerocopy(const prov *pv)
 	TT_TEST(tag##_close_loses_nothing) { t_close(&tag##_pv); }             \
 	TT_TEST(tag##_zero_copy_through_mr_cache) { t_zerocopy(&tag##_pv); } \
 	TT_TEST(tag##_runs_lent_in_place_out_of_order) { t_span_views(&tag##_pv); } \
-	TT_TEST(tag##_peek_whole_over_runs) { t_peek_whole(&tag##_pv); }
+	TT_TEST(tag##_peek_whole_over_runs) { t_peek_whole(&tag##_pv); } \
+	TT_TEST(tag##_big_run_over_cap_is_copied) { t_big_run_over_cap(&tag##_pv); }
 
 PROV_TESTS(tcp_msg, "tcp", "msg")
 PROV_TESTS(shm_rdm, "shm", "rdm")
