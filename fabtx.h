@@ -608,7 +608,10 @@ struct fabtx_conn {
 	int state;              /* internal FABTX__ST_*             */
 	int err;                /* sticky error                     */
 	int fin_recv, fin_sent, peer_gone;
-	int peer_span; /* the peer reads SPAN chunks (wire minor >= 1) */
+	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1).  A
+	 * backend may clear it in win_import when its transport cannot be
+	 * trusted to place a whole run before the run's doorbell. */
+	int peer_span;
 	uint64_t max_msg;
 	uint64_t last_rx_ms;
 	/* pending remainder of a non-blocking send */

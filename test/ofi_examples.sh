@@ -43,5 +43,11 @@ for pe in tcp:msg shm:rdm; do
 	run_pair "thr_zc_${p}_$e" "env FABTX_PERF_ZC=1 FABTX_CELL_COUNT=1024 $B/local_thr ofi://127.0.0.1:$((port + 1))?$q 1048576 500" \
 		"env FABTX_ZC_SEND_MIN=262144 FABTX_CELL_COUNT=1024 $B/remote_thr ofi://127.0.0.1:$((port + 1))?$q 1048576 500" "mean throughput"
 done
+# 1 MiB busy-polling ping-pong over sockets (manual progress): runs read
+# stale bytes there after ~200 round trips, so sockets sends cells
+port=$((port + 1))
+q="provider=sockets&ep=msg"
+run_pair "lat_1M_spin_sockets_msg" "env FI_SOCKETS_PE_WAITTIME=0 FABTX_SPIN_US=10000000 $B/local_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 600" \
+	"env FI_SOCKETS_PE_WAITTIME=0 FABTX_SPIN_US=10000000 $B/remote_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 600" "average latency"
 echo "$pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]
