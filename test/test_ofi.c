@@ -645,10 +645,12 @@ static void t_close(const prov *pv)
 	int i;
 	skip_if_absent(pv);
 	/* sockets (sleeping, automatic progress): once in 8 CI executions the
-	 * sender's close met a CQ error (EIO) and the receiver then waited
-	 * past the test's timeout instead of reporting the peer gone; not
-	 * reproduced in 16 runs since.  Open (docs/ofi.md); FABTX_OFI_TEST_
-	 * SOCKETS_CLOSE=1 runs it. */
+	 * sender's close met a CQ error (EIO) and the test then hung until its
+	 * timeout, with no receive assertion failed first: every message and
+	 * the end of stream had arrived, the hang was in teardown (sockets'
+	 * threads, or waiting for the sender to exit).  Not reproduced in 16
+	 * runs since.  Open (docs/ofi.md); FABTX_OFI_TEST_SOCKETS_CLOSE=1
+	 * runs it. */
 	if (strcmp(pv->name, "sockets") == 0 &&
 	    !getenv("FABTX_OFI_TEST_SOCKETS_CLOSE"))
 		TT_SKIP("sockets close: intermittent hang after a CQ EIO "
