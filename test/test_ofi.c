@@ -122,6 +122,22 @@ static void unlink_shm_of(pid_t pid)
 	}
 }
 
+/* Parent side of an echo exchange: message i is base + (i * stride) % cap
+ * bytes of pattern i, sent, echoed back and checked. */
+static void expect_echoes(fabtx_conn *c, uint8_t *m, size_t cap, int rounds,
+                          size_t stride, size_t base)
+{
+	int i;
+	for (i = 0; i < rounds; i++) {
+		size_t n = base + (size_t)i * stride % cap;
+		th_fill(m, n, (uint64_t)i);
+		TT_EQ(fabtx_send(c, m, n, -1), n);
+		memset(m, 0, cap);
+		TT_EQ(fabtx_recv(c, m, cap, -1), n);
+		TT_EQ(th_check(m, n, (uint64_t)i), 0);
+	}
+}
+
 /* ---------------------------------------------------------- ping-pong */
 static void t_pingpong(const prov *pv)
 {
@@ -156,14 +172,7 @@ static void t_pingpong(const prov *pv)
 	TT_OK(fabtx_ofi_conn_info(c, &oi));
 	TT_ASSERT(strcmp(oi.provider, pv->name) == 0);
 	TT_EQ(oi.ep_rdm, strcmp(pv->ep, "rdm") == 0);
-	for (i = 0; i < R; i++) {
-		size_t n = 1 + (size_t)(i * 31) % sizeof m;
-		th_fill(m, n, (uint64_t)i);
-		TT_EQ(fabtx_send(c, m, n, -1), n);
-		memset(m, 0, sizeof m);
-		TT_EQ(fabtx_recv(c, m, sizeof m, -1), n);
-		TT_EQ(th_check(m, n, (uint64_t)i), 0);
-	}
+	expect_echoes(c, m, sizeof m, R, 31, 1);
 	TT_EQ(fabtx_recv(c, m, 1, -1), -ESHUTDOWN);
 	TT_EQ(fabtx_conn_close(c, 5000), 0);
 	TT_EQ(child_status(k.pid[0]), 0);
@@ -878,14 +887,7 @@ static void t_ipv6(const char *provq)
 	TT_EQ(sa.sin6_family, AF_INET6);
 	kids_tell(&k, ntohs(sa.sin6_port));
 	TT_OK(fabtx_accept(l, &c, 20000));
-	for (i = 0; i < 50; i++) {
-		size_t n = (size_t)(i * 97) % sizeof m;
-		th_fill(m, n, (uint64_t)i);
-		TT_EQ(fabtx_send(c, m, n, -1), n);
-		memset(m, 0, sizeof m);
-		TT_EQ(fabtx_recv(c, m, sizeof m, -1), n);
-		TT_EQ(th_check(m, n, (uint64_t)i), 0);
-	}
+	expect_echoes(c, m, sizeof m, 50, 97, 0);
 	TT_EQ(fabtx_recv(c, m, 1, -1), -ESHUTDOWN);
 	TT_EQ(fabtx_conn_close(c, 5000), 0);
 	TT_EQ(child_status(k.pid[0]), 0);
