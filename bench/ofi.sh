@@ -34,7 +34,7 @@ SPIN=10000000
 # BENCH_ZC=1: the zero-copy mode (examples receive like zmq_recvmsg, 1024-cell
 # rings so a 1 MiB run is within the lending cap (N/2 cells), sends
 # of 256 KiB and more go from the caller's buffer)
-ZCENV="FABTX_BENCH=1"
+ZCENV=""
 [ "${BENCH_ZC:-0}" = 1 ] && ZCENV="FABTX_PERF_ZC=1 FABTX_ZC_SEND_MIN=262144 FABTX_CELL_COUNT=1024"
 
 wait_port() { for _ in $(seq 1000); do ss -ltn "sport = :$1" | grep -q LISTEN && return 0; sleep 0.01; done; return 1; }
