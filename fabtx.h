@@ -113,6 +113,11 @@
  *   in between and no wrap; one write carries footer and payload (or the
  *   footer then a zero-copy user buffer) and one doorbell for its last
  *   cell, so a large message is one operation and can be lent in place.
+ *   Doorbell footers (wire minor 2, backends with write_imm): a message
+ *   that fits one cell may travel as its payload alone, straight from the
+ *   caller's buffer, with len and flags in the doorbell (ofi: 64-bit CQ
+ *   data); the receiving core writes the footer itself after validating it
+ *   (fabtx_conn_chunk_in).  Such chunks carry no ack.  FABTX_IMM=0: off.
  * ===========================================================================
  */
 #ifndef FABTX_H_INCLUDED
@@ -132,7 +137,7 @@
 	                   FABTX_VERSION_PATCH)
 #define FABTX_VERSION_STRING "0.1.0"
 #define FABTX_WIRE_MAJOR 1
-#define FABTX_WIRE_MINOR 1 /* 1: SPAN chunks */
+#define FABTX_WIRE_MINOR 2 /* 1: SPAN chunks; 2: footers in doorbells */
 
 #ifndef FABTX_API
 #ifdef FABTX_STATIC
@@ -589,6 +594,13 @@ struct fabtx_backend {
 	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
 	/* optional: largest single write (0 = no limit) */
 	uint64_t max_write;
+	/* optional (not DIRECT): write a one-cell message's payload alone to
+	 * offset off, its footer (len, flags) carried by the doorbell; the
+	 * peer's backend gives them to fabtx_conn_chunk_in.  Used towards
+	 * peers of wire minor >= 2.  -ENOTSUP: not this one (too big, queue
+	 * busy), the core writes the cell with write(). */
+	int (*write_imm)(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
+	                 uint32_t doorbell, uint32_t len, uint16_t flags);
 };
 
 /* What the core keeps per connection.  Backends may read the public part
@@ -612,6 +624,9 @@ struct fabtx_conn {
 	 * backend may clear it in win_import when its transport cannot be
 	 * trusted to place a whole run before the run's doorbell. */
 	int peer_span;
+	/* one-cell messages may go as payload + doorbell-borne footer (the
+	 * backend's write_imm; peer wire minor >= 2, FABTX_IMM=0 turns it off) */
+	int peer_imm;
 	uint64_t max_msg;
 	uint64_t last_rx_ms;
 	/* pending remainder of a non-blocking send */
@@ -641,6 +656,13 @@ FABTX_API void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t value);
  * seq < pos is visible in the RX window (stale or duplicate values are
  * harmless; values beyond one ring are ignored). */
 FABTX_API void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos);
+/* Called by backends whose peer wrote a one-cell message with write_imm:
+ * chunk pos - 1 (pos as for fabtx_conn_data_in) holds len payload bytes
+ * with `flags`; the core writes its footer into the RX window and takes
+ * pos as a data position.  A stale pos is ignored; anything invalid
+ * (beyond the credits, len, flags) fails the connection: -EPROTO. */
+FABTX_API int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
+                                  uint16_t flags);
 /* Called by backends: the transport failed (negative errno). */
 FABTX_API void fabtx_conn_fail(fabtx_conn *c, int err);
 FABTX_API void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be);
@@ -1750,12 +1772,14 @@ static int fabtx__hs_check_peer(const fabtx__hs *h, uint32_t n, uint32_t c,
 /* Record what a validated handshake message says about the peer: its RX
  * window, its inbound doorbell range, and the connection tag (low 16 bits
  * of the nonce both sides share). */
-/* FABTX_SPAN=0 in the environment: send no runs (A/B measurements) */
-static int fabtx__span_on(void)
+/* NAME=0 in the environment turns a wire feature off (A/B measurements) */
+static int fabtx__env_on(const char *name)
 {
-	const char *e = getenv("FABTX_SPAN");
+	const char *e = getenv(name);
 	return !(e && e[0] == '0');
 }
+/* FABTX_SPAN=0: send no runs */
+static int fabtx__span_on(void) { return fabtx__env_on("FABTX_SPAN"); }
 
 static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 {
@@ -1766,6 +1790,7 @@ static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 	c->peer_db.count = h->db_count;
 	c->conn_tag = (uint16_t)h->nonce;
 	c->peer_span = h->minor >= 1 && fabtx__span_on();
+	c->peer_imm = h->minor >= 2 && fabtx__env_on("FABTX_IMM");
 }
 
 static int fabtx__slot_get(fabtx_ctx *ctx)
@@ -2158,6 +2183,35 @@ FABTX__DEF void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos)
 	if (pos > c->rx.hint && pos <= c->rx.seq + c->rx.n) c->rx.hint = pos;
 }
 
+FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
+                                   uint16_t flags)
+{
+	fabtx_ring_rx *r = &c->rx;
+	const uint16_t whole = FABTX_F_FIRST | FABTX_F_LAST;
+	fabtx_footer *f;
+	if (pos <= r->seq) return 0; /* consumed already: a stale repeat */
+	/* the sender holds credits up to rel + n only; one whole cell */
+	if (pos > r->rel + r->n || len > fabtx_ring_payload(r->c) ||
+	    (flags & ~(uint16_t)(whole | FABTX_F_CREDIT_REQ)) ||
+	    (flags & whole) != whole) {
+		fabtx_log(c->ctx, FABTX_LOG_WARN,
+		          "%s: invalid doorbell footer (pos %llu len %u flags 0x%x)",
+		          c->url, (unsigned long long)pos, len, flags);
+		fabtx_conn_fail(c, -EPROTO);
+		return -EPROTO;
+	}
+	f = (fabtx_footer *)(void *)(r->cells + ((pos - 1) & (r->n - 1)) * r->c +
+	                             r->c - FABTX_FOOTER_SIZE);
+	f->ack = 0;
+	f->total_len = len;
+	f->len = len;
+	f->flags = flags;
+	f->conn_tag = r->conn_tag;
+	f->seq = pos - 1;
+	fabtx_conn_data_in(c, pos);
+	return 0;
+}
+
 /* write segs to peer window offset off (non-DIRECT backends), retrying
  * while the backend's queue is full */
 static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
@@ -2257,14 +2311,51 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	uint8_t *cell;
 	fabtx_footer *f;
 	int direct = (c->be->caps & FABTX_BCAP_DIRECT) != 0;
-	int rc = 0;
+	int rc = 0, gathered = 0;
 	cell = (direct ? c->peer_base : (uint8_t *)c->tx_win.base) + coff;
 	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	const uint8_t *zsrc = NULL;
+	if (!direct && c->peer_imm && c->be->write_imm && !zdesc && len &&
+	    total == len &&
+	    (flags & (FABTX_F_FIRST | FABTX_F_LAST | FABTX_F_FIN)) ==
+	        (FABTX_F_FIRST | FABTX_F_LAST)) {
+		/* a whole message in one cell: its payload alone, straight
+		 * from the caller when it is one piece, the footer in the
+		 * doorbell (no staging copy, no footer bytes, no ack) */
+		fabtx_seg sg;
+		uint16_t fl = flags;
+		if (credits_after == 0 || credits_after == t->n / 4)
+			fl |= FABTX_F_CREDIT_REQ;
+		sg.desc = NULL;
+		sg.len = len;
+		if (k->iov[k->i].len - k->off >= len) {
+			sg.addr = (const uint8_t *)k->iov[k->i].base + k->off;
+		} else {
+			fabtx__gather(k, cell + poff, len);
+			sg.addr = cell + poff;
+		}
+		t->seq++;
+		rc = c->be->write_imm(c, &sg, coff + poff,
+		                      (uint32_t)c->peer_db.base + (uint32_t)idx,
+		                      len, fl);
+		if (rc != -ENOTSUP) {
+			if (rc < 0) {
+				fabtx_conn_fail(c, rc);
+				return rc;
+			}
+			if (sg.addr != cell + poff) k->off += len;
+			t->last_db_seq = t->seq;
+			c->st.doorbells_sent++;
+			c->st.chunks_sent++;
+			return 0;
+		}
+		t->seq--;
+		gathered = sg.addr == cell + poff;
+	}
 	if (zdesc) { /* zero-copy: the payload goes straight from user memory */
 		zsrc = (const uint8_t *)k->iov[k->i].base + k->off;
 		k->off += len;
-	} else if (len) {
+	} else if (len && !gathered) {
 		fabtx__gather(k, cell + poff, len);
 	}
 	if (credits_after == 0 || credits_after == t->n / 4)
@@ -2772,17 +2863,19 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 {
 	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now, spin_end;
 	uint32_t i = 0;
-	int rc;
+	int rc, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) && c->be->progress;
 	now = fabtx_now_ns();
 	spin_end = now + spin_ns;
 	if (spin_end > dl) spin_end = dl;
 	while (now < spin_end) {
 		if (fabtx__ready(c, want)) return 0;
-		/* busy-polling an RDMA backend means polling its completions */
-		if (!(c->be->caps & FABTX_BCAP_ORDERED) && c->be->progress &&
-		    c->be->progress(c) < 0)
-			fabtx__slow(c);
-		fabtx__cpu_relax();
+		/* busy-polling an RDMA backend means polling its completions
+		 * (a call into the provider: no pause needed between them) */
+		if (pollcq) {
+			if (c->be->progress(c) < 0) fabtx__slow(c);
+		} else {
+			fabtx__cpu_relax();
+		}
 		if ((++i & 1023u) == 0) {
 			fabtx__slow(c);
 			now = fabtx_now_ns();
@@ -3627,7 +3720,8 @@ static const fabtx_backend fabtx__shm_be = {
     fabtx__shm_fd,
     fabtx__shm_disconnect,
     NULL,
-    0};
+    0,
+    NULL};
 
 FABTX__DEF const fabtx_backend *fabtx_shm_backend(void) { return &fabtx__shm_be; }
 #endif /* FABTX_NO_SHM */

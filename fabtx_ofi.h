@@ -31,6 +31,10 @@
  *     target completion that delivers the doorbell also proves the data is
  *     visible.  Credit-only doorbells: an 8-byte inject write with CQ data
  *     into the reserved word at offset 56 of the peer's window header.
+ *     A message that fits one cell and the inject size is one inject of
+ *     its payload from the caller's buffer, the footer's len and flags in
+ *     the upper half of the 64-bit CQ data (write_imm; FABTX_OFI_NO_IMM or
+ *     FABTX_IMM=0 turn it off).
  *   - progress() drains the CQ (manual progress), turns remote CQ data into
  *     fabtx_conn_doorbell_in(), reposts receives under FI_RX_CQ_DATA and
  *     fails the connection on CQ errors, FI_SHUTDOWN or a dead bootstrap
@@ -77,6 +81,7 @@ typedef struct fabtx_ofi_info {
 	uint64_t queued; /* writes the provider refused at first (EAGAIN) */
 	uint64_t coalesced, coalesced_out; /* chunks merged, merged writes */
 	uint64_t split;                    /* writes sent as two injects */
+	uint64_t imm; /* one-cell messages with the footer in CQ data */
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -756,6 +761,7 @@ typedef struct fabtx__ofi_conn {
 	uint64_t b_off, b_len, b_data, b_flags;
 	int b_on, no_coalesce;
 	int split_inject; /* provider applies commands in order (shm) */
+	int imm_ok;       /* 8-byte CQ data: one-cell footers ride in it */
 	uint32_t pq_cap, pq_head, pq_n;
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
@@ -921,6 +927,8 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	if (o->iov_limit == 0) o->iov_limit = 1;
 	if (o->iov_limit > 8) o->iov_limit = 8;
 	o->inject_size = fi->tx_attr->inject_size;
+	o->imm_ok = fi->domain_attr->cq_data_size >= 8 &&
+	            !getenv("FABTX_OFI_NO_IMM");
 	o->max_msg = fi->ep_attr->max_msg_size ? fi->ep_attr->max_msg_size
 	                                       : (size_t)1 << 30;
 	o->write_fence = !(fi->tx_attr->msg_order & FI_ORDER_WAW) &&
@@ -2208,6 +2216,61 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	return 0;
 }
 
+/* A one-cell message as its payload alone: one inject whose 64-bit CQ data
+ * is the data doorbell (bits 0-31, see fabtx__ofi_dbval) plus the footer's
+ * len (bits 32-47) and flags (48-55), bit 63 set.  No staging copy, no
+ * footer bytes: a 4 KiB message is one inject of 4096 bytes. */
+#define FABTX__OFI_IMM_BIT ((uint64_t)1 << 63)
+static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
+                                uint64_t off, uint32_t doorbell, uint32_t len,
+                                uint16_t flags)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint64_t data;
+	uint32_t db;
+	ssize_t rc;
+	if (!o || !o->ep) return -ENOTCONN;
+	if (o->failed) return o->failed;
+	if (!o->imm_ok || !o->have_peer || len > o->inject_size ||
+	    len > 0xffffu || flags > 0xffu)
+		return -ENOTSUP;
+	if (o->sock_dead) return 0; /* the peer is gone: as write() */
+	if (off > o->peer_len || len > o->peer_len - off) return -EINVAL;
+	if (o->b_on && (rc = fabtx__ofi_batch_out(o)) < 0) return (int)rc;
+	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0) return (int)rc;
+	if (o->pq_n) return -ENOTSUP; /* behind queued writes: in order */
+	db = fabtx__ofi_dbval(c, doorbell, c->tx.seq);
+	if (!(db & FABTX__OFI_POS_BIT)) return -ENOTSUP;
+	data = FABTX__OFI_IMM_BIT | ((uint64_t)flags << 48) |
+	       ((uint64_t)len << 32) | db;
+	rc = fi_inject_writedata(o->ep, seg->addr, len, data,
+	                         o->rdm ? o->peer : 0, o->peer_addr + off,
+	                         o->peer_key);
+	if (rc == -FI_EAGAIN) return -ENOTSUP;
+	if (rc) return fabtx__ofi_tx_err(o, rc);
+	o->st.injects++;
+	o->st.imm++;
+	o->injected++;
+	return 0;
+}
+
+static void fabtx__ofi_imm_in(fabtx_conn *c, uint64_t data)
+{
+	uint32_t v = (uint32_t)data, cur, d;
+	if (!(v & FABTX__OFI_POS_BIT) || (data & 0x7f00000000000000ull)) {
+		fabtx_log(c->ctx, FABTX_LOG_WARN, "ofi: %s: bad CQ data 0x%llx",
+		          c->url, (unsigned long long)data);
+		fabtx_conn_fail(c, -EPROTO);
+		return;
+	}
+	cur = (uint32_t)(c->rx.seq & 0x7fffffffu);
+	d = ((v & 0x7fffffffu) - cur) & 0x7fffffffu;
+	c->st.doorbells_recv++;
+	if (d == 0 || d >= 0x40000000u) return; /* consumed already */
+	fabtx_conn_chunk_in(c, c->rx.seq + d, (uint32_t)(data >> 32) & 0xffffu,
+	                    (uint16_t)((data >> 48) & 0xffu));
+}
+
 /* Credit-only doorbells: 8 zero bytes into the peer's header scratch word
  * with the value as CQ data (injected when the provider can). */
 static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
@@ -2290,7 +2353,11 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 				}
 				if (e[i].flags & FI_REMOTE_CQ_DATA) {
 					o->st.cq_data_in++;
-					fabtx__ofi_db_in(c, (uint32_t)e[i].data);
+					if (e[i].data >> 63)
+						fabtx__ofi_imm_in(c, e[i].data);
+					else
+						fabtx__ofi_db_in(
+						    c, (uint32_t)e[i].data);
 				}
 			}
 			if (o->failed) return o->failed;
@@ -2642,6 +2709,7 @@ static const fabtx_backend fabtx__ofi_be = {
     fabtx__ofi_disconnect,
     fabtx__ofi_mr_cache,
     0,
+    fabtx__ofi_write_imm,
 };
 
 FABTX__DEF const fabtx_backend *fabtx_ofi_backend(void)

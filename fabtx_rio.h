@@ -1162,6 +1162,7 @@ static const fabtx_backend fabtx__rio_backend = {
     fabtx__rio_disconnect,
     NULL,
     0u, /* writes are split at dma_max_size internally */
+    NULL, /* doorbells carry 16 bits: no room for a footer */
 };
 
 FABTX__DEF const fabtx_backend *fabtx_rio_backend(void)

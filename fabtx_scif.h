@@ -869,7 +869,8 @@ static const fabtx_backend fabtx__scif_be = {
     fabtx__scif_fd,
     fabtx__scif_disconnect,
     NULL,
-    0};
+    0,
+    NULL};
 
 FABTX__DEF const fabtx_backend *fabtx_scif_backend(void)
 {

@@ -72,6 +72,23 @@ void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos)
 	if (g_ndb < 4096)
 		g_db[g_ndb++] = 0x80000000u | (uint32_t)pos;
 }
+/* footers that arrived in CQ data (write_imm) */
+static uint64_t g_imm_pos[64];
+static uint32_t g_imm_len[64];
+static uint16_t g_imm_fl[64];
+static int g_nimm;
+int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
+                        uint16_t flags)
+{
+	(void)c;
+	if (g_nimm < 64) {
+		g_imm_pos[g_nimm] = pos;
+		g_imm_len[g_nimm] = len;
+		g_imm_fl[g_nimm] = flags;
+		g_nimm++;
+	}
+	return 0;
+}
 void fabtx_conn_fail(fabtx_conn *c, int err)
 {
 	c->err = err;
@@ -304,6 +321,49 @@ static void run_write(const char *prov, int rdm)
 		 * waits on the control socket */
 		TT_OK(be->flush(k, 10000));
 		TT_EQ(be->ctrl_recv(k, ack, sizeof ack, 20000), 1);
+		/* one-cell messages with the footer in the CQ data: payload at
+		 * its offset, (position, len, flags) to the peer's core */
+		{
+			fabtx_ofi_info oi;
+			uint32_t sz[4];
+			uint8_t *t = (uint8_t *)tx.base;
+			TT_OK(fabtx_ofi_conn_info(k, &oi));
+			sz[0] = 1; sz[1] = 8; sz[2] = 37;
+			sz[3] = (uint32_t)oi.inject_size;
+			k->peer_db.base = 0x300;
+			k->peer_db.count = 32;
+			k->tx.n = 16;
+			for (i = 0; i < 4; i++) {
+				fabtx_seg sg;
+				size_t j;
+				int rc;
+				for (j = 0; j < sz[i]; j++)
+					t[j] = pat(j, 50u + (unsigned)i);
+				sg.addr = t;
+				sg.len = sz[i];
+				sg.desc = NULL;
+				k->tx.seq = 16u + (uint64_t)i + 1; /* after the chunk */
+				while ((rc = be->write_imm(k, &sg, 64u + 8192u * (uint64_t)i,
+				                           0x300u + (uint32_t)i, sz[i],
+				                           (uint16_t)(3u | (i & 1u) << 2))) ==
+				       -ENOTSUP)
+					TT_OK(be->progress(k)); /* provider queue full */
+				TT_OK(rc);
+			}
+			/* too big to inject: the core must write the cell */
+			{
+				fabtx_seg sg;
+				sg.addr = t;
+				sg.len = (size_t)oi.inject_size + 1;
+				sg.desc = NULL;
+				TT_EQ(be->write_imm(k, &sg, 64, 0x304u,
+				                    (uint32_t)sg.len, 3), -ENOTSUP);
+			}
+			TT_OK(be->flush(k, 10000));
+			TT_OK(fabtx_ofi_conn_info(k, &oi));
+			TT_EQ(oi.imm, 4);
+			TT_EQ(be->ctrl_recv(k, ack, sizeof ack, 20000), 1);
+		}
 		be->disconnect(k, 1);
 		_exit(0);
 	}
@@ -330,6 +390,29 @@ static void run_write(const char *prov, int rdm)
 		TT_ASSERT(wait_db(c, 0x2000u + (uint32_t)i, 0) >= 0);
 	{
 		uint8_t a = 1;
+		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 1);
+	}
+	{ /* the four write_imm messages (rx.seq is 0 here: positions 17..20) */
+		uint64_t end = fabtx_now_ms() + 20000;
+		fabtx_ofi_info oi;
+		uint32_t sz[4];
+		uint8_t a = 2;
+		TT_OK(fabtx_ofi_conn_info(c, &oi));
+		sz[0] = 1; sz[1] = 8; sz[2] = 37; sz[3] = (uint32_t)oi.inject_size;
+		while (g_nimm < 4 && fabtx_now_ms() < end)
+			TT_OK(be->progress(c));
+		TT_EQ(g_nimm, 4);
+		for (i = 0; i < 4; i++) {
+			const uint8_t *r =
+			    (const uint8_t *)rx.base + 64 + 8192u * (unsigned)i;
+			size_t j;
+			TT_EQ(g_imm_pos[i], 16u + (uint64_t)i + 1);
+			TT_EQ(g_imm_len[i], sz[i]);
+			TT_EQ(g_imm_fl[i], 3u | (i & 1u) << 2);
+			for (j = 0; j < sz[i]; j++)
+				if (r[j] != pat(j, 50u + (unsigned)i))
+					TT_FAIL("imm %d: byte %zu is %u", i, j, r[j]);
+		}
 		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 1);
 	}
 	TT_ASSERT(waitpid(pid, &st, 0) == pid);

@@ -121,6 +121,82 @@ TT_TEST(ring_rx_peek_validates_every_field)
 	fabtx_ring_rx_fini(&r, NULL);
 }
 
+/* Footers carried by a doorbell (backends' write_imm): the core writes
+ * them into the RX window only within the sender's credits, for one whole
+ * cell with known flags; stale positions are ignored. */
+static fabtx_conn *imm_conn(fabtx_ctx *ctx, uint8_t *cells, uint32_t n,
+                            uint32_t c)
+{
+	fabtx_conn *k = (fabtx_conn *)calloc(1, sizeof *k);
+	TT_ASSERT(k);
+	k->ctx = ctx;
+	snprintf(k->url, sizeof k->url, "test://imm");
+	TT_OK(fabtx_ring_rx_init(&k->rx, n, c, cells, 0x77, 100000, NULL));
+	return k;
+}
+
+TT_TEST(ring_doorbell_footer_in)
+{
+	enum { N = 8, C = 256, P = C - 32, FL = FABTX_F_FIRST | FABTX_F_LAST };
+	static uint8_t cells[N * C];
+	static const struct { uint64_t pos; uint32_t len; uint16_t fl; } bad[] = {
+	    {N + 1, 5, FL},                          /* beyond the credits */
+	    {1, P + 1, FL},                          /* len > payload */
+	    {1, 5, FABTX_F_FIRST},                   /* not a whole message */
+	    {1, 5, FABTX_F_LAST},
+	    {1, 5, FL | FABTX_F_SPAN},               /* runs have footers */
+	    {1, 0, FL | FABTX_F_FIN},                /* so does FIN */
+	    {1, 5, FL | FABTX_F_ACK_VALID},          /* no ack to carry */
+	    {1, 5, FL | 0x80},                       /* unknown flag */
+	};
+	fabtx_ctx *ctx;
+	fabtx_conn *k;
+	fabtx_footer f;
+	unsigned i;
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	memset(cells, 0, sizeof cells);
+	k = imm_conn(ctx, cells, N, C);
+	/* the first chunk lives in cell 0 with seq N (seq starts at N) */
+	k->rx.seq = k->rx.rel = k->rx.hint = N;
+	TT_OK(fabtx_conn_chunk_in(k, N + 1, 5, FL | FABTX_F_CREDIT_REQ));
+	TT_EQ(k->rx.hint, N + 1);
+	TT_EQ(fabtx_ring_rx_peek(&k->rx, &f), 1);
+	TT_EQ(f.len, 5);
+	TT_EQ(f.total_len, 5);
+	TT_EQ(f.flags, FL | FABTX_F_CREDIT_REQ);
+	TT_EQ(f.seq, N);
+	/* the last cell the credits allow (seq rel + N - 1 = 2N - 1) */
+	TT_OK(fabtx_conn_chunk_in(k, 2 * N, P, FL));
+	TT_EQ(k->rx.hint, 2 * N);
+	memcpy(&f, cells + (N - 1) * C + C - 32, sizeof f);
+	TT_EQ(f.seq, 2 * N - 1);
+	TT_EQ(f.len, P);
+	TT_EQ(f.conn_tag, 0x77);
+	TT_EQ(k->err, 0);
+	/* consumed already: ignored, cell 0's footer untouched */
+	k->rx.seq = N + 1;
+	TT_OK(fabtx_conn_chunk_in(k, N + 1, 9, FL));
+	TT_OK(fabtx_conn_chunk_in(k, 3, 9, FL));
+	memcpy(&f, cells + C - 32, sizeof f);
+	TT_EQ(f.len, 5);
+	TT_EQ(f.seq, N);
+	TT_EQ(k->err, 0);
+	fabtx_ring_rx_fini(&k->rx, NULL);
+	free(k);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(cells, 0, sizeof cells);
+		k = imm_conn(ctx, cells, N, C);
+		k->rx.seq = k->rx.rel = k->rx.hint = N;
+		TT_EQ(fabtx_conn_chunk_in(k, N + bad[i].pos, bad[i].len, bad[i].fl),
+		      -EPROTO);
+		TT_EQ(k->err, -EPROTO);
+		TT_EQ(k->rx.hint, N); /* nothing made visible */
+		fabtx_ring_rx_fini(&k->rx, NULL);
+		free(k);
+	}
+	fabtx_ctx_destroy(ctx);
+}
+
 /* SPAN chunks: the footer cell, then whole cells of payload up to the
  * ring's end, N-1 cells at most; hostile runs are refused. */
 TT_TEST(ring_rx_peek_validates_spans)
