@@ -2861,13 +2861,13 @@ static inline void fabtx__cpu_relax(void)
 /* Block until `want` is ready or the deadline passes. */
 static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 {
-	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now, spin_end;
+	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now, spin_end = 0;
 	uint32_t i = 0;
 	int rc, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) && c->be->progress;
-	now = fabtx_now_ns();
-	spin_end = now + spin_ns;
-	if (spin_end > dl) spin_end = dl;
-	while (now < spin_end) {
+	/* The clock is read only after the first 64 rounds (a vDSO call costs
+	 * tens of ns in a VM; a busy-polled reply usually comes sooner), so
+	 * the spin lasts spin_us from then. */
+	while (spin_ns) {
 		if (fabtx__ready(c, want)) return 0;
 		/* busy-polling an RDMA backend means polling its completions
 		 * (a call into the provider: no pause needed between them) */
@@ -2876,9 +2876,14 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		} else {
 			fabtx__cpu_relax();
 		}
-		if ((++i & 1023u) == 0) {
-			fabtx__slow(c);
+		if ((++i & 63u) == 0) {
+			if ((i & 1023u) == 0) fabtx__slow(c);
 			now = fabtx_now_ns();
+			if (!spin_end) {
+				spin_end = now + spin_ns;
+				if (spin_end > dl) spin_end = dl;
+			}
+			if (now >= spin_end) break;
 		}
 	}
 	for (;;) {
