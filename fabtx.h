@@ -322,7 +322,12 @@ FABTX_API const char *fabtx_conn_backend_name(fabtx_conn *c);
  * receiver zeroes the footer slots inside a run when it releases it, so
  * payload never lingers where a later lap looks for a footer. */
 #define FABTX_F_SPAN 0x20u
-#define FABTX_F_ALL 0x3fu
+/* SKIP (wire minor 2, backends with runs): a footer-only chunk covering its
+ * cell and every cell after it to the ring's end (len = (cells - 1) * c,
+ * total_len 0, outside a message): the next message's run starts whole at
+ * cell 0 instead of being split at the ring's end.  Consumed silently. */
+#define FABTX_F_SKIP 0x80u
+#define FABTX_F_ALL 0xbfu
 
 typedef struct fabtx_footer {
 	uint64_t ack;       /* reverse ring's released position (if ACK_VALID) */
@@ -389,7 +394,7 @@ static inline uint32_t fabtx_ring_tx_credits(const fabtx_ring_tx *t)
 static inline uint32_t fabtx_ring_chunk_cells(uint16_t flags, uint32_t len,
                                               uint32_t cell_size)
 {
-	if (!(flags & FABTX_F_SPAN)) return 1;
+	if (!(flags & (FABTX_F_SPAN | FABTX_F_SKIP))) return 1;
 	return 1u + (uint32_t)(((uint64_t)len + cell_size - 1) / cell_size);
 }
 /* Offset of the payload of a len-byte chunk inside its cell. */
@@ -627,6 +632,8 @@ struct fabtx_conn {
 	/* one-cell messages may go as payload + doorbell-borne footer (the
 	 * backend's write_imm; peer wire minor >= 2, FABTX_IMM=0 turns it off) */
 	int peer_imm;
+	/* SKIP chunks: the peer reads them (wire minor >= 2) */
+	int peer_skip;
 	uint64_t max_msg;
 	uint64_t last_rx_ms;
 	/* pending remainder of a non-blocking send */
@@ -971,6 +978,16 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 	v.conn_tag = fabtx__load_relaxed(&f->conn_tag);
 	v.seq = s;
 	if (v.conn_tag != r->conn_tag || (v.flags & ~FABTX_F_ALL)) return -EPROTO;
+	if (v.flags & FABTX_F_SKIP) { /* exactly to the ring's end */
+		uint64_t idx = r->seq & (r->n - 1);
+		if ((v.flags & ~(uint16_t)(FABTX_F_SKIP | FABTX_F_ACK_VALID |
+		                           FABTX_F_CREDIT_REQ)) ||
+		    v.total_len || r->asm_active || v.len % r->c ||
+		    idx + 1 + v.len / r->c != r->n)
+			return -EPROTO;
+		*out = v;
+		return 1;
+	}
 	if (v.flags & FABTX_F_SPAN) {
 		/* a run of whole cells after this one, before the ring's end,
 		 * leaving a cell free (N-1 credits) */
@@ -1791,6 +1808,7 @@ static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 	c->conn_tag = (uint16_t)h->nonce;
 	c->peer_span = h->minor >= 1 && fabtx__span_on();
 	c->peer_imm = h->minor >= 2 && fabtx__env_on("FABTX_IMM");
+	c->peer_skip = h->minor >= 2 && fabtx__env_on("FABTX_SKIP");
 }
 
 static int fabtx__slot_get(fabtx_ctx *ctx)
@@ -2398,6 +2416,44 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	return rc < 0 ? rc : 0;
 }
 
+/* Write a SKIP chunk of `cells` cells: this one to the ring's end. */
+static int fabtx__put_skip(fabtx_conn *c, uint32_t cells)
+{
+	fabtx_ring_tx *t = &c->tx;
+	uint64_t idx = t->seq & (t->n - 1);
+	uint64_t foff = FABTX_WIN_HDR_SIZE + idx * t->c + t->c - FABTX_FOOTER_SIZE;
+	fabtx_footer *f = (fabtx_footer *)(void *)((uint8_t *)c->tx_win.base + foff);
+	fabtx_seg sg;
+	fabtx__fill_footer(c, f, (cells - 1) * t->c, 0, FABTX_F_SKIP);
+	f->seq = t->seq;
+	t->seq += cells;
+	t->last_db_seq = t->seq;
+	c->st.doorbells_sent++;
+	c->st.chunks_sent++;
+	sg.addr = f;
+	sg.len = FABTX_FOOTER_SIZE;
+	sg.desc = NULL;
+	return fabtx__bwrite(c, &sg, 1, foff,
+	                     (uint32_t)c->peer_db.base +
+	                         (uint32_t)((t->seq - 1) & (t->n - 1)),
+	                     FABTX_WRITE_DOORBELL);
+}
+
+/* A message that would fit one run but not before the ring's end: skip to
+ * cell 0 when the credits allow (a split message cannot be lent and costs
+ * the receiver a reassembly).  Returns the skip's cells or 0. */
+static uint32_t fabtx__skip_cells(fabtx_conn *c, uint64_t len, uint32_t cr)
+{
+	fabtx_ring_tx *t = &c->tx;
+	uint64_t room = t->n - (t->seq & (t->n - 1));
+	uint64_t need = 1 + (len + t->c - 1) / t->c;
+	if (!c->peer_skip || !c->peer_span || (c->be->caps & FABTX_BCAP_DIRECT) ||
+	    len <= fabtx_ring_payload(t->c) || need <= room || need > t->n / 2 ||
+	    (uint64_t)cr < room + need || (room - 1) * t->c > 0xffffffffu)
+		return 0;
+	return (uint32_t)room;
+}
+
 /* Write one SPAN chunk (backends that are not DIRECT): its footer in cell
  * seq, len payload bytes in the `cells - 1` cells after it (the caller
  * checked credits and that the run ends before the ring does).  Payload
@@ -2605,9 +2661,11 @@ static void fabtx__slow(fabtx_conn *c)
 }
 
 /* Next footer if visible and valid: 1, 0 (nothing), < 0 (failed). */
+static void fabtx__consume(fabtx_conn *c, const fabtx_footer *f, int release);
 static int fabtx__rx_next(fabtx_conn *c, fabtx_footer *f)
 {
 	int rc;
+again:
 	if (!(c->be->caps & FABTX_BCAP_ORDERED) && c->rx.seq >= c->rx.hint)
 		return 0;
 	rc = fabtx_ring_rx_peek(&c->rx, f);
@@ -2618,7 +2676,7 @@ static int fabtx__rx_next(fabtx_conn *c, fabtx_footer *f)
 	}
 	/* a run's footer comes with its data (one write, one doorbell for
 	 * its last cell); a hint short of the run's end: not yet */
-	if (rc > 0 && (f->flags & FABTX_F_SPAN) &&
+	if (rc > 0 && (f->flags & (FABTX_F_SPAN | FABTX_F_SKIP)) &&
 	    !(c->be->caps & FABTX_BCAP_ORDERED) &&
 	    c->rx.seq + fabtx_ring_chunk_cells(f->flags, f->len, c->rx.c) >
 	        c->rx.hint)
@@ -2633,6 +2691,10 @@ static int fabtx__rx_next(fabtx_conn *c, fabtx_footer *f)
 			if (r > 0) c->credit_event = 1;
 		}
 		if (f->flags & FABTX_F_CREDIT_REQ) c->rx.credit_req = f->seq + 1;
+		if (f->flags & FABTX_F_SKIP) { /* nothing to deliver */
+			fabtx__consume(c, f, 1);
+			goto again;
+		}
 	}
 	return rc;
 }
@@ -3012,6 +3074,14 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 				break;
 			}
 			continue;
+		}
+		if (sent == 0) {
+			uint32_t sk = fabtx__skip_cells(c, left, cr);
+			if (sk) {
+				rc = fabtx__put_skip(c, sk);
+				if (rc < 0) break;
+				continue;
+			}
 		}
 		{
 			uint32_t sl = fabtx__span_len(c, left, cr);

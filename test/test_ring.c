@@ -121,6 +121,47 @@ TT_TEST(ring_rx_peek_validates_every_field)
 	fabtx_ring_rx_fini(&r, NULL);
 }
 
+/* SKIP chunks: exactly to the ring's end, no payload, outside a message */
+TT_TEST(ring_rx_peek_validates_skips)
+{
+	enum { N = 8, C = 256, K = FABTX_F_SKIP };
+	static uint8_t cells[N * C];
+	fabtx_ring_rx r;
+	fabtx_footer f;
+	TT_OK(fabtx_ring_rx_init(&r, N, C, cells, 0x55, 100000, NULL));
+	r.seq = N + 5; /* cell 5: cells 5, 6, 7 to the end */
+	put(cells, C, N, N + 5, 2 * C, 0, K, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1);
+	TT_EQ(fabtx_ring_chunk_cells(f.flags, f.len, C), 3);
+	put(cells, C, N, N + 5, 2 * C, 0, K | FABTX_F_ACK_VALID | FABTX_F_CREDIT_REQ,
+	    0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1);
+	put(cells, C, N, N + 5, 1 * C, 0, K, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* short of the end */
+	put(cells, C, N, N + 5, 3 * C, 0, K, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* past the end */
+	put(cells, C, N, N + 5, 2 * C - 8, 0, K, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* not whole cells */
+	put(cells, C, N, N + 5, 2 * C, 1, K, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* a total length */
+	put(cells, C, N, N + 5, 2 * C, 0, K | FABTX_F_FIRST, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO); /* message flags */
+	put(cells, C, N, N + 5, 2 * C, 0, K | FABTX_F_SPAN, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO);
+	put(cells, C, N, N + 5, 2 * C, 0, K | FABTX_F_FIN, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO);
+	r.asm_active = 1; /* inside a message */
+	r.asm_total = 1000;
+	put(cells, C, N, N + 5, 2 * C, 0, K, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), -EPROTO);
+	r.asm_active = 0;
+	r.seq = N + 7; /* the last cell alone: len 0 */
+	put(cells, C, N, N + 7, 0, 0, K, 0x55);
+	TT_EQ(fabtx_ring_rx_peek(&r, &f), 1);
+	TT_EQ(fabtx_ring_chunk_cells(f.flags, f.len, C), 1);
+	fabtx_ring_rx_fini(&r, NULL);
+}
+
 /* Footers carried by a doorbell (backends' write_imm): the core writes
  * them into the RX window only within the sender's credits, for one whole
  * cell with known flags; stale positions are ignored. */
