@@ -97,13 +97,15 @@ for r in $(seq 1 $R); do
 	done
 done
 awk -F'\t' '
+# a missing value ("nan": no raw column over FI_EP_MSG) is 0 to gawk, NaN to mawk
+function d(a, b) { return (a == "nan" || b == "nan" || b + 0 == 0) ? "nan" : a / b }
 function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 { p = $1; n[p]++; k = n[p]; if (!(p in seen)) { seen[p] = 1; order[++np] = p }
   for (c = 3; c <= 12; c++) v[p, c, k] = $c
-  r[p, 1, k] = $3 / $4; r[p, 2, k] = $5 / $6; r[p, 3, k] = $7 / $8; r[p, 4, k] = $9 / $8
-  r[p, 5, k] = $10 / $4; r[p, 6, k] = $11 / $6; r[p, 7, k] = $12 / $8
-  r[p, 8, k] = $3 / $10; r[p, 9, k] = $5 / $11; r[p, 10, k] = $7 / $12 }
+  r[p, 1, k] = d($3, $4); r[p, 2, k] = d($5, $6); r[p, 3, k] = d($7, $8); r[p, 4, k] = d($9, $8)
+  r[p, 5, k] = d($10, $4); r[p, 6, k] = d($11, $6); r[p, 7, k] = d($12, $8)
+  r[p, 8, k] = d($3, $10); r[p, 9, k] = d($5, $11); r[p, 10, k] = d($7, $12) }
 END {
 	split("fab_lat8 fi_lat8 fab_lat4K fi_lat4K fab_pp1M fi_pp1M fab_thr1M raw_lat8 raw_lat4K raw_pp1M", nm, " ")
 	for (q = 1; q <= np; q++) {
