@@ -103,6 +103,16 @@ static int kid_port(kids *k)
 	if (read(k->pfd[0], &port, sizeof port) != (ssize_t)sizeof port) _exit(90);
 	return port;
 }
+/* In a child: wait for the listener's port, connect; _exit(code) if not */
+static fabtx_conn *kid_connect(kids *k, const prov *pv, fabtx_ctx *cc,
+                               int timeout_ms, int code)
+{
+	char url[160];
+	fabtx_conn *x;
+	url_of(url, sizeof url, pv, kid_port(k));
+	if (fabtx_connect(cc, url, &x, timeout_ms) < 0) _exit(code);
+	return x;
+}
 static void kids_tell(kids *k, int port)
 {
 	int i;
@@ -153,11 +163,9 @@ static void t_pingpong(const prov *pv)
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) { /* echo, busy-polling */
-		char url[160];
 		fabtx_conn *s;
 		fabtx_ctx *cc = ofi_ctx(1000000);
-		url_of(url, sizeof url, pv, kid_port(&k));
-		if (fabtx_connect(cc, url, &s, 10000) < 0) _exit(2);
+		s = kid_connect(&k, pv, cc, 10000, 2);
 		for (i = 0; i < R; i++) {
 			ssize_t n = fabtx_recv(s, m, sizeof m, -1);
 			if (n < 0) _exit(3);
@@ -201,12 +209,11 @@ static void t_integrity(const prov *pv)
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) { /* echo server side, event mode (spin 0) */
-		char url[160];
 		fabtx_conn *s;
 		fabtx_ctx *cc = ofi_ctx(0);
 		buf = (uint8_t *)malloc(64 << 20);
-		url_of(url, sizeof url, pv, kid_port(&k));
-		if (!buf || fabtx_connect(cc, url, &s, 10000) < 0) _exit(2);
+		if (!buf) _exit(2);
+		s = kid_connect(&k, pv, cc, 10000, 2);
 		for (i = 0; i < NSIZES; i++) {
 			ssize_t n = fabtx_recv(s, buf, 64 << 20, -1);
 			if (n != (ssize_t)sizes[i]) _exit(3);
@@ -301,15 +308,12 @@ static void t_span_views(const prov *pv)
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) { /* sender: 3 messages a round, then an ack */
-		char url[160];
 		fabtx_ctx *cc;
 		fabtx_conn *x;
 		uint8_t *m = (uint8_t *)malloc(M + 100), ack;
-		int port = kid_port(&k);
 		if (!m) _exit(2);
 		cc = ofi_ctx_cells(1024);
-		url_of(url, sizeof url, pv, port);
-		if (fabtx_connect(cc, url, &x, 20000) < 0) _exit(3);
+		x = kid_connect(&k, pv, cc, 20000, 3);
 		for (r = 0; r < ROUNDS; r++) {
 			for (j = 0; j < 3; j++) {
 				size_t n = M + (size_t)(r * 3 + j) % 97;
@@ -387,15 +391,12 @@ static void t_big_run_over_cap(const prov *pv)
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) {
-		char url[160];
 		fabtx_ctx *cc;
 		fabtx_conn *x;
 		uint8_t *b = (uint8_t *)malloc(M);
-		int port = kid_port(&k);
 		if (!b) _exit(2);
 		cc = ofi_ctx_cells(256);
-		url_of(url, sizeof url, pv, port);
-		if (fabtx_connect(cc, url, &x, 20000) < 0) _exit(3);
+		x = kid_connect(&k, pv, cc, 20000, 3);
 		for (j = 0; j < 3; j++) {
 			th_fill(b, M, (uint64_t)j);
 			if (fabtx_send(x, b, M, -1) != M) _exit(4);
@@ -445,14 +446,11 @@ static void t_peek_whole(const prov *pv)
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) { /* sends each message after an ack */
-		char url[160];
 		fabtx_ctx *cc;
 		fabtx_conn *x;
 		uint8_t ack;
-		int port = kid_port(&k);
 		cc = ofi_ctx_cells(2048);
-		url_of(url, sizeof url, pv, port);
-		if (fabtx_connect(cc, url, &x, 20000) < 0) _exit(3);
+		x = kid_connect(&k, pv, cc, 20000, 3);
 		for (i = 0; i < NS; i++) {
 			if (fabtx_recv(x, &ack, 1, 30000) != 1) _exit(4);
 			th_fill(buf, sz[i], (uint64_t)i);
@@ -498,15 +496,13 @@ static void t_fanin(const prov *pv)
 	for (i = 0; i < K; i++) {
 		k.pid[k.n] = fork();
 		if (k.pid[k.n++] == 0) {
-			char url[160], ack[8];
+			char ack[8];
 			fabtx_ctx *cc;
 			fabtx_conn *x;
 			uint8_t m[600];
 			long q;
-			int port = kid_port(&k);
 			cc = ofi_ctx(0);
-			url_of(url, sizeof url, pv, port);
-			if (fabtx_connect(cc, url, &x, 20000) < 0) _exit(2);
+			x = kid_connect(&k, pv, cc, 20000, 2);
 			for (q = 0; q < M; q++) {
 				size_t n = 1 + (size_t)((q * 37 + i) % 599);
 				th_fill(m, n, (uint64_t)(i * M + q));
@@ -598,12 +594,10 @@ static void t_sigkill(const prov *pv, int spin)
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) {
-		char url[160];
 		fabtx_conn *s;
 		uint8_t m[300];
 		fabtx_ctx *cc = ofi_ctx(0);
-		url_of(url, sizeof url, pv, kid_port(&k));
-		if (fabtx_connect(cc, url, &s, 10000) < 0) _exit(2);
+		s = kid_connect(&k, pv, cc, 10000, 2);
 		for (i = 0; i < 100; i++) {
 			th_fill(m, sizeof m, (uint64_t)i);
 			if (fabtx_send(s, m, sizeof m, -1) != sizeof m) _exit(3);
@@ -665,12 +659,10 @@ static void t_close(const prov *pv)
 	kids_start(&k);
 	k.pid[k.n] = fork();
 	if (k.pid[k.n++] == 0) { /* sends M messages, closes at once */
-		char url[160];
 		fabtx_conn *s;
 		uint8_t m[3000];
 		fabtx_ctx *cc = ofi_ctx(0);
-		url_of(url, sizeof url, pv, kid_port(&k));
-		if (fabtx_connect(cc, url, &s, 10000) < 0) _exit(2);
+		s = kid_connect(&k, pv, cc, 10000, 2);
 		for (i = 0; i < M; i++) {
 			size_t n = (size_t)(i * 7) % sizeof m;
 			th_fill(m, n, (uint64_t)i);
