@@ -2096,14 +2096,21 @@ static uint32_t fabtx__ofi_dbval(fabtx_conn *c, uint32_t doorbell,
 		return FABTX__OFI_POS_BIT | (uint32_t)(pos & 0x7fffffffu);
 	return doorbell;
 }
+/* A position doorbell's 31 bits extended around rx.seq; 0 if it is older
+ * than what we consumed (harmless). */
+static uint64_t fabtx__ofi_pos_in(fabtx_conn *c, uint32_t v)
+{
+	uint32_t cur = (uint32_t)(c->rx.seq & 0x7fffffffu);
+	uint32_t d = ((v & 0x7fffffffu) - cur) & 0x7fffffffu;
+	c->st.doorbells_recv++;
+	return d < 0x40000000u ? c->rx.seq + d : 0;
+}
 static void fabtx__ofi_db_in(fabtx_conn *c, uint32_t v)
 {
-	if (v & FABTX__OFI_POS_BIT) { /* extend 31 bits around rx.seq */
-		uint32_t cur = (uint32_t)(c->rx.seq & 0x7fffffffu);
-		uint32_t d = ((v & 0x7fffffffu) - cur) & 0x7fffffffu;
-		c->st.doorbells_recv++;
-		if (d < 0x40000000u) fabtx_conn_data_in(c, c->rx.seq + d);
-		return; /* else: older than what we consumed, harmless */
+	if (v & FABTX__OFI_POS_BIT) {
+		uint64_t pos = fabtx__ofi_pos_in(c, v);
+		if (pos) fabtx_conn_data_in(c, pos);
+		return;
 	}
 	fabtx_conn_doorbell_in(c, v);
 }
@@ -2261,19 +2268,18 @@ static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
 
 static void fabtx__ofi_imm_in(fabtx_conn *c, uint64_t data)
 {
-	uint32_t v = (uint32_t)data, cur, d;
+	uint32_t v = (uint32_t)data;
+	uint64_t pos;
 	if (!(v & FABTX__OFI_POS_BIT) || (data & 0x7f00000000000000ull)) {
 		fabtx_log(c->ctx, FABTX_LOG_WARN, "ofi: %s: bad CQ data 0x%llx",
 		          c->url, (unsigned long long)data);
 		fabtx_conn_fail(c, -EPROTO);
 		return;
 	}
-	cur = (uint32_t)(c->rx.seq & 0x7fffffffu);
-	d = ((v & 0x7fffffffu) - cur) & 0x7fffffffu;
-	c->st.doorbells_recv++;
-	if (d == 0 || d >= 0x40000000u) return; /* consumed already */
-	fabtx_conn_chunk_in(c, c->rx.seq + d, (uint32_t)(data >> 32) & 0xffffu,
-	                    (uint16_t)((data >> 48) & 0xffu));
+	pos = fabtx__ofi_pos_in(c, v); /* chunk_in ignores consumed ones */
+	if (pos)
+		fabtx_conn_chunk_in(c, pos, (uint32_t)(data >> 32) & 0xffffu,
+		                    (uint16_t)((data >> 48) & 0xffu));
 }
 
 /* Credit-only doorbells: 8 zero bytes into the peer's header scratch word
