@@ -1493,6 +1493,19 @@ fail:
 }
 
 /* ----------------------------------------------------------- connect */
+/* 1 when fd's two ends are the same address (a self-connect) */
+static int fabtx__ofi_self_connected(int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t al = sizeof a, bl = sizeof b;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	if (getsockname(fd, (struct sockaddr *)&a, &al) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&b, &bl) < 0)
+		return 0;
+	return al == bl && memcmp(&a, &b, al) == 0;
+}
+
 static int fabtx__ofi_tcp_connect(const fabtx__ofi_url *u, uint64_t deadline,
                                   int *out)
 {
@@ -1532,6 +1545,19 @@ static int fabtx__ofi_tcp_connect(const fabtx__ofi_url *u, uint64_t deadline,
 	}
 	freeaddrinfo(res);
 	if (fd < 0) return rc ? rc : -ECONNREFUSED;
+	if (fabtx__ofi_self_connected(fd)) {
+		/* nobody listens and the kernel gave us the target port as our
+		 * own ephemeral one (TCP simultaneous open with ourselves): we
+		 * would read our own HELLO back.  Nobody is there: refused.
+		 * Reset rather than close, so the port is not held in TIME_WAIT
+		 * against the listener that may be about to bind it. */
+		struct linger lg;
+		lg.l_onoff = 1;
+		lg.l_linger = 0;
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(fd);
+		return -ECONNREFUSED;
+	}
 	*out = fd;
 	return 0;
 }
