@@ -647,6 +647,10 @@ struct fabtx_conn {
 	uint64_t seen_credit; /* last header credit word seen */
 	uint64_t ping_out_ms, ka_rx_seq;
 	int credit_event;     /* credits arrived since the last arm/poll */
+	/* the footer fabtx__rx_next last validated, while rx.seq == pk_seq - 1
+	 * (a blocking receive peeks once to wake and once to take) */
+	fabtx_footer pk;
+	uint64_t pk_seq;
 	char url[128];
 };
 
@@ -2315,6 +2319,39 @@ static void fabtx__fill_footer(fabtx_conn *c, fabtx_footer *f, uint32_t len,
 	fabtx__store_relaxed(&f->conn_tag, c->tx.conn_tag);
 }
 
+/* A whole message in one cell (the caller checked for a credit): its
+ * payload alone from src, the footer in the doorbell (backend write_imm:
+ * no staging copy, no footer bytes, no ack).  -ENOTSUP: not taken, nothing
+ * changed; other errors fail the connection. */
+static int fabtx__put_imm(fabtx_conn *c, const void *src, uint32_t len)
+{
+	fabtx_ring_tx *t = &c->tx;
+	uint64_t idx = t->seq & (t->n - 1);
+	uint32_t credits_after = fabtx_ring_tx_credits(t) - 1;
+	uint16_t fl = FABTX_F_FIRST | FABTX_F_LAST;
+	fabtx_seg sg;
+	int rc;
+	if (credits_after == 0 || credits_after == t->n / 4)
+		fl |= FABTX_F_CREDIT_REQ;
+	sg.addr = src;
+	sg.len = len;
+	sg.desc = NULL;
+	t->seq++;
+	rc = c->be->write_imm(c, &sg,
+	                      FABTX_WIN_HDR_SIZE + idx * t->c +
+	                          fabtx_ring_payload_off(t->c, len),
+	                      (uint32_t)c->peer_db.base + (uint32_t)idx, len, fl);
+	if (rc < 0) {
+		t->seq--;
+		if (rc != -ENOTSUP) fabtx_conn_fail(c, rc);
+		return rc;
+	}
+	t->last_db_seq = t->seq;
+	c->st.doorbells_sent++;
+	c->st.chunks_sent++;
+	return 0;
+}
+
 /* Write one chunk (the caller checked for a credit).  more: another chunk
  * follows at once (the doorbell may be coalesced). */
 static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
@@ -2337,38 +2374,20 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	    total == len &&
 	    (flags & (FABTX_F_FIRST | FABTX_F_LAST | FABTX_F_FIN)) ==
 	        (FABTX_F_FIRST | FABTX_F_LAST)) {
-		/* a whole message in one cell: its payload alone, straight
-		 * from the caller when it is one piece, the footer in the
-		 * doorbell (no staging copy, no footer bytes, no ack) */
-		fabtx_seg sg;
-		uint16_t fl = flags;
-		if (credits_after == 0 || credits_after == t->n / 4)
-			fl |= FABTX_F_CREDIT_REQ;
-		sg.desc = NULL;
-		sg.len = len;
+		/* straight from the caller when the message is one piece */
+		const uint8_t *src;
 		if (k->iov[k->i].len - k->off >= len) {
-			sg.addr = (const uint8_t *)k->iov[k->i].base + k->off;
+			src = (const uint8_t *)k->iov[k->i].base + k->off;
 		} else {
 			fabtx__gather(k, cell + poff, len);
-			sg.addr = cell + poff;
+			src = cell + poff;
+			gathered = 1;
 		}
-		t->seq++;
-		rc = c->be->write_imm(c, &sg, coff + poff,
-		                      (uint32_t)c->peer_db.base + (uint32_t)idx,
-		                      len, fl);
+		rc = fabtx__put_imm(c, src, len);
 		if (rc != -ENOTSUP) {
-			if (rc < 0) {
-				fabtx_conn_fail(c, rc);
-				return rc;
-			}
-			if (sg.addr != cell + poff) k->off += len;
-			t->last_db_seq = t->seq;
-			c->st.doorbells_sent++;
-			c->st.chunks_sent++;
-			return 0;
+			if (rc == 0 && !gathered) k->off += len;
+			return rc;
 		}
-		t->seq--;
-		gathered = sg.addr == cell + poff;
 	}
 	if (zdesc) { /* zero-copy: the payload goes straight from user memory */
 		zsrc = (const uint8_t *)k->iov[k->i].base + k->off;
@@ -2666,6 +2685,12 @@ static int fabtx__rx_next(fabtx_conn *c, fabtx_footer *f)
 {
 	int rc;
 again:
+	if (c->pk_seq == c->rx.seq + 1) { /* seen and validated already */
+		*f = c->pk;
+		/* a reply sent since may have cleared the request */
+		if (f->flags & FABTX_F_CREDIT_REQ) c->rx.credit_req = f->seq + 1;
+		return 1;
+	}
 	if (!(c->be->caps & FABTX_BCAP_ORDERED) && c->rx.seq >= c->rx.hint)
 		return 0;
 	rc = fabtx_ring_rx_peek(&c->rx, f);
@@ -2695,6 +2720,8 @@ again:
 			fabtx__consume(c, f, 1);
 			goto again;
 		}
+		c->pk = *f;
+		c->pk_seq = c->rx.seq + 1;
 	}
 	return rc;
 }
@@ -3126,6 +3153,24 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
                               int timeout_ms)
 {
 	fabtx_iov v;
+	/* The common small message, when nothing is queued and a credit is
+	 * at hand: straight to the backend's write_imm (what fabtx_sendv
+	 * would do after its general checks). */
+	if (c && buf && len && c->state == FABTX__ST_OPEN && !c->err &&
+	    !c->fin_recv && !c->peer_gone && !c->pend_buf && c->peer_imm &&
+	    c->be->write_imm && len <= fabtx_ring_payload(c->tx.c) &&
+	    len <= c->max_msg && fabtx_ring_tx_credits(&c->tx) &&
+	    !(c->be->caps & FABTX_BCAP_DIRECT) &&
+	    (!timeout_ms || !c->ctx->cfg.zc_send_min ||
+	     len < c->ctx->cfg.zc_send_min)) {
+		int rc = fabtx__put_imm(c, buf, (uint32_t)len);
+		if (rc == 0) {
+			c->st.msgs_sent++;
+			c->st.bytes_sent += len;
+			return (ssize_t)len;
+		}
+		if (rc != -ENOTSUP) return rc;
+	}
 	v.base = buf;
 	v.len = len;
 	return fabtx_sendv(c, &v, 1, timeout_ms);
