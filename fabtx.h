@@ -248,6 +248,10 @@ FABTX_API int fabtx_ctx_add_backend(fabtx_ctx *ctx, const fabtx_backend *be);
 FABTX_API int fabtx_listen(fabtx_ctx *ctx, const char *url,
                            fabtx_listener **out);
 FABTX_API int fabtx_listener_fd(fabtx_listener *l); /* readable: accept */
+/* The URL peers connect to: the one given to fabtx_listen, with an
+ * ephemeral port (ofi://HOST:0) replaced by the one the system chose.
+ * Returns its length, or -ENOSPC (cap too small), -EINVAL. */
+FABTX_API int fabtx_listener_url(fabtx_listener *l, char *buf, size_t cap);
 FABTX_API int fabtx_accept(fabtx_listener *l, fabtx_conn **out,
                            int timeout_ms);
 FABTX_API void fabtx_listener_close(fabtx_listener *l);
@@ -606,6 +610,10 @@ struct fabtx_backend {
 	 * busy), the core writes the cell with write(). */
 	int (*write_imm)(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
 	                 uint32_t doorbell, uint32_t len, uint16_t flags);
+	/* optional: the address (what follows "scheme://") a peer connects
+	 * to, with what the system chose filled in (an ephemeral port).
+	 * Returns 0, or -ENOSPC when cap is too small. */
+	int (*listener_addr)(fabtx_listener *l, char *buf, size_t cap);
 };
 
 /* What the core keeps per connection.  Backends may read the public part
@@ -1652,7 +1660,10 @@ FABTX__DEF int fabtx_ctx_add_backend(fabtx_ctx *ctx, const fabtx_backend *be)
 {
 	int i, rc;
 	void *st = NULL;
-	if (!ctx || !be || !be->scheme || be->size < sizeof(fabtx_backend) ||
+	/* backends built before the last optional op (listener_addr) was
+	 * added are welcome: it is looked up only within their size */
+	if (!ctx || !be || !be->scheme ||
+	    be->size < offsetof(fabtx_backend, listener_addr) ||
 	    !be->connect || !be->ctrl_send || !be->ctrl_recv || !be->win_open ||
 	    !be->win_import || !be->fd || !be->arm || !be->disconnect)
 		return -EINVAL;
@@ -2023,6 +2034,33 @@ FABTX__DEF int fabtx_listen(fabtx_ctx *ctx, const char *url,
 	}
 	*out = l;
 	return 0;
+}
+
+FABTX__DEF int fabtx_listener_url(fabtx_listener *l, char *buf, size_t cap)
+{
+	const fabtx_backend *be;
+	size_t n;
+	if (!l || !buf || !cap) return -EINVAL;
+	be = l->be;
+	if (be->size >= offsetof(fabtx_backend, listener_addr) +
+	                    sizeof(be->listener_addr) &&
+	    be->listener_addr) {
+		size_t sl = strlen(be->scheme);
+		int rc;
+		if (cap < sl + 4) return -ENOSPC;
+		memcpy(buf, be->scheme, sl);
+		memcpy(buf + sl, "://", 4);
+		rc = be->listener_addr(l, buf + sl + 3, cap - sl - 3);
+		if (rc < 0) {
+			buf[0] = 0;
+			return rc;
+		}
+		return (int)strlen(buf);
+	}
+	n = strlen(l->url);
+	if (n + 1 > cap) return -ENOSPC;
+	memcpy(buf, l->url, n + 1);
+	return (int)n;
 }
 
 FABTX__DEF int fabtx_listener_fd(fabtx_listener *l)
@@ -3841,6 +3879,7 @@ static const fabtx_backend fabtx__shm_be = {
     fabtx__shm_disconnect,
     NULL,
     0,
+    NULL,
     NULL};
 
 FABTX__DEF const fabtx_backend *fabtx_shm_backend(void) { return &fabtx__shm_be; }

@@ -790,6 +790,7 @@ typedef struct fabtx__ofi_listener {
 	fabtx__ofi_connreq pend[FABTX__OFI_MAX_CONNREQ];
 	int npend;
 	uint64_t next_token;
+	char addr[512]; /* as given to listen (after "ofi://") */
 } fabtx__ofi_listener;
 
 static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
@@ -1218,6 +1219,7 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 		          addr ? addr : "(null)");
 		goto fail;
 	}
+	fabtx__ofi_strlcpy(s->addr, addr, sizeof s->addr); /* parse: < 512 */
 	rc = fabtx__ofi_resolve(l->ctx, &s->url, 1, &s->info);
 	if (rc < 0) goto fail;
 	rc = fabtx__ofi_dom_get(l->ctx, s->info, &s->dom);
@@ -2722,6 +2724,35 @@ FABTX__DEF int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out)
 	return 0;
 }
 
+/* The listener's URL with the bootstrap socket's real port (bound to 0:
+ * the system chose it); host, query or @FABRIC:PROV part as given. */
+static int fabtx__ofi_listener_addr(fabtx_listener *l, char *buf, size_t cap)
+{
+	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
+	const char *a, *end, *colon = NULL, *p;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	unsigned port;
+	int n;
+	if (!s || s->sock < 0) return -EINVAL;
+	a = s->addr;
+	end = a + strcspn(a, "?@");
+	for (p = a; p < end; p++) /* the port follows the last ':' */
+		if (*p == ':' && (a[0] != '[' || (p > a && p[-1] == ']')))
+			colon = p;
+	if (!colon) return -EINVAL;
+	if (getsockname(s->sock, (struct sockaddr *)&ss, &sl) < 0) return -errno;
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return -EAFNOSUPPORT;
+	n = snprintf(buf, cap, "%.*s:%u%s", (int)(colon - a), a, port, end);
+	if (n < 0 || (size_t)n >= cap) return -ENOSPC;
+	return 0;
+}
+
 static const fabtx_backend fabtx__ofi_be = {
     sizeof(fabtx_backend),
     "ofi",
@@ -2747,6 +2778,7 @@ static const fabtx_backend fabtx__ofi_be = {
     fabtx__ofi_mr_cache,
     0,
     fabtx__ofi_write_imm,
+    fabtx__ofi_listener_addr,
 };
 
 FABTX__DEF const fabtx_backend *fabtx_ofi_backend(void)

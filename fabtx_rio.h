@@ -1163,6 +1163,7 @@ static const fabtx_backend fabtx__rio_backend = {
     NULL,
     0u, /* writes are split at dma_max_size internally */
     NULL, /* doorbells carry 16 bits: no room for a footer */
+    NULL, /* the URL as given */
 };
 
 FABTX__DEF const fabtx_backend *fabtx_rio_backend(void)

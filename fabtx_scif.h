@@ -870,6 +870,7 @@ static const fabtx_backend fabtx__scif_be = {
     fabtx__scif_disconnect,
     NULL,
     0,
+    NULL,
     NULL};
 
 FABTX__DEF const fabtx_backend *fabtx_scif_backend(void)

@@ -886,6 +886,84 @@ static void t_ipv6(const char *provq)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* fabtx_listener_url: a listener bound to port 0 reports the port the
+ * system chose, the rest of its URL as given, and a peer that knows only
+ * that URL connects with it. */
+static void t_listener_url(const char *bind_url, const char *want_pre,
+                           const char *want_post)
+{
+	int pfd[2], port;
+	pid_t p;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	char url[256], want[256], small[12];
+	uint8_t m[16];
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof sa;
+	TT_OK(pipe(pfd));
+	fflush(NULL);
+	p = fork();
+	TT_ASSERT(p >= 0);
+	if (p == 0) {
+		fabtx_ctx *cc = ofi_ctx(0);
+		fabtx_conn *s;
+		close(pfd[1]);
+		if (read(pfd[0], url, sizeof url) != (ssize_t)sizeof url) _exit(2);
+		if (fabtx_connect(cc, url, &s, 10000) < 0) _exit(3);
+		if (fabtx_send(s, "via-url", 7, -1) != 7) _exit(4);
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
+	}
+	close(pfd[0]);
+	ctx = ofi_ctx(0);
+	if (fabtx_listen(ctx, bind_url, &l) < 0) {
+		close(pfd[1]);
+		kill(p, SIGKILL);
+		child_status(p);
+		fabtx_ctx_destroy(ctx);
+		TT_SKIP("cannot listen on %s here", bind_url);
+	}
+	TT_OK(getsockname(fabtx_listener_fd(l), (struct sockaddr *)&sa, &sl));
+	port = ntohs(sa.ss_family == AF_INET6
+	                 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+	                 : ((struct sockaddr_in *)&sa)->sin_port);
+	TT_ASSERT(port > 0);
+	memset(url, 0, sizeof url);
+	TT_EQ(fabtx_listener_url(l, url, sizeof url), (int)strlen(url));
+	snprintf(want, sizeof want, "%s%d%s", want_pre, port, want_post);
+	if (strcmp(url, want) != 0) TT_FAIL("listener URL %s, want %s", url, want);
+	TT_EQ(fabtx_listener_url(l, small, sizeof small), -ENOSPC);
+	TT_EQ(fabtx_listener_url(NULL, url, sizeof url), -EINVAL);
+	TT_EQ(write(pfd[1], url, sizeof url), (ssize_t)sizeof url);
+	close(pfd[1]);
+	TT_OK(fabtx_accept(l, &c, 20000));
+	TT_EQ(fabtx_recv(c, m, sizeof m, -1), 7);
+	TT_ASSERT(memcmp(m, "via-url", 7) == 0);
+	TT_EQ(fabtx_recv(c, m, 1, -1), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(p), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+TT_TEST(listener_url_has_chosen_port_tcp_msg)
+{
+	t_listener_url("ofi://127.0.0.1:0?provider=tcp&ep=msg", "ofi://127.0.0.1:",
+	               "?provider=tcp&ep=msg");
+}
+TT_TEST(listener_url_has_chosen_port_shm_rdm)
+{
+	prov pv = {"shm", "rdm"};
+	skip_if_absent(&pv);
+	t_listener_url("ofi://127.0.0.1:0?provider=shm&ep=rdm", "ofi://127.0.0.1:",
+	               "?provider=shm&ep=rdm");
+}
+TT_TEST(listener_url_has_chosen_port_ipv6)
+{
+	t_listener_url("ofi://[::1]:0?provider=tcp&ep=msg", "ofi://[::1]:",
+	               "?provider=tcp&ep=msg");
+}
+
 TT_TEST(ipv6_literal_tcp_msg) { t_ipv6("provider=tcp&ep=msg"); }
 TT_TEST(ipv6_literal_net_rdm) { t_ipv6("provider=net&ep=rdm"); }
 
@@ -932,6 +1010,13 @@ TT_TEST(nanomsg_url_form_tcp)
 		snprintf(q, sizeof q, "ofi://127.0.0.1:0@%s:tcp", fab);
 		TT_OK(fabtx_listen(ctx, q, &l));
 		TT_OK(getsockname(fabtx_listener_fd(l), (struct sockaddr *)&sa, &sl));
+		{ /* the chosen port goes before the @FABRIC:PROV part */
+			char lu[300], wu[300];
+			TT_OK(fabtx_listener_url(l, lu, sizeof lu));
+			snprintf(wu, sizeof wu, "ofi://127.0.0.1:%d@%s:tcp",
+			         ntohs(sa.sin_port), fab);
+			if (strcmp(lu, wu) != 0) TT_FAIL("listener URL %s, want %s", lu, wu);
+		}
 		kids_tell(&k, ntohs(sa.sin_port));
 		TT_OK(fabtx_accept(l, &c, 20000));
 		TT_OK(fabtx_ofi_conn_info(c, &oi));

@@ -426,6 +426,17 @@ TT_TEST(shm_malformed_urls_get_clear_errors)
 	TT_ASSERT(l == NULL && c == NULL);
 	TT_EQ(fabtx_connect(ctx, "shm://nobody-listens-here", &c, 100), -ECONNREFUSED);
 	TT_ASSERT(strlen(fabtx_strerror(-EPROTONOSUPPORT)) > 10);
+	{ /* shm:// names are what peers connect to: the URL as given */
+		char u[64], tiny[8];
+		char name[64];
+		snprintf(name, sizeof name, "shm://url-%ld", (long)getpid());
+		TT_OK(fabtx_listen(ctx, name, &l));
+		TT_EQ(fabtx_listener_url(l, u, sizeof u), (int)strlen(name));
+		TT_ASSERT(strcmp(u, name) == 0);
+		TT_EQ(fabtx_listener_url(l, tiny, sizeof tiny), -ENOSPC);
+		TT_EQ(fabtx_listener_url(l, NULL, 8), -EINVAL);
+		fabtx_listener_close(l);
+	}
 	fabtx_ctx_destroy(ctx);
 }
 

@@ -95,12 +95,22 @@ void zmq::fabtx_listener_t::stop_worker ()
 int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
                                               const std::string &address_)
 {
-    if (fabtx_check_address (protocol_, address_) != 0)
+    //  ofi://HOST:* as tcp://HOST:* - any free port (fabtx: port 0); the
+    //  port the system chose is reported below (ZMQ_LAST_ENDPOINT)
+    std::string addr = address_;
+    if (protocol_ == "ofi") {
+        size_t end = addr.find_first_of ("?@");
+        if (end == std::string::npos)
+            end = addr.size ();
+        if (end >= 2 && addr.compare (end - 2, 2, ":*") == 0)
+            addr.replace (end - 1, 1, "0");
+    }
+    if (fabtx_check_address (protocol_, addr) != 0)
         return -1;
     fabtx_ctx *ctx = fabtx_ctx_ref ();
     if (!ctx)
         return -1;
-    const std::string url = protocol_ + "://" + address_;
+    const std::string url = protocol_ + "://" + addr;
     int rc = fabtx_listen (ctx, url.c_str (), &_listener);
     if (rc < 0) {
         _listener = NULL;
@@ -140,7 +150,10 @@ int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
         //  which gives it back to fabtx instead of close()ing it.
         _s = rc;
     }
-    _endpoint = url;
+    char bound[512];
+    _endpoint = fabtx_listener_url (_listener, bound, sizeof bound) > 0
+                  ? std::string (bound)
+                  : url;
     _socket->event_listening (make_unconnected_bind_endpoint_pair (_endpoint),
                               _s);
     return 0;

@@ -887,6 +887,50 @@ TT_TEST(unbind_rebind)
 	zmq_ctx_term(ctx);
 }
 
+/* ZMQ_LAST_ENDPOINT is an address peers connect to.  Transports with
+ * ports: HOST:* binds any free port, as with tcp://, and the option names
+ * the port the system chose (not "*" or 0).  Others: the URL as bound. */
+TT_TEST(last_endpoint_connects)
+{
+	char e[128], w[128], last[256], *colon, *end;
+	size_t ll = sizeof last;
+	long port;
+	int ports;
+	void *ctx, *a, *c;
+	ep(e, sizeof e);
+	ports = strncmp(e, "ofi://", 6) == 0 || strncmp(e, "tcp://", 6) == 0;
+	snprintf(w, sizeof w, "%s", e);
+	if (ports) { /* e with its port swapped for '*' */
+		colon = strrchr(e, ':');
+		end = colon + 1 + strspn(colon + 1, "0123456789");
+		snprintf(w, sizeof w, "%.*s:*%s", (int)(colon - e), e, end);
+	}
+	ctx = zmq_ctx_new();
+	a = sock(ctx, ZMQ_PAIR);
+	if (zmq_bind(a, w) != 0)
+		TT_FAIL("zmq_bind(%s): %s", w, zmq_strerror(zmq_errno()));
+	TT_OK(zmq_getsockopt(a, ZMQ_LAST_ENDPOINT, last, &ll));
+	if (ports) {
+		colon = strrchr(last, ':');
+		TT_ASSERT(colon != NULL);
+		port = strtol(colon + 1, &end, 10);
+		if (port <= 0 || port > 65535 ||
+		    strcmp(end, w + strlen(w) - strlen(end)) != 0)
+			TT_FAIL("bound %s, ZMQ_LAST_ENDPOINT %s", w, last);
+	} else if (strcmp(last, w) != 0) {
+		TT_FAIL("bound %s, ZMQ_LAST_ENDPOINT %s", w, last);
+	}
+	c = sock(ctx, ZMQ_PAIR);
+	connect_ok(c, last);
+	send_str(c, "to the bound endpoint", 0);
+	recv_str(a, "to the bound endpoint");
+	send_str(a, "and back", 0);
+	recv_str(c, "and back");
+	zmq_close(a);
+	zmq_close(c);
+	zmq_ctx_term(ctx);
+}
+
 /* ZMTP security mechanisms run unchanged over the transport (CURVE: the
  * handshake commands and then encrypted frames, both ways) */
 TT_TEST(curve_encrypted)
