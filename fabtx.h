@@ -2269,6 +2269,12 @@ FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 	f->conn_tag = r->conn_tag;
 	f->seq = pos - 1;
 	fabtx_conn_data_in(c, pos);
+	if (pos - 1 == r->seq && !r->asm_active && len <= r->max_msg) {
+		/* the next chunk to take, and valid as fabtx_ring_rx_peek would
+		 * find it: the receive that follows need not look again */
+		c->pk = *f;
+		c->pk_seq = pos;
+	}
 	return 0;
 }
 
@@ -2793,7 +2799,10 @@ static void fabtx__consume(fabtx_conn *c, const fabtx_footer *f, int release)
 	c->rx.seq += cells;
 	c->st.chunks_recv++;
 	if (release) {
-		fabtx__release_chunk(c, s, cells);
+		if (cells == 1 && s == c->rx.rel)
+			c->rx.rel = s + 1; /* in order, nothing held: rel == seq */
+		else
+			fabtx__release_chunk(c, s, cells);
 		fabtx__maybe_report(c);
 	}
 }

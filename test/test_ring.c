@@ -206,9 +206,13 @@ TT_TEST(ring_doorbell_footer_in)
 	TT_EQ(f.total_len, 5);
 	TT_EQ(f.flags, FL | FABTX_F_CREDIT_REQ);
 	TT_EQ(f.seq, N);
+	/* the next chunk to take is kept for the receive, as peek found it */
+	TT_EQ(k->pk_seq, N + 1);
+	TT_ASSERT(memcmp(&k->pk, &f, sizeof f) == 0);
 	/* the last cell the credits allow (seq rel + N - 1 = 2N - 1) */
 	TT_OK(fabtx_conn_chunk_in(k, 2 * N, P, FL));
 	TT_EQ(k->rx.hint, 2 * N);
+	TT_EQ(k->pk_seq, N + 1); /* not the next one: not kept */
 	memcpy(&f, cells + (N - 1) * C + C - 32, sizeof f);
 	TT_EQ(f.seq, 2 * N - 1);
 	TT_EQ(f.len, P);
@@ -224,6 +228,26 @@ TT_TEST(ring_doorbell_footer_in)
 	TT_EQ(k->err, 0);
 	fabtx_ring_rx_fini(&k->rx, NULL);
 	free(k);
+	/* Valid for chunk_in, but not for the ring's state: a whole message
+	 * in the middle of another one's cells, or over max_msg.  Not kept,
+	 * so the receive peeks and refuses it. */
+	for (i = 0; i < 2; i++) {
+		memset(cells, 0, sizeof cells);
+		k = imm_conn(ctx, cells, N, C);
+		k->rx.seq = k->rx.rel = k->rx.hint = N;
+		if (i == 0) {
+			k->rx.asm_active = 1;
+			k->rx.asm_total = 3 * P;
+			k->rx.asm_got = P;
+		} else {
+			k->rx.max_msg = 4;
+		}
+		TT_OK(fabtx_conn_chunk_in(k, N + 1, 5, FL));
+		TT_EQ(k->pk_seq, 0);
+		TT_EQ(fabtx_ring_rx_peek(&k->rx, &f), -EPROTO);
+		fabtx_ring_rx_fini(&k->rx, NULL);
+		free(k);
+	}
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		memset(cells, 0, sizeof cells);
 		k = imm_conn(ctx, cells, N, C);
