@@ -9,10 +9,12 @@
  * It says how much of fabtx's distance to fi_pingpong is the primitive
  * itself (the provider's RMA path) and how much is fabtx.
  *
- *   fi_rma_pp -p PROVIDER [-e rdm] [-S SIZE] [-I ITERS]
+ *   fi_rma_pp -p PROVIDER [-e rdm|msg] [-S SIZE] [-I ITERS]
  *
- * FI_EP_RDM only (shm, tcp;ofi_rxm, net); both processes are forked here and
- * swap endpoint names and keys over a socketpair.  Prints one line:
+ * FI_EP_RDM (shm, tcp;ofi_rxm, net: address vector) or FI_EP_MSG (tcp,
+ * sockets: the child listens on a passive endpoint on 127.0.0.1 and the
+ * parent connects); both processes are forked here and swap endpoint names
+ * and keys over a socketpair.  Prints one line:
  *   bytes iters usec/xfer MB/sec   (one-way: half a round trip)
  */
 #ifndef _GNU_SOURCE
@@ -43,6 +45,8 @@ struct side {
 	struct fid_ep *ep;
 	struct fid_cq *cq;
 	struct fid_av *av;
+	struct fid_eq *eq;   /* msg: connection events */
+	struct fid_pep *pep; /* msg: the listening side */
 	struct fid_mr *mr;
 	uint8_t *buf;
 	size_t len;
@@ -89,24 +93,49 @@ static void full(int fd, void *p, size_t n, int wr)
 	}
 }
 
-static void setup(struct side *s, const char *prov, size_t size, int who)
+static void wait_cm(struct side *s, uint32_t want, struct fi_eq_cm_entry *e)
+{
+	uint32_t ev;
+	ssize_t n = fi_eq_sread(s->eq, &ev, e, sizeof *e, 20000, 0);
+	if (n < 0 || ev != want) die("fi_eq_sread (connection event)", (long)n);
+}
+
+static void setup(struct side *s, const char *prov, size_t size, int who,
+                  int msg, int fd)
 {
 	struct fi_info *h = fi_allocinfo();
 	struct fi_cq_attr cqa;
 	struct fi_av_attr ava;
+	struct fi_eq_attr eqa;
+	struct fi_eq_cm_entry ce;
 	char nm[64];
 	int i;
 	h->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_MSG | FI_RECV |
 	          FI_SEND;
 	h->mode = FI_CONTEXT | FI_CONTEXT2 | FI_RX_CQ_DATA;
-	h->ep_attr->type = FI_EP_RDM;
+	h->ep_attr->type = msg ? FI_EP_MSG : FI_EP_RDM;
 	h->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR |
 	                          FI_MR_ALLOCATED | FI_MR_PROV_KEY |
 	                          FI_MR_ENDPOINT;
 	h->domain_attr->data_progress = FI_PROGRESS_MANUAL;
 	h->domain_attr->control_progress = FI_PROGRESS_MANUAL;
 	h->fabric_attr->prov_name = strdup(prov);
-	CK(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, h, &s->fi));
+	if (msg && who == 1) { /* listen on 127.0.0.1, any port */
+		CK(fi_getinfo(FI_VERSION(1, 17), "127.0.0.1", "0", FI_SOURCE, h,
+		              &s->fi));
+	} else if (msg) { /* connect to the listener's name */
+		size_t nl;
+		full(fd, &nl, sizeof nl, 0);
+		if (nl > sizeof nm) die("listener name too long", -1);
+		full(fd, nm, nl, 0);
+		h->addr_format = FI_SOCKADDR_IN;
+		h->dest_addr = malloc(nl);
+		memcpy(h->dest_addr, nm, nl);
+		h->dest_addrlen = nl;
+		CK(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, h, &s->fi));
+	} else {
+		CK(fi_getinfo(FI_VERSION(1, 17), NULL, NULL, 0, h, &s->fi));
+	}
 	fi_freeinfo(h);
 	if (strcmp(s->fi->fabric_attr->prov_name, "shm") == 0) {
 		/* shm names its region after the source name */
@@ -117,20 +146,48 @@ static void setup(struct side *s, const char *prov, size_t size, int who)
 		s->fi->src_addrlen = strlen(nm) + 1;
 	}
 	CK(fi_fabric(s->fi->fabric_attr, &s->fabric, NULL));
+	if (msg) {
+		memset(&eqa, 0, sizeof eqa);
+		eqa.wait_obj = FI_WAIT_UNSPEC;
+		CK(fi_eq_open(s->fabric, &eqa, &s->eq, NULL));
+	}
+	if (msg && who == 1) {
+		size_t nl = sizeof nm;
+		CK(fi_passive_ep(s->fabric, s->fi, &s->pep, NULL));
+		CK(fi_pep_bind(s->pep, &s->eq->fid, 0));
+		CK(fi_listen(s->pep));
+		CK(fi_getname(&s->pep->fid, nm, &nl));
+		full(fd, &nl, sizeof nl, 1);
+		full(fd, nm, nl, 1);
+		wait_cm(s, FI_CONNREQ, &ce);
+		fi_freeinfo(s->fi);
+		s->fi = ce.info; /* the connection's info */
+	}
 	CK(fi_domain(s->fabric, s->fi, &s->domain, NULL));
 	memset(&cqa, 0, sizeof cqa);
 	cqa.format = FI_CQ_FORMAT_DATA;
 	cqa.wait_obj = FI_WAIT_NONE;
 	cqa.size = 4096;
 	CK(fi_cq_open(s->domain, &cqa, &s->cq, NULL));
-	memset(&ava, 0, sizeof ava);
-	ava.type = FI_AV_TABLE;
-	CK(fi_av_open(s->domain, &ava, &s->av, NULL));
 	CK(fi_endpoint(s->domain, s->fi, &s->ep, NULL));
 	CK(fi_ep_bind(s->ep, &s->cq->fid,
 	              FI_TRANSMIT | FI_RECV | FI_SELECTIVE_COMPLETION));
-	CK(fi_ep_bind(s->ep, &s->av->fid, 0));
+	if (msg) {
+		CK(fi_ep_bind(s->ep, &s->eq->fid, 0));
+	} else {
+		memset(&ava, 0, sizeof ava);
+		ava.type = FI_AV_TABLE;
+		CK(fi_av_open(s->domain, &ava, &s->av, NULL));
+		CK(fi_ep_bind(s->ep, &s->av->fid, 0));
+	}
 	CK(fi_enable(s->ep));
+	if (msg && who == 1) {
+		CK(fi_accept(s->ep, NULL, 0));
+		wait_cm(s, FI_CONNECTED, &ce);
+	} else if (msg) {
+		CK(fi_connect(s->ep, s->fi->dest_addr, NULL, 0));
+		wait_cm(s, FI_CONNECTED, &ce);
+	}
 	s->len = size ? size : 1;
 	if (posix_memalign((void **)&s->buf, 4096, s->len + 4096))
 		die("posix_memalign", -1);
@@ -158,7 +215,7 @@ static void swap_cards(struct side *s, int fd)
 	CK(fi_getname(&s->ep->fid, me.name, &me.namelen));
 	full(fd, &me, sizeof me, 1);
 	full(fd, &peer, sizeof peer, 0);
-	if (fi_av_insert(s->av, peer.name, 1, &s->peer, 0, NULL) != 1)
+	if (s->av && fi_av_insert(s->av, peer.name, 1, &s->peer, 0, NULL) != 1)
 		die("fi_av_insert", -1);
 	s->peer_addr = peer.addr;
 	s->peer_key = peer.key;
@@ -241,7 +298,7 @@ int main(int argc, char **argv)
 	const char *prov = "shm";
 	size_t size = 8;
 	long iters = 10000, i, warm;
-	int sv[2], opt, who;
+	int sv[2], opt, who, msg = 0;
 	pid_t kid;
 	struct side s;
 	double t0 = 0, t1;
@@ -249,12 +306,14 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'p': prov = optarg; break;
 		case 'e':
-			if (strcmp(optarg, "rdm")) die("only -e rdm", -1);
+			if (strcmp(optarg, "rdm") == 0) msg = 0;
+			else if (strcmp(optarg, "msg") == 0) msg = 1;
+			else die("-e rdm or -e msg", -1);
 			break;
 		case 'S': size = (size_t)strtoull(optarg, NULL, 0); break;
 		case 'I': iters = atol(optarg); break;
 		default:
-			fprintf(stderr, "usage: fi_rma_pp -p PROV [-e rdm] "
+			fprintf(stderr, "usage: fi_rma_pp -p PROV [-e rdm|msg] "
 			                "[-S SIZE] [-I ITERS]\n");
 			return 2;
 		}
@@ -266,7 +325,7 @@ int main(int argc, char **argv)
 	if (kid < 0) die("fork", -1);
 	who = kid == 0;
 	memset(&s, 0, sizeof s);
-	setup(&s, prov, size, who);
+	setup(&s, prov, size, who, msg, sv[who]);
 	swap_cards(&s, sv[who]);
 	for (i = -warm; i < iters; i++) {
 		if (i == 0) t0 = now_us();
@@ -298,7 +357,9 @@ int main(int argc, char **argv)
 	}
 	fi_close(&s.mr->fid);
 	fi_close(&s.ep->fid);
-	fi_close(&s.av->fid);
+	if (s.av) fi_close(&s.av->fid);
+	if (s.pep) fi_close(&s.pep->fid);
+	if (s.eq) fi_close(&s.eq->fid);
 	fi_close(&s.cq->fid);
 	fi_close(&s.domain->fid);
 	fi_close(&s.fabric->fid);

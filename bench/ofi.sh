@@ -8,7 +8,7 @@
 #                 local_lat/remote_lat vs fi_pingpong usec/xfer
 #   pp1M          1 MiB ping-pong "throughput" = size / one-way time, MB/s
 #                 (what fi_pingpong reports as MB/sec) for both
-#   raw_*         bench/fi_rma_pp (rdm providers): the same ping-pong with
+#   raw_*         bench/fi_rma_pp (rdm and msg): the same ping-pong with
 #                 bare fi_writedata + remote CQ data, fabtx's primitive with
 #                 no ring, footer or copy: the floor of the mandated data path
 #   thr1M         fabtx 1 MiB streaming throughput (local_thr/remote_thr),
@@ -56,9 +56,11 @@ fi_pp() { # prov ep size -> "usec_per_xfer MB_per_s"
 		awk '$1 != "bytes" && NF >= 8 && $7 ~ /^[0-9.]+$/ {u=$7; m=$6} END {if (u == "") print "nan nan"; else print u, m}'
 	wait $sp
 }
-raw_pp() { # prov ep size -> "usec_per_xfer MB_per_s" of bench/fi_rma_pp (rdm only)
-	[ "$2" = rdm ] || { echo "nan nan"; return; }
-	timeout 120 $B/fi_rma_pp -p "${1/+/;}" -S $3 -I $(iters $1 $3) 2>/dev/null |
+raw_pp() { # prov ep size -> "usec_per_xfer MB_per_s" of bench/fi_rma_pp
+	# (not over sockets: its connection never completes there with manual
+	# progress, and sockets is no anchor provider)
+	[ "$1" = sockets ] && { echo "nan nan"; return; }
+	timeout 120 $B/fi_rma_pp -p "${1/+/;}" -e $2 -S $3 -I $(iters $1 $3) 2>/dev/null |
 		awk 'NR == 2 {u=$3; m=$4} END {if (u == "") print "nan nan"; else print u, m}'
 }
 fab_lat() { # prov ep size -> one-way us
@@ -97,7 +99,7 @@ for r in $(seq 1 $R); do
 	done
 done
 awk -F'\t' '
-# a missing value ("nan": no raw column over FI_EP_MSG) is 0 to gawk, NaN to mawk
+# a missing value ("nan": no raw column over sockets) is 0 to gawk, NaN to mawk
 function d(a, b) { return (a == "nan" || b == "nan" || b + 0 == 0) ? "nan" : a / b }
 function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
