@@ -2783,7 +2783,15 @@ static uint8_t *fabtx__chunk_data(fabtx_conn *c, const fabtx_footer *f)
  * (fabtx_ring_rx_peek) until the peer writes a real footer. */
 static void fabtx__release_chunk(fabtx_conn *c, uint64_t seq, uint32_t cells)
 {
+	fabtx_ring_rx *r = &c->rx;
 	uint32_t i;
+	if (cells == 1 && seq == r->rel && seq < r->seq &&
+	    (seq + 1 == r->seq || !r->released[(seq + 1) & (r->n - 1)])) {
+		/* the oldest unreleased cell, and nothing released after it is
+		 * waiting for it: what fabtx_ring_rx_release would do */
+		r->rel = seq + 1;
+		return;
+	}
 	for (i = 1; i < cells; i++)
 		memset(c->rx.cells + ((seq + i) & (c->rx.n - 1)) * c->rx.c +
 		           c->rx.c - FABTX_FOOTER_SIZE,
@@ -2799,10 +2807,7 @@ static void fabtx__consume(fabtx_conn *c, const fabtx_footer *f, int release)
 	c->rx.seq += cells;
 	c->st.chunks_recv++;
 	if (release) {
-		if (cells == 1 && s == c->rx.rel)
-			c->rx.rel = s + 1; /* in order, nothing held: rel == seq */
-		else
-			fabtx__release_chunk(c, s, cells);
+		fabtx__release_chunk(c, s, cells);
 		fabtx__maybe_report(c);
 	}
 }
