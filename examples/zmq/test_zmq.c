@@ -124,6 +124,15 @@ static void recv_str(void *s, const char *want)
 	if (strcmp(buf, want) != 0) TT_FAIL("got '%s', want '%s'", buf, want);
 }
 
+/* x asks, y answers */
+static void ping_pong(void *x, void *y)
+{
+	send_str(x, "ping", 0);
+	recv_str(y, "ping");
+	send_str(y, "pong", 0);
+	recv_str(x, "pong");
+}
+
 static void fill(unsigned char *p, size_t n, unsigned seed)
 {
 	size_t i;
@@ -218,10 +227,7 @@ TT_TEST(req_bind_rep_connect)
 	rep = sock(ctx, ZMQ_REP);
 	bind_ok(req, e);
 	connect_ok(rep, e);
-	send_str(req, "ping", 0);
-	recv_str(rep, "ping");
-	send_str(rep, "pong", 0);
-	recv_str(req, "pong");
+	ping_pong(req, rep);
 	zmq_close(req);
 	zmq_close(rep);
 	zmq_ctx_term(ctx);
@@ -922,10 +928,7 @@ TT_TEST(last_endpoint_connects)
 	}
 	c = sock(ctx, ZMQ_PAIR);
 	connect_ok(c, last);
-	send_str(c, "to the bound endpoint", 0);
-	recv_str(a, "to the bound endpoint");
-	send_str(a, "and back", 0);
-	recv_str(c, "and back");
+	ping_pong(c, a);
 	zmq_close(a);
 	zmq_close(c);
 	zmq_ctx_term(ctx);
