@@ -401,6 +401,15 @@ TT_TEST(shm_close_delivers_everything_sent_before_it)
 	fabtx_ctx_destroy(ctx);
 }
 
+static int not_in_an_old_backend(fabtx_listener *l, char *buf, size_t cap)
+{
+	(void)l;
+	(void)buf;
+	(void)cap;
+	TT_FAIL("listener_addr read past an older backend's size");
+	return -1;
+}
+
 TT_TEST(shm_malformed_urls_get_clear_errors)
 {
 	fabtx_ctx *ctx;
@@ -426,6 +435,24 @@ TT_TEST(shm_malformed_urls_get_clear_errors)
 	TT_ASSERT(l == NULL && c == NULL);
 	TT_EQ(fabtx_connect(ctx, "shm://nobody-listens-here", &c, 100), -ECONNREFUSED);
 	TT_ASSERT(strlen(fabtx_strerror(-EPROTONOSUPPORT)) > 10);
+	{ /* a backend built before the last optional op (listener_addr) was
+	   * added: accepted, and that op, past its size, never called */
+		static fabtx_backend old, older; /* the ctx keeps &old */
+		char u[64], name[64];
+		old = older = *fabtx_shm_backend();
+		old.scheme = "oldshm";
+		old.size = offsetof(fabtx_backend, listener_addr);
+		old.listener_addr = not_in_an_old_backend;
+		TT_OK(fabtx_ctx_add_backend(ctx, &old));
+		older.size = offsetof(fabtx_backend, listener_addr) - 1;
+		older.scheme = "tooold";
+		TT_EQ(fabtx_ctx_add_backend(ctx, &older), -EINVAL);
+		snprintf(name, sizeof name, "oldshm://old-%ld", (long)getpid());
+		TT_OK(fabtx_listen(ctx, name, &l));
+		TT_EQ(fabtx_listener_url(l, u, sizeof u), (int)strlen(name));
+		TT_ASSERT(strcmp(u, name) == 0);
+		fabtx_listener_close(l);
+	}
 	{ /* shm:// names are what peers connect to: the URL as given */
 		char u[64], tiny[8];
 		char name[64];
