@@ -114,9 +114,10 @@ END {
 		p = order[q]
 		printf "\n%s: medians over %d rounds\n", p, n[p]
 		for (c = 3; c <= 12; c++) { for (i = 1; i <= n[p]; i++) x[i] = v[p, c, i]; printf "  %-10s %s\n", nm[c - 2], med(x, n[p]) }
-		printf "  ratios fabtx/fi_pingpong (median of per-round ratios):\n"
+		printf "  ratios fabtx/fi_pingpong (median of per-round ratios; the middle half of the rounds):\n"
 		split("lat 8 B (<= 1.1)|lat 4 KiB (<= 1.1)|1 MiB ping-pong MB/s (>= 0.95)|1 MiB streaming vs fi ping-pong MB/s (>= 0.95)", lb, "|")
-		for (m = 1; m <= 4; m++) { for (i = 1; i <= n[p]; i++) x[i] = r[p, m, i]; printf "    %-48s %.2f\n", lb[m], med(x, n[p]) }
+		for (m = 1; m <= 4; m++) { for (i = 1; i <= n[p]; i++) x[i] = r[p, m, i]; mm = med(x, n[p])
+			printf "    %-48s %.2f  (%.2f-%.2f)\n", lb[m], mm, x[int((n[p] + 3) / 4)], x[int((3 * n[p] + 3) / 4)] }
 		if (v[p, 10, 1] == "nan") continue
 		printf "  raw fi_writedata ping-pong (bench/fi_rma_pp, fabtx primitive alone) / fi_pingpong:\n"
 		split("lat 8 B|lat 4 KiB|1 MiB ping-pong MB/s|fabtx / raw: lat 8 B|fabtx / raw: lat 4 KiB|fabtx / raw: 1 MiB ping-pong MB/s", lb, "|")
