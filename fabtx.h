@@ -1663,8 +1663,8 @@ FABTX__DEF int fabtx_ctx_add_backend(fabtx_ctx *ctx, const fabtx_backend *be)
 	/* backends built before the last optional op (listener_addr) was
 	 * added are welcome: it is looked up only within their size */
 	if (!ctx || !be || !be->scheme ||
-	    be->size < offsetof(fabtx_backend, listener_addr) ||
-	    !be->connect || !be->ctrl_send || !be->ctrl_recv || !be->win_open ||
+	    be->size < offsetof(fabtx_backend, listener_addr) || !be->connect ||
+	    !be->ctrl_send || !be->ctrl_recv || !be->win_open ||
 	    !be->win_import || !be->fd || !be->arm || !be->disconnect)
 		return -EINVAL;
 	if (!(be->caps & FABTX_BCAP_DIRECT) && !be->write) return -EINVAL;
@@ -2381,10 +2381,10 @@ static int fabtx__put_imm(fabtx_conn *c, const void *src, uint32_t len)
 	sg.len = len;
 	sg.desc = NULL;
 	t->seq++;
-	rc = c->be->write_imm(c, &sg,
-	                      FABTX_WIN_HDR_SIZE + idx * t->c +
-	                          fabtx_ring_payload_off(t->c, len),
-	                      (uint32_t)c->peer_db.base + (uint32_t)idx, len, fl);
+	rc = c->be->write_imm(
+	    c, &sg,
+	    FABTX_WIN_HDR_SIZE + idx * t->c + fabtx_ring_payload_off(t->c, len),
+	    (uint32_t)c->peer_db.base + (uint32_t)idx, len, fl);
 	if (rc < 0) {
 		t->seq--;
 		if (rc != -ENOTSUP) fabtx_conn_fail(c, rc);
@@ -2732,7 +2732,8 @@ again:
 	if (c->pk_seq == c->rx.seq + 1) { /* seen and validated already */
 		*f = c->pk;
 		/* a reply sent since may have cleared the request */
-		if (f->flags & FABTX_F_CREDIT_REQ) c->rx.credit_req = f->seq + 1;
+		if (f->flags & FABTX_F_CREDIT_REQ)
+			c->rx.credit_req = f->seq + 1;
 		return 1;
 	}
 	if (!(c->be->caps & FABTX_BCAP_ORDERED) && c->rx.seq >= c->rx.hint)

@@ -2741,7 +2741,8 @@ static int fabtx__ofi_listener_addr(fabtx_listener *l, char *buf, size_t cap)
 		if (*p == ':' && (a[0] != '[' || (p > a && p[-1] == ']')))
 			colon = p;
 	if (!colon) return -EINVAL;
-	if (getsockname(s->sock, (struct sockaddr *)&ss, &sl) < 0) return -errno;
+	if (getsockname(s->sock, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
 	if (ss.ss_family == AF_INET)
 		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	else if (ss.ss_family == AF_INET6)
