@@ -637,8 +637,9 @@ struct fabtx_conn {
 	 * backend may clear it in win_import when its transport cannot be
 	 * trusted to place a whole run before the run's doorbell. */
 	int peer_span;
-	/* one-cell messages may go as payload + doorbell-borne footer (the
-	 * backend's write_imm; peer wire minor >= 2, FABTX_IMM=0 turns it off) */
+	/* one-cell messages may go as payload + doorbell-borne footer: the
+	 * backend has write_imm (so is not DIRECT), the peer is of wire minor
+	 * >= 2, and FABTX_IMM=0 does not turn it off */
 	int peer_imm;
 	/* SKIP chunks: the peer reads them (wire minor >= 2) */
 	int peer_skip;
@@ -1041,6 +1042,13 @@ FABTX__DEF uint64_t fabtx_ring_rx_release(fabtx_ring_rx *r, uint64_t seq)
 	uint64_t before = r->rel;
 	uint32_t mask = r->n - 1;
 	if (seq < r->rel || seq >= r->seq) return 0; /* not consumed, or done */
+	if (seq == r->rel &&
+	    (seq + 1 == r->seq || !r->released[(seq + 1) & mask])) {
+		/* the oldest, with nothing released behind it waiting: the
+		 * common in-order release, no mark to set and clear */
+		r->rel++;
+		return 1;
+	}
 	r->released[seq & mask] = 1;
 	while (r->rel < r->seq && r->released[r->rel & mask]) {
 		r->released[r->rel & mask] = 0;
@@ -1822,7 +1830,9 @@ static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 	c->peer_db.count = h->db_count;
 	c->conn_tag = (uint16_t)h->nonce;
 	c->peer_span = h->minor >= 1 && fabtx__span_on();
-	c->peer_imm = h->minor >= 2 && fabtx__env_on("FABTX_IMM");
+	c->peer_imm = h->minor >= 2 && c->be->write_imm &&
+	              !(c->be->caps & FABTX_BCAP_DIRECT) &&
+	              fabtx__env_on("FABTX_IMM");
 	c->peer_skip = h->minor >= 2 && fabtx__env_on("FABTX_SKIP");
 }
 
@@ -2414,7 +2424,7 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	cell = (direct ? c->peer_base : (uint8_t *)c->tx_win.base) + coff;
 	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	const uint8_t *zsrc = NULL;
-	if (!direct && c->peer_imm && c->be->write_imm && !zdesc && len &&
+	if (c->peer_imm && !zdesc && len &&
 	    total == len &&
 	    (flags & (FABTX_F_FIRST | FABTX_F_LAST | FABTX_F_FIN)) ==
 	        (FABTX_F_FIRST | FABTX_F_LAST)) {
@@ -2784,15 +2794,7 @@ static uint8_t *fabtx__chunk_data(fabtx_conn *c, const fabtx_footer *f)
  * (fabtx_ring_rx_peek) until the peer writes a real footer. */
 static void fabtx__release_chunk(fabtx_conn *c, uint64_t seq, uint32_t cells)
 {
-	fabtx_ring_rx *r = &c->rx;
 	uint32_t i;
-	if (cells == 1 && seq == r->rel && seq < r->seq &&
-	    (seq + 1 == r->seq || !r->released[(seq + 1) & (r->n - 1)])) {
-		/* the oldest unreleased cell, and nothing released after it is
-		 * waiting for it: what fabtx_ring_rx_release would do */
-		r->rel = seq + 1;
-		return;
-	}
 	for (i = 1; i < cells; i++)
 		memset(c->rx.cells + ((seq + i) & (c->rx.n - 1)) * c->rx.c +
 		           c->rx.c - FABTX_FOOTER_SIZE,
@@ -3211,9 +3213,8 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
 	 * would do after its general checks). */
 	if (c && buf && len && c->state == FABTX__ST_OPEN && !c->err &&
 	    !c->fin_recv && !c->peer_gone && !c->pend_buf && c->peer_imm &&
-	    c->be->write_imm && len <= fabtx_ring_payload(c->tx.c) &&
-	    len <= c->max_msg && fabtx_ring_tx_credits(&c->tx) &&
-	    !(c->be->caps & FABTX_BCAP_DIRECT) &&
+	    len <= fabtx_ring_payload(c->tx.c) && len <= c->max_msg &&
+	    fabtx_ring_tx_credits(&c->tx) &&
 	    (!timeout_ms || !c->ctx->cfg.zc_send_min ||
 	     len < c->ctx->cfg.zc_send_min)) {
 		int rc = fabtx__put_imm(c, buf, (uint32_t)len);
