@@ -77,6 +77,14 @@ static uint64_t g_imm_pos[64];
 static uint32_t g_imm_len[64];
 static uint16_t g_imm_fl[64];
 static int g_nimm;
+/* the write_imm test's message sizes, the largest the provider injects */
+static void imm_sizes(uint32_t sz[4], size_t inject_size)
+{
+	sz[0] = 1;
+	sz[1] = 8;
+	sz[2] = 37;
+	sz[3] = (uint32_t)inject_size;
+}
 int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
                         uint16_t flags)
 {
@@ -328,8 +336,7 @@ static void run_write(const char *prov, int rdm)
 			uint32_t sz[4];
 			uint8_t *t = (uint8_t *)tx.base;
 			TT_OK(fabtx_ofi_conn_info(k, &oi));
-			sz[0] = 1; sz[1] = 8; sz[2] = 37;
-			sz[3] = (uint32_t)oi.inject_size;
+			imm_sizes(sz, oi.inject_size);
 			k->peer_db.base = 0x300;
 			k->peer_db.count = 32;
 			k->tx.n = 16;
@@ -398,7 +405,7 @@ static void run_write(const char *prov, int rdm)
 		uint32_t sz[4];
 		uint8_t a = 2;
 		TT_OK(fabtx_ofi_conn_info(c, &oi));
-		sz[0] = 1; sz[1] = 8; sz[2] = 37; sz[3] = (uint32_t)oi.inject_size;
+		imm_sizes(sz, oi.inject_size);
 		while (g_nimm < 4 && fabtx_now_ms() < end)
 			TT_OK(be->progress(c));
 		TT_EQ(g_nimm, 4);

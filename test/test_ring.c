@@ -175,6 +175,11 @@ static fabtx_conn *imm_conn(fabtx_ctx *ctx, uint8_t *cells, uint32_t n,
 	TT_OK(fabtx_ring_rx_init(&k->rx, n, c, cells, 0x77, 100000, NULL));
 	return k;
 }
+static void imm_conn_free(fabtx_conn *k)
+{
+	fabtx_ring_rx_fini(&k->rx, NULL);
+	free(k);
+}
 
 TT_TEST(ring_doorbell_footer_in)
 {
@@ -197,8 +202,8 @@ TT_TEST(ring_doorbell_footer_in)
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	memset(cells, 0, sizeof cells);
 	k = imm_conn(ctx, cells, N, C);
-	/* the first chunk lives in cell 0 with seq N (seq starts at N) */
-	k->rx.seq = k->rx.rel = k->rx.hint = N;
+	/* the first chunk lives in cell 0 with seq N (a ring's positions
+	 * start at N: fabtx_ring_rx_init) */
 	TT_OK(fabtx_conn_chunk_in(k, N + 1, 5, FL | FABTX_F_CREDIT_REQ));
 	TT_EQ(k->rx.hint, N + 1);
 	TT_EQ(fabtx_ring_rx_peek(&k->rx, &f), 1);
@@ -226,15 +231,13 @@ TT_TEST(ring_doorbell_footer_in)
 	TT_EQ(f.len, 5);
 	TT_EQ(f.seq, N);
 	TT_EQ(k->err, 0);
-	fabtx_ring_rx_fini(&k->rx, NULL);
-	free(k);
+	imm_conn_free(k);
 	/* Valid for chunk_in, but not for the ring's state: a whole message
 	 * in the middle of another one's cells, or over max_msg.  Not kept,
 	 * so the receive peeks and refuses it. */
 	for (i = 0; i < 2; i++) {
 		memset(cells, 0, sizeof cells);
 		k = imm_conn(ctx, cells, N, C);
-		k->rx.seq = k->rx.rel = k->rx.hint = N;
 		if (i == 0) {
 			k->rx.asm_active = 1;
 			k->rx.asm_total = 3 * P;
@@ -245,19 +248,16 @@ TT_TEST(ring_doorbell_footer_in)
 		TT_OK(fabtx_conn_chunk_in(k, N + 1, 5, FL));
 		TT_EQ(k->pk_seq, 0);
 		TT_EQ(fabtx_ring_rx_peek(&k->rx, &f), -EPROTO);
-		fabtx_ring_rx_fini(&k->rx, NULL);
-		free(k);
+		imm_conn_free(k);
 	}
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		memset(cells, 0, sizeof cells);
 		k = imm_conn(ctx, cells, N, C);
-		k->rx.seq = k->rx.rel = k->rx.hint = N;
 		TT_EQ(fabtx_conn_chunk_in(k, N + bad[i].pos, bad[i].len, bad[i].fl),
 		      -EPROTO);
 		TT_EQ(k->err, -EPROTO);
 		TT_EQ(k->rx.hint, N); /* nothing made visible */
-		fabtx_ring_rx_fini(&k->rx, NULL);
-		free(k);
+		imm_conn_free(k);
 	}
 	fabtx_ctx_destroy(ctx);
 }
