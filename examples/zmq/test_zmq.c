@@ -920,7 +920,7 @@ TT_TEST(last_endpoint_connects)
 		colon = strrchr(last, ':');
 		TT_ASSERT(colon != NULL);
 		port = strtol(colon + 1, &end, 10);
-		if (port <= 0 || port > 65535 ||
+		if (port <= 0 || port > 65535 || strlen(end) > strlen(w) ||
 		    strcmp(end, w + strlen(w) - strlen(end)) != 0)
 			TT_FAIL("bound %s, ZMQ_LAST_ENDPOINT %s", w, last);
 	} else if (strcmp(last, w) != 0) {
