@@ -297,6 +297,15 @@ FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
 /* Push queued data, send FIN and wait (at most linger_ms) until everything
  * is written; then tear down.  Returns 0 or the error that lost data. */
 FABTX_API int fabtx_conn_close(fabtx_conn *c, int linger_ms);
+/* The same close in two steps, for event loops that must not block.
+ * fabtx_conn_shutdown() does what can be done now (queued data out, FIN,
+ * the backend's writes completed) and returns 0 when all is done, -EAGAIN
+ * when not yet (the fd is armed: call again when it is readable, and on a
+ * timer as for any connection), or the error that lost data.  The
+ * connection sends and receives no more from the first call on.  Then
+ * fabtx_conn_close(c, 0) frees it; before 0 came, that drops what is
+ * left (the linger time is up). */
+FABTX_API int fabtx_conn_shutdown(fabtx_conn *c);
 FABTX_API int fabtx_conn_stats_get(fabtx_conn *c, fabtx_conn_stats *st);
 FABTX_API const char *fabtx_conn_backend_name(fabtx_conn *c);
 
@@ -660,6 +669,8 @@ struct fabtx_conn {
 	 * (a blocking receive peeks once to wake and once to take) */
 	fabtx_footer pk;
 	uint64_t pk_seq;
+	/* fabtx_conn_shutdown's outcome, once it has one */
+	int close_done, close_rc;
 	char url[128];
 };
 
@@ -3398,29 +3409,35 @@ FABTX__DEF int fabtx_conn_arm(fabtx_conn *c)
 	return fabtx_conn_arm_mask(c, FABTX_POLLIN | FABTX_POLLOUT);
 }
 
-FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
+/* One step of a graceful close that never waits: push what is queued,
+ * send FIN once there is a credit for it, then see the backend's writes
+ * complete.  0 done, -EAGAIN not yet (credits or write completions to come,
+ * which make the fd readable), other < 0 the error that lost data. */
+static int fabtx__close_try(fabtx_conn *c)
 {
-	uint64_t dl = fabtx__deadline(linger_ms);
-	int rc = 0, aborted;
-	if (!c) return -EINVAL;
+	int rc;
+	if (c->state != FABTX__ST_OPEN && c->state != FABTX__ST_CLOSING)
+		return 0; /* never opened */
 	if (c->state == FABTX__ST_OPEN && !c->err && c->fin_recv) {
 		/* the peer closed first and is gone: nobody reads a FIN now */
-		rc = c->pend_buf ? -EPIPE : 0;
 		c->fin_sent = 1;
-	} else if (c->state == FABTX__ST_OPEN && !c->err && !c->peer_gone) {
 		c->state = FABTX__ST_CLOSING;
-		while (c->pend_buf && rc == 0) {
-			rc = fabtx__push_pending(c);
-			if (rc == -EAGAIN) rc = fabtx__wait(c, dl, FABTX__WANT_TX);
-			if (c->err) rc = c->err;
-			else if (c->peer_gone) rc = -ECONNRESET;
+		return c->pend_buf ? -EPIPE : 0;
+	}
+	if (c->err) return c->err == -ESHUTDOWN ? 0 : c->err;
+	/* the peer is gone: a FIN would reach nobody; queued data is lost */
+	if (c->peer_gone && !c->fin_sent) return c->pend_buf ? -ECONNRESET : 0;
+	c->state = FABTX__ST_CLOSING; /* no sends or receives from now on */
+	if (!c->fin_sent) {
+		rc = fabtx__push_pending(c);
+		if (c->err) return c->err;
+		if (c->peer_gone) return -ECONNRESET;
+		if (rc < 0) return rc;
+		if (!fabtx__credits(c)) {
+			if (c->err) return c->err;
+			return c->peer_gone ? -ECONNRESET : -EAGAIN;
 		}
-		while (rc == 0 && !fabtx__credits(c)) {
-			rc = fabtx__wait(c, dl, FABTX__WANT_TX);
-			if (c->err) rc = c->err;
-			else if (c->peer_gone) rc = -ECONNRESET;
-		}
-		if (rc == 0) {
+		{
 			fabtx__cur k;
 			fabtx_iov v;
 			v.base = NULL;
@@ -3430,16 +3447,65 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 			k.i = 0;
 			k.off = 0;
 			rc = fabtx__put_chunk(c, &k, 0, 0,
-			                      FABTX_F_FIN | FABTX_F_FIRST | FABTX_F_LAST, 0,
-			                      NULL);
-			c->fin_sent = rc == 0;
+			                      FABTX_F_FIN | FABTX_F_FIRST |
+			                          FABTX_F_LAST,
+			                      0, NULL);
 		}
-		if (rc == 0 && c->be->flush) rc = c->be->flush(c, fabtx__remaining_ms(dl));
-	} else if (c->err) {
-		rc = c->err == -ESHUTDOWN ? 0 : c->err;
+		if (rc < 0) return rc;
+		c->fin_sent = 1;
 	}
-	aborted = !c->fin_sent;
-	fabtx__conn_free(c, aborted);
+	if (!c->be->flush) return 0;
+	rc = c->be->flush(c, 0);
+	return rc == -ETIMEDOUT ? -EAGAIN : rc;
+}
+
+/* fabtx__close_try, its outcome kept once it has one */
+static int fabtx__close_step(fabtx_conn *c)
+{
+	int rc;
+	if (c->close_done) return c->close_rc;
+	rc = fabtx__close_try(c);
+	if (rc != -EAGAIN) {
+		c->close_done = 1;
+		c->close_rc = rc;
+	}
+	return rc;
+}
+
+FABTX__DEF int fabtx_conn_shutdown(fabtx_conn *c)
+{
+	int rc, i, armed = 0;
+	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
+	for (i = 0; i < 64; i++) {
+		rc = fabtx__close_step(c);
+		if (rc != -EAGAIN || armed) return rc;
+		/* arm, then look once more: what raced in before the arm is
+		 * seen now, anything after it makes the fd readable */
+		rc = fabtx_conn_arm_mask(c, FABTX_POLLOUT);
+		if (rc == 0)
+			armed = 1;
+		else if (rc != -EAGAIN)
+			fabtx_conn_fail(c, rc);
+	}
+	return -EAGAIN; /* events keep coming: the fd is readable */
+}
+
+FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
+{
+	uint64_t dl = fabtx__deadline(linger_ms);
+	int rc;
+	if (!c) return -EINVAL;
+	for (;;) {
+		rc = fabtx__close_step(c);
+		if (rc != -EAGAIN) break;
+		if (c->fin_sent) { /* the backend's writes still completing */
+			rc = c->be->flush(c, fabtx__remaining_ms(dl));
+			break;
+		}
+		rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+		if (rc < 0) break;
+	}
+	fabtx__conn_free(c, !c->fin_sent);
 	return rc;
 }
 

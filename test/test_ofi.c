@@ -645,9 +645,12 @@ static void t_sigkill(const prov *pv, int spin)
 }
 
 /* ------------------------------------------------- close loses nothing */
-static void t_close(const prov *pv)
+/* two_step: the sender closes as an event loop would, fabtx_conn_shutdown
+ * until done, sleeping in poll() on the fd in between (the fd must wake it:
+ * credits, write completions), then fabtx_conn_close(s, 0). */
+static void t_close(const prov *pv, int two_step)
 {
-	enum { M = 5000 };
+	enum { M = 5000, BIG = 6 << 20 };
 	kids k;
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
@@ -669,7 +672,33 @@ static void t_close(const prov *pv)
 			th_fill(m, n, (uint64_t)i);
 			if (fabtx_send(s, m, n, -1) != (ssize_t)n) _exit(3);
 		}
-		if (fabtx_conn_close(s, 10000) != 0) _exit(4);
+		if (two_step) {
+			/* three rings' worth, taken whole without waiting: the
+			 * rest is queued and shutdown has to wait for credits
+			 */
+			uint8_t *big = (uint8_t *)malloc(BIG);
+			struct pollfd pf;
+			ssize_t r;
+			int rc;
+			if (!big) _exit(7);
+			th_fill(big, BIG, M);
+			pf.fd = fabtx_conn_fd(s);
+			pf.events = POLLIN;
+			while ((r = fabtx_send(s, big, BIG, 0)) == -EAGAIN)
+				if (fabtx_conn_arm(s) == 0 &&
+				    poll(&pf, 1, 20000) != 1)
+					_exit(8);
+			if (r != BIG) _exit(7);
+			free(big);
+			while ((rc = fabtx_conn_shutdown(s)) == -EAGAIN) {
+				pf.revents = 0;
+				if (poll(&pf, 1, 20000) != 1) _exit(5);
+			}
+			if (rc != 0) _exit(6);
+			if (fabtx_conn_close(s, 0) != 0) _exit(4);
+		} else if (fabtx_conn_close(s, 10000) != 0) {
+			_exit(4);
+		}
 		fabtx_ctx_destroy(cc);
 		_exit(0);
 	}
@@ -681,6 +710,13 @@ static void t_close(const prov *pv)
 		size_t n = (size_t)(i * 7) % sizeof m;
 		TT_EQ(fabtx_recv(c, m, sizeof m, -1), n);
 		TT_EQ(th_check(m, n, (uint64_t)i), 0);
+	}
+	if (two_step) {
+		uint8_t *big = (uint8_t *)malloc(BIG);
+		TT_ASSERT(big);
+		TT_EQ(fabtx_recv(c, big, BIG, -1), BIG);
+		TT_EQ(th_check(big, BIG, M), 0);
+		free(big);
 	}
 	{
 		uint8_t x;
@@ -827,7 +863,8 @@ static void t_zerocopy(const prov *pv)
 	TT_TEST(tag##_fan_in_8_clients_event_driven) { t_fanin(&tag##_pv); }   \
 	TT_TEST(tag##_sigkill_detected_sleeping) { t_sigkill(&tag##_pv, 0); }  \
 	TT_TEST(tag##_sigkill_detected_busy_poll) { t_sigkill(&tag##_pv, 100000); } \
-	TT_TEST(tag##_close_loses_nothing) { t_close(&tag##_pv); }             \
+	TT_TEST(tag##_close_loses_nothing) { t_close(&tag##_pv, 0); }          \
+	TT_TEST(tag##_shutdown_two_steps_loses_nothing) { t_close(&tag##_pv, 1); } \
 	TT_TEST(tag##_zero_copy_through_mr_cache) { t_zerocopy(&tag##_pv); } \
 	TT_TEST(tag##_runs_lent_in_place_out_of_order) { t_span_views(&tag##_pv); } \
 	TT_TEST(tag##_peek_whole_over_runs) { t_peek_whole(&tag##_pv); } \

@@ -3,6 +3,7 @@
 #define FABTX_IMPLEMENTATION
 #include "fabtx.h"
 #include "th.h"
+#include <poll.h>
 #include <stdlib.h>
 
 TT_TEST(ring_geometry_bounds)
@@ -446,6 +447,96 @@ TT_TEST(ring_random_sizes_many_wraps)
 		sizes[i] = (r & 3) == 0 ? r % 5000 : (r & 3) == 1 ? r % 300 : r % 40;
 	}
 	stream_sizes(8, 256, sizes, 3000);
+}
+
+/* Two-step close: fabtx_conn_shutdown never waits, arms the fd, and each
+ * time the peer's reading returns credits the fd wakes and the next call
+ * goes further; all of the queued message and then FIN arrive. */
+TT_TEST(ring_shutdown_two_steps_wakes_on_credit_delivers_all)
+{
+	fabtx_ctx *ctx = th_ctx(16, 256);
+	fabtx_conn *a, *b;
+	static uint8_t m[20000], r[20000];
+	struct pollfd pf;
+	ssize_t got = -EAGAIN;
+	int rc, rounds = 0;
+	th_pair(ctx, ctx, &a, &b);
+	th_fill(m, sizeof m, 7);
+	/* far more than the 16 cells: most of it is queued in a */
+	TT_EQ(fabtx_send(a, m, sizeof m, 0), (ssize_t)sizeof m);
+	rc = fabtx_conn_shutdown(a);
+	TT_EQ(rc, -EAGAIN);
+	/* closing: no more sends or receives */
+	TT_EQ(fabtx_send(a, m, 1, 0), -ENOTCONN);
+	TT_EQ(fabtx_recv(a, r, sizeof r, 0), -ENOTCONN);
+	pf.fd = fabtx_conn_fd(a);
+	pf.events = POLLIN;
+	while (rc == -EAGAIN) {
+		ssize_t n = fabtx_recv(b, r, sizeof r, 0); /* frees cells */
+		if (n != -EAGAIN) {
+			TT_EQ(got, -EAGAIN);
+			got = n;
+		}
+		/* the credits b returned make a's armed fd readable */
+		pf.revents = 0;
+		TT_EQ(poll(&pf, 1, 10000), 1);
+		rc = fabtx_conn_shutdown(a);
+		TT_ASSERT(rc == 0 || rc == -EAGAIN);
+		TT_ASSERT(++rounds < 1000);
+	}
+	TT_ASSERT(rounds > 1);            /* it did have to wait for credits */
+	TT_EQ(fabtx_conn_shutdown(a), 0); /* the outcome stays */
+	if (got == -EAGAIN) got = fabtx_recv(b, r, sizeof r, 0);
+	TT_EQ(got, (ssize_t)sizeof m);
+	TT_EQ(th_check(r, sizeof r, 7), 0);
+	TT_EQ(fabtx_recv(b, r, sizeof r, 0), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(a, 0), 0);
+	TT_EQ(fabtx_conn_close(b, 0), 0);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* Nothing queued: done at the first call, the peer sees the end. */
+TT_TEST(ring_shutdown_idle_is_immediate)
+{
+	fabtx_ctx *ctx = th_ctx(16, 256);
+	fabtx_conn *a, *b;
+	uint8_t r[8];
+	th_pair(ctx, ctx, &a, &b);
+	TT_EQ(fabtx_send(a, "abc", 3, 0), 3);
+	TT_EQ(fabtx_conn_shutdown(a), 0);
+	TT_EQ(fabtx_recv(b, r, sizeof r, 0), 3);
+	TT_EQ(memcmp(r, "abc", 3), 0);
+	TT_EQ(fabtx_recv(b, r, sizeof r, 0), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(a, 0), 0);
+	TT_EQ(fabtx_conn_close(b, 0), 0);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* The peer goes away while a shutdown waits for its credits: the fd wakes
+ * and the next call reports the loss instead of waiting on. */
+TT_TEST(ring_shutdown_peer_gone_reports_loss)
+{
+	fabtx_ctx *ctx = th_ctx(16, 256);
+	fabtx_conn *a, *b;
+	static uint8_t m[20000];
+	struct pollfd pf;
+	int rc, rounds = 0;
+	th_pair(ctx, ctx, &a, &b);
+	TT_EQ(fabtx_send(a, m, sizeof m, 0), (ssize_t)sizeof m);
+	TT_EQ(fabtx_conn_shutdown(a), -EAGAIN);
+	fabtx_conn_close(b, 0); /* reads nothing, just goes */
+	pf.fd = fabtx_conn_fd(a);
+	pf.events = POLLIN;
+	do {
+		pf.revents = 0;
+		TT_EQ(poll(&pf, 1, 10000), 1);
+		rc = fabtx_conn_shutdown(a);
+		TT_ASSERT(++rounds < 1000);
+	} while (rc == -EAGAIN);
+	TT_ASSERT(rc < 0); /* data was lost: said so */
+	TT_EQ(fabtx_conn_shutdown(a), rc);
+	TT_EQ(fabtx_conn_close(a, 0), rc);
+	fabtx_ctx_destroy(ctx);
 }
 
 TT_TEST(ring_credit_exhaustion_and_recovery)
