@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <new>
+#include <vector>
 
 namespace
 {
@@ -66,6 +68,136 @@ void populate_source (const void *data_, size_t len_)
     (void) len_;
 #endif
 }
+
+//  A connection whose engine has gone while its last bytes or its FIN
+//  still wait for credits from the peer.  tcp:// leaves those to the
+//  kernel; here the I/O thread the engine ran in finishes them, driven by
+//  the fabtx fd like an engine, so a lingering close blocks no other
+//  socket of that thread.  It ends once all is in the peer's window, when
+//  the peer is gone, or when the linger time (ZMQ_LINGER, at most 10 s) is
+//  up.  The poller loop ends only once no fds are left in it, so
+//  zmq_ctx_term waits for it as it waits for a socket's linger.
+class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
+{
+  public:
+    //  Takes conn_ and one context reference (fabtx_ctx_ref) in any case.
+    static void start (zmq::poller_t *poller_,
+                       fabtx_conn *conn_,
+                       int linger_ms_,
+                       std::vector<unsigned char> &tail_,
+                       size_t max_write_)
+    {
+        fabtx_closer_t *c = new (std::nothrow) fabtx_closer_t (conn_, max_write_);
+        if (c == NULL) {
+            fabtx_conn_close (conn_, linger_ms_); //  blocking, as before
+            zmq::fabtx_ctx_unref ();
+            return;
+        }
+        c->_tail.swap (tail_);
+        if (c->step ()) {
+            c->finish ();
+            return;
+        }
+        const int fd = fabtx_conn_fd (conn_);
+        if (fd < 0) {
+            c->finish ();
+            return;
+        }
+        c->_poller = poller_;
+        c->_handle = poller_->add_fd (fd, c);
+        poller_->set_pollin (c->_handle);
+        poller_->add_timer (linger_ms_, c, linger_timer_id);
+        poller_->add_timer (tick_ms, c, tick_timer_id);
+        c->_timers = linger_timer_id | tick_timer_id;
+    }
+
+    void in_event () ZMQ_OVERRIDE
+    {
+        if (step ())
+            finish ();
+    }
+    void out_event () ZMQ_OVERRIDE { zmq_assert (false); }
+    void timer_event (int id_) ZMQ_OVERRIDE
+    {
+        //  the firing timer is gone from the poller; never cancel it
+        _timers &= ~id_;
+        if (id_ == linger_timer_id) {
+            finish (); //  linger is up: drop what is left
+            return;
+        }
+        //  slow sources the fd does not cover (keepalive, a dead peer)
+        if (step ()) {
+            finish ();
+            return;
+        }
+        _poller->add_timer (tick_ms, this, tick_timer_id);
+        _timers |= tick_timer_id;
+    }
+
+  private:
+    enum
+    {
+        linger_timer_id = 1,
+        tick_timer_id = 2,
+        tick_ms = 500
+    };
+
+    fabtx_closer_t (fabtx_conn *conn_, size_t max_write_) :
+        _poller (NULL),
+        _handle (NULL),
+        _conn (conn_),
+        _tail_off (0),
+        _max_write (max_write_),
+        _timers (0)
+    {
+    }
+
+    //  Go as far as possible; true when finished (or failed for good).
+    bool step ()
+    {
+        while (_tail_off < _tail.size ()) {
+            size_t n = _tail.size () - _tail_off;
+            if (n > _max_write)
+                n = _max_write;
+            const ssize_t rc = fabtx_send (_conn, &_tail[_tail_off], n, 0);
+            if (rc > 0) {
+                _tail_off += static_cast<size_t> (rc);
+                continue;
+            }
+            if (rc != -EAGAIN)
+                return true; //  the peer is gone or failed
+            const int arc = fabtx_conn_arm_mask (_conn, FABTX_POLLOUT);
+            if (arc == -EAGAIN)
+                continue; //  credits raced in
+            return arc < 0;
+        }
+        return fabtx_conn_shutdown (_conn) != -EAGAIN;
+    }
+
+    void finish ()
+    {
+        if (_poller) {
+            if (_timers & linger_timer_id)
+                _poller->cancel_timer (this, linger_timer_id);
+            if (_timers & tick_timer_id)
+                _poller->cancel_timer (this, tick_timer_id);
+            _poller->rm_fd (_handle);
+        }
+        fabtx_conn_close (_conn, 0);
+        zmq::fabtx_ctx_unref ();
+        delete this;
+    }
+
+    zmq::poller_t *_poller;
+    zmq::poller_t::handle_t _handle;
+    fabtx_conn *_conn;
+    std::vector<unsigned char> _tail;
+    size_t _tail_off;
+    size_t _max_write;
+    int _timers;
+
+    ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_closer_t)
+};
 }
 
 zmq::fabtx_engine_t *
@@ -120,7 +252,8 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _last_active_ns (0),
     _spin_registered (false),
     _unarmed (false),
-    _direct ((conn_->be->caps & FABTX_BCAP_ORDERED) != 0)
+    _direct ((conn_->be->caps & FABTX_BCAP_ORDERED) != 0),
+    _poller_kept (NULL)
 {
     memset (&_held, 0, sizeof _held);
 }
@@ -129,15 +262,20 @@ zmq::fabtx_engine_t::~fabtx_engine_t ()
 {
     if (_holding)
         fabtx_msg_release (_conn, &_held);
-    //  What ZMTP handed us is in the peer's window or in fabtx's send
-    //  remainder.  A TCP kernel would deliver it after close(); here the
-    //  close waits (ZMQ_LINGER, at most 10 s; -1 = the 10 s) until the peer
-    //  has taken it.  A dead peer ends the wait at once.
+    //  What ZMTP handed us is in the peer's window, in fabtx's send
+    //  remainder or in _tail (see flush_output).  A TCP kernel would deliver
+    //  it after close(); here a closer on our I/O thread goes on until the
+    //  peer has taken it (ZMQ_LINGER, at most 10 s; -1 = the 10 s), and a
+    //  dead peer ends it at once.  Not plugged (never ran): close now.
     int linger = _options.linger.load ();
     if (linger < 0 || linger > 10000)
         linger = 10000;
-    fabtx_conn_close (_conn, linger);
-    fabtx_ctx_unref ();
+    if (_poller_kept && linger > 0)
+        fabtx_closer_t::start (_poller_kept, _conn, linger, _tail, _max_write);
+    else {
+        fabtx_conn_close (_conn, linger);
+        zmq::fabtx_ctx_unref ();
+    }
     if (_dead)
         *_dead = true;
 }
@@ -426,6 +564,7 @@ void zmq::fabtx_engine_t::plug_internal ()
     //  already end the engine.
     add_timer (tick_ms, tick_timer_id);
     _tick_timer = true;
+    _poller_kept = get_poller ();
     if (_spin_ns) {
         add_spinner (this);
         _spin_registered = true;
@@ -445,14 +584,12 @@ void zmq::fabtx_engine_t::flush_output ()
 {
     //  The session ends the engine once its pipe is drained into the
     //  encoder; bytes the encoder produced but fabtx had no credit for yet
-    //  would be lost (TCP parks them in the kernel).  Push them out with
-    //  blocking sends, bounded by ZMQ_LINGER (at most 10 s).
+    //  would be lost (TCP parks them in the kernel).  Send what the credits
+    //  take now and keep the rest of the message in progress in _tail for
+    //  the closer (see the destructor): nothing here waits.
     int linger = _options.linger.load ();
-    if (linger < 0 || linger > 10000)
-        linger = 10000;
     if (linger == 0 || _tx_error || _encoder == NULL)
         return;
-    const uint64_t deadline = fabtx_now_ms () + static_cast<uint64_t> (linger);
     for (;;) {
         if (_outsize == 0) {
             //  the rest of a message in progress, never a new one
@@ -461,16 +598,19 @@ void zmq::fabtx_engine_t::flush_output ()
             if (_outsize == 0)
                 return;
         }
-        const uint64_t now = fabtx_now_ms ();
-        if (now >= deadline)
-            return;
-        const size_t n = _outsize < _max_write ? _outsize : _max_write;
-        const ssize_t rc = fabtx_send (_conn, _outpos, n,
-                                       static_cast<int> (deadline - now));
-        if (rc < 0)
-            return;
-        _outpos += rc;
-        _outsize -= static_cast<size_t> (rc);
+        if (_tail.empty ()) {
+            const size_t n = _outsize < _max_write ? _outsize : _max_write;
+            const ssize_t rc = fabtx_send (_conn, _outpos, n, 0);
+            if (rc > 0) {
+                _outpos += rc;
+                _outsize -= static_cast<size_t> (rc);
+                continue;
+            }
+            if (rc != -EAGAIN)
+                return;
+        }
+        _tail.insert (_tail.end (), _outpos, _outpos + _outsize);
+        _outsize = 0;
     }
 }
 

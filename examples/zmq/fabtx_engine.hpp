@@ -9,7 +9,10 @@
 #ifndef __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
 #define __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
 
+#include <vector>
+
 #include "zmtp_engine.hpp"
+#include "poller.hpp"
 #include "fabtx_vendor.h"
 
 namespace zmq
@@ -100,6 +103,11 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
     //  The backend makes ring writes visible without a progress call
     //  (shm://): the spin pass can peek without a system call.
     bool _direct;
+    //  The poller we were plugged into: a lingering close finishes there.
+    zmq::poller_t *_poller_kept;
+    //  Encoder bytes no credit took at terminate() (flush_output), for the
+    //  closer.
+    std::vector<unsigned char> _tail;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_engine_t)
 };
