@@ -80,6 +80,10 @@
  *   message, credit or connection event that arrives after the call, so a
  *   wakeup cannot be lost.  Busy-poll: ctx config spin_us (or the environment
  *   variable FABTX_SPIN_US) makes blocking calls spin that long before arming.
+ *   Closing without blocking the loop: call fabtx_conn_shutdown(c) whenever
+ *   the fd is readable (and on a timer: keepalive) until it returns other
+ *   than -EAGAIN, then fabtx_conn_close(c, 0); give up after your linger
+ *   time with fabtx_conn_close(c, 0) too.
  *
  * ENVIRONMENT (read by fabtx_ctx_create for config fields left at 0)
  *   FABTX_CELL_SIZE, FABTX_CELL_COUNT, FABTX_SPIN_US, FABTX_LOG (1..4),
