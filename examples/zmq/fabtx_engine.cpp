@@ -122,7 +122,14 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
         //  the firing timer is gone from the poller; never cancel it
         _timers &= ~id_;
         if (id_ == linger_timer_id) {
-            finish (); //  linger is up: drop what is left
+            //  linger is up: drop what is left, and say so
+            fabtx_log (_conn->ctx, FABTX_LOG_WARN,
+                       "zmq: %s: linger time up at close, %zu bytes of "
+                       "the last message%s not delivered",
+                       _conn->url, _tail.size () - _tail_off,
+                       _tail_off < _tail.size () ? " and the end of stream"
+                                                 : " (end of stream)");
+            finish ();
             return;
         }
         //  slow sources the fd does not cover (keepalive, a dead peer)
@@ -164,14 +171,26 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
                 _tail_off += static_cast<size_t> (rc);
                 continue;
             }
-            if (rc != -EAGAIN)
-                return true; //  the peer is gone or failed
+            if (rc != -EAGAIN) {
+                //  the peer is gone or failed
+                fabtx_log (_conn->ctx, FABTX_LOG_WARN,
+                           "zmq: %s: at close, %zu bytes of the last "
+                           "message not delivered: %s",
+                           _conn->url, _tail.size () - _tail_off,
+                           fabtx_strerror (static_cast<int> (rc)));
+                return true;
+            }
             const int arc = fabtx_conn_arm_mask (_conn, FABTX_POLLOUT);
             if (arc == -EAGAIN)
                 continue; //  credits raced in
             return arc < 0;
         }
-        return fabtx_conn_shutdown (_conn) != -EAGAIN;
+        const int rc = fabtx_conn_shutdown (_conn);
+        if (rc < 0 && rc != -EAGAIN)
+            fabtx_log (_conn->ctx, FABTX_LOG_WARN,
+                       "zmq: %s: close lost data: %s", _conn->url,
+                       fabtx_strerror (rc));
+        return rc != -EAGAIN;
     }
 
     void finish ()

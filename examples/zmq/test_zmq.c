@@ -1063,6 +1063,22 @@ TT_TEST(both_ways_blocked_then_drain)
 	zmq_ctx_term(ctx);
 }
 
+/* The next event of a socket monitor (its endpoint frame skipped). */
+static uint16_t next_event(void *m)
+{
+	unsigned char f[64];
+	uint16_t ev;
+	int more = 0;
+	size_t ml = sizeof more;
+	TT_ASSERT(zmq_recv(m, f, sizeof f, 0) >= 6);
+	memcpy(&ev, f, 2);
+	do {
+		TT_OK(zmq_getsockopt(m, ZMQ_RCVMORE, &more, &ml));
+		if (more) TT_ASSERT(zmq_recv(m, f, sizeof f, 0) >= 0);
+	} while (more);
+	return ev;
+}
+
 /* A socket closed while the rest of its last message waits for credits
  * (the peer reads nothing yet) must not hold up the other sockets of its
  * I/O thread, and the message is still delivered whole once the peer
@@ -1076,9 +1092,9 @@ TT_TEST(lingering_close_blocks_no_other_socket)
 	enum { N = 3 };
 	const size_t L = 8u << 20; /* several rings' worth */
 	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
-	char e[128], e2[128];
+	char e[128], e2[128], mon[64];
 	unsigned char *buf = malloc(L), *want = malloc(L);
-	void *ca = zmq_ctx_new(), *cb = zmq_ctx_new(), *x, *p, *y, *z;
+	void *ca = zmq_ctx_new(), *cb = zmq_ctx_new(), *x, *p, *y, *z, *m;
 	int one = 1, lg = 3000, i;
 	TT_ASSERT(buf && want);
 	if (strcmp(t, "tcp") == 0 || strcmp(t, "ipc") == 0)
@@ -1088,10 +1104,17 @@ TT_TEST(lingering_close_blocks_no_other_socket)
 	TT_OK(zmq_setsockopt(p, ZMQ_RCVHWM, &one, sizeof one));
 	ep(e, sizeof e);
 	bind_ok(p, e);
-	/* the closing socket and a pair, all on ca's one I/O thread */
+	/* the closing socket and a pair, all on ca's one I/O thread; x is
+	 * watched from the start: sending begins once its ZMTP handshake is
+	 * done (else the session's linger could end before it connects) */
 	x = sock(ca, ZMQ_PUSH);
 	TT_OK(zmq_setsockopt(x, ZMQ_LINGER, &lg, sizeof lg));
+	snprintf(mon, sizeof mon, "inproc://linger-mon-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(x, mon, ZMQ_EVENT_ALL));
+	m = sock(ca, ZMQ_PAIR);
+	TT_OK(zmq_connect(m, mon));
 	connect_ok(x, e);
+	while (next_event(m) != ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {}
 	y = sock(ca, ZMQ_PAIR);
 	z = sock(ca, ZMQ_PAIR);
 	ep(e2, sizeof e2);
@@ -1105,30 +1128,15 @@ TT_TEST(lingering_close_blocks_no_other_socket)
 		TT_EQ(zmq_send(x, buf, L, 0), (int)L);
 	}
 	/* once x is gone for good (its engines ended), the pair runs */
-	{
-		char mon[64];
-		void *m = sock(ca, ZMQ_PAIR);
-		uint16_t ev = 0;
-		snprintf(mon, sizeof mon, "inproc://linger-mon-%d", (int)getpid());
-		TT_OK(zmq_socket_monitor(x, mon, ZMQ_EVENT_ALL));
-		TT_OK(zmq_connect(m, mon));
-		zmq_close(x);
-		while (ev != ZMQ_EVENT_MONITOR_STOPPED) {
-			unsigned char f[64];
-			int more = 0;
-			size_t ml = sizeof more;
-			TT_ASSERT(zmq_recv(m, f, sizeof f, 0) >= 6);
-			memcpy(&ev, f, 2);
-			do { /* the rest of the event: its endpoint */
-				TT_OK(zmq_getsockopt(m, ZMQ_RCVMORE, &more, &ml));
-				if (more) TT_ASSERT(zmq_recv(m, f, sizeof f, 0) >= 0);
-			} while (more);
-		}
-		zmq_close(m);
-	}
+	zmq_close(x);
+	while (next_event(m) != ZMQ_EVENT_MONITOR_STOPPED) {}
+	zmq_close(m);
 	for (i = 0; i < 3; i++) ping_pong(z, y);
 	for (i = 0; i < N; i++) {
-		TT_EQ(zmq_recv(p, buf, L, 0), (int)L);
+		int n = zmq_recv(p, buf, L, 0);
+		if (n != (int)L)
+			TT_FAIL("message %d of %d: %d bytes (%s)", i + 1, N, n,
+			        n < 0 ? zmq_strerror(zmq_errno()) : "short");
 		fill(want, L, (unsigned)i + 40);
 		TT_ASSERT(memcmp(buf, want, L) == 0);
 	}
