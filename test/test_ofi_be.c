@@ -340,7 +340,18 @@ static void run_write(const char *prov, int rdm)
 			k->peer_db.base = 0x300;
 			k->peer_db.count = 32;
 			k->tx.n = 16;
-			for (i = 0; i < 4; i++) {
+			/* no injects on this provider (tcp;ofi_rxm, docs/ofi.md):
+			 * write_imm declines, the core writes cells instead */
+			for (i = 0; oi.inject_size == 0 && i < 2; i++) {
+				fabtx_seg sg;
+				sg.addr = t;
+				sg.len = (size_t)i;
+				sg.desc = NULL;
+				k->tx.seq = 17;
+				TT_EQ(be->write_imm(k, &sg, 64, 0x300u,
+				                    (uint32_t)sg.len, 3), -ENOTSUP);
+			}
+			for (i = 0; oi.inject_size && i < 4; i++) {
 				fabtx_seg sg;
 				size_t j;
 				int rc;
@@ -358,7 +369,7 @@ static void run_write(const char *prov, int rdm)
 				TT_OK(rc);
 			}
 			/* too big to inject: the core must write the cell */
-			{
+			if (oi.inject_size) {
 				fabtx_seg sg;
 				sg.addr = t;
 				sg.len = (size_t)oi.inject_size + 1;
@@ -368,7 +379,7 @@ static void run_write(const char *prov, int rdm)
 			}
 			TT_OK(be->flush(k, 10000));
 			TT_OK(fabtx_ofi_conn_info(k, &oi));
-			TT_EQ(oi.imm, 4);
+			TT_EQ(oi.imm, oi.inject_size ? 4 : 0);
 			TT_EQ(be->ctrl_recv(k, ack, sizeof ack, 20000), 1);
 		}
 		be->disconnect(k, 1);
@@ -406,10 +417,10 @@ static void run_write(const char *prov, int rdm)
 		uint8_t a = 2;
 		TT_OK(fabtx_ofi_conn_info(c, &oi));
 		imm_sizes(sz, oi.inject_size);
-		while (g_nimm < 4 && fabtx_now_ms() < end)
+		while (oi.inject_size && g_nimm < 4 && fabtx_now_ms() < end)
 			TT_OK(be->progress(c));
-		TT_EQ(g_nimm, 4);
-		for (i = 0; i < 4; i++) {
+		TT_EQ(g_nimm, oi.inject_size ? 4 : 0);
+		for (i = 0; i < g_nimm; i++) {
 			const uint8_t *r =
 			    (const uint8_t *)rx.base + 64 + 8192u * (unsigned)i;
 			size_t j;
