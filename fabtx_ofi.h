@@ -761,7 +761,7 @@ typedef struct fabtx__ofi_conn {
 	uint64_t b_off, b_len, b_data, b_flags;
 	int b_on, no_coalesce;
 	int split_inject; /* provider applies commands in order (shm) */
-	int imm_ok;       /* 8-byte CQ data: one-cell footers ride in it */
+	int imm_ok; /* 8-byte CQ data and injects: one-cell footers ride in it */
 	uint32_t pq_cap, pq_head, pq_n;
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
@@ -936,7 +936,7 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	 * rxm_rdm_close_loses_nothing.  So no injects on rxm: every write takes
 	 * a completion and a context of its own (docs/ofi.md, quirks). */
 	if (strstr(fi->fabric_attr->prov_name, "ofi_rxm")) o->inject_size = 0;
-	o->imm_ok = fi->domain_attr->cq_data_size >= 8 &&
+	o->imm_ok = fi->domain_attr->cq_data_size >= 8 && o->inject_size &&
 	            !getenv("FABTX_OFI_NO_IMM");
 	o->max_msg = fi->ep_attr->max_msg_size ? fi->ep_attr->max_msg_size
 	                                       : (size_t)1 << 30;
@@ -2280,8 +2280,7 @@ static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
 	ssize_t rc;
 	if (!o || !o->ep) return -ENOTCONN;
 	if (o->failed) return o->failed;
-	if (!o->imm_ok || !o->have_peer || !o->inject_size ||
-	    len > o->inject_size ||
+	if (!o->imm_ok || !o->have_peer || len > o->inject_size ||
 	    len > 0xffffu || flags > 0xffu)
 		return -ENOTSUP;
 	if (o->sock_dead) return 0; /* the peer is gone: as write() */
