@@ -603,9 +603,9 @@ void zmq::fabtx_engine_t::flush_output ()
 {
     //  The session ends the engine once its pipe is drained into the
     //  encoder; bytes the encoder produced but fabtx had no credit for yet
-    //  would be lost (TCP parks them in the kernel).  Send what the credits
-    //  take now and keep the rest of the message in progress in _tail for
-    //  the closer (see the destructor): nothing here waits.
+    //  would be lost (TCP parks them in the kernel).  Keep the rest of the
+    //  message in progress in _tail: the closer (see the destructor) sends
+    //  it as credits come, so nothing here waits.
     int linger = _options.linger.load ();
     if (linger == 0 || _tx_error || _encoder == NULL)
         return;
@@ -615,17 +615,6 @@ void zmq::fabtx_engine_t::flush_output ()
             _outpos = NULL;
             _outsize = _encoder->encode (&_outpos, 0);
             if (_outsize == 0)
-                return;
-        }
-        if (_tail.empty ()) {
-            const size_t n = _outsize < _max_write ? _outsize : _max_write;
-            const ssize_t rc = fabtx_send (_conn, _outpos, n, 0);
-            if (rc > 0) {
-                _outpos += rc;
-                _outsize -= static_cast<size_t> (rc);
-                continue;
-            }
-            if (rc != -EAGAIN)
                 return;
         }
         _tail.insert (_tail.end (), _outpos, _outpos + _outsize);

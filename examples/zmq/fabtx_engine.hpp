@@ -105,7 +105,7 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
     bool _direct;
     //  The poller we were plugged into: a lingering close finishes there.
     zmq::poller_t *_poller_kept;
-    //  Encoder bytes no credit took at terminate() (flush_output), for the
+    //  The encoder's unsent bytes at terminate() (flush_output), for the
     //  closer.
     std::vector<unsigned char> _tail;
 
