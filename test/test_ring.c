@@ -449,6 +449,28 @@ TT_TEST(ring_random_sizes_many_wraps)
 	stream_sizes(8, 256, sizes, 3000);
 }
 
+/* a's armed fd must wake (credits back, the peer gone); then shutdown
+ * goes on from there */
+static int wake_then_shutdown(fabtx_conn *a)
+{
+	struct pollfd pf;
+	pf.fd = fabtx_conn_fd(a);
+	pf.events = POLLIN;
+	pf.revents = 0;
+	TT_EQ(poll(&pf, 1, 10000), 1);
+	return fabtx_conn_shutdown(a);
+}
+
+/* b sees the end of a's stream; both close clean */
+static void end_then_close(fabtx_ctx *ctx, fabtx_conn *a, fabtx_conn *b)
+{
+	uint8_t r[8];
+	TT_EQ(fabtx_recv(b, r, sizeof r, 0), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(a, 0), 0);
+	TT_EQ(fabtx_conn_close(b, 0), 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* Two-step close: fabtx_conn_shutdown never waits, arms the fd, and each
  * time the peer's reading returns credits the fd wakes and the next call
  * goes further; all of the queued message and then FIN arrive. */
@@ -457,7 +479,6 @@ TT_TEST(ring_shutdown_two_steps_wakes_on_credit_delivers_all)
 	fabtx_ctx *ctx = th_ctx(16, 256);
 	fabtx_conn *a, *b;
 	static uint8_t m[20000], r[20000];
-	struct pollfd pf;
 	ssize_t got = -EAGAIN;
 	int rc, rounds = 0;
 	th_pair(ctx, ctx, &a, &b);
@@ -469,8 +490,6 @@ TT_TEST(ring_shutdown_two_steps_wakes_on_credit_delivers_all)
 	/* closing: no more sends or receives */
 	TT_EQ(fabtx_send(a, m, 1, 0), -ENOTCONN);
 	TT_EQ(fabtx_recv(a, r, sizeof r, 0), -ENOTCONN);
-	pf.fd = fabtx_conn_fd(a);
-	pf.events = POLLIN;
 	while (rc == -EAGAIN) {
 		ssize_t n = fabtx_recv(b, r, sizeof r, 0); /* frees cells */
 		if (n != -EAGAIN) {
@@ -478,9 +497,7 @@ TT_TEST(ring_shutdown_two_steps_wakes_on_credit_delivers_all)
 			got = n;
 		}
 		/* the credits b returned make a's armed fd readable */
-		pf.revents = 0;
-		TT_EQ(poll(&pf, 1, 10000), 1);
-		rc = fabtx_conn_shutdown(a);
+		rc = wake_then_shutdown(a);
 		TT_ASSERT(rc == 0 || rc == -EAGAIN);
 		TT_ASSERT(++rounds < 1000);
 	}
@@ -489,10 +506,7 @@ TT_TEST(ring_shutdown_two_steps_wakes_on_credit_delivers_all)
 	if (got == -EAGAIN) got = fabtx_recv(b, r, sizeof r, 0);
 	TT_EQ(got, (ssize_t)sizeof m);
 	TT_EQ(th_check(r, sizeof r, 7), 0);
-	TT_EQ(fabtx_recv(b, r, sizeof r, 0), -ESHUTDOWN);
-	TT_EQ(fabtx_conn_close(a, 0), 0);
-	TT_EQ(fabtx_conn_close(b, 0), 0);
-	fabtx_ctx_destroy(ctx);
+	end_then_close(ctx, a, b);
 }
 
 /* Nothing queued: done at the first call, the peer sees the end. */
@@ -506,10 +520,7 @@ TT_TEST(ring_shutdown_idle_is_immediate)
 	TT_EQ(fabtx_conn_shutdown(a), 0);
 	TT_EQ(fabtx_recv(b, r, sizeof r, 0), 3);
 	TT_EQ(memcmp(r, "abc", 3), 0);
-	TT_EQ(fabtx_recv(b, r, sizeof r, 0), -ESHUTDOWN);
-	TT_EQ(fabtx_conn_close(a, 0), 0);
-	TT_EQ(fabtx_conn_close(b, 0), 0);
-	fabtx_ctx_destroy(ctx);
+	end_then_close(ctx, a, b);
 }
 
 /* The peer goes away while a shutdown waits for its credits: the fd wakes
@@ -519,18 +530,13 @@ TT_TEST(ring_shutdown_peer_gone_reports_loss)
 	fabtx_ctx *ctx = th_ctx(16, 256);
 	fabtx_conn *a, *b;
 	static uint8_t m[20000];
-	struct pollfd pf;
 	int rc, rounds = 0;
 	th_pair(ctx, ctx, &a, &b);
 	TT_EQ(fabtx_send(a, m, sizeof m, 0), (ssize_t)sizeof m);
 	TT_EQ(fabtx_conn_shutdown(a), -EAGAIN);
 	fabtx_conn_close(b, 0); /* reads nothing, just goes */
-	pf.fd = fabtx_conn_fd(a);
-	pf.events = POLLIN;
 	do {
-		pf.revents = 0;
-		TT_EQ(poll(&pf, 1, 10000), 1);
-		rc = fabtx_conn_shutdown(a);
+		rc = wake_then_shutdown(a);
 		TT_ASSERT(++rounds < 1000);
 	} while (rc == -EAGAIN);
 	TT_ASSERT(rc < 0); /* data was lost: said so */
