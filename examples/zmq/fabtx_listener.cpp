@@ -17,11 +17,12 @@
 
 namespace
 {
-//  fabtx_accept includes the fabtx handshake (the connecting side runs it
-//  from its own thread), so a pending connection gets a bounded wait; 0
-//  would abort a handshake still in flight.
+//  fabtx_accept includes the fabtx handshake, so a connection gets a
+//  bounded wait for its client (the connecting side runs it from its own
+//  thread); 0 would abort a handshake still in flight.
 const int accept_timeout_ms = 1000;
-//  How often the accept thread looks at its stop flag.
+//  Without a listener fd (rio://) the accept thread blocks in fabtx_accept
+//  and looks at its stop flag this often.
 const int accept_slice_ms = 100;
 }
 
@@ -30,7 +31,8 @@ zmq::fabtx_listener_t::fabtx_listener_t (io_thread_t *io_thread_,
                                          const options_t &options_) :
     stream_listener_base_t (io_thread_, socket_, options_),
     _listener (NULL),
-    _threaded (false),
+    _lfd (-1),
+    _stop_fd (-1),
     _running (false),
     _stop (false)
 {
@@ -59,18 +61,39 @@ void *zmq::fabtx_listener_t::accept_worker (void *arg_)
 {
     fabtx_listener_t *self = static_cast<fabtx_listener_t *> (arg_);
     for (;;) {
+        int timeout = accept_slice_ms;
+        if (self->_lfd >= 0) {
+            //  Sleep until a client knocks (or the socket closes), then
+            //  give its handshake the full bound.
+            struct pollfd pfd[2];
+            pfd[0].fd = self->_lfd;
+            pfd[0].events = POLLIN;
+            pfd[0].revents = 0;
+            pfd[1].fd = self->_stop_fd;
+            pfd[1].events = POLLIN;
+            pfd[1].revents = 0;
+            if (poll (pfd, 2, -1) < 0 && errno != EINTR)
+                return NULL; //  EFAULT/ENOMEM: nothing sane left to do
+            if (pfd[1].revents)
+                return NULL; //  stop_worker() is waiting for us
+            if (!pfd[0].revents)
+                continue;
+            timeout = accept_timeout_ms;
+        }
         pthread_mutex_lock (&self->_mutex);
         const bool stop = self->_stop;
         pthread_mutex_unlock (&self->_mutex);
         if (stop)
             return NULL;
         fabtx_conn *conn = NULL;
-        const int rc =
-          fabtx_accept (self->_listener, &conn, accept_slice_ms);
-        if (rc < 0)
-            continue; //  timeout, or a connection that failed its handshake
+        const int rc = fabtx_accept (self->_listener, &conn, timeout);
+        if (rc == -EAGAIN || rc == -ETIMEDOUT)
+            continue; //  nothing came (or it was gone before accept)
         pthread_mutex_lock (&self->_mutex);
-        self->_queue.push_back (conn);
+        if (rc == 0)
+            self->_queue.push_back (conn);
+        else
+            self->_failed.push_back (fabtx_errno (rc));
         pthread_mutex_unlock (&self->_mutex);
         const uint64_t one = 1;
         const ssize_t n = ::write (self->_s, &one, sizeof one);
@@ -85,11 +108,19 @@ void zmq::fabtx_listener_t::stop_worker ()
     pthread_mutex_lock (&_mutex);
     _stop = true;
     pthread_mutex_unlock (&_mutex);
-    pthread_join (_thread, NULL); //  within one accept slice
+    const uint64_t one = 1;
+    const ssize_t n = ::write (_stop_fd, &one, sizeof one);
+    LIBZMQ_UNUSED (n);
+    //  At once from poll(); within one slice (rio://); within the handshake
+    //  bound if a client's handshake is in flight right now.
+    pthread_join (_thread, NULL);
     _running = false;
     for (size_t i = 0; i < _queue.size (); i++)
         fabtx_conn_close (_queue[i], 0);
     _queue.clear ();
+    _failed.clear ();
+    ::close (_stop_fd);
+    _stop_fd = -1;
 }
 
 int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
@@ -118,42 +149,38 @@ int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
         errno = fabtx_errno (rc);
         return -1;
     }
-    rc = fabtx_listener_fd (_listener);
-    if (rc < 0) {
-        //  No pollable listener: accept thread + eventfd.
-        const int efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-        int err = errno;
-        if (efd >= 0) {
-            _s = efd;
-            sigset_t all, old;
-            sigfillset (&all);
-            pthread_sigmask (SIG_BLOCK, &all, &old);
-            err = pthread_create (&_thread, NULL, accept_worker, this);
-            pthread_sigmask (SIG_SETMASK, &old, NULL);
-            if (err == 0) {
-                _threaded = true;
-                _running = true;
-            } else {
-                ::close (efd);
-                _s = retired_fd;
-            }
-        }
-        if (!_running) {
-            fabtx_listener_close (_listener);
-            _listener = NULL;
-            fabtx_ctx_unref ();
-            errno = err;
-            return -1;
-        }
-    } else {
-        //  The base polls _s and, at the end, hands it to close() below,
-        //  which gives it back to fabtx instead of close()ing it.
-        _s = rc;
-    }
+    //  (before the accept thread uses the listener)
     char bound[512];
     _endpoint = fabtx_listener_url (_listener, bound, sizeof bound) > 0
                   ? std::string (bound)
                   : url;
+    _lfd = fabtx_listener_fd (_listener); //  < 0: none (rio://)
+    int err = 0;
+    _stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+    _s = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (_stop_fd < 0 || _s < 0) {
+        err = errno;
+    } else {
+        sigset_t all, old;
+        sigfillset (&all);
+        pthread_sigmask (SIG_BLOCK, &all, &old);
+        err = pthread_create (&_thread, NULL, accept_worker, this);
+        pthread_sigmask (SIG_SETMASK, &old, NULL);
+        _running = err == 0;
+    }
+    if (!_running) {
+        if (_stop_fd >= 0)
+            ::close (_stop_fd);
+        if (_s >= 0)
+            ::close (_s);
+        _stop_fd = -1;
+        _s = retired_fd;
+        fabtx_listener_close (_listener);
+        _listener = NULL;
+        fabtx_ctx_unref ();
+        errno = err;
+        return -1;
+    }
     _socket->event_listening (make_unconnected_bind_endpoint_pair (_endpoint),
                               _s);
     return 0;
@@ -164,8 +191,7 @@ int zmq::fabtx_listener_t::close ()
     zmq_assert (_s != retired_fd);
     const fd_t fd = _s;
     stop_worker ();
-    if (_threaded)
-        ::close (_s); //  our eventfd; a listener fd belongs to fabtx
+    ::close (_s); //  our eventfd (the listener's fd belongs to fabtx)
     fabtx_listener_close (_listener);
     _listener = NULL;
     fabtx_ctx_unref ();
@@ -200,36 +226,18 @@ void zmq::fabtx_listener_t::attach (fabtx_conn *conn_)
 
 void zmq::fabtx_listener_t::in_event ()
 {
-    if (_threaded) {
-        uint64_t v;
-        if (::read (_s, &v, sizeof v) != static_cast<ssize_t> (sizeof v))
-            return;
-        std::vector<fabtx_conn *> conns;
-        pthread_mutex_lock (&_mutex);
-        conns.swap (_queue);
-        pthread_mutex_unlock (&_mutex);
-        for (size_t i = 0; i < conns.size (); i++)
-            attach (conns[i]);
+    uint64_t v;
+    if (::read (_s, &v, sizeof v) != static_cast<ssize_t> (sizeof v))
         return;
-    }
-    //  Accept everything that is pending.
-    for (;;) {
-        struct pollfd pfd;
-        pfd.fd = _s;
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        if (poll (&pfd, 1, 0) <= 0)
-            return;
-        fabtx_conn *conn = NULL;
-        const int rc = fabtx_accept (_listener, &conn, accept_timeout_ms);
-        if (rc == -EAGAIN || rc == -ETIMEDOUT)
-            return;
-        if (rc < 0) {
-            _socket->event_accept_failed (
-              make_unconnected_bind_endpoint_pair (_endpoint),
-              fabtx_errno (rc));
-            continue;
-        }
-        attach (conn);
-    }
+    std::vector<fabtx_conn *> conns;
+    std::vector<int> failed;
+    pthread_mutex_lock (&_mutex);
+    conns.swap (_queue);
+    failed.swap (_failed);
+    pthread_mutex_unlock (&_mutex);
+    for (size_t i = 0; i < failed.size (); i++)
+        _socket->event_accept_failed (
+          make_unconnected_bind_endpoint_pair (_endpoint), failed[i]);
+    for (size_t i = 0; i < conns.size (); i++)
+        attach (conns[i]);
 }

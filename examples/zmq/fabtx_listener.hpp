@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* fabtx_listener.hpp -- bound side of a fabtx transport.
  *
- * Normally the I/O thread polls fabtx_listener_fd() and accepts there.  A
- * backend whose listener has no pollable fd (rio://: rio_cm cannot be
- * polled) gets a helper thread instead that blocks in fabtx_accept() (with a
- * short timeout, to notice shutdown) and passes each connection to the I/O
- * thread through an eventfd. */
+ * fabtx_accept() includes the fabtx handshake, which waits for the client:
+ * a client that connects and then says nothing holds it up to the
+ * handshake bound.  So the I/O thread never accepts itself.  An accept
+ * thread per listener does it: it sleeps in poll() on fabtx_listener_fd()
+ * and a stop eventfd (a backend without a pollable listener, rio://, blocks
+ * in fabtx_accept() in 100 ms slices instead) and passes each connection,
+ * or each failed accept, to the I/O thread through an eventfd that the
+ * base polls.  A silent client then delays only the connections queued
+ * behind it, never the traffic of the sockets the I/O thread serves. */
 #ifndef __ZMQ_FABTX_LISTENER_HPP_INCLUDED__
 #define __ZMQ_FABTX_LISTENER_HPP_INCLUDED__
 
@@ -42,18 +46,19 @@ class fabtx_listener_t ZMQ_FINAL : public stream_listener_base_t
 
     //  Give an accepted connection an engine and a session.
     void attach (fabtx_conn *conn_);
-    static void *accept_worker (void *arg_);
     void stop_worker ();
 
-    ::fabtx_listener *_listener;
+    static void *accept_worker (void *arg_);
 
-    //  accept-thread mode (no listener fd)
-    bool _threaded;
+    ::fabtx_listener *_listener; //  used by the accept thread while it runs
+    int _lfd;                    //  fabtx_listener_fd(), or -1 (rio://)
+    int _stop_fd;                //  eventfd: wakes the accept thread's poll
     bool _running;
     pthread_t _thread;
     pthread_mutex_t _mutex;
     bool _stop;                        //  under _mutex
-    std::vector<fabtx_conn *> _queue; //  under _mutex
+    std::vector<fabtx_conn *> _queue; //  under _mutex: accepted
+    std::vector<int> _failed;         //  under _mutex: errno of failed ones
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_listener_t)
 };

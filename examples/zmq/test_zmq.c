@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1147,6 +1151,133 @@ TT_TEST(lingering_close_blocks_no_other_socket)
 	zmq_ctx_term(cb);
 	free(buf);
 	free(want);
+}
+
+/* A hostile client of shm://E: it connects to the listener's control
+ * socket (fabtx.h: SOCK_SEQPACKET, abstract name "\0fabtx-shm:NAME") and
+ * never says a word, so fabtx's handshake waits for it (up to its bound). */
+static int silent_shm_client(const char *e)
+{
+	static const char pfx[] = "fabtx-shm:";
+	struct sockaddr_un sa;
+	const char *name = e + 6;
+	size_t n = strlen(name);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || n + sizeof pfx > sizeof sa.sun_path) return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path + 1, pfx, sizeof pfx - 1);
+	memcpy(sa.sun_path + sizeof pfx, name, n);
+	if (connect(fd, (struct sockaddr *)&sa,
+	            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof pfx + n)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Keeps SILENT silent clients knocking at e until stop_fd is readable:
+ * one the server drops (handshake bound) is replaced at once. */
+enum { SILENT = 8 };
+struct silence {
+	const char *e;
+	int stop_fd, ready_fd;
+	int fds[SILENT];
+	int made; /* clients connected in all */
+};
+
+static void *keep_silent(void *arg)
+{
+	struct silence *s = arg;
+	int i;
+	for (i = 0; i < SILENT; i++) {
+		s->fds[i] = silent_shm_client(s->e);
+		s->made += s->fds[i] >= 0;
+	}
+	if (write(s->ready_fd, "r", 1) != 1) return NULL;
+	for (;;) {
+		struct pollfd p[SILENT + 1];
+		p[0].fd = s->stop_fd;
+		p[0].events = POLLIN;
+		for (i = 0; i < SILENT; i++) {
+			p[i + 1].fd = s->fds[i];
+			p[i + 1].events = POLLIN;
+		}
+		if (poll(p, SILENT + 1, -1) < 0) continue;
+		if (p[0].revents) break;
+		for (i = 0; i < SILENT; i++) {
+			char junk[256];
+			if (!p[i + 1].revents) continue;
+			/* whatever the server says goes unanswered; its hang-up
+			 * (or error) gets the next silent client in line */
+			if ((p[i + 1].revents & POLLIN) &&
+			    recv(s->fds[i], junk, sizeof junk, MSG_DONTWAIT) > 0)
+				continue;
+			close(s->fds[i]);
+			s->fds[i] = silent_shm_client(s->e);
+			s->made += s->fds[i] >= 0;
+		}
+	}
+	for (i = 0; i < SILENT; i++)
+		if (s->fds[i] >= 0) close(s->fds[i]);
+	return NULL;
+}
+
+/* Clients that connect and then say nothing must not stall the I/O
+ * thread: fabtx_accept waits for a client's handshake (1 s each), and the
+ * listener used to accept in the I/O thread, looping while connections
+ * were pending.  With eight silent clients always in line, a PUSH/PULL
+ * pair on the same context got nothing through (the I/O thread never came
+ * back).  Now an accept thread takes them; the pair runs, and once they
+ * are gone the listener takes a real client.  The silent client is made
+ * with shm://'s control socket; other transports are skipped. */
+TT_TEST(silent_clients_block_no_other_socket)
+{
+	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
+	char e[128];
+	void *ctx = zmq_ctx_new(), *p, *a, *b;
+	struct silence s;
+	pthread_t th;
+	int sp[2], rp[2], i;
+	if (strcmp(t, "shm") != 0)
+		TT_SKIP("a silent client is made with shm://'s control socket");
+	p = sock(ctx, ZMQ_PULL);
+	ep(e, sizeof e);
+	bind_ok(p, e);
+	a = sock(ctx, ZMQ_PUSH);
+	connect_ok(a, e);
+	send_str(a, "before", 0);
+	recv_str(p, "before");
+	TT_OK(pipe(sp));
+	TT_OK(pipe(rp));
+	memset(&s, 0, sizeof s);
+	s.e = e;
+	s.stop_fd = sp[0];
+	s.ready_fd = rp[1];
+	TT_OK(pthread_create(&th, NULL, keep_silent, &s));
+	TT_EQ(wait_byte(rp[0], DEADLINE_MS), 'r');
+	TT_EQ(s.made, SILENT);
+	for (i = 0; i < 20; i++) {
+		char m[32];
+		snprintf(m, sizeof m, "while silent %d", i);
+		send_str(a, m, 0);
+		recv_str(p, m);
+	}
+	TT_EQ(write(sp[1], "s", 1), 1);
+	TT_OK(pthread_join(th, NULL));
+	/* the listener still accepts a client that does talk */
+	b = sock(ctx, ZMQ_PUSH);
+	connect_ok(b, e);
+	send_str(b, "after", 0);
+	recv_str(p, "after");
+	zmq_close(a);
+	zmq_close(b);
+	zmq_close(p);
+	zmq_ctx_term(ctx);
+	close(sp[0]);
+	close(sp[1]);
+	close(rp[0]);
+	close(rp[1]);
 }
 
 /* the same size ladder with the peer in another process (the only form
