@@ -60,7 +60,19 @@ std::string zmq::fabtx_listener_t::get_socket_name (fd_t,
 void *zmq::fabtx_listener_t::accept_worker (void *arg_)
 {
     fabtx_listener_t *self = static_cast<fabtx_listener_t *> (arg_);
+    int failures = 0; //  in a row
     for (;;) {
+        if (failures >= 8) {
+            //  A listener that fails at once, again and again, is not
+            //  looped on at full speed: a pause (or the stop) first.
+            struct pollfd sfd;
+            sfd.fd = self->_stop_fd;
+            sfd.events = POLLIN;
+            sfd.revents = 0;
+            if (poll (&sfd, 1, accept_slice_ms) > 0)
+                return NULL;
+            failures = 0;
+        }
         int timeout = accept_slice_ms;
         if (self->_lfd >= 0) {
             //  Sleep until a client knocks (or the socket closes), then
@@ -89,6 +101,7 @@ void *zmq::fabtx_listener_t::accept_worker (void *arg_)
         const int rc = fabtx_accept (self->_listener, &conn, timeout);
         if (rc == -EAGAIN || rc == -ETIMEDOUT)
             continue; //  nothing came (or it was gone before accept)
+        failures = rc == 0 ? 0 : failures + 1;
         pthread_mutex_lock (&self->_mutex);
         if (rc == 0)
             self->_queue.push_back (conn);
