@@ -1904,7 +1904,7 @@ static void *fabtx__ofi_seg_desc(fabtx__ofi_conn *o, const fabtx_seg *s)
 	return NULL;
 }
 
-static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force);
+static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force, int in);
 
 /* A write the provider refused.  A peer that went away may make it refuse
  * before we have noticed (sockets: -FI_ENOENT, it tries to reconnect the
@@ -1914,7 +1914,7 @@ static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force);
 static int fabtx__ofi_tx_err(fabtx__ofi_conn *o, ssize_t rc)
 {
 	int e = fabtx__ofi_err(rc);
-	if (e == -EAGAIN || fabtx__ofi_check_sock(o, 1) == 0) return e;
+	if (e == -EAGAIN || fabtx__ofi_check_sock(o, 1, 0) == 0) return e;
 	return 0;
 }
 
@@ -2356,8 +2356,9 @@ static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why)
 /* The bootstrap socket hung up (peer closed or died): report -ECONNRESET
  * from progress, after draining the CQ, without failing the connection,
  * so the core still delivers what is in the ring (FIN included).  The core
- * sees the same EOF through ctrl_recv. */
-static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force)
+ * sees the same EOF through ctrl_recv.  in: the same poll() also looks for
+ * buffered control bytes (returns 1 if there are some). */
+static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force, int in)
 {
 	uint64_t now;
 	struct pollfd p;
@@ -2366,11 +2367,11 @@ static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force)
 	if (!force && now == o->sock_check_ms) return 0;
 	o->sock_check_ms = now;
 	p.fd = o->sock;
-	p.events = POLLRDHUP;
+	p.events = (short)(POLLRDHUP | (in ? POLLIN : 0));
 	p.revents = 0;
-	if (poll(&p, 1, 0) <= 0 ||
-	    !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-		return 0;
+	if (poll(&p, 1, 0) <= 0) return 0;
+	if (!(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return in && (p.revents & POLLIN) ? 1 : 0;
 	o->sock_dead = 1;
 	o->sock_dead_ms = now;
 	return -ECONNRESET;
@@ -2433,7 +2434,7 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 					    o, (uint32_t)(op - o->ops));
 				}
 			}
-			if (fabtx__ofi_check_sock(o, 1) < 0 ||
+			if (fabtx__ofi_check_sock(o, 1, 0) < 0 ||
 			    ee.err == FI_ECANCELED || ee.err == ENOTCONN ||
 			    ee.err == ECONNRESET || ee.err == ECONNABORTED ||
 			    ee.err == EPIPE || ee.err == ESHUTDOWN ||
@@ -2519,7 +2520,7 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 			o->sock_dead = 1;
 		}
 	}
-	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0) == 0) return 0;
+	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0, 0) == 0) return 0;
 	rc = fabtx__ofi_drain(o);
 	if (rc < 0) return rc;
 	/* a peer that closed cleanly (its FIN is consumed) is not an error */
@@ -2598,8 +2599,8 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	struct itimerspec its;
 	if (!o || !o->cq) return -ENOTCONN;
 	if (o->failed) return -EAGAIN; /* the error is an event */
-	/* clear a fired timer */
-	{
+	/* clear a fired timer (only the timer fallback ever sets it) */
+	if (o->use_timer) {
 		uint64_t x;
 		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x)
 			o->st.timer_wakeups++;
@@ -2607,15 +2608,9 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	before = o->st.cq_data_in;
 	if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
 		return -EAGAIN;
-	if (fabtx__ofi_check_sock(o, 1) < 0 || o->failed) return -EAGAIN;
-	/* control bytes already buffered are an event */
-	{
-		struct pollfd p;
-		p.fd = o->sock;
-		p.events = POLLIN;
-		p.revents = 0;
-		if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) return -EAGAIN;
-	}
+	/* the bootstrap socket in one look: hang-up (the peer is gone) or
+	 * control bytes already buffered are an event */
+	if (fabtx__ofi_check_sock(o, 1, 1) != 0 || o->failed) return -EAGAIN;
 	if (!o->use_timer) {
 		struct fid *f[2];
 		int n = 0, rc;
