@@ -232,6 +232,7 @@ typedef struct fabtx_conn_stats {
 	uint64_t max_msg;
 	uint16_t db_base, db_count; /* my inbound doorbell range */
 	uint16_t peer_db_base, peer_db_count;
+	uint64_t msgs_discarded; /* arrived while closing, released unread */
 } fabtx_conn_stats;
 
 /* Readiness bits returned by fabtx_conn_poll(). */
@@ -299,7 +300,11 @@ FABTX_API int fabtx_conn_arm(fabtx_conn *c);  /* 0 armed, -EAGAIN: work */
 FABTX_API int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events);
 FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
 /* Push queued data, send FIN and wait (at most linger_ms) until everything
- * is written; then tear down.  Returns 0 or the error that lost data. */
+ * is written; then tear down.  Returns 0 or the error that lost data.
+ * A closing connection receives nothing more: what the peer sends from
+ * then on is released unread (counted in msgs_discarded), so a peer that
+ * closes at the same time gets the credits for its own data and FIN.  If
+ * the peer's FIN comes first, data still queued here is lost (-EPIPE). */
 FABTX_API int fabtx_conn_close(fabtx_conn *c, int linger_ms);
 /* The same close in two steps, for event loops that must not block.
  * fabtx_conn_shutdown() does what can be done now (queued data out, FIN,
@@ -3417,6 +3422,34 @@ FABTX__DEF int fabtx_conn_arm(fabtx_conn *c)
  * send FIN once there is a credit for it, then see the backend's writes
  * complete.  0 done, -EAGAIN not yet (credits or write completions to come,
  * which make the fd readable), other < 0 the error that lost data. */
+/* A closing connection delivers nothing more: release what the peer has
+ * written unread (its cells, and credits back, so a peer closing at the
+ * same time can send the rest and its FIN), keeping the ring's message
+ * framing checked, until the peer's FIN. */
+static void fabtx__rx_discard(fabtx_conn *c)
+{
+	fabtx_footer f;
+	c->asm_user = NULL; /* a receive abandoned mid-message: never filled */
+	while (!c->fin_recv && !c->err && fabtx__rx_next(c, &f) > 0) {
+		if (f.flags & FABTX_F_FIN) {
+			c->fin_recv = 1;
+			fabtx__consume(c, &f, 1);
+			break;
+		}
+		if (!c->rx.asm_active && !(f.flags & FABTX_F_LAST)) {
+			c->rx.asm_active = 1; /* first chunk of a longer one */
+			c->rx.asm_total = f.total_len;
+			c->rx.asm_got = 0;
+		}
+		if (c->rx.asm_active) c->rx.asm_got += f.len;
+		if (f.flags & FABTX_F_LAST) {
+			c->rx.asm_active = 0;
+			c->st.msgs_discarded++;
+		}
+		fabtx__consume(c, &f, 1);
+	}
+}
+
 static int fabtx__close_try(fabtx_conn *c)
 {
 	int rc;
@@ -3432,6 +3465,13 @@ static int fabtx__close_try(fabtx_conn *c)
 	/* the peer is gone: a FIN would reach nobody; queued data is lost */
 	if (c->peer_gone && !c->fin_sent) return c->pend_buf ? -ECONNRESET : 0;
 	c->state = FABTX__ST_CLOSING; /* no sends or receives from now on */
+	fabtx__rx_discard(c);
+	if (c->err) return c->err;
+	if (c->fin_recv && !c->fin_sent) {
+		/* the peer closed too: it reads nothing more (nor a FIN) */
+		c->fin_sent = 1;
+		return c->pend_buf ? -EPIPE : 0;
+	}
 	if (!c->fin_sent) {
 		rc = fabtx__push_pending(c);
 		if (c->err) return c->err;
@@ -3484,8 +3524,9 @@ FABTX__DEF int fabtx_conn_shutdown(fabtx_conn *c)
 		rc = fabtx__close_step(c);
 		if (rc != -EAGAIN || armed) return rc;
 		/* arm, then look once more: what raced in before the arm is
-		 * seen now, anything after it makes the fd readable */
-		rc = fabtx_conn_arm_mask(c, FABTX_POLLOUT);
+		 * seen now, anything after it makes the fd readable (credits,
+		 * and messages to release unread) */
+		rc = fabtx_conn_arm_mask(c, FABTX_POLLIN | FABTX_POLLOUT);
 		if (rc == 0)
 			armed = 1;
 		else if (rc != -EAGAIN)
@@ -3506,7 +3547,10 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 			rc = c->be->flush(c, fabtx__remaining_ms(dl));
 			break;
 		}
-		rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+		/* credits, or messages to release unread (not while the
+		 * application's held messages block the ring: none can come) */
+		rc = fabtx__wait(c, dl, FABTX__WANT_TX |
+		                            (fabtx__rx_stalled(c) ? 0 : FABTX__WANT_RX));
 		if (rc < 0) break;
 	}
 	fabtx__conn_free(c, !c->fin_sent);

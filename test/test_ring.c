@@ -545,6 +545,57 @@ TT_TEST(ring_shutdown_peer_gone_reports_loss)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* Both ends close at once, each with most of a message queued behind the
+ * other's full ring and nobody reading.  A closing connection releases
+ * what arrives unread, so each gets the other's credits (and FIN) instead
+ * of waiting for ever; an end that sees the other's FIN first gives up
+ * what it still had queued (-EPIPE).  Before, neither fd ever woke. */
+TT_TEST(ring_shutdown_both_ends_at_once_ends)
+{
+	fabtx_ctx *ctx = th_ctx(16, 256);
+	fabtx_conn *a, *b;
+	fabtx_conn_stats sa, sb;
+	static uint8_t m[20000];
+	int ra, rb, rounds = 0;
+	th_pair(ctx, ctx, &a, &b);
+	TT_EQ(fabtx_send(a, m, sizeof m, 0), (ssize_t)sizeof m);
+	TT_EQ(fabtx_send(b, m, sizeof m, 0), (ssize_t)sizeof m);
+	ra = fabtx_conn_shutdown(a);
+	rb = fabtx_conn_shutdown(b);
+	TT_ASSERT(ra == -EAGAIN || rb == -EAGAIN); /* the rings are full */
+	while (ra == -EAGAIN || rb == -EAGAIN) {
+		struct pollfd pf[2];
+		int n = 0;
+		if (ra == -EAGAIN) {
+			pf[n].fd = fabtx_conn_fd(a);
+			pf[n].events = POLLIN;
+			pf[n++].revents = 0;
+		}
+		if (rb == -EAGAIN) {
+			pf[n].fd = fabtx_conn_fd(b);
+			pf[n].events = POLLIN;
+			pf[n++].revents = 0;
+		}
+		/* an armed fd must wake: the other end released cells */
+		TT_ASSERT(poll(pf, (nfds_t)n, 10000) > 0);
+		if (ra == -EAGAIN) ra = fabtx_conn_shutdown(a);
+		if (rb == -EAGAIN) rb = fabtx_conn_shutdown(b);
+		TT_ASSERT(++rounds < 1000);
+	}
+	TT_ASSERT(ra == 0 || ra == -EPIPE);
+	TT_ASSERT(rb == 0 || rb == -EPIPE);
+	TT_OK(fabtx_conn_stats_get(a, &sa));
+	TT_OK(fabtx_conn_stats_get(b, &sb));
+	/* an end that finished clean had all of its message taken by the
+	 * other, which released it unread */
+	TT_ASSERT(ra == 0 || rb == 0);
+	if (ra == 0) TT_EQ(sb.msgs_discarded, 1);
+	if (rb == 0) TT_EQ(sa.msgs_discarded, 1);
+	TT_EQ(fabtx_conn_close(a, 0), ra);
+	TT_EQ(fabtx_conn_close(b, 0), rb);
+	fabtx_ctx_destroy(ctx);
+}
+
 TT_TEST(ring_credit_exhaustion_and_recovery)
 {
 	fabtx_ctx *ctx = th_ctx(16, 256);
