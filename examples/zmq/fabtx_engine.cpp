@@ -171,16 +171,22 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
                 _tail_off += static_cast<size_t> (rc);
                 continue;
             }
-            if (rc != -EAGAIN) {
-                //  the peer is gone or failed
+            const int drc = rc == -EAGAIN ? drain () : static_cast<int> (rc);
+            if (drc < 0) {
+                //  the peer is gone, failed, or closed too (then it
+                //  reads nothing more)
                 fabtx_log (_conn->ctx, FABTX_LOG_WARN,
                            "zmq: %s: at close, %zu bytes of the last "
                            "message not delivered: %s",
                            _conn->url, _tail.size () - _tail_off,
-                           fabtx_strerror (static_cast<int> (rc)));
+                           fabtx_strerror (drc));
                 return true;
             }
-            const int arc = fabtx_conn_arm_mask (_conn, FABTX_POLLOUT);
+            if (drc > 0)
+                continue; //  released some: credits may be back
+            //  credits, and messages to release
+            const int arc =
+              fabtx_conn_arm_mask (_conn, FABTX_POLLIN | FABTX_POLLOUT);
             if (arc == -EAGAIN)
                 continue; //  credits raced in
             return arc < 0;
@@ -191,6 +197,24 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
                        "zmq: %s: close lost data: %s", _conn->url,
                        fabtx_strerror (rc));
         return rc != -EAGAIN;
+    }
+
+    //  Nobody reads this connection any more: release what the peer sends
+    //  unread (a peer closing at the same time needs those credits for the
+    //  rest of its own message and its FIN; fabtx_conn_shutdown does the
+    //  same from its first call on).  Returns how many it released, or the
+    //  error that ends the connection (-ESHUTDOWN: the peer closed too).
+    int drain ()
+    {
+        int n = 0;
+        for (;;) {
+            fabtx_msg m;
+            const int rc = fabtx_recv_msg (_conn, &m, 0);
+            if (rc < 0)
+                return rc == -EAGAIN ? n : rc;
+            fabtx_msg_release (_conn, &m);
+            n++;
+        }
     }
 
     void finish ()
