@@ -659,6 +659,10 @@ struct fabtx_conn {
 	 * backend has write_imm (so is not DIRECT), the peer is of wire minor
 	 * >= 2, and FABTX_IMM=0 does not turn it off */
 	int peer_imm;
+	/* the largest payload the backend's write_imm takes on this
+	 * connection (UINT32_MAX until the backend says; 0: none), so sends
+	 * above it do not ask to be declined */
+	uint32_t imm_max;
 	/* SKIP chunks: the peer reads them (wire minor >= 2) */
 	int peer_skip;
 	uint64_t max_msg;
@@ -1850,7 +1854,7 @@ static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 	c->peer_db.count = h->db_count;
 	c->conn_tag = (uint16_t)h->nonce;
 	c->peer_span = h->minor >= 1 && fabtx__span_on();
-	c->peer_imm = h->minor >= 2 && c->be->write_imm &&
+	c->peer_imm = h->minor >= 2 && c->be->write_imm && c->imm_max &&
 	              !(c->be->caps & FABTX_BCAP_DIRECT) &&
 	              fabtx__env_on("FABTX_IMM");
 	c->peer_skip = h->minor >= 2 && fabtx__env_on("FABTX_SKIP");
@@ -1904,6 +1908,7 @@ static fabtx_conn *fabtx__conn_new(fabtx_ctx *ctx, const fabtx_backend *be)
 	if (!c) return NULL;
 	c->ctx = ctx;
 	c->be = be;
+	c->imm_max = UINT32_MAX;
 	return c;
 }
 
@@ -2444,7 +2449,7 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	cell = (direct ? c->peer_base : (uint8_t *)c->tx_win.base) + coff;
 	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	const uint8_t *zsrc = NULL;
-	if (c->peer_imm && !zdesc && len &&
+	if (c->peer_imm && !zdesc && len && len <= c->imm_max &&
 	    total == len &&
 	    (flags & (FABTX_F_FIRST | FABTX_F_LAST | FABTX_F_FIN)) ==
 	        (FABTX_F_FIRST | FABTX_F_LAST)) {
@@ -3233,6 +3238,7 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
 	 * would do after its general checks). */
 	if (c && buf && len && c->state == FABTX__ST_OPEN && !c->err &&
 	    !c->fin_recv && !c->peer_gone && !c->pend_buf && c->peer_imm &&
+	    len <= c->imm_max &&
 	    len <= fabtx_ring_payload(c->tx.c) && len <= c->max_msg &&
 	    fabtx_ring_tx_credits(&c->tx) &&
 	    (!timeout_ms || !c->ctx->cfg.zc_send_min ||

@@ -938,6 +938,10 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	if (strstr(fi->fabric_attr->prov_name, "ofi_rxm")) o->inject_size = 0;
 	o->imm_ok = fi->domain_attr->cq_data_size >= 8 && o->inject_size &&
 	            !getenv("FABTX_OFI_NO_IMM");
+	/* what write_imm takes (the core asks for nothing bigger) */
+	o->c->imm_max = !o->imm_ok ? 0
+	                : o->inject_size > 0xffffu ? 0xffffu
+	                                           : (uint32_t)o->inject_size;
 	o->max_msg = fi->ep_attr->max_msg_size ? fi->ep_attr->max_msg_size
 	                                       : (size_t)1 << 30;
 	o->write_fence = !(fi->tx_attr->msg_order & FI_ORDER_WAW) &&
