@@ -3424,10 +3424,6 @@ FABTX__DEF int fabtx_conn_arm(fabtx_conn *c)
 	return fabtx_conn_arm_mask(c, FABTX_POLLIN | FABTX_POLLOUT);
 }
 
-/* One step of a graceful close that never waits: push what is queued,
- * send FIN once there is a credit for it, then see the backend's writes
- * complete.  0 done, -EAGAIN not yet (credits or write completions to come,
- * which make the fd readable), other < 0 the error that lost data. */
 /* A closing connection delivers nothing more: release what the peer has
  * written unread (its cells, and credits back, so a peer closing at the
  * same time can send the rest and its FIN), keeping the ring's message
@@ -3456,6 +3452,10 @@ static void fabtx__rx_discard(fabtx_conn *c)
 	}
 }
 
+/* One step of a graceful close that never waits: push what is queued,
+ * send FIN once there is a credit for it, then see the backend's writes
+ * complete.  0 done, -EAGAIN not yet (credits or write completions to come,
+ * which make the fd readable), other < 0 the error that lost data. */
 static int fabtx__close_try(fabtx_conn *c)
 {
 	int rc;
