@@ -800,7 +800,7 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 }
 
 static int fabtx__ofi_drain(fabtx__ofi_conn *o);
-static void fabtx__ofi_read_bye(fabtx__ofi_conn *o);
+static int fabtx__ofi_read_bye(fabtx__ofi_conn *o);
 
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
 {
@@ -2531,15 +2531,19 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	return c->fin_recv ? 0 : -ECONNRESET;
 }
 
-/* At close: skip the control frames still buffered, looking for BYE. */
-static void fabtx__ofi_read_bye(fabtx__ofi_conn *o)
+/* At close: skip the control frames still buffered, looking for BYE.
+ * 1 once the bootstrap socket has had its last word (BYE, EOF or an
+ * error), 0 while it is open and has said nothing more yet. */
+static int fabtx__ofi_read_bye(fabtx__ofi_conn *o)
 {
 	int i;
 	for (i = 0; i < 64 && !o->peer_bye; i++) {
 		uint8_t b[FABTX__OFI_CTRL_MAX];
 		int rc = fabtx__ofi_ctrl_recv(o->c, b, sizeof b, 0);
-		if (rc < 0 && rc != -EMSGSIZE) break;
+		if (rc == -EAGAIN) return 0;
+		if (rc < 0 && rc != -EMSGSIZE) return 1;
 	}
+	return 1;
 }
 
 static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
@@ -2582,9 +2586,19 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 			/* Only close() flushes.  A peer that said goodbye has
 			 * closed after consuming our FIN (or chose not to read
 			 * on): nothing of ours is lost that it wanted.  A
-			 * vanished peer may have lost the writes in flight. */
-			fabtx__ofi_read_bye(o);
-			return o->peer_bye || c->fin_recv ? 0 : -ECONNRESET;
+			 * vanished peer may have lost the writes in flight.
+			 * The fabric can report the peer's endpoint closed
+			 * (FI_SHUTDOWN, a cancelled write) before its BYE is
+			 * read off the bootstrap socket: the socket's last
+			 * word, BYE or EOF, decides, within the deadline. */
+			int said = fabtx__ofi_read_bye(o);
+			if (o->peer_bye || c->fin_recv) return 0;
+			if (said || o->sock < 0) return -ECONNRESET;
+			rc = fabtx__ofi_wait_fd(o->sock, POLLIN | POLLRDHUP,
+			                        deadline);
+			if (rc == -ETIMEDOUT) return rc;
+			if (rc < 0) return -ECONNRESET;
+			continue;
 		}
 		if (fabtx__ofi_remaining(deadline) == 0) return -ETIMEDOUT;
 	}
@@ -2660,14 +2674,16 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          (unsigned long long)o->st.coalesced_out,
 		          (unsigned long long)o->st.split,
 		          (unsigned long long)o->st.timer_wakeups);
-	if (o->ep && !o->rdm && !o->failed) fi_shutdown(o->ep, 0);
+	/* BYE before the endpoint's shutdown: a peer that hears of the
+	 * shutdown from its fabric first finds the BYE already there */
 	if (o->sock >= 0 && graceful && !o->sock_dead) {
 		uint8_t b[12];
 		fabtx__ofi_put32(b, FABTX__OFI_BYE);
 		fabtx__ofi_put64(b + 4, c->tx.seq); /* how far we wrote */
 		(void)send(o->sock, b, sizeof b, MSG_NOSIGNAL | MSG_DONTWAIT);
-		shutdown(o->sock, SHUT_WR);
 	}
+	if (o->ep && !o->rdm && !o->failed) fi_shutdown(o->ep, 0);
+	if (o->sock >= 0 && graceful && !o->sock_dead) shutdown(o->sock, SHUT_WR);
 	c->bdata = NULL;
 	fabtx__ofi_conn_free(c->ctx, o);
 }

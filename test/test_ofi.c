@@ -172,7 +172,11 @@ static void t_pingpong(const prov *pv)
 			if (n < 0) _exit(3);
 			if (fabtx_send(s, m, (size_t)n, -1) != n) _exit(4);
 		}
-		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
+		{
+			int crc = fabtx_conn_close(s, 5000);
+			if (crc) fprintf(stderr, "child close: %d (%s)\n", crc, strerror(-crc));
+			_exit(crc == 0 ? 0 : 5);
+		}
 	}
 	ctx = ofi_ctx(1000000);
 	kids_tell(&k, listen_port(ctx, pv, &l));
