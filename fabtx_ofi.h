@@ -2477,7 +2477,18 @@ static int fabtx__ofi_drain(fabtx__ofi_conn *o)
 	/* A peer that closed cleanly said how far it wrote: everything up to
 	 * there is in flight on the fabric (its flush only knew the data had
 	 * left), so wait for it rather than for a quiet CQ. */
-	if (!o->peer_bye) fabtx__ofi_read_bye(o);
+	if (!o->peer_bye && !fabtx__ofi_read_bye(o) && o->sock >= 0) {
+		/* the fabric told first (FI_SHUTDOWN, a cancelled write) and
+		 * the bootstrap socket is still open: give it a moment to say
+		 * BYE (with the peer's final position) or EOF */
+		end = fabtx_now_ms() + 200;
+		while (!o->peer_bye && fabtx_now_ms() < end) {
+			if (fabtx__ofi_wait_fd(o->sock, POLLIN | POLLRDHUP,
+			                       end) < 0 ||
+			    fabtx__ofi_read_bye(o))
+				break;
+		}
+	}
 	end = fabtx_now_ms() + (o->has_bye_pos ? 5000 : 200);
 	while (fabtx_now_ms() < end) {
 		rc = fabtx__ofi_poll_cq(o);
