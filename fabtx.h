@@ -12,7 +12,9 @@
  *
  * ===========================================================================
  * DO THIS
- *   In exactly one C or C++ translation unit:
+ *   In exactly one C or C++ translation unit, before any other #include
+ *   (the implementation sets _GNU_SOURCE; or compile that file with
+ *   -D_GNU_SOURCE and include it anywhere):
  *       #define FABTX_IMPLEMENTATION
  *       #include "fabtx.h"        (and any backend headers after it)
  *   Everywhere else just #include "fabtx.h".  A backend header includes
@@ -124,6 +126,16 @@
  *   (fabtx_conn_chunk_in).  Such chunks carry no ack.  FABTX_IMM=0: off.
  * ===========================================================================
  */
+/* The implementation uses Linux interfaces that glibc declares only under
+ * _GNU_SOURCE (accept4, memfd_create, POLLRDHUP, ...).  Feature macros work
+ * only if set before the first system header, so in the implementation's
+ * translation unit include fabtx.h first (it sets _GNU_SOURCE then), or
+ * compile that file with -D_GNU_SOURCE; otherwise the implementation stops
+ * with an #error that says so. */
+#if defined(FABTX_IMPLEMENTATION) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1
+#endif
+
 #ifndef FABTX_H_INCLUDED
 #define FABTX_H_INCLUDED
 
@@ -748,6 +760,9 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 #include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
+#if defined(__GLIBC__) && !defined(__USE_GNU)
+#error "fabtx: the implementation needs _GNU_SOURCE: in the FABTX_IMPLEMENTATION file include fabtx.h before any other header, or compile it with -D_GNU_SOURCE"
+#endif
 
 #ifndef FABTX_ASSERT
 #include <assert.h>
