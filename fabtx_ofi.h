@@ -319,11 +319,14 @@ static int fabtx__ofi_ctx_init(fabtx_ctx *ctx, void **state)
 	return 0;
 }
 
+static void fabtx__ofi_unpark_ctx(fabtx_ctx *ctx);
+
 static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 {
 	fabtx__ofi_ctx *s = (fabtx__ofi_ctx *)state;
 	fabtx__ofi_dom *d, *nx;
 	if (!s) return;
+	fabtx__ofi_unpark_ctx(ctx);
 	for (d = s->doms; d; d = nx) {
 		nx = d->next;
 		if (d->mrc && fabtx_mr_cache_destroy(d->mrc) < 0)
@@ -769,6 +772,12 @@ typedef struct fabtx__ofi_conn {
 	uint8_t crx[4 + FABTX__OFI_CTRL_MAX];
 	uint32_t crx_have;
 	fabtx_ofi_info st;
+	/* shm provider with the peer's endpoint in this process (see
+	 * fabtx__ofi_release): both endpoint names, and the parked list */
+	int peer_local;
+	char self_nm[128], peer_nm[128];
+	fabtx_ctx *park_ctx;
+	struct fabtx__ofi_conn *park_next;
 } fabtx__ofi_conn;
 
 typedef struct fabtx__ofi_connreq {
@@ -840,9 +849,26 @@ static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 	return 0;
 }
 
+/* the connection's fds and queued copies: all a parked end gives back */
+static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
+{
+	if (o->epfd >= 0) close(o->epfd);
+	if (o->tfd >= 0) close(o->tfd);
+	if (o->sock >= 0) close(o->sock);
+	o->epfd = o->tfd = o->sock = -1;
+	while (o->pq && o->pq_n) {
+		free(o->pq[o->pq_head].copy);
+		o->pq_head = (o->pq_head + 1) % o->pq_cap;
+		o->pq_n--;
+	}
+	fabtx_ctx_free(ctx, o->pq);
+	o->pq = NULL;
+}
+
 static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
 	if (!o) return;
+	fabtx__ofi_conn_drop_fds(ctx, o);
 	if (o->ep) fi_close(&o->ep->fid);
 	if (o->rx_mr) fi_close(&o->rx_mr->fid);
 	if (o->tx_mr) fi_close(&o->tx_mr->fid);
@@ -851,18 +877,93 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	if (o->eq) fi_close(&o->eq->fid);
 	free(o->rx_buf);
 	free(o->tx_buf);
-	if (o->epfd >= 0) close(o->epfd);
-	if (o->tfd >= 0) close(o->tfd);
-	if (o->sock >= 0) close(o->sock);
 	fi_freeinfo(o->info);
-	while (o->pq && o->pq_n) {
-		free(o->pq[o->pq_head].copy);
-		o->pq_head = (o->pq_head + 1) % o->pq_cap;
-		o->pq_n--;
-	}
-	fabtx_ctx_free(ctx, o->pq);
 	fabtx_ctx_free(ctx, o->ops);
 	fabtx_ctx_free(ctx, o);
+}
+
+/* libfabric 1.17's shm provider, both endpoints in one process: the
+ * writer does not map the peer's region, it uses the peer endpoint's own
+ * (found by name), which fi_close unmaps.  A write to a peer that has just
+ * closed (a FIN, the last data before its BYE is seen) then faults inside
+ * libfabric; between processes the writer's own mapping outlives the peer.
+ * So such an end, once disconnected, is parked (endpoint and region kept,
+ * never progressed again; fds closed, so the peer sees EOF) until its peer
+ * disconnects too or the context is destroyed, and the two are freed
+ * together. */
+static pthread_mutex_t fabtx__ofi_park_lock = PTHREAD_MUTEX_INITIALIZER;
+static fabtx__ofi_conn *fabtx__ofi_parked;
+
+static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
+{
+	fabtx__ofi_conn *p = NULL, **pp;
+	if (!o->peer_local) {
+		fabtx__ofi_conn_free(ctx, o);
+		return;
+	}
+	fabtx__ofi_conn_drop_fds(ctx, o);
+	pthread_mutex_lock(&fabtx__ofi_park_lock);
+	for (pp = &fabtx__ofi_parked; *pp; pp = &(*pp)->park_next)
+		if (strcmp((*pp)->self_nm, o->peer_nm) == 0 &&
+		    strcmp((*pp)->peer_nm, o->self_nm) == 0) {
+			p = *pp;
+			*pp = p->park_next;
+			break;
+		}
+	if (!p) {
+		o->park_ctx = ctx;
+		o->park_next = fabtx__ofi_parked;
+		fabtx__ofi_parked = o;
+	}
+	pthread_mutex_unlock(&fabtx__ofi_park_lock);
+	if (p) {
+		fabtx__ofi_conn_free(ctx, o);
+		fabtx__ofi_conn_free(p->park_ctx, p);
+	}
+}
+
+/* at context destroy: its parked ends go before its domains */
+static void fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
+{
+	fabtx__ofi_conn *p, **pp;
+	pthread_mutex_lock(&fabtx__ofi_park_lock);
+	for (pp = &fabtx__ofi_parked; *pp;) {
+		p = *pp;
+		if (p->park_ctx != ctx) {
+			pp = &p->park_next;
+			continue;
+		}
+		*pp = p->park_next;
+		fabtx__ofi_conn_free(ctx, p);
+	}
+	pthread_mutex_unlock(&fabtx__ofi_park_lock);
+}
+
+static int fabtx__ofi_getname(struct fid *fid, uint8_t *buf, size_t *len);
+
+/* After the handshake: is this an shm endpoint whose peer is in this
+ * process?  fabtx names shm endpoints "fabtx.PID.…" (see ep_info). */
+static void fabtx__ofi_note_local(fabtx__ofi_conn *o, const void *peer,
+                                  size_t peer_len)
+{
+	uint8_t me[FABTX__OFI_NAME_MAX];
+	size_t ml = 0, i;
+	char pfx[40];
+	int pl;
+	if (strcmp(o->info->fabric_attr->prov_name, "shm") != 0) return;
+	if (fabtx__ofi_getname(&o->ep->fid, me, &ml) < 0) return;
+	while (peer_len && ((const char *)peer)[peer_len - 1] == 0) peer_len--;
+	while (ml && me[ml - 1] == 0) ml--;
+	if (peer_len >= sizeof o->peer_nm || ml >= sizeof o->self_nm) return;
+	pl = snprintf(pfx, sizeof pfx, "fabtx.%ld.", (long)getpid());
+	for (i = 0; i + (size_t)pl <= peer_len; i++)
+		if (memcmp((const char *)peer + i, pfx, (size_t)pl) == 0) break;
+	if (i + (size_t)pl > peer_len) return;
+	memcpy(o->peer_nm, peer, peer_len);
+	o->peer_nm[peer_len] = 0;
+	memcpy(o->self_nm, me, ml);
+	o->self_nm[ml] = 0;
+	o->peer_local = 1;
 }
 
 static fabtx__ofi_conn *fabtx__ofi_conn_new(fabtx_conn *c)
@@ -1451,6 +1552,7 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 			rc = -EHOSTUNREACH;
 			goto fail;
 		}
+		fabtx__ofi_note_local(o, buf, blen);
 		rc = fabtx__ofi_post_recvs(o);
 		if (rc == 0)
 			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
@@ -1665,6 +1767,7 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 			rc = -EHOSTUNREACH;
 			goto fail;
 		}
+		fabtx__ofi_note_local(o, name, nlen);
 		rc = fabtx__ofi_getname(&o->ep->fid, buf, &ml);
 		if (rc == 0) rc = fabtx__ofi_post_recvs(o);
 		if (rc == 0)
@@ -2696,7 +2799,7 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 	if (o->ep && !o->rdm && !o->failed) fi_shutdown(o->ep, 0);
 	if (o->sock >= 0 && graceful && !o->sock_dead) shutdown(o->sock, SHUT_WR);
 	c->bdata = NULL;
-	fabtx__ofi_conn_free(c->ctx, o);
+	fabtx__ofi_release(c->ctx, o);
 }
 
 /* ----------------------------------------------------------- MR cache */

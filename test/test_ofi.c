@@ -880,6 +880,88 @@ PROV_TESTS(rxm_rdm, "tcp;ofi_rxm", "rdm")
 PROV_TESTS(net_rdm, "net", "rdm")
 PROV_TESTS(sockets_msg, "sockets", "msg")
 
+/* libfabric 1.17's shm provider, both ends in one process: a writer uses
+ * the peer endpoint's own region, which closing that endpoint unmaps.  One
+ * end closes while the other has not read its FIN yet; the other then
+ * sends (into the closed peer's window) and closes.  It used to die of
+ * SIGSEGV inside fi_inject_writedata; now the closed end is parked until
+ * both are gone.  In a child process, so a crash fails only this test. */
+/* one thread drives both ends: manual progress means a's writes and
+ * completions move only when a is called, so wait on x while polling y */
+static ssize_t recv_pumping(fabtx_conn *x, fabtx_conn *y, void *buf,
+                            size_t cap)
+{
+	uint64_t end = fabtx_now_ms() + 10000;
+	for (;;) {
+		ssize_t n = fabtx_recv(x, buf, cap, 0);
+		if (n != -EAGAIN || fabtx_now_ms() > end) return n;
+		(void)fabtx_conn_poll(y);
+	}
+}
+
+static void t_in_process(const prov *pv, int two_ctx)
+{
+	pid_t pid;
+	skip_if_absent(pv);
+	fflush(NULL);
+	pid = fork();
+	TT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		fabtx_ctx *ca = ofi_ctx(0), *cb = two_ctx ? ofi_ctx(0) : ca;
+		fabtx_listener *l;
+		fabtx_conn *a, *b;
+		struct th_acc acc;
+		pthread_t t;
+		char url[160];
+		uint8_t m[3000];
+		uint64_t end;
+		int i, rc;
+		url_of(url, sizeof url, pv, listen_port(cb, pv, &l));
+		memset(&acc, 0, sizeof acc);
+		acc.l = l;
+		if (pthread_create(&t, NULL, th_acc_fn, &acc)) _exit(10);
+		if (fabtx_connect(ca, url, &a, 10000)) _exit(11);
+		pthread_join(t, NULL);
+		if (acc.rc) _exit(12);
+		b = acc.c;
+		for (i = 0; i < 20; i++) { /* both ways: the path works */
+			memset(m, i, sizeof m);
+			if (fabtx_send(a, m, 100 + 100 * (size_t)i, 5000) < 0) _exit(13);
+			if (recv_pumping(b, a, m, sizeof m) != 100 + 100 * i) _exit(14);
+			if (fabtx_send(b, m, 7, 5000) != 7) _exit(15);
+			if (recv_pumping(a, b, m, sizeof m) != 7 || m[6] != i) _exit(16);
+		}
+		/* a closes (FIN, its writes complete as b progresses) */
+		end = fabtx_now_ms() + 10000;
+		while ((rc = fabtx_conn_shutdown(a)) == -EAGAIN &&
+		       fabtx_now_ms() < end)
+			(void)fabtx_conn_poll(b);
+		if (rc != 0) _exit(17);
+		if (fabtx_conn_close(a, 0) != 0) _exit(18);
+		/* a is gone; b has not read its FIN: b sends, then reads */
+		rc = (int)fabtx_send(b, m, 64, 1000);
+		if (rc != 64 && rc != -EPIPE && rc != -ECONNRESET) _exit(19);
+		rc = (int)fabtx_recv(b, m, sizeof m, 5000);
+		if (rc != -ESHUTDOWN) _exit(20);
+		if (fabtx_conn_close(b, 1000) != 0) _exit(21);
+		fabtx_listener_close(l);
+		if (two_ctx) fabtx_ctx_destroy(cb);
+		fabtx_ctx_destroy(ca);
+		_exit(0);
+	}
+	TT_EQ(child_status(pid), 0);
+}
+TT_TEST(shm_rdm_in_process_peer_closed_first)
+{
+	static const prov pv = {"shm", "rdm"};
+	t_in_process(&pv, 0);
+}
+TT_TEST(shm_rdm_in_process_two_ctxs_peer_closed_first)
+{
+	static const prov pv = {"shm", "rdm"};
+	t_in_process(&pv, 1);
+}
+
 /* IPv6 literal URLs, on every provider that takes them */
 static void t_ipv6(const char *provq)
 {
