@@ -914,12 +914,13 @@ static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 		o->park_ctx = ctx;
 		o->park_next = fabtx__ofi_parked;
 		fabtx__ofi_parked = o;
-	}
-	pthread_mutex_unlock(&fabtx__ofi_park_lock);
-	if (p) {
+	} else {
+		/* under the lock: the parked end's context, being destroyed
+		 * in another thread, closes its domains only after this */
 		fabtx__ofi_conn_free(ctx, o);
 		fabtx__ofi_conn_free(p->park_ctx, p);
 	}
+	pthread_mutex_unlock(&fabtx__ofi_park_lock);
 }
 
 /* at context destroy: its parked ends go before its domains */
