@@ -940,26 +940,20 @@ static void fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
 	pthread_mutex_unlock(&fabtx__ofi_park_lock);
 }
 
-static int fabtx__ofi_getname(struct fid *fid, uint8_t *buf, size_t *len);
-
 /* After the handshake: is this an shm endpoint whose peer is in this
- * process?  fabtx names shm endpoints "fabtx.PID.…" (see ep_info). */
+ * process?  fabtx names shm endpoints "fabtx.PID.…" (see ep_info).  Both
+ * names as the handshake exchanged them (fi_getname / the peer's). */
 static void fabtx__ofi_note_local(fabtx__ofi_conn *o, const void *peer,
-                                  size_t peer_len)
+                                  size_t peer_len, const void *me, size_t ml)
 {
-	uint8_t me[FABTX__OFI_NAME_MAX];
-	size_t ml = 0, i;
 	char pfx[40];
 	int pl;
 	if (strcmp(o->info->fabric_attr->prov_name, "shm") != 0) return;
-	if (fabtx__ofi_getname(&o->ep->fid, me, &ml) < 0) return;
 	while (peer_len && ((const char *)peer)[peer_len - 1] == 0) peer_len--;
-	while (ml && me[ml - 1] == 0) ml--;
+	while (ml && ((const char *)me)[ml - 1] == 0) ml--;
 	if (peer_len >= sizeof o->peer_nm || ml >= sizeof o->self_nm) return;
 	pl = snprintf(pfx, sizeof pfx, "fabtx.%ld.", (long)getpid());
-	for (i = 0; i + (size_t)pl <= peer_len; i++)
-		if (memcmp((const char *)peer + i, pfx, (size_t)pl) == 0) break;
-	if (i + (size_t)pl > peer_len) return;
+	if (!memmem(peer, peer_len, pfx, (size_t)pl)) return;
 	memcpy(o->peer_nm, peer, peer_len);
 	o->peer_nm[peer_len] = 0;
 	memcpy(o->self_nm, me, ml);
@@ -1553,7 +1547,7 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 			rc = -EHOSTUNREACH;
 			goto fail;
 		}
-		fabtx__ofi_note_local(o, buf, blen);
+		fabtx__ofi_note_local(o, buf, blen, name, nlen);
 		rc = fabtx__ofi_post_recvs(o);
 		if (rc == 0)
 			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
@@ -1768,8 +1762,8 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 			rc = -EHOSTUNREACH;
 			goto fail;
 		}
-		fabtx__ofi_note_local(o, name, nlen);
 		rc = fabtx__ofi_getname(&o->ep->fid, buf, &ml);
+		if (rc == 0) fabtx__ofi_note_local(o, name, nlen, buf, ml);
 		if (rc == 0) rc = fabtx__ofi_post_recvs(o);
 		if (rc == 0)
 			rc = fabtx__ofi_bsend(o->sock, FABTX__OFI_B_ADDR, buf,
