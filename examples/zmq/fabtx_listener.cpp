@@ -33,8 +33,7 @@ zmq::fabtx_listener_t::fabtx_listener_t (io_thread_t *io_thread_,
     _listener (NULL),
     _lfd (-1),
     _stop_fd (-1),
-    _running (false),
-    _stop (false)
+    _running (false)
 {
     pthread_mutex_init (&_mutex, NULL);
 }
@@ -60,45 +59,40 @@ std::string zmq::fabtx_listener_t::get_socket_name (fd_t,
 void *zmq::fabtx_listener_t::accept_worker (void *arg_)
 {
     fabtx_listener_t *self = static_cast<fabtx_listener_t *> (arg_);
+    const bool has_fd = self->_lfd >= 0;
     int failures = 0; //  in a row
     for (;;) {
-        if (failures >= 8) {
-            //  A listener that fails at once, again and again, is not
-            //  looped on at full speed: a pause (or the stop) first.
-            struct pollfd sfd;
-            sfd.fd = self->_stop_fd;
-            sfd.events = POLLIN;
-            sfd.revents = 0;
-            if (poll (&sfd, 1, accept_slice_ms) > 0)
-                return NULL;
+        //  One wait: the stop eventfd always; with a listener fd, sleep
+        //  until a client knocks (or the socket closes), then give its
+        //  handshake the full bound; without one (rio://), only look and
+        //  block in fabtx_accept for a slice.  A listener that fails at
+        //  once, again and again, is not looped on at full speed: a pause
+        //  (or the stop) first.
+        const bool pause = failures >= 8;
+        struct pollfd pfd[2];
+        nfds_t n = 0;
+        pfd[n].fd = self->_stop_fd;
+        pfd[n].events = POLLIN;
+        pfd[n++].revents = 0;
+        if (has_fd && !pause) {
+            pfd[n].fd = self->_lfd;
+            pfd[n].events = POLLIN;
+            pfd[n++].revents = 0;
+        }
+        const int wait = pause ? accept_slice_ms : has_fd ? -1 : 0;
+        if (poll (pfd, n, wait) < 0 && errno != EINTR)
+            return NULL; //  EFAULT/ENOMEM: nothing sane left to do
+        if (pfd[0].revents)
+            return NULL; //  stop_worker() is waiting for us
+        if (pause) {
             failures = 0;
+            continue;
         }
-        int timeout = accept_slice_ms;
-        if (self->_lfd >= 0) {
-            //  Sleep until a client knocks (or the socket closes), then
-            //  give its handshake the full bound.
-            struct pollfd pfd[2];
-            pfd[0].fd = self->_lfd;
-            pfd[0].events = POLLIN;
-            pfd[0].revents = 0;
-            pfd[1].fd = self->_stop_fd;
-            pfd[1].events = POLLIN;
-            pfd[1].revents = 0;
-            if (poll (pfd, 2, -1) < 0 && errno != EINTR)
-                return NULL; //  EFAULT/ENOMEM: nothing sane left to do
-            if (pfd[1].revents)
-                return NULL; //  stop_worker() is waiting for us
-            if (!pfd[0].revents)
-                continue;
-            timeout = accept_timeout_ms;
-        }
-        pthread_mutex_lock (&self->_mutex);
-        const bool stop = self->_stop;
-        pthread_mutex_unlock (&self->_mutex);
-        if (stop)
-            return NULL;
+        if (has_fd && !pfd[1].revents)
+            continue;
         fabtx_conn *conn = NULL;
-        const int rc = fabtx_accept (self->_listener, &conn, timeout);
+        const int rc = fabtx_accept (
+          self->_listener, &conn, has_fd ? accept_timeout_ms : accept_slice_ms);
         if (rc == -EAGAIN || rc == -ETIMEDOUT)
             continue; //  nothing came (or it was gone before accept)
         failures = rc == 0 ? 0 : failures + 1;
@@ -109,8 +103,8 @@ void *zmq::fabtx_listener_t::accept_worker (void *arg_)
             self->_failed.push_back (fabtx_errno (rc));
         pthread_mutex_unlock (&self->_mutex);
         const uint64_t one = 1;
-        const ssize_t n = ::write (self->_s, &one, sizeof one);
-        LIBZMQ_UNUSED (n);
+        const ssize_t wn = ::write (self->_s, &one, sizeof one);
+        LIBZMQ_UNUSED (wn);
     }
 }
 
@@ -118,9 +112,6 @@ void zmq::fabtx_listener_t::stop_worker ()
 {
     if (!_running)
         return;
-    pthread_mutex_lock (&_mutex);
-    _stop = true;
-    pthread_mutex_unlock (&_mutex);
     const uint64_t one = 1;
     const ssize_t n = ::write (_stop_fd, &one, sizeof one);
     LIBZMQ_UNUSED (n);

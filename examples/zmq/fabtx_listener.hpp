@@ -52,11 +52,10 @@ class fabtx_listener_t ZMQ_FINAL : public stream_listener_base_t
 
     ::fabtx_listener *_listener; //  used by the accept thread while it runs
     int _lfd;                    //  fabtx_listener_fd(), or -1 (rio://)
-    int _stop_fd;                //  eventfd: wakes the accept thread's poll
+    int _stop_fd;                //  eventfd: stops the accept thread
     bool _running;
     pthread_t _thread;
     pthread_mutex_t _mutex;
-    bool _stop;                        //  under _mutex
     std::vector<fabtx_conn *> _queue; //  under _mutex: accepted
     std::vector<int> _failed;         //  under _mutex: errno of failed ones
 
