@@ -908,22 +908,13 @@ static void t_in_process(const prov *pv, int two_ctx)
 	TT_ASSERT(pid >= 0);
 	if (pid == 0) {
 		fabtx_ctx *ca = ofi_ctx(0), *cb = two_ctx ? ofi_ctx(0) : ca;
-		fabtx_listener *l;
 		fabtx_conn *a, *b;
-		struct th_acc acc;
-		pthread_t t;
 		char url[160];
 		uint8_t m[3000];
 		uint64_t end;
 		int i, rc;
-		url_of(url, sizeof url, pv, listen_port(cb, pv, &l));
-		memset(&acc, 0, sizeof acc);
-		acc.l = l;
-		if (pthread_create(&t, NULL, th_acc_fn, &acc)) _exit(10);
-		if (fabtx_connect(ca, url, &a, 10000)) _exit(11);
-		pthread_join(t, NULL);
-		if (acc.rc) _exit(12);
-		b = acc.c;
+		url_of(url, sizeof url, pv, 0);
+		th_pair_url(ca, cb, url, &a, &b);
 		for (i = 0; i < 20; i++) { /* both ways: the path works */
 			memset(m, i, sizeof m);
 			if (fabtx_send(a, m, 100 + 100 * (size_t)i, 5000) < 0) _exit(13);
@@ -944,7 +935,6 @@ static void t_in_process(const prov *pv, int two_ctx)
 		rc = (int)fabtx_recv(b, m, sizeof m, 5000);
 		if (rc != -ESHUTDOWN) _exit(20);
 		if (fabtx_conn_close(b, 1000) != 0) _exit(21);
-		fabtx_listener_close(l);
 		if (two_ctx) fabtx_ctx_destroy(cb);
 		fabtx_ctx_destroy(ca);
 		_exit(0);

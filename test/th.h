@@ -28,22 +28,31 @@ static void *th_acc_fn(void *p)
 	return NULL;
 }
 
-/* a: connecting side (ctx ca), b: accepted side (ctx cb) */
-static inline void th_pair(fabtx_ctx *ca, fabtx_ctx *cb, fabtx_conn **a,
-                           fabtx_conn **b)
+/* a: connecting side (ctx ca), b: accepted side (ctx cb), through a
+ * listener on url (its bound URL is what a connects to: port 0 works) */
+static inline void th_pair_url(fabtx_ctx *ca, fabtx_ctx *cb, const char *url,
+                               fabtx_conn **a, fabtx_conn **b)
 {
-	char url[96];
+	char bound[256];
 	struct th_acc acc;
 	pthread_t t;
-	th_name(url, sizeof url, "pair");
 	memset(&acc, 0, sizeof acc);
 	TT_OK(fabtx_listen(cb, url, &acc.l));
+	TT_ASSERT(fabtx_listener_url(acc.l, bound, sizeof bound) > 0);
 	TT_EQ(pthread_create(&t, NULL, th_acc_fn, &acc), 0);
-	TT_OK(fabtx_connect(ca, url, a, 10000));
+	TT_OK(fabtx_connect(ca, bound, a, 10000));
 	pthread_join(t, NULL);
 	TT_OK(acc.rc);
 	*b = acc.c;
 	fabtx_listener_close(acc.l);
+}
+
+static inline void th_pair(fabtx_ctx *ca, fabtx_ctx *cb, fabtx_conn **a,
+                           fabtx_conn **b)
+{
+	char url[96];
+	th_name(url, sizeof url, "pair");
+	th_pair_url(ca, cb, url, a, b);
 }
 
 static inline fabtx_ctx *th_ctx(uint32_t cells, uint32_t cell_size)
