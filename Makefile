@@ -67,7 +67,7 @@ ALL_BINS += $(CORE_TEST_BINS) $(COMPILE_TESTS)
 test-core: $(CORE_TEST_BINS) $(COMPILE_TESTS) $(addprefix $(B)/,$(EXAMPLES))
 	@sh test/run_suite.sh $(B)/results/core.txt \
 	  "$(B)/compile_c99" "$(B)/compile_c11" "$(B)/compile_cxx11" "$(B)/compile_static" \
-	  "sh test/compile_clang.sh" "sh test/compile_headers.sh" \
+	  "sh test/compile_headers.sh" \
 	  $(if $(SAN),,"$(B)/tsan_test_wakeup") \
 	  $(foreach t,$(CORE_TESTS),"$(B)/$(t)") \
 	  "sh test/examples.sh $(B)"
