@@ -5,24 +5,28 @@
 
 int main(int argc, char **argv)
 {
-	fabtx_ctx *ctx;
-	fabtx_conn *c;
+	fabtx_ctx *ctx = NULL;
+	fabtx_conn *c = NULL;
 	size_t size;
 	long count, i;
 	char *buf;
-	int rc;
+	int rc, ret = 1;
 	if (perf_args(argc, argv, "connect-to", &size, &count) < 0) return 1;
 	buf = (char *)calloc(1, size ? size : 1);
 	if (!buf) return 1;
-	if ((rc = perf_ctx_create(&ctx)) < 0) return perf_fail("ctx", rc);
-	if ((rc = perf_connect(ctx, argv[1], &c)) < 0) return perf_fail("connect", rc);
+	if ((rc = perf_ctx_create(&ctx)) < 0) { perf_fail("ctx", rc); goto out; }
+	if ((rc = perf_connect(ctx, argv[1], &c)) < 0) { perf_fail("connect", rc); goto out; }
 	for (i = 0; i < count; i++) {
 		ssize_t n = fabtx_send(c, buf, size, -1);
-		if (n < 0) return perf_fail("send", n);
+		if (n < 0) { perf_fail("send", n); goto out; }
 	}
 	rc = fabtx_conn_close(c, 60000);
-	if (rc < 0) return perf_fail("close", rc);
+	c = NULL;
+	if (rc < 0) { perf_fail("close", rc); goto out; }
+	ret = 0;
+out:
+	if (c) fabtx_conn_close(c, 0); /* after an error: drop what is left */
 	fabtx_ctx_destroy(ctx);
 	free(buf);
-	return 0;
+	return ret;
 }

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The perf examples between two processes over shm:// (and any URL given in
 # $EXAMPLE_URLS): they run to completion and print libzmq's output lines.
 B=${1:-build}
@@ -28,9 +28,23 @@ for sz in 64 100000; do
 	check "zero-copy receive $sz B both sides exit 0" $o/rl '^ok$'
 	check "zero-copy receive $sz B remote_lat" $o/rl '^average latency: [0-9.]+ \[us\]$'
 done
-# usage errors are reported, not crashed on
-if $B/remote_lat 2>/dev/null; then echo "FAIL usage"; f=$((f+1)); else echo "PASS usage"; p=$((p+1)); fi
-if $B/local_lat "bad url" 1 1 2>$o/e; then f=$((f+1)); echo "FAIL bad url"; else check "bad url message" $o/e 'error in listen'; fi
+# errors are reported and the program exits 1 with everything freed: not
+# any nonzero status (a crash, a sanitizer's abort at exit would be one),
+# and no sanitizer report (ASan's own exit status is 1 unless it aborts)
+fails() { # name, expected stderr pattern, command...
+	local name=$1 pat=$2 rc; shift 2
+	"$@" > $o/e 2>&1; rc=$?
+	if [ $rc -eq 1 ] && grep -Eq "$pat" $o/e && ! grep -q Sanitizer $o/e; then echo "PASS $name"; p=$((p+1))
+	else echo "FAIL $name (exit $rc)"; cat $o/e; f=$((f+1)); fi
+}
+for x in local_lat local_thr remote_lat remote_thr; do
+	fails "$x usage" '^usage: ' $B/$x
+	fails "$x bad size" 'bad message size or count' $B/$x shm://x 12k 10
+done
+fails "local_lat bad url" '^error in listen: ' $B/local_lat "bad url" 1 1
+fails "local_thr bad url" '^error in listen: ' $B/local_thr "nope://x" 1 1
+fails "remote_lat bad url" '^error in connect: ' $B/remote_lat "bad url" 1 1
+fails "remote_thr bad url" '^error in connect: ' $B/remote_thr "nope://x" 1 1
 rm -rf $o
 echo "$p passed, $f failed"
 [ $f -eq 0 ]
