@@ -696,6 +696,9 @@ struct fabtx_conn {
 	uint64_t pk_seq;
 	/* fabtx_conn_shutdown's outcome, once it has one */
 	int close_done, close_rc;
+	/* backends that are not DIRECT: the staging cells past the ring's
+	 * (fabtx__stage_cell), each with 1 + the seq of the chunk it holds */
+	uint64_t hot_seq[4];
 	char url[128];
 };
 
@@ -1831,6 +1834,16 @@ static uint64_t fabtx__win_need(uint32_t n, uint32_t c)
 	return FABTX_WIN_HDR_SIZE + (uint64_t)n * c;
 }
 
+/* The staging window of a backend that is not DIRECT: the ring's mirror
+ * plus the hot cells (fabtx__stage_cell); DIRECT backends have none. */
+#define FABTX__HOT_CELLS 4
+static uint64_t fabtx__tx_win_need(const fabtx_backend *be, uint32_t n,
+                                   uint32_t c)
+{
+	if (be->caps & FABTX_BCAP_DIRECT) return 0;
+	return fabtx__win_need(n, c) + (uint64_t)FABTX__HOT_CELLS * c;
+}
+
 /* Values a peer advertises about its window and doorbell range, for ring
  * geometry (n, c).  0 or -EPROTO. */
 static int fabtx__hs_check_peer(const fabtx__hs *h, uint32_t n, uint32_t c,
@@ -2001,8 +2014,7 @@ FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
 	}
 	n = (uint32_t)cells;
 	cs = ctx->cfg.cell_size;
-	rc = be->win_open(c, fabtx__win_need(n, cs),
-	                  (be->caps & FABTX_BCAP_DIRECT) ? 0 : fabtx__win_need(n, cs),
+	rc = be->win_open(c, fabtx__win_need(n, cs), fabtx__tx_win_need(be, n, cs),
 	                  &c->rx_win, &c->tx_win);
 	if (rc < 0) goto fail;
 	memset(&h, 0, sizeof h);
@@ -2163,8 +2175,7 @@ static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
 		return cells;
 	}
 	n = (uint32_t)cells;
-	rc = be->win_open(c, fabtx__win_need(n, cs),
-	                  (be->caps & FABTX_BCAP_DIRECT) ? 0 : fabtx__win_need(n, cs),
+	rc = be->win_open(c, fabtx__win_need(n, cs), fabtx__tx_win_need(be, n, cs),
 	                  &c->rx_win, &c->tx_win);
 	if (rc < 0) {
 		fabtx__send_reject(c, &q, FABTX__HS_NOMEM);
@@ -2446,6 +2457,30 @@ static int fabtx__put_imm(fabtx_conn *c, const void *src, uint32_t len)
 	return 0;
 }
 
+/* Where a one-chunk message is staged on a backend that is not DIRECT.
+ * Each cell of the window mirrors a ring cell, so staging there walks the
+ * whole window (4 MiB for 512 8 KiB cells), cold in the cache and the TLB
+ * at every message of a ping-pong.  A chunk's staging may be reused once
+ * the peer has released that chunk (the same rule that frees a mirror
+ * cell: credits), so a few hot cells past the ring serve every message
+ * whose predecessor in that cell is released (one or two messages in
+ * flight: request/reply), the first free one first; the mirror cell
+ * otherwise.  Messages of several chunks keep the mirror cells: the
+ * backend coalesces consecutive chunks that are contiguous there. */
+static uint8_t *fabtx__stage_cell(fabtx_conn *c, uint64_t coff)
+{
+	fabtx_ring_tx *t = &c->tx;
+	int j;
+	for (j = 0; j < FABTX__HOT_CELLS; j++) {
+		if (c->hot_seq[j] <= t->peer_ack) {
+			c->hot_seq[j] = t->seq + 1;
+			return (uint8_t *)c->tx_win.base + fabtx__win_need(t->n, t->c) +
+			       (uint64_t)j * t->c;
+		}
+	}
+	return (uint8_t *)c->tx_win.base + coff;
+}
+
 /* Write one chunk (the caller checked for a credit).  more: another chunk
  * follows at once (the doorbell may be coalesced). */
 static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
@@ -2461,9 +2496,15 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	fabtx_footer *f;
 	int direct = (c->be->caps & FABTX_BCAP_DIRECT) != 0;
 	int rc = 0, gathered = 0;
-	cell = (direct ? c->peer_base : (uint8_t *)c->tx_win.base) + coff;
-	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	const uint8_t *zsrc = NULL;
+	if (direct)
+		cell = c->peer_base + coff;
+	else if ((flags & (FABTX_F_FIRST | FABTX_F_LAST)) ==
+	         (FABTX_F_FIRST | FABTX_F_LAST))
+		cell = fabtx__stage_cell(c, coff);
+	else
+		cell = (uint8_t *)c->tx_win.base + coff;
+	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	if (c->peer_imm && !zdesc && len && len <= c->imm_max &&
 	    total == len &&
 	    (flags & (FABTX_F_FIRST | FABTX_F_LAST | FABTX_F_FIN)) ==

@@ -952,6 +952,64 @@ TT_TEST(shm_rdm_in_process_two_ctxs_peer_closed_first)
 	t_in_process(&pv, 1);
 }
 
+/* Staging on a backend that is not DIRECT: a one-chunk message is copied
+ * into one of the hot cells past the ring when the peer has released what
+ * that cell held, else into the cell mirroring its ring cell.  Request /
+ * reply over three laps of a 16-cell ring never touches the mirror cells;
+ * eight messages in flight do (the hot cells are all busy), and all
+ * arrive intact. */
+static int all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (p[i]) return 0;
+	return 1;
+}
+TT_TEST(tcp_msg_request_reply_stages_in_hot_cells)
+{
+	static const prov pv = {"tcp", "msg"};
+	enum { N = 16, SZ = 4000 };
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	char url[160];
+	uint8_t m[SZ];
+	size_t mirror;
+	int i;
+	skip_if_absent(&pv);
+	ctx = ofi_ctx_cells(N);
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	mirror = (size_t)N * a->tx.c;
+	TT_ASSERT(a->tx_win.len >= FABTX_WIN_HDR_SIZE + mirror + SZ);
+	for (i = 0; i < 3 * N; i++) {
+		th_fill(m, SZ, (uint64_t)i);
+		TT_EQ(fabtx_send(a, m, SZ, 5000), SZ);
+		memset(m, 0, SZ);
+		TT_EQ(recv_pumping(b, a, m, SZ), SZ);
+		TT_EQ(th_check(m, SZ, (uint64_t)i), 0);
+		TT_EQ(fabtx_send(b, m, SZ, 5000), SZ); /* the reply */
+		memset(m, 0, SZ);
+		TT_EQ(recv_pumping(a, b, m, SZ), SZ);
+		TT_EQ(th_check(m, SZ, (uint64_t)i), 0);
+	}
+	TT_ASSERT(a->tx.seq >= 3 * N);
+	TT_ASSERT(all_zero((uint8_t *)a->tx_win.base + FABTX_WIN_HDR_SIZE, mirror));
+	TT_ASSERT(all_zero((uint8_t *)b->tx_win.base + FABTX_WIN_HDR_SIZE, mirror));
+	for (i = 0; i < 8; i++) { /* in flight together: 4 hot cells, 4 mirror */
+		th_fill(m, SZ, 100u + (uint64_t)i);
+		TT_EQ(fabtx_send(a, m, SZ, 5000), SZ);
+	}
+	for (i = 0; i < 8; i++) {
+		memset(m, 0, SZ);
+		TT_EQ(recv_pumping(b, a, m, SZ), SZ);
+		TT_EQ(th_check(m, SZ, 100u + (uint64_t)i), 0);
+	}
+	TT_ASSERT(!all_zero((uint8_t *)a->tx_win.base + FABTX_WIN_HDR_SIZE, mirror));
+	TT_OK(fabtx_conn_close(a, 5000));
+	TT_OK(fabtx_conn_close(b, 5000));
+	fabtx_ctx_destroy(ctx);
+}
+
 /* IPv6 literal URLs, on every provider that takes them */
 static void t_ipv6(const char *provq)
 {
