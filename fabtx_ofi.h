@@ -113,6 +113,7 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -1915,28 +1916,57 @@ static int fabtx__ofi_mr_reg(fabtx__ofi_conn *o, void *buf, size_t len,
 	return 0;
 }
 
+/* Zeroed, page-aligned memory for a window of len bytes; *alloc gets the
+ * length allocated.  A window of a transparent huge page or more starts on
+ * a huge-page boundary and asks for huge pages (madvise: THP is "madvise"
+ * on Debian): a ring is walked cell by cell, 4 MiB of 4 KiB pages cost a
+ * TLB miss every other 8 KiB cell, and under virtualisation a miss walks
+ * two page tables (a 4 KiB ping-pong over tcp: 3-4 % of its latency).
+ * The length is rounded up to whole huge pages only when that adds at most
+ * an eighth; the tail past the last whole one keeps small pages.
+ * FABTX_OFI_NO_HUGEPAGE=1 turns it off. */
+static void *fabtx__ofi_win_alloc(size_t len, size_t ps, size_t *alloc)
+{
+	size_t hp = 0, al = ps, a = (len + ps - 1) & ~(ps - 1);
+	void *p = NULL;
+	FILE *f;
+	if (!getenv("FABTX_OFI_NO_HUGEPAGE") &&
+	    (f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+	               "r")) != NULL) {
+		unsigned long long v = 0;
+		if (fscanf(f, "%llu", &v) == 1 && v > ps && !(v & (v - 1)) &&
+		    v <= ((size_t)1 << 30))
+			hp = (size_t)v;
+		fclose(f);
+	}
+	if (hp && a >= hp) {
+		size_t up = (a + hp - 1) & ~(hp - 1);
+		al = hp;
+		if (up - a <= a / 8) a = up;
+	}
+	if (posix_memalign(&p, al, a)) return NULL;
+	if (al > ps) (void)madvise(p, a, MADV_HUGEPAGE); /* a hint */
+	memset(p, 0, a);
+	*alloc = a;
+	return p;
+}
+
 static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
                                fabtx_win *rx, fabtx_win *tx)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	long pg = sysconf(_SC_PAGESIZE);
 	size_t ps = pg > 0 ? (size_t)pg : 4096, ra, ta;
-	void *p = NULL;
 	int rc;
 	if (!o || !o->ep || !rx || !tx) return -EINVAL;
 	if (o->rx_buf) return -EALREADY;
 	if (rx_len < FABTX_WIN_HDR_SIZE || rx_len > ((uint64_t)1 << 40) ||
 	    tx_len > ((uint64_t)1 << 40))
 		return -EINVAL;
-	ra = ((size_t)rx_len + ps - 1) & ~(ps - 1);
-	ta = ((size_t)tx_len + 64 + ps - 1) & ~(ps - 1);
-	if (posix_memalign(&p, ps, ra)) return -ENOMEM;
-	o->rx_buf = (uint8_t *)p;
-	memset(o->rx_buf, 0, ra);
-	p = NULL;
-	if (posix_memalign(&p, ps, ta)) return -ENOMEM;
-	o->tx_buf = (uint8_t *)p;
-	memset(o->tx_buf, 0, ta);
+	o->rx_buf = (uint8_t *)fabtx__ofi_win_alloc((size_t)rx_len, ps, &ra);
+	if (!o->rx_buf) return -ENOMEM;
+	o->tx_buf = (uint8_t *)fabtx__ofi_win_alloc((size_t)tx_len + 64, ps, &ta);
+	if (!o->tx_buf) return -ENOMEM;
 	o->rx_len = (size_t)rx_len;
 	o->tx_len = (size_t)tx_len;
 	o->rx_alloc = ra;

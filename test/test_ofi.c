@@ -1010,6 +1010,70 @@ TT_TEST(tcp_msg_request_reply_stages_in_hot_cells)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* A window of a transparent huge page or more is huge-page aligned and
+ * madvised (VmFlags "hg" in /proc/self/smaps), unless
+ * FABTX_OFI_NO_HUGEPAGE=1; skipped where the kernel has no THP. */
+static long thp_size(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+	long v = 0;
+	if (!f) return 0;
+	if (fscanf(f, "%ld", &v) != 1) v = 0;
+	fclose(f);
+	return v;
+}
+/* 1: the mapping holding p is madvised for huge pages, 0: not, -1: none */
+static int vma_hugepage(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0, r = -1;
+	uintptr_t a = (uintptr_t)p;
+	if (!f) return -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) { /* a mapping */
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			r = strstr(line, " hg") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+static void t_hugepage(int off)
+{
+	static const prov pv = {"tcp", "msg"};
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	char url[160];
+	long hp = thp_size();
+	skip_if_absent(&pv);
+	if (hp <= 0) TT_SKIP("no transparent huge pages here");
+	if (off) setenv("FABTX_OFI_NO_HUGEPAGE", "1", 1);
+	ctx = ofi_ctx_cells(512); /* 4 MiB windows */
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	unsetenv("FABTX_OFI_NO_HUGEPAGE");
+	TT_ASSERT(a->rx_win.len >= (uint64_t)hp && a->tx_win.len >= (uint64_t)hp);
+	if (!off) {
+		TT_EQ((uintptr_t)a->rx_win.base % (uintptr_t)hp, 0);
+		TT_EQ((uintptr_t)a->tx_win.base % (uintptr_t)hp, 0);
+		TT_EQ((uintptr_t)b->rx_win.base % (uintptr_t)hp, 0);
+	}
+	TT_EQ(vma_hugepage(a->rx_win.base), !off);
+	TT_EQ(vma_hugepage(a->tx_win.base), !off);
+	TT_EQ(vma_hugepage(b->rx_win.base), !off);
+	TT_OK(fabtx_conn_close(a, 5000));
+	TT_OK(fabtx_conn_close(b, 5000));
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(tcp_msg_big_windows_ask_for_huge_pages) { t_hugepage(0); }
+TT_TEST(tcp_msg_no_huge_pages_when_turned_off) { t_hugepage(1); }
+
 /* IPv6 literal URLs, on every provider that takes them */
 static void t_ipv6(const char *provq)
 {
