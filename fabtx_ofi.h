@@ -2054,33 +2054,31 @@ static int fabtx__ofi_tx_err(fabtx__ofi_conn *o, ssize_t rc)
  * is full. */
 static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 {
-	struct iovec iov[8];
-	void *desc[8];
+	struct iovec cp;
+	void *cdesc = NULL;
 	struct fi_rma_iov rma;
 	struct fi_msg_rma m;
 	uint32_t opi = UINT32_MAX;
 	uint64_t flags = p->flags;
 	ssize_t rc;
-	int i;
-	for (i = 0; i < p->nseg; i++) {
-		iov[i] = p->iov[i];
-		desc[i] = p->desc[i];
-	}
-	if (p->copy) { /* queued small write: its own copy of the bytes */
-		iov[0].iov_base = p->copy;
-		iov[0].iov_len = (size_t)p->total;
-		desc[0] = NULL;
-	}
 	rma.addr = o->peer_addr + p->off;
 	rma.len = (size_t)p->total;
 	rma.key = o->peer_key;
-	memset(&m, 0, sizeof m);
-	m.msg_iov = iov;
-	m.desc = desc;
-	m.iov_count = p->copy ? 1 : (size_t)p->nseg;
+	/* every field of m (no memset: this is the per-message path) */
+	m.msg_iov = p->iov;
+	m.desc = (void **)(uintptr_t)p->desc; /* the provider reads them */
+	m.iov_count = (size_t)p->nseg;
+	if (p->copy) { /* queued small write: its own copy of the bytes */
+		cp.iov_base = p->copy;
+		cp.iov_len = (size_t)p->total;
+		m.msg_iov = &cp;
+		m.desc = &cdesc;
+		m.iov_count = 1;
+	}
 	m.addr = o->rdm ? o->peer : 0;
 	m.rma_iov = &rma;
 	m.rma_iov_count = 1;
+	m.context = NULL;
 	m.data = p->data;
 	if (o->inject_size && p->total <= o->inject_size && !p->complete) {
 		/* one contiguous piece: the providers' inject fast path */
@@ -2088,10 +2086,11 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 		    !(flags & ~(uint64_t)FI_REMOTE_CQ_DATA)) {
 			rc = (flags & FI_REMOTE_CQ_DATA)
 			         ? fi_inject_writedata(
-			               o->ep, iov[0].iov_base, iov[0].iov_len,
-			               p->data, m.addr, rma.addr, rma.key)
-			         : fi_inject_write(o->ep, iov[0].iov_base,
-			                           iov[0].iov_len, m.addr,
+			               o->ep, m.msg_iov[0].iov_base,
+			               m.msg_iov[0].iov_len, p->data, m.addr,
+			               rma.addr, rma.key)
+			         : fi_inject_write(o->ep, m.msg_iov[0].iov_base,
+			                           m.msg_iov[0].iov_len, m.addr,
 			                           rma.addr, rma.key);
 			if (rc) return fabtx__ofi_tx_err(o, rc);
 			o->st.injects++;
@@ -2152,7 +2151,9 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	int i, rc,
 	    need_local =
 	        (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) != 0;
-	memset(&p, 0, sizeof p);
+	/* the fields in use (no memset of the 200-byte record: this is the
+	 * per-message path; a queued copy carries the unused slots along) */
+	p.copy = NULL;
 	p.nseg = nseg;
 	for (i = 0; i < nseg; i++) {
 		p.iov[i].iov_base = (void *)(uintptr_t)segs[i].addr;
