@@ -3289,26 +3289,30 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
                               int timeout_ms)
 {
 	fabtx_iov v;
-	/* The common small message, when nothing is queued and a credit is
-	 * at hand: straight to the backend's write_imm (what fabtx_sendv
-	 * would do after its general checks). */
-	if (c && buf && len && c->state == FABTX__ST_OPEN && !c->err &&
-	    !c->fin_recv && !c->peer_gone && !c->pend_buf && c->peer_imm &&
-	    len <= c->imm_max &&
+	v.base = buf;
+	v.len = len;
+	/* The common message, one chunk, when nothing is queued and a credit
+	 * is at hand: straight to fabtx__put_chunk (its write_imm or one
+	 * write), what fabtx_sendv does after its general checks. */
+	if (c && buf && c->state == FABTX__ST_OPEN && !c->err && !c->fin_recv &&
+	    !c->peer_gone && !c->pend_buf &&
 	    len <= fabtx_ring_payload(c->tx.c) && len <= c->max_msg &&
 	    fabtx_ring_tx_credits(&c->tx) &&
 	    (!timeout_ms || !c->ctx->cfg.zc_send_min ||
 	     len < c->ctx->cfg.zc_send_min)) {
-		int rc = fabtx__put_imm(c, buf, (uint32_t)len);
-		if (rc == 0) {
-			c->st.msgs_sent++;
-			c->st.bytes_sent += len;
-			return (ssize_t)len;
-		}
-		if (rc != -ENOTSUP) return rc;
+		fabtx__cur k;
+		int rc;
+		k.iov = &v;
+		k.n = 1;
+		k.i = 0;
+		k.off = 0;
+		rc = fabtx__put_chunk(c, &k, (uint32_t)len, len,
+		                      FABTX_F_FIRST | FABTX_F_LAST, 0, NULL);
+		if (rc < 0) return rc;
+		c->st.msgs_sent++;
+		c->st.bytes_sent += len;
+		return (ssize_t)len;
 	}
-	v.base = buf;
-	v.len = len;
 	return fabtx_sendv(c, &v, 1, timeout_ms);
 }
 
