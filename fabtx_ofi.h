@@ -810,6 +810,7 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 }
 
 static int fabtx__ofi_drain(fabtx__ofi_conn *o);
+static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why);
 static int fabtx__ofi_read_bye(fabtx__ofi_conn *o);
 
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
@@ -1850,7 +1851,21 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				need = 12; /* BYE + the peer's final position */
 			} else if (len == FABTX__OFI_BYE) {
 				if (o->crx_have >= 12) {
-					o->bye_pos = fabtx__ofi_get64(o->crx + 4);
+					uint64_t pos = fabtx__ofi_get64(o->crx + 4);
+					const fabtx_ring_rx *r = &c->rx;
+					/* the peer wrote no further than its
+					 * credits (our released position plus the
+					 * ring) and no less than we consumed; a
+					 * BYE that says otherwise would keep the
+					 * drain waiting for data that never comes */
+					if (r->n && (pos < r->seq || pos > r->rel + r->n)) {
+						o->crx_have = 0;
+						return fabtx__ofi_fail(
+						    o, -EPROTO,
+						    "BYE names a position the peer "
+						    "cannot have written");
+					}
+					o->bye_pos = pos;
 					o->has_bye_pos = 1;
 				}
 				o->peer_bye = 1;
