@@ -2492,19 +2492,11 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	uint32_t poff = fabtx_ring_payload_off(t->c, len);
 	uint64_t coff = FABTX_WIN_HDR_SIZE + idx * t->c;
 	uint32_t credits_after = fabtx_ring_tx_credits(t) - 1;
-	uint8_t *cell;
+	uint8_t *cell = NULL;
 	fabtx_footer *f;
 	int direct = (c->be->caps & FABTX_BCAP_DIRECT) != 0;
 	int rc = 0, gathered = 0;
 	const uint8_t *zsrc = NULL;
-	if (direct)
-		cell = c->peer_base + coff;
-	else if ((flags & (FABTX_F_FIRST | FABTX_F_LAST)) ==
-	         (FABTX_F_FIRST | FABTX_F_LAST))
-		cell = fabtx__stage_cell(c, coff);
-	else
-		cell = (uint8_t *)c->tx_win.base + coff;
-	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	if (c->peer_imm && !zdesc && len && len <= c->imm_max &&
 	    total == len &&
 	    (flags & (FABTX_F_FIRST | FABTX_F_LAST | FABTX_F_FIN)) ==
@@ -2514,6 +2506,7 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		if (k->iov[k->i].len - k->off >= len) {
 			src = (const uint8_t *)k->iov[k->i].base + k->off;
 		} else {
+			cell = fabtx__stage_cell(c, coff); /* not DIRECT */
 			fabtx__gather(k, cell + poff, len);
 			src = cell + poff;
 			gathered = 1;
@@ -2524,6 +2517,16 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 			return rc;
 		}
 	}
+	if (!cell) { /* (unless the payload was gathered above) */
+		if (direct)
+			cell = c->peer_base + coff;
+		else if ((flags & (FABTX_F_FIRST | FABTX_F_LAST)) ==
+		         (FABTX_F_FIRST | FABTX_F_LAST))
+			cell = fabtx__stage_cell(c, coff);
+		else
+			cell = (uint8_t *)c->tx_win.base + coff;
+	}
+	f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	if (zdesc) { /* zero-copy: the payload goes straight from user memory */
 		zsrc = (const uint8_t *)k->iov[k->i].base + k->off;
 		k->off += len;
@@ -3292,22 +3295,27 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
 	v.base = buf;
 	v.len = len;
 	/* The common message, one chunk, when nothing is queued and a credit
-	 * is at hand: straight to fabtx__put_chunk (its write_imm or one
-	 * write), what fabtx_sendv does after its general checks. */
+	 * is at hand: straight to the backend's write_imm when it fits, else
+	 * to fabtx__put_chunk (one write), what fabtx_sendv does after its
+	 * general checks. */
 	if (c && buf && c->state == FABTX__ST_OPEN && !c->err && !c->fin_recv &&
 	    !c->peer_gone && !c->pend_buf &&
 	    len <= fabtx_ring_payload(c->tx.c) && len <= c->max_msg &&
 	    fabtx_ring_tx_credits(&c->tx) &&
 	    (!timeout_ms || !c->ctx->cfg.zc_send_min ||
 	     len < c->ctx->cfg.zc_send_min)) {
-		fabtx__cur k;
-		int rc;
-		k.iov = &v;
-		k.n = 1;
-		k.i = 0;
-		k.off = 0;
-		rc = fabtx__put_chunk(c, &k, (uint32_t)len, len,
-		                      FABTX_F_FIRST | FABTX_F_LAST, 0, NULL);
+		int rc = -ENOTSUP;
+		if (c->peer_imm && len && len <= c->imm_max)
+			rc = fabtx__put_imm(c, buf, (uint32_t)len);
+		if (rc == -ENOTSUP) {
+			fabtx__cur k;
+			k.iov = &v;
+			k.n = 1;
+			k.i = 0;
+			k.off = 0;
+			rc = fabtx__put_chunk(c, &k, (uint32_t)len, len,
+			                      FABTX_F_FIRST | FABTX_F_LAST, 0, NULL);
+		}
 		if (rc < 0) return rc;
 		c->st.msgs_sent++;
 		c->st.bytes_sent += len;
