@@ -742,7 +742,12 @@ typedef struct fabtx__ofi_conn {
 	int timer_us;
 	int failed;
 	int sock_dead; /* peer gone: socket EOF, FI_SHUTDOWN, CQ error */
-	int drained;   /* the CQ was drained after sock_dead */
+	/* after sock_dead: the drain's step (FABTX__OFI_DRAIN_*), the end of
+	 * the step's wait, its quiet CQ reads, a guard against re-entry (the
+	 * drain reads the socket, whose reader starts the drain) */
+	int drain_step, drain_quiet, in_drain;
+	uint64_t drain_end_ms;
+	int sock_eof; /* the bootstrap socket said EOF or failed */
 	int peer_bye;  /* the peer disconnected gracefully */
 	int has_bye_pos, bye_short;
 	uint64_t bye_pos; /* its final write position, sent with BYE */
@@ -1869,8 +1874,10 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 					o->has_bye_pos = 1;
 				}
 				o->peer_bye = 1;
-				fabtx__ofi_drain(o);
-				return -ECONNRESET; /* EOF follows */
+				/* EOF follows; first what is in flight */
+				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
+					return -EAGAIN;
+				return -ECONNRESET;
 			} else if (len > FABTX__OFI_CTRL_MAX) {
 				return -EPROTO;
 			} else {
@@ -1896,7 +1903,9 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				o->bye_short = 1; /* a BYE without position */
 				continue;
 			}
-			fabtx__ofi_drain(o);
+			o->sock_eof = 1;
+			if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
+				return -EAGAIN; /* first what is in flight */
 			return -ECONNRESET;
 		}
 		if (timeout_ms == 0) return -EAGAIN;
@@ -2606,45 +2615,74 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 	return seen;
 }
 
-/* The peer is gone.  Once: drain what the provider still holds (a tcp
- * provider reads its socket a bit per call) until the CQ stays quiet, so
- * every doorbell that made it reaches the core before it hears
- * -ECONNRESET (from progress or ctrl_recv) and delivers the ring's
- * remains. */
-static int fabtx__ofi_drain(fabtx__ofi_conn *o)
+/* The peer is gone (sock_dead): collect what the fabric still delivers
+ * before -ECONNRESET is reported (from progress or ctrl_recv), so every
+ * doorbell that made it reaches the core, which then delivers the ring's
+ * remains.  In steps that never wait; progress, arm and flush drive them:
+ *  WORD: the fabric told first (FI_SHUTDOWN, a cancelled write) and the
+ *    bootstrap socket is open: up to 200 ms for its last word, BYE (with
+ *    the peer's final position) or EOF;
+ *  DATA: a peer that said how far it wrote: its writes up to there, which
+ *    may trail the BYE (another connection; its flush knew only that they
+ *    had left), up to 5 s; else until the CQ stays quiet (a tcp provider
+ *    reads its socket a bit per call): 32 empty reads in a row, 200 ms at
+ *    most.
+ * Returns 0 once done, 1 while under way, < 0 if the connection failed. */
+#define FABTX__OFI_DRAIN_NONE 0
+#define FABTX__OFI_DRAIN_WORD 1
+#define FABTX__OFI_DRAIN_DATA 2
+#define FABTX__OFI_DRAIN_DONE 3
+static int fabtx__ofi_drain_steps(fabtx__ofi_conn *o)
 {
-	uint64_t end;
-	int quiet = 0, rc;
-	o->sock_dead = 1;
-	if (o->drained || o->failed || !o->cq) return o->failed;
-	o->drained = 1;
-	/* A peer that closed cleanly said how far it wrote: everything up to
-	 * there is in flight on the fabric (its flush only knew the data had
-	 * left), so wait for it rather than for a quiet CQ. */
-	if (!o->peer_bye && !fabtx__ofi_read_bye(o) && o->sock >= 0) {
-		/* the fabric told first (FI_SHUTDOWN, a cancelled write) and
-		 * the bootstrap socket is still open: give it a moment to say
-		 * BYE (with the peer's final position) or EOF */
-		end = fabtx_now_ms() + 200;
-		while (!o->peer_bye && fabtx_now_ms() < end) {
-			if (fabtx__ofi_wait_fd(o->sock, POLLIN | POLLRDHUP,
-			                       end) < 0 ||
-			    fabtx__ofi_read_bye(o))
-				break;
-		}
+	uint64_t now = fabtx_now_ms();
+	int rc;
+	if (o->drain_step == FABTX__OFI_DRAIN_NONE) {
+		o->drain_step = FABTX__OFI_DRAIN_WORD;
+		o->drain_end_ms = now + 200;
+		/* the EQ has nothing more to say that matters (an unread
+		 * FI_SHUTDOWN would wake the fd for ever) */
+		if (o->eq_fd >= 0) (void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->eq_fd, NULL);
 	}
-	end = fabtx_now_ms() + (o->has_bye_pos ? 5000 : 200);
-	while (fabtx_now_ms() < end) {
-		rc = fabtx__ofi_poll_cq(o);
-		if (rc < 0) return rc;
-		if (o->has_bye_pos) {
-			if (o->c->rx.hint >= o->bye_pos) break;
-			continue;
+	if (o->drain_step == FABTX__OFI_DRAIN_WORD) {
+		if (!o->peer_bye && !o->sock_eof && o->sock >= 0 &&
+		    !fabtx__ofi_read_bye(o) && now < o->drain_end_ms)
+			return 1;
+		o->drain_step = FABTX__OFI_DRAIN_DATA;
+		o->drain_end_ms = now + (o->has_bye_pos ? 5000 : 200);
+		o->drain_quiet = 0;
+		/* its last word is said: an EOF would wake the fd for ever */
+		if (o->sock >= 0) (void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->sock, NULL);
+	}
+	if (o->drain_step == FABTX__OFI_DRAIN_DATA) {
+		for (;;) {
+			if (o->has_bye_pos && o->c->rx.hint >= o->bye_pos) break;
+			if (!o->has_bye_pos && o->drain_quiet >= 32) break;
+			if (fabtx_now_ms() >= o->drain_end_ms) break;
+			rc = fabtx__ofi_poll_cq(o);
+			if (rc < 0) return rc;
+			if (o->has_bye_pos) {
+				if (rc == 0 && o->c->rx.hint < o->bye_pos)
+					return 1; /* not here yet: wait */
+			} else {
+				o->drain_quiet = rc ? 0 : o->drain_quiet + 1;
+			}
 		}
-		quiet = rc ? 0 : quiet + 1;
-		if (quiet >= 32) break;
+		o->drain_step = FABTX__OFI_DRAIN_DONE;
 	}
 	return 0;
+}
+
+static int fabtx__ofi_drain(fabtx__ofi_conn *o)
+{
+	int rc;
+	o->sock_dead = 1;
+	if (o->failed || !o->cq) return o->failed;
+	if (o->drain_step == FABTX__OFI_DRAIN_DONE) return 0;
+	if (o->in_drain) return 1;
+	o->in_drain = 1;
+	rc = fabtx__ofi_drain_steps(o);
+	o->in_drain = 0;
+	return rc;
 }
 
 static int fabtx__ofi_progress(fabtx_conn *c)
@@ -2682,6 +2720,7 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0, 0) == 0) return 0;
 	rc = fabtx__ofi_drain(o);
 	if (rc < 0) return rc;
+	if (rc > 0) return 0; /* still collecting what is in flight */
 	/* a peer that closed cleanly (its FIN is consumed) is not an error */
 	return c->fin_recv ? 0 : -ECONNRESET;
 }
@@ -2695,7 +2734,7 @@ static int fabtx__ofi_read_bye(fabtx__ofi_conn *o)
 	for (i = 0; i < 64 && !o->peer_bye; i++) {
 		uint8_t b[FABTX__OFI_CTRL_MAX];
 		int rc = fabtx__ofi_ctrl_recv(o->c, b, sizeof b, 0);
-		if (rc == -EAGAIN) return 0;
+		if (rc == -EAGAIN) return o->peer_bye || o->sock_eof;
 		if (rc < 0 && rc != -EMSGSIZE) return 1;
 	}
 	return 1;
@@ -2737,7 +2776,7 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 		rc = fabtx__ofi_progress(c);
 		if (o->tx_out == 0 && o->pq_n == 0) return 0;
 		if (rc < 0 && rc != -ECONNRESET) return rc;
-		if (o->sock_dead && o->drained) {
+		if (o->sock_dead && o->drain_step == FABTX__OFI_DRAIN_DONE) {
 			/* Only close() flushes.  A peer that said goodbye has
 			 * closed after consuming our FIN (or chose not to read
 			 * on): nothing of ours is lost that it wanted.  A
@@ -2768,12 +2807,12 @@ static int fabtx__ofi_fd(fabtx_conn *c)
 static int fabtx__ofi_arm(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	uint64_t before;
+	uint64_t before, us = 0; /* timer: 0 = none */
 	struct itimerspec its;
 	if (!o || !o->cq) return -ENOTCONN;
 	if (o->failed) return -EAGAIN; /* the error is an event */
-	/* clear a fired timer (only the timer fallback ever sets it) */
-	if (o->use_timer) {
+	/* clear a fired timer (the fallback's, or a drain's deadline) */
+	if (o->use_timer || o->sock_dead) {
 		uint64_t x;
 		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x)
 			o->st.timer_wakeups++;
@@ -2781,27 +2820,40 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	before = o->st.cq_data_in;
 	if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
 		return -EAGAIN;
-	/* the bootstrap socket in one look: hang-up (the peer is gone) or
-	 * control bytes already buffered are an event */
-	if (fabtx__ofi_check_sock(o, 1, 1) != 0 || o->failed) return -EAGAIN;
+	if (o->sock_dead) {
+		/* the peer is gone: an event once the drain is done; while
+		 * it runs, wake for the CQ and at the end of its wait */
+		uint64_t now = fabtx_now_ms();
+		if (o->drain_step == FABTX__OFI_DRAIN_DONE || o->failed)
+			return -EAGAIN;
+		us = o->drain_end_ms > now ? (o->drain_end_ms - now) * 1000 : 1000;
+	} else if (fabtx__ofi_check_sock(o, 1, 1) != 0 || o->failed) {
+		/* the bootstrap socket in one look: hang-up (the peer is
+		 * gone) or control bytes already buffered are an event */
+		return -EAGAIN;
+	}
 	if (!o->use_timer) {
 		struct fid *f[2];
 		int n = 0, rc;
 		f[n++] = &o->cq->fid;
-		if (o->eq && o->eq_fd >= 0) f[n++] = &o->eq->fid;
+		if (o->eq && o->eq_fd >= 0 && !o->sock_dead) f[n++] = &o->eq->fid;
 		rc = fi_trywait(o->dom->fabric, f, n);
-		if (rc == 0) return 0;
+		if (rc == 0 && !us) return 0;
 		if (rc == -FI_EAGAIN) return -EAGAIN;
-		/* cannot trywait: use the timer from now on */
-		fabtx_log(c->ctx, FABTX_LOG_INFO,
-		          "ofi: fi_trywait on %s: %s; polling with a timer",
-		          o->st.provider, fi_strerror(-rc));
-		o->use_timer = 1;
-		o->st.wait_fd = 0;
+		if (rc != 0) {
+			/* cannot trywait: use the timer from now on */
+			fabtx_log(c->ctx, FABTX_LOG_INFO,
+			          "ofi: fi_trywait on %s: %s; polling with a timer",
+			          o->st.provider, fi_strerror(-rc));
+			o->use_timer = 1;
+			o->st.wait_fd = 0;
+		}
 	}
+	if (o->use_timer && (!us || us > (uint64_t)o->timer_us))
+		us = (uint64_t)o->timer_us;
 	memset(&its, 0, sizeof its);
-	its.it_value.tv_sec = o->timer_us / 1000000;
-	its.it_value.tv_nsec = (long)(o->timer_us % 1000000) * 1000;
+	its.it_value.tv_sec = (time_t)(us / 1000000);
+	its.it_value.tv_nsec = (long)(us % 1000000) * 1000;
 	timerfd_settime(o->tfd, 0, &its, NULL);
 	return 0;
 }

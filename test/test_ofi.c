@@ -1104,6 +1104,57 @@ TT_TEST(tcp_msg_bye_with_impossible_position_is_eproto)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* A BYE names the peer's final position; what it wrote up to there may
+ * still be in flight, so the receiver collects it before it reports the
+ * peer gone, for at most 5 s.  That wait never blocks a non-blocking call:
+ * the receive says -EAGAIN meanwhile, the fd is armed (CQ, and a timer for
+ * the wait's end), and the end of the wait is an event.  Here the peer
+ * names two chunks it never wrote. */
+TT_TEST(tcp_msg_bye_before_its_data_is_waited_for_without_blocking)
+{
+	static const prov pv = {"tcp", "msg"};
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx__ofi_conn *oa;
+	char url[160];
+	uint8_t m[64], bye[12];
+	struct pollfd p;
+	int rc, wakeups = 0;
+	skip_if_absent(&pv);
+	ctx = ofi_ctx(0);
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	memset(m, 7, sizeof m);
+	TT_EQ(fabtx_send(a, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(b, a, m, sizeof m), (ssize_t)sizeof m);
+	oa = (fabtx__ofi_conn *)a->bdata;
+	TT_ASSERT(oa && oa->sock >= 0);
+	fabtx__ofi_put32(bye, FABTX__OFI_BYE);
+	fabtx__ofi_put64(bye + 4, a->tx.seq + 2u);
+	TT_EQ(send(oa->sock, bye, sizeof bye, MSG_NOSIGNAL), (ssize_t)sizeof bye);
+	p.fd = fabtx_conn_fd(b);
+	p.events = POLLIN;
+	TT_EQ(poll(&p, 1, 10000), 1); /* the BYE */
+	TT_EQ(fabtx_recv(b, m, sizeof m, 0), -EAGAIN);
+	for (;;) { /* an event loop: arm, wait, look */
+		rc = fabtx_conn_arm(b);
+		TT_ASSERT(rc == 0 || rc == -EAGAIN);
+		if (rc == 0) {
+			p.revents = 0;
+			TT_EQ(poll(&p, 1, 10000), 1);
+			wakeups++;
+		}
+		rc = (int)fabtx_recv(b, m, sizeof m, 0);
+		if (rc != -EAGAIN) break;
+		TT_ASSERT(wakeups < 100000); /* woken, not spinning */
+	}
+	TT_EQ(rc, -ECONNRESET);
+	TT_ASSERT(wakeups >= 1);
+	(void)fabtx_conn_close(b, 0);
+	(void)fabtx_conn_close(a, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* IPv6 literal URLs, on every provider that takes them */
 static void t_ipv6(const char *provq)
 {
