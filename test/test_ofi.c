@@ -1077,27 +1077,36 @@ TT_TEST(tcp_msg_no_huge_pages_when_turned_off) { t_hugepage(1); }
 /* A peer whose BYE names a final position it cannot have written (beyond
  * its credits) is a protocol error, reported as such: the drain does not
  * wait for data that cannot come. */
-TT_TEST(tcp_msg_bye_with_impossible_position_is_eproto)
+/* a pair over tcp msg that has exchanged one message; then a's bootstrap
+ * socket says BYE at a's position plus `ahead` (a itself stays open) */
+static fabtx_ctx *forged_bye_pair(fabtx_conn **a, fabtx_conn **b,
+                                  uint64_t ahead)
 {
 	static const prov pv = {"tcp", "msg"};
 	fabtx_ctx *ctx;
-	fabtx_conn *a, *b;
 	fabtx__ofi_conn *oa;
 	char url[160];
 	uint8_t m[64], bye[12];
 	skip_if_absent(&pv);
 	ctx = ofi_ctx(0);
 	url_of(url, sizeof url, &pv, 0);
-	th_pair_url(ctx, ctx, url, &a, &b);
+	th_pair_url(ctx, ctx, url, a, b);
 	memset(m, 7, sizeof m);
-	TT_EQ(fabtx_send(a, m, sizeof m, 5000), (ssize_t)sizeof m);
-	TT_EQ(recv_pumping(b, a, m, sizeof m), (ssize_t)sizeof m);
-	/* a's bootstrap socket says BYE at a's position plus a million */
-	oa = (fabtx__ofi_conn *)a->bdata;
+	TT_EQ(fabtx_send(*a, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(*b, *a, m, sizeof m), (ssize_t)sizeof m);
+	oa = (fabtx__ofi_conn *)(*a)->bdata;
 	TT_ASSERT(oa && oa->sock >= 0);
 	fabtx__ofi_put32(bye, FABTX__OFI_BYE);
-	fabtx__ofi_put64(bye + 4, a->tx.seq + 1000000u);
+	fabtx__ofi_put64(bye + 4, (*a)->tx.seq + ahead);
 	TT_EQ(send(oa->sock, bye, sizeof bye, MSG_NOSIGNAL), (ssize_t)sizeof bye);
+	return ctx;
+}
+
+TT_TEST(tcp_msg_bye_with_impossible_position_is_eproto)
+{
+	fabtx_conn *a, *b;
+	uint8_t m[64];
+	fabtx_ctx *ctx = forged_bye_pair(&a, &b, 1000000u);
 	TT_EQ(fabtx_recv(b, m, sizeof m, 10000), -EPROTO);
 	TT_EQ(fabtx_conn_close(b, 0), -EPROTO);
 	(void)fabtx_conn_close(a, 0);
@@ -1112,26 +1121,11 @@ TT_TEST(tcp_msg_bye_with_impossible_position_is_eproto)
  * names two chunks it never wrote. */
 TT_TEST(tcp_msg_bye_before_its_data_is_waited_for_without_blocking)
 {
-	static const prov pv = {"tcp", "msg"};
-	fabtx_ctx *ctx;
 	fabtx_conn *a, *b;
-	fabtx__ofi_conn *oa;
-	char url[160];
-	uint8_t m[64], bye[12];
+	uint8_t m[64];
 	struct pollfd p;
 	int rc, wakeups = 0;
-	skip_if_absent(&pv);
-	ctx = ofi_ctx(0);
-	url_of(url, sizeof url, &pv, 0);
-	th_pair_url(ctx, ctx, url, &a, &b);
-	memset(m, 7, sizeof m);
-	TT_EQ(fabtx_send(a, m, sizeof m, 5000), (ssize_t)sizeof m);
-	TT_EQ(recv_pumping(b, a, m, sizeof m), (ssize_t)sizeof m);
-	oa = (fabtx__ofi_conn *)a->bdata;
-	TT_ASSERT(oa && oa->sock >= 0);
-	fabtx__ofi_put32(bye, FABTX__OFI_BYE);
-	fabtx__ofi_put64(bye + 4, a->tx.seq + 2u);
-	TT_EQ(send(oa->sock, bye, sizeof bye, MSG_NOSIGNAL), (ssize_t)sizeof bye);
+	fabtx_ctx *ctx = forged_bye_pair(&a, &b, 2u);
 	p.fd = fabtx_conn_fd(b);
 	p.events = POLLIN;
 	TT_EQ(poll(&p, 1, 10000), 1); /* the BYE */
