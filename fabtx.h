@@ -652,6 +652,8 @@ struct fabtx_backend {
 	int (*listener_addr)(fabtx_listener *l, char *buf, size_t cap);
 };
 
+#define FABTX__HOT_CELLS 4 /* staging cells past the ring (not DIRECT) */
+
 /* What the core keeps per connection.  Backends may read the public part
  * and set bdata / peer_base; everything else is the core's. */
 struct fabtx_conn {
@@ -704,7 +706,7 @@ struct fabtx_conn {
 	int close_done, close_rc;
 	/* backends that are not DIRECT: the staging cells past the ring's
 	 * (fabtx__stage_cell), each with 1 + the seq of the chunk it holds */
-	uint64_t hot_seq[4];
+	uint64_t hot_seq[FABTX__HOT_CELLS];
 	char url[128];
 };
 
@@ -1842,7 +1844,6 @@ static uint64_t fabtx__win_need(uint32_t n, uint32_t c)
 
 /* The staging window of a backend that is not DIRECT: the ring's mirror
  * plus the hot cells (fabtx__stage_cell); DIRECT backends have none. */
-#define FABTX__HOT_CELLS 4
 static uint64_t fabtx__tx_win_need(const fabtx_backend *be, uint32_t n,
                                    uint32_t c)
 {
