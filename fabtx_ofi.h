@@ -44,7 +44,11 @@
  *     only) and a timerfd.  Providers whose wait fd is not signalled by
  *     remote writes (shm) or that cannot fi_trywait get the timerfd, armed
  *     for FABTX_OFI_TIMER_US (default 1000) by arm(), so a sleeper never
- *     sleeps through work (it polls at that period instead).
+ *     sleeps through work (it polls at that period instead).  After the
+ *     peer's departure the timer also ends the drain's waits (the drain
+ *     never blocks: progress and arm advance it).
+ *   - Windows of a transparent huge page or more are huge-page aligned and
+ *     madvised for huge pages (a walked ring of small pages misses the TLB).
  *   - Memory registration honours mr_mode: FI_MR_LOCAL (descriptors),
  *     FI_MR_VIRT_ADDR (addresses vs offsets), FI_MR_PROV_KEY (provider keys
  *     are sent in the handshake via fabtx_win.key), FI_MR_ALLOCATED,
@@ -55,6 +59,9 @@
  *   FABTX_OFI_PROVIDER   provider when the URL names none
  *   FABTX_OFI_WAIT       fd | timer: force the wakeup method
  *   FABTX_OFI_TIMER_US   period of the timer fallback (default 1000)
+ *   FABTX_OFI_NO_HUGEPAGE=1  windows in small pages only
+ *   (and for measurements: FABTX_OFI_NO_IMM, FABTX_OFI_NO_COALESCE,
+ *   FABTX_OFI_NO_SPLIT, FABTX_OFI_STATS; see docs/ofi.md)
  */
 #ifndef FABTX_OFI_H_INCLUDED
 #define FABTX_OFI_H_INCLUDED
