@@ -44,7 +44,10 @@
  *     only) and a timerfd.  Providers whose wait fd is not signalled by
  *     remote writes (shm) or that cannot fi_trywait get the timerfd, armed
  *     for FABTX_OFI_TIMER_US (default 1000) by arm(), so a sleeper never
- *     sleeps through work (it polls at that period instead).  After the
+ *     sleeps through work.  Such a sleeper first writes a word into its
+ *     peer's window; the peer, once it has written to it, answers with a
+ *     WAKE frame on the bootstrap socket (fabtx__ofi_wake_peer), so the
+ *     timer is only a safety net.  After the
  *     peer's departure the timer also ends the drain's waits (the drain
  *     never blocks: progress and arm advance it).
  *   - Windows of a transparent huge page or more are huge-page aligned and
@@ -89,6 +92,9 @@ typedef struct fabtx_ofi_info {
 	uint64_t coalesced, coalesced_out; /* chunks merged, merged writes */
 	uint64_t split;                    /* writes sent as two injects */
 	uint64_t imm; /* one-cell messages with the footer in CQ data */
+	/* wakes (timer-polled providers): sleeps announced to the peer,
+	 * WAKE frames sent to a sleeping peer, WAKE frames received */
+	uint64_t sleeps, wakes_sent, wakes_in;
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -141,7 +147,12 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #define FABTX__OFI_NAME_MAX    256u
 #define FABTX__OFI_CTRL_MAX    512u
 #define FABTX__OFI_BYE         0xffffffffu /* ctrl frame: closed gracefully */
-#define FABTX__OFI_HDR_SCRATCH 56u         /* reserved[5] of fabtx_win_hdr */
+#define FABTX__OFI_WAKE        0xfffffffeu /* ctrl frame: you have work */
+#define FABTX__OFI_HDR_SCRATCH 56u         /* spare of fabtx_win_hdr */
+/* reserved[0] of fabtx_win_hdr: a peer that polls its CQ on a timer (no
+ * wait fd: shm) writes 1 here in OUR window before it sleeps; we clear it
+ * and send it a WAKE frame once we have written to it */
+#define FABTX__OFI_HDR_PEER_SLEEPS 16u
 #define FABTX__OFI_BOOT_TMO    10000
 #define FABTX__OFI_MAX_CONNREQ 64
 
@@ -756,6 +767,8 @@ typedef struct fabtx__ofi_conn {
 	uint64_t drain_end_ms;
 	int sock_eof; /* the bootstrap socket said EOF or failed */
 	int peer_bye;  /* the peer disconnected gracefully */
+	int wrote;     /* doorbells written since the last look for a sleeper */
+	int asleep_told; /* the peer holds our sleep word (no WAKE since) */
 	int has_bye_pos, bye_short;
 	uint64_t bye_pos; /* its final write position, sent with BYE */
 	uint32_t slow_tick;
@@ -1885,6 +1898,11 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
 					return -EAGAIN;
 				return -ECONNRESET;
+			} else if (len == FABTX__OFI_WAKE) {
+				o->crx_have = 0; /* its fd woke: nothing more */
+				o->st.wakes_in++;
+				o->asleep_told = 0; /* the peer cleared the word */
+				continue;
 			} else if (len > FABTX__OFI_CTRL_MAX) {
 				return -EPROTO;
 			} else {
@@ -1998,6 +2016,9 @@ static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	if (!o->rx_buf) return -ENOMEM;
 	o->tx_buf = (uint8_t *)fabtx__ofi_win_alloc((size_t)tx_len + 64, ps, &ta);
 	if (!o->tx_buf) return -ENOMEM;
+	/* past the staging: 8 bytes of 1 (the sleep word, see arm), then 8
+	 * of 0 (the flush marker) */
+	o->tx_buf[ta - 16] = 1;
 	o->rx_len = (size_t)rx_len;
 	o->tx_len = (size_t)tx_len;
 	o->rx_alloc = ra;
@@ -2316,8 +2337,52 @@ static void fabtx__ofi_db_in(fabtx_conn *c, uint32_t v)
 	fabtx_conn_doorbell_in(c, v);
 }
 
-static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t doorbell, unsigned flags)
+/* A peer without a CQ wait fd (shm) polls on a timer when it sleeps; it
+ * says so first by writing 1 into our window (FABTX__OFI_HDR_PEER_SLEEPS,
+ * see arm).  Once we have written to it since (o->wrote), we clear the
+ * word and send a WAKE frame on the bootstrap socket, which is in its fd's
+ * epoll set.  Looked at after each doorbell write and, for good, after
+ * the next progress, which applies what the peer wrote (shm places small
+ * writes at the target's progress).  No wake is lost: the sleeper writes
+ * the word, then polls its CQ once more; we write the doorbell, then
+ * progress, then look.  Either it finds our write or we find its word.
+ * (Its timer still runs, as before, should a frame be lost.)  A peer that
+ * never writes the word (a provider with a wait fd, an older fabtx) gets
+ * no frames. */
+static void fabtx__ofi_wake_peer(fabtx__ofi_conn *o)
+{
+	volatile uint64_t *w;
+	uint8_t b[4];
+	if (!o->rx_buf || o->sock < 0 || o->sock_dead) return;
+	w = (volatile uint64_t *)(void *)(o->rx_buf + FABTX__OFI_HDR_PEER_SLEEPS);
+	if (!*w) return;
+	*w = 0;
+	o->wrote = 0;
+	fabtx__ofi_put32(b, FABTX__OFI_WAKE);
+	if (send(o->sock, b, sizeof b, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	    (ssize_t)sizeof b)
+		o->st.wakes_sent++;
+}
+
+/* WAKE frames at the head of the bootstrap socket: read and dropped (they
+ * have woken the fd; they are not control messages for the core) */
+static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
+{
+	uint8_t b[4];
+	while (o->crx_have == 0 && o->sock >= 0 && !o->sock_dead) {
+		if (recv(o->sock, b, sizeof b, MSG_PEEK | MSG_DONTWAIT) !=
+		        (ssize_t)sizeof b ||
+		    fabtx__ofi_get32(b) != FABTX__OFI_WAKE ||
+		    recv(o->sock, b, sizeof b, MSG_DONTWAIT) != (ssize_t)sizeof b)
+			return;
+		o->st.wakes_in++;
+		o->asleep_told = 0; /* the peer cleared the word */
+	}
+}
+
+static int fabtx__ofi_write_do(fabtx_conn *c, const fabtx_seg *segs,
+                               int nseg, uint64_t off, uint32_t doorbell,
+                               unsigned flags)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t total = 0, done = 0;
@@ -2429,6 +2494,19 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	return 0;
 }
 
+static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint32_t doorbell, unsigned flags)
+{
+	int rc = fabtx__ofi_write_do(c, segs, nseg, off, doorbell, flags);
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	if (rc == 0 && o && (flags & FABTX_WRITE_DOORBELL) &&
+	    !(flags & FABTX_WRITE_MORE)) {
+		o->wrote = 1;
+		fabtx__ofi_wake_peer(o);
+	}
+	return rc;
+}
+
 /* A one-cell message as its payload alone: one inject whose 64-bit CQ data
  * is the data doorbell (bits 0-31, see fabtx__ofi_dbval) plus the footer's
  * len (bits 32-47) and flags (48-55), bit 63 set.  No staging copy, no
@@ -2464,6 +2542,8 @@ static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
 	o->st.injects++;
 	o->st.imm++;
 	o->injected++;
+	o->wrote = 1;
+	fabtx__ofi_wake_peer(o);
 	return 0;
 }
 
@@ -2502,7 +2582,11 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 	value = fabtx__ofi_dbval(c, value, c->tx.last_db_seq); /* re-ring */
 	rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
 	                     FI_REMOTE_CQ_DATA, 0);
-	if (rc == 0) o->st.doorbells++;
+	if (rc == 0) {
+		o->st.doorbells++;
+		o->wrote = 1;
+		fabtx__ofi_wake_peer(o);
+	}
 	return rc;
 }
 
@@ -2704,6 +2788,10 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	if (rc < 0) return rc;
 	if (o->pq_n && !o->sock_dead && (rc = fabtx__ofi_pq_run(o)) < 0)
 		return fabtx__ofi_fail(o, rc, "queued write failed");
+	if (o->wrote) { /* what the peer wrote is applied now: last look */
+		fabtx__ofi_wake_peer(o);
+		o->wrote = 0;
+	}
 	/* the connection-level checks (EQ, bootstrap socket) cost syscalls:
 	 * at most once a millisecond, looked at every 64 calls */
 	if (!o->sock_dead && (++o->slow_tick & 63u) != 0) return 0;
@@ -2824,6 +2912,24 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x)
 			o->st.timer_wakeups++;
 	}
+	if (o->use_timer && o->have_peer && !o->sock_dead && o->tx_buf) {
+		/* about to sleep on the timer: drop the WAKE frames that woke
+		 * us, tell the peer, so its next write comes with a WAKE
+		 * (fabtx__ofi_wake_peer), then look at the CQ once more */
+		fabtx_seg s1;
+		fabtx__ofi_eat_wakes(o);
+		s1.addr = o->tx_buf + o->tx_alloc - 16;
+		s1.len = 8;
+		s1.desc = o->tx_desc;
+		/* once until a WAKE says the peer cleared the word (it stays
+		 * set there until then: no need to write it again) */
+		if (!o->asleep_told &&
+		    fabtx__ofi_post(o, &s1, 1, FABTX__OFI_HDR_PEER_SLEEPS, 8, 0,
+		                    0, 0) == 0) {
+			o->asleep_told = 1;
+			o->st.sleeps++;
+		}
+	}
 	before = o->st.cq_data_in;
 	if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
 		return -EAGAIN;
@@ -2877,7 +2983,8 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		fabtx_log(c->ctx, FABTX_LOG_ERROR,
 		          "ofi stats %s: %s/%s inject %zu writes %llu injects "
 		          "%llu doorbells %llu cq_data_in %llu queued %llu "
-		          "coalesced %llu/%llu split %llu timer_wakeups %llu",
+		          "coalesced %llu/%llu split %llu timer_wakeups %llu "
+		          "sleeps %llu wakes %llu/%llu",
 		          c->url, o->st.provider, o->rdm ? "rdm" : "msg",
 		          o->inject_size, (unsigned long long)o->st.writes,
 		          (unsigned long long)o->st.injects,
@@ -2887,7 +2994,10 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          (unsigned long long)o->st.coalesced,
 		          (unsigned long long)o->st.coalesced_out,
 		          (unsigned long long)o->st.split,
-		          (unsigned long long)o->st.timer_wakeups);
+		          (unsigned long long)o->st.timer_wakeups,
+		          (unsigned long long)o->st.sleeps,
+		          (unsigned long long)o->st.wakes_sent,
+		          (unsigned long long)o->st.wakes_in);
 	/* BYE before the endpoint's shutdown: a peer that hears of the
 	 * shutdown from its fabric first finds the BYE already there */
 	if (o->sock >= 0 && graceful && !o->sock_dead) {

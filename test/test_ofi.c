@@ -1189,6 +1189,62 @@ TT_TEST(tcp_msg_close_after_unfinished_shutdown_is_not_graceful)
 	free(buf);
 }
 
+/* The shm provider has no CQ wait fd: a sleeping (event-driven) end polls
+ * its CQ on a timer.  Before it sleeps it writes a word into its peer's
+ * window, and the peer's next write comes with a WAKE frame on the
+ * bootstrap socket.  With the timer at 10 s every echo below would wait
+ * for it (the 5 s receives would time out); each comes by a WAKE. */
+TT_TEST(shm_rdm_event_mode_sleeper_is_woken_not_polled)
+{
+	static const prov pv = {"shm", "rdm"};
+	enum { R = 200 };
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	fabtx_ofi_info oi;
+	uint8_t m[64];
+	int i;
+	skip_if_absent(&pv);
+	setenv("FABTX_OFI_TIMER_US", "10000000", 1);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) { /* echo, event-driven */
+		fabtx_conn *s;
+		fabtx_ctx *cc = ofi_ctx(0);
+		s = kid_connect(&k, &pv, cc, 10000, 2);
+		for (i = 0; i < R; i++) {
+			ssize_t n = fabtx_recv(s, m, sizeof m, 5000);
+			if (n < 0) _exit(3);
+			if (fabtx_send(s, m, (size_t)n, 5000) != n) _exit(4);
+		}
+		if (fabtx_ofi_conn_info(s, &oi) < 0 || oi.wait_fd ||
+		    oi.timer_wakeups || !oi.sleeps || !oi.wakes_in)
+			_exit(6);
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
+	}
+	ctx = ofi_ctx(0);
+	kids_tell(&k, listen_port(ctx, &pv, &l));
+	TT_OK(fabtx_accept(l, &c, 20000));
+	for (i = 0; i < R; i++) {
+		memset(m, i, sizeof m);
+		TT_EQ(fabtx_send(c, m, sizeof m, 5000), (ssize_t)sizeof m);
+		memset(m, 0, sizeof m);
+		TT_EQ(fabtx_recv(c, m, sizeof m, 5000), (ssize_t)sizeof m);
+		TT_EQ(m[sizeof m - 1], (uint8_t)i);
+	}
+	TT_OK(fabtx_ofi_conn_info(c, &oi));
+	TT_EQ(oi.wait_fd, 0);
+	TT_EQ(oi.timer_wakeups, 0);
+	TT_ASSERT(oi.sleeps > 0 && oi.wakes_in > 0 && oi.wakes_sent > 0);
+	TT_EQ(fabtx_recv(c, m, 1, 10000), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(k.pid[0]), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	unsetenv("FABTX_OFI_TIMER_US");
+}
+
 /* IPv6 literal URLs, on every provider that takes them */
 static void t_ipv6(const char *provq)
 {
