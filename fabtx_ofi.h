@@ -40,8 +40,8 @@
  *     fails the connection on CQ errors, FI_SHUTDOWN or a dead bootstrap
  *     socket.
  *   - fd(): an epoll set of the CQ wait fd (FI_WAIT_FD + FI_GETWAIT; armed by
- *     fi_trywait), the EQ fd (FI_EP_MSG), the bootstrap socket (hang-up
- *     only) and a timerfd.  Providers whose wait fd is not signalled by
+ *     fi_trywait), the EQ fd (FI_EP_MSG), the bootstrap socket (control
+ *     frames, hang-up) and a timerfd.  Providers whose wait fd is not signalled by
  *     remote writes (shm) or that cannot fi_trywait get the timerfd, armed
  *     for FABTX_OFI_TIMER_US (default 1000) by arm(), so a sleeper never
  *     sleeps through work.  Such a sleeper first writes a word into its
