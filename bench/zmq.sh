@@ -17,7 +17,8 @@
 # fabtx engines' I/O threads poll the ring instead of sleeping while
 # traffic is recent.  tcp:// and ipc:// never spin.
 # Env: ROUNDS, ZB_TRANSPORTS (default "tcp ipc shm shm-spin ofi-tcp
-# ofi-tcp-spin" plus scif/rio when their emulators are built), ZB_SPIN_US,
+# ofi-tcp-spin ofi-shm" plus scif/rio when their emulators are built;
+# ofi-shm is libfabric's shm provider, FI_EP_RDM), ZB_SPIN_US,
 # SCALE (iteration multiplier, default 1), ZB_METRICS (a subset of
 # "lat:8 lat:4096 thr:64 thr:1048576"; the others print NA).
 prefix=${1:-build/zmq/prefix}
@@ -30,7 +31,7 @@ cfg=$(dirname "$prefix")/src/src/fabtx_zmq_config.h
 have() { grep -q "FABTX_ZMQ_HAVE_$1 1" "$cfg" 2>/dev/null; }
 if [ -z "$ZB_TRANSPORTS" ]; then
 	ZB_TRANSPORTS="tcp ipc shm shm-spin"
-	have OFI && ZB_TRANSPORTS="$ZB_TRANSPORTS ofi-tcp ofi-tcp-spin"
+	have OFI && ZB_TRANSPORTS="$ZB_TRANSPORTS ofi-tcp ofi-tcp-spin ofi-shm"
 	have SCIF && [ -f "$top/build/libscifemu.so" ] && ZB_TRANSPORTS="$ZB_TRANSPORTS scif"
 	have RIO && [ -f "$top/build/librioemu.so" ] && ZB_TRANSPORTS="$ZB_TRANSPORTS rio"
 fi
@@ -54,6 +55,7 @@ setup() {
 	ipc) b="ipc://$tmp/ipc$port"; c=$b ;;
 	shm) b="shm://zb$$-$port"; c=$b ;;
 	ofi-tcp) b="ofi://127.0.0.1:$port?provider=tcp"; c=$b ;;
+	ofi-shm) b="ofi://127.0.0.1:$port?provider=shm&ep=rdm"; c=$b ;;
 	scif)
 		b="scif://$((port % 20000 + 2000))"; c="scif://0:$((port % 20000 + 2000))"
 		e="FABTX_SCIFEMU_FABRIC=zb$$ LD_PRELOAD=$top/build/libscifemu.so"
