@@ -312,9 +312,7 @@ FABTX_API int fabtx_conn_arm(fabtx_conn *c);  /* 0 armed, -EAGAIN: work */
 FABTX_API int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events);
 FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
 /* Push queued data, send FIN and wait (at most linger_ms) until everything
- * is written; then tear down.  Returns 0 or the error that lost data
- * (-ETIMEDOUT: the linger time ran out; what was left is dropped and the
- * peer is not told the close was graceful).
+ * is written; then tear down.  Returns 0 or the error that lost data.
  * A closing connection receives nothing more: what the peer sends from
  * then on is released unread (counted in msgs_discarded), so a peer that
  * closes at the same time gets the credits for its own data and FIN.  If
@@ -630,10 +628,6 @@ struct fabtx_backend {
 	int (*flush)(fabtx_conn *c, int timeout_ms);
 	int (*arm)(fabtx_conn *c); /* 0 armed, -EAGAIN: events pending */
 	int (*fd)(fabtx_conn *c);
-	/* graceful: the FIN is sent and every write completed (or the peer
-	 * is gone); 0: the close drops what is left (the peer should learn
-	 * it was not told everything).  Must not wait beyond what graceful
-	 * makes instant. */
 	void (*disconnect)(fabtx_conn *c, int graceful);
 	/* optional: zero-copy sends (register user memory in place) */
 	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
@@ -3634,9 +3628,7 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 		                            (fabtx__rx_stalled(c) ? 0 : FABTX__WANT_RX));
 		if (rc < 0) break;
 	}
-	/* the linger time is up with writes outstanding: what is left is
-	 * dropped, not waited for again in the backend's disconnect */
-	fabtx__conn_free(c, !c->fin_sent || rc == -ETIMEDOUT);
+	fabtx__conn_free(c, !c->fin_sent);
 	return rc;
 }
 
