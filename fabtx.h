@@ -2392,6 +2392,14 @@ typedef struct fabtx__cur {
 	size_t off;
 } fabtx__cur;
 
+static void fabtx__cur_init(fabtx__cur *k, const fabtx_iov *iov, int n)
+{
+	k->iov = iov;
+	k->n = n;
+	k->i = 0;
+	k->off = 0;
+}
+
 static void fabtx__gather(fabtx__cur *k, uint8_t *dst, size_t len)
 {
 	while (len) {
@@ -2723,10 +2731,7 @@ static int fabtx__push_pending(fabtx_conn *c)
 		if (!cr) return -EAGAIN;
 		v.base = c->pend_buf + c->pend_off;
 		v.len = len;
-		k.iov = &v;
-		k.n = 1;
-		k.i = 0;
-		k.off = 0;
+		fabtx__cur_init(&k, &v, 1);
 		rc = fabtx__put_chunk(c, &k, len, c->pend_total,
 		                      left == len ? FABTX_F_LAST : 0,
 		                      cr > 1 && left > len, NULL);
@@ -3177,10 +3182,7 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		iov = &empty;
 		iovcnt = 1;
 	}
-	k.iov = iov;
-	k.n = iovcnt;
-	k.i = 0;
-	k.off = 0;
+	fabtx__cur_init(&k, iov, iovcnt);
 	p = fabtx_ring_payload(c->tx.c);
 	if (timeout_ms) dl = fabtx__deadline(timeout_ms);
 	/* earlier remainder first */
@@ -3310,10 +3312,7 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
 			rc = fabtx__put_imm(c, buf, (uint32_t)len);
 		if (rc == -ENOTSUP) {
 			fabtx__cur k;
-			k.iov = &v;
-			k.n = 1;
-			k.i = 0;
-			k.off = 0;
+			fabtx__cur_init(&k, &v, 1);
 			rc = fabtx__put_chunk(c, &k, (uint32_t)len, len,
 			                      FABTX_F_FIRST | FABTX_F_LAST, 0, NULL);
 		}
@@ -3561,10 +3560,7 @@ static int fabtx__close_try(fabtx_conn *c)
 			fabtx_iov v;
 			v.base = NULL;
 			v.len = 0;
-			k.iov = &v;
-			k.n = 1;
-			k.i = 0;
-			k.off = 0;
+			fabtx__cur_init(&k, &v, 1);
 			rc = fabtx__put_chunk(c, &k, 0, 0,
 			                      FABTX_F_FIN | FABTX_F_FIRST |
 			                          FABTX_F_LAST,
