@@ -836,6 +836,8 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 
 static int fabtx__ofi_drain(fabtx__ofi_conn *o);
 static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why);
+static void fabtx__ofi_doorbell_out(fabtx__ofi_conn *o);
+static void fabtx__ofi_wake_in(fabtx__ofi_conn *o);
 static int fabtx__ofi_read_bye(fabtx__ofi_conn *o);
 
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
@@ -1900,8 +1902,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				return -ECONNRESET;
 			} else if (len == FABTX__OFI_WAKE) {
 				o->crx_have = 0; /* its fd woke: nothing more */
-				o->st.wakes_in++;
-				o->asleep_told = 0; /* the peer cleared the word */
+				fabtx__ofi_wake_in(o);
 				continue;
 			} else if (len > FABTX__OFI_CTRL_MAX) {
 				return -EPROTO;
@@ -2268,6 +2269,8 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	}
 	if (o->pq_n == 0) {
 		rc = fabtx__ofi_issue(o, &p);
+		if (rc == 0 && (flags & FI_REMOTE_CQ_DATA))
+			fabtx__ofi_doorbell_out(o);
 		if (rc != -EAGAIN) return rc;
 	}
 	if (o->pq_n == o->pq_cap) return -EAGAIN;
@@ -2286,6 +2289,7 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	*q = p;
 	o->pq_n++;
 	o->st.queued++;
+	if (flags & FI_REMOTE_CQ_DATA) fabtx__ofi_doorbell_out(o);
 	return 0;
 }
 
@@ -2341,7 +2345,8 @@ static void fabtx__ofi_db_in(fabtx_conn *c, uint32_t v)
  * says so first by writing 1 into our window (FABTX__OFI_HDR_PEER_SLEEPS,
  * see arm).  Once we have written to it since (o->wrote), we clear the
  * word and send a WAKE frame on the bootstrap socket, which is in its fd's
- * epoll set.  Looked at after each doorbell write and, for good, after
+ * epoll set.  Looked at after each write with CQ data (fabtx__ofi_post,
+ * write_imm: fabtx__ofi_doorbell_out) and, for good, after
  * the next progress, which applies what the peer wrote (shm places small
  * writes at the target's progress).  No wake is lost: the sleeper writes
  * the word, then polls its CQ once more; we write the doorbell, then
@@ -2364,6 +2369,21 @@ static void fabtx__ofi_wake_peer(fabtx__ofi_conn *o)
 		o->st.wakes_sent++;
 }
 
+/* a doorbell (CQ data) is written or queued: look for a sleeper now, and
+ * again after the next progress */
+static void fabtx__ofi_doorbell_out(fabtx__ofi_conn *o)
+{
+	o->wrote = 1;
+	fabtx__ofi_wake_peer(o);
+}
+
+/* a WAKE frame came: the peer has cleared our sleep word */
+static void fabtx__ofi_wake_in(fabtx__ofi_conn *o)
+{
+	o->st.wakes_in++;
+	o->asleep_told = 0;
+}
+
 /* WAKE frames at the head of the bootstrap socket: read and dropped (they
  * have woken the fd; they are not control messages for the core) */
 static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
@@ -2375,14 +2395,12 @@ static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
 		    fabtx__ofi_get32(b) != FABTX__OFI_WAKE ||
 		    recv(o->sock, b, sizeof b, MSG_DONTWAIT) != (ssize_t)sizeof b)
 			return;
-		o->st.wakes_in++;
-		o->asleep_told = 0; /* the peer cleared the word */
+		fabtx__ofi_wake_in(o);
 	}
 }
 
-static int fabtx__ofi_write_do(fabtx_conn *c, const fabtx_seg *segs,
-                               int nseg, uint64_t off, uint32_t doorbell,
-                               unsigned flags)
+static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint32_t doorbell, unsigned flags)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t total = 0, done = 0;
@@ -2494,19 +2512,6 @@ static int fabtx__ofi_write_do(fabtx_conn *c, const fabtx_seg *segs,
 	return 0;
 }
 
-static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t doorbell, unsigned flags)
-{
-	int rc = fabtx__ofi_write_do(c, segs, nseg, off, doorbell, flags);
-	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	if (rc == 0 && o && (flags & FABTX_WRITE_DOORBELL) &&
-	    !(flags & FABTX_WRITE_MORE)) {
-		o->wrote = 1;
-		fabtx__ofi_wake_peer(o);
-	}
-	return rc;
-}
-
 /* A one-cell message as its payload alone: one inject whose 64-bit CQ data
  * is the data doorbell (bits 0-31, see fabtx__ofi_dbval) plus the footer's
  * len (bits 32-47) and flags (48-55), bit 63 set.  No staging copy, no
@@ -2542,8 +2547,7 @@ static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
 	o->st.injects++;
 	o->st.imm++;
 	o->injected++;
-	o->wrote = 1;
-	fabtx__ofi_wake_peer(o);
+	fabtx__ofi_doorbell_out(o);
 	return 0;
 }
 
@@ -2582,11 +2586,7 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 	value = fabtx__ofi_dbval(c, value, c->tx.last_db_seq); /* re-ring */
 	rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
 	                     FI_REMOTE_CQ_DATA, 0);
-	if (rc == 0) {
-		o->st.doorbells++;
-		o->wrote = 1;
-		fabtx__ofi_wake_peer(o);
-	}
+	if (rc == 0) o->st.doorbells++;
 	return rc;
 }
 
