@@ -584,6 +584,10 @@ typedef struct fabtx_seg {
 #define FABTX_WRITE_MORE 0x2u     /* another chunk follows at once: the
                                      backend may coalesce this doorbell if
                                      its writes complete in order */
+#define FABTX_WRITE_LAST 0x4u     /* the connection's last write (FIN):
+                                     if the backend can, its completion
+                                     (flush) waits until the peer has it,
+                                     not only until it left */
 
 struct fabtx_backend {
 	size_t size; /* sizeof(fabtx_backend) the backend was built with */
@@ -2576,7 +2580,9 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		c->st.doorbells_sent++;
 		rc = fabtx__bwrite(c, sg, nseg, coff + poff,
 		                   (uint32_t)c->peer_db.base + (uint32_t)idx,
-		                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
+		                   FABTX_WRITE_DOORBELL |
+		                       (more ? FABTX_WRITE_MORE : 0u) |
+		                       ((flags & FABTX_F_FIN) ? FABTX_WRITE_LAST : 0u));
 	}
 	c->st.chunks_sent++;
 	return rc < 0 ? rc : 0;

@@ -783,6 +783,7 @@ typedef struct fabtx__ofi_conn {
 	fabtx__ofi_op *ops;
 	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
 	uint64_t injected;   /* inject ops since the last completing op */
+	int no_dc;           /* the provider refused FI_DELIVERY_COMPLETE */
 	fabtx__ofi_pend *pq; /* ring of queued writes */
 	/* a held run of contiguous chunks (FABTX_WRITE_MORE): one write */
 	const uint8_t *b_addr;
@@ -1896,6 +1897,13 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 					o->has_bye_pos = 1;
 				}
 				o->peer_bye = 1;
+				if (!o->sock_dead)
+					fabtx_log(c->ctx, FABTX_LOG_DEBUG,
+					          "ofi: %s: peer gone: BYE at %llu "
+					          "(consumed %llu)",
+					          c->url,
+					          (unsigned long long)o->bye_pos,
+					          (unsigned long long)c->rx.seq);
 				/* EOF follows; first what is in flight */
 				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
 					return -EAGAIN;
@@ -1930,6 +1938,10 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				continue;
 			}
 			o->sock_eof = 1;
+			if (!o->sock_dead)
+				fabtx_log(c->ctx, FABTX_LOG_DEBUG,
+				          "ofi: %s: peer gone: bootstrap socket %s",
+				          c->url, n == 0 ? "EOF" : strerror(errno));
 			if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
 				return -EAGAIN; /* first what is in flight */
 			return -ECONNRESET;
@@ -2182,6 +2194,12 @@ static int fabtx__ofi_pq_run(fabtx__ofi_conn *o)
 		fabtx__ofi_pend *p = &o->pq[o->pq_head];
 		int rc = fabtx__ofi_issue(o, p);
 		if (rc == -EAGAIN) return 0;
+		if (rc < 0 && (p->flags & FI_DELIVERY_COMPLETE)) {
+			/* the FIN (fabtx__ofi_write): refused, plain then */
+			o->no_dc = 1;
+			p->flags &= ~(uint64_t)FI_DELIVERY_COMPLETE;
+			continue;
+		}
 		free(p->copy);
 		p->copy = NULL;
 		o->pq_head = (o->pq_head + 1) % o->pq_cap;
@@ -2429,7 +2447,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	 * announced with FABTX_WRITE_MORE goes out as one write whose CQ data
 	 * is the last chunk's (cumulative) doorbell. */
 	if (o->b_on) {
-		if (nseg == 1 &&
+		if (nseg == 1 && !(flags & FABTX_WRITE_LAST) &&
 		    (const uint8_t *)segs[0].addr == o->b_addr + o->b_len &&
 		    off == o->b_off + o->b_len &&
 		    fabtx__ofi_seg_desc(o, &segs[0]) == o->b_desc &&
@@ -2461,6 +2479,29 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		o->b_flags =
 		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0;
 		return 0;
+	}
+	/* The connection's last write (the FIN): its completion must mean
+	 * the peer has it.  Without FI_DELIVERY_COMPLETE a completion can
+	 * mean "in this host's socket buffer" (tcp), and the endpoint's close
+	 * after it resets the connection when bytes from the peer sit unread
+	 * in ours, which throws away what the peer's kernel has not taken yet
+	 * (a peer that reads nothing for a while).  Delivery complete: the
+	 * peer's provider has processed this write, and so every write before
+	 * it (an endpoint's writes are processed in order). */
+	if ((flags & FABTX_WRITE_LAST) && !o->no_dc && nseg <= (int)o->iov_limit &&
+	    total <= o->max_msg) {
+		rc = fabtx__ofi_post(
+		    o, segs, nseg, off, total, doorbell,
+		    FI_DELIVERY_COMPLETE |
+		        ((flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0),
+		    1);
+		if (rc >= 0 || rc == -EAGAIN || o->sock_dead || o->failed)
+			return rc;
+		fabtx_log(c->ctx, FABTX_LOG_INFO,
+		          "ofi: %s: FI_DELIVERY_COMPLETE refused (%d); a close "
+		          "waits for local completion only",
+		          o->st.provider, rc);
+		o->no_dc = 1;
 	}
 	/* common case: one operation */
 	if (nseg <= (int)o->iov_limit && total <= o->max_msg)
@@ -2606,6 +2647,15 @@ static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why)
  * so the core still delivers what is in the ring (FIN included).  The core
  * sees the same EOF through ctrl_recv.  in: the same poll() also looks for
  * buffered control bytes (returns 1 if there are some). */
+/* The peer is gone (or going): the first sign, said at DEBUG level. */
+static void fabtx__ofi_dead(fabtx__ofi_conn *o, const char *why, int err)
+{
+	if (!o->sock_dead)
+		fabtx_log(o->c->ctx, FABTX_LOG_DEBUG, "ofi: %s: peer gone: %s (%d)",
+		          o->c->url, why, err);
+	o->sock_dead = 1;
+}
+
 static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force, int in)
 {
 	uint64_t now;
@@ -2620,7 +2670,7 @@ static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force, int in)
 	if (poll(&p, 1, 0) <= 0) return 0;
 	if (!(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 		return in && (p.revents & POLLIN) ? 1 : 0;
-	o->sock_dead = 1;
+	fabtx__ofi_dead(o, "bootstrap socket hung up", p.revents);
 	o->sock_dead_ms = now;
 	return -ECONNRESET;
 }
@@ -2804,12 +2854,13 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 		uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
 		ssize_t n = fi_eq_read(o->eq, &ev, buf, sizeof buf, 0);
 		if (n >= 0 && ev == FI_SHUTDOWN) {
-			o->sock_dead = 1; /* same rule as the socket */
+			/* same rule as the socket */
+			fabtx__ofi_dead(o, "FI_SHUTDOWN", 0);
 		} else if (n == -FI_EAVAIL) {
 			struct fi_eq_err_entry ee;
 			memset(&ee, 0, sizeof ee);
 			fi_eq_readerr(o->eq, &ee, 0);
-			o->sock_dead = 1;
+			fabtx__ofi_dead(o, "EQ error", ee.err);
 		}
 	}
 	if (!o->sock_dead && fabtx__ofi_check_sock(o, 0, 0) == 0) return 0;

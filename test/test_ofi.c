@@ -899,6 +899,22 @@ static ssize_t recv_pumping(fabtx_conn *x, fabtx_conn *y, void *buf,
 	}
 }
 
+/* Close a pair whose ends one thread drives: a's close is complete once
+ * b's provider has taken its FIN (delivery complete), so b is progressed
+ * meanwhile; b then reads the FIN and closes too. */
+static void close_pair(fabtx_conn *a, fabtx_conn *b)
+{
+	uint64_t end = fabtx_now_ms() + 10000;
+	uint8_t x;
+	int rc;
+	while ((rc = fabtx_conn_shutdown(a)) == -EAGAIN && fabtx_now_ms() < end)
+		(void)fabtx_conn_poll(b);
+	TT_OK(rc);
+	TT_OK(fabtx_conn_close(a, 0));
+	TT_EQ(fabtx_recv(b, &x, 1, 5000), -ESHUTDOWN);
+	TT_OK(fabtx_conn_close(b, 5000));
+}
+
 static void t_in_process(const prov *pv, int two_ctx)
 {
 	pid_t pid;
@@ -950,6 +966,74 @@ TT_TEST(shm_rdm_in_process_two_ctxs_peer_closed_first)
 {
 	static const prov pv = {"shm", "rdm"};
 	t_in_process(&pv, 1);
+}
+
+/* A close is complete only once the peer has what was sent: the FIN goes
+ * with FI_DELIVERY_COMPLETE.  The tcp provider used to complete writes
+ * once they were in this host's socket buffer, so fabtx_conn_shutdown
+ * said 0 while the peer had read nothing, and the endpoint's close then
+ * reset the connection whenever the peer's own writes (credit reports)
+ * sat unread in ours, throwing away what the peer's kernel had not taken
+ * yet: libzmq's lingering-close test lost the tail of its message over
+ * ofi-tcp about 1 run in 25.  Here b is never driven while a shuts down:
+ * a's shutdown must keep saying -EAGAIN (its fd may wake it, nothing can
+ * complete); once b is driven, it completes and b has every message and
+ * the FIN.  (Providers with a progress thread of their own, like sockets,
+ * complete it without b's help; shm's writes are placed by the writer.) */
+static void t_close_waits_for_peer(const prov *pv)
+{
+	enum { K = 8, SZ = 20000 };
+	fabtx_ctx *ca, *cb;
+	fabtx_conn *a, *b;
+	char url[160];
+	uint8_t m[SZ];
+	struct pollfd pf;
+	uint64_t end;
+	int i, rc;
+	skip_if_absent(pv);
+	ca = ofi_ctx(0);
+	cb = ofi_ctx(0);
+	url_of(url, sizeof url, pv, 0);
+	th_pair_url(ca, cb, url, &a, &b);
+	for (i = 0; i < K; i++) {
+		th_fill(m, SZ, (uint64_t)i);
+		TT_EQ(fabtx_send(a, m, SZ, 5000), SZ);
+	}
+	pf.fd = fabtx_conn_fd(a);
+	pf.events = POLLIN;
+	for (i = 0; i < 20; i++) {
+		TT_EQ(fabtx_conn_shutdown(a), -EAGAIN);
+		(void)poll(&pf, 1, 20); /* whatever wakes it, or 20 ms */
+	}
+	end = fabtx_now_ms() + 10000;
+	while ((rc = fabtx_conn_shutdown(a)) == -EAGAIN && fabtx_now_ms() < end)
+		(void)fabtx_conn_poll(b);
+	TT_OK(rc);
+	TT_OK(fabtx_conn_close(a, 0));
+	for (i = 0; i < K; i++) {
+		memset(m, 0, SZ);
+		TT_EQ(fabtx_recv(b, m, SZ, 5000), SZ);
+		TT_EQ(th_check(m, SZ, (uint64_t)i), 0);
+	}
+	TT_EQ(fabtx_recv(b, m, SZ, 5000), -ESHUTDOWN);
+	TT_OK(fabtx_conn_close(b, 1000));
+	fabtx_ctx_destroy(ca);
+	fabtx_ctx_destroy(cb);
+}
+TT_TEST(tcp_msg_close_is_complete_once_the_peer_has_the_fin)
+{
+	static const prov pv = {"tcp", "msg"};
+	t_close_waits_for_peer(&pv);
+}
+TT_TEST(rxm_rdm_close_is_complete_once_the_peer_has_the_fin)
+{
+	static const prov pv = {"tcp;ofi_rxm", "rdm"};
+	t_close_waits_for_peer(&pv);
+}
+TT_TEST(net_rdm_close_is_complete_once_the_peer_has_the_fin)
+{
+	static const prov pv = {"net", "rdm"};
+	t_close_waits_for_peer(&pv);
 }
 
 /* Staging on a backend that is not DIRECT: a one-chunk message is copied
@@ -1005,8 +1089,7 @@ TT_TEST(tcp_msg_request_reply_stages_in_hot_cells)
 		TT_EQ(th_check(m, SZ, 100u + (uint64_t)i), 0);
 	}
 	TT_ASSERT(!all_zero((uint8_t *)a->tx_win.base + FABTX_WIN_HDR_SIZE, mirror));
-	TT_OK(fabtx_conn_close(a, 5000));
-	TT_OK(fabtx_conn_close(b, 5000));
+	close_pair(a, b);
 	fabtx_ctx_destroy(ctx);
 }
 
@@ -1067,8 +1150,7 @@ static void t_hugepage(int off)
 	TT_EQ(vma_hugepage(a->rx_win.base), !off);
 	TT_EQ(vma_hugepage(a->tx_win.base), !off);
 	TT_EQ(vma_hugepage(b->rx_win.base), !off);
-	TT_OK(fabtx_conn_close(a, 5000));
-	TT_OK(fabtx_conn_close(b, 5000));
+	close_pair(a, b);
 	fabtx_ctx_destroy(ctx);
 }
 TT_TEST(tcp_msg_big_windows_ask_for_huge_pages) { t_hugepage(0); }
