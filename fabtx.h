@@ -312,7 +312,10 @@ FABTX_API int fabtx_conn_arm(fabtx_conn *c);  /* 0 armed, -EAGAIN: work */
 FABTX_API int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events);
 FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
 /* Push queued data, send FIN and wait (at most linger_ms) until everything
- * is written; then tear down.  Returns 0 or the error that lost data.
+ * is written -- where the backend can tell (ofi: FI_DELIVERY_COMPLETE on
+ * the FIN), until the peer's side has taken it, which over a provider with
+ * manual progress needs the peer to call into fabtx once more; then tear
+ * down.  Returns 0 or the error that lost data (-ETIMEDOUT: linger up).
  * A closing connection receives nothing more: what the peer sends from
  * then on is released unread (counted in msgs_discarded), so a peer that
  * closes at the same time gets the credits for its own data and FIN.  If
