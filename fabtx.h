@@ -315,7 +315,9 @@ FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
  * is written -- where the backend can tell (ofi: FI_DELIVERY_COMPLETE on
  * the FIN), until the peer's side has taken it, which over a provider with
  * manual progress needs the peer to call into fabtx once more; then tear
- * down.  Returns 0 or the error that lost data (-ETIMEDOUT: linger up).
+ * down.  Returns 0 or the error that lost data (-ETIMEDOUT: the linger
+ * time ran out; what was left is dropped and the peer is not told the
+ * close was graceful).
  * A closing connection receives nothing more: what the peer sends from
  * then on is released unread (counted in msgs_discarded), so a peer that
  * closes at the same time gets the credits for its own data and FIN.  If
@@ -635,6 +637,10 @@ struct fabtx_backend {
 	int (*flush)(fabtx_conn *c, int timeout_ms);
 	int (*arm)(fabtx_conn *c); /* 0 armed, -EAGAIN: events pending */
 	int (*fd)(fabtx_conn *c);
+	/* graceful: the FIN is sent and every write completed (or the peer
+	 * is gone); 0: the close drops what is left (the peer should learn
+	 * it was not told everything).  Must not wait beyond what graceful
+	 * makes instant. */
 	void (*disconnect)(fabtx_conn *c, int graceful);
 	/* optional: zero-copy sends (register user memory in place) */
 	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
@@ -3633,7 +3639,9 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 		                            (fabtx__rx_stalled(c) ? 0 : FABTX__WANT_RX));
 		if (rc < 0) break;
 	}
-	fabtx__conn_free(c, !c->fin_sent);
+	/* the linger time is up with writes outstanding: what is left is
+	 * dropped, not waited for again in the backend's disconnect */
+	fabtx__conn_free(c, !c->fin_sent || rc == -ETIMEDOUT);
 	return rc;
 }
 

@@ -1231,6 +1231,46 @@ TT_TEST(tcp_msg_bye_before_its_data_is_waited_for_without_blocking)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* fabtx_conn_close(c, 0) after a shutdown that did not finish drops what
+ * is left: it returns at once, and the peer is not told the close was
+ * graceful (no BYE: it reports -ECONNRESET, not the end of the stream).
+ * The backend's disconnect used to flush for up to a second more and then
+ * say BYE.  b is not driven while a sends 24 MiB and closes, so most of it
+ * is still queued in a's provider. */
+TT_TEST(tcp_msg_close_after_unfinished_shutdown_is_not_graceful)
+{
+	static const prov pv = {"tcp", "msg"};
+	enum { M = 1 << 20, K = 24 };
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx__ofi_conn *ob;
+	char url[160];
+	uint8_t *buf;
+	ssize_t n;
+	int i;
+	uint64_t end;
+	skip_if_absent(&pv);
+	buf = (uint8_t *)malloc(M);
+	TT_ASSERT(buf);
+	memset(buf, 1, M);
+	ctx = ofi_ctx_cells(4096); /* 32 MiB rings */
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	for (i = 0; i < K; i++) TT_EQ(fabtx_send(a, buf, M, 0), M);
+	TT_EQ(fabtx_conn_shutdown(a), -EAGAIN); /* the writes are queued */
+	TT_EQ(fabtx_conn_close(a, 0), -ETIMEDOUT);
+	ob = (fabtx__ofi_conn *)b->bdata;
+	end = fabtx_now_ms() + 20000;
+	do { /* b reads what made it, then hears that a is gone */
+		n = fabtx_recv(b, buf, M, 100);
+	} while ((n == M || n == -ETIMEDOUT) && fabtx_now_ms() < end);
+	TT_EQ(n, -ECONNRESET);
+	TT_EQ(ob->peer_bye, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+	free(buf);
+}
+
 /* The shm provider has no CQ wait fd: a sleeping (event-driven) end polls
  * its CQ on a timer.  Before it sleeps it writes a word into its peer's
  * window, and the peer's next write comes with a WAKE frame on the
