@@ -338,24 +338,80 @@ static int fabtx__ofi_ctx_init(fabtx_ctx *ctx, void **state)
 	return 0;
 }
 
-static void fabtx__ofi_unpark_ctx(fabtx_ctx *ctx);
+/* A destroyed context's domains and fabrics, kept open for its orphans
+ * (see fabtx__ofi_unpark_ctx); closed, in the context's order, with the
+ * last of them.  Plain malloc: it outlives the context's allocator. */
+typedef struct fabtx__ofi_keep {
+	int refs, n;
+	struct fid_domain **domain;
+	struct fid_fabric **fabric; /* NULL where the fabric was shared */
+} fabtx__ofi_keep;
+
+/* the parked ends, orphans and keep records (fabtx__ofi_release) */
+static pthread_mutex_t fabtx__ofi_park_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* under the park lock */
+static void fabtx__ofi_keep_put(fabtx__ofi_keep *k)
+{
+	int i;
+	if (--k->refs > 0) return;
+	for (i = 0; i < k->n; i++) {
+		if (k->domain[i]) fi_close(&k->domain[i]->fid);
+		if (k->fabric[i]) fi_close(&k->fabric[i]->fid);
+	}
+	free(k->domain);
+	free(k->fabric);
+	free(k);
+}
+
+static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx);
 
 static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 {
 	fabtx__ofi_ctx *s = (fabtx__ofi_ctx *)state;
 	fabtx__ofi_dom *d, *nx;
+	fabtx__ofi_keep *k;
+	int n = 0;
 	if (!s) return;
-	fabtx__ofi_unpark_ctx(ctx);
+	k = fabtx__ofi_unpark_ctx(ctx); /* holds a reference of its own */
+	if (k) {
+		for (d = s->doms; d; d = d->next) n++;
+		k->domain = (struct fid_domain **)calloc(
+		    (size_t)n + 1, sizeof *k->domain);
+		k->fabric = (struct fid_fabric **)calloc(
+		    (size_t)n + 1, sizeof *k->fabric);
+		if (!k->domain || !k->fabric) { /* cannot keep them: leak */
+			free(k->domain);
+			free(k->fabric);
+			k->domain = NULL;
+			k->fabric = NULL;
+		}
+	}
 	for (d = s->doms; d; d = nx) {
 		nx = d->next;
 		if (d->mrc && fabtx_mr_cache_destroy(d->mrc) < 0)
 			fabtx_log(ctx, FABTX_LOG_WARN,
 			          "ofi: MR cache still in use at ctx destroy");
-		if (d->domain) fi_close(&d->domain->fid);
-		if (d->fabric && !d->fabric_shared) fi_close(&d->fabric->fid);
+		if (k) {
+			if (k->domain) {
+				k->domain[k->n] = d->domain;
+				k->fabric[k->n] =
+				    d->fabric_shared ? NULL : d->fabric;
+				k->n++;
+			}
+		} else {
+			if (d->domain) fi_close(&d->domain->fid);
+			if (d->fabric && !d->fabric_shared)
+				fi_close(&d->fabric->fid);
+		}
 		fi_freeinfo(d->info);
 		pthread_mutex_destroy(&d->lock);
 		fabtx_ctx_free(ctx, d);
+	}
+	if (k) {
+		pthread_mutex_lock(&fabtx__ofi_park_lock);
+		fabtx__ofi_keep_put(k);
+		pthread_mutex_unlock(&fabtx__ofi_park_lock);
 	}
 	pthread_mutex_destroy(&s->lock);
 	fabtx_ctx_free(ctx, s);
@@ -807,6 +863,21 @@ typedef struct fabtx__ofi_conn {
 	struct fabtx__ofi_conn *park_next;
 } fabtx__ofi_conn;
 
+/* A parked end whose context was destroyed before its peer closed: its
+ * libfabric objects and windows, kept until the peer disconnects. */
+typedef struct fabtx__ofi_orphan {
+	struct fabtx__ofi_orphan *next;
+	char self_nm[128], peer_nm[128];
+	struct fid_ep *ep;
+	struct fid_mr *rx_mr, *tx_mr;
+	struct fid_av *av;
+	struct fid_cq *cq;
+	struct fid_eq *eq;
+	void *rx_buf, *tx_buf;
+	struct fi_info *info;
+	fabtx__ofi_keep *keep;
+} fabtx__ofi_orphan;
+
 typedef struct fabtx__ofi_connreq {
 	struct fi_info *info;
 	uint64_t token;
@@ -921,8 +992,24 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
  * never progressed again; fds closed, so the peer sees EOF) until its peer
  * disconnects too or the context is destroyed, and the two are freed
  * together. */
-static pthread_mutex_t fabtx__ofi_park_lock = PTHREAD_MUTEX_INITIALIZER;
 static fabtx__ofi_conn *fabtx__ofi_parked;
+static fabtx__ofi_orphan *fabtx__ofi_orphans;
+
+/* under the park lock */
+static void fabtx__ofi_orphan_free(fabtx__ofi_orphan *r)
+{
+	if (r->ep) fi_close(&r->ep->fid);
+	if (r->rx_mr) fi_close(&r->rx_mr->fid);
+	if (r->tx_mr) fi_close(&r->tx_mr->fid);
+	if (r->av) fi_close(&r->av->fid);
+	if (r->cq) fi_close(&r->cq->fid);
+	if (r->eq) fi_close(&r->eq->fid);
+	free(r->rx_buf);
+	free(r->tx_buf);
+	fi_freeinfo(r->info);
+	fabtx__ofi_keep_put(r->keep);
+	free(r);
+}
 
 static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
@@ -940,6 +1027,20 @@ static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 			*pp = p->park_next;
 			break;
 		}
+	if (!p) { /* the peer's context may be gone: its orphan */
+		fabtx__ofi_orphan *r, **rp;
+		for (rp = &fabtx__ofi_orphans; *rp; rp = &(*rp)->next)
+			if (strcmp((*rp)->self_nm, o->peer_nm) == 0 &&
+			    strcmp((*rp)->peer_nm, o->self_nm) == 0)
+				break;
+		if ((r = *rp) != NULL) {
+			*rp = r->next;
+			fabtx__ofi_conn_free(ctx, o);
+			fabtx__ofi_orphan_free(r);
+			pthread_mutex_unlock(&fabtx__ofi_park_lock);
+			return;
+		}
+	}
 	if (!p) {
 		o->park_ctx = ctx;
 		o->park_next = fabtx__ofi_parked;
@@ -953,21 +1054,62 @@ static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	pthread_mutex_unlock(&fabtx__ofi_park_lock);
 }
 
-/* at context destroy: its parked ends go before its domains */
-static void fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
+/* At context destroy.  A parked end's peer is still open (it would have
+ * freed the pair on its way out), and in this process: it may write to
+ * the parked end until it sees the end gone, into the end's region and
+ * window.  So the end's libfabric objects and windows become an orphan
+ * (plain malloc), freed when that peer disconnects, and the context's
+ * domains and fabrics stay open until the last of its orphans goes (the
+ * keep record returned, with a reference for the caller, who fills it).
+ * NULL when there are none: the domains close as usual. */
+static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
 {
 	fabtx__ofi_conn *p, **pp;
+	fabtx__ofi_keep *k = NULL;
 	pthread_mutex_lock(&fabtx__ofi_park_lock);
 	for (pp = &fabtx__ofi_parked; *pp;) {
+		fabtx__ofi_orphan *r;
 		p = *pp;
 		if (p->park_ctx != ctx) {
 			pp = &p->park_next;
 			continue;
 		}
 		*pp = p->park_next;
-		fabtx__ofi_conn_free(ctx, p);
+		if (!k) {
+			k = (fabtx__ofi_keep *)calloc(1, sizeof *k);
+			if (k) k->refs = 1;
+		}
+		r = k ? (fabtx__ofi_orphan *)calloc(1, sizeof *r) : NULL;
+		if (!r) { /* no memory: free it (the old hazard) */
+			fabtx__ofi_conn_free(ctx, p);
+			continue;
+		}
+		memcpy(r->self_nm, p->self_nm, sizeof r->self_nm);
+		memcpy(r->peer_nm, p->peer_nm, sizeof r->peer_nm);
+		r->ep = p->ep;
+		r->rx_mr = p->rx_mr;
+		r->tx_mr = p->tx_mr;
+		r->av = p->av;
+		r->cq = p->cq;
+		r->eq = p->eq;
+		r->rx_buf = p->rx_buf;
+		r->tx_buf = p->tx_buf;
+		r->info = p->info;
+		p->ep = NULL;
+		p->rx_mr = p->tx_mr = NULL;
+		p->av = NULL;
+		p->cq = NULL;
+		p->eq = NULL;
+		p->rx_buf = p->tx_buf = NULL;
+		p->info = NULL;
+		fabtx__ofi_conn_free(ctx, p); /* the shell */
+		r->keep = k;
+		k->refs++;
+		r->next = fabtx__ofi_orphans;
+		fabtx__ofi_orphans = r;
 	}
 	pthread_mutex_unlock(&fabtx__ofi_park_lock);
+	return k;
 }
 
 /* After the handshake: is this an shm endpoint whose peer is in this

@@ -1036,6 +1036,56 @@ TT_TEST(net_rdm_close_is_complete_once_the_peer_has_the_fin)
 	t_close_waits_for_peer(&pv);
 }
 
+/* Two contexts in one process over shm; a closes and its context is
+ * destroyed while b is still open and has not yet seen a go.  b's writes
+ * land in a's endpoint region and window (libfabric's shm uses the peer
+ * endpoint's own region in-process), so those must outlive a's context
+ * until b disconnects: they did not (SIGSEGV in b's next send, inside
+ * libfabric). */
+TT_TEST(shm_rdm_in_process_ctx_destroyed_before_peer_closes)
+{
+	static const prov pv = {"shm", "rdm"};
+	pid_t pid;
+	skip_if_absent(&pv);
+	fflush(NULL);
+	pid = fork();
+	TT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		fabtx_ctx *ca = ofi_ctx(0), *cb = ofi_ctx(0);
+		fabtx_conn *a, *b;
+		char url[160];
+		uint8_t m[256];
+		int i, rc;
+		url_of(url, sizeof url, &pv, 0);
+		th_pair_url(ca, cb, url, &a, &b);
+		for (i = 0; i < 5; i++) {
+			memset(m, i, sizeof m);
+			if (fabtx_send(a, m, 100, 5000) != 100) _exit(13);
+			if (recv_pumping(b, a, m, sizeof m) != 100) _exit(14);
+			if (fabtx_send(b, m, 7, 5000) != 7) _exit(15);
+			if (recv_pumping(a, b, m, sizeof m) != 7 || m[6] != i)
+				_exit(16);
+		}
+		/* b is not driven: a's close cannot complete (its FIN is
+		 * not taken) and a is parked; then a's context goes */
+		rc = fabtx_conn_close(a, 0);
+		if (rc != 0 && rc != -ETIMEDOUT) _exit(17);
+		fabtx_ctx_destroy(ca);
+		for (i = 0; i < 3; i++) { /* into a's region and window */
+			rc = (int)fabtx_send(b, m, 64, 1000);
+			if (rc != 64 && rc != -EPIPE && rc != -ECONNRESET) _exit(18);
+		}
+		do /* what a sent, then a's departure */
+			rc = (int)fabtx_recv(b, m, sizeof m, 5000);
+		while (rc >= 0);
+		if (rc != -ESHUTDOWN && rc != -ECONNRESET) _exit(19);
+		(void)fabtx_conn_close(b, 1000);
+		fabtx_ctx_destroy(cb);
+		_exit(0);
+	}
+	TT_EQ(child_status(pid), 0);
+}
+
 /* Staging on a backend that is not DIRECT: a one-chunk message is copied
  * into one of the hot cells past the ring when the peer has released what
  * that cell held, else into the cell mirroring its ring cell.  Request /
