@@ -859,24 +859,10 @@ typedef struct fabtx__ofi_conn {
 	 * fabtx__ofi_release): both endpoint names, and the parked list */
 	int peer_local;
 	char self_nm[128], peer_nm[128];
-	fabtx_ctx *park_ctx;
+	fabtx_ctx *park_ctx; /* NULL: an orphan (see fabtx__ofi_unpark_ctx) */
 	struct fabtx__ofi_conn *park_next;
+	fabtx__ofi_keep *keep; /* an orphan's context's domains */
 } fabtx__ofi_conn;
-
-/* A parked end whose context was destroyed before its peer closed: its
- * libfabric objects and windows, kept until the peer disconnects. */
-typedef struct fabtx__ofi_orphan {
-	struct fabtx__ofi_orphan *next;
-	char self_nm[128], peer_nm[128];
-	struct fid_ep *ep;
-	struct fid_mr *rx_mr, *tx_mr;
-	struct fid_av *av;
-	struct fid_cq *cq;
-	struct fid_eq *eq;
-	void *rx_buf, *tx_buf;
-	struct fi_info *info;
-	fabtx__ofi_keep *keep;
-} fabtx__ofi_orphan;
 
 typedef struct fabtx__ofi_connreq {
 	struct fi_info *info;
@@ -979,7 +965,7 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	free(o->rx_buf);
 	free(o->tx_buf);
 	fi_freeinfo(o->info);
-	fabtx_ctx_free(ctx, o->ops);
+	free(o->ops);
 	fabtx_ctx_free(ctx, o);
 }
 
@@ -993,22 +979,14 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
  * disconnects too or the context is destroyed, and the two are freed
  * together. */
 static fabtx__ofi_conn *fabtx__ofi_parked;
-static fabtx__ofi_orphan *fabtx__ofi_orphans;
+static fabtx__ofi_conn *fabtx__ofi_orphans; /* plain malloc, no ops */
 
 /* under the park lock */
-static void fabtx__ofi_orphan_free(fabtx__ofi_orphan *r)
+static void fabtx__ofi_orphan_free(fabtx__ofi_conn *r)
 {
-	if (r->ep) fi_close(&r->ep->fid);
-	if (r->rx_mr) fi_close(&r->rx_mr->fid);
-	if (r->tx_mr) fi_close(&r->tx_mr->fid);
-	if (r->av) fi_close(&r->av->fid);
-	if (r->cq) fi_close(&r->cq->fid);
-	if (r->eq) fi_close(&r->eq->fid);
-	free(r->rx_buf);
-	free(r->tx_buf);
-	fi_freeinfo(r->info);
-	fabtx__ofi_keep_put(r->keep);
-	free(r);
+	fabtx__ofi_keep *k = r->keep;
+	fabtx__ofi_conn_free(NULL, r); /* NULL: the default allocator */
+	fabtx__ofi_keep_put(k);
 }
 
 static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
@@ -1028,13 +1006,13 @@ static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 			break;
 		}
 	if (!p) { /* the peer's context may be gone: its orphan */
-		fabtx__ofi_orphan *r, **rp;
-		for (rp = &fabtx__ofi_orphans; *rp; rp = &(*rp)->next)
+		fabtx__ofi_conn *r, **rp;
+		for (rp = &fabtx__ofi_orphans; *rp; rp = &(*rp)->park_next)
 			if (strcmp((*rp)->self_nm, o->peer_nm) == 0 &&
 			    strcmp((*rp)->peer_nm, o->self_nm) == 0)
 				break;
 		if ((r = *rp) != NULL) {
-			*rp = r->next;
+			*rp = r->park_next;
 			fabtx__ofi_conn_free(ctx, o);
 			fabtx__ofi_orphan_free(r);
 			pthread_mutex_unlock(&fabtx__ofi_park_lock);
@@ -1068,7 +1046,7 @@ static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
 	fabtx__ofi_keep *k = NULL;
 	pthread_mutex_lock(&fabtx__ofi_park_lock);
 	for (pp = &fabtx__ofi_parked; *pp;) {
-		fabtx__ofi_orphan *r;
+		fabtx__ofi_conn *r;
 		p = *pp;
 		if (p->park_ctx != ctx) {
 			pp = &p->park_next;
@@ -1079,33 +1057,20 @@ static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
 			k = (fabtx__ofi_keep *)calloc(1, sizeof *k);
 			if (k) k->refs = 1;
 		}
-		r = k ? (fabtx__ofi_orphan *)calloc(1, sizeof *r) : NULL;
+		r = k ? (fabtx__ofi_conn *)malloc(sizeof *r) : NULL;
 		if (!r) { /* no memory: free it (the old hazard) */
 			fabtx__ofi_conn_free(ctx, p);
 			continue;
 		}
-		memcpy(r->self_nm, p->self_nm, sizeof r->self_nm);
-		memcpy(r->peer_nm, p->peer_nm, sizeof r->peer_nm);
-		r->ep = p->ep;
-		r->rx_mr = p->rx_mr;
-		r->tx_mr = p->tx_mr;
-		r->av = p->av;
-		r->cq = p->cq;
-		r->eq = p->eq;
-		r->rx_buf = p->rx_buf;
-		r->tx_buf = p->tx_buf;
-		r->info = p->info;
-		p->ep = NULL;
-		p->rx_mr = p->tx_mr = NULL;
-		p->av = NULL;
-		p->cq = NULL;
-		p->eq = NULL;
-		p->rx_buf = p->tx_buf = NULL;
-		p->info = NULL;
-		fabtx__ofi_conn_free(ctx, p); /* the shell */
+		/* the same objects, in memory of no context's allocator (a
+		 * parked end's fds and queue are gone already); the op
+		 * contexts stay where the provider was given them */
+		*r = *p;
+		fabtx_ctx_free(ctx, p);
+		r->park_ctx = NULL;
 		r->keep = k;
 		k->refs++;
-		r->next = fabtx__ofi_orphans;
+		r->park_next = fabtx__ofi_orphans;
 		fabtx__ofi_orphans = r;
 	}
 	pthread_mutex_unlock(&fabtx__ofi_park_lock);
@@ -1228,8 +1193,10 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	    o->c->ctx, sizeof(fabtx__ofi_pend) * o->pq_cap);
 	if (!o->pq) return -ENOMEM;
 	o->nops = o->tx_max + o->rx_want + 1;
-	o->ops = (fabtx__ofi_op *)fabtx_ctx_zalloc(
-	    o->c->ctx, sizeof(fabtx__ofi_op) * o->nops);
+	/* plain calloc, like the windows: the provider holds these
+	 * contexts, and an orphan (fabtx__ofi_unpark_ctx) outlives the
+	 * context's allocator */
+	o->ops = (fabtx__ofi_op *)calloc(o->nops, sizeof *o->ops);
 	if (!o->ops) return -ENOMEM;
 	for (i = 0; i < o->nops; i++)
 		fabtx__ofi_op_put(o, o->nops - 1 - i);
