@@ -2281,6 +2281,17 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 		flags |= FI_COMPLETION;
 	}
 	rc = fi_writemsg(o->ep, &m, flags);
+	if (rc && rc != -FI_EAGAIN && (flags & FI_DELIVERY_COMPLETE) &&
+	    fabtx__ofi_check_sock(o, 1, 0) == 0) {
+		/* the FIN (fabtx__ofi_write): refused, plain then */
+		fabtx_log(o->c->ctx, FABTX_LOG_INFO,
+		          "ofi: %s: FI_DELIVERY_COMPLETE refused (%s); a close "
+		          "waits for local completion only",
+		          o->st.provider, fi_strerror((int)-rc));
+		o->no_dc = 1;
+		flags &= ~(uint64_t)FI_DELIVERY_COMPLETE;
+		rc = fi_writemsg(o->ep, &m, flags);
+	}
 	if (rc) {
 		if (opi != UINT32_MAX) fabtx__ofi_op_put(o, opi);
 		return fabtx__ofi_tx_err(o, rc);
@@ -2303,12 +2314,6 @@ static int fabtx__ofi_pq_run(fabtx__ofi_conn *o)
 		fabtx__ofi_pend *p = &o->pq[o->pq_head];
 		int rc = fabtx__ofi_issue(o, p);
 		if (rc == -EAGAIN) return 0;
-		if (rc < 0 && (p->flags & FI_DELIVERY_COMPLETE)) {
-			/* the FIN (fabtx__ofi_write): refused, plain then */
-			o->no_dc = 1;
-			p->flags &= ~(uint64_t)FI_DELIVERY_COMPLETE;
-			continue;
-		}
 		free(p->copy);
 		p->copy = NULL;
 		o->pq_head = (o->pq_head + 1) % o->pq_cap;
@@ -2589,34 +2594,24 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0;
 		return 0;
 	}
-	/* The connection's last write (the FIN): its completion must mean
-	 * the peer has it.  Without FI_DELIVERY_COMPLETE a completion can
-	 * mean "in this host's socket buffer" (tcp), and the endpoint's close
-	 * after it resets the connection when bytes from the peer sit unread
-	 * in ours, which throws away what the peer's kernel has not taken yet
-	 * (a peer that reads nothing for a while).  Delivery complete: the
-	 * peer's provider has processed this write, and so every write before
-	 * it (an endpoint's writes are processed in order). */
-	if ((flags & FABTX_WRITE_LAST) && !o->no_dc && nseg <= (int)o->iov_limit &&
-	    total <= o->max_msg) {
-		rc = fabtx__ofi_post(
-		    o, segs, nseg, off, total, doorbell,
-		    FI_DELIVERY_COMPLETE |
-		        ((flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0),
-		    1);
-		if (rc >= 0 || rc == -EAGAIN || o->sock_dead || o->failed)
-			return rc;
-		fabtx_log(c->ctx, FABTX_LOG_INFO,
-		          "ofi: %s: FI_DELIVERY_COMPLETE refused (%d); a close "
-		          "waits for local completion only",
-		          o->st.provider, rc);
-		o->no_dc = 1;
-	}
-	/* common case: one operation */
-	if (nseg <= (int)o->iov_limit && total <= o->max_msg)
+	/* common case: one operation.  The connection's last write (the
+	 * FIN) must complete only once the peer has it: without
+	 * FI_DELIVERY_COMPLETE a completion can mean "in this host's socket
+	 * buffer" (tcp), and the endpoint's close after it resets the
+	 * connection when bytes from the peer sit unread in ours, which throws
+	 * away what the peer's kernel has not taken yet (a peer that reads
+	 * nothing for a while).  Delivery complete: the peer's provider has
+	 * processed this write, and so every write before it (an endpoint's
+	 * writes are processed in order).  A refusal is handled where the
+	 * write is issued (fabtx__ofi_issue). */
+	if (nseg <= (int)o->iov_limit && total <= o->max_msg) {
+		int last = (flags & FABTX_WRITE_LAST) && !o->no_dc;
 		return fabtx__ofi_post(
 		    o, segs, nseg, off, total, doorbell,
-		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0, zc);
+		    ((flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0) |
+		        (last ? FI_DELIVERY_COMPLETE : 0),
+		    zc || last);
+	}
 	/* split: every piece but the last without CQ data; the last is
 	 * fenced unless the provider orders writes (WAW).  All pieces are
 	 * posted or queued, in order. */
