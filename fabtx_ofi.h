@@ -892,6 +892,15 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 	                                                fabtx_ofi_backend());
 }
 
+/* The peer is gone (or going): the first sign, said at DEBUG level. */
+static void fabtx__ofi_dead(fabtx__ofi_conn *o, const char *why, int err)
+{
+	if (!o->sock_dead)
+		fabtx_log(o->c->ctx, FABTX_LOG_DEBUG, "ofi: %s: peer gone: %s (%d)",
+		          o->c->url, why, err);
+	o->sock_dead = 1;
+}
+
 static int fabtx__ofi_drain(fabtx__ofi_conn *o);
 static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why);
 static void fabtx__ofi_doorbell_out(fabtx__ofi_conn *o);
@@ -2006,13 +2015,11 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 					o->has_bye_pos = 1;
 				}
 				o->peer_bye = 1;
-				if (!o->sock_dead)
-					fabtx_log(c->ctx, FABTX_LOG_DEBUG,
-					          "ofi: %s: peer gone: BYE at %llu "
-					          "(consumed %llu)",
-					          c->url,
-					          (unsigned long long)o->bye_pos,
-					          (unsigned long long)c->rx.seq);
+				/* (cells past what we consumed: <= the ring) */
+				fabtx__ofi_dead(o, "BYE, cells still to come",
+				                o->has_bye_pos
+				                    ? (int)(o->bye_pos - c->rx.seq)
+				                    : -1);
 				/* EOF follows; first what is in flight */
 				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
 					return -EAGAIN;
@@ -2047,10 +2054,8 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				continue;
 			}
 			o->sock_eof = 1;
-			if (!o->sock_dead)
-				fabtx_log(c->ctx, FABTX_LOG_DEBUG,
-				          "ofi: %s: peer gone: bootstrap socket %s",
-				          c->url, n == 0 ? "EOF" : strerror(errno));
+			fabtx__ofi_dead(o, "bootstrap socket EOF or error",
+			                n == 0 ? 0 : errno);
 			if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
 				return -EAGAIN; /* first what is in flight */
 			return -ECONNRESET;
@@ -2751,15 +2756,6 @@ static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why)
  * so the core still delivers what is in the ring (FIN included).  The core
  * sees the same EOF through ctrl_recv.  in: the same poll() also looks for
  * buffered control bytes (returns 1 if there are some). */
-/* The peer is gone (or going): the first sign, said at DEBUG level. */
-static void fabtx__ofi_dead(fabtx__ofi_conn *o, const char *why, int err)
-{
-	if (!o->sock_dead)
-		fabtx_log(o->c->ctx, FABTX_LOG_DEBUG, "ofi: %s: peer gone: %s (%d)",
-		          o->c->url, why, err);
-	o->sock_dead = 1;
-}
-
 static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force, int in)
 {
 	uint64_t now;
