@@ -998,45 +998,44 @@ static void fabtx__ofi_orphan_free(fabtx__ofi_conn *r)
 	fabtx__ofi_keep_put(k);
 }
 
+/* under the park lock: o's peer end in list (parked or orphans),
+ * unlinked, or NULL */
+static fabtx__ofi_conn *fabtx__ofi_take_peer(fabtx__ofi_conn **list,
+                                             const fabtx__ofi_conn *o)
+{
+	fabtx__ofi_conn *p;
+	for (; *list; list = &(*list)->park_next)
+		if (strcmp((*list)->self_nm, o->peer_nm) == 0 &&
+		    strcmp((*list)->peer_nm, o->self_nm) == 0) {
+			p = *list;
+			*list = p->park_next;
+			return p;
+		}
+	return NULL;
+}
+
 static void fabtx__ofi_release(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
-	fabtx__ofi_conn *p = NULL, **pp;
+	fabtx__ofi_conn *p;
 	if (!o->peer_local) {
 		fabtx__ofi_conn_free(ctx, o);
 		return;
 	}
 	fabtx__ofi_conn_drop_fds(ctx, o);
 	pthread_mutex_lock(&fabtx__ofi_park_lock);
-	for (pp = &fabtx__ofi_parked; *pp; pp = &(*pp)->park_next)
-		if (strcmp((*pp)->self_nm, o->peer_nm) == 0 &&
-		    strcmp((*pp)->peer_nm, o->self_nm) == 0) {
-			p = *pp;
-			*pp = p->park_next;
-			break;
-		}
-	if (!p) { /* the peer's context may be gone: its orphan */
-		fabtx__ofi_conn *r, **rp;
-		for (rp = &fabtx__ofi_orphans; *rp; rp = &(*rp)->park_next)
-			if (strcmp((*rp)->self_nm, o->peer_nm) == 0 &&
-			    strcmp((*rp)->peer_nm, o->self_nm) == 0)
-				break;
-		if ((r = *rp) != NULL) {
-			*rp = r->park_next;
-			fabtx__ofi_conn_free(ctx, o);
-			fabtx__ofi_orphan_free(r);
-			pthread_mutex_unlock(&fabtx__ofi_park_lock);
-			return;
-		}
-	}
-	if (!p) {
-		o->park_ctx = ctx;
-		o->park_next = fabtx__ofi_parked;
-		fabtx__ofi_parked = o;
-	} else {
+	if ((p = fabtx__ofi_take_peer(&fabtx__ofi_parked, o)) != NULL) {
 		/* under the lock: the parked end's context, being destroyed
 		 * in another thread, closes its domains only after this */
 		fabtx__ofi_conn_free(ctx, o);
 		fabtx__ofi_conn_free(p->park_ctx, p);
+	} else if ((p = fabtx__ofi_take_peer(&fabtx__ofi_orphans, o)) != NULL) {
+		/* the peer's context is gone: its orphan */
+		fabtx__ofi_conn_free(ctx, o);
+		fabtx__ofi_orphan_free(p);
+	} else {
+		o->park_ctx = ctx;
+		o->park_next = fabtx__ofi_parked;
+		fabtx__ofi_parked = o;
 	}
 	pthread_mutex_unlock(&fabtx__ofi_park_lock);
 }
