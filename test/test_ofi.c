@@ -899,17 +899,24 @@ static ssize_t recv_pumping(fabtx_conn *x, fabtx_conn *y, void *buf,
 	}
 }
 
-/* Close a pair whose ends one thread drives: a's close is complete once
- * b's provider has taken its FIN (delivery complete), so b is progressed
- * meanwhile; b then reads the FIN and closes too. */
-static void close_pair(fabtx_conn *a, fabtx_conn *b)
+/* a's fabtx_conn_shutdown with b driven meanwhile (one thread has both
+ * ends: a's close is complete once b's provider has taken its FIN), for
+ * at most 10 s; its last result */
+static int shutdown_pumping(fabtx_conn *a, fabtx_conn *b)
 {
 	uint64_t end = fabtx_now_ms() + 10000;
-	uint8_t x;
 	int rc;
 	while ((rc = fabtx_conn_shutdown(a)) == -EAGAIN && fabtx_now_ms() < end)
 		(void)fabtx_conn_poll(b);
-	TT_OK(rc);
+	return rc;
+}
+
+/* Close a pair whose ends one thread drives; b reads the FIN and closes
+ * too. */
+static void close_pair(fabtx_conn *a, fabtx_conn *b)
+{
+	uint8_t x;
+	TT_OK(shutdown_pumping(a, b));
 	TT_OK(fabtx_conn_close(a, 0));
 	TT_EQ(fabtx_recv(b, &x, 1, 5000), -ESHUTDOWN);
 	TT_OK(fabtx_conn_close(b, 5000));
@@ -927,7 +934,6 @@ static void t_in_process(const prov *pv, int two_ctx)
 		fabtx_conn *a, *b;
 		char url[160];
 		uint8_t m[3000];
-		uint64_t end;
 		int i, rc;
 		url_of(url, sizeof url, pv, 0);
 		th_pair_url(ca, cb, url, &a, &b);
@@ -939,11 +945,7 @@ static void t_in_process(const prov *pv, int two_ctx)
 			if (recv_pumping(a, b, m, sizeof m) != 7 || m[6] != i) _exit(16);
 		}
 		/* a closes (FIN, its writes complete as b progresses) */
-		end = fabtx_now_ms() + 10000;
-		while ((rc = fabtx_conn_shutdown(a)) == -EAGAIN &&
-		       fabtx_now_ms() < end)
-			(void)fabtx_conn_poll(b);
-		if (rc != 0) _exit(17);
+		if (shutdown_pumping(a, b) != 0) _exit(17);
 		if (fabtx_conn_close(a, 0) != 0) _exit(18);
 		/* a is gone; b has not read its FIN: b sends, then reads */
 		rc = (int)fabtx_send(b, m, 64, 1000);
@@ -988,8 +990,7 @@ static void t_close_waits_for_peer(const prov *pv)
 	char url[160];
 	uint8_t m[SZ];
 	struct pollfd pf;
-	uint64_t end;
-	int i, rc;
+	int i;
 	skip_if_absent(pv);
 	ca = ofi_ctx(0);
 	cb = ofi_ctx(0);
@@ -1005,10 +1006,7 @@ static void t_close_waits_for_peer(const prov *pv)
 		TT_EQ(fabtx_conn_shutdown(a), -EAGAIN);
 		(void)poll(&pf, 1, 20); /* whatever wakes it, or 20 ms */
 	}
-	end = fabtx_now_ms() + 10000;
-	while ((rc = fabtx_conn_shutdown(a)) == -EAGAIN && fabtx_now_ms() < end)
-		(void)fabtx_conn_poll(b);
-	TT_OK(rc);
+	TT_OK(shutdown_pumping(a, b));
 	TT_OK(fabtx_conn_close(a, 0));
 	for (i = 0; i < K; i++) {
 		memset(m, 0, SZ);
