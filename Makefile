@@ -42,7 +42,7 @@ $(B)/%: examples/%.c $(B)/fabtx_impl.o examples/perf_common.h $(HDRS)
 ALL_BINS += $(addprefix $(B)/,$(EXAMPLES))
 
 # ---- core tests ----------------------------------------------------------
-CORE_TESTS := test_ring test_db test_mr test_wakeup test_shm
+CORE_TESTS := test_ring test_db test_mr test_wakeup test_shm test_hostile
 CORE_TEST_BINS := $(addprefix $(B)/,$(CORE_TESTS))
 $(B)/test_%: test/test_%.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(CSTD) $(CFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)

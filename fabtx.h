@@ -100,6 +100,7 @@
  *   FABTX_NO_STDIO       no default stderr logger
  *   FABTX_DEBUG          extra internal checks (default: on unless NDEBUG)
  *   FABTX_MAX_BACKENDS   backends one ctx can hold (default 8)
+ *   FABTX_MAX_HANDSHAKES handshakes in flight on one listener (default 64)
  *
  * THE RING (wire format; all little-endian, see FABTX_WIRE_*)
  *   Each side owns an RX window: a 64-byte header then N cells of C bytes
@@ -166,6 +167,9 @@
 #ifndef FABTX_MAX_BACKENDS
 #define FABTX_MAX_BACKENDS 8
 #endif
+#ifndef FABTX_MAX_HANDSHAKES
+#define FABTX_MAX_HANDSHAKES 64 /* handshakes in flight on one listener */
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -209,6 +213,10 @@ typedef struct fabtx_ctx_config {
 	uint64_t zc_send_min;    /* RDMA backends: blocking sends of at least
 	                            this many bytes are written straight from
 	                            the caller's buffer (MR cache); 0 = off   */
+	int handshake_ms;        /* time one handshake may take: an accepted
+	                            client that has not completed it by then
+	                            is dropped, as is a fabtx_connect_start
+	                            whose server has not answered; 0 = 5000  */
 	fabtx_allocator allocator;
 	fabtx_logger logger;
 } fabtx_ctx_config;
@@ -264,17 +272,46 @@ FABTX_API int fabtx_ctx_add_backend(fabtx_ctx *ctx, const fabtx_backend *be);
 
 FABTX_API int fabtx_listen(fabtx_ctx *ctx, const char *url,
                            fabtx_listener **out);
-FABTX_API int fabtx_listener_fd(fabtx_listener *l); /* readable: accept */
+/* Readable (level-triggered) when fabtx_accept has something to do: a new
+ * client, a handshake that can progress, a connection ready to be taken,
+ * or a handshake's time limit.  Every listener has one (backends whose
+ * fabric has no pollable source are looked at on a short timer). */
+FABTX_API int fabtx_listener_fd(fabtx_listener *l);
 /* The URL peers connect to: the one given to fabtx_listen, with an
  * ephemeral port (ofi://HOST:0) replaced by the one the system chose.
  * Returns its length, or -ENOSPC (cap too small), -EINVAL. */
 FABTX_API int fabtx_listener_url(fabtx_listener *l, char *buf, size_t cap);
+/* Take the next connection whose handshake is complete.  Handshakes run
+ * concurrently inside the listener, up to FABTX_MAX_HANDSHAKES at once,
+ * each bounded by the config's handshake_ms: a silent or slow client
+ * delays nobody else, and when the table is full the oldest unfinished
+ * handshake makes room.  Connections are handed out in the order their
+ * clients arrived among those that are complete.  timeout_ms == 0 never
+ * waits and never aborts a client: -EAGAIN, and the handshakes in flight
+ * go on (call again when fabtx_listener_fd is readable).  -ECONNABORTED
+ * reports, once each, a client whose handshake failed (after every
+ * complete connection has been taken); -ETIMEDOUT: nothing within a
+ * timeout > 0. */
 FABTX_API int fabtx_accept(fabtx_listener *l, fabtx_conn **out,
                            int timeout_ms);
 FABTX_API void fabtx_listener_close(fabtx_listener *l);
 
+/* Connect and run the handshake, waiting at most timeout_ms (0: one
+ * non-blocking try, -ETIMEDOUT if it cannot complete at once). */
 FABTX_API int fabtx_connect(fabtx_ctx *ctx, const char *url,
                             fabtx_conn **out, int timeout_ms);
+/* Non-blocking connect, for event loops.  fabtx_connect_start begins it
+ * and returns at once: 0 with *out a connection being set up, or the
+ * error known locally (bad URL, unknown scheme, ...).  Then call
+ * fabtx_connect_poll(c) whenever fabtx_conn_fd(c) is readable, and on a
+ * timer (as for keepalive): 0 once connected, -EAGAIN while not yet,
+ * any other < 0 when it failed (-ECONNREFUSED, -ETIMEDOUT after the
+ * config's handshake_ms, -EPROTO, ...).  Either way end it with
+ * fabtx_conn_close(c, 0) when done with it.  The fd may change once the
+ * connection is up: call fabtx_conn_fd again after 0. */
+FABTX_API int fabtx_connect_start(fabtx_ctx *ctx, const char *url,
+                                  fabtx_conn **out);
+FABTX_API int fabtx_connect_poll(fabtx_conn *c);
 
 /* Send one whole message.  Returns len.  With timeout 0 a message is either
  * taken whole or refused with -EAGAIN; a message larger than the free
@@ -657,6 +694,21 @@ struct fabtx_backend {
 	 * to, with what the system chose filled in (an ephemeral port).
 	 * Returns 0, or -ENOSPC when cap is too small. */
 	int (*listener_addr)(fabtx_listener *l, char *buf, size_t cap);
+	/* Non-blocking connection setup.  The core calls accept(l, c, 0) and
+	 * connect(c, addr, 0) for backends that have connect_poll, and
+	 * ctrl_recv(c, ..., 0) while a handshake is in flight; none of them
+	 * may wait then.  accept may return a connection whose transport
+	 * setup is not finished: its ctrl_recv says -EAGAIN until it is (the
+	 * backend finishes it there).  connect(c, addr, 0) returns 0 (the
+	 * control channel is up), -EINPROGRESS (call connect_poll), or an
+	 * error.  connect_poll: 0 up, -EAGAIN not yet, < 0 failed.  ctrl_fd:
+	 * a pollable fd, readable when ctrl_recv or connect_poll may
+	 * progress, or < 0 for none (the core then looks on a short timer).
+	 * A backend without connect_poll gets a blocking connect(c, addr,
+	 * handshake_ms) in fabtx_connect_start; without listener_fd or
+	 * ctrl_fd, a timer stands in for the missing fd. */
+	int (*connect_poll)(fabtx_conn *c);
+	int (*ctrl_fd)(fabtx_conn *c);
 };
 
 #define FABTX__HOT_CELLS 4 /* staging cells past the ring (not DIRECT) */
@@ -714,6 +766,12 @@ struct fabtx_conn {
 	/* backends that are not DIRECT: the staging cells past the ring's
 	 * (fabtx__stage_cell), each with 1 + the seq of the chunk it holds */
 	uint64_t hot_seq[FABTX__HOT_CELLS];
+	/* the handshake while it is in flight (FABTX__HS_* phase; 0 when
+	 * none), its deadline, and what a client asked for in its request */
+	int hs_phase;
+	int hs_tfd; /* timer for a backend without ctrl_fd, or -1 */
+	uint64_t hs_dl, hs_nonce, hs_max_msg;
+	uint32_t hs_n, hs_cs;
 	char url[128];
 };
 
@@ -722,6 +780,15 @@ struct fabtx_listener {
 	const fabtx_backend *be;
 	void *bdata;
 	char url[128];
+	/* the core's part: fabtx_listener_fd (an epoll set over the backend's
+	 * listener fd, every handshake's control fd, the ready signal and
+	 * the timer), and the handshakes in flight in arrival order */
+	int epfd, evfd, tfd;
+	int nhs, signalled;
+	fabtx_conn *hs[FABTX_MAX_HANDSHAKES];
+	int hsfd[FABTX_MAX_HANDSHAKES]; /* the fd each is in the set with */
+	uint32_t aborted; /* handshakes that failed, not yet reported */
+	int lerr;         /* an error of the backend's accept to report */
 };
 
 /* Called by backends from progress(): a doorbell value arrived. */
@@ -778,6 +845,9 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 #include <poll.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #if defined(__GLIBC__) && !defined(__USE_GNU)
 #error "fabtx: the implementation needs _GNU_SOURCE: in the FABTX_IMPLEMENTATION file include fabtx.h before any other header, or compile it with -D_GNU_SOURCE"
 #endif
@@ -1683,6 +1753,7 @@ FABTX__DEF int fabtx_ctx_create(fabtx_ctx **out, const fabtx_ctx_config *cfg)
 	if (!c.zc_send_min && (env = getenv("FABTX_ZC_SEND_MIN")) != NULL)
 		c.zc_send_min = strtoull(env, NULL, 10);
 	if (c.quarantine_ms < 0) c.quarantine_ms = 0;
+	if (c.handshake_ms <= 0) c.handshake_ms = 5000;
 	ctx = (fabtx_ctx *)fabtx__zalloc(a, sizeof *ctx);
 	if (!ctx) return -ENOMEM;
 	ctx->cfg = c;
@@ -1951,6 +2022,7 @@ static fabtx_conn *fabtx__conn_new(fabtx_ctx *ctx, const fabtx_backend *be)
 	c->ctx = ctx;
 	c->be = be;
 	c->imm_max = UINT32_MAX;
+	c->hs_tfd = -1;
 	return c;
 }
 
@@ -1979,6 +2051,7 @@ static int fabtx__conn_ready(fabtx_conn *c, uint32_t n, uint32_t cs,
 static void fabtx__conn_free(fabtx_conn *c, int aborted)
 {
 	if (c->be && c->bdata) c->be->disconnect(c, !aborted);
+	if (c->hs_tfd >= 0) close(c->hs_tfd);
 	fabtx__db_put(c, aborted);
 	fabtx_ring_rx_fini(&c->rx, &c->ctx->a);
 	fabtx__free(&c->ctx->a, c->pend_buf);
@@ -2001,17 +2074,148 @@ static int fabtx__send_reject(fabtx_conn *c, const fabtx__hs *req,
 	return c->be->ctrl_send(c, b, sizeof b, 100);
 }
 
-FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
-                             fabtx_conn **out, int timeout_ms)
+/* ---- connection setup, never waiting (fabtx_connect_start / _poll and
+ * the listener's handshakes); the blocking calls wait on top of it ---- */
+enum {
+	FABTX__HSP_NONE = 0,
+	FABTX__HSP_TRANSPORT = 1, /* client: the backend's connect in progress */
+	FABTX__HSP_SEND = 2,      /* client: the request is to be sent        */
+	FABTX__HSP_RESP = 3,      /* client: waiting for the response         */
+	FABTX__HSP_REQ = 4,       /* server: waiting for the client's request */
+	FABTX__HSP_DONE = 5,      /* server: complete, not yet taken          */
+	FABTX__HSP_FAILED = 6
+};
+/* how often a handshake or listener without a pollable fd is looked at */
+#define FABTX__TICK_MS 5
+/* an optional backend op, within the size the backend was built with */
+#define FABTX__BE_HAS(be, m)                                                   \
+	((be)->size >= offsetof(fabtx_backend, m) + sizeof((be)->m) && (be)->m)
+
+static int fabtx__poll1(int fd, short ev, int ms)
+{
+	struct pollfd p;
+	int rc;
+	p.fd = fd;
+	p.events = ev;
+	p.revents = 0;
+	rc = poll(&p, 1, ms);
+	return rc < 0 && errno != EINTR ? -errno : rc;
+}
+
+static void fabtx__drain_fd(int fd)
+{
+	uint64_t x;
+	ssize_t r = read(fd, &x, sizeof x);
+	(void)r; /* our own non-blocking eventfd or timerfd */
+}
+
+/* The fd a handshake in flight waits on: the backend's control fd, or a
+ * periodic timer of ours where the backend has none. */
+static int fabtx__hs_fd(fabtx_conn *c)
+{
+	int fd = FABTX__BE_HAS(c->be, ctrl_fd) ? c->be->ctrl_fd(c) : -1;
+	if (fd >= 0) return fd;
+	if (c->hs_tfd < 0) {
+		struct itimerspec it;
+		c->hs_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (c->hs_tfd < 0) return -errno;
+		memset(&it, 0, sizeof it);
+		it.it_value.tv_nsec = FABTX__TICK_MS * 1000000L;
+		it.it_interval = it.it_value;
+		timerfd_settime(c->hs_tfd, 0, &it, NULL);
+	}
+	return c->hs_tfd;
+}
+
+/* client: the inbound doorbell range and the windows, then the request */
+static int fabtx__connect_setup(fabtx_conn *c)
+{
+	fabtx_ctx *ctx = c->ctx;
+	uint32_t n, cs = ctx->cfg.cell_size;
+	int rc, cells = fabtx__db_get(c, ctx->cfg.cell_count);
+	if (cells < 0) return cells;
+	n = (uint32_t)cells;
+	rc = c->be->win_open(c, fabtx__win_need(n, cs),
+	                     fabtx__tx_win_need(c->be, n, cs), &c->rx_win,
+	                     &c->tx_win);
+	if (rc < 0) return rc;
+	pthread_mutex_lock(&ctx->lock);
+	ctx->nonce = ctx->nonce * 6364136223846793005ull + 1442695040888963407ull;
+	c->hs_nonce = ctx->nonce ^ (fabtx_now_ns() << 17);
+	pthread_mutex_unlock(&ctx->lock);
+	c->hs_n = n;
+	c->hs_cs = cs;
+	c->hs_max_msg = ctx->cfg.max_msg;
+	c->hs_phase = FABTX__HSP_SEND;
+	return 0;
+}
+
+static int fabtx__connect_send(fabtx_conn *c, int wait_ms)
+{
+	fabtx__hs h;
+	uint8_t b[FABTX__HS_LEN];
+	int rc;
+	memset(&h, 0, sizeof h);
+	h.major = FABTX_WIRE_MAJOR;
+	h.minor = FABTX_WIRE_MINOR;
+	h.type = FABTX__MSG_REQ;
+	h.nonce = c->hs_nonce;
+	h.cell_size = c->hs_cs;
+	h.cell_count = c->hs_n;
+	h.max_msg = c->hs_max_msg;
+	h.win_addr = c->rx_win.addr;
+	h.win_len = c->rx_win.len;
+	h.rkey = c->rx_win.key;
+	h.db_base = c->db.base;
+	h.db_count = c->db.count;
+	fabtx__hs_pack(&h, b);
+	rc = c->be->ctrl_send(c, b, sizeof b, wait_ms);
+	if (rc == 0) c->hs_phase = FABTX__HSP_RESP;
+	return rc;
+}
+
+/* client: the server's response */
+static int fabtx__connect_resp(fabtx_conn *c, const uint8_t *b, int len)
+{
+	fabtx_ctx *ctx = c->ctx;
+	const char *url = c->url;
+	fabtx__hs r;
+	int rc = fabtx__hs_unpack(b, (size_t)len, &r);
+	if (rc < 0 || r.type != FABTX__MSG_RESP || r.nonce != c->hs_nonce) {
+		fabtx_log(ctx, FABTX_LOG_WARN, "%s: bad handshake response", url);
+		return rc == -EPROTONOSUPPORT ? rc : -EPROTO;
+	}
+	if (r.status != FABTX__HS_OK) {
+		fabtx_log(ctx, FABTX_LOG_WARN, "%s: peer rejected connection (%u)",
+		          url, (unsigned)r.status);
+		return r.status == FABTX__HS_DB_EXHAUSTED ? -ENOSPC
+		       : r.status == FABTX__HS_VERSION    ? -EPROTONOSUPPORT
+		       : r.status == FABTX__HS_NOMEM      ? -ENOMEM
+		                                          : -ECONNREFUSED;
+	}
+	if (r.cell_count > c->hs_n || r.cell_size > c->hs_cs ||
+	    r.max_msg > c->hs_max_msg ||
+	    fabtx__hs_check_peer(&r, r.cell_count, r.cell_size, r.cell_count) < 0) {
+		fabtx_log(ctx, FABTX_LOG_WARN, "%s: response values out of range", url);
+		return -EPROTO;
+	}
+	fabtx__take_peer(c, &r); /* r echoes our nonce */
+	/* map (or name) only what the ring needs, whatever the peer claims */
+	c->peer_win.len = fabtx__win_need(r.cell_count, r.cell_size);
+	rc = c->be->win_import(c, &c->peer_win);
+	if (rc < 0) return rc;
+	return fabtx__conn_ready(c, r.cell_count, r.cell_size, r.max_msg);
+}
+
+/* begin a connection: the backend's connect (blocking only for backends
+ * that cannot do otherwise), then the request as far as it goes */
+static int fabtx__connect_begin(fabtx_ctx *ctx, const char *url,
+                                fabtx_conn **out, uint64_t dl)
 {
 	const fabtx_backend *be;
 	const char *rest;
 	fabtx_conn *c;
-	fabtx__hs h, r;
-	uint8_t b[FABTX__HS_LEN];
-	uint64_t dl = fabtx__deadline(timeout_ms);
-	uint32_t n, cs;
-	int rc, cells;
+	int rc;
 	if (!ctx || !out) return -EINVAL;
 	*out = NULL;
 	rc = fabtx__resolve(ctx, url, &be, &rest);
@@ -2019,73 +2223,104 @@ FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
 	c = fabtx__conn_new(ctx, be);
 	if (!c) return -ENOMEM;
 	snprintf(c->url, sizeof c->url, "%s", url);
-	rc = be->connect(c, rest, timeout_ms);
-	if (rc < 0) goto fail;
-	cells = fabtx__db_get(c, ctx->cfg.cell_count);
-	if (cells < 0) {
-		rc = cells;
-		goto fail;
+	c->hs_dl = dl;
+	c->hs_phase = FABTX__HSP_TRANSPORT;
+	if (FABTX__BE_HAS(be, connect_poll)) rc = be->connect(c, rest, 0);
+	else rc = be->connect(c, rest, fabtx__remaining_ms(dl));
+	if (rc == 0) rc = fabtx__connect_setup(c);
+	if (rc == 0) rc = fabtx__connect_send(c, 0); /* the request goes now */
+	if (rc == -EINPROGRESS || rc == -EAGAIN) rc = 0;
+	if (rc < 0) {
+		fabtx__conn_free(c, 1);
+		return rc;
 	}
-	n = (uint32_t)cells;
-	cs = ctx->cfg.cell_size;
-	rc = be->win_open(c, fabtx__win_need(n, cs), fabtx__tx_win_need(be, n, cs),
-	                  &c->rx_win, &c->tx_win);
-	if (rc < 0) goto fail;
-	memset(&h, 0, sizeof h);
-	h.major = FABTX_WIRE_MAJOR;
-	h.minor = FABTX_WIRE_MINOR;
-	h.type = FABTX__MSG_REQ;
-	pthread_mutex_lock(&ctx->lock);
-	ctx->nonce = ctx->nonce * 6364136223846793005ull + 1442695040888963407ull;
-	h.nonce = ctx->nonce ^ (fabtx_now_ns() << 17);
-	pthread_mutex_unlock(&ctx->lock);
-	h.cell_size = cs;
-	h.cell_count = n;
-	h.max_msg = ctx->cfg.max_msg;
-	h.win_addr = c->rx_win.addr;
-	h.win_len = c->rx_win.len;
-	h.rkey = c->rx_win.key;
-	h.db_base = c->db.base;
-	h.db_count = c->db.count;
-	fabtx__hs_pack(&h, b);
-	rc = be->ctrl_send(c, b, sizeof b, fabtx__remaining_ms(dl));
-	if (rc < 0) goto fail;
-	rc = be->ctrl_recv(c, b, sizeof b, fabtx__remaining_ms(dl));
-	if (rc == -EAGAIN) rc = -ETIMEDOUT;
-	if (rc < 0) goto fail;
-	rc = fabtx__hs_unpack(b, (size_t)rc, &r);
-	if (rc < 0 || r.type != FABTX__MSG_RESP || r.nonce != h.nonce) {
-		fabtx_log(ctx, FABTX_LOG_WARN, "%s: bad handshake response", url);
-		rc = rc == -EPROTONOSUPPORT ? rc : -EPROTO;
-		goto fail;
-	}
-	if (r.status != FABTX__HS_OK) {
-		fabtx_log(ctx, FABTX_LOG_WARN, "%s: peer rejected connection (%u)",
-		          url, (unsigned)r.status);
-		rc = r.status == FABTX__HS_DB_EXHAUSTED ? -ENOSPC
-		     : r.status == FABTX__HS_VERSION    ? -EPROTONOSUPPORT
-		     : r.status == FABTX__HS_NOMEM      ? -ENOMEM
-		                                        : -ECONNREFUSED;
-		goto fail;
-	}
-	if (r.cell_count > n || r.cell_size > cs || r.max_msg > h.max_msg ||
-	    fabtx__hs_check_peer(&r, r.cell_count, r.cell_size, r.cell_count) < 0) {
-		fabtx_log(ctx, FABTX_LOG_WARN, "%s: response values out of range", url);
-		rc = -EPROTO;
-		goto fail;
-	}
-	fabtx__take_peer(c, &r); /* r echoes our nonce */
-	rc = be->win_import(c, &c->peer_win);
-	if (rc < 0) goto fail;
-	rc = fabtx__conn_ready(c, r.cell_count, r.cell_size, r.max_msg);
-	if (rc < 0) goto fail;
 	*out = c;
 	return 0;
-fail:
-	fabtx__conn_free(c, 1);
+}
+
+FABTX__DEF int fabtx_connect_start(fabtx_ctx *ctx, const char *url,
+                                   fabtx_conn **out)
+{
+	return fabtx__connect_begin(
+	    ctx, url, out, ctx ? fabtx__deadline(ctx->cfg.handshake_ms) : 0);
+}
+
+static int fabtx__connect_step(fabtx_conn *c, int wait_ms)
+{
+	uint8_t b[FABTX__HS_LEN];
+	int rc;
+	if (c->hs_tfd >= 0) fabtx__drain_fd(c->hs_tfd);
+	for (;;) {
+		switch (c->hs_phase) {
+		case FABTX__HSP_TRANSPORT:
+			rc = c->be->connect_poll(c);
+			if (rc == 0) rc = fabtx__connect_setup(c);
+			break;
+		case FABTX__HSP_SEND:
+			rc = fabtx__connect_send(c, wait_ms);
+			break;
+		case FABTX__HSP_RESP:
+			rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+			if (rc >= 0) rc = fabtx__connect_resp(c, b, rc);
+			if (rc == 0) c->hs_phase = FABTX__HSP_NONE;
+			return rc;
+		default:
+			return -EINVAL;
+		}
+		if (rc < 0) return rc;
+	}
+}
+
+static int fabtx__connect_poll(fabtx_conn *c, int wait_ms)
+{
+	int rc;
+	if (!c) return -EINVAL;
+	if (c->state != FABTX__ST_NEW) return c->err ? c->err : 0;
+	if (c->hs_phase == FABTX__HSP_FAILED) return c->err;
+	rc = fabtx__connect_step(c, wait_ms);
+	if (rc == -EAGAIN && fabtx_now_ns() >= c->hs_dl) rc = -ETIMEDOUT;
+	if (rc < 0 && rc != -EAGAIN) {
+		fabtx_log(c->ctx, FABTX_LOG_INFO, "%s: connect failed: %s", c->url,
+		          fabtx_strerror(rc));
+		c->hs_phase = FABTX__HSP_FAILED;
+		c->err = rc;
+	}
 	return rc;
 }
 
+FABTX__DEF int fabtx_connect_poll(fabtx_conn *c)
+{
+	return fabtx__connect_poll(c, 0);
+}
+
+FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
+                             fabtx_conn **out, int timeout_ms)
+{
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	fabtx_conn *c;
+	int rc = fabtx__connect_begin(ctx, url, &c, dl);
+	if (rc < 0) return rc;
+	for (;;) {
+		int fd;
+		rc = fabtx__connect_poll(c, fabtx__remaining_ms(dl));
+		if (rc != -EAGAIN) break;
+		fd = fabtx__hs_fd(c);
+		if (fd < 0) {
+			rc = fd;
+			break;
+		}
+		rc = fabtx__poll1(fd, POLLIN, fabtx__remaining_ms(dl));
+		if (rc < 0) break;
+	}
+	if (rc < 0) {
+		fabtx__conn_free(c, 1);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+static int fabtx__lis_init(fabtx_listener *l);
 FABTX__DEF int fabtx_listen(fabtx_ctx *ctx, const char *url,
                             fabtx_listener **out)
 {
@@ -2102,10 +2337,16 @@ FABTX__DEF int fabtx_listen(fabtx_ctx *ctx, const char *url,
 	if (!l) return -ENOMEM;
 	l->ctx = ctx;
 	l->be = be;
+	l->epfd = l->evfd = l->tfd = -1;
 	snprintf(l->url, sizeof l->url, "%s", url);
 	rc = be->listen(l, rest);
 	if (rc < 0) {
 		fabtx__free(&ctx->a, l);
+		return rc;
+	}
+	rc = fabtx__lis_init(l);
+	if (rc < 0) {
+		fabtx_listener_close(l);
 		return rc;
 	}
 	*out = l;
@@ -2141,19 +2382,24 @@ FABTX__DEF int fabtx_listener_url(fabtx_listener *l, char *buf, size_t cap)
 
 FABTX__DEF int fabtx_listener_fd(fabtx_listener *l)
 {
-	if (!l || !l->be->listener_fd) return -EINVAL;
-	return l->be->listener_fd(l);
+	if (!l) return -EINVAL;
+	return l->epfd;
 }
 
 FABTX__DEF void fabtx_listener_close(fabtx_listener *l)
 {
+	int i;
 	if (!l) return;
+	for (i = 0; i < l->nhs; i++) fabtx__conn_free(l->hs[i], 1);
 	l->be->listener_close(l);
+	if (l->epfd >= 0) close(l->epfd);
+	if (l->evfd >= 0) close(l->evfd);
+	if (l->tfd >= 0) close(l->tfd);
 	fabtx__free(&l->ctx->a, l);
 }
 
-/* server half of the handshake on a transport-accepted connection */
-static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
+/* server half of the handshake: the client's request b (len bytes) */
+static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 {
 	fabtx_ctx *ctx = c->ctx;
 	const fabtx_backend *be = c->be;
@@ -2162,10 +2408,7 @@ static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
 	uint32_t n, cs;
 	uint64_t mm;
 	int rc, cells;
-	rc = be->ctrl_recv(c, b, sizeof b, fabtx__remaining_ms(dl));
-	if (rc == -EAGAIN) rc = -ETIMEDOUT;
-	if (rc < 0) return rc;
-	rc = fabtx__hs_unpack(b, (size_t)rc, &q);
+	rc = fabtx__hs_unpack(b0, (size_t)len, &q);
 	if (rc == -EPROTONOSUPPORT) {
 		fabtx__send_reject(c, &q, FABTX__HS_VERSION);
 		return -EPROTONOSUPPORT;
@@ -2196,6 +2439,8 @@ static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
 		return rc;
 	}
 	fabtx__take_peer(c, &q);
+	/* map (or name) only what the ring needs, whatever the peer claims */
+	c->peer_win.len = fabtx__win_need(n, cs);
 	memset(&r, 0, sizeof r);
 	r.major = FABTX_WIRE_MAJOR;
 	r.minor = FABTX_WIRE_MINOR;
@@ -2220,39 +2465,219 @@ static int fabtx__accept_hs(fabtx_conn *c, uint64_t dl)
 		return -EPROTO;
 	}
 	fabtx__hs_pack(&r, b);
-	rc = be->ctrl_send(c, b, sizeof b, fabtx__remaining_ms(dl));
-	if (rc < 0) return rc;
+	/* a fresh control channel takes 96 bytes at once; never wait long */
+	rc = be->ctrl_send(c, b, sizeof b, 100);
+	if (rc < 0) return rc == -EAGAIN ? -ETIMEDOUT : rc;
 	return fabtx__conn_ready(c, n, cs, mm);
+}
+
+/* one look at a client's handshake: 0 complete, -EAGAIN not yet */
+static int fabtx__accept_step(fabtx_conn *c)
+{
+	uint8_t b[FABTX__HS_LEN];
+	int rc;
+	if (c->hs_tfd >= 0) fabtx__drain_fd(c->hs_tfd);
+	rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+	if (rc == -EAGAIN)
+		return fabtx_now_ns() >= c->hs_dl ? -ETIMEDOUT : -EAGAIN;
+	if (rc < 0) return rc;
+	return fabtx__accept_req(c, b, rc);
+}
+
+static int fabtx__lis_watch(fabtx_listener *l, int fd)
+{
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* the listener's own fds: the set, the ready signal, the timer */
+static int fabtx__lis_init(fabtx_listener *l)
+{
+	int fd = l->be->listener_fd ? l->be->listener_fd(l) : -1, rc;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->epfd < 0 || l->evfd < 0 || l->tfd < 0) return -errno;
+	if ((rc = fabtx__lis_watch(l, l->evfd)) < 0 ||
+	    (rc = fabtx__lis_watch(l, l->tfd)) < 0)
+		return rc;
+	if (fd >= 0) return fabtx__lis_watch(l, fd);
+	{ /* no pollable source: look on a timer */
+		struct itimerspec it;
+		memset(&it, 0, sizeof it);
+		it.it_value.tv_nsec = FABTX__TICK_MS * 1000000L;
+		it.it_interval = it.it_value;
+		return timerfd_settime(l->tfd, 0, &it, NULL) < 0 ? -errno : 0;
+	}
+}
+
+/* take handshake i out of the table (and its fd out of the set) */
+static fabtx_conn *fabtx__lis_take(fabtx_listener *l, int i)
+{
+	fabtx_conn *c = l->hs[i];
+	if (l->hsfd[i] >= 0) epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->hsfd[i], NULL);
+	memmove(&l->hs[i], &l->hs[i + 1], (size_t)(l->nhs - i - 1) * sizeof l->hs[0]);
+	memmove(&l->hsfd[i], &l->hsfd[i + 1],
+	        (size_t)(l->nhs - i - 1) * sizeof l->hsfd[0]);
+	l->nhs--;
+	return c;
+}
+
+/* A handshake failed.  The client's fault (silence, garbage, a reset) is
+ * reported as -ECONNABORTED; what failed here (-ENOSPC: no doorbell
+ * range, -ENOMEM, ...) as itself. */
+static void fabtx__lis_drop(fabtx_listener *l, fabtx_conn *c, int rc)
+{
+	fabtx_log(l->ctx, FABTX_LOG_INFO, "%s: a client's handshake failed: %s",
+	          l->url, fabtx_strerror(rc));
+	fabtx__conn_free(c, 1);
+	if (rc == -ETIMEDOUT || rc == -EPROTO || rc == -ECONNRESET ||
+	    rc == -EPROTONOSUPPORT || rc == -EPIPE || rc == -ENOTCONN)
+		l->aborted++;
+	else
+		l->lerr = rc;
+}
+
+/* the ready signal (a connection to take, or a failure to report) and
+ * the timer (the earliest handshake deadline; a backend without a
+ * listener fd is looked at every tick anyway) */
+static void fabtx__lis_signal(fabtx_listener *l)
+{
+	uint64_t next = UINT64_MAX;
+	int i, ready = l->aborted || l->lerr;
+	for (i = 0; i < l->nhs; i++) {
+		if (l->hs[i]->hs_phase == FABTX__HSP_DONE) ready = 1;
+		else if (l->hs[i]->hs_dl < next) next = l->hs[i]->hs_dl;
+	}
+	if (ready && !l->signalled) {
+		uint64_t one = 1;
+		ssize_t r = write(l->evfd, &one, sizeof one);
+		(void)r;
+		l->signalled = 1;
+	} else if (!ready && l->signalled) {
+		fabtx__drain_fd(l->evfd);
+		l->signalled = 0;
+	}
+	if (l->be->listener_fd && l->be->listener_fd(l) >= 0) {
+		struct itimerspec it;
+		memset(&it, 0, sizeof it);
+		if (next != UINT64_MAX) {
+			next += 1000000u; /* just past it */
+			it.it_value.tv_sec = (time_t)(next / 1000000000u);
+			it.it_value.tv_nsec = (long)(next % 1000000000u);
+		}
+		timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &it, NULL);
+	}
+}
+
+/* make room for a new client: the oldest unfinished handshake goes */
+static int fabtx__lis_evict(fabtx_listener *l)
+{
+	int i;
+	for (i = 0; i < l->nhs; i++)
+		if (l->hs[i]->hs_phase == FABTX__HSP_REQ) {
+			fabtx_log(l->ctx, FABTX_LOG_WARN,
+			          "%s: %d handshakes in flight: dropping the oldest",
+			          l->url, l->nhs);
+			fabtx__lis_drop(l, fabtx__lis_take(l, i), -ETIMEDOUT);
+			return 1;
+		}
+	return 0; /* all complete, waiting to be taken */
+}
+
+/* Everything the listener can do without waiting: drive the handshakes
+ * in flight (and expire them), take in new clients. */
+static void fabtx__lis_step(fabtx_listener *l)
+{
+	int i, k, rc;
+	fabtx__drain_fd(l->tfd);
+	for (i = 0; i < l->nhs; i++) {
+		fabtx_conn *c = l->hs[i];
+		if (c->hs_phase != FABTX__HSP_REQ) continue;
+		rc = fabtx__accept_step(c);
+		if (rc == 0) {
+			c->hs_phase = FABTX__HSP_DONE; /* its fd is the user's now */
+			if (l->hsfd[i] >= 0)
+				epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->hsfd[i], NULL);
+			l->hsfd[i] = -1;
+		} else if (rc != -EAGAIN) {
+			fabtx__lis_drop(l, fabtx__lis_take(l, i--), rc);
+		}
+	}
+	for (k = 0; k < 16; k++) { /* a bounded batch of new clients */
+		fabtx_conn *c;
+		int fd;
+		if (l->nhs == FABTX_MAX_HANDSHAKES && !fabtx__lis_evict(l)) break;
+		c = fabtx__conn_new(l->ctx, l->be);
+		if (!c) {
+			l->lerr = -ENOMEM;
+			break;
+		}
+		rc = l->be->accept(l, c, 0);
+		if (rc < 0) {
+			fabtx__free(&l->ctx->a, c);
+			if (rc != -EAGAIN && rc != -ETIMEDOUT) l->lerr = rc;
+			break;
+		}
+		snprintf(c->url, sizeof c->url, "%s", l->url);
+		c->hs_phase = FABTX__HSP_REQ;
+		c->hs_dl = fabtx__deadline(l->ctx->cfg.handshake_ms);
+		rc = fabtx__accept_step(c); /* its request may be here already */
+		fd = -1;
+		if (rc == -EAGAIN) {
+			fd = fabtx__hs_fd(c);
+			rc = fd < 0 ? fd : fabtx__lis_watch(l, fd);
+			if (rc == 0) rc = -EAGAIN;
+			else fd = -1;
+		}
+		if (rc == 0) c->hs_phase = FABTX__HSP_DONE;
+		else if (rc != -EAGAIN) {
+			fabtx__lis_drop(l, c, rc);
+			continue;
+		}
+		l->hs[l->nhs] = c;
+		l->hsfd[l->nhs++] = fd;
+	}
+	fabtx__lis_signal(l);
 }
 
 FABTX__DEF int fabtx_accept(fabtx_listener *l, fabtx_conn **out,
                             int timeout_ms)
 {
-	fabtx_conn *c;
-	uint64_t dl = fabtx__deadline(timeout_ms), hsdl;
-	int rc;
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	int i, rc, ms;
 	if (!l || !out) return -EINVAL;
 	*out = NULL;
-	c = fabtx__conn_new(l->ctx, l->be);
-	if (!c) return -ENOMEM;
-	rc = l->be->accept(l, c, timeout_ms);
-	if (rc < 0) {
-		fabtx__free(&l->ctx->a, c);
-		return rc;
+	for (;;) {
+		fabtx__lis_step(l);
+		for (i = 0; i < l->nhs; i++)
+			if (l->hs[i]->hs_phase == FABTX__HSP_DONE) {
+				fabtx_conn *c = fabtx__lis_take(l, i);
+				c->hs_phase = FABTX__HSP_NONE;
+				fabtx__lis_signal(l);
+				*out = c;
+				return 0;
+			}
+		rc = 0;
+		if (l->lerr) {
+			rc = l->lerr;
+			l->lerr = 0;
+		} else if (l->aborted) {
+			l->aborted--;
+			rc = -ECONNABORTED;
+		}
+		if (rc) {
+			fabtx__lis_signal(l);
+			return rc;
+		}
+		ms = fabtx__remaining_ms(dl);
+		if (ms == 0) return timeout_ms ? -ETIMEDOUT : -EAGAIN;
+		rc = fabtx__poll1(l->epfd, POLLIN, ms);
+		if (rc < 0) return rc;
 	}
-	snprintf(c->url, sizeof c->url, "%s", l->url);
-	/* a silent client cannot hold accept longer than the handshake limit */
-	hsdl = fabtx__deadline(5000);
-	rc = fabtx__accept_hs(c, hsdl < dl ? hsdl : dl);
-	if (rc < 0) {
-		fabtx__conn_free(c, 1);
-		return rc == -ETIMEDOUT || rc == -EPROTO || rc == -ECONNRESET ||
-		               rc == -EPROTONOSUPPORT
-		           ? -ECONNABORTED
-		           : rc;
-	}
-	*out = c;
-	return 0;
 }
 
 /* ========================================================== data path */
@@ -2358,12 +2783,27 @@ FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
                          uint64_t off, uint32_t db, unsigned flags)
 {
-	int rc, spins = 0;
+	uint64_t until = 0;
+	uint32_t spins = 0;
+	int rc;
 	for (;;) {
 		rc = c->be->write(c, segs, nseg, off, db, flags);
 		if (rc != -EAGAIN) break;
 		if (c->be->progress && (rc = c->be->progress(c)) < 0) break;
-		if (++spins > 1000000) return -ETIMEDOUT;
+		/* The chunk's seq is taken: the write cannot be given up without
+		 * leaving a hole in the peer's ring.  A queue that does not drain
+		 * within the keepalive timeout means the fabric or the peer has
+		 * stopped: the connection fails. */
+		if ((++spins & 255u) == 0) {
+			uint64_t now = fabtx_now_ns();
+			if (!until)
+				until = now + (uint64_t)c->ctx->cfg.keepalive_timeout_ms *
+				                  1000000u;
+			else if (now >= until) {
+				rc = -ETIMEDOUT;
+				break;
+			}
+		}
 	}
 	if (rc < 0) fabtx_conn_fail(c, rc);
 	return rc;
@@ -3205,6 +3645,10 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		rc = fabtx__push_pending(c);
 		if (rc == 0) break;
 		if (rc != -EAGAIN) return rc;
+		/* no credit will ever come from a peer that is gone */
+		if (!timeout_ms && !c->peer_gone && !c->err) fabtx__slow(c);
+		if (c->err) return c->err;
+		if (c->peer_gone) return -ECONNRESET;
 		if (!timeout_ms) {
 			c->st.credit_stalls++;
 			return -EAGAIN;
@@ -3415,7 +3859,9 @@ FABTX__DEF ssize_t fabtx_peek_len(fabtx_conn *c)
 
 FABTX__DEF int fabtx_conn_fd(fabtx_conn *c)
 {
-	if (!c || c->state == FABTX__ST_NEW) return -EINVAL;
+	if (!c) return -EINVAL;
+	if (c->state == FABTX__ST_NEW) /* connecting: the handshake's fd */
+		return c->hs_phase ? fabtx__hs_fd(c) : -EINVAL;
 	return c->be->fd(c);
 }
 
@@ -3663,30 +4109,43 @@ FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
 #include <sys/un.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/eventfd.h>
-#include <sys/epoll.h>
 #include <fcntl.h>
 
 /* shm://NAME.  Control channel: a SOCK_SEQPACKET Unix socket in the
  * abstract namespace ("\0fabtx-shm:NAME"), which also carries the window
- * memfd and the wake eventfd (SCM_RIGHTS) and reports a dead peer as EOF.
- * Windows: memfds mapped by both sides; "remote writes" are stores into the
- * peer's mapping (FABTX_BCAP_DIRECT), published by a release store of the
- * footer seq.  Doorbells: the owner of a window sets hdr->armed before it
- * sleeps; a writer that finds it set (after a full fence) clears it and
- * writes the owner's eventfd.  A spinning peer costs no syscalls. */
+ * memfd (SCM_RIGHTS, once, with the handshake), the wakeups, and reports a
+ * dead peer as EOF.  Windows: memfds mapped by both sides; "remote writes"
+ * are stores into the peer's mapping (FABTX_BCAP_DIRECT), published by a
+ * release store of the footer seq.  Doorbells: the owner of a window sets
+ * hdr->armed before it sleeps; a writer that finds it set (after a full
+ * fence) clears it and sends a one-byte WAKE datagram on the control
+ * socket, which is the fd the owner polls.  A spinning peer costs no
+ * system calls.
+ *
+ * The peer is not trusted with anything that could hurt this process:
+ *  - windows are sealed against shrinking and growing (F_SEAL_SHRINK |
+ *    F_SEAL_GROW | F_SEAL_SEAL) before they are sent, and a peer window
+ *    that is not sealed against shrinking, or smaller than the ring, is
+ *    refused: no ftruncate can turn an access into SIGBUS;
+ *  - only what the ring needs is mapped, whatever size the peer claims;
+ *  - no file description is shared for wakeups: each side's socket end is
+ *    its own, sent to and read from with MSG_DONTWAIT | MSG_NOSIGNAL, so
+ *    nothing the peer does to its fds can block this process or raise
+ *    SIGPIPE; a flood of wakeups costs a bounded number of reads a call. */
+#define FABTX__SHM_WAKE 'W'
+#define FABTX__SHM_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 typedef struct fabtx__shm_conn {
-	int sock, epfd;
-	int efd;      /* mine: the peer writes it to wake me      */
-	int peer_efd; /* the peer's                                */
+	int sock;
 	int win_fd;
 	void *win;
 	size_t win_len;
 	void *peer_win;
 	size_t peer_win_len;
-	int rfd[2], nrfd; /* fds that arrived with a control message */
+	int rfd; /* the peer's window memfd, as it arrived */
 	int fds_sent;
-	int sock_ready; /* progress saw the control socket readable */
+	int connecting; /* a non-blocking connect found the backlog full */
+	struct sockaddr_un sa;
+	socklen_t salen;
 } fabtx__shm_conn;
 
 typedef struct fabtx__shm_listener {
@@ -3719,8 +4178,7 @@ static fabtx__shm_conn *fabtx__shm_new(fabtx_conn *c, int sock)
 	    (fabtx__shm_conn *)fabtx__zalloc(&c->ctx->a, sizeof *s);
 	if (!s) return NULL;
 	s->sock = sock;
-	s->epfd = s->efd = s->peer_efd = s->win_fd = -1;
-	s->rfd[0] = s->rfd[1] = -1;
+	s->win_fd = s->rfd = -1;
 	c->bdata = s;
 	return s;
 }
@@ -3754,19 +4212,6 @@ static int fabtx__shm_listener_fd(fabtx_listener *l)
 	return ((fabtx__shm_listener *)l->bdata)->sock;
 }
 
-static int fabtx__shm_pollfd(int fd, short ev, int timeout_ms)
-{
-	struct pollfd p;
-	int rc;
-	p.fd = fd;
-	p.events = ev;
-	p.revents = 0;
-	do rc = poll(&p, 1, timeout_ms);
-	while (rc < 0 && errno == EINTR);
-	if (rc < 0) return -errno;
-	return rc == 0 ? -EAGAIN : 0;
-}
-
 static int fabtx__shm_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 {
 	fabtx__shm_listener *sl = (fabtx__shm_listener *)l->bdata;
@@ -3778,7 +4223,7 @@ static int fabtx__shm_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			return -errno;
 		if (fabtx__remaining_ms(dl) == 0) return timeout_ms ? -ETIMEDOUT : -EAGAIN;
-		fabtx__shm_pollfd(sl->sock, POLLIN, fabtx__remaining_ms(dl));
+		fabtx__poll1(sl->sock, POLLIN, fabtx__remaining_ms(dl));
 	}
 	if (!fabtx__shm_new(c, fd)) {
 		close(fd);
@@ -3796,35 +4241,58 @@ static void fabtx__shm_listener_close(fabtx_listener *l)
 	l->bdata = NULL;
 }
 
+/* one connect(): 0 connected, -EAGAIN the backlog is full, or an error */
+static int fabtx__shm_try_connect(fabtx__shm_conn *s)
+{
+	for (;;) {
+		if (connect(s->sock, (struct sockaddr *)&s->sa, s->salen) == 0) {
+			s->connecting = 0;
+			return 0;
+		}
+		if (errno == EINTR) continue;
+		if (errno == EAGAIN) return -EAGAIN;
+		return errno == ENOENT ? -ECONNREFUSED : -errno; /* nobody listens */
+	}
+}
+
+/* timeout 0: never waits (-EINPROGRESS while the server's backlog is
+ * full: connect_poll tries again); otherwise retries until the deadline */
 static int fabtx__shm_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
+	uint64_t dl = fabtx__deadline(timeout_ms);
+	fabtx__shm_conn *s;
 	struct sockaddr_un sa;
 	socklen_t sl;
-	uint64_t dl = fabtx__deadline(timeout_ms);
 	int fd, rc = fabtx__shm_addr(addr, &sa, &sl);
 	if (rc < 0) return rc;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) return -errno;
-	for (;;) {
-		if (connect(fd, (struct sockaddr *)&sa, sl) == 0) break;
-		rc = -errno;
-		if (rc == -EINTR) continue;
-		if (rc != -EAGAIN) { /* ECONNREFUSED: nobody listens */
-			close(fd);
-			return rc == -ENOENT ? -ECONNREFUSED : rc;
-		}
-		/* backlog full: retry until the deadline */
-		if (fabtx__remaining_ms(dl) == 0) {
-			close(fd);
-			return -ETIMEDOUT;
-		}
-		fabtx__shm_pollfd(fd, POLLOUT, 1);
-	}
-	if (!fabtx__shm_new(c, fd)) {
+	s = fabtx__shm_new(c, fd);
+	if (!s) {
 		close(fd);
 		return -ENOMEM;
 	}
-	return 0;
+	s->sa = sa;
+	s->salen = sl;
+	s->connecting = 1;
+	while ((rc = fabtx__shm_try_connect(s)) == -EAGAIN) {
+		if (timeout_ms == 0) return -EINPROGRESS;
+		if (fabtx__remaining_ms(dl) == 0) return -ETIMEDOUT;
+		fabtx__poll1(fd, POLLOUT, 1);
+	}
+	return rc; /* on error the core's free closes the socket */
+}
+
+static int fabtx__shm_connect_poll(fabtx_conn *c)
+{
+	return fabtx__shm_try_connect((fabtx__shm_conn *)c->bdata);
+}
+
+/* the socket, once connected (a full backlog says nothing on it) */
+static int fabtx__shm_ctrl_fd(fabtx_conn *c)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	return s && !s->connecting ? s->sock : -1;
 }
 
 static int fabtx__shm_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
@@ -3835,7 +4303,7 @@ static int fabtx__shm_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	struct iovec iv;
 	union {
 		struct cmsghdr h;
-		char b[CMSG_SPACE(2 * sizeof(int))];
+		char b[CMSG_SPACE(sizeof(int))];
 	} cm;
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	ssize_t n;
@@ -3844,19 +4312,16 @@ static int fabtx__shm_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	iv.iov_len = len;
 	mh.msg_iov = &iv;
 	mh.msg_iovlen = 1;
-	if (!s->fds_sent && s->win_fd >= 0) { /* window + wake fd ride along */
+	if (!s->fds_sent && s->win_fd >= 0) { /* the window rides along */
 		struct cmsghdr *h;
-		int fds[2];
 		memset(&cm, 0, sizeof cm);
 		mh.msg_control = cm.b;
 		mh.msg_controllen = sizeof cm.b;
 		h = CMSG_FIRSTHDR(&mh);
 		h->cmsg_level = SOL_SOCKET;
 		h->cmsg_type = SCM_RIGHTS;
-		h->cmsg_len = CMSG_LEN(2 * sizeof(int));
-		fds[0] = s->win_fd;
-		fds[1] = s->efd;
-		memcpy(CMSG_DATA(h), fds, sizeof fds);
+		h->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(h), &s->win_fd, sizeof(int));
 	}
 	for (;;) {
 		n = sendmsg(s->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -3865,10 +4330,28 @@ static int fabtx__shm_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 		if (errno == EPIPE || errno == ECONNRESET) return -ECONNRESET;
 		if (errno != EAGAIN) return -errno;
 		if (fabtx__remaining_ms(dl) == 0) return -EAGAIN;
-		fabtx__shm_pollfd(s->sock, POLLOUT, fabtx__remaining_ms(dl));
+		fabtx__poll1(s->sock, POLLOUT, fabtx__remaining_ms(dl));
 	}
 	if (mh.msg_control) s->fds_sent = 1;
 	return 0;
+}
+
+/* keep the one window fd a handshake may carry; close anything else */
+static void fabtx__shm_take_fds(fabtx__shm_conn *s, struct msghdr *mh)
+{
+	struct cmsghdr *h;
+	for (h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
+		int fds[4], k, nf;
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		nf = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		if (nf > 4) nf = 4;
+		memcpy(fds, CMSG_DATA(h), (size_t)nf * sizeof(int));
+		for (k = 0; k < nf; k++) {
+			if (nf == 1 && s->rfd < 0 && !s->peer_win) s->rfd = fds[k];
+			else close(fds[k]); /* unexpected: never leak */
+		}
+	}
 }
 
 static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
@@ -3877,15 +4360,13 @@ static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	struct msghdr mh;
 	struct iovec iv;
-	struct cmsghdr *h;
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(4 * sizeof(int))];
 	} cm;
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	ssize_t n;
-	/* connected and polled: nothing can be there unless progress saw it */
-	if (timeout_ms == 0 && s->epfd >= 0 && !s->sock_ready) return -EAGAIN;
+	int wakes = 0;
 	for (;;) {
 		memset(&mh, 0, sizeof mh);
 		iv.iov_base = buf;
@@ -3895,28 +4376,23 @@ static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		mh.msg_control = cm.b;
 		mh.msg_controllen = sizeof cm.b;
 		n = recvmsg(s->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n > 0) break;
+		if (n > 0) {
+			fabtx__shm_take_fds(s, &mh);
+			if (n == 1 && cap && *(const char *)buf == FABTX__SHM_WAKE &&
+			    !(mh.msg_flags & MSG_TRUNC)) {
+				/* a wakeup: it has done its work by waking us; a
+				 * flood of them is read 64 at a time per call */
+				if (++wakes < 64) continue;
+				return -EAGAIN;
+			}
+			break;
+		}
 		if (n == 0) return -ECONNRESET; /* EOF: the peer is gone */
 		if (errno == EINTR) continue;
 		if (errno == ECONNRESET) return -ECONNRESET;
 		if (errno != EAGAIN) return -errno;
-		s->sock_ready = 0;
 		if (fabtx__remaining_ms(dl) == 0) return -EAGAIN;
-		fabtx__shm_pollfd(s->sock, POLLIN, fabtx__remaining_ms(dl));
-	}
-	for (h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
-		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
-			int fds[4], k, nf = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			if (nf > 4) nf = 4;
-			memcpy(fds, CMSG_DATA(h), (size_t)nf * sizeof(int));
-			for (k = 0; k < nf; k++) {
-				if (k < 2 && s->nrfd == k && nf == 2) {
-					s->rfd[s->nrfd++] = fds[k];
-				} else {
-					close(fds[k]); /* unexpected: never leak */
-				}
-			}
-		}
+		fabtx__poll1(s->sock, POLLIN, fabtx__remaining_ms(dl));
 	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return -EPROTO;
 	return (int)n;
@@ -3926,11 +4402,15 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
                                fabtx_win *rx, fabtx_win *tx)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
-	struct epoll_event ev;
 	(void)tx_len;
-	s->win_fd = memfd_create("fabtx-shm-ring", MFD_CLOEXEC);
+	s->win_fd =
+	    memfd_create("fabtx-shm-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->win_fd < 0) return -errno;
-	if (ftruncate(s->win_fd, (off_t)rx_len) < 0) return -errno;
+	/* sealed before the peer ever holds it: it can neither shrink it
+	 * (SIGBUS here) nor unseal it */
+	if (ftruncate(s->win_fd, (off_t)rx_len) < 0 ||
+	    fcntl(s->win_fd, F_ADD_SEALS, FABTX__SHM_SEALS) < 0)
+		return -errno;
 	s->win = mmap(NULL, (size_t)rx_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 	              s->win_fd, 0);
 	if (s->win == MAP_FAILED) {
@@ -3938,17 +4418,6 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 		return -errno;
 	}
 	s->win_len = (size_t)rx_len;
-	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->efd < 0 || s->epfd < 0) return -errno;
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.u32 = 1;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->efd, &ev) < 0) return -errno;
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.u32 = 2;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sock, &ev) < 0) return -errno;
-	s->sock_ready = 1; /* look once */
 	rx->base = s->win;
 	rx->len = rx_len;
 	rx->addr = 0;
@@ -3958,26 +4427,33 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	return 0;
 }
 
+/* The peer's window: a memfd sealed against shrinking, at least as long
+ * as the ring (peer->len: the core asks for that much, never more). */
 static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	struct stat stt;
-	if (s->nrfd != 2) return -EPROTO;
-	if (fstat(s->rfd[0], &stt) < 0) return -errno;
-	/* the advertised length must really be there: never map past it */
-	if (peer->addr != 0 || (uint64_t)stt.st_size < peer->len) return -EPROTO;
+	int seals;
+	if (s->rfd < 0 || peer->addr != 0) return -EPROTO;
+	seals = fcntl(s->rfd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		fabtx_log(c->ctx, FABTX_LOG_WARN,
+		          "%s: peer window is not a memfd sealed against shrinking",
+		          c->url);
+		return -EPROTO;
+	}
+	if (fstat(s->rfd, &stt) < 0) return -errno;
+	if (!S_ISREG(stt.st_mode) || (uint64_t)stt.st_size < peer->len)
+		return -EPROTO;
 	s->peer_win = mmap(NULL, (size_t)peer->len, PROT_READ | PROT_WRITE,
-	                   MAP_SHARED, s->rfd[0], 0);
+	                   MAP_SHARED, s->rfd, 0);
 	if (s->peer_win == MAP_FAILED) {
 		s->peer_win = NULL;
 		return -errno;
 	}
 	s->peer_win_len = (size_t)peer->len;
-	close(s->rfd[0]);
-	s->rfd[0] = -1;
-	s->peer_efd = s->rfd[1];
-	s->rfd[1] = -1;
-	s->nrfd = 0;
+	close(s->rfd);
+	s->rfd = -1;
 	c->peer_base = (uint8_t *)s->peer_win;
 	return 0;
 }
@@ -4005,9 +4481,11 @@ static int fabtx__shm_doorbell(fabtx_conn *c, uint32_t value)
 	/* the caller published with a seq_cst store; wake only a sleeper */
 	if (__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
-		uint64_t one = 1;
-		ssize_t n = write(s->peer_efd, &one, sizeof one);
-		(void)n; /* EAGAIN: the counter is saturated, it is awake anyway */
+		static const char w = FABTX__SHM_WAKE;
+		ssize_t n = send(s->sock, &w, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* EAGAIN: its socket is full, so readable: it wakes anyway;
+		 * a peer that is gone is seen on the control channel */
+		(void)n;
 		c->st.doorbells_sent++;
 	}
 	return 0;
@@ -4017,20 +4495,8 @@ static int fabtx__shm_progress(fabtx_conn *c)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
-	struct epoll_event ev[2];
-	uint64_t v;
-	int n, i;
+	/* awake: nobody need send a wakeup (they are read by ctrl_recv) */
 	if (fabtx__load_relaxed(&h->armed)) fabtx__store_relaxed(&h->armed, 0u);
-	/* one system call says which sources need one more */
-	n = epoll_wait(s->epfd, ev, 2, 0);
-	for (i = 0; i < n; i++) {
-		if (ev[i].data.u32 == 1) {
-			ssize_t r = read(s->efd, &v, sizeof v);
-			(void)r;
-		} else {
-			s->sock_ready = 1;
-		}
-	}
 	return 0;
 }
 
@@ -4044,7 +4510,7 @@ static int fabtx__shm_arm(fabtx_conn *c)
 
 static int fabtx__shm_fd(fabtx_conn *c)
 {
-	return ((fabtx__shm_conn *)c->bdata)->epfd;
+	return ((fabtx__shm_conn *)c->bdata)->sock;
 }
 
 static int fabtx__shm_flush(fabtx_conn *c, int timeout_ms)
@@ -4062,12 +4528,8 @@ static void fabtx__shm_disconnect(fabtx_conn *c, int graceful)
 	if (s->win) munmap(s->win, s->win_len);
 	if (s->peer_win) munmap(s->peer_win, s->peer_win_len);
 	if (s->sock >= 0) close(s->sock);
-	if (s->epfd >= 0) close(s->epfd);
-	if (s->efd >= 0) close(s->efd);
-	if (s->peer_efd >= 0) close(s->peer_efd);
 	if (s->win_fd >= 0) close(s->win_fd);
-	if (s->rfd[0] >= 0) close(s->rfd[0]);
-	if (s->rfd[1] >= 0) close(s->rfd[1]);
+	if (s->rfd >= 0) close(s->rfd);
 	fabtx__free(&c->ctx->a, s);
 	c->bdata = NULL;
 	c->peer_base = NULL;
@@ -4098,7 +4560,9 @@ static const fabtx_backend fabtx__shm_be = {
     NULL,
     0,
     NULL,
-    NULL};
+    NULL,
+    fabtx__shm_connect_poll,
+    fabtx__shm_ctrl_fd};
 
 FABTX__DEF const fabtx_backend *fabtx_shm_backend(void) { return &fabtx__shm_be; }
 #endif /* FABTX_NO_SHM */

@@ -3281,6 +3281,8 @@ static const fabtx_backend fabtx__ofi_be = {
     0,
     fabtx__ofi_write_imm,
     fabtx__ofi_listener_addr,
+    NULL, /* connect_poll: the connect blocks */
+    NULL, /* ctrl_fd */
 };
 
 FABTX__DEF const fabtx_backend *fabtx_ofi_backend(void)

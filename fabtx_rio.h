@@ -1164,6 +1164,8 @@ static const fabtx_backend fabtx__rio_backend = {
     0u, /* writes are split at dma_max_size internally */
     NULL, /* doorbells carry 16 bits: no room for a footer */
     NULL, /* the URL as given */
+    NULL, /* connect_poll: the connect blocks */
+    NULL, /* ctrl_fd: rio_cm cannot be polled */
 };
 
 FABTX__DEF const fabtx_backend *fabtx_rio_backend(void)

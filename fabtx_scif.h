@@ -871,7 +871,9 @@ static const fabtx_backend fabtx__scif_be = {
     NULL,
     0,
     NULL,
-    NULL};
+    NULL,
+    NULL, /* connect_poll: the connect blocks */
+    NULL /* ctrl_fd */};
 
 FABTX__DEF const fabtx_backend *fabtx_scif_backend(void)
 {
