@@ -297,7 +297,9 @@ FABTX_API int fabtx_accept(fabtx_listener *l, fabtx_conn **out,
 FABTX_API void fabtx_listener_close(fabtx_listener *l);
 
 /* Connect and run the handshake, waiting at most timeout_ms (0: one
- * non-blocking try, -ETIMEDOUT if it cannot complete at once). */
+ * non-blocking try, -ETIMEDOUT if it cannot complete at once; < 0: as long
+ * as it takes, but a server that does not answer the handshake within the
+ * config's handshake_ms fails it with -ETIMEDOUT). */
 FABTX_API int fabtx_connect(fabtx_ctx *ctx, const char *url,
                             fabtx_conn **out, int timeout_ms);
 /* Non-blocking connect, for event loops.  fabtx_connect_start begins it
@@ -2087,6 +2089,11 @@ enum {
 };
 /* how often a handshake or listener without a pollable fd is looked at */
 #define FABTX__TICK_MS 5
+/* A handshake message (96 bytes) goes whole into a fresh control channel
+ * at once; a channel that does not take it this soon has failed.  Never
+ * 0: a stream-based channel (ofi's bootstrap socket) would be left with
+ * half a message. */
+#define FABTX__SEND_MS 100
 /* an optional backend op, within the size the backend was built with */
 #define FABTX__BE_HAS(be, m)                                                   \
 	((be)->size >= offsetof(fabtx_backend, m) + sizeof((be)->m) && (be)->m)
@@ -2171,7 +2178,7 @@ static int fabtx__connect_send(fabtx_conn *c, int wait_ms)
 	fabtx__hs_pack(&h, b);
 	rc = c->be->ctrl_send(c, b, sizeof b, wait_ms);
 	if (rc == 0) c->hs_phase = FABTX__HSP_RESP;
-	return rc;
+	return rc == -EAGAIN ? -ETIMEDOUT : rc; /* (see FABTX__SEND_MS) */
 }
 
 /* client: the server's response */
@@ -2210,7 +2217,7 @@ static int fabtx__connect_resp(fabtx_conn *c, const uint8_t *b, int len)
 /* begin a connection: the backend's connect (blocking only for backends
  * that cannot do otherwise), then the request as far as it goes */
 static int fabtx__connect_begin(fabtx_ctx *ctx, const char *url,
-                                fabtx_conn **out, uint64_t dl)
+                                fabtx_conn **out, uint64_t dl, int send_ms)
 {
 	const fabtx_backend *be;
 	const char *rest;
@@ -2228,8 +2235,8 @@ static int fabtx__connect_begin(fabtx_ctx *ctx, const char *url,
 	if (FABTX__BE_HAS(be, connect_poll)) rc = be->connect(c, rest, 0);
 	else rc = be->connect(c, rest, fabtx__remaining_ms(dl));
 	if (rc == 0) rc = fabtx__connect_setup(c);
-	if (rc == 0) rc = fabtx__connect_send(c, 0); /* the request goes now */
-	if (rc == -EINPROGRESS || rc == -EAGAIN) rc = 0;
+	if (rc == 0) rc = fabtx__connect_send(c, send_ms); /* the request now */
+	if (rc == -EINPROGRESS) rc = 0;
 	if (rc < 0) {
 		fabtx__conn_free(c, 1);
 		return rc;
@@ -2242,7 +2249,8 @@ FABTX__DEF int fabtx_connect_start(fabtx_ctx *ctx, const char *url,
                                    fabtx_conn **out)
 {
 	return fabtx__connect_begin(
-	    ctx, url, out, ctx ? fabtx__deadline(ctx->cfg.handshake_ms) : 0);
+	    ctx, url, out, ctx ? fabtx__deadline(ctx->cfg.handshake_ms) : 0,
+	    FABTX__SEND_MS);
 }
 
 static int fabtx__connect_step(fabtx_conn *c, int wait_ms)
@@ -2290,7 +2298,7 @@ static int fabtx__connect_poll(fabtx_conn *c, int wait_ms)
 
 FABTX__DEF int fabtx_connect_poll(fabtx_conn *c)
 {
-	return fabtx__connect_poll(c, 0);
+	return fabtx__connect_poll(c, FABTX__SEND_MS);
 }
 
 FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
@@ -2298,8 +2306,11 @@ FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
 {
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	fabtx_conn *c;
-	int rc = fabtx__connect_begin(ctx, url, &c, dl);
+	int rc = fabtx__connect_begin(ctx, url, &c, dl, fabtx__remaining_ms(dl));
 	if (rc < 0) return rc;
+	/* forever means as long as the server lives, not past a server that
+	 * took the connection and never answers */
+	if (timeout_ms < 0) c->hs_dl = fabtx__deadline(ctx->cfg.handshake_ms);
 	for (;;) {
 		int fd;
 		rc = fabtx__connect_poll(c, fabtx__remaining_ms(dl));
@@ -2309,7 +2320,7 @@ FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
 			rc = fd;
 			break;
 		}
-		rc = fabtx__poll1(fd, POLLIN, fabtx__remaining_ms(dl));
+		rc = fabtx__poll1(fd, POLLIN, fabtx__remaining_ms(c->hs_dl));
 		if (rc < 0) break;
 	}
 	if (rc < 0) {
@@ -2465,8 +2476,7 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 		return -EPROTO;
 	}
 	fabtx__hs_pack(&r, b);
-	/* a fresh control channel takes 96 bytes at once; never wait long */
-	rc = be->ctrl_send(c, b, sizeof b, 100);
+	rc = be->ctrl_send(c, b, sizeof b, FABTX__SEND_MS);
 	if (rc < 0) return rc == -EAGAIN ? -ETIMEDOUT : rc;
 	return fabtx__conn_ready(c, n, cs, mm);
 }

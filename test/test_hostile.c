@@ -493,6 +493,10 @@ TT_TEST(hostile_server_unsealed_window_or_silence)
 		TT_EQ(fabtx_conn_close(a, 0), 0);
 		raw_close(&s);
 	}
+	{ /* a blocking connect "forever" still ends at the handshake limit */
+		fabtx_conn *a;
+		TT_EQ(fabtx_connect(ctx, url, &a, -1), -ETIMEDOUT);
+	}
 	fl.be->listener_close(&fl);
 	fabtx_ctx_destroy(ctx);
 }

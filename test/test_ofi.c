@@ -77,15 +77,23 @@ static void url_of(char *u, size_t cap, const prov *pv, int port)
 	snprintf(u, cap, "ofi://127.0.0.1:%d?provider=%s&ep=%s", port, p, pv->ep);
 }
 
+/* the port a listener on port 0 got: from the URL peers connect to */
+static int bound_port(fabtx_listener *l)
+{
+	char u[256];
+	const char *p;
+	TT_ASSERT(fabtx_listener_url(l, u, sizeof u) > 0);
+	p = strrchr(u, ':');
+	TT_ASSERT(p);
+	return atoi(p + 1);
+}
+
 static int listen_port(fabtx_ctx *ctx, const prov *pv, fabtx_listener **l)
 {
 	char url[160];
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
 	url_of(url, sizeof url, pv, 0);
 	TT_OK(fabtx_listen(ctx, url, l));
-	TT_OK(getsockname(fabtx_listener_fd(*l), (struct sockaddr *)&sa, &sl));
-	return ntohs(sa.sin_port);
+	return bound_port(*l);
 }
 
 /* Children are forked before the parent touches libfabric; they learn the
@@ -1410,7 +1418,7 @@ static void t_ipv6(const char *provq)
 	ctx = ofi_ctx(0);
 	snprintf(url, sizeof url, "ofi://[::1]:0?%s", provq);
 	TT_OK(fabtx_listen(ctx, url, &l));
-	TT_OK(getsockname(fabtx_listener_fd(l), (struct sockaddr *)&sa, &sl));
+	TT_OK(getsockname(l->be->listener_fd(l), (struct sockaddr *)&sa, &sl));
 	TT_EQ(sa.sin6_family, AF_INET6);
 	kids_tell(&k, ntohs(sa.sin6_port));
 	TT_OK(fabtx_accept(l, &c, 20000));
@@ -1459,7 +1467,7 @@ static void t_listener_url(const char *bind_url, const char *want_pre,
 		fabtx_ctx_destroy(ctx);
 		TT_SKIP("cannot listen on %s here", bind_url);
 	}
-	TT_OK(getsockname(fabtx_listener_fd(l), (struct sockaddr *)&sa, &sl));
+	TT_OK(getsockname(l->be->listener_fd(l), (struct sockaddr *)&sa, &sl));
 	port = ntohs(sa.ss_family == AF_INET6
 	                 ? ((struct sockaddr_in6 *)&sa)->sin6_port
 	                 : ((struct sockaddr_in *)&sa)->sin_port);
@@ -1545,7 +1553,7 @@ TT_TEST(nanomsg_url_form_tcp)
 		ctx = ofi_ctx(0);
 		snprintf(q, sizeof q, "ofi://127.0.0.1:0@%s:tcp", fab);
 		TT_OK(fabtx_listen(ctx, q, &l));
-		TT_OK(getsockname(fabtx_listener_fd(l), (struct sockaddr *)&sa, &sl));
+		TT_OK(getsockname(l->be->listener_fd(l), (struct sockaddr *)&sa, &sl));
 		{ /* the chosen port goes before the @FABRIC:PROV part */
 			char lu[300], wu[300];
 			TT_OK(fabtx_listener_url(l, lu, sizeof lu));
