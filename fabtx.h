@@ -64,6 +64,15 @@
  * TIMEOUTS
  *   timeout_ms == 0: non-blocking; < 0: forever; > 0: at most that long.
  *
+ * PEERS ARE NOT TRUSTED
+ *   Whatever a peer sends, writes into shared memory or does to its file
+ *   descriptors, the worst outcome here is that its own connection ends
+ *   with a clear error: every handshake field, footer, credit and doorbell
+ *   is validated; shm:// windows are sealed memfds (a peer's unsealed one
+ *   is refused) mapped only as far as the ring needs; no file description
+ *   is shared for wakeups; handshakes are bounded (handshake_ms) and run
+ *   concurrently; every wait ends by its deadline or the peer's failure.
+ *
  * THREADING
  *   A fabtx_ctx may be shared by threads: its shared parts (doorbell
  *   allocator, MR caches) are locked.  A connection or listener is used by one
@@ -82,6 +91,12 @@
  *   message, credit or connection event that arrives after the call, so a
  *   wakeup cannot be lost.  Busy-poll: ctx config spin_us (or the environment
  *   variable FABTX_SPIN_US) makes blocking calls spin that long before arming.
+ *   Connecting without blocking the loop: fabtx_connect_start(), then
+ *   fabtx_connect_poll(c) whenever fabtx_conn_fd(c) is readable (and on a
+ *   timer) until it returns 0 (connected; take fabtx_conn_fd(c) again) or
+ *   an error.  Accepting: put fabtx_listener_fd(l) in the loop and call
+ *   fabtx_accept(l, &c, 0) when it is readable until -EAGAIN; handshakes
+ *   run concurrently inside the listener, a silent client holds nobody.
  *   Closing without blocking the loop: call fabtx_conn_shutdown(c) whenever
  *   the fd is readable (and on a timer: keepalive) until it returns other
  *   than -EAGAIN, then fabtx_conn_close(c, 0); give up after your linger

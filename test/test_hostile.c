@@ -96,12 +96,12 @@ static int accept_now(fabtx_listener *l, fabtx_conn **c)
 	return fabtx_accept(l, c, 2000);
 }
 
-/* a good client on the same listener: connects, echoes one message */
-static void good_client_roundtrip(fabtx_ctx *ctx, fabtx_listener *l,
-                                  const char *url)
+/* a good client on the same listener, connected without waiting: both
+ * ends driven from this thread */
+static void good_open(fabtx_ctx *ctx, fabtx_listener *l, const char *url,
+                      fabtx_conn **pa, fabtx_conn **pb)
 {
 	fabtx_conn *a, *b = NULL;
-	char m[8];
 	int rc, i;
 	TT_OK(fabtx_connect_start(ctx, url, &a));
 	for (i = 0; i < 100000; i++) { /* both ends in this thread */
@@ -122,18 +122,38 @@ static void good_client_roundtrip(fabtx_ctx *ctx, fabtx_listener *l,
 		poll(p, 2, 100);
 	}
 	TT_ASSERT(b);
+	*pa = a;
+	*pb = b;
+}
+/* one echo over a good pair */
+static void good_echo(fabtx_conn *a, fabtx_conn *b)
+{
+	char m[8];
 	TT_EQ(fabtx_send(a, "ok", 2, 1000), 2);
 	TT_EQ(fabtx_recv(b, m, sizeof m, 1000), 2);
 	TT_EQ(fabtx_send(b, m, 2, 1000), 2);
 	TT_EQ(fabtx_recv(a, m, sizeof m, 1000), 2);
+}
+static void good_close(fabtx_conn *a, fabtx_conn *b)
+{
 	TT_EQ(fabtx_conn_close(a, 1000), 0);
 	TT_EQ(fabtx_conn_close(b, 1000), 0);
+}
+/* a client that connects after the attack, as well */
+static void good_client_roundtrip(fabtx_ctx *ctx, fabtx_listener *l,
+                                  const char *url)
+{
+	fabtx_conn *a, *b;
+	good_open(ctx, l, url, &a, &b);
+	good_echo(a, b);
+	good_close(a, b);
 }
 
 /* ---- shared memory: SIGBUS ---------------------------------------------- */
 
 TT_TEST(hostile_unsealed_window_refused)
 {
+	fabtx_conn *ga, *gb;
 	char url[96];
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
@@ -142,6 +162,7 @@ TT_TEST(hostile_unsealed_window_refused)
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "unsealed");
 	TT_OK(fabtx_listen(ctx, url, &l));
+	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
 	for (k = 0; k < 3; k++) {
 		struct raw r;
 		fabtx__hs h = raw_req(8, 256), resp;
@@ -163,6 +184,8 @@ TT_TEST(hostile_unsealed_window_refused)
 		TT_EQ(resp.status, FABTX__HS_INVALID);
 		raw_close(&r);
 	}
+	good_echo(ga, gb);
+	good_close(ga, gb);
 	good_client_roundtrip(ctx, l, url);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
@@ -174,6 +197,7 @@ TT_TEST(hostile_unsealed_window_refused)
  * would have been SIGBUS (the test's process would die). */
 TT_TEST(hostile_peer_cannot_shrink_either_window)
 {
+	fabtx_conn *ga, *gb;
 	char url[96];
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
@@ -185,6 +209,7 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "shrink");
 	TT_OK(fabtx_listen(ctx, url, &l));
+	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
 	raw_connect(ctx, &r, url);
 	raw_window(&r, 8, 256);
 	raw_send_hs(&r, &h);
@@ -216,6 +241,8 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	raw_close(&r);
 	TT_EQ(fabtx_recv(c, m, sizeof m, 1000), -ECONNRESET);
 	fabtx_conn_close(c, 0);
+	good_echo(ga, gb);
+	good_close(ga, gb);
 	good_client_roundtrip(ctx, l, url);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
@@ -257,6 +284,7 @@ TT_TEST(hostile_claimed_window_size_not_mapped)
  * flood costs a bounded amount of work per call. */
 TT_TEST(hostile_wake_channel_no_sigpipe_no_block)
 {
+	fabtx_conn *ga, *gb;
 	char url[96];
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
@@ -270,6 +298,7 @@ TT_TEST(hostile_wake_channel_no_sigpipe_no_block)
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "wake");
 	TT_OK(fabtx_listen(ctx, url, &l));
+	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
 	raw_connect(ctx, &r, url);
 	raw_window(&r, 8, 256);
 	raw_send_hs(&r, &h);
@@ -309,6 +338,8 @@ TT_TEST(hostile_wake_channel_no_sigpipe_no_block)
 	TT_ASSERT(st.doorbells_sent >= 4);
 	raw_close(&r);
 	fabtx_conn_close(c, 0);
+	good_echo(ga, gb);
+	good_close(ga, gb);
 	good_client_roundtrip(ctx, l, url);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
@@ -344,6 +375,7 @@ TT_TEST(hostile_receiver_dies_under_queued_remainder)
  * (-ECONNABORTED) only after it. */
 TT_TEST(hostile_silent_clients_do_not_hold_accept)
 {
+	fabtx_conn *ga, *gb;
 	char url[96];
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
@@ -354,6 +386,7 @@ TT_TEST(hostile_silent_clients_do_not_hold_accept)
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "silent");
 	TT_OK(fabtx_listen(ctx, url, &l));
+	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
 	for (i = 0; i < 100; i++) { /* connect and say nothing */
 		raw_connect(ctx, &r[i], url);
 		if (i % 10 == 9) {
@@ -363,6 +396,8 @@ TT_TEST(hostile_silent_clients_do_not_hold_accept)
 			aborted += rc == -ECONNABORTED;
 		}
 	}
+	good_echo(ga, gb);
+	good_close(ga, gb);
 	good_client_roundtrip(ctx, l, url);
 	/* the oldest made room for the newer: reported now, once each */
 	while ((rc = fabtx_accept(l, &c, 0)) == -ECONNABORTED) aborted++;
@@ -412,6 +447,7 @@ TT_TEST(hostile_accept_timeout_zero_keeps_slow_client)
  * wakes for it, accept reports it, and the client sees its end close. */
 TT_TEST(hostile_silent_client_expires)
 {
+	fabtx_conn *ga, *gb;
 	char url[96];
 	fabtx_ctx_config cfg = fabtx_ctx_config_init();
 	fabtx_ctx *ctx;
@@ -424,6 +460,7 @@ TT_TEST(hostile_silent_client_expires)
 	TT_OK(fabtx_ctx_create(&ctx, &cfg));
 	th_name(url, sizeof url, "expire");
 	TT_OK(fabtx_listen(ctx, url, &l));
+	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
 	raw_connect(ctx, &r, url);
 	TT_EQ(fabtx_accept(l, &c, 0), -EAGAIN); /* in flight */
 	p.fd = fabtx_listener_fd(l);
@@ -432,6 +469,8 @@ TT_TEST(hostile_silent_client_expires)
 	TT_EQ(fabtx_accept(l, &c, 0), -ECONNABORTED);
 	TT_EQ(r.c.be->ctrl_recv(&r.c, b, sizeof b, 5000), -ECONNRESET);
 	raw_close(&r);
+	good_echo(ga, gb);
+	good_close(ga, gb);
 	good_client_roundtrip(ctx, l, url);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
