@@ -70,5 +70,5 @@ uninstall:
 # (pkg-config, CMake, vendored) for shm and ofi and run them; fabtx_info's
 # verdicts against real connections; the man pages render cleanly
 TEST_SUITES += test-install
-test-install: $(INSTALL_BUILT)
+test-install: $(INSTALL_BUILT) $(B)/librioemu.so $(B)/libscifemu.so
 	sh test/run_suite.sh $(B)/results/install.txt 'bash test/install.sh $(B)'
