@@ -185,6 +185,17 @@ else
 	ko "vendored build" "$(cat "$T/cc.log")"
 fi
 
+# fabtx_info and the tools' implementation unit compile as C99 (clang) and
+# C++11 (g++) too, warning-free
+w=""
+for t in tools/fabtx_info.c examples/fabtx_impl.c; do
+	clang -std=c99 -Wall -Wextra -Werror -pedantic -I"$top" -DFABTX_WITH_OFI -DFABTX_WITH_RIO -DFABTX_WITH_SCIF \
+		-fsyntax-only "$top/$t" > "$T/w.log" 2>&1 || w="$w $t(clang c99): $(head -3 "$T/w.log")"
+	g++ -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -I"$top" -DFABTX_WITH_OFI -DFABTX_WITH_RIO -DFABTX_WITH_SCIF \
+		-fsyntax-only "$top/$t" > "$T/w.log" 2>&1 || w="$w $t(g++ c++11): $(head -3 "$T/w.log")"
+done
+[ -z "$w" ] && ok "fabtx_info.c, fabtx_impl.c: clang C99 and g++ C++11 without warnings" || ko "tool sources compile" "$w"
+
 # ---- fabtx_info ------------------------------------------------------------
 FI=$I/bin/fabtx_info
 ver=$(sed -n 's/^#define FABTX_VERSION_STRING "\(.*\)"/\1/p' "$top/fabtx.h")
