@@ -31,7 +31,13 @@ $(MAN_PAGES): man/fabtx.man scripts/man.sh $(HDRS) tools/fabtx_info.c examples/p
 # pkg-config and CMake files for this PREFIX
 PKG_FILES := $(B)/pkg/fabtx.pc $(B)/pkg/fabtx-ofi.pc \
 	$(B)/pkg/fabtxConfig.cmake $(B)/pkg/fabtxConfigVersion.cmake
-$(PKG_FILES): $(wildcard pkg/*.in) fabtx.h mk/install.mk | $(B)/.dir
+# (remade when PREFIX or a directory changes: $(B)/pkg/.vars records them)
+PKG_VARS := $(PREFIX)|$(INCLUDEDIR)|$(CMAKEDIR)
+$(B)/pkg/.vars: FORCE | $(B)/.dir
+	@mkdir -p $(B)/pkg; echo '$(PKG_VARS)' | cmp -s - $@ || echo '$(PKG_VARS)' > $@
+.PHONY: FORCE
+FORCE:
+$(PKG_FILES): $(wildcard pkg/*.in) fabtx.h mk/install.mk $(B)/pkg/.vars
 	@mkdir -p $(B)/pkg
 	@set -e; rel=$$(realpath -m --relative-to="$(CMAKEDIR)" "$(PREFIX)"); \
 	inc=$$(realpath -m --relative-to="$(PREFIX)" "$(INCLUDEDIR)"); \

@@ -336,6 +336,17 @@ o=$(sh "$top/scripts/man.sh" "$T/bad.man" "$T/badman" 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$o" | grep -q "FABTX_OFI_TIMER_US is read by the code but not documented" && [ ! -e "$T/badman" ] &&
 	ok "scripts/man.sh fails on a source missing FABTX_OFI_TIMER_US" || ko "man.sh check (exit $rc)" "$o"
 
+# another PREFIX: the pkg-config and CMake files follow it
+make -s --no-print-directory -C "$top" install DESTDIR="$T/d2" PREFIX=/opt/fx B="$B" > "$T/inst2.log" 2>&1
+if grep -q "^prefix=/opt/fx$" "$T/d2/opt/fx/lib/pkgconfig/fabtx.pc" 2>/dev/null &&
+	grep -q "^includedir=/opt/fx/include/fabtx$" "$T/d2/opt/fx/lib/pkgconfig/fabtx-ofi.pc" &&
+	[ -f "$T/d2/opt/fx/include/fabtx/fabtx.h" ] && [ -x "$T/d2/opt/fx/bin/fabtx_info" ]; then
+	ok "make install PREFIX=/opt/fx after /usr/local: files and .pc follow the new prefix"
+else
+	ko "install with a second PREFIX" "$(cat "$T/inst2.log")" "$(cat "$T/d2/opt/fx/lib/pkgconfig/fabtx.pc" 2>&1)"
+fi
+make -s --no-print-directory -C "$top" install DESTDIR="$D" PREFIX=$P B="$B" > /dev/null 2>&1 # back, for uninstall
+
 # ---- make uninstall ----------------------------------------------------------
 make -s --no-print-directory -C "$top" uninstall DESTDIR="$D" PREFIX=$P B="$B" > "$T/un.log" 2>&1
 left=$(find "$D" -type f)
