@@ -94,6 +94,15 @@ int main(int argc, char **argv)
 		if (fabtx_send(c, "out of tree", 11, 30000) != 11) return 1;
 		n = fabtx_recv(c, buf, sizeof buf, 30000);
 		if (n != 11 || memcmp(buf, "out of tree", 11) != 0) return 1;
+#ifdef USE_OFI
+		{ /* what the backend chose, to hold fabtx_info's claims against */
+			fabtx_ofi_info oi;
+			if (fabtx_ofi_conn_info(c, &oi) == 0)
+				printf("ofi provider=%s ep=%s domain=%s wait=%s inject=%zu\n",
+				       oi.provider, oi.ep_rdm ? "rdm" : "msg", oi.domain,
+				       oi.wait_fd ? "fd" : "timer", oi.inject_size);
+		}
+#endif
 		if (fabtx_conn_close(c, 10000) < 0) return 1;
 		printf("echo over %s: %.*s\n", fabtx_version() ? argv[2] : "", (int)n, buf);
 	}
@@ -243,6 +252,21 @@ while IFS='|' read -r u prov ep why; do
 			ok "verdict usable: $prov $ep carries fabtx ($(echo "$ro" | grep latency)); fabtx_info -p exits 0"
 		else
 			ko "verdict usable: $prov $ep (remote $rr, local $lr, fabtx_info -p $irc)" "$ro" "$(cat "$T/ll")"
+		fi
+		# its wakeup method and inject size as the backend has them on a
+		# live connection (fabtx_ofi_conn_info), for the same domain
+		if [ -x "$T/pc_ofi" ]; then
+			co=$( { env $sanenv timeout 60 "$T/pc_ofi" listen "ofi://127.0.0.1:0?provider=$q&ep=$ep" 2> "$T/l.err"; } |
+				{ read -r u2 && env $sanenv timeout 60 "$T/pc_ofi" connect "$u2"; } 2>&1 )
+			got=$(echo "$co" | sed -n 's/^ofi provider=\([^ ]*\) ep=\([^ ]*\) domain=\([^ ]*\) wait=\([^ ]*\) inject=\([0-9]*\)$/\1|\2|\3|\4|\5/p')
+			dom=$(echo "$got" | cut -d'|' -f3)
+			said=$(awk -F'\t' -v p="$prov" -v e="$ep" -v d="$dom" '$1 == "ofi_ep" && $2 == "provider=" p && $3 == "ep=" e && $5 == "domain=" d && $6 == "usable=1" {
+				sub(/^wait=/, "", $8); sub(/^inject=/, "", $9); print p "|" e "|" d "|" $8 "|" $9; exit }' "$T/m.txt")
+			if [ -n "$got" ] && [ "$got" = "$said" ]; then
+				ok "fabtx_info's claims for $prov $ep on $dom hold on a connection: wait $(echo "$got" | cut -d'|' -f4), inject $(echo "$got" | cut -d'|' -f5)"
+			else
+				ko "fabtx_info's claims for $prov $ep: fabtx_info '$said', connection '$got'" "$co" "$(cat "$T/l.err")"
+			fi
 		fi
 	else
 		# every entry of it unusable: the tools must refuse it at once

@@ -144,7 +144,7 @@ static void bits_str(char *out, size_t cap, uint64_t v, const bitname *t,
 		}
 	if (v && o < cap) snprintf(out + o, cap - o, "%s0x%llx", o ? "|" : "",
 		                   (unsigned long long)v);
-	if (!out[0]) snprintf(out, cap, "0");
+	if (!out[0]) snprintf(out, cap, "none");
 }
 
 static const bitname mr_bits[] = {
@@ -279,6 +279,14 @@ static int ofi_wait(fabtx_ctx *ctx, const struct fi_info *fi, char *why,
 	return rc == 0 && fd >= 0;
 }
 
+/* the inject size the backend uses: none on ofi_rxm (fabtx_ofi.h,
+ * fabtx__ofi_ep_open: rxm's flushed injects carry no context) */
+static size_t eff_inject(const struct fi_info *e)
+{
+	return strstr(e->fabric_attr->prov_name, "ofi_rxm") ? 0
+	                                                    : e->tx_attr->inject_size;
+}
+
 typedef struct ofi_row {
 	const struct fi_info *full, *fx;
 	char why[320];
@@ -311,9 +319,27 @@ static void ofi_default(const info_opts *o, fabtx_ctx *ctx, const char *hp,
 	}
 }
 
+/* q (from a FI_PROV_ATTR_ONLY list) names a provider, not a hook, that
+ * has no row (no endpoint here), and is its first mention in the list */
+static int noep_new(const struct fi_info *pa, const struct fi_info *q,
+                    const ofi_row *rows, size_t n)
+{
+	const char *p = q->fabric_attr ? q->fabric_attr->prov_name : NULL;
+	const struct fi_info *g;
+	size_t i;
+	if (!p || strncmp(p, "ofi_hook", 8) == 0)
+		return 0; /* hooks wrap providers, they are none */
+	for (i = 0; i < n; i++)
+		if (strstr(rows[i].full->fabric_attr->prov_name, p)) return 0;
+	for (g = pa; g != q; g = g->next)
+		if (g->fabric_attr && strcmp(g->fabric_attr->prov_name, p) == 0)
+			return 0;
+	return 1;
+}
+
 static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 {
-	struct fi_info *broad, *all = NULL, *fx = NULL, *h, *f, *g;
+	struct fi_info *broad, *all = NULL, *fx = NULL, *h, *f, *g, *pa = NULL, *q;
 	ofi_row *rows = NULL;
 	size_t n = 0, i, j;
 	int rc, any = 0, known = 0;
@@ -373,6 +399,12 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 		rows[i].usable = rows[i].why[0] == 0;
 		if (prov_match(o, rows[i].full->fabric_attr->prov_name)) known = 1;
 	}
+	if (fi_getinfo(FABTX__OFI_VERSION, NULL, NULL, FI_PROV_ATTR_ONLY, NULL,
+	               &pa) != 0)
+		pa = NULL;
+	for (q = pa; q; q = q->next)
+		if (noep_new(pa, q, rows, n) && prov_match(o, q->fabric_attr->prov_name))
+			known = 1;
 	if (o->prov && !known) {
 		char list[1024] = "";
 		size_t l = 0;
@@ -419,7 +451,7 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 		    e->domain_attr->name, rows[i].usable,
 		    excl ? (excl_lo ? "named" : "loopback") : "yes",
 		    wfd < 0 ? "" : wfd ? "fd" : "timer",
-		    e->tx_attr->inject_size, e->domain_attr->cq_data_size, mr,
+		    eff_inject(e), e->domain_attr->cq_data_size, mr,
 		    rows[i].why);
 		if (o->verbose) {
 			say(o, "    %-14s %-5s %-22s %-8s %s%s\n", p,
@@ -431,8 +463,10 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 				       "data %zu B, MR mode %s, max message %zu B, "
 				       "%s\n",
 				    wfd ? "fd" : "timer", wwhy[0] ? " (" : "", wwhy,
-				    wwhy[0] ? ")" : "", e->tx_attr->inject_size,
-				    strstr(p, "ofi_rxm") ? " (not used with ofi_rxm)" : "",
+				    wwhy[0] ? ")" : "", eff_inject(e),
+				    eff_inject(e) != e->tx_attr->inject_size
+				        ? " (the provider's is not used with ofi_rxm)"
+				        : "",
 				    e->domain_attr->cq_data_size, mr,
 				    e->ep_attr->max_msg_size,
 				    excl ? (excl_lo ? "used only when named"
@@ -475,7 +509,7 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 			       "%zu B%s; domains %s\n",
 			    p, ep_name(e->ep_attr->type), wfd ? "fd" : "timer",
 			    wwhy[0] ? " (" : "", wwhy, wwhy[0] ? ")" : "",
-			    strstr(p, "ofi_rxm") ? 0 : e->tx_attr->inject_size,
+			    eff_inject(e),
 			    e->domain_attr->cq_data_size,
 			    excl ? (excl_lo ? "; only when named"
 			                    : "; auto on loopback only")
@@ -487,34 +521,16 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 		}
 	}
 	/* providers libfabric has that offer no endpoint here (no device) */
-	{
-		struct fi_info *pa = NULL, *q;
-		if (fi_getinfo(FABTX__OFI_VERSION, NULL, NULL, FI_PROV_ATTR_ONLY,
-		               NULL, &pa) != 0)
-			pa = NULL;
-		for (q = pa; q; q = q->next) {
-			const char *p = q->fabric_attr ? q->fabric_attr->prov_name
-			                               : NULL;
-			if (!p || strncmp(p, "ofi_hook", 8) == 0 || !prov_match(o, p))
-				continue; /* hooks wrap providers, they are none */
-			for (i = 0; i < n; i++)
-				if (strstr(rows[i].full->fabric_attr->prov_name, p)) break;
-			if (i < n) continue;
-			for (g = pa; g != q; g = g->next)
-				if (g->fabric_attr &&
-				    !strcmp(g->fabric_attr->prov_name, p))
-					break;
-			if (g != q) continue;
-			say(o, "    %-14s %-5s no:  no endpoint on this machine (no "
-			       "device or driver)\n",
-			    p, "-");
-			rec(o, "ofi_ep", "\tprovider=%s\tep=\tfabric=\tdomain=\t"
-			                 "usable=0\tauto=\twait=\tinject=0\tcq_data=0"
-			                 "\tmr_mode=\treason=no endpoint on this machine",
-			    p);
-			known = 1;
-		}
-		fi_freeinfo(pa);
+	for (q = pa; q; q = q->next) {
+		const char *p = q->fabric_attr ? q->fabric_attr->prov_name : NULL;
+		if (!p || !noep_new(pa, q, rows, n) || !prov_match(o, p)) continue;
+		say(o, "    %-14s %-5s no:  no endpoint on this machine (no "
+		       "device or driver)\n",
+		    p, "-");
+		rec(o, "ofi_ep", "\tprovider=%s\tep=\tfabric=\tdomain=\t"
+		                 "usable=0\tauto=\twait=\tinject=0\tcq_data=0"
+		                 "\tmr_mode=\treason=no endpoint on this machine",
+		    p);
 	}
 	if (!n) {
 		say(o, "    fi_getinfo found no provider\n");
@@ -526,6 +542,7 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 	}
 out:
 	free(rows);
+	fi_freeinfo(pa);
 	fi_freeinfo(all);
 	fi_freeinfo(fx);
 	fi_freeinfo(broad);
