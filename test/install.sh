@@ -295,6 +295,9 @@ done < "$T/verdicts"
 # what does not exist, and the environment a program would see
 o=$("$FI" -p nosuchprov 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$o" | grep -q "no provider 'nosuchprov'.*(found: .*tcp" && ok "fabtx_info -p nosuchprov: exit 1 naming what was found" || ko "fabtx_info -p nosuchprov (exit $rc)" "$o"
+o=$("$FI" -v -p tcp -e msg 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$o" | grep -q "^    tcp  *msg  *127.0.0.1/32  *lo  *yes$" && echo "$o" | grep -q "^        wait fd, inject [0-9]* B," &&
+	! echo "$o" | grep -q "rdm" && ok "fabtx_info -v -p tcp -e msg: each fabric/domain entry with its attributes" || ko "fabtx_info -v -p tcp -e msg (exit $rc)" "$o"
 o=$("$FI" -b nope 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$o" | grep -q "no backend 'nope' in this build (compiled in: shm ofi rio scif)" && ok "fabtx_info -b nope: exit 1 naming the backends" || ko "fabtx_info -b nope (exit $rc)" "$o"
 o=$(FABTX_CELL_COUNT=1024 FABTX_CELL_SIZE=4096 "$FI" -m -b shm 2>&1); rc=$?

@@ -90,7 +90,7 @@ static int info_shm(const info_opts *o, fabtx_ctx *ctx)
 		close(fd);
 	else
 		snprintf(why, sizeof why, "memfd_create: %s", strerror(errno));
-	say(o, "shm://NAME  %s%s\n", ok ? "usable" : "not usable: ", why);
+	say(o, "\nshm://NAME  %s%s\n", ok ? "usable" : "not usable: ", why);
 	say(o, "    ring per direction: %u cells x %u B (window %llu B), "
 	       "messages up to %llu B\n",
 	    c->cell_count, c->cell_size, (unsigned long long)win,
@@ -345,7 +345,7 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 	int rc, any = 0, known = 0;
 	uint32_t v = fi_version();
 
-	say(o, "ofi://HOST:PORT  libfabric %u.%u; fabtx asks for API %u.%u\n",
+	say(o, "\nofi://HOST:PORT  libfabric %u.%u; fabtx asks for API %u.%u\n",
 	    FI_MAJOR(v), FI_MINOR(v), FI_MAJOR(FABTX__OFI_VERSION),
 	    FI_MINOR(FABTX__OFI_VERSION));
 	rec(o, "ofi", "\tlibfabric=%u.%u\tapi=%u.%u", FI_MAJOR(v), FI_MINOR(v),
@@ -415,6 +415,15 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 				if (!strcmp(rows[j].full->fabric_attr->prov_name, p)) break;
 			if (j < i || l + strlen(p) + 3 >= sizeof list) continue;
 			k = snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", p);
+			if (k > 0) l += (size_t)k;
+		}
+		for (q = pa; q; q = q->next) {
+			const char *p = q->fabric_attr ? q->fabric_attr->prov_name : NULL;
+			int k;
+			if (!p || !noep_new(pa, q, rows, n) || l + strlen(p) + 20 >= sizeof list)
+				continue;
+			k = snprintf(list + l, sizeof list - l, "%s%s (no endpoint)",
+			             l ? ", " : "", p);
 			if (k > 0) l += (size_t)k;
 		}
 		fprintf(stderr, "fabtx_info: libfabric has no provider '%s'%s here "
@@ -557,6 +566,7 @@ static int info_rio(const info_opts *o)
 {
 	int i, any = 0, found = 0, cm;
 	char why[160];
+	say(o, "\n");
 	cm = open("/dev/rio_cm", O_RDWR | O_CLOEXEC);
 	for (i = 0; i < 8; i++) {
 		char path[32];
@@ -634,6 +644,7 @@ static int info_scif(const info_opts *o)
 	struct scifioctl_node_ids ni;
 	uint16_t nodes[64], self = 0;
 	int fd = open(FABTX_SCIF_DEV, O_RDWR | O_CLOEXEC), i, n;
+	say(o, "\n");
 	if (fd < 0) {
 		int e = errno;
 		say(o, "scif://NODE:PORT  not usable: %s: %s (no Intel SCIF "
@@ -807,7 +818,7 @@ int main(int argc, char **argv)
 		say(&o, " %s", g_backends[i]);
 		rec(&o, "backend", "\tname=%s", g_backends[i]);
 	}
-	say(&o, "\n\n");
+	say(&o, "\n");
 #ifndef FABTX_NO_SHM
 	if (want(&o, "shm")) {
 		any |= info_shm(&o, ctx);
