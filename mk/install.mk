@@ -25,7 +25,7 @@ $(B)/fabtx_info: tools/fabtx_info.c $(HDRS) | $(B)/.dir
 
 # man pages: one source, checked against the headers (scripts/man.sh)
 MAN_PAGES := $(B)/man/fabtx.7 $(B)/man/fabtx_info.1
-$(MAN_PAGES): man/fabtx.man scripts/man.sh $(HDRS) tools/fabtx_info.c examples/perf_common.h | $(B)/.dir
+$(MAN_PAGES) &: man/fabtx.man scripts/man.sh $(HDRS) tools/fabtx_info.c $(wildcard examples/*.c examples/*.h) | $(B)/.dir
 	sh scripts/man.sh man/fabtx.man $(B)/man
 
 # pkg-config and CMake files for this PREFIX
@@ -37,7 +37,7 @@ $(B)/pkg/.vars: FORCE | $(B)/.dir
 	@mkdir -p $(B)/pkg; echo '$(PKG_VARS)' | cmp -s - $@ || echo '$(PKG_VARS)' > $@
 .PHONY: FORCE
 FORCE:
-$(PKG_FILES): $(wildcard pkg/*.in) fabtx.h mk/install.mk $(B)/pkg/.vars
+$(PKG_FILES) &: $(wildcard pkg/*.in) fabtx.h mk/install.mk $(B)/pkg/.vars
 	@mkdir -p $(B)/pkg
 	@set -e; rel=$$(realpath -m --relative-to="$(CMAKEDIR)" "$(PREFIX)"); \
 	inc=$$(realpath -m --relative-to="$(PREFIX)" "$(INCLUDEDIR)"); \
