@@ -4,7 +4,7 @@
 # pkg-config, with CMake find_package, and by vendoring the headers, for
 # shm:// and ofi://, run; fabtx_info's verdicts on every libfabric
 # provider checked against real connections; the CLI tools' local errors;
-# the man pages rendered by man -l without warnings; make uninstall.
+# the man pages rendered by man -l without warnings (groff: all); make uninstall.
 # Runs in a private network namespace when it can (ports of its own).
 # Prints "N passed, N failed, N skipped".
 B=${1:-build}
@@ -354,7 +354,7 @@ n=$(grep -c "waiting for a listener at $url" "$T/w.err")
 
 # ---- man pages ----------------------------------------------------------------
 for p in man7/fabtx.7 man1/fabtx_info.1; do
-	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$I/share/man/$p" 2>&1 > "$T/man.txt"); rc=$?
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=all -l "$I/share/man/$p" 2>&1 > "$T/man.txt"); rc=$?
 	if [ $rc -eq 0 ] && [ -z "$w" ] && [ "$(wc -l < "$T/man.txt")" -gt 40 ]; then
 		ok "man -l $p renders without warnings ($(wc -l < "$T/man.txt") lines)"
 	else
