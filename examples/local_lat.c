@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 	buf = (char *)malloc(size ? size : 1);
 	if (!buf) return 1;
 	if ((rc = perf_ctx_create(&ctx)) < 0) { perf_fail("ctx", rc); goto out; }
-	if ((rc = fabtx_listen(ctx, argv[1], &l)) < 0) { perf_fail("listen", rc); goto out; }
+	if ((rc = fabtx_listen(ctx, argv[1], &l)) < 0) { perf_url_fail(ctx, argv[0], "listen", argv[1], rc); goto out; }
 	if ((rc = fabtx_accept(l, &c, -1)) < 0) { perf_fail("accept", rc); goto out; }
 	total = count + perf_warmup(count);
 	for (i = 0; i < total; i++) {

@@ -8,7 +8,17 @@
 #include <time.h>
 #include "fabtx.h"
 
-int perf_ctx_create(fabtx_ctx **ctx); /* examples/fabtx_impl.c */
+/* examples/fabtx_impl.c (the implementation's translation unit) */
+int perf_ctx_create(fabtx_ctx **ctx);
+/* Errors known here before any peer is asked: a string that is no URL, a
+ * scheme no backend of this build serves, an ofi:// provider (or endpoint
+ * type) libfabric does not have or that cannot carry fabtx.  0, or a
+ * negative errno after saying on stderr what was found instead. */
+int perf_url_check(fabtx_ctx *ctx, const char *prog, const char *url);
+/* After listen/connect failed with rc: what this machine has instead
+ * (devices of rio:// and scif://, the backends of this build). */
+void perf_url_explain(fabtx_ctx *ctx, const char *prog, const char *url,
+                      long rc);
 
 static inline double perf_now_us(void)
 {
@@ -39,15 +49,34 @@ static inline int perf_fail(const char *what, long rc)
 	return 1;
 }
 
-/* connect, retrying while nobody listens yet (the listener may start later) */
-static inline int perf_connect(fabtx_ctx *ctx, const char *url, fabtx_conn **c)
+/* "error in WHAT: ...", then what this machine has instead; returns 1 */
+static inline int perf_url_fail(fabtx_ctx *ctx, const char *prog,
+                                const char *what, const char *url, long rc)
+{
+	perf_fail(what, rc);
+	if (ctx) perf_url_explain(ctx, prog, url, rc);
+	return 1;
+}
+
+/* Connect, retrying while nobody listens yet (the listener may start
+ * later, as with zmq's perf tools), for up to 20 s.  What can never work
+ * fails at once (perf_url_check); the wait is announced once on stderr. */
+static inline int perf_connect(fabtx_ctx *ctx, const char *prog,
+                               const char *url, fabtx_conn **c)
 {
 	uint64_t until = fabtx_now_ms() + 20000;
-	int rc;
+	int rc, said = 0;
+	if ((rc = perf_url_check(ctx, prog, url)) < 0) return rc;
 	for (;;) {
 		rc = fabtx_connect(ctx, url, c, 5000);
 		if (rc != -ECONNREFUSED && rc != -ETIMEDOUT) return rc;
 		if (fabtx_now_ms() > until) return rc;
+		if (!said) {
+			fprintf(stderr, "%s: waiting for a listener at %s (%s; "
+			                "retrying for 20 s)\n",
+			        prog, url, fabtx_strerror(rc));
+			said = 1;
+		}
 		{
 			struct timespec ts = {0, 10 * 1000 * 1000};
 			nanosleep(&ts, NULL); /* back off between connect attempts */

@@ -16,7 +16,7 @@ int main(int argc, char **argv)
 	buf = (char *)calloc(1, size ? size : 1);
 	if (!buf) return 1;
 	if ((rc = perf_ctx_create(&ctx)) < 0) { perf_fail("ctx", rc); goto out; }
-	if ((rc = perf_connect(ctx, argv[1], &c)) < 0) { perf_fail("connect", rc); goto out; }
+	if ((rc = perf_connect(ctx, argv[0], argv[1], &c)) < 0) { perf_url_fail(ctx, argv[0], "connect", argv[1], rc); goto out; }
 	warm = perf_warmup(count);
 	for (i = -warm; i < count; i++) {
 		fabtx_msg m;
