@@ -2192,8 +2192,9 @@ static int fabtx__connect_send(fabtx_conn *c, int wait_ms)
 	h.db_count = c->db.count;
 	fabtx__hs_pack(&h, b);
 	rc = c->be->ctrl_send(c, b, sizeof b, wait_ms);
-	if (rc == 0) c->hs_phase = FABTX__HSP_RESP;
-	return rc == -EAGAIN ? -ETIMEDOUT : rc; /* (see FABTX__SEND_MS) */
+	if (rc < 0) return rc == -EAGAIN ? -ETIMEDOUT : rc; /* FABTX__SEND_MS */
+	c->hs_phase = FABTX__HSP_RESP;
+	return 0;
 }
 
 /* client: the server's response */
