@@ -4178,6 +4178,64 @@ typedef struct fabtx__shm_listener {
 	int sock;
 } fabtx__shm_listener;
 
+#ifdef FABTX_FAULTS
+/* Fault knobs for fault trials (compiled in only with FABTX_FAULTS; off
+ * unless FABTX_SHM_FAULT_SEED is set; read per process, again after a
+ * fork).  Per mille: FABTX_SHM_EAGAIN (control sends and receives move
+ * nothing: storms of -EAGAIN), FABTX_SHM_DROP_DB / FABTX_SHM_DUP_DB
+ * (wakeups lost / sent twice); FABTX_SHM_VANISH_AFTER=N: the process is
+ * SIGKILLed at its N-th backend operation.  Writes are stores into the
+ * peer's mapping (DIRECT): they cannot fail or be short. */
+#include <signal.h>
+static struct {
+	pid_t pid;
+	int on;
+	uint64_t rnd, ops, vanish;
+	unsigned eagain, drop_db, dup_db;
+} fabtx__shm_fk;
+static unsigned fabtx__shm_knob(const char *e)
+{
+	return e ? (unsigned)strtoul(e, NULL, 10) : 0u;
+}
+static void fabtx__shm_fault_init(void)
+{
+	const char *seed;
+	if (fabtx__shm_fk.pid == getpid()) return;
+	memset(&fabtx__shm_fk, 0, sizeof fabtx__shm_fk);
+	fabtx__shm_fk.pid = getpid();
+	seed = getenv("FABTX_SHM_FAULT_SEED");
+	if (!seed) return;
+	fabtx__shm_fk.on = 1;
+	fabtx__shm_fk.rnd = strtoull(seed, NULL, 10) * 2654435761u +
+	                    (uint64_t)getpid() + 1;
+	fabtx__shm_fk.eagain = fabtx__shm_knob(getenv("FABTX_SHM_EAGAIN"));
+	fabtx__shm_fk.drop_db = fabtx__shm_knob(getenv("FABTX_SHM_DROP_DB"));
+	fabtx__shm_fk.dup_db = fabtx__shm_knob(getenv("FABTX_SHM_DUP_DB"));
+	fabtx__shm_fk.vanish = fabtx__shm_knob(getenv("FABTX_SHM_VANISH_AFTER"));
+}
+/* one backend operation: count it (vanish at the N-th); 1 with the
+ * given per-mille chance */
+static int fabtx__shm_fault(unsigned permille)
+{
+	uint64_t x;
+	fabtx__shm_fault_init();
+	if (!fabtx__shm_fk.on) return 0;
+	if (fabtx__shm_fk.vanish && ++fabtx__shm_fk.ops >= fabtx__shm_fk.vanish)
+		raise(SIGKILL);
+	x = fabtx__shm_fk.rnd;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	fabtx__shm_fk.rnd = x;
+	return permille && x % 1000u < permille;
+}
+#define FABTX__SHM_FAULT(k) fabtx__shm_fault(fabtx__shm_fk.k)
+#define FABTX__SHM_OP() ((void)fabtx__shm_fault(0))
+#else
+#define FABTX__SHM_FAULT(k) 0
+#define FABTX__SHM_OP() ((void)0)
+#endif
+
 static int fabtx__shm_addr(const char *name, struct sockaddr_un *sa,
                            socklen_t *len)
 {
@@ -4311,6 +4369,7 @@ static int fabtx__shm_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 
 static int fabtx__shm_connect_poll(fabtx_conn *c)
 {
+	FABTX__SHM_OP();
 	return fabtx__shm_try_connect((fabtx__shm_conn *)c->bdata);
 }
 
@@ -4333,6 +4392,7 @@ static int fabtx__shm_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	} cm;
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	ssize_t n;
+	if (FABTX__SHM_FAULT(eagain)) return -EAGAIN;
 	memset(&mh, 0, sizeof mh);
 	iv.iov_base = (void *)(uintptr_t)msg;
 	iv.iov_len = len;
@@ -4393,6 +4453,7 @@ static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	ssize_t n;
 	int wakes = 0;
+	if (FABTX__SHM_FAULT(eagain)) return -EAGAIN;
 	for (;;) {
 		memset(&mh, 0, sizeof mh);
 		iv.iov_base = buf;
@@ -4429,6 +4490,7 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	(void)tx_len;
+	FABTX__SHM_OP();
 	s->win_fd =
 	    memfd_create("fabtx-shm-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->win_fd < 0) return -errno;
@@ -4460,6 +4522,7 @@ static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer)
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	struct stat stt;
 	int seals;
+	FABTX__SHM_OP();
 	if (s->rfd < 0 || peer->addr != 0) return -EPROTO;
 	seals = fcntl(s->rfd, F_GET_SEALS);
 	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
@@ -4508,9 +4571,13 @@ static int fabtx__shm_doorbell(fabtx_conn *c, uint32_t value)
 	if (__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
 		static const char w = FABTX__SHM_WAKE;
-		ssize_t n = send(s->sock, &w, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = 0;
 		/* EAGAIN: its socket is full, so readable: it wakes anyway;
 		 * a peer that is gone is seen on the control channel */
+		if (!FABTX__SHM_FAULT(drop_db))
+			n = send(s->sock, &w, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (FABTX__SHM_FAULT(dup_db))
+			n = send(s->sock, &w, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		(void)n;
 		c->st.doorbells_sent++;
 	}
@@ -4521,6 +4588,7 @@ static int fabtx__shm_progress(fabtx_conn *c)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
+	FABTX__SHM_OP();
 	/* awake: nobody need send a wakeup (they are read by ctrl_recv) */
 	if (fabtx__load_relaxed(&h->armed)) fabtx__store_relaxed(&h->armed, 0u);
 	return 0;
@@ -4530,6 +4598,7 @@ static int fabtx__shm_arm(fabtx_conn *c)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
+	FABTX__SHM_OP();
 	__atomic_store_n(&h->armed, 1u, __ATOMIC_SEQ_CST);
 	return 0; /* the core re-checks with seq_cst loads after this */
 }
