@@ -177,6 +177,10 @@ typedef struct fabtx__scif_ctrl {
 
 typedef struct fabtx__scif_conn {
 	int fd;
+	/* a non-blocking connect not yet collected (SCIF_CONNECT again
+	 * with the same peer says how it went) */
+	int connecting;
+	struct scif_port_id peer;
 	int eof;  /* SCIF_RECV reported the peer closed and the ring empty */
 	int err;  /* sticky protocol error */
 	/* inbound bytes not yet parsed */
@@ -337,8 +341,14 @@ fail:
 	return rc;
 }
 
+/* connect(c, addr, 0) starts the connect and returns -EINPROGRESS (the
+ * endpoint is O_NONBLOCK, spec: SCIF_CONNECT); connect_poll collects it.
+ * A timeout other than 0 waits here for POLLOUT, which is how the driver
+ * signals that a connect is over. */
+static int fabtx__scif_connect_poll(fabtx_conn *c);
 static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
+	fabtx__scif_conn *s;
 	struct scifioctl_connect cc;
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	const char *colon = strchr(addr, ':');
@@ -355,22 +365,65 @@ static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 	cc.peer.node = (uint16_t)node;
 	cc.peer.port = (uint16_t)port;
 	rc = fabtx__scif_ioctl(fd, SCIF_CONNECT, &cc);
-	while (rc == -EINPROGRESS) {
-		int ms = fabtx__remaining_ms(dl);
+	if (rc < 0 && rc != -EINPROGRESS) {
+		close(fd);
+		return rc;
+	}
+	rc = fabtx__scif_new(c, fd);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	s = (fabtx__scif_conn *)c->bdata;
+	s->peer = cc.peer;
+	s->connecting = 1;
+	for (;;) {
+		int ms;
+		rc = fabtx__scif_connect_poll(c);
+		if (rc != -EAGAIN) break;
+		if (timeout_ms == 0) return -EINPROGRESS;
+		ms = fabtx__remaining_ms(dl);
 		if (ms == 0) {
 			rc = -ETIMEDOUT;
 			break;
 		}
 		rc = fabtx__scif_poll(fd, POLLOUT, ms);
 		if (rc < 0) break;
-		rc = fabtx__scif_ioctl(fd, SCIF_CONNECT, &cc);
 	}
-	if (rc == 0) rc = fabtx__scif_new(c, fd);
 	if (rc < 0) {
+		fabtx__free(fabtx_ctx_allocator(c->ctx), s);
+		c->bdata = NULL;
 		close(fd);
-		return rc;
 	}
-	return 0;
+	return rc;
+}
+
+/* 0 connected, -EAGAIN not yet, or why it failed (-ECONNREFUSED, ...) */
+static int fabtx__scif_connect_poll(fabtx_conn *c)
+{
+	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
+	struct scifioctl_connect cc;
+	int rc;
+	if (!s) return -EINVAL;
+	if (!s->connecting) return 0;
+	memset(&cc, 0, sizeof cc);
+	cc.peer = s->peer;
+	rc = fabtx__scif_ioctl(s->fd, SCIF_CONNECT, &cc);
+	if (rc == -EINPROGRESS) return -EAGAIN;
+	if (rc == 0 || rc == -EISCONN) {
+		s->connecting = 0;
+		return 0;
+	}
+	return rc;
+}
+
+/* The handshake's fd: the endpoint once connected (POLLIN: bytes or a
+ * hang-up).  A connect in progress is signalled by POLLOUT only, which a
+ * POLLIN waiter never sees: none then (the core looks on its timer). */
+static int fabtx__scif_ctrl_fd(fabtx_conn *c)
+{
+	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
+	return s && !s->connecting ? s->fd : -1;
 }
 
 /* ----------------------------------------------------- the byte stream */
@@ -872,8 +925,8 @@ static const fabtx_backend fabtx__scif_be = {
     0,
     NULL,
     NULL,
-    NULL, /* connect_poll: the connect blocks */
-    NULL /* ctrl_fd */};
+    fabtx__scif_connect_poll,
+    fabtx__scif_ctrl_fd};
 
 FABTX__DEF const fabtx_backend *fabtx_scif_backend(void)
 {
