@@ -142,6 +142,7 @@ typedef struct fabtx__rio_conn {
 	uint64_t closed_ms; /* when rio_cm said the peer closed */
 	int final_done;     /* the tail of a closed peer was scanned */
 	uint64_t last_probe_ms;
+	uint64_t empty_probe_ms; /* a doorbell-led look found nothing */
 	/* the setup thread ("SETUP" at the top): it owns msg, ch (client)
 	 * and th_rc until it has published th_conn / th_done */
 	pthread_t th;
@@ -394,7 +395,9 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
 			fabtx__rio_event(c, r->q[i]);
 		r->nq = 0;
 	}
-	for (;;) {
+	/* bounded: a peer ringing as fast as we read must not keep us
+	 * here (what is left keeps the fd readable) */
+	while (n < 4 * FABTX__RIO_FIFO) {
 		ssize_t k = read(r->mfd, &ev, sizeof ev);
 		if (k < 0) {
 			if (errno == EINTR) continue;
@@ -815,7 +818,7 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 	uint64_t dl =
 	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
 	struct rio_cm_msg m;
-	int rc;
+	int rc, frames = 0;
 	if (r->th_on) {
 		/* setup: the first message comes from the thread */
 		rc = fabtx__rio_th_first(c, timeout_ms);
@@ -839,9 +842,20 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			 * have been dropped, or overtaken the message); such a
 			 * look waits at most 1 ms (rxto 0 would be forever) */
 			uint64_t now = fabtx_now_ms();
-			if (!r->ctrl_pending && !r->bye &&
-			    now - r->last_probe_ms < 250)
+			int led = r->ctrl_pending && !r->bye;
+			/* a peer that rings "control" with nothing queued
+			 * would make every call wait: after a doorbell-led
+			 * look found nothing, such doorbells count for
+			 * nothing for 10 ms (the 250 ms look still runs) */
+			if (led && now - r->empty_probe_ms < 10) {
+				r->ctrl_pending = 0;
+				led = 0;
+			}
+			if (!led && !r->bye && now - r->last_probe_ms < 250)
 				return -EAGAIN;
+			/* and a peer that keeps sending frames of ours must
+			 * not keep one call here */
+			if (++frames > 64) return -EAGAIN;
 			r->last_probe_ms = now;
 			rxto = 1;
 		} else if (timeout_ms < 0) {
@@ -860,6 +874,8 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			if (errno == EINTR) continue;
 			if (errno == ETIME) {
 				if (timeout_ms == 0) {
+					if (r->ctrl_pending)
+						r->empty_probe_ms = fabtx_now_ms();
 					r->ctrl_pending = 0;
 					return -EAGAIN;
 				}

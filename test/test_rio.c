@@ -1387,6 +1387,55 @@ TT_TEST(rio_hostile_server_silent_refusing_garbage)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* A peer that rings our "control" doorbell with nothing queued (raw
+ * doorbells into the victim's wire range, from the peer's destID): rio_cm
+ * cannot be polled, so a look is a RECEIVE that waits 1 ms when empty.
+ * The old backend looked on every such doorbell, so each non-blocking call
+ * on the connection waited 1 ms; now an empty doorbell-led look makes the
+ * next 10 ms of such doorbells count for nothing. */
+TT_TEST(rio_hostile_control_doorbells_without_messages)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c;
+	fabtx__rio_conn *ra;
+	struct rio_event ev;
+	uint8_t buf[256];
+	int i, mfd, waits = 0;
+	uint64_t total = 0;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx_hs(3000);
+	TT_OK(fabtx_listen(ctx, "rio://*:133", &l));
+	(void)drive_pair(ctx, l, "rio://1:133?mport=1", &a, &c);
+	exchange(a, c, 1);
+	ra = (fabtx__rio_conn *)a->bdata;
+	mfd = open("/dev/rio_mport1", O_RDWR); /* destID 2: a's peer */
+	TT_ASSERT(mfd >= 0);
+	memset(&ev, 0, sizeof ev);
+	ev.header = RIO_DOORBELL;
+	ev.u.doorbell.rioid = 1;
+	ev.u.doorbell.payload = (uint16_t)(ra->wbase + ra->wcount - 2);
+	for (i = 0; i < 200; i++) {
+		uint64_t t0, dt;
+		TT_EQ(write(mfd, &ev, sizeof ev), (ssize_t)sizeof ev);
+		t0 = fabtx_now_ns();
+		TT_EQ(fabtx_recv(a, buf, sizeof buf, 0), -EAGAIN);
+		dt = fabtx_now_ns() - t0;
+		total += dt;
+		if (dt > 900000u) waits++;
+	}
+	printf("  200 non-blocking receives, each after a control doorbell: "
+	       "%d waited (%.1f ms in all)\n", waits, (double)total / 1e6);
+	TT_ASSERT(waits <= 20);
+	exchange(a, c, 2); /* the connection itself still works */
+	close(mfd);
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* runs last: remove the fabrics of the tests above */
 TT_TEST(zz_remove_test_fabrics)
 {
