@@ -169,6 +169,10 @@ typedef char fabtx__scif_copy_size_ok[sizeof(struct scifioctl_copy) == 40 ? 1 : 
 #define FABTX__SCIF_CQ 16 /* control messages buffered before ctrl_recv */
 #define FABTX__SCIF_OUT_MAX (256u * 1024u) /* unsent bytes before -EAGAIN */
 #define FABTX__SCIF_CHUNK 4096u            /* bytes per SCIF_RECV */
+/* what a peer can make us hold that the core has not taken yet: read no
+ * further (its bytes wait in the SCIF ring) */
+#define FABTX__SCIF_IN_MAX (64u * 1024u)
+#define FABTX__SCIF_DBQ_MAX 4096u
 
 typedef struct fabtx__scif_ctrl {
 	uint32_t len;
@@ -538,7 +542,7 @@ static int fabtx__scif_pump(fabtx_conn *c)
 	size_t off = 0;
 	int rc;
 	if (s->err) return s->err;
-	while (!s->eof) {
+	while (!s->eof && s->in_len < FABTX__SCIF_IN_MAX) {
 		struct scifioctl_msg m;
 		rc = fabtx__scif_grow(c, &s->in, &s->in_cap,
 		                      s->in_len + FABTX__SCIF_CHUNK);
@@ -556,7 +560,8 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		if (m.out_len <= 0) break;
 		s->in_len += (size_t)m.out_len;
 	}
-	while (s->in_len - off >= 4 && s->cq_n < FABTX__SCIF_CQ) {
+	while (s->in_len - off >= 4 && s->cq_n < FABTX__SCIF_CQ &&
+	       s->dbq_len < FABTX__SCIF_DBQ_MAX) {
 		uint32_t h = fabtx__scif_rd32(s->in + off);
 		uint32_t type = h >> 24, len = h & 0xffffffu;
 		if ((type == FABTX__SCIF_REC_DB && len != 4) ||

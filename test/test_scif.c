@@ -890,6 +890,82 @@ TT_TEST(hostile_silent_and_garbage_clients_beside_a_good_one)
 	fab_done();
 }
 
+/* A client that floods the listener with well-formed doorbell records
+ * instead of a handshake request: what the backend holds for it stays
+ * bounded (the old backend read the SCIF ring dry on every look and queued
+ * every doorbell: its memory grew with the flood until handshake_ms), its
+ * handshake ends alone (-ECONNABORTED), and a connection accepted before
+ * keeps working meanwhile. */
+TT_TEST(hostile_doorbell_flood_during_the_handshake_is_bounded)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c, *x = NULL;
+	fabtx__scif_conn *hs;
+	pid_t pid;
+	uint64_t dl;
+	size_t most = 0;
+	int rc, rounds = 0;
+	fab();
+	ctx = ctx_hs(1200);
+	TT_OK(fabtx_listen(ctx, "scif://7630", &l));
+	node(1);
+	(void)scif_pair(ctx, l, "scif://0:7630", &a, &c);
+	node(0);
+	pid = fork();
+	if (pid == 0) {
+		static unsigned char rec[8 * 512];
+		struct scifioctl_connect cc;
+		struct scifioctl_msg m;
+		int fd, k;
+		node(2);
+		for (k = 0; k < 512; k++) {
+			rec[8 * k] = 4; /* type 2 (doorbell), 4 bytes */
+			rec[8 * k + 3] = 2;
+		}
+		fd = open("/dev/scif", O_RDWR);
+		memset(&cc, 0, sizeof cc);
+		cc.peer.port = 7630;
+		if (fd < 0 || ioctl(fd, SCIF_CONNECT, &cc) < 0) _exit(80);
+		for (;;) { /* until the server hangs up */
+			memset(&m, 0, sizeof m);
+			m.msg = (uint64_t)(uintptr_t)rec;
+			m.len = (int)sizeof rec;
+			m.flags = FABTX_SCIF_SEND_BLOCK;
+			if (ioctl(fd, SCIF_SEND, &m) < 0) break;
+		}
+		_exit(0);
+	}
+	dl = fabtx_now_ms() + 10000;
+	for (;;) {
+		struct pollfd pf;
+		int k;
+		rc = fabtx_accept(l, &x, 0);
+		if (rc != -EAGAIN || fabtx_now_ms() > dl) break;
+		for (k = 0; k < l->nhs; k++) { /* the flooder's handshake */
+			size_t held;
+			hs = (fabtx__scif_conn *)l->hs[k]->bdata;
+			held = hs->in_cap + hs->dbq_cap * sizeof(uint32_t);
+			if (held > most) most = held;
+		}
+		if (++rounds % 50 == 0) xchg(a, c, rounds);
+		pf.fd = fabtx_listener_fd(l);
+		pf.events = POLLIN;
+		pf.revents = 0;
+		(void)poll(&pf, 1, 2);
+	}
+	printf("  the flooder's handshake held at most %zu bytes\n", most);
+	TT_EQ(rc, -ECONNABORTED);
+	TT_ASSERT(most > 0 && most <= 256 * 1024);
+	reap(pid, 0);
+	xchg(a, c, 1);
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
 /* A hostile server facing a fabtx client: one that never accepts (the
  * start returns at once; -ETIMEDOUT by the deadline), one that accepts
  * and says nothing (-ETIMEDOUT by the deadline), one that answers with a
