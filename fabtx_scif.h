@@ -16,7 +16,15 @@
  * HOW IT WORKS (docs/scif.md)
  *   - One SCIF endpoint per connection: listen = BIND + LISTEN; accept =
  *     ACCEPTREQ on the listener, then ACCEPTREG on a freshly opened fd;
- *     connect = non-blocking CONNECT, poll(POLLOUT), CONNECT again.
+ *     connect = non-blocking CONNECT (connect(c, addr, 0) returns
+ *     -EINPROGRESS), then connect_poll issues CONNECT again (EINPROGRESS
+ *     until the driver has the outcome).  ctrl_fd is the endpoint fd
+ *     once connected; while the connect is pending none (the driver says
+ *     "done" with POLLOUT only, and the core waits for POLLIN), so the
+ *     core looks on its 5 ms timer then.
+ *   - accept(l, c, 0): ACCEPTREQ without SYNC (EAGAIN when nothing is
+ *     pending; the driver's own wait for the connecting node's
+ *     confirmation is kernel to kernel), then ACCEPTREG.
  *   - Control messages and doorbells travel over SCIF_SEND/SCIF_RECV, a
  *     byte stream of at most 4095 unread bytes per direction: each is a
  *     record {u32 le: type << 24 | len} + payload, buffered on both sides
