@@ -159,6 +159,7 @@ typedef struct fabtx__rio_conn {
 	uint16_t q[FABTX__RIO_QMAX];
 	int nq, qlost;
 	int ctrl_pending, bye, peer_closed, dma_failed, resync_asked;
+	int resync_due; /* the peer asked for our position: answer owed */
 	uint64_t closed_ms; /* when rio_cm said the peer closed */
 	int final_done;     /* the tail of a closed peer was scanned */
 	uint64_t last_probe_ms;
@@ -562,15 +563,26 @@ static int fabtx__rio_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
  * writes are complete (every write is SYNC, so all chunks < tx.seq are in
  * its window).  A re-rung doorbell would not do: its value is an index mod
  * N, and a stale one would make the peer read cells still being written. */
-static void fabtx__rio_resync_in(fabtx_conn *c)
+static void fabtx__rio_resync_out(fabtx_conn *c)
 {
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	uint8_t b[8];
 	uint64_t v = c->tx.seq;
 	int i;
+	if (!r->resync_due) return;
 	for (i = 0; i < 8; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	/* a short wait if the mport TX ring is full: the peer relies on it */
-	(void)fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 100);
+	/* the peer relies on it: if the mport TX ring is full it stays owed
+	 * (arm says -EAGAIN) and goes with the next call, never waiting */
+	if (fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0) != -EAGAIN)
+		r->resync_due = 0;
+}
+
+/* Requests are answered once per call, with the position at that time:
+ * a peer sending many costs one reply, not one (or a wait) each. */
+static void fabtx__rio_resync_in(fabtx_conn *c)
+{
+	((fabtx__rio_conn *)c->bdata)->resync_due = 1;
 }
 
 /* The peer's written position: a data hint if it is news (never stale). */
@@ -831,8 +843,8 @@ static int fabtx__rio_th_first(fabtx_conn *c, int timeout_ms)
 	return r->th_rc;
 }
 
-static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
-                                int timeout_ms)
+static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
+                                 int timeout_ms)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	uint64_t dl =
@@ -845,7 +857,9 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		if (rc < 0) return rc;
 		rc = fabtx__rio_frame_in(c, buf, cap);
 		/* the first frame of a channel is the handshake's */
-		return rc == -EINPROGRESS ? -EPROTO : rc;
+		if (rc != -EINPROGRESS) return rc;
+		r->resync_due = 0;
+		return -EPROTO;
 	}
 	for (;;) {
 		uint32_t rxto;
@@ -913,6 +927,14 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		rc = fabtx__rio_frame_in(c, buf, cap);
 		if (rc != -EINPROGRESS) return rc;
 	}
+}
+
+static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
+                                int timeout_ms)
+{
+	int rc = fabtx__rio_ctrl_recv1(c, buf, cap, timeout_ms);
+	fabtx__rio_resync_out(c);
+	return rc;
 }
 
 static int fabtx__rio_ctrl_fd(fabtx_conn *c)
@@ -1354,6 +1376,7 @@ static int fabtx__rio_progress(fabtx_conn *c)
 	if (c->rx.n == 0) return 0; /* handshake: events wait in the FIFO */
 	rc = fabtx__rio_drain(c, 1);
 	if (rc < 0) return rc;
+	fabtx__rio_resync_out(c); /* one owed and not sent yet */
 	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
 	if (r->qlost && !r->bye && !r->peer_closed) {
 		/* the FIFO overflowed (or may have): doorbells were lost */
@@ -1376,7 +1399,8 @@ static int fabtx__rio_arm(fabtx_conn *c)
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	struct pollfd pf;
 	if (!r) return -EINVAL;
-	if (r->nq || r->ctrl_pending || r->bye || r->peer_closed)
+	if (r->nq || r->ctrl_pending || r->bye || r->peer_closed ||
+	    r->resync_due)
 		return -EAGAIN;
 	pf.fd = r->mfd;
 	pf.events = POLLIN;

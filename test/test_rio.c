@@ -1436,6 +1436,52 @@ TT_TEST(rio_hostile_control_doorbells_without_messages)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* A peer that floods "tell me your position" requests (100 raw frames on
+ * its channel, 12 "control" doorbells to have them read): each call
+ * answers once, with the position of that time, never waiting for the
+ * mport TX ring (the old backend sent one reply per request read, each
+ * allowed to wait 100 ms for ring space). */
+TT_TEST(rio_hostile_resync_flood_costs_one_reply_per_call)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c;
+	fabtx__rio_conn *ra, *rc;
+	struct rioemu_stats s0, s1;
+	struct rio_event ev;
+	uint8_t b[32], buf[256];
+	int i, mfd;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx_hs(3000);
+	TT_OK(fabtx_listen(ctx, "rio://*:134", &l));
+	(void)drive_pair(ctx, l, "rio://1:134?mport=1", &a, &c);
+	exchange(a, c, 1);
+	ra = (fabtx__rio_conn *)a->bdata;
+	rc = (fabtx__rio_conn *)c->bdata;
+	raw_frame(b, 2, 1, 0, 0, 0);
+	for (i = 0; i < 100; i++) TT_OK(raw_cm_send(rc->cfd, rc->ch, b, 32));
+	mfd = open("/dev/rio_mport1", O_RDWR); /* destID 2: a's peer */
+	TT_ASSERT(mfd >= 0);
+	memset(&ev, 0, sizeof ev);
+	ev.header = RIO_DOORBELL;
+	ev.u.doorbell.rioid = 1;
+	ev.u.doorbell.payload = (uint16_t)(ra->wbase + ra->wcount - 2);
+	TT_OK(rioemu_stats_get(NULL, &s0));
+	for (i = 0; i < 12; i++) /* "control": read them (FIFO: 14) */
+		TT_EQ(write(mfd, &ev, sizeof ev), (ssize_t)sizeof ev);
+	for (i = 0; i < 3; i++) TT_EQ(fabtx_recv(a, buf, sizeof buf, 0), -EAGAIN);
+	TT_OK(rioemu_stats_get(NULL, &s1));
+	printf("  100 requests: %d replies\n", (int)(s1.cm_sent - s0.cm_sent));
+	TT_ASSERT(s1.cm_sent - s0.cm_sent >= 1 && s1.cm_sent - s0.cm_sent <= 6);
+	exchange(a, c, 2); /* c took the replies; both ends still work */
+	close(mfd);
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* runs last: remove the fabrics of the tests above */
 TT_TEST(zz_remove_test_fabrics)
 {
