@@ -163,7 +163,10 @@ typedef struct fabtx__rio_conn {
 	uint64_t closed_ms; /* when rio_cm said the peer closed */
 	int final_done;     /* the tail of a closed peer was scanned */
 	uint64_t last_probe_ms;
-	uint64_t empty_probe_ms; /* a doorbell-led look found nothing */
+	/* doorbell-led looks that found nothing, in a row (not counting the
+	 * look a resync adds), and when the last third one of them was */
+	int empty_looks, resync_look;
+	uint64_t empty_probe_ms;
 	/* the setup thread ("SETUP" at the top): it owns msg, ch (client)
 	 * and th_rc until it has published th_conn / th_done */
 	pthread_t th;
@@ -878,9 +881,11 @@ static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
 			uint64_t now = fabtx_now_ms();
 			int led = r->ctrl_pending && !r->bye;
 			/* a peer that rings "control" with nothing queued
-			 * would make every call wait: after a doorbell-led
-			 * look found nothing, such doorbells count for
-			 * nothing for 10 ms (the 250 ms look still runs) */
+			 * would make every call wait: after three doorbell-led
+			 * looks in a row found nothing, such doorbells count
+			 * for nothing for 10 ms (the 250 ms look still runs;
+			 * a doorbell that overtook its message, the one way a
+			 * well-behaved peer causes an empty look, is rare) */
 			if (led && now - r->empty_probe_ms < 10) {
 				r->ctrl_pending = 0;
 				led = 0;
@@ -908,8 +913,10 @@ static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
 			if (errno == EINTR) continue;
 			if (errno == ETIME) {
 				if (timeout_ms == 0) {
-					if (r->ctrl_pending)
+					if (r->ctrl_pending && !r->resync_look &&
+					    ++r->empty_looks >= 3)
 						r->empty_probe_ms = fabtx_now_ms();
+					r->resync_look = 0;
 					r->ctrl_pending = 0;
 					return -EAGAIN;
 				}
@@ -924,6 +931,7 @@ static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
 			return fabtx__rio_errno();
 		}
 		if (r->ctrl_pending) r->ctrl_pending--;
+		r->empty_looks = r->resync_look = 0;
 		rc = fabtx__rio_frame_in(c, buf, cap);
 		if (rc != -EINPROGRESS) return rc;
 	}
@@ -1383,6 +1391,7 @@ static int fabtx__rio_progress(fabtx_conn *c)
 		r->qlost = 0;
 		r->resync_asked++;
 		r->ctrl_pending++; /* a dropped event may have been "control" */
+		r->resync_look = 1;
 		if (fabtx__rio_send_frame(c, FABTX__RIO_K_RESYNC, NULL, 0, 0) ==
 		    -EAGAIN)
 			r->qlost = 1; /* TX ring full: ask again next time */
