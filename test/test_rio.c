@@ -1377,7 +1377,7 @@ TT_TEST(rio_hostile_server_silent_refusing_garbage)
 	TT_OK(fabtx_connect_start(ctx, "rio://2:141", &c));
 	TT_ASSERT(ms_now() - t0 < 100);
 	TT_EQ(fabtx_connect_poll(c), -EAGAIN);
-	TT_OK(fabtx_conn_close(c, 0) < 0 ? 0 : 0);
+	(void)fabtx_conn_close(c, 0); /* gives up the CONNECT at once */
 	c = NULL;
 	TT_EQ(fabtx_connect(ctx, "rio://2:141", &c, 400), -ECONNREFUSED);
 	/* a garbage response */
