@@ -49,10 +49,30 @@
  *            and a reader polling footers (spec 2.7), only "completion
  *            before doorbell"; so cells are consumed only up to a doorbell.
  *
+ * SETUP (never waiting: the core's connect_poll / ctrl_fd contract)
+ *   rio_cm has no pollable fd (spec 3.1), and CONNECT (up to 3 s for the
+ *   ACK) and RECEIVE block.  So a connection in setup has a setup thread
+ *   that makes exactly those calls and writes an eventfd (ctrl_fd) when it
+ *   moves on: the client's thread CREATEs + CONNECTs (a new channel per
+ *   try) until the ACK or the handshake deadline, then RECEIVEs the
+ *   channel's first message (the response); the server's RECEIVEs the
+ *   client's request.  connect(c, addr, 0) returns -EINPROGRESS at once,
+ *   connect_poll reports the channel, ctrl_recv(c, ..., 0) hands over the
+ *   first message once the thread has it (-EAGAIN before).  The thread
+ *   ends with that message, so an established connection has none.  It
+ *   is stopped early by closing the channel it blocks on (CONNECT -> EPERM,
+ *   RECEIVE -> ECONNRESET).  Signals are blocked in it.
+ *   accept(l, c, 0) is ACCEPT with wait_to 0, which the kernel defines as
+ *   non-blocking (EAGAIN); it ACKs the client at once.  The listener has
+ *   no fd (no bridge thread: ACCEPT 0 is one cheap ioctl on a kept fd), so
+ *   the core looks on its 5 ms timer (FABTX__TICK_MS): <= 5 ms added to
+ *   a connect, ~0.6% of a CPU for an idle listener on the emulator.
+ *
  * ERRORS (kernel errno -> fabtx)
  *   open: no device (ENOENT/ENODEV/ENXIO) -> -ENODEV; hdid 0xffff (port
  *   not enumerated) -> -ENODEV; no DMA / TRANSFER mode -> -ENOTSUP;
- *   CONNECT ETIME (nobody listens: rio_cm has no NACK) -> -ECONNREFUSED;
+ *   CONNECT ETIME (nobody listens: rio_cm has no NACK) -> -ECONNREFUSED
+ *   (also when the deadline falls in a later CONNECT after an ETIME);
  *   CONNECT ENODEV (destID not a rio_cm peer) -> -EHOSTUNREACH;
  *   CHAN_CREATE EBUSY on listen -> -EADDRINUSE; RECEIVE ECONNRESET/ENODEV
  *   (peer closed) -> -ECONNRESET; every doorbell range EBUSY ->
@@ -83,11 +103,14 @@ FABTX_API const fabtx_backend *fabtx_rio_backend(void);
 #include <linux/rio_cm_cdev.h>
 #include <linux/rio_mport_cdev.h>
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,6 +134,7 @@ typedef struct fabtx__rio_listener {
 	int cfd;
 	uint16_t ch;
 	int mport;
+	int spare; /* a /dev/rio_cm fd for the next ACCEPT, or -1 */
 } fabtx__rio_listener;
 
 typedef struct fabtx__rio_conn {
@@ -135,9 +159,29 @@ typedef struct fabtx__rio_conn {
 	uint16_t q[FABTX__RIO_QMAX];
 	int nq, qlost;
 	int ctrl_pending, bye, peer_closed, dma_failed, resync_asked;
+	int resync_due; /* the peer asked for our position: answer owed */
 	uint64_t closed_ms; /* when rio_cm said the peer closed */
 	int final_done;     /* the tail of a closed peer was scanned */
 	uint64_t last_probe_ms;
+	/* doorbell-led looks that found nothing, in a row (not counting the
+	 * look a resync adds), and when the last third one of them was */
+	int empty_looks, resync_look;
+	uint64_t empty_probe_ms;
+	/* the setup thread ("SETUP" at the top): it owns msg, ch (client)
+	 * and th_rc until it has published th_conn / th_done */
+	pthread_t th;
+	pthread_mutex_t th_mu;
+	int th_on;      /* started and not yet joined */
+	int th_client;  /* CONNECT first, then the first RECEIVE */
+	int efd;        /* eventfd the thread signals, or -1 (ctrl_fd) */
+	int th_stop;    /* th_mu: give up */
+	uint16_t th_ch; /* th_mu: the channel the thread may block on */
+	uint16_t th_rch;
+	int th_conn;    /* atomic: 1 CONNECTED, < 0 the connect failed */
+	int th_done;    /* atomic: finished, th_rc says how */
+	int th_refused; /* atomic: a CONNECT got no ACK (ETIME) */
+	int th_rc;      /* 0: msg holds the channel's first message */
+	uint64_t th_dl; /* fabtx_now_ms() deadline of the whole setup */
 	uint8_t msg[FABTX__RIO_MAX_MSG];
 } fabtx__rio_conn;
 
@@ -270,9 +314,10 @@ static fabtx__rio_conn *fabtx__rio_new(fabtx_ctx *ctx, int mport)
 	fabtx__rio_conn *r =
 	    (fabtx__rio_conn *)fabtx_ctx_zalloc(ctx, sizeof *r);
 	if (!r) return NULL;
-	r->mfd = r->cfd = -1;
+	r->mfd = r->cfd = r->efd = -1;
 	r->mport = mport;
 	r->peer = FABTX__RIO_ANY_DESTID;
+	pthread_mutex_init(&r->th_mu, NULL);
 	return r;
 }
 
@@ -374,7 +419,9 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
 			fabtx__rio_event(c, r->q[i]);
 		r->nq = 0;
 	}
-	for (;;) {
+	/* bounded: a peer ringing as fast as we read must not keep us
+	 * here (what is left keeps the fd readable) */
+	while (n < 4 * FABTX__RIO_FIFO) {
 		ssize_t k = read(r->mfd, &ev, sizeof ev);
 		if (k < 0) {
 			if (errno == EINTR) continue;
@@ -519,15 +566,26 @@ static int fabtx__rio_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
  * writes are complete (every write is SYNC, so all chunks < tx.seq are in
  * its window).  A re-rung doorbell would not do: its value is an index mod
  * N, and a stale one would make the peer read cells still being written. */
-static void fabtx__rio_resync_in(fabtx_conn *c)
+static void fabtx__rio_resync_out(fabtx_conn *c)
 {
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	uint8_t b[8];
 	uint64_t v = c->tx.seq;
 	int i;
+	if (!r->resync_due) return;
 	for (i = 0; i < 8; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	/* a short wait if the mport TX ring is full: the peer relies on it */
-	(void)fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 100);
+	/* the peer relies on it: if the mport TX ring is full it stays owed
+	 * (arm says -EAGAIN) and goes with the next call, never waiting */
+	if (fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0) != -EAGAIN)
+		r->resync_due = 0;
+}
+
+/* Requests are answered once per call, with the position at that time:
+ * a peer sending many costs one reply, not one (or a wait) each. */
+static void fabtx__rio_resync_in(fabtx_conn *c)
+{
+	((fabtx__rio_conn *)c->bdata)->resync_due = 1;
 }
 
 /* The peer's written position: a data hint if it is news (never stale). */
@@ -544,15 +602,268 @@ static void fabtx__rio_pos_in(fabtx_conn *c, const uint8_t *b, uint16_t len)
 		                           (uint32_t)((v - 1) & (c->rx.n - 1)));
 }
 
-static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
-                                int timeout_ms)
+/* One frame RECEIVE put in r->msg: a core message (its length), one of
+ * ours handled here (-EINPROGRESS), or -EPROTO / -EMSGSIZE. */
+static int fabtx__rio_frame_in(fabtx_conn *c, void *buf, size_t cap)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	uint16_t plen, wb, wc;
+	uint32_t src, mlen;
+	/* the kernel's header: big-endian src_id, msg_len */
+	src = (uint32_t)r->msg[0] << 24 | (uint32_t)r->msg[1] << 16 |
+	      (uint32_t)r->msg[2] << 8 | r->msg[3];
+	mlen = (uint32_t)r->msg[16] << 8 | r->msg[17];
+	if (mlen < FABTX__RIO_FRAME ||
+	    r->msg[FABTX__RIO_CM_HDR + 1] != FABTX__RIO_VERSION)
+		return -EPROTO;
+	plen = fabtx__rio_ld16(r->msg + 22);
+	wb = fabtx__rio_ld16(r->msg + 24);
+	wc = fabtx__rio_ld16(r->msg + 26);
+	if (plen > FABTX__RIO_CTRL_MAX || mlen != FABTX__RIO_FRAME + plen)
+		return -EPROTO;
+	if (r->peer == FABTX__RIO_ANY_DESTID) {
+		/* ACCEPT does not say who connected; the header does */
+		if (src >= FABTX__RIO_ANY_DESTID) return -EPROTO;
+		r->peer = (uint16_t)src;
+	}
+	if (wc) {
+		if (wc < 4 || wb < FABTX_DB_RESERVED ||
+		    (uint32_t)wb + wc > FABTX_DB_SPACE ||
+		    (r->pwcount && (wb != r->pwbase || wc != r->pwcount)))
+			return -EPROTO; /* announced once, never moved */
+		r->pwbase = wb;
+		r->pwcount = wc;
+	}
+	switch (r->msg[FABTX__RIO_CM_HDR]) {
+	case FABTX__RIO_K_MSG:
+		if (plen > cap) return -EMSGSIZE;
+		memcpy(buf, r->msg + FABTX__RIO_FRAME, plen);
+		return (int)plen;
+	case FABTX__RIO_K_RESYNC:
+		fabtx__rio_resync_in(c);
+		break;
+	case FABTX__RIO_K_POS:
+		fabtx__rio_pos_in(c, r->msg + FABTX__RIO_FRAME, plen);
+		break;
+	default:
+		break; /* unknown kinds of a later version: skip */
+	}
+	return -EINPROGRESS;
+}
+
+/* ------------------------------------------------------ the setup thread
+ * rio_cm has no pollable fd and its CONNECT and RECEIVE block: a thread
+ * per connection in setup makes those calls, and signals an eventfd (the
+ * connection's ctrl_fd) when it moves on.  It ends after the channel's
+ * first message (the handshake's request or response), after which
+ * the connection needs no thread.  To stop it early, the channel it
+ * blocks on is closed (CONNECT then fails with EPERM, RECEIVE with
+ * ECONNRESET, spec 3.3). */
+static void fabtx__rio_kick(fabtx__rio_conn *r)
+{
+	uint64_t one = 1;
+	ssize_t k = write(r->efd, &one, sizeof one);
+	(void)k; /* EAGAIN: already readable */
+}
+
+/* the ms left until the thread's deadline, as an rio_cm timeout (>= 1;
+ * 0 would mean forever) */
+static uint32_t fabtx__rio_th_left(fabtx__rio_conn *r)
+{
+	uint64_t now = fabtx_now_ms();
+	uint64_t left = r->th_dl > now ? r->th_dl - now : 1;
+	return left > 0x7fffffffu ? 0x7fffffffu : (uint32_t)left;
+}
+
+/* the channel the thread is about to block on (0 if told to stop) */
+static int fabtx__rio_th_enter(fabtx__rio_conn *r, uint16_t ch)
+{
+	int stop;
+	pthread_mutex_lock(&r->th_mu);
+	stop = r->th_stop;
+	r->th_ch = stop ? 0 : ch;
+	pthread_mutex_unlock(&r->th_mu);
+	return !stop;
+}
+
+/* client: CREATE + CONNECT, a new channel for each try (spec 3.3), until
+ * an ACK or the deadline */
+static int fabtx__rio_th_connect(fabtx__rio_conn *r)
+{
+	struct rio_cm_channel cc;
+	for (;;) {
+		uint16_t v = 0;
+		int e;
+		pthread_mutex_lock(&r->th_mu);
+		if (r->th_stop) {
+			pthread_mutex_unlock(&r->th_mu);
+			return -ECANCELED;
+		}
+		if (ioctl(r->cfd, RIO_CM_CHAN_CREATE, &v) < 0) {
+			e = fabtx__rio_errno();
+			pthread_mutex_unlock(&r->th_mu);
+			return e;
+		}
+		r->th_ch = v; /* from here a stop closes it */
+		pthread_mutex_unlock(&r->th_mu);
+		memset(&cc, 0, sizeof cc);
+		cc.id = v;
+		cc.remote_destid = r->peer;
+		cc.remote_channel = r->th_rch;
+		cc.mport_id = (uint8_t)r->mport;
+		if (ioctl(r->cfd, RIO_CM_CHAN_CONNECT, &cc) == 0) {
+			r->ch = v;
+			return 0;
+		}
+		e = errno;
+		pthread_mutex_lock(&r->th_mu);
+		r->th_ch = 0;
+		pthread_mutex_unlock(&r->th_mu);
+		(void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &v);
+		if (e == EINTR) continue;
+		if (e == ETIME) { /* nobody answered: no NACK in rio_cm */
+			__atomic_store_n(&r->th_refused, 1, __ATOMIC_RELEASE);
+			if (fabtx_now_ms() < r->th_dl) continue;
+			return -ECONNREFUSED;
+		}
+		if (e == ENODEV) return -EHOSTUNREACH;
+		if (e == EPERM) return -ECANCELED; /* closed by a stop */
+		return e ? -e : -EIO;
+	}
+}
+
+/* the channel's first message into r->msg, within the deadline */
+static int fabtx__rio_th_recv(fabtx__rio_conn *r)
+{
+	struct rio_cm_msg m;
+	for (;;) {
+		if (!fabtx__rio_th_enter(r, r->ch)) return -ECANCELED;
+		memset(&m, 0, sizeof m);
+		m.ch_num = r->ch;
+		m.size = FABTX__RIO_MAX_MSG;
+		m.rxto = fabtx__rio_th_left(r);
+		m.msg = (uint64_t)(uintptr_t)r->msg;
+		if (ioctl(r->cfd, RIO_CM_CHAN_RECEIVE, &m) == 0) return 0;
+		if (errno == EINTR) continue;
+		if (errno == ETIME) return -ETIMEDOUT;
+		if (errno == ECONNRESET || errno == ENODEV) return -ECONNRESET;
+		if (errno == EAGAIN) return -ENOTCONN;
+		return fabtx__rio_errno();
+	}
+}
+
+static void *fabtx__rio_th_main(void *arg)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)arg;
+	int rc = 0;
+	if (r->th_client) {
+		rc = fabtx__rio_th_connect(r);
+		__atomic_store_n(&r->th_conn, rc == 0 ? 1 : rc, __ATOMIC_RELEASE);
+		fabtx__rio_kick(r);
+	}
+	if (rc == 0) rc = fabtx__rio_th_recv(r);
+	pthread_mutex_lock(&r->th_mu);
+	r->th_ch = 0;
+	pthread_mutex_unlock(&r->th_mu);
+	r->th_rc = rc;
+	__atomic_store_n(&r->th_done, 1, __ATOMIC_RELEASE);
+	fabtx__rio_kick(r);
+	return NULL;
+}
+
+static int fabtx__rio_th_start(fabtx__rio_conn *r, int client, uint64_t dl)
+{
+	sigset_t all, old;
+	int rc;
+	r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->efd < 0) return fabtx__rio_errno();
+	r->th_client = client;
+	r->th_dl = dl;
+	/* signals stay with the application's threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->th, NULL, fabtx__rio_th_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) return -rc;
+	r->th_on = 1;
+	return 0;
+}
+
+/* Stop the thread (if it still runs) and join it.  A channel closed to
+ * wake it is gone: r->ch is cleared when it was that one. */
+static void fabtx__rio_th_stop(fabtx__rio_conn *r)
+{
+	uint16_t ch;
+	if (!r->th_on) return;
+	pthread_mutex_lock(&r->th_mu);
+	r->th_stop = 1;
+	ch = r->th_ch;
+	pthread_mutex_unlock(&r->th_mu);
+	if (ch) (void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &ch);
+	pthread_join(r->th, NULL);
+	r->th_on = 0;
+	if (ch && ch == r->ch) r->ch = 0;
+}
+
+/* Wait up to timeout_ms for the thread's `*flag` (th_conn or th_done) to
+ * be set: its value, or -EAGAIN (timeout 0) / -ETIMEDOUT. */
+static int fabtx__rio_th_wait(fabtx__rio_conn *r, int *flag, int timeout_ms)
+{
+	uint64_t dl =
+	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	for (;;) {
+		uint64_t x;
+		struct pollfd pf;
+		int v, left;
+		ssize_t k = read(r->efd, &x, sizeof x); /* before the look */
+		(void)k;
+		v = __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+		if (v) return v;
+		if (timeout_ms == 0) return -EAGAIN;
+		left = timeout_ms < 0 ? -1 : fabtx__rio_left(dl);
+		if (left == 0) return -ETIMEDOUT;
+		pf.fd = r->efd;
+		pf.events = POLLIN;
+		pf.revents = 0;
+		if (poll(&pf, 1, left) < 0 && errno != EINTR)
+			return fabtx__rio_errno();
+	}
+}
+
+/* The setup thread's outcome, once it has one: 0 and r->msg holds the
+ * channel's first frame, or the thread's error; -EAGAIN not yet. */
+static int fabtx__rio_th_first(fabtx_conn *c, int timeout_ms)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	int rc = fabtx__rio_th_wait(r, &r->th_done, timeout_ms);
+	if (rc < 0) return rc;
+	pthread_join(r->th, NULL);
+	r->th_on = 0;
+	if (r->th_rc == -ECONNRESET) {
+		fabtx__rio_closed(c);
+		r->closed_ms = 0; /* no doorbells can be on the way yet */
+	}
+	return r->th_rc;
+}
+
+static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
+                                 int timeout_ms)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	uint64_t dl =
 	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
 	struct rio_cm_msg m;
-	uint16_t plen, wb, wc;
-	uint32_t src;
+	int rc, frames = 0;
+	if (r->th_on) {
+		/* setup: the first message comes from the thread */
+		rc = fabtx__rio_th_first(c, timeout_ms);
+		if (rc < 0) return rc;
+		rc = fabtx__rio_frame_in(c, buf, cap);
+		/* the first frame of a channel is the handshake's */
+		if (rc != -EINPROGRESS) return rc;
+		r->resync_due = 0;
+		return -EPROTO;
+	}
 	for (;;) {
 		uint32_t rxto;
 		if (r->peer_closed) {
@@ -565,11 +876,25 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		if (timeout_ms == 0) {
 			/* rio_cm cannot be polled: look only when the peer rang
 			 * our control doorbell, or now and then (a doorbell may
-			 * have been dropped, or overtaken the message) */
+			 * have been dropped, or overtaken the message); such a
+			 * look waits at most 1 ms (rxto 0 would be forever) */
 			uint64_t now = fabtx_now_ms();
-			if (!r->ctrl_pending && !r->bye &&
-			    now - r->last_probe_ms < 250)
+			int led = r->ctrl_pending && !r->bye;
+			/* a peer that rings "control" with nothing queued
+			 * would make every call wait: after three doorbell-led
+			 * looks in a row found nothing, such doorbells count
+			 * for nothing for 10 ms (the 250 ms look still runs;
+			 * a doorbell that overtook its message, the one way a
+			 * well-behaved peer causes an empty look, is rare) */
+			if (led && now - r->empty_probe_ms < 10) {
+				r->ctrl_pending = 0;
+				led = 0;
+			}
+			if (!led && !r->bye && now - r->last_probe_ms < 250)
 				return -EAGAIN;
+			/* and a peer that keeps sending frames of ours must
+			 * not keep one call here */
+			if (++frames > 64) return -EAGAIN;
 			r->last_probe_ms = now;
 			rxto = 1;
 		} else if (timeout_ms < 0) {
@@ -588,6 +913,10 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			if (errno == EINTR) continue;
 			if (errno == ETIME) {
 				if (timeout_ms == 0) {
+					if (r->ctrl_pending && !r->resync_look &&
+					    ++r->empty_looks >= 3)
+						r->empty_probe_ms = fabtx_now_ms();
+					r->resync_look = 0;
 					r->ctrl_pending = 0;
 					return -EAGAIN;
 				}
@@ -602,50 +931,24 @@ static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			return fabtx__rio_errno();
 		}
 		if (r->ctrl_pending) r->ctrl_pending--;
-		/* the kernel's header: big-endian src_id, msg_len */
-		src = (uint32_t)r->msg[0] << 24 | (uint32_t)r->msg[1] << 16 |
-		      (uint32_t)r->msg[2] << 8 | r->msg[3];
-		if (((uint32_t)r->msg[16] << 8 | r->msg[17]) <
-		        FABTX__RIO_FRAME ||
-		    r->msg[FABTX__RIO_CM_HDR + 1] != FABTX__RIO_VERSION)
-			return -EPROTO;
-		plen = fabtx__rio_ld16(r->msg + 22);
-		wb = fabtx__rio_ld16(r->msg + 24);
-		wc = fabtx__rio_ld16(r->msg + 26);
-		if (plen > FABTX__RIO_CTRL_MAX ||
-		    ((uint32_t)r->msg[16] << 8 | r->msg[17]) !=
-		        FABTX__RIO_FRAME + plen)
-			return -EPROTO;
-		if (r->peer == FABTX__RIO_ANY_DESTID) {
-			/* ACCEPT does not say who connected; the header does */
-			if (src >= FABTX__RIO_ANY_DESTID) return -EPROTO;
-			r->peer = (uint16_t)src;
-		}
-		if (wc) {
-			if (wc < 4 || wb < FABTX_DB_RESERVED ||
-			    (uint32_t)wb + wc > FABTX_DB_SPACE ||
-			    (r->pwcount &&
-			     (wb != r->pwbase || wc != r->pwcount)))
-				return -EPROTO; /* announced once, never moved
-				                 */
-			r->pwbase = wb;
-			r->pwcount = wc;
-		}
-		switch (r->msg[FABTX__RIO_CM_HDR]) {
-		case FABTX__RIO_K_MSG:
-			if (plen > cap) return -EMSGSIZE;
-			memcpy(buf, r->msg + FABTX__RIO_FRAME, plen);
-			return (int)plen;
-		case FABTX__RIO_K_RESYNC:
-			fabtx__rio_resync_in(c);
-			break;
-		case FABTX__RIO_K_POS:
-			fabtx__rio_pos_in(c, r->msg + FABTX__RIO_FRAME, plen);
-			break;
-		default:
-			break; /* unknown kinds of a later version: skip */
-		}
+		r->empty_looks = r->resync_look = 0;
+		rc = fabtx__rio_frame_in(c, buf, cap);
+		if (rc != -EINPROGRESS) return rc;
 	}
+}
+
+static int fabtx__rio_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
+                                int timeout_ms)
+{
+	int rc = fabtx__rio_ctrl_recv1(c, buf, cap, timeout_ms);
+	fabtx__rio_resync_out(c);
+	return rc;
+}
+
+static int fabtx__rio_ctrl_fd(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	return r && r->efd >= 0 ? r->efd : -1;
 }
 
 /* --------------------------------------------------------- connections */
@@ -704,6 +1007,7 @@ static int fabtx__rio_listen(fabtx_listener *l, const char *addr)
 	s->cfd = fd;
 	s->ch = ch;
 	s->mport = mport;
+	s->spare = -1;
 	l->bdata = s;
 	return 0;
 }
@@ -714,12 +1018,16 @@ static void fabtx__rio_listener_close(fabtx_listener *l)
 	if (!s) return;
 	(void)ioctl(s->cfd, RIO_CM_CHAN_CLOSE, &s->ch);
 	close(s->cfd);
+	if (s->spare >= 0) close(s->spare);
 	fabtx_ctx_free(l->ctx, s);
 	l->bdata = NULL;
 }
 
 static void fabtx__rio_conn_free(fabtx_ctx *ctx, fabtx__rio_conn *r)
 {
+	fabtx__rio_th_stop(r);
+	if (r->efd >= 0) close(r->efd);
+	pthread_mutex_destroy(&r->th_mu);
 	if (r->cfd >= 0) {
 		if (r->ch) (void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &r->ch);
 		close(r->cfd);
@@ -728,6 +1036,10 @@ static void fabtx__rio_conn_free(fabtx_ctx *ctx, fabtx__rio_conn *r)
 	fabtx_ctx_free(ctx, r);
 }
 
+/* ACCEPT with wait_to 0 never waits (spec 3.3: EAGAIN when nothing is
+ * pending); it makes the channel CONNECTED and ACKs the client at once.
+ * The client's first message is then waited for by the setup thread, so
+ * the core's ctrl_recv(c, ..., 0) never blocks on a silent client. */
 static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 {
 	fabtx__rio_listener *s = (fabtx__rio_listener *)l->bdata;
@@ -737,12 +1049,13 @@ static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
 	int rc;
 	if (!s) return -EINVAL;
-	r = fabtx__rio_new(l->ctx, s->mport);
-	if (!r) return -ENOMEM;
-	/* a fresh fd owns the accepted channel: it outlives the listener */
-	rc = fabtx__rio_open_cm(l->ctx);
-	if (rc < 0) goto fail;
-	r->cfd = rc;
+	/* a fresh fd owns the accepted channel: it outlives the listener
+	 * (kept from one look to the next, so an empty look is one ioctl) */
+	if (s->spare < 0) {
+		rc = fabtx__rio_open_cm(l->ctx);
+		if (rc < 0) return rc;
+		s->spare = rc;
+	}
 	for (;;) {
 		memset(&a, 0, sizeof a);
 		a.ch_num = s->ch;
@@ -752,37 +1065,48 @@ static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 			a.wait_to = 60000;
 		else {
 			int left = fabtx__rio_left(dl);
-			if (left == 0) {
-				rc = -ETIMEDOUT;
-				goto fail;
-			}
+			if (left == 0) return -ETIMEDOUT;
 			a.wait_to = (uint32_t)left;
 		}
-		if (ioctl(r->cfd, RIO_CM_CHAN_ACCEPT, &a) == 0) break;
+		if (ioctl(s->spare, RIO_CM_CHAN_ACCEPT, &a) == 0) break;
 		if (errno == EINTR) continue;
 		if (errno == ETIME && timeout_ms != 0) continue;
-		rc = errno == EAGAIN      ? -EAGAIN
-		     : errno == ECANCELED ? -ECONNABORTED
-		     : errno == ETIME     ? -EAGAIN
-		                          : fabtx__rio_errno();
-		goto fail;
+		return errno == EAGAIN      ? -EAGAIN
+		       : errno == ECANCELED ? -ECONNABORTED
+		       : errno == ETIME     ? -EAGAIN
+		                            : fabtx__rio_errno();
 	}
+	r = fabtx__rio_new(l->ctx, s->mport);
+	if (!r) {
+		/* the channel is ours (the spare fd owns it): let it go */
+		(void)ioctl(s->spare, RIO_CM_CHAN_CLOSE, &a.ch_num);
+		return -ENOMEM;
+	}
+	r->cfd = s->spare;
+	s->spare = -1;
 	r->ch = a.ch_num;
 	rc = fabtx__rio_open_mport(l->ctx, r);
-	if (rc < 0) goto fail;
+	if (rc == 0)
+		rc = fabtx__rio_th_start(
+		    r, 0,
+		    fabtx_now_ms() + (uint64_t)l->ctx->cfg.handshake_ms + 1000u);
+	if (rc < 0) {
+		fabtx__rio_conn_free(l->ctx, r);
+		return rc;
+	}
 	c->bdata = r;
 	return 0;
-fail:
-	fabtx__rio_conn_free(l->ctx, r);
-	return rc;
 }
 
+/* The connect runs in the setup thread (CONNECT blocks until the ACK or
+ * 3 s, spec 3.3): timeout 0 returns -EINPROGRESS at once, and
+ * connect_poll says when the channel is up.  A timeout other than 0
+ * waits for that here. */
+static int fabtx__rio_connect_poll(fabtx_conn *c);
 static int fabtx__rio_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
 	fabtx__rio_conn *r;
-	struct rio_cm_channel cc;
-	uint64_t dl =
-	    timeout_ms > 0 ? fabtx_now_ms() + (uint64_t)timeout_ms : 0;
+	uint64_t dl;
 	long destid;
 	uint16_t ch;
 	int mport, rc;
@@ -796,48 +1120,53 @@ static int fabtx__rio_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 	rc = fabtx__rio_open_cm(c->ctx);
 	if (rc < 0) goto fail;
 	r->cfd = rc;
-	for (;;) {
-		uint16_t v = 0;
-		/* a channel is used for one CONNECT only: after ETIME it stays
-		 * in CONNECT state (spec 3.3), so each attempt creates one */
-		if (ioctl(r->cfd, RIO_CM_CHAN_CREATE, &v) < 0) {
-			rc = fabtx__rio_errno();
-			goto fail;
-		}
-		memset(&cc, 0, sizeof cc);
-		cc.id = v;
-		cc.remote_destid = (uint16_t)destid;
-		cc.remote_channel = ch;
-		cc.mport_id = (uint8_t)mport;
-		if (ioctl(r->cfd, RIO_CM_CHAN_CONNECT, &cc) == 0) {
-			r->ch = v;
-			break;
-		}
-		rc = errno;
-		(void)ioctl(r->cfd, RIO_CM_CHAN_CLOSE, &v);
-		if (rc == EINTR) continue;
-		if (rc == ETIME) {
-			if (dl && fabtx__rio_left(dl) > 0) continue;
-			fabtx_log(c->ctx, FABTX_LOG_INFO,
-			          "rio://%s: no listener answered (ETIME)",
-			          addr);
-			rc = -ECONNREFUSED;
-		} else if (rc == ENODEV) {
-			fabtx_log(c->ctx, FABTX_LOG_INFO,
-			          "rio://%s: destID is not a rio_cm peer",
-			          addr);
-			rc = -EHOSTUNREACH;
-		} else {
-			rc = -rc;
-		}
+	r->peer = (uint16_t)destid;
+	r->th_rch = ch;
+	/* the core's deadline for the whole handshake (ns; none: the
+	 * caller's timeout, else the config's) */
+	if (c->hs_dl && c->hs_dl != UINT64_MAX)
+		dl = c->hs_dl / 1000000u + 1;
+	else if (timeout_ms > 0)
+		dl = fabtx_now_ms() + (uint64_t)timeout_ms;
+	else
+		dl = fabtx_now_ms() + (uint64_t)c->ctx->cfg.handshake_ms;
+	rc = fabtx__rio_th_start(r, 1, dl);
+	if (rc < 0) goto fail;
+	c->bdata = r;
+	if (timeout_ms == 0) return -EINPROGRESS;
+	rc = fabtx__rio_th_wait(r, &r->th_conn, timeout_ms);
+	if (rc > 0 || rc < 0) rc = fabtx__rio_connect_poll(c);
+	if (rc == -EAGAIN) rc = -ETIMEDOUT;
+	if (rc < 0) {
+		c->bdata = NULL;
 		goto fail;
 	}
-	r->peer = (uint16_t)destid;
-	c->bdata = r;
 	return 0;
 fail:
 	fabtx__rio_conn_free(c->ctx, r);
 	return rc;
+}
+
+static int fabtx__rio_connect_poll(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	int v;
+	if (!r) return -EINVAL;
+	v = fabtx__rio_th_wait(r, &r->th_conn, 0);
+	/* at the deadline, a CONNECT that got no ACK says nobody listens */
+	if (v == -EAGAIN && fabtx_now_ms() + 1 >= r->th_dl &&
+	    __atomic_load_n(&r->th_refused, __ATOMIC_ACQUIRE))
+		v = -ECONNREFUSED;
+	if (v == -EAGAIN) return -EAGAIN;
+	if (v > 0) return 0;
+	fabtx__rio_th_stop(r); /* ended, or in a CONNECT that is over */
+	if (v == -ECONNREFUSED)
+		fabtx_log(c->ctx, FABTX_LOG_INFO,
+		          "%s: no listener answered (ETIME)", c->url);
+	else if (v == -EHOSTUNREACH)
+		fabtx_log(c->ctx, FABTX_LOG_INFO,
+		          "%s: destID is not a rio_cm peer", c->url);
+	return v;
 }
 
 /* ------------------------------------------------------------- windows */
@@ -1055,12 +1384,14 @@ static int fabtx__rio_progress(fabtx_conn *c)
 	if (c->rx.n == 0) return 0; /* handshake: events wait in the FIFO */
 	rc = fabtx__rio_drain(c, 1);
 	if (rc < 0) return rc;
+	fabtx__rio_resync_out(c); /* one owed and not sent yet */
 	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
 	if (r->qlost && !r->bye && !r->peer_closed) {
 		/* the FIFO overflowed (or may have): doorbells were lost */
 		r->qlost = 0;
 		r->resync_asked++;
 		r->ctrl_pending++; /* a dropped event may have been "control" */
+		r->resync_look = 1;
 		if (fabtx__rio_send_frame(c, FABTX__RIO_K_RESYNC, NULL, 0, 0) ==
 		    -EAGAIN)
 			r->qlost = 1; /* TX ring full: ask again next time */
@@ -1077,7 +1408,8 @@ static int fabtx__rio_arm(fabtx_conn *c)
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	struct pollfd pf;
 	if (!r) return -EINVAL;
-	if (r->nq || r->ctrl_pending || r->bye || r->peer_closed)
+	if (r->nq || r->ctrl_pending || r->bye || r->peer_closed ||
+	    r->resync_due)
 		return -EAGAIN;
 	pf.fd = r->mfd;
 	pf.events = POLLIN;
@@ -1097,6 +1429,7 @@ static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	(void)graceful;
 	if (!r) return;
+	fabtx__rio_th_stop(r); /* a handshake given up */
 	/* tell the peer, reliably and after everything we wrote (our FIN),
 	 * that we are gone: the `closed` word of its window header; then the
 	 * close notification and "bye", so a sleeping peer wakes and finds
@@ -1164,8 +1497,8 @@ static const fabtx_backend fabtx__rio_backend = {
     0u, /* writes are split at dma_max_size internally */
     NULL, /* doorbells carry 16 bits: no room for a footer */
     NULL, /* the URL as given */
-    NULL, /* connect_poll: the connect blocks */
-    NULL, /* ctrl_fd: rio_cm cannot be polled */
+    fabtx__rio_connect_poll, /* the setup thread connects */
+    fabtx__rio_ctrl_fd,      /* its eventfd while it runs */
 };
 
 FABTX__DEF const fabtx_backend *fabtx_rio_backend(void)

@@ -16,7 +16,15 @@
  * HOW IT WORKS (docs/scif.md)
  *   - One SCIF endpoint per connection: listen = BIND + LISTEN; accept =
  *     ACCEPTREQ on the listener, then ACCEPTREG on a freshly opened fd;
- *     connect = non-blocking CONNECT, poll(POLLOUT), CONNECT again.
+ *     connect = non-blocking CONNECT (connect(c, addr, 0) returns
+ *     -EINPROGRESS), then connect_poll issues CONNECT again (EINPROGRESS
+ *     until the driver has the outcome).  ctrl_fd is the endpoint fd
+ *     once connected; while the connect is pending none (the driver says
+ *     "done" with POLLOUT only, and the core waits for POLLIN), so the
+ *     core looks on its 5 ms timer then.
+ *   - accept(l, c, 0): ACCEPTREQ without SYNC (EAGAIN when nothing is
+ *     pending; the driver's own wait for the connecting node's
+ *     confirmation is kernel to kernel), then ACCEPTREG.
  *   - Control messages and doorbells travel over SCIF_SEND/SCIF_RECV, a
  *     byte stream of at most 4095 unread bytes per direction: each is a
  *     record {u32 le: type << 24 | len} + payload, buffered on both sides
@@ -169,6 +177,10 @@ typedef char fabtx__scif_copy_size_ok[sizeof(struct scifioctl_copy) == 40 ? 1 : 
 #define FABTX__SCIF_CQ 16 /* control messages buffered before ctrl_recv */
 #define FABTX__SCIF_OUT_MAX (256u * 1024u) /* unsent bytes before -EAGAIN */
 #define FABTX__SCIF_CHUNK 4096u            /* bytes per SCIF_RECV */
+/* what a peer can make us hold that the core has not taken yet: read no
+ * further (its bytes wait in the SCIF ring) */
+#define FABTX__SCIF_IN_MAX (64u * 1024u)
+#define FABTX__SCIF_DBQ_MAX 4096u
 
 typedef struct fabtx__scif_ctrl {
 	uint32_t len;
@@ -177,6 +189,10 @@ typedef struct fabtx__scif_ctrl {
 
 typedef struct fabtx__scif_conn {
 	int fd;
+	/* a non-blocking connect not yet collected (SCIF_CONNECT again
+	 * with the same peer says how it went) */
+	int connecting;
+	struct scif_port_id peer;
 	int eof;  /* SCIF_RECV reported the peer closed and the ring empty */
 	int err;  /* sticky protocol error */
 	/* inbound bytes not yet parsed */
@@ -337,8 +353,14 @@ fail:
 	return rc;
 }
 
+/* connect(c, addr, 0) starts the connect and returns -EINPROGRESS (the
+ * endpoint is O_NONBLOCK, spec: SCIF_CONNECT); connect_poll collects it.
+ * A timeout other than 0 waits here for POLLOUT, which is how the driver
+ * signals that a connect is over. */
+static int fabtx__scif_connect_poll(fabtx_conn *c);
 static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
+	fabtx__scif_conn *s;
 	struct scifioctl_connect cc;
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	const char *colon = strchr(addr, ':');
@@ -355,22 +377,65 @@ static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 	cc.peer.node = (uint16_t)node;
 	cc.peer.port = (uint16_t)port;
 	rc = fabtx__scif_ioctl(fd, SCIF_CONNECT, &cc);
-	while (rc == -EINPROGRESS) {
-		int ms = fabtx__remaining_ms(dl);
+	if (rc < 0 && rc != -EINPROGRESS) {
+		close(fd);
+		return rc;
+	}
+	rc = fabtx__scif_new(c, fd);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	s = (fabtx__scif_conn *)c->bdata;
+	s->peer = cc.peer;
+	s->connecting = 1;
+	for (;;) {
+		int ms;
+		rc = fabtx__scif_connect_poll(c);
+		if (rc != -EAGAIN) break;
+		if (timeout_ms == 0) return -EINPROGRESS;
+		ms = fabtx__remaining_ms(dl);
 		if (ms == 0) {
 			rc = -ETIMEDOUT;
 			break;
 		}
 		rc = fabtx__scif_poll(fd, POLLOUT, ms);
 		if (rc < 0) break;
-		rc = fabtx__scif_ioctl(fd, SCIF_CONNECT, &cc);
 	}
-	if (rc == 0) rc = fabtx__scif_new(c, fd);
 	if (rc < 0) {
+		fabtx__free(fabtx_ctx_allocator(c->ctx), s);
+		c->bdata = NULL;
 		close(fd);
-		return rc;
 	}
-	return 0;
+	return rc;
+}
+
+/* 0 connected, -EAGAIN not yet, or why it failed (-ECONNREFUSED, ...) */
+static int fabtx__scif_connect_poll(fabtx_conn *c)
+{
+	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
+	struct scifioctl_connect cc;
+	int rc;
+	if (!s) return -EINVAL;
+	if (!s->connecting) return 0;
+	memset(&cc, 0, sizeof cc);
+	cc.peer = s->peer;
+	rc = fabtx__scif_ioctl(s->fd, SCIF_CONNECT, &cc);
+	if (rc == -EINPROGRESS) return -EAGAIN;
+	if (rc == 0 || rc == -EISCONN) {
+		s->connecting = 0;
+		return 0;
+	}
+	return rc;
+}
+
+/* The handshake's fd: the endpoint once connected (POLLIN: bytes or a
+ * hang-up).  A connect in progress is signalled by POLLOUT only, which a
+ * POLLIN waiter never sees: none then (the core looks on its timer). */
+static int fabtx__scif_ctrl_fd(fabtx_conn *c)
+{
+	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
+	return s && !s->connecting ? s->fd : -1;
 }
 
 /* ----------------------------------------------------- the byte stream */
@@ -485,7 +550,7 @@ static int fabtx__scif_pump(fabtx_conn *c)
 	size_t off = 0;
 	int rc;
 	if (s->err) return s->err;
-	while (!s->eof) {
+	while (!s->eof && s->in_len < FABTX__SCIF_IN_MAX) {
 		struct scifioctl_msg m;
 		rc = fabtx__scif_grow(c, &s->in, &s->in_cap,
 		                      s->in_len + FABTX__SCIF_CHUNK);
@@ -503,7 +568,8 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		if (m.out_len <= 0) break;
 		s->in_len += (size_t)m.out_len;
 	}
-	while (s->in_len - off >= 4 && s->cq_n < FABTX__SCIF_CQ) {
+	while (s->in_len - off >= 4 && s->cq_n < FABTX__SCIF_CQ &&
+	       s->dbq_len < FABTX__SCIF_DBQ_MAX) {
 		uint32_t h = fabtx__scif_rd32(s->in + off);
 		uint32_t type = h >> 24, len = h & 0xffffffu;
 		if ((type == FABTX__SCIF_REC_DB && len != 4) ||
@@ -872,8 +938,8 @@ static const fabtx_backend fabtx__scif_be = {
     0,
     NULL,
     NULL,
-    NULL, /* connect_poll: the connect blocks */
-    NULL /* ctrl_fd */};
+    fabtx__scif_connect_poll,
+    fabtx__scif_ctrl_fd};
 
 FABTX__DEF const fabtx_backend *fabtx_scif_backend(void)
 {

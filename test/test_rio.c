@@ -589,11 +589,15 @@ TT_TEST(rio_err_etime_on_connect_econnrefused)
 	}
 	reap(pid);
 	ctx = mkctx(0, 0, 0);
-	TT_EQ(fabtx_connect(ctx, "rio://2:555", &c, 0), -ECONNREFUSED);
+	/* timeout 0 is one look that never waits: a CONNECT (up to 3 s
+	 * on hardware) cannot be complete yet */
+	TT_EQ(fabtx_connect(ctx, "rio://2:555", &c, 0), -ETIMEDOUT);
+	/* one CONNECT (300 ms here) times out: refused */
+	TT_EQ(fabtx_connect(ctx, "rio://2:555", &c, 400), -ECONNREFUSED);
 	/* a timeout retries with new channels, still refused at the end */
 	TT_EQ(fabtx_connect(ctx, "rio://2:555", &c, 700), -ECONNREFUSED);
 	/* ENODEV: the destID is no rio_cm peer at all */
-	TT_EQ(fabtx_connect(ctx, "rio://77:555", &c, 0), -EHOSTUNREACH);
+	TT_EQ(fabtx_connect(ctx, "rio://77:555", &c, 1000), -EHOSTUNREACH);
 	TT_ASSERT(c == NULL);
 	fabtx_ctx_destroy(ctx);
 }
@@ -931,6 +935,551 @@ TT_TEST(rio_close_releases_ranges_and_windows)
 	TT_OK(ioctl(fd, RIO_ENABLE_DOORBELL_RANGE, &f));
 	TT_OK(ioctl(fd, RIO_DISABLE_DOORBELL_RANGE, &f));
 	close(fd);
+}
+
+/* ------------------------------------------------ hostile peers (issue 15)
+ * Raw peers speak rio_cm and the backend's frame themselves (not through
+ * fabtx): a 32-byte frame = the kernel's 20-byte header, kind, version,
+ * payload length (le16), wire range base/count (le16), then the payload. */
+static fabtx_ctx *mkctx_hs(int handshake_ms)
+{
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *ctx = NULL;
+	cfg.cell_count = 16;
+	cfg.cell_size = 1024;
+	cfg.handshake_ms = handshake_ms;
+	TT_OK(fabtx_ctx_create(&ctx, &cfg));
+	TT_OK(fabtx_ctx_add_backend(ctx, fabtx_rio_backend()));
+	return ctx;
+}
+
+static uint64_t ms_now(void)
+{
+	return fabtx_now_ms();
+}
+
+/* CREATE + CONNECT on fd: the channel, or -1 */
+static int raw_cm_connect(int fd, int mport, uint16_t dest, uint16_t ch)
+{
+	struct rio_cm_channel cc;
+	uint16_t v = 0;
+	if (ioctl(fd, RIO_CM_CHAN_CREATE, &v) < 0) return -1;
+	memset(&cc, 0, sizeof cc);
+	cc.id = v;
+	cc.remote_destid = dest;
+	cc.remote_channel = ch;
+	cc.mport_id = (uint8_t)mport;
+	if (ioctl(fd, RIO_CM_CHAN_CONNECT, &cc) < 0) return -1;
+	return v;
+}
+
+static int raw_cm_send(int fd, uint16_t ch, const void *b, size_t n)
+{
+	struct rio_cm_msg m;
+	memset(&m, 0, sizeof m);
+	m.ch_num = ch;
+	m.size = (uint16_t)n;
+	m.msg = (uint64_t)(uintptr_t)b;
+	return ioctl(fd, RIO_CM_CHAN_SEND, &m);
+}
+
+/* read and drop until the other side closes the channel */
+static void raw_cm_wait_close(int fd, uint16_t ch)
+{
+	static uint8_t b[4096];
+	struct rio_cm_msg m;
+	for (;;) {
+		memset(&m, 0, sizeof m);
+		m.ch_num = ch;
+		m.size = sizeof b;
+		m.rxto = 0; /* forever */
+		m.msg = (uint64_t)(uintptr_t)b;
+		if (ioctl(fd, RIO_CM_CHAN_RECEIVE, &m) < 0 && errno != EINTR)
+			return;
+	}
+}
+
+static void raw_frame(uint8_t *b, unsigned kind, unsigned ver, unsigned plen,
+                      unsigned wb, unsigned wc)
+{
+	memset(b, 0, 32);
+	b[20] = (uint8_t)kind;
+	b[21] = (uint8_t)ver;
+	b[22] = (uint8_t)plen;
+	b[23] = (uint8_t)(plen >> 8);
+	b[24] = (uint8_t)wb;
+	b[25] = (uint8_t)(wb >> 8);
+	b[26] = (uint8_t)wc;
+	b[27] = (uint8_t)(wc >> 8);
+}
+
+/* One process, one thread: fabtx_connect_start, then fabtx_accept(l, &a,
+ * 0) and fabtx_connect_poll driven by poll() on the two fds.  *out_a,
+ * *out_c: the two ends.  Counts the -EAGAIN answers of accept. */
+static int drive_pair(fabtx_ctx *ctx, fabtx_listener *l, const char *url,
+                      fabtx_conn **out_a, fabtx_conn **out_c)
+{
+	fabtx_conn *a = NULL, *c = NULL;
+	uint64_t t0 = ms_now(), dl;
+	int up = 0, eagain = 0, rc;
+	rc = fabtx_connect_start(ctx, url, &c);
+	if (rc < 0) TT_FAIL("connect_start: %s", fabtx_strerror(rc));
+	/* never waits for the kernel's CONNECT (up to 3 s) */
+	if (ms_now() - t0 > 100)
+		TT_FAIL("fabtx_connect_start took %llu ms",
+		        (unsigned long long)(ms_now() - t0));
+	dl = ms_now() + 5000;
+	while (!a || !up) {
+		struct pollfd pf[2];
+		if (ms_now() > dl) TT_FAIL("pair not up in 5 s");
+		if (!a) {
+			rc = fabtx_accept(l, &a, 0);
+			if (rc == -EAGAIN) eagain++;
+			else if (rc < 0)
+				TT_FAIL("accept: %s", fabtx_strerror(rc));
+		}
+		if (!up) {
+			rc = fabtx_connect_poll(c);
+			if (rc == 0) up = 1;
+			else if (rc != -EAGAIN)
+				TT_FAIL("connect_poll: %s", fabtx_strerror(rc));
+		}
+		pf[0].fd = fabtx_listener_fd(l);
+		pf[1].fd = fabtx_conn_fd(c);
+		pf[0].events = pf[1].events = POLLIN;
+		pf[0].revents = pf[1].revents = 0;
+		if (!a || !up) (void)poll(pf, 2, 20);
+	}
+	*out_a = a;
+	*out_c = c;
+	return eagain;
+}
+
+static void exchange(fabtx_conn *a, fabtx_conn *c, int tag)
+{
+	uint8_t out[3000], in[3000];
+	fill(out, (uint32_t)tag, sizeof out);
+	TT_EQ(fabtx_send(c, out, sizeof out, 5000), (long long)sizeof out);
+	TT_EQ(fabtx_recv(a, in, sizeof in, 5000), (long long)sizeof in);
+	TT_ASSERT(check(in, (uint32_t)tag, sizeof in));
+	fill(out, (uint32_t)tag + 1, 100);
+	TT_EQ(fabtx_send(a, out, 100, 5000), 100);
+	TT_EQ(fabtx_recv(c, in, sizeof in, 5000), 100);
+	TT_ASSERT(check(in, (uint32_t)tag + 1, 100));
+}
+
+/* The non-blocking connect and fabtx_accept(l, &c, 0) in one thread.  The
+ * old blocking connect sat in CONNECT waiting for an ACK that only this
+ * thread's ACCEPT could give: refused after handshake_ms. */
+TT_TEST(rio_hostile_nonblocking_connect_and_accept_in_one_thread)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c;
+	int i, eagain;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx_hs(3000);
+	TT_OK(fabtx_listen(ctx, "rio://*:130", &l));
+	for (i = 0; i < 3; i++) {
+		eagain = drive_pair(ctx, l, "rio://1:130?mport=1", &a, &c);
+		/* accept(0) said -EAGAIN meanwhile, and that did not abort
+		 * the client */
+		TT_ASSERT(eagain > 0);
+		exchange(a, c, 10 * i);
+		TT_OK(fabtx_conn_close(c, 2000));
+		fabtx_conn_close(a, 1000);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* How many of `calls` fabtx_accept(l, &x, 0) calls, one every 10 ms while
+ * nothing else runs, took more than 4 ms (each must be -EAGAIN). */
+static int slow_accepts(fabtx_listener *l, int calls)
+{
+	int i, slow = 0;
+	for (i = 0; i < calls; i++) {
+		fabtx_conn *x = NULL;
+		uint64_t t0 = fabtx_now_ns();
+		TT_EQ(fabtx_accept(l, &x, 0), -EAGAIN);
+		if (fabtx_now_ns() - t0 > 4000000u) slow++;
+		usleep(10000);
+	}
+	return slow;
+}
+
+/* Serve a listener with fabtx_accept(l, &x, 0) from a poll loop: echo on
+ * the one good connection until it ends (*done), count the handshakes
+ * reported failed; until `until_aborted` of them and the good one are
+ * done, or 15 s. */
+static fabtx_conn *serve_loop(fabtx_listener *l, int until_aborted,
+                              int *aborted, int *echoed, int *aborted_at_good)
+{
+	static uint8_t buf[70000];
+	fabtx_conn *good = NULL;
+	uint64_t dl = ms_now() + 15000;
+	int done = 0;
+	while ((!done || *aborted < until_aborted) && ms_now() < dl) {
+		struct pollfd pf[2];
+		fabtx_conn *x = NULL;
+		int rc = fabtx_accept(l, &x, 0);
+		if (rc == 0) {
+			TT_ASSERT(good == NULL);
+			good = x;
+			*aborted_at_good = *aborted;
+		} else if (rc == -ECONNABORTED) {
+			(*aborted)++;
+		} else if (rc != -EAGAIN) {
+			TT_FAIL("accept: %s", fabtx_strerror(rc));
+		}
+		while (good && !done) {
+			ssize_t n = fabtx_recv(good, buf, sizeof buf, 0);
+			if (n == -EAGAIN) break;
+			if (n == -ESHUTDOWN) {
+				done = 1;
+				break;
+			}
+			if (n < 0) TT_FAIL("good recv: %s", fabtx_strerror((int)n));
+			TT_EQ(fabtx_send(good, buf, (size_t)n, 5000), n);
+			(*echoed)++;
+		}
+		pf[0].fd = fabtx_listener_fd(l);
+		pf[0].events = POLLIN;
+		pf[0].revents = 0;
+		pf[1].fd = good && !done ? fabtx_conn_fd(good) : -1;
+		pf[1].events = POLLIN;
+		pf[1].revents = 0;
+		if (good && !done && fabtx_conn_arm(good) == -EAGAIN) continue;
+		(void)poll(pf, 2, 10);
+	}
+	TT_ASSERT(done);
+	return good;
+}
+
+/* Eight clients that connect and then say nothing, and a good client that
+ * connects while they are in flight and exchanges 200 messages:
+ * fabtx_accept(l, &c, 0) never waits (the old backend looked at each
+ * silent channel with a 1 ms RECEIVE every 250 ms, inside accept: one call
+ * per round took >= 8 ms), the good client is served while the silent
+ * ones are still in flight, and each silent one is dropped once
+ * handshake_ms has passed. */
+TT_TEST(rio_hostile_silent_clients_never_make_accept_wait)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *good;
+	pid_t silent, gp;
+	int sp[2], gg[2], aborted = 0, echoed = 0, at_good = -1, slow;
+	uint64_t dl;
+	setup(1);
+	TT_OK(pipe(sp));
+	TT_OK(pipe(gg));
+	ctx = mkctx_hs(4000);
+	TT_OK(fabtx_listen(ctx, "rio://*:131", &l));
+	silent = fork();
+	if (silent == 0) {
+		int fd, k, ch[8];
+		node(2);
+		fd = open("/dev/rio_cm", O_RDWR);
+		if (fd < 0) _exit(2);
+		for (k = 0; k < 8; k++)
+			if ((ch[k] = raw_cm_connect(fd, 0, 1, 131)) < 0) _exit(3);
+		wr_u64(sp[1], 1); /* all eight accepted, and silent */
+		for (k = 0; k < 8; k++) raw_cm_wait_close(fd, (uint16_t)ch[k]);
+		_exit(0);
+	}
+	gp = fork();
+	if (gp == 0) {
+		fabtx_ctx *cx;
+		fabtx_conn *cc;
+		static uint8_t out[5000], in[5000];
+		int i;
+		node(3);
+		rd_u64(gg[0]);
+		cx = mkctx_hs(3000);
+		cc = connect1(cx, "rio://1:131");
+		for (i = 0; i < 200; i++) {
+			uint64_t n = (uint64_t)(i * 131) % sizeof out;
+			fill(out, (uint32_t)i, n);
+			TT_EQ(fabtx_send(cc, out, n, 5000), (long long)n);
+			TT_EQ(fabtx_recv(cc, in, sizeof in, 5000), (long long)n);
+			if (!check(in, (uint32_t)i, n)) TT_FAIL("echo %d", i);
+		}
+		TT_OK(fabtx_conn_close(cc, 5000));
+		fabtx_ctx_destroy(cx);
+		_exit(0);
+	}
+	/* take the eight in (their CONNECTs wait for our ACCEPT) */
+	dl = ms_now() + 5000;
+	for (;;) {
+		struct pollfd pf;
+		fabtx_conn *x = NULL;
+		TT_EQ(fabtx_accept(l, &x, 0), -EAGAIN);
+		pf.fd = sp[0];
+		pf.events = POLLIN;
+		pf.revents = 0;
+		if (poll(&pf, 1, 5) == 1) break;
+		if (ms_now() > dl) TT_FAIL("the silent clients did not connect");
+	}
+	rd_u64(sp[0]);
+	slow = slow_accepts(l, 100); /* 1 s: four of the old rounds */
+	printf("  100 accept(0) calls with 8 silent clients in flight: %d "
+	       "took > 4 ms\n", slow);
+	TT_ASSERT(slow <= 1);
+	wr_u64(gg[1], 1); /* now the good client */
+	good = serve_loop(l, 8, &aborted, &echoed, &at_good);
+	printf("  %d echoed; %d aborted (%d before the good one was "
+	       "accepted)\n", echoed, aborted, at_good);
+	TT_EQ(echoed, 200);
+	TT_EQ(at_good, 0); /* served while all eight were in flight */
+	TT_EQ(aborted, 8);
+	reap(gp);
+	reap(silent);
+	fabtx_conn_close(good, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* Hostile control records, each from its own raw client as the first frame
+ * of its channel: each ends that handshake (-ECONNABORTED from accept), and
+ * a connection accepted before keeps working throughout. */
+TT_TEST(rio_hostile_garbage_records_end_only_their_connection)
+{
+	enum { NCASE = 8 };
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c, *x = NULL;
+	int k;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx_hs(3000);
+	TT_OK(fabtx_listen(ctx, "rio://*:132", &l));
+	(void)drive_pair(ctx, l, "rio://1:132?mport=1", &a, &c);
+	exchange(a, c, 1);
+	for (k = 0; k < NCASE; k++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			static uint8_t b[4096];
+			size_t n = 32;
+			int fd, ch;
+			node(4);
+			fd = open("/dev/rio_cm", O_RDWR);
+			if (fd < 0) _exit(2);
+			ch = raw_cm_connect(fd, 0, 1, 132);
+			if (ch < 0) _exit(3);
+			memset(b, 0xa5, sizeof b);
+			switch (k) {
+			case 0: /* the kernel's header alone: no frame */
+				n = 20;
+				break;
+			case 1: /* a frame of version 9 */
+				raw_frame(b, 1, 9, 0, 0, 0);
+				break;
+			case 2: /* a payload over the 512-byte limit */
+				raw_frame(b, 1, 1, 600, 0, 0);
+				n = 32 + 600;
+				break;
+			case 3: /* payload length and message length disagree */
+				raw_frame(b, 1, 1, 10, 0, 0);
+				n = 32 + 20;
+				break;
+			case 4: /* a core message of junk, not a handshake */
+				raw_frame(b, 1, 1, 96, 0, 0);
+				n = 32 + 96;
+				break;
+			case 5: /* one of ours (a position) before the handshake */
+				raw_frame(b, 3, 1, 8, 0, 0);
+				n = 32 + 8;
+				break;
+			case 6: /* a wire range of 2 values */
+				raw_frame(b, 1, 1, 0, 300, 2);
+				break;
+			default: /* 4096 bytes claiming a 64 KiB payload */
+				raw_frame(b, 1, 1, 0xffff, 0xffff, 0xffff);
+				n = 4096;
+				break;
+			}
+			if (raw_cm_send(fd, (uint16_t)ch, b, n) < 0) _exit(4);
+			raw_cm_wait_close(fd, (uint16_t)ch);
+			_exit(0);
+		}
+		TT_EQ(fabtx_accept(l, &x, 5000), -ECONNABORTED);
+		TT_ASSERT(x == NULL);
+		reap(pid);
+		exchange(a, c, 100 + 10 * k); /* the good one is untouched */
+	}
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* A hostile server facing a fabtx client: one that accepts and then says
+ * nothing (-ETIMEDOUT by the deadline), one that listens and never
+ * accepts (fabtx_connect_start still returns at once; refused), one that
+ * answers with garbage (-EPROTO). */
+TT_TEST(rio_hostile_server_silent_refusing_garbage)
+{
+	fabtx_ctx *ctx;
+	fabtx_conn *c = NULL;
+	int go[2];
+	pid_t pid;
+	uint64_t t0, dt;
+	setup(1);
+	TT_OK(pipe(go));
+	pid = fork();
+	if (pid == 0) {
+		struct rio_cm_channel cc;
+		struct rio_cm_accept ac;
+		uint16_t v = 140, w = 141;
+		uint8_t b[64];
+		int fd;
+		node(2);
+		fd = open("/dev/rio_cm", O_RDWR);
+		if (fd < 0) _exit(2);
+		memset(&cc, 0, sizeof cc);
+		if (ioctl(fd, RIO_CM_CHAN_CREATE, &v) < 0) _exit(3);
+		cc.id = 140;
+		if (ioctl(fd, RIO_CM_CHAN_BIND, &cc) < 0 ||
+		    ioctl(fd, RIO_CM_CHAN_LISTEN, &v) < 0)
+			_exit(4);
+		if (ioctl(fd, RIO_CM_CHAN_CREATE, &w) < 0) _exit(5);
+		cc.id = 141; /* listens, never accepts */
+		if (ioctl(fd, RIO_CM_CHAN_BIND, &cc) < 0 ||
+		    ioctl(fd, RIO_CM_CHAN_LISTEN, &w) < 0)
+			_exit(6);
+		wr_u64(go[1], 1);
+		/* 1: accept, then silence until the client gives up */
+		memset(&ac, 0, sizeof ac);
+		ac.ch_num = 140;
+		ac.wait_to = 20000;
+		if (ioctl(fd, RIO_CM_CHAN_ACCEPT, &ac) < 0) _exit(7);
+		raw_cm_wait_close(fd, ac.ch_num);
+		/* 2: accept, answer with a frame of a bad version */
+		memset(&ac, 0, sizeof ac);
+		ac.ch_num = 140;
+		ac.wait_to = 20000;
+		if (ioctl(fd, RIO_CM_CHAN_ACCEPT, &ac) < 0) _exit(8);
+		raw_frame(b, 1, 7, 0, 0, 0);
+		if (raw_cm_send(fd, ac.ch_num, b, 32) < 0) _exit(9);
+		raw_cm_wait_close(fd, ac.ch_num);
+		_exit(0);
+	}
+	rd_u64(go[0]);
+	ctx = mkctx_hs(3000);
+	t0 = ms_now();
+	TT_EQ(fabtx_connect(ctx, "rio://2:140", &c, 400), -ETIMEDOUT);
+	dt = ms_now() - t0;
+	TT_ASSERT(dt >= 390 && dt < 1000);
+	/* nobody accepts on 141: the start does not wait for CONNECT */
+	t0 = ms_now();
+	TT_OK(fabtx_connect_start(ctx, "rio://2:141", &c));
+	TT_ASSERT(ms_now() - t0 < 100);
+	TT_EQ(fabtx_connect_poll(c), -EAGAIN);
+	(void)fabtx_conn_close(c, 0); /* gives up the CONNECT at once */
+	c = NULL;
+	TT_EQ(fabtx_connect(ctx, "rio://2:141", &c, 400), -ECONNREFUSED);
+	/* a garbage response */
+	TT_EQ(fabtx_connect(ctx, "rio://2:140", &c, 3000), -EPROTO);
+	TT_ASSERT(c == NULL);
+	reap(pid);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* A peer that rings our "control" doorbell with nothing queued (raw
+ * doorbells into the victim's wire range, from the peer's destID): rio_cm
+ * cannot be polled, so a look is a RECEIVE that waits 1 ms when empty.
+ * The old backend looked on every such doorbell, so each non-blocking call
+ * on the connection waited 1 ms; now an empty doorbell-led look makes the
+ * next 10 ms of such doorbells count for nothing. */
+TT_TEST(rio_hostile_control_doorbells_without_messages)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c;
+	fabtx__rio_conn *ra;
+	struct rio_event ev;
+	uint8_t buf[256];
+	int i, mfd, waits = 0;
+	uint64_t total = 0;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx_hs(3000);
+	TT_OK(fabtx_listen(ctx, "rio://*:133", &l));
+	(void)drive_pair(ctx, l, "rio://1:133?mport=1", &a, &c);
+	exchange(a, c, 1);
+	ra = (fabtx__rio_conn *)a->bdata;
+	mfd = open("/dev/rio_mport1", O_RDWR); /* destID 2: a's peer */
+	TT_ASSERT(mfd >= 0);
+	memset(&ev, 0, sizeof ev);
+	ev.header = RIO_DOORBELL;
+	ev.u.doorbell.rioid = 1;
+	ev.u.doorbell.payload = (uint16_t)(ra->wbase + ra->wcount - 2);
+	for (i = 0; i < 200; i++) {
+		uint64_t t0, dt;
+		TT_EQ(write(mfd, &ev, sizeof ev), (ssize_t)sizeof ev);
+		t0 = fabtx_now_ns();
+		TT_EQ(fabtx_recv(a, buf, sizeof buf, 0), -EAGAIN);
+		dt = fabtx_now_ns() - t0;
+		total += dt;
+		if (dt > 900000u) waits++;
+	}
+	printf("  200 non-blocking receives, each after a control doorbell: "
+	       "%d waited (%.1f ms in all)\n", waits, (double)total / 1e6);
+	TT_ASSERT(waits <= 20);
+	exchange(a, c, 2); /* the connection itself still works */
+	close(mfd);
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* A peer that floods "tell me your position" requests (100 raw frames on
+ * its channel, 12 "control" doorbells to have them read): each call
+ * answers once, with the position of that time, never waiting for the
+ * mport TX ring (the old backend sent one reply per request read, each
+ * allowed to wait 100 ms for ring space). */
+TT_TEST(rio_hostile_resync_flood_costs_one_reply_per_call)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c;
+	fabtx__rio_conn *ra, *rc;
+	struct rioemu_stats s0, s1;
+	struct rio_event ev;
+	uint8_t b[32], buf[256];
+	int i, mfd;
+	setup(1);
+	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
+	ctx = mkctx_hs(3000);
+	TT_OK(fabtx_listen(ctx, "rio://*:134", &l));
+	(void)drive_pair(ctx, l, "rio://1:134?mport=1", &a, &c);
+	exchange(a, c, 1);
+	ra = (fabtx__rio_conn *)a->bdata;
+	rc = (fabtx__rio_conn *)c->bdata;
+	raw_frame(b, 2, 1, 0, 0, 0);
+	for (i = 0; i < 100; i++) TT_OK(raw_cm_send(rc->cfd, rc->ch, b, 32));
+	mfd = open("/dev/rio_mport1", O_RDWR); /* destID 2: a's peer */
+	TT_ASSERT(mfd >= 0);
+	memset(&ev, 0, sizeof ev);
+	ev.header = RIO_DOORBELL;
+	ev.u.doorbell.rioid = 1;
+	ev.u.doorbell.payload = (uint16_t)(ra->wbase + ra->wcount - 2);
+	TT_OK(rioemu_stats_get(NULL, &s0));
+	for (i = 0; i < 12; i++) /* "control": read them (FIFO: 14) */
+		TT_EQ(write(mfd, &ev, sizeof ev), (ssize_t)sizeof ev);
+	for (i = 0; i < 3; i++) TT_EQ(fabtx_recv(a, buf, sizeof buf, 0), -EAGAIN);
+	TT_OK(rioemu_stats_get(NULL, &s1));
+	printf("  100 requests: %d replies\n", (int)(s1.cm_sent - s0.cm_sent));
+	TT_ASSERT(s1.cm_sent - s0.cm_sent >= 1 && s1.cm_sent - s0.cm_sent <= 6);
+	exchange(a, c, 2); /* c took the replies; both ends still work */
+	close(mfd);
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
 }
 
 /* runs last: remove the fabrics of the tests above */

@@ -619,4 +619,429 @@ TT_TEST(no_device_gives_enodev)
 	fab_done();
 }
 
+/* ------------------------------------------------ hostile peers (issue 15)
+ * Raw SCIF peers speak the backend's stream records themselves: {u32 le
+ * type << 24 | len} + payload, type 1 a control message, 2 a doorbell. */
+static fabtx_ctx *ctx_hs(int handshake_ms)
+{
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *ctx = NULL;
+	cfg.cell_count = 16;
+	cfg.cell_size = 1024;
+	cfg.handshake_ms = handshake_ms;
+	TT_OK(fabtx_ctx_create(&ctx, &cfg));
+	TT_OK(fabtx_ctx_add_backend(ctx, fabtx_scif_backend()));
+	return ctx;
+}
+
+static void xchg(fabtx_conn *a, fabtx_conn *c, int tag)
+{
+	unsigned char out[3000], in[3000];
+	fill(out, (uint64_t)tag, sizeof out);
+	TT_EQ(fabtx_send(c, out, sizeof out, 5000), (ssize_t)sizeof out);
+	TT_EQ(fabtx_recv(a, in, sizeof in, 5000), (ssize_t)sizeof in);
+	TT_ASSERT(check(in, (uint64_t)tag, sizeof in));
+	fill(out, (uint64_t)tag + 1, 100);
+	TT_EQ(fabtx_send(a, out, 100, 5000), 100);
+	TT_EQ(fabtx_recv(c, in, sizeof in, 5000), 100);
+	TT_ASSERT(check(in, (uint64_t)tag + 1, 100));
+}
+
+/* connect_start + accept(l, &a, 0) + connect_poll in one thread */
+static int scif_pair(fabtx_ctx *ctx, fabtx_listener *l, const char *url,
+                     fabtx_conn **out_a, fabtx_conn **out_c)
+{
+	fabtx_conn *a = NULL, *c = NULL;
+	uint64_t t0 = fabtx_now_ms(), dl;
+	int up = 0, eagain = 0, rc;
+	rc = fabtx_connect_start(ctx, url, &c);
+	if (rc < 0) TT_FAIL("connect_start: %s", fabtx_strerror(rc));
+	if (fabtx_now_ms() - t0 > 100)
+		TT_FAIL("fabtx_connect_start took %llu ms",
+		        (unsigned long long)(fabtx_now_ms() - t0));
+	dl = fabtx_now_ms() + 5000;
+	while (!a || !up) {
+		struct pollfd pf[2];
+		if (fabtx_now_ms() > dl) TT_FAIL("pair not up in 5 s");
+		if (!a) {
+			rc = fabtx_accept(l, &a, 0);
+			if (rc == -EAGAIN) eagain++;
+			else if (rc < 0)
+				TT_FAIL("accept: %s", fabtx_strerror(rc));
+		}
+		if (!up) {
+			rc = fabtx_connect_poll(c);
+			if (rc == 0) up = 1;
+			else if (rc != -EAGAIN)
+				TT_FAIL("connect_poll: %s", fabtx_strerror(rc));
+		}
+		pf[0].fd = fabtx_listener_fd(l);
+		pf[1].fd = fabtx_conn_fd(c);
+		pf[0].events = pf[1].events = POLLIN;
+		pf[0].revents = pf[1].revents = 0;
+		if (!a || !up) (void)poll(pf, 2, 20);
+	}
+	*out_a = a;
+	*out_c = c;
+	return eagain;
+}
+
+/* The non-blocking connect and fabtx_accept(l, &c, 0) in one thread.  The
+ * old backend's connect blocked until the server's ACCEPTREQ, which only
+ * this thread could issue: -ETIMEDOUT after handshake_ms. */
+TT_TEST(hostile_nonblocking_connect_and_accept_in_one_thread)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c;
+	int i;
+	fab();
+	ctx = ctx_hs(3000);
+	TT_OK(fabtx_listen(ctx, "scif://7600", &l));
+	for (i = 0; i < 3; i++) {
+		node(1); /* the client endpoint is a card's */
+		TT_ASSERT(scif_pair(ctx, l, "scif://0:7600", &a, &c) > 0);
+		node(0);
+		xchg(a, c, 10 * i);
+		TT_OK(fabtx_conn_close(c, 2000));
+		fabtx_conn_close(a, 1000);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
+/* raw SCIF client: connect, send `len` bytes (none: silent), wait for the
+ * hang-up */
+static pid_t raw_client(int port, const void *bytes, int len)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct scifioctl_connect cc;
+		struct scifioctl_msg m;
+		char sink[256];
+		int fd;
+		node(2);
+		fd = open("/dev/scif", O_RDWR);
+		memset(&cc, 0, sizeof cc);
+		cc.peer.node = 0;
+		cc.peer.port = (uint16_t)port;
+		if (fd < 0 || ioctl(fd, SCIF_CONNECT, &cc) < 0) _exit(80);
+		if (len) {
+			memset(&m, 0, sizeof m);
+			m.msg = (uint64_t)(uintptr_t)bytes;
+			m.len = len;
+			m.flags = FABTX_SCIF_SEND_BLOCK;
+			if (ioctl(fd, SCIF_SEND, &m) < 0 || m.out_len != len)
+				_exit(81);
+		}
+		memset(&m, 0, sizeof m);
+		m.msg = (uint64_t)(uintptr_t)sink;
+		m.len = (int)sizeof sink;
+		m.flags = FABTX_SCIF_RECV_BLOCK;
+		while (ioctl(fd, SCIF_RECV, &m) == 0) {
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Serve a listener with fabtx_accept(l, &x, 0) from a poll loop: echo on
+ * the one good connection until it ends, count the handshakes reported
+ * failed; until `until_aborted` of them and the good one are done. */
+static fabtx_conn *serve_loop(fabtx_listener *l, int until_aborted,
+                              int *aborted, int *echoed, int *aborted_at_good)
+{
+	static unsigned char buf[70000];
+	fabtx_conn *good = NULL;
+	uint64_t dl = fabtx_now_ms() + 15000;
+	int done = 0;
+	while ((!done || *aborted < until_aborted) && fabtx_now_ms() < dl) {
+		struct pollfd pf[2];
+		fabtx_conn *x = NULL;
+		int rc = fabtx_accept(l, &x, 0);
+		if (rc == 0) {
+			TT_ASSERT(good == NULL);
+			good = x;
+			*aborted_at_good = *aborted;
+		} else if (rc == -ECONNABORTED) {
+			(*aborted)++;
+		} else if (rc != -EAGAIN) {
+			TT_FAIL("accept: %s", fabtx_strerror(rc));
+		}
+		while (good && !done) {
+			ssize_t n = fabtx_recv(good, buf, sizeof buf, 0);
+			if (n == -EAGAIN) break;
+			if (n == -ESHUTDOWN) {
+				done = 1;
+				break;
+			}
+			if (n < 0) TT_FAIL("good recv: %s", fabtx_strerror((int)n));
+			TT_EQ(fabtx_send(good, buf, (size_t)n, 5000), n);
+			(*echoed)++;
+		}
+		pf[0].fd = fabtx_listener_fd(l);
+		pf[0].events = POLLIN;
+		pf[0].revents = 0;
+		pf[1].fd = good && !done ? fabtx_conn_fd(good) : -1;
+		pf[1].events = POLLIN;
+		pf[1].revents = 0;
+		if (good && !done && fabtx_conn_arm(good) == -EAGAIN) continue;
+		(void)poll(pf, 2, 10);
+	}
+	TT_ASSERT(done);
+	return good;
+}
+
+/* Silent clients, garbage clients and a good one on one listener, served
+ * by fabtx_accept(l, &c, 0) from a poll loop, with a connection accepted
+ * before: accept never waits, the garbage ends its own handshake at once,
+ * the good client is served while the silent ones are in flight, they end
+ * alone after handshake_ms (-ECONNABORTED), the earlier connection is
+ * untouched. */
+TT_TEST(hostile_silent_and_garbage_clients_beside_a_good_one)
+{
+	static const unsigned char bad_type[8] = {4, 0, 0, 9, 1, 2, 3, 4};
+	static const unsigned char too_long[8] = {0x58, 0x02, 0, 1, 0, 0, 0, 0};
+	static const unsigned char db_len[8] = {4, 0, 0, 2, 0, 0, 0};
+	static unsigned char junk_hs[4 + 96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c, *good;
+	pid_t raw[8], gp;
+	uint64_t dl;
+	int k, gg[2], aborted = 0, echoed = 0, at_good = -1, slow = 0;
+	fab();
+	TT_OK(pipe(gg));
+	ctx = ctx_hs(4000);
+	TT_OK(fabtx_listen(ctx, "scif://7610", &l));
+	node(1);
+	(void)scif_pair(ctx, l, "scif://0:7610", &a, &c); /* accepted before */
+	node(0);
+	junk_hs[0] = 96;
+	junk_hs[3] = 1;
+	memset(junk_hs + 4, 0x5a, 96);
+	for (k = 0; k < 4; k++) raw[k] = raw_client(7610, NULL, 0); /* silent */
+	raw[4] = raw_client(7610, bad_type, 8);
+	raw[5] = raw_client(7610, too_long, 8);
+	raw[6] = raw_client(7610, db_len, 7); /* a doorbell record torn short */
+	raw[7] = raw_client(7610, junk_hs, (int)sizeof junk_hs);
+	gp = fork();
+	if (gp == 0) {
+		fabtx_ctx *cx;
+		fabtx_conn *cc;
+		static unsigned char out[5000], in[5000];
+		char g;
+		int i;
+		if (read(gg[0], &g, 1) != 1) _exit(29);
+		cx = ctx_hs(3000);
+		cc = client(cx, 3, 7610);
+		for (i = 0; i < 200; i++) {
+			size_t n = (size_t)(i * 131) % sizeof out;
+			fill(out, (uint64_t)i, n);
+			if (fabtx_send(cc, out, n, 5000) != (ssize_t)n) _exit(30);
+			if (fabtx_recv(cc, in, sizeof in, 5000) != (ssize_t)n) _exit(31);
+			if (!check(in, (uint64_t)i, n)) _exit(32);
+		}
+		if (fabtx_conn_close(cc, 5000) < 0) _exit(33);
+		fabtx_ctx_destroy(cx);
+		_exit(0);
+	}
+	/* the three whose garbage is complete end at once */
+	dl = fabtx_now_ms() + 5000;
+	while (aborted < 3 && fabtx_now_ms() < dl) {
+		struct pollfd pf;
+		fabtx_conn *x = NULL;
+		int rc = fabtx_accept(l, &x, 0);
+		if (rc == -ECONNABORTED) aborted++;
+		else TT_EQ(rc, -EAGAIN);
+		pf.fd = fabtx_listener_fd(l);
+		pf.events = POLLIN;
+		pf.revents = 0;
+		(void)poll(&pf, 1, 10);
+	}
+	TT_EQ(aborted, 3);
+	usleep(100000); /* the silent and the torn one are in by now */
+	for (k = 0; k < 100; k++) {
+		fabtx_conn *x = NULL;
+		uint64_t t0 = fabtx_now_ns();
+		TT_EQ(fabtx_accept(l, &x, 0), -EAGAIN);
+		if (fabtx_now_ns() - t0 > 4000000u) slow++;
+		usleep(10000);
+	}
+	printf("  100 accept(0) calls with 5 hostile clients in flight: %d "
+	       "took > 4 ms\n", slow);
+	TT_ASSERT(slow <= 2);
+	TT_EQ(write(gg[1], "g", 1), 1); /* now the good client */
+	good = serve_loop(l, 8, &aborted, &echoed, &at_good);
+	printf("  %d echoed; %d aborted (%d before the good one was "
+	       "accepted)\n", echoed, aborted, at_good);
+	TT_EQ(echoed, 200);
+	TT_EQ(at_good, 3); /* served while the other five were in flight */
+	TT_EQ(aborted, 8);
+	reap(gp, 0);
+	for (k = 0; k < 8; k++) reap(raw[k], 0);
+	xchg(a, c, 77); /* the connection accepted before is untouched */
+	fabtx_conn_close(good, 1000);
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
+/* A client that floods the listener with well-formed doorbell records
+ * instead of a handshake request: what the backend holds for it stays
+ * bounded (the old backend read the SCIF ring dry on every look and queued
+ * every doorbell: its memory grew with the flood until handshake_ms), its
+ * handshake ends alone (-ECONNABORTED), and a connection accepted before
+ * keeps working meanwhile. */
+TT_TEST(hostile_doorbell_flood_during_the_handshake_is_bounded)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *a, *c, *x = NULL;
+	fabtx__scif_conn *hs;
+	pid_t pid;
+	uint64_t dl;
+	size_t most = 0;
+	int rc, rounds = 0;
+	fab();
+	ctx = ctx_hs(1200);
+	TT_OK(fabtx_listen(ctx, "scif://7630", &l));
+	node(1);
+	(void)scif_pair(ctx, l, "scif://0:7630", &a, &c);
+	node(0);
+	pid = fork();
+	if (pid == 0) {
+		static unsigned char rec[8 * 512];
+		struct scifioctl_connect cc;
+		struct scifioctl_msg m;
+		int fd, k;
+		node(2);
+		for (k = 0; k < 512; k++) {
+			rec[8 * k] = 4; /* type 2 (doorbell), 4 bytes */
+			rec[8 * k + 3] = 2;
+		}
+		fd = open("/dev/scif", O_RDWR);
+		memset(&cc, 0, sizeof cc);
+		cc.peer.port = 7630;
+		if (fd < 0 || ioctl(fd, SCIF_CONNECT, &cc) < 0) _exit(80);
+		for (;;) { /* until the server hangs up */
+			memset(&m, 0, sizeof m);
+			m.msg = (uint64_t)(uintptr_t)rec;
+			m.len = (int)sizeof rec;
+			m.flags = FABTX_SCIF_SEND_BLOCK;
+			if (ioctl(fd, SCIF_SEND, &m) < 0) break;
+		}
+		_exit(0);
+	}
+	dl = fabtx_now_ms() + 10000;
+	for (;;) {
+		struct pollfd pf;
+		int k;
+		rc = fabtx_accept(l, &x, 0);
+		if (rc != -EAGAIN || fabtx_now_ms() > dl) break;
+		for (k = 0; k < l->nhs; k++) { /* the flooder's handshake */
+			size_t held;
+			hs = (fabtx__scif_conn *)l->hs[k]->bdata;
+			held = hs->in_cap + hs->dbq_cap * sizeof(uint32_t);
+			if (held > most) most = held;
+		}
+		if (++rounds % 50 == 0) xchg(a, c, rounds);
+		pf.fd = fabtx_listener_fd(l);
+		pf.events = POLLIN;
+		pf.revents = 0;
+		(void)poll(&pf, 1, 2);
+	}
+	printf("  the flooder's handshake held at most %zu bytes\n", most);
+	TT_EQ(rc, -ECONNABORTED);
+	TT_ASSERT(most > 0 && most <= 256 * 1024);
+	reap(pid, 0);
+	xchg(a, c, 1);
+	TT_OK(fabtx_conn_close(c, 2000));
+	fabtx_conn_close(a, 1000);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
+/* A hostile server facing a fabtx client: one that never accepts (the
+ * start returns at once; -ETIMEDOUT by the deadline), one that accepts
+ * and says nothing (-ETIMEDOUT by the deadline), one that answers with a
+ * malformed record (-EPROTO). */
+TT_TEST(hostile_server_never_accepts_silent_garbage)
+{
+	static const unsigned char bad[8] = {4, 0, 0, 7, 0, 0, 0, 0};
+	fabtx_ctx *ctx;
+	fabtx_conn *c = NULL;
+	int go[2];
+	pid_t pid;
+	uint64_t t0, dt;
+	char ch;
+	fab();
+	TT_OK(pipe(go));
+	pid = fork();
+	if (pid == 0) {
+		struct scifioctl_accept acc;
+		struct scifioctl_msg m;
+		char sink[256];
+		int fd, nfd, p = 7620, q = 7621, fd2, k;
+		node(0);
+		fd = open("/dev/scif", O_RDWR);
+		fd2 = open("/dev/scif", O_RDWR);
+		if (fd < 0 || fd2 < 0 || ioctl(fd, SCIF_BIND, &p) < 0 ||
+		    ioctl(fd, SCIF_LISTEN, 16L) < 0 ||
+		    ioctl(fd2, SCIF_BIND, &q) < 0 || ioctl(fd2, SCIF_LISTEN, 16L) < 0)
+			_exit(70);
+		if (write(go[1], "r", 1) != 1) _exit(71);
+		/* 7621 never accepts; 7620 accepts twice */
+		for (k = 0; k < 2; k++) {
+			nfd = open("/dev/scif", O_RDWR);
+			memset(&acc, 0, sizeof acc);
+			acc.flags = FABTX_SCIF_ACCEPT_SYNC;
+			if (nfd < 0 || ioctl(fd, SCIF_ACCEPTREQ, &acc) < 0 ||
+			    ioctl(nfd, SCIF_ACCEPTREG, &acc.endpt) < 0)
+				_exit(72);
+			if (k == 1) {
+				memset(&m, 0, sizeof m);
+				m.msg = (uint64_t)(uintptr_t)bad;
+				m.len = 8;
+				m.flags = FABTX_SCIF_SEND_BLOCK;
+				if (ioctl(nfd, SCIF_SEND, &m) < 0) _exit(73);
+			}
+			memset(&m, 0, sizeof m);
+			m.msg = (uint64_t)(uintptr_t)sink;
+			m.len = (int)sizeof sink;
+			m.flags = FABTX_SCIF_RECV_BLOCK;
+			while (ioctl(nfd, SCIF_RECV, &m) == 0) {
+			}
+			close(nfd);
+		}
+		_exit(0);
+	}
+	TT_EQ(read(go[0], &ch, 1), 1);
+	node(1);
+	ctx = ctx_hs(3000);
+	t0 = fabtx_now_ms();
+	TT_OK(fabtx_connect_start(ctx, "scif://0:7621", &c));
+	TT_ASSERT(fabtx_now_ms() - t0 < 100);
+	TT_EQ(fabtx_connect_poll(c), -EAGAIN);
+	fabtx_conn_close(c, 0);
+	c = NULL;
+	t0 = fabtx_now_ms();
+	TT_EQ(fabtx_connect(ctx, "scif://0:7621", &c, 300), -ETIMEDOUT);
+	dt = fabtx_now_ms() - t0;
+	TT_ASSERT(dt >= 290 && dt < 900);
+	t0 = fabtx_now_ms();
+	TT_EQ(fabtx_connect(ctx, "scif://0:7620", &c, 400), -ETIMEDOUT);
+	dt = fabtx_now_ms() - t0;
+	TT_ASSERT(dt >= 390 && dt < 1000);
+	TT_EQ(fabtx_connect(ctx, "scif://0:7620", &c, 3000), -EPROTO);
+	TT_ASSERT(c == NULL);
+	reap(pid, 0);
+	fabtx_ctx_destroy(ctx);
+	fab_done();
+}
+
 TT_MAIN()
