@@ -1977,7 +1977,7 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	    o->sock, buf, 4 + len,
 	    fabtx__ofi_deadline(
 	        timeout_ms < 0 ? -1 : (timeout_ms ? timeout_ms : 1000)));
-	return rc < 0 ? rc : (int)len;
+	return rc < 0 ? rc : 0; /* 0 once sent, as the core expects */
 }
 
 static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
