@@ -2395,6 +2395,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	uint32_t wakes = 0;
 	if (!o || o->sock < 0) return -ENOTCONN;
 	if (o->su) { /* an accepted connection still being set up */
 		int rc = timeout_ms == 0 ? fabtx__ofi_setup(o)
@@ -2441,6 +2442,10 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			} else if (len == FABTX__OFI_WAKE) {
 				o->crx_have = 0; /* its fd woke: nothing more */
 				fabtx__ofi_wake_in(o);
+				/* a flood of WAKEs ends by the deadline too */
+				if ((++wakes & 255u) == 0 &&
+				    fabtx__ofi_remaining(deadline) == 0)
+					return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
 				continue;
 			} else if (len > FABTX__OFI_CTRL_MAX) {
 				return -EPROTO;
@@ -2940,7 +2945,8 @@ static void fabtx__ofi_wake_in(fabtx__ofi_conn *o)
 static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
 {
 	uint8_t b[4];
-	while (o->crx_have == 0 && o->sock >= 0 && !o->sock_dead) {
+	int n = 0; /* a peer that floods WAKEs gets a bounded look */
+	while (n++ < 256 && o->crx_have == 0 && o->sock >= 0 && !o->sock_dead) {
 		if (recv(o->sock, b, sizeof b, MSG_PEEK | MSG_DONTWAIT) !=
 		        (ssize_t)sizeof b ||
 		    fabtx__ofi_get32(b) != FABTX__OFI_WAKE ||
