@@ -1658,6 +1658,10 @@ static int fabtx__ofi_bframe(fabtx__ofi_conn *o, uint32_t want, uint32_t *len)
 	if (rc <= 0) return rc;
 	if (k == FABTX__OFI_B_REJECT) {
 		int e = *len >= 4 ? (int)fabtx__ofi_get32(o->bin + 12) : 0;
+		/* the peer's errno, unless it would read as "not yet" */
+		if (e == EAGAIN || e == EWOULDBLOCK || e == EINPROGRESS ||
+		    e == EINTR || e == EALREADY)
+			e = 0;
 		return e > 0 && e < 4096 ? -e : -ECONNREFUSED;
 	}
 	return k == want ? 1 : -EPROTO;
@@ -1954,7 +1958,7 @@ static int fabtx__ofi_srv_connected(fabtx__ofi_conn *o)
 }
 
 /* ---- client steps */
-static int fabtx__ofi_cli_try(fabtx__ofi_conn *o); /* next address */
+static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last); /* next */
 
 static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
 {
@@ -1968,7 +1972,7 @@ static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
 	if (getsockopt(o->sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
 		err = errno;
 	if (err) {
-		rc = fabtx__ofi_cli_try(o);
+		rc = fabtx__ofi_cli_try(o, -err);
 		return rc < 0 ? rc : -EAGAIN;
 	}
 	if (fabtx__ofi_self_connected(o->sock)) {
@@ -1992,12 +1996,11 @@ static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
 }
 
 /* Start the bootstrap connect to the next address: 0 started (or done),
- * < 0 none left (the last error). */
-static int fabtx__ofi_cli_try(fabtx__ofi_conn *o)
+ * < 0 none left (the last error: last, or the one met here). */
+static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last)
 {
-	int rc = -ECONNREFUSED;
+	int rc = last;
 	if (o->sock >= 0) {
-		rc = -ECONNREFUSED;
 		(void)fabtx__ofi_sock_watch(o, 0);
 		close(o->sock);
 		o->sock = -1;
@@ -2338,7 +2341,7 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 		goto fail;
 	}
 	o->ai_cur = o->ai_res;
-	rc = fabtx__ofi_cli_try(o);
+	rc = fabtx__ofi_cli_try(o, -ECONNREFUSED);
 	if (rc < 0) goto fail;
 	rc = timeout_ms == 0 ? fabtx__ofi_setup(o)
 	                     : fabtx__ofi_setup_wait(o, deadline);
