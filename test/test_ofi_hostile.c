@@ -513,7 +513,7 @@ static void atk_pump(atk *a, int from, int ms)
 		for (i = 0; st && i < a->n; i++)
 			if (f == &a->ep[i]->fid && (a->state[i] != 1 || st == 2))
 				a->state[i] = a->state[i] == 1 && st == 2 ? 1 : st;
-		for (i = from; i < a->n; i++)
+		for (i = from < 0 ? 0 : from; i < a->n; i++)
 			if (!a->state[i]) all = 0;
 		if ((all && from >= 0) || fabtx_now_ms() > end) return;
 	}
