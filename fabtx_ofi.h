@@ -26,6 +26,14 @@
  *     passive endpoint's name plus a token matched in FI_CONNREQ), then the
  *     core's ctrl_send/ctrl_recv messages (u32 length + payload), and it
  *     doubles as a dead-peer detector: a killed peer's kernel closes it.
+ *   - Connection setup never waits (fabtx__ofi_setup): accept(l, c, 0)
+ *     returns once the bootstrap socket is accepted and ctrl_recv(c, .., 0)
+ *     finishes the setup (-EAGAIN until done); connect(c, addr, 0) returns
+ *     -EINPROGRESS and connect_poll finishes it; ctrl_fd is the fd() epoll
+ *     set.  A token is 64 bits from getrandom(2), one per client, used
+ *     once; a connection request whose token no waiting client holds is
+ *     rejected at once (nothing is kept); at most 64 clients wait at a
+ *     listener, each for at most the context's handshake_ms.
  *   - Data: one fi_writemsg per core write() into the peer's RX window; the
  *     doorbell is the write's remote CQ data (FI_REMOTE_CQ_DATA), so the
  *     target completion that delivers the doorbell also proves the data is
@@ -127,6 +135,7 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -153,8 +162,13 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
  * wait fd: shm) writes 1 here in OUR window before it sleeps; we clear it
  * and send it a WAKE frame once we have written to it */
 #define FABTX__OFI_HDR_PEER_SLEEPS 16u
-#define FABTX__OFI_BOOT_TMO    10000
+/* server, FI_EP_MSG: clients that hold a token and whose connection
+ * request has not come yet (more: the oldest is dropped) */
 #define FABTX__OFI_MAX_CONNREQ 64
+/* a connection being set up looks at what has no fd of its own (the
+ * listener's and its own EQ) this often */
+#define FABTX__OFI_SETUP_TICK_US 2000
+#define FABTX__OFI_BMAX 1100u /* largest bootstrap payload */
 
 /* ------------------------------------------------------------- helpers */
 static int fabtx__ofi_err(ssize_t rc) /* libfabric -FI_E* -> -errno */
@@ -713,73 +727,12 @@ static int fabtx__ofi_send_all(int fd, const void *buf, size_t len,
 	return 0;
 }
 
-static int fabtx__ofi_recv_all(int fd, void *buf, size_t len, uint64_t deadline)
-{
-	uint8_t *p = (uint8_t *)buf;
-	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n == 0) return -ECONNRESET;
-		if (errno == EINTR) continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int rc = fabtx__ofi_wait_fd(fd, POLLIN, deadline);
-			if (rc < 0) return rc;
-			continue;
-		}
-		return -ECONNRESET;
-	}
-	return 0;
-}
-
 /* bootstrap message: magic, ver, kind, len(payload) + payload */
 #define FABTX__OFI_B_HELLO  1u /* client -> server: token, [rdm name]   */
 #define FABTX__OFI_B_OFFER  2u /* server -> client: prov/fabric/ep/name */
 #define FABTX__OFI_B_ADDR   3u /* client -> server: rdm ep name         */
 #define FABTX__OFI_B_READY  4u /* either way: fabric link is up         */
 #define FABTX__OFI_B_REJECT 5u /* server -> client: errno               */
-
-static int fabtx__ofi_bsend(int fd, uint32_t kind, const void *p, uint32_t len,
-                            uint64_t deadline)
-{
-	uint8_t h[12];
-	int rc;
-	fabtx__ofi_put32(h, FABTX__OFI_MAGIC);
-	fabtx__ofi_put32(h + 4, (FABTX__OFI_BOOT_VER << 16) | kind);
-	fabtx__ofi_put32(h + 8, len);
-	rc = fabtx__ofi_send_all(fd, h, sizeof h, deadline);
-	if (rc == 0 && len) rc = fabtx__ofi_send_all(fd, p, len, deadline);
-	return rc;
-}
-
-static int fabtx__ofi_brecv(int fd, uint32_t kind, void *p, uint32_t cap,
-                            uint32_t *len, uint64_t deadline)
-{
-	uint8_t h[12];
-	uint32_t l, k;
-	int rc = fabtx__ofi_recv_all(fd, h, sizeof h, deadline);
-	if (rc < 0) return rc;
-	if (fabtx__ofi_get32(h) != FABTX__OFI_MAGIC ||
-	    (fabtx__ofi_get32(h + 4) >> 16) != FABTX__OFI_BOOT_VER)
-		return -EPROTO;
-	k = fabtx__ofi_get32(h + 4) & 0xffff;
-	l = fabtx__ofi_get32(h + 8);
-	if (l > cap) return -EPROTO;
-	if (l) {
-		rc = fabtx__ofi_recv_all(fd, p, l, deadline);
-		if (rc < 0) return rc;
-	}
-	if (k == FABTX__OFI_B_REJECT && kind != FABTX__OFI_B_REJECT) {
-		int e = l >= 4 ? (int)fabtx__ofi_get32((const uint8_t *)p) : 0;
-		return e > 0 && e < 4096 ? -e : -ECONNREFUSED;
-	}
-	if (k != kind) return -EPROTO;
-	*len = l;
-	return 0;
-}
 
 /* ------------------------------------------------------------ per conn */
 typedef struct fabtx__ofi_op {
@@ -796,6 +749,7 @@ typedef struct fabtx__ofi_pend { /* a write waiting for the provider */
 	uint8_t *copy; /* small writes: the bytes (inject semantics) */
 } fabtx__ofi_pend;
 
+struct fabtx__ofi_listener;
 typedef struct fabtx__ofi_conn {
 	fabtx_conn *c;
 	fabtx__ofi_dom *dom;
@@ -862,12 +816,24 @@ typedef struct fabtx__ofi_conn {
 	fabtx_ctx *park_ctx; /* NULL: an orphan (see fabtx__ofi_unpark_ctx) */
 	struct fabtx__ofi_conn *park_next;
 	fabtx__ofi_keep *keep; /* an orphan's context's domains */
+	/* connection setup, never waiting (see fabtx__ofi_setup): its step
+	 * (FABTX__OFI_SU_*, 0 once done) and sticky failure; the bootstrap
+	 * frame being read and the bytes still to send; the setup timer */
+	int su, su_err, tick_on, sock_ev, got_ready;
+	uint8_t bin[12 + FABTX__OFI_BMAX];
+	uint32_t bin_have, bout_len, bout_off;
+	uint8_t bout[12 + FABTX__OFI_BMAX];
+	/* server, FI_EP_MSG: our token, the listener we wait at for the
+	 * connection request carrying it (NULL once it came or we gave up),
+	 * when we began to wait, and the request (not yet accepted) */
+	uint64_t token, reg_ms;
+	struct fabtx__ofi_listener *lis;
+	struct fabtx__ofi_conn *lnext;
+	struct fi_info *ci;
+	/* client: the addresses still to try, the URL */
+	struct addrinfo *ai_res, *ai_cur;
+	fabtx__ofi_url url;
 } fabtx__ofi_conn;
-
-typedef struct fabtx__ofi_connreq {
-	struct fi_info *info;
-	uint64_t token;
-} fabtx__ofi_connreq;
 
 typedef struct fabtx__ofi_listener {
 	fabtx_listener *l;
@@ -880,9 +846,10 @@ typedef struct fabtx__ofi_listener {
 	struct fid_eq *peq;
 	uint8_t pep_name[FABTX__OFI_NAME_MAX];
 	size_t pep_name_len;
-	fabtx__ofi_connreq pend[FABTX__OFI_MAX_CONNREQ];
-	int npend;
-	uint64_t next_token;
+	/* FI_EP_MSG: the clients waiting for their connection request,
+	 * oldest first (fabtx__ofi_lis_poll) */
+	fabtx__ofi_conn *waiting;
+	int nwaiting;
 	char addr[512]; /* as given to listen (after "ofi://") */
 } fabtx__ofi_listener;
 
@@ -961,9 +928,13 @@ static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	o->pq = NULL;
 }
 
+static void fabtx__ofi_unwait(fabtx__ofi_conn *o);
 static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
 	if (!o) return;
+	fabtx__ofi_unwait(o);
+	if (o->ai_res) freeaddrinfo(o->ai_res);
+	o->ai_res = NULL;
 	fabtx__ofi_conn_drop_fds(ctx, o);
 	if (o->ep) fi_close(&o->ep->fid);
 	if (o->rx_mr) fi_close(&o->rx_mr->fid);
@@ -1281,14 +1252,9 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	rc = fi_enable(o->ep);
 	if (rc) return fabtx__ofi_step(o, "fi_enable", rc);
 
-	/* the pollable fd */
-	o->epfd = epoll_create1(EPOLL_CLOEXEC);
-	o->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (o->epfd < 0 || o->tfd < 0) return -errno;
+	/* the pollable fd (made with the connection: fabtx__ofi_fds_open) */
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
-	ev.data.fd = o->tfd;
-	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0) return -errno;
 	ev.data.fd = o->cq_fd;
 	if (o->cq_fd >= 0 &&
 	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->cq_fd, &ev) < 0)
@@ -1312,14 +1278,34 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	return 0;
 }
 
-/* Add the bootstrap socket (control messages, hang-up) to the epoll set. */
-static int fabtx__ofi_sock_watch(fabtx__ofi_conn *o)
+/* The bootstrap socket in the epoll set: control messages and hang-up
+ * (EPOLLIN | EPOLLRDHUP), during setup also EPOLLOUT while a connect or
+ * a frame is on its way out.  ev 0: take it out. */
+static int fabtx__ofi_sock_watch(fabtx__ofi_conn *o, uint32_t ev)
+{
+	struct epoll_event e;
+	int op = !ev ? EPOLL_CTL_DEL : o->sock_ev ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (o->sock < 0 || o->epfd < 0 || (uint32_t)o->sock_ev == ev) return 0;
+	memset(&e, 0, sizeof e);
+	e.events = ev;
+	e.data.fd = o->sock;
+	if (epoll_ctl(o->epfd, op, o->sock, &e) < 0) return -errno;
+	o->sock_ev = (int)ev;
+	return 0;
+}
+
+/* The connection's pollable fd (an epoll set) and its timer, made when
+ * the connection is: fd() and, while it is being set up, ctrl_fd(). */
+static int fabtx__ofi_fds_open(fabtx__ofi_conn *o)
 {
 	struct epoll_event ev;
+	o->epfd = epoll_create1(EPOLL_CLOEXEC);
+	o->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (o->epfd < 0 || o->tfd < 0) return -errno;
 	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.fd = o->sock;
-	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->sock, &ev) < 0) return -errno;
+	ev.events = EPOLLIN;
+	ev.data.fd = o->tfd;
+	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0) return -errno;
 	return 0;
 }
 
@@ -1376,39 +1362,6 @@ static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 	return d;
 }
 
-/* Wait for a CM event on eq (blocking with deadline). */
-static int fabtx__ofi_eq_wait(struct fid_eq *eq, int eq_fd, uint32_t want,
-                              uint8_t *buf, size_t cap, uint64_t deadline)
-{
-	uint32_t ev;
-	for (;;) {
-		ssize_t n = fi_eq_read(eq, &ev, buf, cap, 0);
-		if (n >= 0) {
-			if (ev == want) return (int)n;
-			if (ev == FI_SHUTDOWN) return -ECONNRESET;
-			continue;
-		}
-		if (n == -FI_EAVAIL) {
-			struct fi_eq_err_entry ee;
-			memset(&ee, 0, sizeof ee);
-			fi_eq_readerr(eq, &ee, 0);
-			return ee.err == FI_ECONNREFUSED ? -ECONNREFUSED
-			                                 : -ECONNRESET;
-		}
-		if (n != -FI_EAGAIN) return fabtx__ofi_err(n);
-		if (fabtx__ofi_remaining(deadline) == 0) return -ETIMEDOUT;
-		if (eq_fd >= 0) {
-			(void)fabtx__ofi_wait_fd(eq_fd, POLLIN,
-			                         fabtx_now_ms() + 10 < deadline
-			                             ? fabtx_now_ms() + 10
-			                             : deadline);
-		} else {
-			n = fi_eq_sread(eq, &ev, buf, cap, 10, FI_PEEK);
-			(void)n;
-		}
-	}
-}
-
 /* ---------------------------------------------------------- listener */
 static int fabtx__ofi_tcp_listen(const fabtx__ofi_url *u, int *out)
 {
@@ -1444,12 +1397,22 @@ static int fabtx__ofi_tcp_listen(const fabtx__ofi_url *u, int *out)
 static void fabtx__ofi_listener_close(fabtx_listener *l)
 {
 	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
-	int i;
 	if (!s) return;
-	for (i = 0; i < s->npend; i++) {
-		fi_reject(s->pep, s->pend[i].info->handle, NULL, 0);
-		fi_freeinfo(s->pend[i].info);
+	/* clients still waiting for their connection request (a core
+	 * closes these first; direct users of the backend may not) */
+	while (s->waiting) {
+		fabtx__ofi_conn *o = s->waiting;
+		s->waiting = o->lnext;
+		o->lnext = NULL;
+		o->lis = NULL;
+		if (o->ci) {
+			fi_reject(s->pep, o->ci->handle, NULL, 0);
+			fi_freeinfo(o->ci);
+			o->ci = NULL;
+		}
+		if (!o->su_err) o->su_err = -ECONNABORTED;
 	}
+	s->nwaiting = 0;
 	if (s->pep) fi_close(&s->pep->fid);
 	fi_freeinfo(s->pep_info);
 	if (s->peq) fi_close(&s->peq->fid);
@@ -1481,7 +1444,6 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 	if (rc < 0) goto fail;
 	rc = fabtx__ofi_tcp_listen(&s->url, &s->sock);
 	if (rc < 0) goto fail;
-	s->next_token = ((uint64_t)getpid() << 32) ^ fabtx_now_ns();
 	if (s->info->ep_attr->type == FI_EP_MSG) {
 		struct fi_eq_attr eqa;
 		/* pi lives as long as the pep: the sockets provider keeps a
@@ -1574,66 +1536,716 @@ static int fabtx__ofi_sock_setup(int fd)
 	return fabtx__ofi_set_nb(fd);
 }
 
-/* Take a matching connreq for token from the pep EQ (stashing others). */
-static int fabtx__ofi_take_connreq(fabtx__ofi_listener *s, uint64_t token,
-                                   int sock, uint64_t deadline,
-                                   struct fi_info **out)
+/* ------------------------------------------------- connection setup
+ * Accept and connect never wait: each is a sequence of steps
+ * (FABTX__OFI_SU_*) taken by fabtx__ofi_setup whenever the connection's
+ * fd (ctrl_fd: the epoll set of the bootstrap socket, the EQ's fd and a
+ * timer ticking while something without an fd is awaited) may have news;
+ * accept(l, c, 0) returns once the bootstrap socket is accepted, and the
+ * core's ctrl_recv(c, ..., 0) takes the steps (-EAGAIN until done);
+ * connect(c, addr, 0) returns -EINPROGRESS and connect_poll takes them.
+ * With a timeout, accept and connect take them in a loop bounded by it.
+ * A peer can only end its own setup: bytes it should not send are
+ * -EPROTO, its hang-up -ECONNRESET, its silence the caller's deadline. */
+static int fabtx__ofi_self_connected(int fd);
+enum {
+	FABTX__OFI_SU_DONE = 0,
+	FABTX__OFI_SU_S_HELLO,     /* server: the client's HELLO        */
+	FABTX__OFI_SU_S_ADDR,      /* server rdm: its endpoint name     */
+	FABTX__OFI_SU_S_CONNREQ,   /* server msg: its connection request */
+	FABTX__OFI_SU_S_CONNECTED, /* server msg: fi_accept's CONNECTED */
+	FABTX__OFI_SU_FLUSH,       /* either: the last frame going out  */
+	FABTX__OFI_SU_C_TCP,       /* client: the bootstrap TCP connect */
+	FABTX__OFI_SU_C_OFFER,     /* client: the listener's OFFER      */
+	FABTX__OFI_SU_C_CONNECTED, /* client msg: fi_connect's CONNECTED */
+	FABTX__OFI_SU_C_READY      /* client: the listener's READY      */
+};
+
+/* 64 bits from the kernel's random source (a token a peer cannot guess) */
+static int fabtx__ofi_random64(uint64_t *out)
 {
-	uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
-	int i;
-	for (;;) {
-		struct fi_eq_cm_entry *cm = (struct fi_eq_cm_entry *)buf;
-		uint32_t ev;
-		ssize_t n;
-		for (i = 0; i < s->npend; i++) {
-			if (s->pend[i].token == token) {
-				*out = s->pend[i].info;
-				s->pend[i] = s->pend[--s->npend];
-				return 0;
-			}
-		}
-		n = fi_eq_sread(s->peq, &ev, buf, sizeof buf,
-		                fabtx__ofi_remaining(deadline) < 0
-		                    ? 20
-		                    : (fabtx__ofi_remaining(deadline) > 20
-		                           ? 20
-		                           : fabtx__ofi_remaining(deadline)),
-		                0);
-		if (n == -FI_EAGAIN || n == -FI_ETIMEDOUT || n == -FI_EINTR) {
-			struct pollfd p;
-			if (fabtx__ofi_remaining(deadline) == 0)
-				return -ETIMEDOUT;
-			/* the client gave up (or died) before connecting */
-			p.fd = sock;
-			p.events = POLLRDHUP;
-			p.revents = 0;
-			if (poll(&p, 1, 0) > 0 &&
-			    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-				return -ECONNRESET;
+	uint8_t b[8];
+	size_t got = 0;
+	while (got < sizeof b) {
+		ssize_t n = getrandom(b + got, sizeof b - got, 0);
+		if (n > 0) {
+			got += (size_t)n;
 			continue;
 		}
+		if (n < 0 && errno == EINTR) continue;
+		break;
+	}
+	if (got < sizeof b) { /* no getrandom(2) (old kernel): the device */
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		got = 0;
+		while (fd >= 0 && got < sizeof b) {
+			ssize_t n = read(fd, b + got, sizeof b - got);
+			if (n > 0) got += (size_t)n;
+			else if (n < 0 && errno == EINTR) continue;
+			else break;
+		}
+		if (fd >= 0) close(fd);
+		if (got < sizeof b) return -EIO; /* no guessable fallback */
+	}
+	memcpy(out, b, sizeof b);
+	return 0;
+}
+
+/* the setup timer: ticking (on) while something without an fd is
+ * awaited (EQ events), else off, so a silent peer costs no wakeups */
+static void fabtx__ofi_tick(fabtx__ofi_conn *o, int on)
+{
+	struct itimerspec it;
+	if (o->tfd < 0 || o->tick_on == on) return;
+	memset(&it, 0, sizeof it);
+	if (on) {
+		it.it_value.tv_nsec = FABTX__OFI_SETUP_TICK_US * 1000L;
+		it.it_interval = it.it_value;
+	}
+	timerfd_settime(o->tfd, 0, &it, NULL);
+	if (!on) {
+		uint64_t x;
+		ssize_t r = read(o->tfd, &x, sizeof x);
+		(void)r;
+	}
+	o->tick_on = on;
+}
+
+/* Read the next bootstrap frame into o->bin, never waiting: 1 when it is
+ * whole (its kind and payload length out; payload at o->bin + 12, which
+ * has room for a terminating 0), 0 not yet, < 0 the peer hung up or sent
+ * what is no frame.  Reads no byte past the frame. */
+static int fabtx__ofi_bread(fabtx__ofi_conn *o, uint32_t *kind, uint32_t *len)
+{
+	for (;;) {
+		uint32_t need = 12, l = 0;
+		ssize_t n;
+		if (o->bin_have >= 12) {
+			if (fabtx__ofi_get32(o->bin) != FABTX__OFI_MAGIC ||
+			    (fabtx__ofi_get32(o->bin + 4) >> 16) !=
+			        FABTX__OFI_BOOT_VER)
+				return -EPROTO;
+			l = fabtx__ofi_get32(o->bin + 8);
+			if (l > FABTX__OFI_BMAX - 1) return -EPROTO;
+			need = 12 + l;
+			if (o->bin_have == need) {
+				*kind = fabtx__ofi_get32(o->bin + 4) & 0xffff;
+				*len = l;
+				o->bin[need] = 0;
+				return 1;
+			}
+		}
+		n = recv(o->sock, o->bin + o->bin_have, need - o->bin_have,
+		         MSG_DONTWAIT);
+		if (n > 0) {
+			o->bin_have += (uint32_t)n;
+			continue;
+		}
+		if (n == 0) return -ECONNRESET;
+		if (errno == EINTR) continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+		return -ECONNRESET;
+	}
+}
+
+/* The next frame if it is whole and of kind want: 1 (payload at
+ * o->bin + 12, *len bytes; the caller sets bin_have = 0 once done with
+ * it), 0 not yet; a REJECT is the error it names, another kind -EPROTO */
+static int fabtx__ofi_bframe(fabtx__ofi_conn *o, uint32_t want, uint32_t *len)
+{
+	uint32_t k = 0;
+	int rc = fabtx__ofi_bread(o, &k, len);
+	if (rc <= 0) return rc;
+	if (k == FABTX__OFI_B_REJECT) {
+		int e = *len >= 4 ? (int)fabtx__ofi_get32(o->bin + 12) : 0;
+		/* the peer's errno, unless it would read as "not yet" */
+		if (e == EAGAIN || e == EWOULDBLOCK || e == EINPROGRESS ||
+		    e == EINTR || e == EALREADY)
+			e = 0;
+		return e > 0 && e < 4096 ? -e : -ECONNREFUSED;
+	}
+	return k == want ? 1 : -EPROTO;
+}
+
+/* During a wait in which the peer has nothing to send: 0 while it is
+ * quiet, -ECONNRESET once it hung up, -EPROTO if it sent something. */
+static int fabtx__ofi_quiet(fabtx__ofi_conn *o)
+{
+	uint8_t b;
+	ssize_t n = recv(o->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0) return -EPROTO;
+	if (n == 0) return -ECONNRESET;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+	return -ECONNRESET;
+}
+
+/* Send what is queued in o->bout without waiting: 1 all out, 0 some left
+ * (the socket is watched for EPOLLOUT), < 0 the peer is gone. */
+static int fabtx__ofi_bflush(fabtx__ofi_conn *o)
+{
+	while (o->bout_off < o->bout_len) {
+		ssize_t n = send(o->sock, o->bout + o->bout_off,
+		                 o->bout_len - o->bout_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			o->bout_off += (uint32_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int rc = fabtx__ofi_sock_watch(
+			    o, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+			return rc < 0 ? rc : 0;
+		}
+		return -ECONNRESET;
+	}
+	o->bout_off = o->bout_len = 0;
+	return fabtx__ofi_sock_watch(o, EPOLLIN | EPOLLRDHUP) < 0 ? -EIO : 1;
+}
+
+/* Queue one frame (the previous one is out) and send what goes now. */
+static int fabtx__ofi_bqueue(fabtx__ofi_conn *o, uint32_t kind, const void *p,
+                             uint32_t len)
+{
+	if (o->bout_len || len > FABTX__OFI_BMAX) return -EINVAL;
+	fabtx__ofi_put32(o->bout, FABTX__OFI_MAGIC);
+	fabtx__ofi_put32(o->bout + 4, (FABTX__OFI_BOOT_VER << 16) | kind);
+	fabtx__ofi_put32(o->bout + 8, len);
+	if (len) memmove(o->bout + 12, p, len);
+	o->bout_len = 12 + len;
+	o->bout_off = 0;
+	return fabtx__ofi_bflush(o);
+}
+
+/* ---- server: the clients being set up, oldest first, each holding
+ * (FI_EP_MSG) the token of the connection request it waits for */
+static void fabtx__ofi_unwait(fabtx__ofi_conn *o)
+{
+	fabtx__ofi_listener *s = o->lis;
+	fabtx__ofi_conn **pp;
+	if (!s) return;
+	for (pp = &s->waiting; *pp; pp = &(*pp)->lnext)
+		if (*pp == o) {
+			*pp = o->lnext;
+			s->nwaiting--;
+			break;
+		}
+	o->lnext = NULL;
+	o->lis = NULL;
+	if (o->ci) { /* came, never accepted */
+		fi_reject(s->pep, o->ci->handle, NULL, 0);
+		fi_freeinfo(o->ci);
+		o->ci = NULL;
+	}
+}
+
+static int fabtx__ofi_setup_ms(fabtx_ctx *ctx)
+{
+	return ctx->cfg.handshake_ms > 0 ? ctx->cfg.handshake_ms : 5000;
+}
+
+/* Read the listener's EQ (never waiting) and give each connection
+ * request to the client whose token it carries; one that carries no
+ * token we handed out and that is still waiting (a guess, a replay, a
+ * latecomer, garbage) is rejected at once: nothing is kept for later.
+ * Clients that waited longer than a handshake may take are dropped. */
+static void fabtx__ofi_lis_poll(fabtx__ofi_listener *s)
+{
+	uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
+	uint64_t now = fabtx_now_ms();
+	fabtx__ofi_conn *o, *nx;
+	int i;
+	for (o = s->waiting; o; o = nx) {
+		nx = o->lnext;
+		if (!o->ci && now - o->reg_ms >
+		                  (uint64_t)fabtx__ofi_setup_ms(s->l->ctx)) {
+			fabtx__ofi_unwait(o);
+			if (!o->su_err) o->su_err = -ETIMEDOUT;
+		}
+	}
+	for (i = 0; i < 256; i++) { /* a bounded batch */
+		struct fi_eq_cm_entry *cm = (struct fi_eq_cm_entry *)buf;
+		uint32_t ev;
+		uint64_t tk = 0;
+		size_t dl;
+		ssize_t n = fi_eq_read(s->peq, &ev, buf, sizeof buf, 0);
 		if (n == -FI_EAVAIL) {
 			struct fi_eq_err_entry ee;
 			memset(&ee, 0, sizeof ee);
 			fi_eq_readerr(s->peq, &ee, 0);
 			continue;
 		}
-		if (n < 0) return fabtx__ofi_err(n);
+		if (n < 0) return;
 		if (ev != FI_CONNREQ) continue;
-		{
-			uint64_t tk = 0;
-			size_t dl =
-			    (size_t)n > sizeof *cm ? (size_t)n - sizeof *cm : 0;
-			if (dl >= 8) tk = fabtx__ofi_get64(cm->data);
-			if (dl < 8 || s->npend == FABTX__OFI_MAX_CONNREQ) {
-				fi_reject(s->pep, cm->info->handle, NULL, 0);
-				fi_freeinfo(cm->info);
-				continue;
-			}
-			s->pend[s->npend].info = cm->info;
-			s->pend[s->npend].token = tk;
-			s->npend++;
+		dl = (size_t)n > sizeof *cm ? (size_t)n - sizeof *cm : 0;
+		if (dl >= 8) tk = fabtx__ofi_get64(cm->data);
+		for (o = s->waiting; dl >= 8 && o; o = o->lnext)
+			if (o->token && o->token == tk && !o->ci) break;
+		if (dl < 8 || !o) {
+			fabtx_log(s->l->ctx, FABTX_LOG_INFO,
+			          "ofi: %s:%s: connection request with no valid "
+			          "token: rejected",
+			          s->url.host, s->url.port);
+			fi_reject(s->pep, cm->info->handle, NULL, 0);
+			fi_freeinfo(cm->info);
+			continue;
 		}
+		o->ci = cm->info;
+		o->token = 0; /* used: a second request with it is refused */
+	}
+}
+
+/* ---- server steps */
+/* the listener takes in a client being set up; the oldest makes room */
+static void fabtx__ofi_enwait(fabtx__ofi_listener *s, fabtx__ofi_conn *o)
+{
+	fabtx__ofi_conn **pp = &s->waiting;
+	if (s->nwaiting >= FABTX__OFI_MAX_CONNREQ) {
+		fabtx__ofi_conn *old = s->waiting;
+		fabtx_log(s->l->ctx, FABTX_LOG_WARN,
+		          "ofi: %s:%s: %d clients in setup: dropping the oldest",
+		          s->url.host, s->url.port, s->nwaiting);
+		fabtx__ofi_unwait(old);
+		if (!old->su_err) old->su_err = -ETIMEDOUT;
+	}
+	while (*pp) pp = &(*pp)->lnext;
+	*pp = o;
+	o->lnext = NULL;
+	o->lis = s;
+	o->reg_ms = fabtx_now_ms();
+	s->nwaiting++;
+}
+
+/* a peer's endpoint name: as long as its format says (av_insert reads
+ * that much), and no longer than any name */
+static int fabtx__ofi_name_ok(const struct fi_info *fi, size_t len)
+{
+	size_t want = 1;
+	switch (fi->addr_format) {
+	case FI_SOCKADDR_IN: want = sizeof(struct sockaddr_in); break;
+	case FI_SOCKADDR_IN6: want = sizeof(struct sockaddr_in6); break;
+	case FI_SOCKADDR: want = sizeof(struct sockaddr_in); break;
+	default: break;
+	}
+	return len >= want && len <= FABTX__OFI_NAME_MAX;
+}
+
+static int fabtx__ofi_srv_hello(fabtx__ofi_conn *o)
+{
+	fabtx__ofi_listener *s = o->lis;
+	uint8_t name[FABTX__OFI_NAME_MAX], off[1100];
+	uint32_t blen;
+	size_t nlen = 0;
+	int rc = fabtx__ofi_bframe(o, FABTX__OFI_B_HELLO, &blen);
+	if (rc <= 0) return rc ? rc : -EAGAIN;
+	o->bin_have = 0;
+	if (!s) return o->su_err ? o->su_err : -ECONNABORTED;
+	if (s->info->ep_attr->type == FI_EP_RDM) {
+		o->info = fabtx__ofi_ep_info(s->info);
+		if (!o->info) return -ENOMEM;
+		rc = fabtx__ofi_ep_open(o, o->info);
+		if (rc == 0) rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
+		if (rc == 0)
+			rc = fabtx__ofi_pack_offer(s, 0, name, nlen, off, &blen);
+		if (rc == 0)
+			rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_OFFER, off, blen);
+		if (rc < 0) return rc;
+		o->su = FABTX__OFI_SU_S_ADDR;
+		fabtx__ofi_unwait(o); /* nothing to match */
+		return -EAGAIN;
+	}
+	rc = fabtx__ofi_random64(&o->token);
+	if (rc == 0 && !o->token) o->token = 1; /* 0 means "used" */
+	if (rc == 0)
+		rc = fabtx__ofi_pack_offer(s, o->token, s->pep_name,
+		                           s->pep_name_len, off, &blen);
+	if (rc < 0) return rc;
+	rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_OFFER, off, blen);
+	if (rc < 0) return rc;
+	o->su = FABTX__OFI_SU_S_CONNREQ;
+	fabtx__ofi_tick(o, 1);
+	return -EAGAIN;
+}
+
+static int fabtx__ofi_srv_addr(fabtx__ofi_conn *o)
+{
+	uint8_t name[FABTX__OFI_NAME_MAX];
+	size_t nlen = 0;
+	uint32_t blen;
+	int rc = fabtx__ofi_bframe(o, FABTX__OFI_B_ADDR, &blen);
+	if (rc <= 0) return rc ? rc : -EAGAIN;
+	o->bin_have = 0;
+	if (!fabtx__ofi_name_ok(o->info, blen)) return -EPROTO;
+	memset(o->bin + 12 + blen, 0, FABTX__OFI_NAME_MAX + 1 - blen);
+	if (fi_av_insert(o->av, o->bin + 12, 1, &o->peer, 0, NULL) != 1)
+		return -EPROTO; /* a name the provider cannot use */
+	rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
+	if (rc == 0) fabtx__ofi_note_local(o, o->bin + 12, blen, name, nlen);
+	if (rc == 0) rc = fabtx__ofi_post_recvs(o);
+	if (rc == 0) rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, NULL, 0);
+	if (rc < 0) return rc;
+	o->su = FABTX__OFI_SU_FLUSH;
+	return rc ? 0 : -EAGAIN;
+}
+
+static int fabtx__ofi_srv_connreq(fabtx__ofi_conn *o)
+{
+	fabtx__ofi_listener *s = o->lis;
+	struct fi_info *ci;
+	int rc;
+	if (!s) return o->su_err ? o->su_err : -ECONNABORTED;
+	if (!o->ci) fabtx__ofi_lis_poll(s);
+	if (o->su_err) return o->su_err;
+	if (!o->ci) {
+		rc = fabtx__ofi_quiet(o);
+		return rc < 0 ? rc : -EAGAIN;
+	}
+	ci = o->ci;
+	/* sockets leaves prov_name NULL in connreq infos
+	 * (sock_set_fabric_attr); it is the listener's provider */
+	if (!ci->fabric_attr->prov_name) {
+		ci->fabric_attr->prov_name =
+		    strdup(s->info->fabric_attr->prov_name);
+		if (!ci->fabric_attr->prov_name) return -ENOMEM;
+	}
+	rc = fabtx__ofi_ep_open(o, ci);
+	if (rc == 0) rc = fabtx__ofi_post_recvs(o);
+	if (rc == 0) rc = fabtx__ofi_err(fi_accept(o->ep, NULL, 0));
+	if (rc < 0) return rc; /* unwait rejects it */
+	o->ci = NULL; /* accepted: it is the endpoint's info now */
+	o->info = ci;
+	fabtx__ofi_unwait(o);
+	o->su = FABTX__OFI_SU_S_CONNECTED;
+	return -EAGAIN;
+}
+
+/* a CM event on our own EQ: 1 want came, 0 nothing yet, < 0 failed */
+static int fabtx__ofi_cm_event(fabtx__ofi_conn *o, uint32_t want)
+{
+	uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
+	int i;
+	for (i = 0; i < 16; i++) {
+		uint32_t ev;
+		ssize_t n = fi_eq_read(o->eq, &ev, buf, sizeof buf, 0);
+		if (n >= 0) {
+			if (ev == want) return 1;
+			if (ev == FI_SHUTDOWN) return -ECONNRESET;
+			continue;
+		}
+		if (n == -FI_EAVAIL) {
+			struct fi_eq_err_entry ee;
+			memset(&ee, 0, sizeof ee);
+			fi_eq_readerr(o->eq, &ee, 0);
+			return ee.err == FI_ECONNREFUSED ? -ECONNREFUSED
+			                                 : -ECONNRESET;
+		}
+		if (n == -FI_EAGAIN) return 0;
+		return fabtx__ofi_err(n);
+	}
+	return 0;
+}
+
+static int fabtx__ofi_srv_connected(fabtx__ofi_conn *o)
+{
+	int rc = fabtx__ofi_cm_event(o, FI_CONNECTED);
+	if (rc == 0) rc = fabtx__ofi_quiet(o);
+	if (rc <= 0) return rc ? rc : -EAGAIN;
+	fabtx__ofi_tick(o, 0);
+	rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, NULL, 0);
+	if (rc < 0) return rc;
+	o->su = FABTX__OFI_SU_FLUSH;
+	return rc ? 0 : -EAGAIN;
+}
+
+/* ---- client steps */
+static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last); /* next */
+
+static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
+{
+	struct pollfd p;
+	int err = 0, rc;
+	socklen_t el = sizeof err;
+	p.fd = o->sock;
+	p.events = POLLOUT;
+	p.revents = 0;
+	if (poll(&p, 1, 0) == 0) return -EAGAIN;
+	if (getsockopt(o->sock, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		err = errno;
+	if (err) {
+		rc = fabtx__ofi_cli_try(o, -err);
+		return rc < 0 ? rc : -EAGAIN;
+	}
+	if (fabtx__ofi_self_connected(o->sock)) {
+		/* nobody listens and the kernel gave us the target port as our
+		 * own ephemeral one (TCP simultaneous open with ourselves): we
+		 * would read our own HELLO back.  Nobody is there: refused.
+		 * Reset rather than close, so the port is not held in TIME_WAIT
+		 * against the listener that may be about to bind it. */
+		struct linger lg;
+		lg.l_onoff = 1;
+		lg.l_linger = 0;
+		(void)setsockopt(o->sock, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		return -ECONNREFUSED;
+	}
+	freeaddrinfo(o->ai_res);
+	o->ai_res = o->ai_cur = NULL;
+	rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_HELLO, NULL, 0);
+	if (rc < 0) return rc;
+	o->su = FABTX__OFI_SU_C_OFFER;
+	return -EAGAIN;
+}
+
+/* Start the bootstrap connect to the next address: 0 started (or done),
+ * < 0 none left (the last error: last, or the one met here). */
+static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last)
+{
+	int rc = last;
+	if (o->sock >= 0) {
+		(void)fabtx__ofi_sock_watch(o, 0);
+		close(o->sock);
+		o->sock = -1;
+	}
+	for (; o->ai_cur; o->ai_cur = o->ai_cur->ai_next) {
+		struct addrinfo *ai = o->ai_cur;
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		fabtx__ofi_sock_setup(fd);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			o->ai_cur = ai->ai_next;
+			o->sock = fd;
+			o->su = FABTX__OFI_SU_C_TCP;
+			rc = fabtx__ofi_sock_watch(o, EPOLLOUT | EPOLLRDHUP);
+			return rc;
+		}
+		rc = -errno;
+		close(fd);
+	}
+	return rc;
+}
+
+static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
+{
+	fabtx_conn *c = o->c;
+	const fabtx__ofi_url *u = &o->url;
+	const uint8_t *buf = o->bin + 12;
+	uint8_t name[FABTX__OFI_NAME_MAX], me[FABTX__OFI_NAME_MAX];
+	uint64_t token;
+	uint32_t blen, ep, lp, lf, ld, ln;
+	size_t nlen;
+	int rc = fabtx__ofi_bframe(o, FABTX__OFI_B_OFFER, &blen);
+	char prov[64], fab[128], dom[128];
+	if (rc <= 0) return rc ? rc : -EAGAIN;
+	o->bin_have = 0;
+	memset(name, 0, sizeof name);
+	if (blen < 32) return -EPROTO;
+	token = fabtx__ofi_get64(buf);
+	ep = fabtx__ofi_get32(buf + 8);
+	lp = fabtx__ofi_get32(buf + 16);
+	lf = fabtx__ofi_get32(buf + 20);
+	ld = fabtx__ofi_get32(buf + 24);
+	ln = fabtx__ofi_get32(buf + 28);
+	if (lp >= sizeof prov || lf >= sizeof fab || ld >= sizeof dom ||
+	    ln > FABTX__OFI_NAME_MAX || 32u + lp + lf + ld + ln != blen ||
+	    (ep != FI_EP_MSG && ep != FI_EP_RDM))
+		return -EPROTO;
+	memcpy(prov, buf + 32, lp);
+	prov[lp] = 0;
+	memcpy(fab, buf + 32 + lp, lf);
+	fab[lf] = 0;
+	memcpy(dom, buf + 32 + lp + lf, ld);
+	dom[ld] = 0;
+	memcpy(name, buf + 32 + lp + lf + ld, ln);
+	nlen = ln;
+	if ((u->prov[0] && strcmp(u->prov, prov) != 0) ||
+	    (u->ep == 1 && ep != FI_EP_MSG) || (u->ep == 2 && ep != FI_EP_RDM)) {
+		fabtx_log(c->ctx, FABTX_LOG_ERROR,
+		          "ofi: %s: listener uses %s/%s, URL asks %s/%s", c->url,
+		          prov, ep == FI_EP_MSG ? "msg" : "rdm",
+		          u->prov[0] ? u->prov : "any",
+		          u->ep == 1   ? "msg"
+		          : u->ep == 2 ? "rdm"
+		                       : "any");
+		return -EPROTONOSUPPORT;
+	}
+	/* the listener decided: open the same provider / ep type here */
+	{
+		fabtx__ofi_url cu = *u;
+		struct fi_info *fi = NULL;
+		fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
+		cu.ep = ep == FI_EP_MSG ? 1 : 2;
+		if (!u->fabric[0] && strcmp(prov, "shm") != 0) cu.fabric[0] = 0;
+		rc = fabtx__ofi_resolve(c->ctx, &cu, 0, &fi);
+		if (rc < 0) return rc;
+		rc = fabtx__ofi_dom_get(c->ctx, fi, &o->dom);
+		if (rc == 0) {
+			o->info = fabtx__ofi_ep_info(fi);
+			if (!o->info) rc = -ENOMEM;
+		}
+		fi_freeinfo(fi);
+		if (rc < 0) return rc;
+	}
+	/* a listener of another endpoint type than it said */
+	if ((o->info->ep_attr->type == FI_EP_RDM) != (ep == FI_EP_RDM))
+		return -EPROTO;
+	rc = fabtx__ofi_ep_open(o, o->info);
+	if (rc < 0) return rc;
+	if (ep == FI_EP_RDM) {
+		size_t ml = 0;
+		if (!fabtx__ofi_name_ok(o->info, nlen)) return -EPROTO;
+		if (fi_av_insert(o->av, name, 1, &o->peer, 0, NULL) != 1)
+			return -EPROTO;
+		rc = fabtx__ofi_getname(&o->ep->fid, me, &ml);
+		if (rc == 0) fabtx__ofi_note_local(o, name, nlen, me, ml);
+		if (rc == 0) rc = fabtx__ofi_post_recvs(o);
+		if (rc == 0)
+			rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_ADDR, me,
+			                       (uint32_t)ml);
+		if (rc < 0) return rc;
+		o->su = FABTX__OFI_SU_C_READY;
+		return -EAGAIN;
+	} else {
+		uint8_t tk[8];
+		/* a listener on "*" names 0.0.0.0: use the address we reached
+		 */
+		if (nlen >= sizeof(struct sockaddr_in)) {
+			struct sockaddr_storage peer;
+			socklen_t pl = sizeof peer;
+			struct sockaddr *sa = (struct sockaddr *)name;
+			if (getpeername(o->sock, (struct sockaddr *)&peer,
+			                &pl) == 0 &&
+			    sa->sa_family == AF_INET &&
+			    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
+			    peer.ss_family == AF_INET)
+				((struct sockaddr_in *)sa)->sin_addr =
+				    ((struct sockaddr_in *)&peer)->sin_addr;
+		} else {
+			return -EPROTO;
+		}
+		fabtx__ofi_put64(tk, token);
+		rc = fabtx__ofi_post_recvs(o);
+		if (rc == 0)
+			rc = fabtx__ofi_err(
+			    fi_connect(o->ep, name, tk, sizeof tk));
+		if (rc < 0) return rc;
+		o->su = FABTX__OFI_SU_C_CONNECTED;
+		fabtx__ofi_tick(o, 1);
+		return -EAGAIN;
+	}
+}
+
+static int fabtx__ofi_cli_connected(fabtx__ofi_conn *o)
+{
+	uint32_t blen;
+	int rc = fabtx__ofi_cm_event(o, FI_CONNECTED);
+	if (rc < 0) return rc;
+	if (rc == 0) {
+		/* the READY may come first: taken now, so the socket does not
+		 * stay readable.  What follows it (a server that uses the
+		 * backend directly may send at once) waits for the socket's
+		 * reader; the CONNECTED is due (the server had its own) */
+		if (o->got_ready) rc = 0;
+		else if ((rc = fabtx__ofi_bframe(o, FABTX__OFI_B_READY,
+		                                 &blen)) > 0) {
+			o->bin_have = 0;
+			o->got_ready = 1;
+			rc = 0;
+		}
+		return rc < 0 ? rc : -EAGAIN;
+	}
+	fabtx__ofi_tick(o, 0);
+	o->su = FABTX__OFI_SU_C_READY;
+	return 0;
+}
+
+static int fabtx__ofi_cli_ready(fabtx__ofi_conn *o)
+{
+	uint32_t blen;
+	int rc;
+	if (!o->got_ready) {
+		rc = fabtx__ofi_bframe(o, FABTX__OFI_B_READY, &blen);
+		if (rc <= 0) return rc ? rc : -EAGAIN;
+		o->bin_have = 0;
+	}
+	o->su = FABTX__OFI_SU_FLUSH; /* (our ADDR may still be going out) */
+	return 0;
+}
+
+/* Take every step that can be taken now: 0 set up, -EAGAIN not yet (the
+ * fd will say when), other < 0: failed (sticky; logged once). */
+static int fabtx__ofi_setup(fabtx__ofi_conn *o)
+{
+	int rc = 0;
+	if (o->su_err) return o->su_err;
+	if (o->tick_on) {
+		uint64_t x;
+		ssize_t r = read(o->tfd, &x, sizeof x);
+		(void)r;
+	}
+	while (o->su != FABTX__OFI_SU_DONE) {
+		if (o->bout_len && o->su != FABTX__OFI_SU_C_TCP) {
+			rc = fabtx__ofi_bflush(o);
+			if (rc < 0) break;
+			if (rc == 0 && o->su == FABTX__OFI_SU_FLUSH) {
+				rc = -EAGAIN;
+				break;
+			}
+		}
+		switch (o->su) {
+		case FABTX__OFI_SU_S_HELLO: rc = fabtx__ofi_srv_hello(o); break;
+		case FABTX__OFI_SU_S_ADDR: rc = fabtx__ofi_srv_addr(o); break;
+		case FABTX__OFI_SU_S_CONNREQ: rc = fabtx__ofi_srv_connreq(o); break;
+		case FABTX__OFI_SU_S_CONNECTED:
+			rc = fabtx__ofi_srv_connected(o);
+			break;
+		case FABTX__OFI_SU_FLUSH:
+			rc = 0;
+			if (!o->bout_len) {
+				o->su = FABTX__OFI_SU_DONE;
+				fabtx__ofi_tick(o, 0);
+				fabtx__ofi_unwait(o);
+			}
+			break;
+		case FABTX__OFI_SU_C_TCP: rc = fabtx__ofi_cli_tcp(o); break;
+		case FABTX__OFI_SU_C_OFFER: rc = fabtx__ofi_cli_offer(o); break;
+		case FABTX__OFI_SU_C_CONNECTED:
+			rc = fabtx__ofi_cli_connected(o);
+			break;
+		case FABTX__OFI_SU_C_READY: rc = fabtx__ofi_cli_ready(o); break;
+		default: rc = -EINVAL; break;
+		}
+		if (rc < 0) break;
+	}
+	if (o->su == FABTX__OFI_SU_DONE) return 0;
+	if (rc == -EAGAIN) return rc;
+	o->su_err = rc;
+	fabtx__ofi_tick(o, 0);
+	fabtx__ofi_unwait(o);
+	/* what a peer did (hung up, sent garbage, fell silent) is no
+	 * warning: a flood of such peers must not flood the log */
+	fabtx_log(o->c->ctx,
+	          rc == -ECONNREFUSED || rc == -ECONNRESET || rc == -EPROTO ||
+	                  rc == -ETIMEDOUT || rc == -ECONNABORTED
+	              ? FABTX_LOG_INFO
+	              : FABTX_LOG_WARN,
+	          "ofi: %s: connection setup failed: %s", o->c->url,
+	          strerror(-rc));
+	return rc;
+}
+
+/* The steps in a loop, waiting on the connection's fd, until deadline. */
+static int fabtx__ofi_setup_wait(fabtx__ofi_conn *o, uint64_t deadline)
+{
+	for (;;) {
+		int rc = fabtx__ofi_setup(o), ms;
+		if (rc != -EAGAIN) return rc;
+		ms = fabtx__ofi_remaining(deadline);
+		if (ms == 0) return -ETIMEDOUT;
+		rc = fabtx__ofi_wait_fd(o->epfd, POLLIN, deadline);
+		if (rc < 0 && rc != -ETIMEDOUT) return rc;
 	}
 }
 
@@ -1641,12 +2253,11 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 {
 	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
 	fabtx__ofi_conn *o;
-	uint64_t deadline = fabtx__ofi_deadline(timeout_ms), token;
-	uint8_t buf[1100], name[FABTX__OFI_NAME_MAX];
-	uint32_t blen;
-	size_t nlen = 0;
+	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
 	int fd, rc;
 	if (!s) return -EINVAL;
+	/* requests nobody waits for are refused here too, not left queued */
+	if (s->peq) fabtx__ofi_lis_poll(s);
 	for (;;) {
 		fd = accept4(s->sock, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0) break;
@@ -1654,11 +2265,8 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 		if (errno != EAGAIN && errno != EWOULDBLOCK) return -errno;
 		if (timeout_ms == 0) return -EAGAIN;
 		rc = fabtx__ofi_wait_fd(s->sock, POLLIN, deadline);
-		if (rc < 0) return rc == -ETIMEDOUT ? -ETIMEDOUT : rc;
+		if (rc < 0) return rc;
 	}
-	/* the rest of the bootstrap is bounded even for timeout 0 */
-	if (timeout_ms >= 0 && timeout_ms < FABTX__OFI_BOOT_TMO)
-		deadline = fabtx_now_ms() + FABTX__OFI_BOOT_TMO;
 	fabtx__ofi_sock_setup(fd);
 	o = fabtx__ofi_conn_new(c);
 	if (!o) {
@@ -1668,84 +2276,22 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	o->sock = fd;
 	o->dom = s->dom;
 	c->bdata = o;
-	token = ++s->next_token;
-	rc = fabtx__ofi_brecv(fd, FABTX__OFI_B_HELLO, buf, sizeof buf, &blen,
-	                      deadline);
+	o->su = FABTX__OFI_SU_S_HELLO;
+	fabtx__ofi_enwait(s, o);
+	rc = fabtx__ofi_fds_open(o);
+	if (rc == 0) rc = fabtx__ofi_sock_watch(o, EPOLLIN | EPOLLRDHUP);
 	if (rc < 0) goto fail;
-	if (s->info->ep_attr->type == FI_EP_RDM) {
-		o->info = fabtx__ofi_ep_info(s->info);
-		if (!o->info) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		rc = fabtx__ofi_ep_open(o, o->info);
-		if (rc < 0) goto fail;
-		rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
-		if (rc < 0) goto fail;
-		rc = fabtx__ofi_pack_offer(s, token, name, nlen, buf, &blen);
-		if (rc == 0)
-			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_OFFER, buf, blen,
-			                      deadline);
-		if (rc == 0)
-			rc = fabtx__ofi_brecv(fd, FABTX__OFI_B_ADDR, buf,
-			                      sizeof buf, &blen, deadline);
-		if (rc < 0) goto fail;
-		if (fi_av_insert(o->av, buf, 1, &o->peer, 0, NULL) != 1) {
-			rc = -EHOSTUNREACH;
-			goto fail;
-		}
-		fabtx__ofi_note_local(o, buf, blen, name, nlen);
-		rc = fabtx__ofi_post_recvs(o);
-		if (rc == 0)
-			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
-			                      deadline);
-		if (rc < 0) goto fail;
-	} else {
-		struct fi_info *ci = NULL;
-		uint8_t evb[sizeof(struct fi_eq_cm_entry) + 64];
-		rc = fabtx__ofi_pack_offer(s, token, s->pep_name,
-		                           s->pep_name_len, buf, &blen);
-		if (rc == 0)
-			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_OFFER, buf, blen,
-			                      deadline);
-		if (rc == 0)
-			rc = fabtx__ofi_take_connreq(s, token, fd, deadline,
-			                             &ci);
-		if (rc < 0) goto fail;
-		o->info = ci;
-		/* sockets leaves prov_name NULL in connreq infos
-		 * (sock_set_fabric_attr); it is the listener's provider */
-		if (!ci->fabric_attr->prov_name) {
-			ci->fabric_attr->prov_name =
-			    strdup(s->info->fabric_attr->prov_name);
-			if (!ci->fabric_attr->prov_name) {
-				fi_reject(s->pep, ci->handle, NULL, 0);
-				rc = -ENOMEM;
-				goto fail;
-			}
-		}
-		rc = fabtx__ofi_ep_open(o, ci);
-		if (rc < 0) {
-			fi_reject(s->pep, ci->handle, NULL, 0);
-			goto fail;
-		}
-		rc = fabtx__ofi_post_recvs(o);
-		if (rc == 0) rc = fabtx__ofi_err(fi_accept(o->ep, NULL, 0));
-		if (rc == 0)
-			rc = fabtx__ofi_eq_wait(o->eq, o->eq_fd, FI_CONNECTED,
-			                        evb, sizeof evb, deadline);
-		if (rc >= 0)
-			rc = fabtx__ofi_bsend(fd, FABTX__OFI_B_READY, NULL, 0,
-			                      deadline);
+	/* timeout 0: the rest comes in ctrl_recv(c, ..., 0) */
+	if (timeout_ms != 0) {
+		rc = fabtx__ofi_setup_wait(o, deadline);
 		if (rc < 0) goto fail;
 	}
-	rc = fabtx__ofi_sock_watch(o);
-	if (rc < 0) goto fail;
 	return 0;
 fail:
 	fabtx_log(l->ctx, FABTX_LOG_WARN, "ofi: accept on %s:%s failed: %s",
 	          s->url.host, s->url.port, strerror(-rc));
 	c->bdata = NULL;
+	fabtx__ofi_unwait(o);
 	fabtx__ofi_conn_free(c->ctx, o);
 	return rc == -EAGAIN ? -ECONNABORTED : rc;
 }
@@ -1764,200 +2310,67 @@ static int fabtx__ofi_self_connected(int fd)
 	return al == bl && memcmp(&a, &b, al) == 0;
 }
 
-static int fabtx__ofi_tcp_connect(const fabtx__ofi_url *u, uint64_t deadline,
-                                  int *out)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	int fd = -1, rc = -ECONNREFUSED;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (strcmp(u->host, "*") == 0) return -EINVAL;
-	if (getaddrinfo(u->host, u->port, &hints, &res)) return -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		fabtx__ofi_sock_setup(fd);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			rc = 0;
-			break;
-		}
-		if (errno == EINPROGRESS) {
-			int err = 0;
-			socklen_t el = sizeof err;
-			rc = fabtx__ofi_wait_fd(fd, POLLOUT, deadline);
-			if (rc == 0 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) ==
-			        0 &&
-			    err == 0)
-				break;
-			if (rc == 0) rc = -err;
-		} else {
-			rc = -errno;
-		}
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) return rc ? rc : -ECONNREFUSED;
-	if (fabtx__ofi_self_connected(fd)) {
-		/* nobody listens and the kernel gave us the target port as our
-		 * own ephemeral one (TCP simultaneous open with ourselves): we
-		 * would read our own HELLO back.  Nobody is there: refused.
-		 * Reset rather than close, so the port is not held in TIME_WAIT
-		 * against the listener that may be about to bind it. */
-		struct linger lg;
-		lg.l_onoff = 1;
-		lg.l_linger = 0;
-		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-		close(fd);
-		return -ECONNREFUSED;
-	}
-	*out = fd;
-	return 0;
-}
-
 static int fabtx__ofi_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
-	fabtx__ofi_url u;
 	fabtx__ofi_conn *o;
-	uint64_t deadline = fabtx__ofi_deadline(timeout_ms), token;
-	uint8_t buf[1100], name[FABTX__OFI_NAME_MAX];
-	uint32_t blen, ep, fmt, lp, lf, ld, ln;
-	size_t nlen;
+	struct addrinfo hints;
+	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
 	int rc;
-	char prov[64], fab[128], dom[128];
-	rc = fabtx__ofi_parse_url(addr, &u);
-	if (rc < 0) {
-		fabtx_log(c->ctx, FABTX_LOG_ERROR, "ofi: bad URL ofi://%s",
-		          addr ? addr : "(null)");
-		return rc;
-	}
 	o = fabtx__ofi_conn_new(c);
 	if (!o) return -ENOMEM;
 	c->bdata = o;
-	rc = fabtx__ofi_tcp_connect(&u, deadline, &o->sock);
-	if (rc < 0) goto fail;
-	rc = fabtx__ofi_bsend(o->sock, FABTX__OFI_B_HELLO, NULL, 0, deadline);
-	if (rc == 0)
-		rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_OFFER, buf,
-		                      sizeof buf - 1, &blen, deadline);
-	if (rc < 0) goto fail;
-	if (blen < 32) {
-		rc = -EPROTO;
+	rc = fabtx__ofi_parse_url(addr, &o->url);
+	if (rc < 0) {
+		fabtx_log(c->ctx, FABTX_LOG_ERROR, "ofi: bad URL ofi://%s",
+		          addr ? addr : "(null)");
 		goto fail;
 	}
-	token = fabtx__ofi_get64(buf);
-	ep = fabtx__ofi_get32(buf + 8);
-	fmt = fabtx__ofi_get32(buf + 12);
-	lp = fabtx__ofi_get32(buf + 16);
-	lf = fabtx__ofi_get32(buf + 20);
-	ld = fabtx__ofi_get32(buf + 24);
-	ln = fabtx__ofi_get32(buf + 28);
-	if (lp >= sizeof prov || lf >= sizeof fab || ld >= sizeof dom ||
-	    ln > FABTX__OFI_NAME_MAX || 32u + lp + lf + ld + ln != blen ||
-	    (ep != FI_EP_MSG && ep != FI_EP_RDM)) {
-		rc = -EPROTO;
-		goto fail;
-	}
-	memcpy(prov, buf + 32, lp);
-	prov[lp] = 0;
-	memcpy(fab, buf + 32 + lp, lf);
-	fab[lf] = 0;
-	memcpy(dom, buf + 32 + lp + lf, ld);
-	dom[ld] = 0;
-	memcpy(name, buf + 32 + lp + lf + ld, ln);
-	nlen = ln;
-	if ((u.prov[0] && strcmp(u.prov, prov) != 0) ||
-	    (u.ep == 1 && ep != FI_EP_MSG) || (u.ep == 2 && ep != FI_EP_RDM)) {
-		fabtx_log(c->ctx, FABTX_LOG_ERROR,
-		          "ofi: ofi://%s: listener uses %s/%s, URL asks %s/%s",
-		          addr, prov, ep == FI_EP_MSG ? "msg" : "rdm",
-		          u.prov[0] ? u.prov : "any",
-		          u.ep == 1   ? "msg"
-		          : u.ep == 2 ? "rdm"
-		                      : "any");
-		rc = -EPROTONOSUPPORT;
-		goto fail;
-	}
-	/* the listener decided: open the same provider / ep type here */
-	{
-		fabtx__ofi_url cu = u;
-		struct fi_info *fi = NULL;
-		fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
-		cu.ep = ep == FI_EP_MSG ? 1 : 2;
-		if (!u.fabric[0] && strcmp(prov, "shm") != 0) cu.fabric[0] = 0;
-		rc = fabtx__ofi_resolve(c->ctx, &cu, 0, &fi);
-		if (rc < 0) goto fail;
-		(void)fmt;
-		rc = fabtx__ofi_dom_get(c->ctx, fi, &o->dom);
-		if (rc == 0) {
-			o->info = fabtx__ofi_ep_info(fi);
-			if (!o->info) rc = -ENOMEM;
-		}
-		fi_freeinfo(fi);
-		if (rc < 0) goto fail;
-	}
-	rc = fabtx__ofi_ep_open(o, o->info);
+	if (!c->url[0]) snprintf(c->url, sizeof c->url, "ofi://%s", addr);
+	rc = fabtx__ofi_fds_open(o);
 	if (rc < 0) goto fail;
-	if (ep == FI_EP_RDM) {
-		size_t ml = 0;
-		if (fi_av_insert(o->av, name, 1, &o->peer, 0, NULL) != 1) {
-			rc = -EHOSTUNREACH;
-			goto fail;
-		}
-		rc = fabtx__ofi_getname(&o->ep->fid, buf, &ml);
-		if (rc == 0) fabtx__ofi_note_local(o, name, nlen, buf, ml);
-		if (rc == 0) rc = fabtx__ofi_post_recvs(o);
-		if (rc == 0)
-			rc = fabtx__ofi_bsend(o->sock, FABTX__OFI_B_ADDR, buf,
-			                      (uint32_t)ml, deadline);
-		if (rc == 0)
-			rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_READY, buf,
-			                      sizeof buf, &blen, deadline);
-		if (rc < 0) goto fail;
-	} else {
-		uint8_t tk[8], evb[sizeof(struct fi_eq_cm_entry) + 64];
-		/* a listener on "*" names 0.0.0.0: use the address we reached
-		 */
-		if (nlen >= sizeof(struct sockaddr_in)) {
-			struct sockaddr_storage peer;
-			socklen_t pl = sizeof peer;
-			struct sockaddr *sa = (struct sockaddr *)name;
-			if (getpeername(o->sock, (struct sockaddr *)&peer,
-			                &pl) == 0 &&
-			    sa->sa_family == AF_INET &&
-			    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
-			    peer.ss_family == AF_INET)
-				((struct sockaddr_in *)sa)->sin_addr =
-				    ((struct sockaddr_in *)&peer)->sin_addr;
-		}
-		fabtx__ofi_put64(tk, token);
-		rc = fabtx__ofi_post_recvs(o);
-		if (rc == 0)
-			rc = fabtx__ofi_err(
-			    fi_connect(o->ep, name, tk, sizeof tk));
-		if (rc == 0)
-			rc = fabtx__ofi_eq_wait(o->eq, o->eq_fd, FI_CONNECTED,
-			                        evb, sizeof evb, deadline);
-		if (rc >= 0)
-			rc = fabtx__ofi_brecv(o->sock, FABTX__OFI_B_READY, buf,
-			                      sizeof buf, &blen, deadline);
-		if (rc < 0) goto fail;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (strcmp(o->url.host, "*") == 0) {
+		rc = -EINVAL;
+		goto fail;
 	}
-	rc = fabtx__ofi_sock_watch(o);
+	if (getaddrinfo(o->url.host, o->url.port, &hints, &o->ai_res)) {
+		o->ai_res = NULL;
+		rc = -EHOSTUNREACH;
+		goto fail;
+	}
+	o->ai_cur = o->ai_res;
+	rc = fabtx__ofi_cli_try(o, -ECONNREFUSED);
+	if (rc < 0) goto fail;
+	rc = timeout_ms == 0 ? fabtx__ofi_setup(o)
+	                     : fabtx__ofi_setup_wait(o, deadline);
+	if (rc == -EAGAIN) return -EINPROGRESS;
 	if (rc < 0) goto fail;
 	return 0;
 fail:
 	if (rc == -EAGAIN) rc = -ECONNRESET;
-	fabtx_log(c->ctx, rc == -ECONNREFUSED ? FABTX_LOG_INFO : FABTX_LOG_WARN,
-	          "ofi: connect ofi://%s: %s", addr, strerror(-rc));
+	if (!o->su_err)
+		fabtx_log(c->ctx,
+		          rc == -ECONNREFUSED ? FABTX_LOG_INFO : FABTX_LOG_WARN,
+		          "ofi: connect ofi://%s: %s", addr ? addr : "(null)",
+		          strerror(-rc));
 	c->bdata = NULL;
 	fabtx__ofi_conn_free(c->ctx, o);
 	return rc;
+}
+
+static int fabtx__ofi_connect_poll(fabtx_conn *c)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	if (!o) return -ENOTCONN;
+	return fabtx__ofi_setup(o);
+}
+
+static int fabtx__ofi_ctrl_fd(fabtx_conn *c)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	return o ? o->epfd : -EINVAL;
 }
 
 /* ------------------------------------------------------- ctrl channel */
@@ -1967,7 +2380,7 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint8_t buf[4 + FABTX__OFI_CTRL_MAX];
 	int rc;
-	if (!o || o->sock < 0) return -ENOTCONN;
+	if (!o || o->sock < 0 || o->su) return -ENOTCONN;
 	if (len > FABTX__OFI_CTRL_MAX || (!msg && len)) return -EMSGSIZE;
 	fabtx__ofi_put32(buf, (uint32_t)len);
 	if (len) memcpy(buf + 4, msg, len);
@@ -1977,7 +2390,7 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	    o->sock, buf, 4 + len,
 	    fabtx__ofi_deadline(
 	        timeout_ms < 0 ? -1 : (timeout_ms ? timeout_ms : 1000)));
-	return rc < 0 ? rc : (int)len;
+	return rc < 0 ? rc : 0; /* 0 once sent, as the core expects */
 }
 
 static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
@@ -1985,7 +2398,13 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	uint32_t wakes = 0;
 	if (!o || o->sock < 0) return -ENOTCONN;
+	if (o->su) { /* an accepted connection still being set up */
+		int rc = timeout_ms == 0 ? fabtx__ofi_setup(o)
+		                         : fabtx__ofi_setup_wait(o, deadline);
+		if (rc < 0) return rc;
+	}
 	for (;;) {
 		uint32_t need = 4, len;
 		ssize_t n;
@@ -2026,6 +2445,10 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			} else if (len == FABTX__OFI_WAKE) {
 				o->crx_have = 0; /* its fd woke: nothing more */
 				fabtx__ofi_wake_in(o);
+				/* a flood of WAKEs ends by the deadline too */
+				if ((++wakes & 255u) == 0 &&
+				    fabtx__ofi_remaining(deadline) == 0)
+					return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
 				continue;
 			} else if (len > FABTX__OFI_CTRL_MAX) {
 				return -EPROTO;
@@ -2525,7 +2948,8 @@ static void fabtx__ofi_wake_in(fabtx__ofi_conn *o)
 static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
 {
 	uint8_t b[4];
-	while (o->crx_have == 0 && o->sock >= 0 && !o->sock_dead) {
+	int n = 0; /* a peer that floods WAKEs gets a bounded look */
+	while (n++ < 256 && o->crx_have == 0 && o->sock >= 0 && !o->sock_dead) {
 		if (recv(o->sock, b, sizeof b, MSG_PEEK | MSG_DONTWAIT) !=
 		        (ssize_t)sizeof b ||
 		    fabtx__ofi_get32(b) != FABTX__OFI_WAKE ||
@@ -3125,6 +3549,12 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	if (!o) return;
+	if (o->su) { /* never set up: nothing to flush, nobody to tell */
+		fabtx__ofi_unwait(o);
+		c->bdata = NULL;
+		fabtx__ofi_release(c->ctx, o);
+		return;
+	}
 	/* After the peer's FIN its window may be gone: no flush marker (a new
 	 * write) to it.  tcp;ofi_rxm crashed inside fi_cq_read about 1 close
 	 * in 40 here, progressing such a marker towards an exited peer. */
@@ -3281,8 +3711,8 @@ static const fabtx_backend fabtx__ofi_be = {
     0,
     fabtx__ofi_write_imm,
     fabtx__ofi_listener_addr,
-    NULL, /* connect_poll: the connect blocks */
-    NULL, /* ctrl_fd */
+    fabtx__ofi_connect_poll,
+    fabtx__ofi_ctrl_fd,
 };
 
 FABTX__DEF const fabtx_backend *fabtx_ofi_backend(void)

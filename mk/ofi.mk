@@ -13,6 +13,10 @@ $(B)/test_ofi_be: test/test_ofi_be.c fabtx_ofi.h fabtx.h test/tt.h | $(B)/.dir
 $(B)/test_ofi: test/test_ofi.c fabtx_ofi.h fabtx.h test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
 
+# connection setup facing hostile peers (raw bootstrap / libfabric)
+$(B)/test_ofi_hostile: test/test_ofi_hostile.c fabtx_ofi.h fabtx.h test/tt.h test/th.h | $(B)/.dir
+	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
+
 # one side of an exchange, for runs across network namespaces
 $(B)/test_ofi_peer: test/test_ofi_peer.c fabtx_ofi.h fabtx.h | $(B)/.dir
 	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
@@ -21,12 +25,12 @@ $(B)/test_ofi_peer: test/test_ofi_peer.c fabtx_ofi.h fabtx.h | $(B)/.dir
 $(B)/fi_rma_pp: bench/fi_rma_pp.c | $(B)/.dir
 	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
 
-OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi $(B)/test_ofi_peer $(B)/fi_rma_pp
+OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi $(B)/test_ofi_hostile $(B)/test_ofi_peer $(B)/fi_rma_pp
 TEST_SUITES += test-ofi
 ALL_BINS += $(OFI_BINS)
 
 .PHONY: test-ofi
 test-ofi: $(OFI_BINS) $(addprefix $(B)/,$(EXAMPLES))
 	sh test/run_suite.sh $(B)/results/ofi.txt '$(B)/test_ofi_be' \
-		'$(B)/test_ofi' 'sh test/ofi_netns.sh $(B)' \
+		'$(B)/test_ofi' '$(B)/test_ofi_hostile' 'sh test/ofi_netns.sh $(B)' \
 		'bash test/ofi_examples.sh $(B)'

@@ -236,7 +236,7 @@ static void exchange_windows(fabtx_conn *c, uint64_t rxlen, uint64_t txlen,
 	TT_OK(be->win_open(c, rxlen, txlen, rx, tx));
 	TT_ASSERT(rx->base && tx->base);
 	m[0] = rx->addr; m[1] = rx->key; m[2] = rx->len;
-	TT_EQ(be->ctrl_send(c, m, sizeof m, 5000), (int)sizeof m);
+	TT_EQ(be->ctrl_send(c, m, sizeof m, 5000), 0);
 	TT_EQ(be->ctrl_recv(c, p, sizeof p, 10000), (int)sizeof p);
 	memset(&peer, 0, sizeof peer);
 	peer.addr = p[0]; peer.key = p[1]; peer.len = p[2];
@@ -402,13 +402,13 @@ static void run_write(const char *prov, int rdm)
 			if (r[j] != pat(j, (unsigned)i))
 				TT_FAIL("size %zu: byte %zu is %u, want %u", n, j,
 				        r[j], pat(j, (unsigned)i));
-		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 1);
+		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 0);
 	}
 	for (i = 0; i < 300; i++)
 		TT_ASSERT(wait_db(c, 0x2000u + (uint32_t)i, 0) >= 0);
 	{
 		uint8_t a = 1;
-		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 1);
+		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 0);
 	}
 	{ /* the four write_imm messages (rx.seq is 0 here: positions 17..20) */
 		uint64_t end = fabtx_now_ms() + 20000;
@@ -431,7 +431,7 @@ static void run_write(const char *prov, int rdm)
 				if (r[j] != pat(j, 50u + (unsigned)i))
 					TT_FAIL("imm %d: byte %zu is %u", i, j, r[j]);
 		}
-		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 1);
+		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 0);
 	}
 	TT_ASSERT(waitpid(pid, &st, 0) == pid);
 	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);

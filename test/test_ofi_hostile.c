@@ -1,0 +1,799 @@
+/* SPDX-License-Identifier: MIT */
+/* test_ofi_hostile.c -- ofi:// connection setup facing peers that do not
+ * play along (issue 15), written from the attacker's side: the attackers
+ * speak the bootstrap wire format themselves (raw TCP, and raw libfabric
+ * endpoints for connection requests), never through fabtx.  Over tcp
+ * (FI_EP_MSG) and tcp;ofi_rxm (FI_EP_RDM), each with a well-behaved client
+ * on the same listener that must get in and exchange messages throughout:
+ *   - connect_start / connect_poll and fabtx_accept(l, &c, 0) in one thread
+ *   - a silent (or half-HELLO) bootstrap client does not hold accept
+ *   - a burst of bogus bootstrap clients and (tcp) of connection requests
+ *     with bogus tokens, more than any bound, does not lock anyone out
+ *   - a guessed token (the next one, as the old sequential tokens were)
+ *     and a replayed one join no session
+ *   - a hostile server: silence ends by the deadline, garbage is -EPROTO
+ * Run under ASan+UBSan by `make test-ofi SAN=1`. */
+#define FABTX_IMPLEMENTATION
+#include "fabtx.h"
+#include "fabtx_ofi.h"
+#include "th.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+typedef struct prov {
+	const char *name; /* provider */
+	const char *ep;   /* msg | rdm */
+} prov;
+static const prov tcp_pv = {"tcp", "msg"}, rxm_pv = {"tcp;ofi_rxm", "rdm"};
+
+static void skip_if_absent(const prov *pv)
+{
+	struct fi_info *h = fi_allocinfo(), *r = NULL;
+	int ok;
+	h->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE;
+	h->ep_attr->type = strcmp(pv->ep, "rdm") == 0 ? FI_EP_RDM : FI_EP_MSG;
+	h->fabric_attr->prov_name = strdup(pv->name);
+	ok = fi_getinfo(FI_VERSION(1, 9), NULL, NULL, 0, h, &r) == 0;
+	fi_freeinfo(r);
+	fi_freeinfo(h);
+	if (!ok) TT_SKIP("provider %s (%s) not available", pv->name, pv->ep);
+}
+
+static fabtx_ctx *hctx(int handshake_ms)
+{
+	fabtx_ctx *ctx;
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	cfg.handshake_ms = handshake_ms;
+	TT_OK(fabtx_ctx_create(&ctx, &cfg));
+	TT_OK(fabtx_ctx_add_backend(ctx, fabtx_ofi_backend()));
+	return ctx;
+}
+
+static void url_of(char *u, size_t cap, const prov *pv, int port)
+{
+	char p[64];
+	size_t i;
+	snprintf(p, sizeof p, "%s", pv->name);
+	for (i = 0; p[i]; i++)
+		if (p[i] == ';') p[i] = '+';
+	snprintf(u, cap, "ofi://127.0.0.1:%d?provider=%s&ep=%s", port, p, pv->ep);
+}
+
+static int lis_port(fabtx_listener *l)
+{
+	char u[300], *e, *c;
+	TT_ASSERT(fabtx_listener_url(l, u, sizeof u) > 6);
+	e = u + 6 + strcspn(u + 6, "?@");
+	*e = 0;
+	c = strrchr(u, ':');
+	TT_ASSERT(c);
+	return atoi(c + 1);
+}
+
+static fabtx_listener *listen_on(fabtx_ctx *ctx, const prov *pv, int *port)
+{
+	char url[160];
+	fabtx_listener *l;
+	url_of(url, sizeof url, pv, 0);
+	TT_OK(fabtx_listen(ctx, url, &l));
+	*port = lis_port(l);
+	return l;
+}
+
+static int child_status(pid_t p)
+{
+	int st;
+	if (waitpid(p, &st, 0) != p) return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ------------------------------------------------ the raw wire format */
+#define B_MAGIC 0x424f5846u
+#define B_HELLO 1u
+#define B_OFFER 2u
+#define B_ADDR 3u
+#define B_READY 4u
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32);
+}
+
+static int raw_connect(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	TT_ASSERT(fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	TT_OK(connect(fd, (struct sockaddr *)&sa, sizeof sa));
+	return fd;
+}
+
+static void raw_frame(int fd, uint32_t kind, const void *p, uint32_t len)
+{
+	uint8_t h[12];
+	put32(h, B_MAGIC);
+	put32(h + 4, (1u << 16) | kind);
+	put32(h + 8, len);
+	TT_EQ(send(fd, h, sizeof h, MSG_NOSIGNAL), 12);
+	if (len) TT_EQ(send(fd, p, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* one whole frame within ms: its payload length, or -1 */
+static int raw_recv_frame(int fd, uint32_t *kind, uint8_t *p, size_t cap, int ms)
+{
+	uint8_t h[12];
+	size_t have = 0, need = 12;
+	uint64_t end = fabtx_now_ms() + (uint64_t)ms;
+	while (have < need) {
+		struct pollfd pf = {fd, POLLIN, 0};
+		ssize_t n;
+		int left = (int)(end - fabtx_now_ms());
+		if (left <= 0 || poll(&pf, 1, left) <= 0) return -1;
+		if (have < 12) n = recv(fd, h + have, 12 - have, 0);
+		else n = recv(fd, p + have - 12, need - have, 0);
+		if (n <= 0) return -1;
+		have += (size_t)n;
+		if (have == 12) {
+			if (get32(h) != B_MAGIC || get32(h + 8) > cap) return -1;
+			*kind = get32(h + 4) & 0xffff;
+			need = 12 + get32(h + 8);
+		}
+	}
+	return (int)(need - 12);
+}
+
+/* ------------------------------------------------ a well-behaved client */
+/* Server side of the good client: accept it (other clients' failures,
+ * -ECONNABORTED, are theirs) and exchange rounds messages. */
+static void serve_good(fabtx_listener *l, int rounds)
+{
+	fabtx_conn *c = NULL;
+	uint8_t m[512];
+	uint64_t end = fabtx_now_ms() + 15000;
+	int i, rc;
+	while ((rc = fabtx_accept(l, &c, 1000)) < 0) {
+		if (rc != -ECONNABORTED && rc != -ETIMEDOUT)
+			TT_FAIL("accept: %s", fabtx_strerror(rc));
+		if (fabtx_now_ms() > end) TT_FAIL("the good client never got in");
+	}
+	for (i = 0; i < rounds; i++) {
+		size_t n = 1 + (size_t)i * 37 % sizeof m;
+		th_fill(m, n, (uint64_t)i);
+		TT_EQ(fabtx_send(c, m, n, 5000), n);
+		memset(m, 0, sizeof m);
+		TT_EQ(fabtx_recv(c, m, sizeof m, 5000), n);
+		TT_EQ(th_check(m, n, (uint64_t)i), 0);
+	}
+	TT_EQ(fabtx_recv(c, m, 1, 5000), -ESHUTDOWN);
+	TT_OK(fabtx_conn_close(c, 5000));
+}
+
+/* ------------------------------------- one thread, nothing ever waits */
+/* fabtx_connect_start and fabtx_accept(l, &c, 0) in one thread: the
+ * old backend connected in fabtx_connect_start, waiting for a listener
+ * nobody drove (it returned only after handshake_ms). */
+static void t_one_thread(const prov *pv)
+{
+	fabtx_ctx *sctx, *cctx;
+	fabtx_listener *l;
+	fabtx_conn *c = NULL, *s = NULL;
+	char url[160];
+	uint8_t m[64];
+	uint64_t t0, end;
+	int port, rc, crc = -EAGAIN;
+	skip_if_absent(pv);
+	sctx = hctx(3000);
+	cctx = hctx(3000);
+	l = listen_on(sctx, pv, &port);
+	url_of(url, sizeof url, pv, port);
+	t0 = fabtx_now_ms();
+	TT_OK(fabtx_connect_start(cctx, url, &c));
+	if (fabtx_now_ms() - t0 > 500)
+		TT_FAIL("fabtx_connect_start waited %llu ms",
+		        (unsigned long long)(fabtx_now_ms() - t0));
+	TT_ASSERT(fabtx_conn_fd(c) >= 0);
+	end = fabtx_now_ms() + 10000;
+	while ((crc == -EAGAIN || !s) && fabtx_now_ms() < end) {
+		struct pollfd pf[2];
+		if (crc == -EAGAIN) crc = fabtx_connect_poll(c);
+		if (!s) {
+			t0 = fabtx_now_ms();
+			rc = fabtx_accept(l, &s, 0);
+			if (fabtx_now_ms() - t0 > 500) TT_FAIL("accept(0) waited");
+			if (rc < 0 && rc != -EAGAIN)
+				TT_FAIL("accept: %s", fabtx_strerror(rc));
+		}
+		pf[0].fd = fabtx_conn_fd(c);
+		pf[1].fd = fabtx_listener_fd(l);
+		pf[0].events = pf[1].events = POLLIN;
+		(void)poll(pf, 2, 5);
+	}
+	TT_EQ(crc, 0);
+	TT_ASSERT(s);
+	/* both ends in this thread: drive the other while waiting */
+	TT_EQ(fabtx_send(c, "ping", 4, 1000), 4);
+	end = fabtx_now_ms() + 5000;
+	while ((rc = (int)fabtx_recv(s, m, sizeof m, 0)) == -EAGAIN &&
+	       fabtx_now_ms() < end)
+		(void)fabtx_conn_poll(c);
+	TT_EQ(rc, 4);
+	TT_EQ(fabtx_send(s, "pong", 4, 1000), 4);
+	while ((rc = (int)fabtx_recv(c, m, sizeof m, 0)) == -EAGAIN &&
+	       fabtx_now_ms() < end)
+		(void)fabtx_conn_poll(s);
+	TT_EQ(rc, 4);
+	TT_ASSERT(memcmp(m, "pong", 4) == 0);
+	/* c's close is complete once s's provider has its FIN: drive s */
+	end = fabtx_now_ms() + 10000;
+	while ((rc = fabtx_conn_shutdown(c)) == -EAGAIN && fabtx_now_ms() < end)
+		(void)fabtx_conn_poll(s);
+	TT_OK(rc);
+	TT_OK(fabtx_conn_close(c, 0));
+	TT_EQ(fabtx_recv(s, m, 1, 5000), -ESHUTDOWN);
+	TT_OK(fabtx_conn_close(s, 5000));
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(cctx);
+	fabtx_ctx_destroy(sctx);
+}
+TT_TEST(tcp_msg_connect_start_and_accept_0_in_one_thread) { t_one_thread(&tcp_pv); }
+TT_TEST(rxm_rdm_connect_start_and_accept_0_in_one_thread) { t_one_thread(&rxm_pv); }
+
+/* ------------------------------------------------ children and pipes */
+/* Children are forked before the parent touches libfabric; each learns
+ * the port through its own pipe.  A child's pipe write end is kept by
+ * the parent (gate): writing the port is the child's "go". */
+typedef struct kid {
+	pid_t pid;
+	int to[2];   /* parent -> child: the port */
+	int from[2]; /* child -> parent: one byte when it is ready */
+} kid;
+
+static void kid_fork(kid *k)
+{
+	TT_OK(pipe(k->to));
+	TT_OK(pipe(k->from));
+	fflush(NULL);
+	k->pid = fork();
+	TT_ASSERT(k->pid >= 0);
+	if (k->pid == 0) {
+		close(k->to[1]);
+		close(k->from[0]);
+	} else {
+		close(k->to[0]);
+		close(k->from[1]);
+	}
+}
+static int kid_port(kid *k)
+{
+	int port;
+	if (read(k->to[0], &port, sizeof port) != (ssize_t)sizeof port) _exit(90);
+	return port;
+}
+static void kid_go(kid *k, int port)
+{
+	TT_EQ(write(k->to[1], &port, sizeof port), (ssize_t)sizeof port);
+}
+static void kid_ready(kid *k)
+{
+	char b = 1;
+	if (write(k->from[1], &b, 1) != 1) _exit(91);
+}
+
+/* In the child: the good client (see above), once told the port. */
+static void good_client_main(kid *k, const prov *pv, int rounds)
+{
+	fabtx_ctx *cc = hctx(0);
+	fabtx_conn *s;
+	char url[160];
+	uint8_t m[512];
+	int i, rc;
+	url_of(url, sizeof url, pv, kid_port(k));
+	rc = fabtx_connect(cc, url, &s, 10000);
+	if (rc < 0) {
+		fprintf(stderr, "good client: connect: %s\n", fabtx_strerror(rc));
+		_exit(2);
+	}
+	for (i = 0; i < rounds; i++) {
+		ssize_t n = fabtx_recv(s, m, sizeof m, 10000);
+		if (n < 0 || fabtx_send(s, m, (size_t)n, 10000) != n) _exit(3);
+	}
+	rc = fabtx_conn_close(s, 5000);
+	fabtx_ctx_destroy(cc);
+	_exit(rc == 0 ? 0 : 4);
+}
+
+/* Parent: drive the listener (nothing may be accepted: other clients'
+ * failures are theirs) until kid k says it is ready, at most ms. */
+static void drive_until_ready(fabtx_listener *l, kid *k, int ms)
+{
+	uint64_t end = fabtx_now_ms() + (uint64_t)ms;
+	for (;;) {
+		struct pollfd pf = {k->from[0], POLLIN, 0};
+		fabtx_conn *c = NULL;
+		int rc = fabtx_accept(l, &c, 0);
+		if (rc == 0) TT_FAIL("an attacker's connection was accepted");
+		if (rc != -EAGAIN && rc != -ECONNABORTED && rc != -ETIMEDOUT)
+			TT_FAIL("accept: %s", fabtx_strerror(rc));
+		if (poll(&pf, 1, 5) > 0) {
+			char b;
+			TT_EQ(read(k->from[0], &b, 1), 1);
+			return;
+		}
+		if (fabtx_now_ms() > end) TT_FAIL("the attacker never got ready");
+	}
+}
+
+/* ------------------------------ a silent client does not hold accept */
+/* Two bootstrap clients that say nothing (one half a HELLO header); the
+ * old backend waited up to 10 s for each inside fabtx_accept(l, &c, 0). */
+static void t_silent(const prov *pv)
+{
+	kid g;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c = NULL;
+	uint64_t t0;
+	int port, a, b, rc;
+	uint8_t half[6] = {0x46, 0x58, 0x4f, 0x42, 0, 0};
+	skip_if_absent(pv);
+	kid_fork(&g);
+	if (g.pid == 0) good_client_main(&g, pv, 20);
+	ctx = hctx(3000);
+	l = listen_on(ctx, pv, &port);
+	a = raw_connect(port);
+	b = raw_connect(port);
+	TT_EQ(send(b, half, sizeof half, MSG_NOSIGNAL), (ssize_t)sizeof half);
+	usleep(20000);
+	t0 = fabtx_now_ms();
+	rc = fabtx_accept(l, &c, 0);
+	if (fabtx_now_ms() - t0 > 300)
+		TT_FAIL("fabtx_accept(l, &c, 0) waited %llu ms for a silent client",
+		        (unsigned long long)(fabtx_now_ms() - t0));
+	TT_EQ(rc, -EAGAIN);
+	kid_go(&g, port);
+	serve_good(l, 20);
+	TT_EQ(child_status(g.pid), 0);
+	close(a);
+	close(b);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(tcp_msg_silent_bootstrap_client_does_not_hold_accept) { t_silent(&tcp_pv); }
+TT_TEST(rxm_rdm_silent_bootstrap_client_does_not_hold_accept) { t_silent(&rxm_pv); }
+
+/* ------------------------------------- a burst of bogus bootstrap peers */
+/* 100 bootstrap clients at once (more than the 64 handshakes a listener
+ * runs): HELLOs that go silent, garbage, a HELLO with a far too long
+ * length, and (rdm) endpoint names of 3 bytes; the good client comes
+ * last and must get in. */
+static void t_bootstrap_burst(const prov *pv)
+{
+	enum { N = 100 };
+	kid g;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	int port, fd[N], i;
+	skip_if_absent(pv);
+	kid_fork(&g);
+	if (g.pid == 0) good_client_main(&g, pv, 20);
+	ctx = hctx(3000);
+	l = listen_on(ctx, pv, &port);
+	for (i = 0; i < N; i++) {
+		fd[i] = raw_connect(port);
+		switch (i % 4) {
+		case 0: raw_frame(fd[i], B_HELLO, NULL, 0); break;
+		case 1: TT_EQ(send(fd[i], "GET / HTTP/1.0\r\n\r\n", 18, MSG_NOSIGNAL), 18); break;
+		case 2: {
+			uint8_t h[12];
+			put32(h, B_MAGIC);
+			put32(h + 4, (1u << 16) | B_HELLO);
+			put32(h + 8, 0xffffffffu);
+			TT_EQ(send(fd[i], h, 12, MSG_NOSIGNAL), 12);
+			break;
+		}
+		default:
+			raw_frame(fd[i], B_HELLO, NULL, 0);
+			raw_frame(fd[i], B_ADDR, "abc", 3);
+			break;
+		}
+	}
+	kid_go(&g, port);
+	serve_good(l, 20);
+	TT_EQ(child_status(g.pid), 0);
+	for (i = 0; i < N; i++) close(fd[i]);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(tcp_msg_bootstrap_burst_locks_nobody_out) { t_bootstrap_burst(&tcp_pv); }
+TT_TEST(rxm_rdm_bootstrap_burst_locks_nobody_out) { t_bootstrap_burst(&rxm_pv); }
+
+/* ------------------------------------ raw connection requests (tcp msg) */
+typedef struct atk {
+	struct fi_info *fi;
+	struct fid_fabric *fab;
+	struct fid_domain *dom;
+	struct fid_eq *eq;
+	struct fid_cq *cq;
+	struct fid_ep *ep[128];
+	int state[128]; /* 0 no answer, 1 connected, 2 refused/failed */
+	int n;
+} atk;
+
+/* in the attacker child: exit codes 60+ for setup failures */
+static void atk_open(atk *a)
+{
+	struct fi_info *h = fi_allocinfo();
+	struct fi_eq_attr eqa;
+	struct fi_cq_attr cqa;
+	memset(a, 0, sizeof *a);
+	h->ep_attr->type = FI_EP_MSG;
+	h->caps = FI_MSG | FI_RMA;
+	h->fabric_attr->prov_name = strdup("tcp");
+	h->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR |
+	                          FI_MR_ALLOCATED | FI_MR_PROV_KEY |
+	                          FI_MR_ENDPOINT;
+	if (fi_getinfo(FI_VERSION(1, 9), NULL, NULL, 0, h, &a->fi)) _exit(60);
+	fi_freeinfo(h);
+	if (fi_fabric(a->fi->fabric_attr, &a->fab, NULL)) _exit(61);
+	memset(&eqa, 0, sizeof eqa);
+	eqa.wait_obj = FI_WAIT_UNSPEC;
+	if (fi_eq_open(a->fab, &eqa, &a->eq, NULL)) _exit(62);
+	if (fi_domain(a->fab, a->fi, &a->dom, NULL)) _exit(63);
+	memset(&cqa, 0, sizeof cqa);
+	cqa.format = FI_CQ_FORMAT_DATA;
+	cqa.size = 1024;
+	if (fi_cq_open(a->dom, &cqa, &a->cq, NULL)) _exit(64);
+}
+
+/* a raw endpoint's connection request to the listener's passive
+ * endpoint name, carrying token as its 8 bytes of private data */
+static int atk_connect(atk *a, const void *name, uint64_t token)
+{
+	struct fid_ep *ep;
+	uint8_t tk[8];
+	int i = a->n;
+	if (fi_endpoint(a->dom, a->fi, &ep, NULL)) _exit(65);
+	if (fi_ep_bind(ep, &a->eq->fid, 0)) _exit(66);
+	if (fi_ep_bind(ep, &a->cq->fid, FI_TRANSMIT | FI_RECV)) _exit(67);
+	if (fi_enable(ep)) _exit(68);
+	put32(tk, (uint32_t)token);
+	put32(tk + 4, (uint32_t)(token >> 32));
+	if (fi_connect(ep, name, tk, sizeof tk)) _exit(69);
+	a->ep[i] = ep;
+	a->n++;
+	return i;
+}
+
+/* read the EQ for ms (or until every endpoint from `from` on answered) */
+static void atk_pump(atk *a, int from, int ms)
+{
+	uint64_t end = fabtx_now_ms() + (uint64_t)ms;
+	uint8_t buf[sizeof(struct fi_eq_cm_entry) + 64];
+	for (;;) {
+		uint32_t ev;
+		int i, all = 1;
+		ssize_t n = fi_eq_read(a->eq, &ev, buf, sizeof buf, 0);
+		fid_t f = NULL;
+		int st = 0;
+		if (n >= 0) {
+			f = ((struct fi_eq_cm_entry *)buf)->fid;
+			st = ev == FI_CONNECTED ? 1 : ev == FI_SHUTDOWN ? 2 : 0;
+		} else if (n == -FI_EAVAIL) {
+			struct fi_eq_err_entry ee;
+			memset(&ee, 0, sizeof ee);
+			fi_eq_readerr(a->eq, &ee, 0);
+			f = ee.fid;
+			st = 2;
+		} else {
+			(void)fi_cq_read(a->cq, buf, 0);
+			usleep(1000);
+		}
+		for (i = 0; st && i < a->n; i++)
+			if (f == &a->ep[i]->fid && (a->state[i] != 1 || st == 2))
+				a->state[i] = a->state[i] == 1 && st == 2 ? 1 : st;
+		for (i = from < 0 ? 0 : from; i < a->n; i++)
+			if (!a->state[i]) all = 0;
+		if ((all && from >= 0) || fabtx_now_ms() > end) return;
+	}
+}
+
+/* bootstrap as a client would: HELLO, then the listener's OFFER: its
+ * token and its passive endpoint's name */
+static int atk_offer(int port, uint64_t *token, uint8_t *name, size_t *nlen)
+{
+	uint8_t b[1200];
+	uint32_t kind = 0, lp, lf, ld, ln;
+	int fd = raw_connect(port), n;
+	raw_frame(fd, B_HELLO, NULL, 0);
+	n = raw_recv_frame(fd, &kind, b, sizeof b, 10000);
+	if (n < 32 || kind != B_OFFER) _exit(70);
+	*token = get64(b);
+	lp = get32(b + 16);
+	lf = get32(b + 20);
+	ld = get32(b + 24);
+	ln = get32(b + 28);
+	if (ln > 256 || 32 + lp + lf + ld + ln != (uint32_t)n) _exit(71);
+	memcpy(name, b + 32 + lp + lf + ld, ln);
+	*nlen = ln;
+	return fd;
+}
+
+static uint64_t rnd64(void)
+{
+	uint64_t v = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+	if (!f || fread(&v, sizeof v, 1, f) != 1) _exit(72);
+	fclose(f);
+	return v;
+}
+
+static void atk_close(atk *a)
+{
+	int i;
+	for (i = 0; i < a->n; i++) fi_close(&a->ep[i]->fid);
+	fi_close(&a->cq->fid);
+	fi_close(&a->dom->fid);
+	fi_close(&a->eq->fid);
+	fi_close(&a->fab->fid);
+	fi_freeinfo(a->fi);
+}
+
+/* 120 connection requests with random tokens (the old listener kept 64
+ * of them forever and refused every later one, the good client's too),
+ * then the good client.  None of them may be accepted. */
+static void t_connreq_burst(void)
+{
+	enum { N = 120 };
+	kid k, g;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	int port;
+	skip_if_absent(&tcp_pv);
+	kid_fork(&k);
+	if (k.pid == 0) {
+		atk a;
+		uint8_t name[256];
+		size_t nlen;
+		uint64_t tok;
+		int i, fd, connected = 0, unanswered = 0;
+		fd = atk_offer(kid_port(&k), &tok, name, &nlen);
+		close(fd); /* its own setup ends; its requests stay */
+		atk_open(&a);
+		for (i = 0; i < N; i++) atk_connect(&a, name, rnd64());
+		atk_pump(&a, -1, 300);
+		kid_ready(&k);
+		atk_pump(&a, 0, 20000);
+		for (i = 0; i < a.n; i++) {
+			connected += a.state[i] == 1;
+			unanswered += a.state[i] == 0;
+		}
+		if (connected || unanswered)
+			fprintf(stderr, "attacker: %d accepted, %d unanswered\n",
+			        connected, unanswered);
+		atk_close(&a);
+		_exit(connected ? 10 : unanswered ? 11 : 0);
+	}
+	kid_fork(&g);
+	if (g.pid == 0) good_client_main(&g, &tcp_pv, 20);
+	ctx = hctx(3000);
+	l = listen_on(ctx, &tcp_pv, &port);
+	kid_go(&k, port);
+	drive_until_ready(l, &k, 15000);
+	kid_go(&g, port);
+	serve_good(l, 20);
+	TT_EQ(child_status(g.pid), 0);
+	{ /* the refusals go out as the listener is driven */
+		uint64_t end = fabtx_now_ms() + 25000;
+		int st, rc;
+		fabtx_conn *c;
+		while (waitpid(k.pid, &st, WNOHANG) == 0 && fabtx_now_ms() < end) {
+			rc = fabtx_accept(l, &c, 10);
+			TT_ASSERT(rc < 0);
+		}
+		TT_ASSERT(WIFEXITED(st));
+		TT_EQ(WEXITSTATUS(st), 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(tcp_msg_connreq_burst_with_bogus_tokens_locks_nobody_out) { t_connreq_burst(); }
+
+/* The attacker bootstraps, gets token T and connects one endpoint with
+ * it (its own session); then it sends requests with T + 1 (the next
+ * client's token when tokens counted up), T - 1, and T again.  None of
+ * those may be accepted, and the good client that comes next gets in
+ * (the old listener joined the T + 1 endpoint to the good client's
+ * session, which then never connected). */
+static void t_guessed_token(void)
+{
+	kid k, g;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	int port;
+	skip_if_absent(&tcp_pv);
+	kid_fork(&k);
+	if (k.pid == 0) {
+		atk a;
+		uint8_t name[256];
+		size_t nlen;
+		uint64_t tok;
+		int fd, own, i, bad = 0;
+		fd = atk_offer(kid_port(&k), &tok, name, &nlen);
+		atk_open(&a);
+		own = atk_connect(&a, name, tok);
+		atk_pump(&a, own, 10000);
+		if (a.state[own] != 1) {
+			fprintf(stderr, "attacker: own session not connected\n");
+			_exit(12);
+		}
+		atk_connect(&a, name, tok + 1);
+		atk_connect(&a, name, tok - 1);
+		atk_connect(&a, name, tok); /* replayed */
+		atk_pump(&a, -1, 300);
+		kid_ready(&k);
+		atk_pump(&a, own + 1, 20000);
+		for (i = own + 1; i < a.n; i++) {
+			if (a.state[i] == 1) bad = 10;
+			else if (!a.state[i] && !bad) bad = 11;
+		}
+		if (bad) fprintf(stderr, "attacker: guesses %d %d %d\n",
+		                 a.state[1], a.state[2], a.state[3]);
+		atk_close(&a);
+		close(fd);
+		_exit(bad);
+	}
+	kid_fork(&g);
+	if (g.pid == 0) good_client_main(&g, &tcp_pv, 20);
+	ctx = hctx(3000);
+	l = listen_on(ctx, &tcp_pv, &port);
+	kid_go(&k, port);
+	drive_until_ready(l, &k, 15000);
+	kid_go(&g, port);
+	serve_good(l, 20);
+	TT_EQ(child_status(g.pid), 0);
+	{
+		uint64_t end = fabtx_now_ms() + 25000;
+		int st, rc;
+		fabtx_conn *c;
+		while (waitpid(k.pid, &st, WNOHANG) == 0 && fabtx_now_ms() < end) {
+			rc = fabtx_accept(l, &c, 10);
+			TT_ASSERT(rc < 0);
+		}
+		TT_ASSERT(WIFEXITED(st));
+		TT_EQ(WEXITSTATUS(st), 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(tcp_msg_guessed_or_replayed_token_joins_no_session) { t_guessed_token(); }
+
+/* ------------------------------------------ a hostile server, raw TCP */
+static int raw_listen(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	TT_ASSERT(fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	TT_OK(bind(fd, (struct sockaddr *)&sa, sizeof sa));
+	TT_OK(listen(fd, 16));
+	TT_OK(getsockname(fd, (struct sockaddr *)&sa, &sl));
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* connect_start must return at once; then connect_poll, driven by the
+ * fd, ends with want by within ms (the server does `act` after the
+ * start: 0 nothing, else accept and write what it is given) */
+static void hostile_server_case(const void *bytes, size_t len, int close_it,
+                                int want, int within_ms)
+{
+	fabtx_ctx *cc = hctx(700);
+	fabtx_conn *c = NULL;
+	char url[160];
+	int port, lfd = raw_listen(&port), sfd = -1, rc;
+	uint64_t t0;
+	url_of(url, sizeof url, &tcp_pv, port);
+	t0 = fabtx_now_ms();
+	rc = fabtx_connect_start(cc, url, &c);
+	if (fabtx_now_ms() - t0 > 300)
+		TT_FAIL("fabtx_connect_start waited %llu ms for the server",
+		        (unsigned long long)(fabtx_now_ms() - t0));
+	TT_OK(rc);
+	if (bytes || close_it) {
+		sfd = accept(lfd, NULL, NULL);
+		TT_ASSERT(sfd >= 0);
+		if (len) TT_EQ(send(sfd, bytes, len, MSG_NOSIGNAL), (ssize_t)len);
+		if (close_it) {
+			close(sfd);
+			sfd = -1;
+		}
+	}
+	while ((rc = fabtx_connect_poll(c)) == -EAGAIN) {
+		struct pollfd pf = {fabtx_conn_fd(c), POLLIN, 0};
+		if (fabtx_now_ms() - t0 > (uint64_t)within_ms + 1000) break;
+		(void)poll(&pf, 1, 50);
+	}
+	if (rc != want)
+		TT_FAIL("connect_poll: %s, want %s", fabtx_strerror(rc),
+		        fabtx_strerror(want));
+	if (fabtx_now_ms() - t0 > (uint64_t)within_ms)
+		TT_FAIL("took %llu ms", (unsigned long long)(fabtx_now_ms() - t0));
+	TT_OK(fabtx_conn_close(c, 0) < 0 ? 0 : 0);
+	if (sfd >= 0) close(sfd);
+	close(lfd);
+	fabtx_ctx_destroy(cc);
+}
+
+TT_TEST(hostile_server_silent_times_out_by_the_deadline)
+{
+	fabtx_ctx *cc;
+	fabtx_conn *c;
+	char url[160];
+	int port, lfd;
+	uint64_t t0;
+	skip_if_absent(&tcp_pv);
+	hostile_server_case(NULL, 0, 0, -ETIMEDOUT, 1500);
+	/* and the blocking connect, by its own timeout */
+	cc = hctx(0);
+	lfd = raw_listen(&port);
+	url_of(url, sizeof url, &tcp_pv, port);
+	t0 = fabtx_now_ms();
+	TT_EQ(fabtx_connect(cc, url, &c, 400), -ETIMEDOUT);
+	TT_ASSERT(fabtx_now_ms() - t0 < 1400);
+	close(lfd);
+	fabtx_ctx_destroy(cc);
+}
+
+TT_TEST(hostile_server_garbage_is_eproto)
+{
+	uint8_t h[12];
+	uint8_t offer[12 + 8];
+	skip_if_absent(&tcp_pv);
+	/* not a frame at all */
+	hostile_server_case("SSH-2.0-OpenSSH_9.2\r\n", 21, 0, -EPROTO, 1500);
+	/* a frame header announcing 4 GiB */
+	put32(h, B_MAGIC);
+	put32(h + 4, (1u << 16) | B_OFFER);
+	put32(h + 8, 0xffffffffu);
+	hostile_server_case(h, sizeof h, 0, -EPROTO, 1500);
+	/* an OFFER too short to be one */
+	put32(offer, B_MAGIC);
+	put32(offer + 4, (1u << 16) | B_OFFER);
+	put32(offer + 8, 8);
+	memset(offer + 12, 0xee, 8);
+	hostile_server_case(offer, sizeof offer, 0, -EPROTO, 1500);
+	/* a server that hangs up at once (no SIGPIPE, a clear error) */
+	hostile_server_case(NULL, 0, 1, -ECONNRESET, 1500);
+}
+
+__attribute__((constructor)) static void setup_env(void)
+{
+	signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: seen */
+}
+
+TT_MAIN()
