@@ -1383,6 +1383,86 @@ TT_TEST(silent_clients_block_no_other_socket)
 	close(rp[1]);
 }
 
+/* A server that takes the connection and never answers must not hold a
+ * connecter (nor its I/O thread): ZMQ_CONNECT_TIMEOUT ends each attempt
+ * (CLOSED, then CONNECT_RETRIED), and without it the fabtx handshake's
+ * own bound (handshake_ms) does, noticed by the connecter's tick.  The
+ * silent server is a shm:// control socket that listens and never
+ * accepts; other transports are skipped. */
+TT_TEST(silent_server_is_given_up)
+{
+	static const char pfx[] = "fabtx-shm:";
+	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
+	char e[128], e2[128], mon[64], mon2[64];
+	struct sockaddr_un sa;
+	int fd, tmo = 200, ivl = 50, retried = 0, closed = 0, delayed = 0;
+	size_t n;
+	void *ctx, *c, *m, *y, *z;
+	uint16_t ev;
+	if (strcmp(t, "shm") != 0)
+		TT_SKIP("the silent server is made with shm://'s control socket");
+	ep(e, sizeof e);
+	n = strlen(e + 6);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	TT_ASSERT(fd >= 0 && n + sizeof pfx <= sizeof sa.sun_path);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path + 1, pfx, sizeof pfx - 1);
+	memcpy(sa.sun_path + sizeof pfx, e + 6, n);
+	TT_OK(bind(fd, (struct sockaddr *)&sa,
+	           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof pfx + n)));
+	TT_OK(listen(fd, 64));
+	ctx = zmq_ctx_new();
+	c = sock(ctx, ZMQ_DEALER);
+	TT_OK(zmq_setsockopt(c, ZMQ_CONNECT_TIMEOUT, &tmo, sizeof tmo));
+	TT_OK(zmq_setsockopt(c, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
+	snprintf(mon, sizeof mon, "inproc://silent-srv-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(c, mon, ZMQ_EVENT_ALL));
+	m = sock(ctx, ZMQ_PAIR);
+	TT_OK(zmq_connect(m, mon));
+	connect_ok(c, e);
+	/* a pair on the same I/O thread runs meanwhile */
+	y = sock(ctx, ZMQ_PAIR);
+	z = sock(ctx, ZMQ_PAIR);
+	ep(e2, sizeof e2);
+	bind_ok(y, e2);
+	connect_ok(z, e2);
+	while (retried < 2) {
+		ev = next_event(m);
+		TT_ASSERT(ev != ZMQ_EVENT_CONNECTED);
+		if (ev == ZMQ_EVENT_CONNECT_DELAYED) delayed++;
+		if (ev == ZMQ_EVENT_CLOSED) closed++;
+		if (ev == ZMQ_EVENT_CONNECT_RETRIED) {
+			TT_EQ(closed, retried + 1); /* the attempt was closed first */
+			retried++;
+			ping_pong(z, y);
+		}
+	}
+	TT_ASSERT(delayed >= 2);
+	zmq_close(c);
+	while (next_event(m) != ZMQ_EVENT_MONITOR_STOPPED) {}
+	zmq_close(m);
+	/* no ZMQ_CONNECT_TIMEOUT: the handshake's own bound (5 s) */
+	c = sock(ctx, ZMQ_DEALER);
+	snprintf(mon2, sizeof mon2, "inproc://silent-srv2-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(c, mon2, ZMQ_EVENT_ALL));
+	m = sock(ctx, ZMQ_PAIR);
+	TT_OK(zmq_connect(m, mon2));
+	connect_ok(c, e);
+	do {
+		ev = next_event(m);
+		TT_ASSERT(ev != ZMQ_EVENT_CONNECTED);
+	} while (ev != ZMQ_EVENT_CLOSED);
+	TT_EQ(next_event(m), ZMQ_EVENT_CONNECT_RETRIED);
+	ping_pong(z, y);
+	zmq_close(c);
+	zmq_close(m);
+	zmq_close(y);
+	zmq_close(z);
+	zmq_ctx_term(ctx);
+	close(fd);
+}
+
 /* A peer that sends a message over ZMQ_MAXMSGSIZE is dropped: libzmq's
  * decoder refuses it and the engine ends with a protocol error (the fabtx
  * connection goes through the engine's error path and teardown).  The
