@@ -4,7 +4,6 @@
 #include "fabtx_vendor.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,35 +54,6 @@ bool zmq::fabtx_is_protocol (const std::string &protocol_)
         return true;
 #endif
     return false;
-}
-
-bool zmq::fabtx_connect_waits (const std::string &protocol_)
-{
-    const fabtx_backend *be = NULL;
-    if (protocol_ == "shm")
-        be = fabtx_shm_backend ();
-#if FABTX_ZMQ_HAVE_OFI
-    else if (protocol_ == "ofi")
-        be = fabtx_ofi_backend ();
-#endif
-#if FABTX_ZMQ_HAVE_RIO
-    else if (protocol_ == "rio")
-        be = fabtx_rio_backend ();
-#endif
-#if FABTX_ZMQ_HAVE_SCIF
-    else if (protocol_ == "scif")
-        be = fabtx_scif_backend ();
-#endif
-    if (!be)
-        return false;
-    //  The core's rule (fabtx.h, struct fabtx_backend): connect_poll is
-    //  an optional op within the size the backend was built with; without
-    //  it fabtx_connect_start runs a blocking transport connect.
-    const bool has_poll =
-      be->size >= offsetof (fabtx_backend, connect_poll)
-                    + sizeof (be->connect_poll)
-      && be->connect_poll != NULL;
-    return !has_poll;
 }
 
 int zmq::fabtx_check_address (const std::string &protocol_,

@@ -24,12 +24,6 @@ int fabtx_check_address (const std::string &protocol_,
 fabtx_ctx *fabtx_ctx_ref ();
 void fabtx_ctx_unref ();
 
-//  True if fabtx_connect_start waits for protocol_'s transport connect
-//  (the backend has no non-blocking connect: no connect_poll).  Such a
-//  connect must not run in an I/O thread, which may be the one serving
-//  the listener it waits for.
-bool fabtx_connect_waits (const std::string &protocol_);
-
 //  errno for a negative fabtx return code.
 int fabtx_errno (int rc_);
 }

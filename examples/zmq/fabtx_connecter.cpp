@@ -8,11 +8,6 @@
 #include "socket_base.hpp"
 #include "err.hpp"
 
-#include <signal.h>
-#include <stdint.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 zmq::fabtx_connecter_t::fabtx_connecter_t (zmq::io_thread_t *io_thread_,
                                            zmq::session_base_t *session_,
                                            const options_t &options_,
@@ -21,27 +16,16 @@ zmq::fabtx_connecter_t::fabtx_connecter_t (zmq::io_thread_t *io_thread_,
     stream_connecter_base_t (
       io_thread_, session_, options_, addr_, delayed_start_),
     _url (addr_->protocol + "://" + addr_->address),
-    _waits (fabtx_connect_waits (addr_->protocol)),
     _ctx (NULL),
     _conn (NULL),
     _fd (retired_fd),
     _connect_timer (false),
-    _tick_timer (false),
-    _running (false),
-    _timeout (1000),
-    _evfd (retired_fd),
-    _hconn (NULL),
-    _hrc (0)
+    _tick_timer (false)
 {
-    //  The helper's fabtx_connect includes the fabtx handshake: bound it
-    //  (process_term waits for the thread).
-    if (options.connect_timeout > 0 && options.connect_timeout < _timeout)
-        _timeout = options.connect_timeout;
 }
 
 zmq::fabtx_connecter_t::~fabtx_connecter_t ()
 {
-    zmq_assert (!_running);
     zmq_assert (!_conn);
     zmq_assert (!_ctx);
     zmq_assert (!_connect_timer && !_tick_timer);
@@ -49,14 +33,10 @@ zmq::fabtx_connecter_t::~fabtx_connecter_t ()
 
 void zmq::fabtx_connecter_t::start_connecting ()
 {
-    zmq_assert (!_conn && !_running && !_handle);
+    zmq_assert (!_conn && !_handle);
     _ctx = fabtx_ctx_ref ();
     if (!_ctx) {
         add_reconnect_timer ();
-        return;
-    }
-    if (_waits) {
-        start_helper ();
         return;
     }
     //  Begins the connect and sends the fabtx request as far as it goes;
@@ -156,16 +136,11 @@ void zmq::fabtx_connecter_t::connected (fabtx_conn *conn_)
 
 void zmq::fabtx_connecter_t::failed (int rc_, bool opened_)
 {
-    //  What was polled for this connect (its fd, or the helper's eventfd).
-    const fd_t fd = _evfd != retired_fd ? _evfd : _fd;
+    const fd_t fd = _fd; //  what was polled for this connect
     unwatch ();
     if (_conn) {
         fabtx_conn_close (_conn, 0);
         _conn = NULL;
-    }
-    if (_evfd != retired_fd) {
-        ::close (_evfd);
-        _evfd = retired_fd;
     }
     if (opened_)
         _socket->event_closed (
@@ -186,27 +161,8 @@ void zmq::fabtx_connecter_t::failed (int rc_, bool opened_)
 
 void zmq::fabtx_connecter_t::in_event ()
 {
-    if (_conn) {
+    if (_conn)
         step ();
-        return;
-    }
-    if (!_running)
-        return; //  stale
-    //  The helper thread signalled: its connect is over.
-    uint64_t v;
-    if (::read (_evfd, &v, sizeof v) != static_cast<ssize_t> (sizeof v))
-        return; //  spurious
-    join_helper ();
-    if (_hrc < 0) {
-        failed (_hrc, true);
-        return;
-    }
-    fabtx_conn *conn = _hconn;
-    _hconn = NULL;
-    unwatch ();
-    ::close (_evfd);
-    _evfd = retired_fd;
-    connected (conn);
 }
 
 void zmq::fabtx_connecter_t::out_event ()
@@ -231,81 +187,18 @@ void zmq::fabtx_connecter_t::timer_event (int id_)
 
 void zmq::fabtx_connecter_t::process_term (int linger_)
 {
-    const fd_t fd = _evfd != retired_fd ? _evfd : _fd;
-    const bool opened = _conn || _running;
+    const fd_t fd = _fd;
     unwatch ();
-    if (_running) {
-        //  Bounded by the helper's connect timeout.
-        join_helper ();
-        if (_hconn)
-            fabtx_conn_close (_hconn, 0);
-        _hconn = NULL;
-    }
-    if (_evfd != retired_fd) {
-        ::close (_evfd);
-        _evfd = retired_fd;
-    }
     if (_conn) {
+        //  a connect under way: closed, as tcp:// closes its socket
         fabtx_conn_close (_conn, 0);
         _conn = NULL;
-    }
-    if (opened)
         _socket->event_closed (
           make_unconnected_connect_endpoint_pair (_endpoint), fd);
+    }
     if (_ctx) {
         fabtx_ctx_unref ();
         _ctx = NULL;
     }
     stream_connecter_base_t::process_term (linger_);
-}
-
-// ---- the helper thread, for backends whose transport connect blocks ----
-
-void *zmq::fabtx_connecter_t::helper (void *arg_)
-{
-    fabtx_connecter_t *self = static_cast<fabtx_connecter_t *> (arg_);
-    fabtx_conn *conn = NULL;
-    const int rc =
-      fabtx_connect (self->_ctx, self->_url.c_str (), &conn, self->_timeout);
-    self->_hconn = rc == 0 ? conn : NULL;
-    self->_hrc = rc;
-    //  The I/O thread joins the thread before it looks at the results.
-    const uint64_t one = 1;
-    const ssize_t n = ::write (self->_evfd, &one, sizeof one);
-    LIBZMQ_UNUSED (n);
-    return NULL;
-}
-
-void zmq::fabtx_connecter_t::start_helper ()
-{
-    _evfd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (_evfd < 0) {
-        _evfd = retired_fd;
-        failed (-errno, false);
-        return;
-    }
-    _hconn = NULL;
-    _hrc = 0;
-    //  The helper must not take the application's signals.
-    sigset_t all, old;
-    sigfillset (&all);
-    pthread_sigmask (SIG_BLOCK, &all, &old);
-    const int rc = pthread_create (&_thread, NULL, helper, this);
-    pthread_sigmask (SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        failed (-rc, false);
-        return;
-    }
-    _running = true;
-    _handle = add_fd (_evfd);
-    set_pollin (_handle);
-    _socket->event_connect_delayed (
-      make_unconnected_connect_endpoint_pair (_endpoint), EINPROGRESS);
-}
-
-void zmq::fabtx_connecter_t::join_helper ()
-{
-    zmq_assert (_running);
-    pthread_join (_thread, NULL);
-    _running = false;
 }

@@ -11,18 +11,14 @@
  * failure or ZMQ_CONNECT_TIMEOUT closes it (ZMQ_EVENT_CLOSED) and
  * libzmq's reconnect timer (reconnect_ivl, backoff) tries again.
  *
- * Backends whose transport connect still blocks (no connect_poll in their
- * fabtx_backend: ofi, rio, scif as of 5a17fbe) would block the I/O thread
- * in fabtx_connect_start, possibly waiting for a listener served by that
- * same thread.  For them alone the connect runs in a short-lived helper
- * thread (fabtx_connect, bounded), which signals an eventfd this connecter
- * polls; it goes away by itself once a backend gets connect_poll. */
+ * No thread: every backend connects without waiting (connect_poll in its
+ * fabtx_backend; rio and scif from main d6aaee7, ofi from branch ofi
+ * 8aa239c).  A backend without it would run a blocking transport connect
+ * inside fabtx_connect_start, in this I/O thread (the core's contract). */
 #ifndef __ZMQ_FABTX_CONNECTER_HPP_INCLUDED__
 #define __ZMQ_FABTX_CONNECTER_HPP_INCLUDED__
 
 #include "stream_connecter_base.hpp"
-
-#include <pthread.h>
 
 struct fabtx_conn;
 struct fabtx_ctx;
@@ -58,11 +54,6 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     //  opened_: the connect had been under way), retry on libzmq's timer.
     void failed (int rc_, bool opened_);
 
-    //  The helper thread (backends whose connect blocks).
-    void start_helper ();
-    static void *helper (void *arg_);
-    void join_helper ();
-
     enum
     {
         connect_timer_id = 2, //  ZMQ_CONNECT_TIMEOUT
@@ -71,8 +62,6 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     };
 
     const std::string _url;
-    //  fabtx_connect_start would block: use the helper thread.
-    const bool _waits;
     //  Our context reference, from start_connecting to connected/failed.
     fabtx_ctx *_ctx;
     //  The connection being set up, and the fd polled for it (fabtx's).
@@ -80,15 +69,6 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     fd_t _fd;
     bool _connect_timer;
     bool _tick_timer;
-
-    //  Helper thread: _evfd is ours (polled); _hconn and _hrc are written
-    //  by the thread before it signals _evfd, read after the join.
-    bool _running;
-    pthread_t _thread;
-    int _timeout;
-    fd_t _evfd;
-    fabtx_conn *_hconn;
-    int _hrc;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_connecter_t)
 };
