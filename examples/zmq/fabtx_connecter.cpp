@@ -8,11 +8,6 @@
 #include "socket_base.hpp"
 #include "err.hpp"
 
-#include <signal.h>
-#include <stdint.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 zmq::fabtx_connecter_t::fabtx_connecter_t (zmq::io_thread_t *io_thread_,
                                            zmq::session_base_t *session_,
                                            const options_t &options_,
@@ -20,102 +15,116 @@ zmq::fabtx_connecter_t::fabtx_connecter_t (zmq::io_thread_t *io_thread_,
                                            bool delayed_start_) :
     stream_connecter_base_t (
       io_thread_, session_, options_, addr_, delayed_start_),
-    _running (false),
+    _url (addr_->protocol + "://" + addr_->address),
     _ctx (NULL),
-    _timeout (1000),
     _conn (NULL),
-    _rc (0)
+    _fd (retired_fd),
+    _connect_timer (false),
+    _tick_timer (false)
 {
-    _url = _addr->protocol + "://" + _addr->address;
-    //  fabtx_connect includes the fabtx handshake; bound it.
-    if (options.connect_timeout > 0 && options.connect_timeout < _timeout)
-        _timeout = options.connect_timeout;
 }
 
 zmq::fabtx_connecter_t::~fabtx_connecter_t ()
 {
-    zmq_assert (!_running);
     zmq_assert (!_conn);
-}
-
-void *zmq::fabtx_connecter_t::worker (void *arg_)
-{
-    fabtx_connecter_t *self = static_cast<fabtx_connecter_t *> (arg_);
-    fabtx_conn *conn = NULL;
-    self->_rc = fabtx_connect (self->_ctx, self->_url.c_str (), &conn,
-                               self->_timeout);
-    self->_conn = self->_rc == 0 ? conn : NULL;
-    const uint64_t one = 1;
-    //  The eventfd write orders the stores above before the I/O thread's
-    //  read of them (it joins the thread before looking anyway).
-    const ssize_t n = ::write (self->_s, &one, sizeof one);
-    LIBZMQ_UNUSED (n);
-    return NULL;
-}
-
-int zmq::fabtx_connecter_t::join ()
-{
-    zmq_assert (_running);
-    pthread_join (_thread, NULL);
-    _running = false;
-    return _rc;
+    zmq_assert (!_ctx);
+    zmq_assert (!_connect_timer && !_tick_timer);
 }
 
 void zmq::fabtx_connecter_t::start_connecting ()
 {
-    zmq_assert (!_running && _s == retired_fd);
+    zmq_assert (!_conn && !_handle);
     _ctx = fabtx_ctx_ref ();
     if (!_ctx) {
         add_reconnect_timer ();
         return;
     }
-    _s = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (_s < 0) {
-        _s = retired_fd;
-        fabtx_ctx_unref ();
-        add_reconnect_timer ();
+    //  Begins the connect and sends the fabtx request as far as it goes;
+    //  what is known at once (bad URL, nobody listening: -ECONNREFUSED)
+    //  fails here, with nothing opened.
+    const int rc = fabtx_connect_start (_ctx, _url.c_str (), &_conn);
+    if (rc < 0) {
+        _conn = NULL;
+        failed (rc, false);
         return;
     }
-    //  The helper must not take the application's signals.
-    sigset_t all, old;
-    sigfillset (&all);
-    pthread_sigmask (SIG_BLOCK, &all, &old);
-    const int rc = pthread_create (&_thread, NULL, worker, this);
-    pthread_sigmask (SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        close ();
-        fabtx_ctx_unref ();
-        add_reconnect_timer ();
-        return;
+    //  The server's answer is still to come (as for tcp:// after a
+    //  connect() with EINPROGRESS).
+    _socket->event_connect_delayed (
+      make_unconnected_connect_endpoint_pair (_endpoint), EINPROGRESS);
+    if (options.connect_timeout > 0) {
+        add_timer (options.connect_timeout, connect_timer_id);
+        _connect_timer = true;
     }
-    _running = true;
-    _handle = add_fd (_s);
-    set_pollin (_handle);
+    wait_more ();
 }
 
-void zmq::fabtx_connecter_t::out_event ()
+void zmq::fabtx_connecter_t::wait_more ()
 {
-    //  The base's in_event lands here: the helper thread signalled.
-    uint64_t v;
-    if (::read (_s, &v, sizeof v) != static_cast<ssize_t> (sizeof v))
-        return; //  spurious
-    const int rc = join ();
-    rm_handle ();
-    close ();
-    fabtx_conn *conn = _conn;
-    _conn = NULL;
-    if (rc < 0) {
-        fabtx_ctx_unref ();
-        errno = fabtx_errno (rc);
-        add_reconnect_timer ();
+    //  While connecting the fd is the handshake's (the backend's control
+    //  fd, or a timer of the core's); it may change between passes.
+    const int fd = fabtx_conn_fd (_conn);
+    if (fd != _fd) {
+        if (_handle)
+            rm_handle ();
+        _fd = retired_fd;
+        if (fd >= 0) {
+            _fd = fd;
+            _handle = add_fd (_fd);
+            set_pollin (_handle);
+        }
+    }
+    //  Also on a tick: a backend's fd may say nothing until the transport
+    //  is up, and the handshake's deadline (handshake_ms) is noticed only
+    //  by a call to fabtx_connect_poll.
+    if (!_tick_timer) {
+        add_timer (tick_ms, tick_timer_id);
+        _tick_timer = true;
+    }
+}
+
+void zmq::fabtx_connecter_t::unwatch ()
+{
+    if (_handle)
+        rm_handle ();
+    _fd = retired_fd;
+    if (_tick_timer) {
+        cancel_timer (tick_timer_id);
+        _tick_timer = false;
+    }
+    if (_connect_timer) {
+        cancel_timer (connect_timer_id);
+        _connect_timer = false;
+    }
+}
+
+void zmq::fabtx_connecter_t::step ()
+{
+    zmq_assert (_conn);
+    const int rc = fabtx_connect_poll (_conn);
+    if (rc == -EAGAIN) {
+        wait_more ();
         return;
     }
+    if (rc < 0) {
+        failed (rc, true);
+        return;
+    }
+    fabtx_conn *conn = _conn;
+    _conn = NULL;
+    unwatch ();
+    connected (conn);
+}
+
+void zmq::fabtx_connecter_t::connected (fabtx_conn *conn_)
+{
     const endpoint_uri_pair_t endpoint_pair (_url, _endpoint,
                                              endpoint_type_connect);
     fabtx_engine_t *engine =
-      fabtx_engine_t::create (conn, options, endpoint_pair);
+      fabtx_engine_t::create (conn_, options, endpoint_pair);
     fabtx_ctx_unref (); //  the engine holds its own reference
-    if (!engine) {
+    _ctx = NULL;
+    if (!engine) { //  conn_ is closed
         add_reconnect_timer ();
         return;
     }
@@ -125,16 +134,71 @@ void zmq::fabtx_connecter_t::out_event ()
     _socket->event_connected (endpoint_pair, fd);
 }
 
+void zmq::fabtx_connecter_t::failed (int rc_, bool opened_)
+{
+    const fd_t fd = _fd; //  what was polled for this connect
+    unwatch ();
+    if (_conn) {
+        fabtx_conn_close (_conn, 0);
+        _conn = NULL;
+    }
+    if (opened_)
+        _socket->event_closed (
+          make_unconnected_connect_endpoint_pair (_endpoint), fd);
+    if (_ctx) {
+        fabtx_ctx_unref ();
+        _ctx = NULL;
+    }
+    errno = fabtx_errno (rc_);
+    if (rc_ == -ECONNREFUSED
+        && (options.reconnect_stop & ZMQ_RECONNECT_STOP_CONN_REFUSED)) {
+        send_conn_failed (_session);
+        terminate ();
+        return;
+    }
+    add_reconnect_timer ();
+}
+
+void zmq::fabtx_connecter_t::in_event ()
+{
+    if (_conn)
+        step ();
+}
+
+void zmq::fabtx_connecter_t::out_event ()
+{
+    //  Never polled for output; an error condition lands here too.
+    in_event ();
+}
+
+void zmq::fabtx_connecter_t::timer_event (int id_)
+{
+    if (id_ == tick_timer_id) {
+        _tick_timer = false;
+        if (_conn)
+            step ();
+    } else if (id_ == connect_timer_id) {
+        _connect_timer = false;
+        failed (-ETIMEDOUT, true); //  ZMQ_CONNECT_TIMEOUT, as tcp://
+    } else {
+        stream_connecter_base_t::timer_event (id_); //  reconnect
+    }
+}
+
 void zmq::fabtx_connecter_t::process_term (int linger_)
 {
-    if (_running) {
-        //  Bounded by the connect timeout.
-        join ();
-        if (_conn) {
-            fabtx_conn_close (_conn, 0);
-            _conn = NULL;
-        }
+    const fd_t fd = _fd;
+    unwatch ();
+    if (_conn) {
+        //  a connect under way: closed, as tcp:// closes its socket
+        fabtx_conn_close (_conn, 0);
+        _conn = NULL;
+        _socket->event_closed (
+          make_unconnected_connect_endpoint_pair (_endpoint), fd);
+    }
+    if (_ctx) {
         fabtx_ctx_unref ();
+        _ctx = NULL;
     }
     stream_connecter_base_t::process_term (linger_);
 }

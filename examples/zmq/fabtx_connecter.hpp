@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /* fabtx_connecter.hpp -- connecting side of a fabtx transport.
  *
- * fabtx_connect() is blocking (it includes the fabtx handshake), and the
- * listener it talks to may well live in this very I/O thread.  So the
- * connect runs in a short-lived helper thread that blocks (no spinning) and
- * then signals an eventfd that this connecter polls in the I/O thread; the
- * connection is handed to a fabtx_engine_t there.  Failures go through
- * libzmq's reconnect timer. */
+ * Driven by the I/O thread, the way tcp_connecter_t drives a non-blocking
+ * connect(): fabtx_connect_start begins it (ZMQ_EVENT_CONNECT_DELAYED),
+ * the poller watches fabtx_conn_fd() (it may change while connecting, it
+ * is looked up again after every pass) and a short tick timer stands in
+ * for backends whose fd says nothing until connected and for the
+ * handshake's time limit; each in_event / tick calls fabtx_connect_poll.
+ * 0: the connection goes to a fabtx_engine_t (ZMQ_EVENT_CONNECTED); a
+ * failure or ZMQ_CONNECT_TIMEOUT closes it (ZMQ_EVENT_CLOSED) and
+ * libzmq's reconnect timer (reconnect_ivl, backoff) tries again.
+ *
+ * No thread: every backend connects without waiting (connect_poll in its
+ * fabtx_backend; rio and scif from main d6aaee7, ofi from branch ofi
+ * 8aa239c).  A backend without it would run a blocking transport connect
+ * inside fabtx_connect_start, in this I/O thread (the core's contract). */
 #ifndef __ZMQ_FABTX_CONNECTER_HPP_INCLUDED__
 #define __ZMQ_FABTX_CONNECTER_HPP_INCLUDED__
 
 #include "stream_connecter_base.hpp"
-
-#include <pthread.h>
 
 struct fabtx_conn;
 struct fabtx_ctx;
@@ -30,22 +36,39 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     ~fabtx_connecter_t ();
 
   private:
+    void in_event () ZMQ_OVERRIDE;
     void out_event () ZMQ_OVERRIDE;
+    void timer_event (int id_) ZMQ_OVERRIDE;
     void start_connecting () ZMQ_OVERRIDE;
     void process_term (int linger_) ZMQ_OVERRIDE;
 
-    static void *worker (void *arg_);
-    //  Wait for the helper thread; returns its result.
-    int join ();
+    //  One look at the connect in progress (fabtx_connect_poll).
+    void step ();
+    //  Poll the connection's current fd, keep the tick going.
+    void wait_more ();
+    //  The connect is over: stop polling and the timers.
+    void unwatch ();
+    //  Connected: hand conn_ to an engine, end this connecter.
+    void connected (fabtx_conn *conn_);
+    //  Failed (rc_ < 0): close what was opened (ZMQ_EVENT_CLOSED if
+    //  opened_: the connect had been under way), retry on libzmq's timer.
+    void failed (int rc_, bool opened_);
 
-    bool _running;
-    pthread_t _thread;
+    enum
+    {
+        connect_timer_id = 2, //  ZMQ_CONNECT_TIMEOUT
+        tick_timer_id = 3,
+        tick_ms = 5 //  the core's own tick for fd-less handshakes
+    };
+
+    const std::string _url;
+    //  Our context reference, from start_connecting to connected/failed.
     fabtx_ctx *_ctx;
-    std::string _url;
-    int _timeout;
-    //  Written by the helper thread before it signals the eventfd.
+    //  The connection being set up, and the fd polled for it (fabtx's).
     fabtx_conn *_conn;
-    int _rc;
+    fd_t _fd;
+    bool _connect_timer;
+    bool _tick_timer;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_connecter_t)
 };

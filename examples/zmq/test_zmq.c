@@ -1083,6 +1083,100 @@ static uint16_t next_event(void *m)
 	return ev;
 }
 
+/* The connecting socket's monitor events until its ZMTP handshake is
+ * done, into ev (at most cap); returns how many. */
+static int connect_events(void *m, uint16_t *ev, int cap)
+{
+	int n = 0;
+	do {
+		TT_ASSERT(n < cap);
+		ev[n] = next_event(m);
+	} while (ev[n++] != ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+	return n;
+}
+
+/* The events of the attempt that succeeded (those after the last
+ * CONNECT_RETRIED before CONNECTED) are tcp://'s: CONNECT_DELAYED while
+ * the connect is under way (tcp:// may also connect at once and skip it;
+ * fabtx's always waits for the server's answer), then CONNECTED, and no
+ * CLOSED in between (issue 17: the connecter closed its helper's eventfd
+ * before it reported the connection). */
+static void check_connect_events(const uint16_t *ev, int n)
+{
+	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
+	int i, from = 0, conn = -1, delayed = 0;
+	for (i = 0; i < n && conn < 0; i++) {
+		if (ev[i] == ZMQ_EVENT_CONNECT_RETRIED) from = i + 1;
+		if (ev[i] == ZMQ_EVENT_CONNECTED) conn = i;
+	}
+	TT_ASSERT(conn >= 0);
+	for (i = from; i < conn; i++) {
+		if (ev[i] == ZMQ_EVENT_CLOSED)
+			TT_FAIL("CLOSED (event %d) before CONNECTED (event %d)", i, conn);
+		if (ev[i] == ZMQ_EVENT_CONNECT_DELAYED) delayed = 1;
+	}
+	if (strcmp(t, "tcp") != 0 && strcmp(t, "ipc") != 0) TT_ASSERT(delayed);
+	for (i = conn + 1; i < n; i++)
+		TT_ASSERT(ev[i] != ZMQ_EVENT_CONNECTED && ev[i] != ZMQ_EVENT_CLOSED);
+}
+
+/* Monitor events of a connect as over tcp://: first to a bound socket
+ * (one attempt: no CLOSED, no retry at all), then one whose first
+ * attempts find nobody listening (retried on the reconnect timer, and the
+ * attempt that reaches the new listener is reported like the first). */
+TT_TEST(connect_events_like_tcp)
+{
+	char e[128], mon[64];
+	uint16_t ev[256];
+	int n, i, ivl = 20;
+	void *ctx = zmq_ctx_new(), *a, *c, *m;
+	ep(e, sizeof e);
+	a = sock(ctx, ZMQ_PAIR);
+	bind_ok(a, e);
+	c = sock(ctx, ZMQ_PAIR);
+	snprintf(mon, sizeof mon, "inproc://cev-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(c, mon, ZMQ_EVENT_ALL));
+	m = sock(ctx, ZMQ_PAIR);
+	TT_OK(zmq_connect(m, mon));
+	connect_ok(c, e);
+	n = connect_events(m, ev, 256);
+	for (i = 0; i < n; i++)
+		TT_ASSERT(ev[i] != ZMQ_EVENT_CONNECT_RETRIED &&
+		          ev[i] != ZMQ_EVENT_CLOSED);
+	check_connect_events(ev, n);
+	ping_pong(c, a);
+	zmq_close(c);
+	while (next_event(m) != ZMQ_EVENT_MONITOR_STOPPED) {}
+	zmq_close(m);
+	zmq_close(a);
+
+	/* nobody listens yet */
+	ep(e, sizeof e);
+	c = sock(ctx, ZMQ_PAIR);
+	TT_OK(zmq_setsockopt(c, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
+	snprintf(mon, sizeof mon, "inproc://cev2-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(c, mon, ZMQ_EVENT_ALL));
+	m = sock(ctx, ZMQ_PAIR);
+	TT_OK(zmq_connect(m, mon));
+	connect_ok(c, e);
+	n = 0;
+	do {
+		TT_ASSERT(n < 256);
+		ev[n] = next_event(m);
+		TT_ASSERT(ev[n] != ZMQ_EVENT_CONNECTED);
+	} while (ev[n++] != ZMQ_EVENT_CONNECT_RETRIED);
+	a = sock(ctx, ZMQ_PAIR);
+	if (zmq_bind(a, e) != 0)
+		TT_FAIL("zmq_bind(%s): %s", e, zmq_strerror(zmq_errno()));
+	n += connect_events(m, ev + n, 256 - n);
+	check_connect_events(ev, n);
+	ping_pong(c, a);
+	zmq_close(c);
+	zmq_close(m);
+	zmq_close(a);
+	zmq_ctx_term(ctx);
+}
+
 /* A socket closed while the rest of its last message waits for credits
  * (the peer reads nothing yet) must not hold up the other sockets of its
  * I/O thread, and the message is still delivered whole once the peer
@@ -1223,13 +1317,17 @@ static void *keep_silent(void *arg)
 }
 
 /* Clients that connect and then say nothing must not stall the I/O
- * thread: fabtx_accept waits for a client's handshake (1 s each), and the
- * listener used to accept in the I/O thread, looping while connections
- * were pending.  With eight silent clients always in line, a PUSH/PULL
- * pair on the same context got nothing through (the I/O thread never came
- * back).  Now an accept thread takes them; the pair runs, and once they
- * are gone the listener takes a real client.  The silent client is made
- * with shm://'s control socket; other transports are skipped. */
+ * thread.  A blocking fabtx_accept waited for a client's handshake (1 s
+ * each), and the listener once accepted in the I/O thread, looping while
+ * connections were pending: with eight silent clients always in line, a
+ * PUSH/PULL pair on the same context got nothing through (the I/O thread
+ * never came back).  Now the listener runs in the I/O thread with
+ * fabtx_accept(..., 0), which never waits (the core runs the handshakes
+ * side by side, each bounded); the pair runs meanwhile, the listener
+ * takes a real client while the silent ones hold their places, and
+ * another once they are gone.  The
+ * silent client is made with shm://'s control socket; other transports
+ * are skipped. */
 TT_TEST(silent_clients_block_no_other_socket)
 {
 	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
@@ -1262,9 +1360,15 @@ TT_TEST(silent_clients_block_no_other_socket)
 		send_str(a, m, 0);
 		recv_str(p, m);
 	}
+	/* a client that does talk gets in past the silent ones */
+	b = sock(ctx, ZMQ_PUSH);
+	connect_ok(b, e);
+	send_str(b, "during", 0);
+	recv_str(p, "during");
+	zmq_close(b);
 	TT_EQ(write(sp[1], "s", 1), 1);
 	TT_OK(pthread_join(th, NULL));
-	/* the listener still accepts a client that does talk */
+	/* and after they are gone */
 	b = sock(ctx, ZMQ_PUSH);
 	connect_ok(b, e);
 	send_str(b, "after", 0);
@@ -1277,6 +1381,86 @@ TT_TEST(silent_clients_block_no_other_socket)
 	close(sp[1]);
 	close(rp[0]);
 	close(rp[1]);
+}
+
+/* A server that takes the connection and never answers must not hold a
+ * connecter (nor its I/O thread): ZMQ_CONNECT_TIMEOUT ends each attempt
+ * (CLOSED, then CONNECT_RETRIED), and without it the fabtx handshake's
+ * own bound (handshake_ms) does, noticed by the connecter's tick.  The
+ * silent server is a shm:// control socket that listens and never
+ * accepts; other transports are skipped. */
+TT_TEST(silent_server_is_given_up)
+{
+	static const char pfx[] = "fabtx-shm:";
+	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
+	char e[128], e2[128], mon[64], mon2[64];
+	struct sockaddr_un sa;
+	int fd, tmo = 200, ivl = 50, retried = 0, closed = 0, delayed = 0;
+	size_t n;
+	void *ctx, *c, *m, *y, *z;
+	uint16_t ev;
+	if (strcmp(t, "shm") != 0)
+		TT_SKIP("the silent server is made with shm://'s control socket");
+	ep(e, sizeof e);
+	n = strlen(e + 6);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	TT_ASSERT(fd >= 0 && n + sizeof pfx <= sizeof sa.sun_path);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path + 1, pfx, sizeof pfx - 1);
+	memcpy(sa.sun_path + sizeof pfx, e + 6, n);
+	TT_OK(bind(fd, (struct sockaddr *)&sa,
+	           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof pfx + n)));
+	TT_OK(listen(fd, 64));
+	ctx = zmq_ctx_new();
+	c = sock(ctx, ZMQ_DEALER);
+	TT_OK(zmq_setsockopt(c, ZMQ_CONNECT_TIMEOUT, &tmo, sizeof tmo));
+	TT_OK(zmq_setsockopt(c, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
+	snprintf(mon, sizeof mon, "inproc://silent-srv-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(c, mon, ZMQ_EVENT_ALL));
+	m = sock(ctx, ZMQ_PAIR);
+	TT_OK(zmq_connect(m, mon));
+	connect_ok(c, e);
+	/* a pair on the same I/O thread runs meanwhile */
+	y = sock(ctx, ZMQ_PAIR);
+	z = sock(ctx, ZMQ_PAIR);
+	ep(e2, sizeof e2);
+	bind_ok(y, e2);
+	connect_ok(z, e2);
+	while (retried < 2) {
+		ev = next_event(m);
+		TT_ASSERT(ev != ZMQ_EVENT_CONNECTED);
+		if (ev == ZMQ_EVENT_CONNECT_DELAYED) delayed++;
+		if (ev == ZMQ_EVENT_CLOSED) closed++;
+		if (ev == ZMQ_EVENT_CONNECT_RETRIED) {
+			TT_EQ(closed, retried + 1); /* the attempt was closed first */
+			retried++;
+			ping_pong(z, y);
+		}
+	}
+	TT_ASSERT(delayed >= 2);
+	zmq_close(c);
+	while (next_event(m) != ZMQ_EVENT_MONITOR_STOPPED) {}
+	zmq_close(m);
+	/* no ZMQ_CONNECT_TIMEOUT: the handshake's own bound (5 s) */
+	c = sock(ctx, ZMQ_DEALER);
+	snprintf(mon2, sizeof mon2, "inproc://silent-srv2-%d", (int)getpid());
+	TT_OK(zmq_socket_monitor(c, mon2, ZMQ_EVENT_ALL));
+	m = sock(ctx, ZMQ_PAIR);
+	TT_OK(zmq_connect(m, mon2));
+	connect_ok(c, e);
+	do {
+		ev = next_event(m);
+		TT_ASSERT(ev != ZMQ_EVENT_CONNECTED);
+	} while (ev != ZMQ_EVENT_CLOSED);
+	TT_EQ(next_event(m), ZMQ_EVENT_CONNECT_RETRIED);
+	ping_pong(z, y);
+	zmq_close(c);
+	zmq_close(m);
+	zmq_close(y);
+	zmq_close(z);
+	zmq_ctx_term(ctx);
+	close(fd);
 }
 
 /* A peer that sends a message over ZMQ_MAXMSGSIZE is dropped: libzmq's
