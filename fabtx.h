@@ -2971,7 +2971,7 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 	if (c->rx.asm_active) {
 		uint8_t *dst = c->asm_user ? c->asm_user : c->asm_buf;
 		if (!msg && !c->asm_user && c->rx.asm_total > cap)
-			return c->err ? c->err : -EMSGSIZE;
+			return -EMSGSIZE; /* queued: a failed conn says so on the retry */
 		rc = fabtx__assemble(c, dst);
 		if (rc < 0) return rc;
 		if (rc == 0) return fabtx__rx_end(c);
