@@ -43,7 +43,8 @@ FUZZ_IN_TEST := 1
 endif
 endif
 
-.PHONY: fuzz test-fuzz
+.PHONY: fuzz fuzz-build test-fuzz
+fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	@sh test/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
