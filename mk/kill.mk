@@ -42,10 +42,10 @@ test-kill: $(KT_BINS)
 # their fault knobs (test/rioemu, test/scifemu): random knobs per peer, and
 # a second run with knobs on the survivor too.
 #   make fault-trials [FAULT_TRIALS=100]
-#   make test-fault (part of make test): FAULT_CI_TRIALS (8) with CI=true
+#   make test-fault (part of make test): FAULT_CI_TRIALS (5) with CI=true
 #       or KILL_CI=1, else 3
 FAULT_TRIALS ?= 100
-FAULT_CI_TRIALS ?= 8
+FAULT_CI_TRIALS ?= 5
 $(B)/fault_trials_rio: test/fault_trials.c $(B)/rioemu.o $(HDRS) test/tt.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -DFT_RIO -o $@ $< $(B)/rioemu.o $(LDLIBS_ALL) -ldl
 $(B)/fault_trials_scif: test/fault_trials.c $(B)/scifemu.o $(HDRS) test/tt.h | $(B)/.dir

@@ -19,8 +19,9 @@
  * is what it was after the first (libfabric and the emulators open fds of
  * their own on first use; shm: what it was before), and LSan checks
  * memory in SAN=1.
- * The 2 s bound is generous (keepalive is off the path: both backends
- * see the death on their socket). */
+ * The 2 s bound is generous and keepalive is off the path: shm and ofi
+ * see the death on their socket, the SCIF emulator on the endpoint, rio
+ * through rio_cm's channel close or a DMA timeout (300 ms here). */
 #define FABTX_IMPLEMENTATION
 #include "fabtx.h"
 #if defined(KT_RIO)
