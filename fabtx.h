@@ -40,7 +40,7 @@
  *       fabtx_ctx_destroy(ctx);
  *
  * URLS
- *   shm://NAME             NAME: 1..100 chars of [A-Za-z0-9._-]
+ *   shm://NAME             NAME: 1..97 chars of [A-Za-z0-9._-]
  *   ofi://HOST:PORT[?provider=P&fabric=F&domain=D] | ofi://HOST:PORT@FABRIC:PROV
  *   rio://DESTID:CHANNEL (connect); bind with "*" as the DESTID
  *   scif://NODE:PORT, scif://PORT
@@ -3437,7 +3437,7 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 	if (c->rx.asm_active) {
 		uint8_t *dst = c->asm_user ? c->asm_user : c->asm_buf;
 		if (!msg && !c->asm_user && c->rx.asm_total > cap)
-			return c->err ? c->err : -EMSGSIZE;
+			return -EMSGSIZE; /* queued: a failed conn says so on the retry */
 		rc = fabtx__assemble(c, dst);
 		if (rc < 0) return rc;
 		if (rc == 0) return fabtx__rx_end(c);
@@ -4241,7 +4241,8 @@ static int fabtx__shm_addr(const char *name, struct sockaddr_un *sa,
 {
 	size_t n = strlen(name), i;
 	static const char pfx[] = "fabtx-shm:";
-	if (n == 0 || n > 100) return -EINVAL;
+	/* abstract address: NUL, prefix, name (no terminator) in sun_path */
+	if (n == 0 || n > sizeof sa->sun_path - sizeof pfx) return -EINVAL;
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||

@@ -467,6 +467,34 @@ TT_TEST(shm_malformed_urls_get_clear_errors)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* fuzz_url found it: names of 98..100 chars passed the length check but
+ * did not fit sun_path (the abstract address adds 11 bytes): a stack
+ * overflow in connect and listen.  The longest name that fits is 97. */
+TT_TEST(shm_names_longer_than_sun_path_allows_rejected)
+{
+	fabtx_ctx *ctx;
+	fabtx_listener *l = NULL;
+	fabtx_conn *c = NULL;
+	char url[160];
+	int len;
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	for (len = 98; len <= 101; len++) {
+		memset(url, 'n', sizeof url);
+		memcpy(url, "shm://", 6);
+		url[6 + len] = 0;
+		TT_EQ(fabtx_listen(ctx, url, &l), -EINVAL);
+		TT_EQ(fabtx_connect(ctx, url, &c, 0), -EINVAL);
+	}
+	TT_ASSERT(l == NULL && c == NULL);
+	memset(url, 'n', sizeof url);
+	snprintf(url, 20, "shm://%ld-", (long)getpid());
+	url[strlen(url)] = 'n';
+	url[6 + 97] = 0;
+	TT_OK(fabtx_listen(ctx, url, &l));
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 TT_TEST(shm_address_in_use)
 {
 	char url[96];

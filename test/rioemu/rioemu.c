@@ -307,6 +307,71 @@ static int re_env_int(const char *name, int def)
 	return (int)x;
 }
 
+/* ------------------------------------------------- fault injection
+ * Knobs for fault trials (test/fault_trials.c), read once per process;
+ * all off unless FABTX_RIOEMU_FAULT_SEED is set (non-zero):
+ *   FABTX_RIOEMU_DROP_DB=P     doorbells lost on the way (per mille)
+ *   FABTX_RIOEMU_DUP_DB=P      doorbells delivered twice
+ *   FABTX_RIOEMU_EBUSY=P       RIO_TRANSFER and RIO_CM_CHAN_SEND say
+ *                              EBUSY (no descriptor / TX ring full)
+ *   FABTX_RIOEMU_FAIL_DMA=P    RIO_TRANSFER fails (EIO, a failed write)
+ *   FABTX_RIOEMU_VANISH_AFTER=N  this process dies (SIGKILL) at its N-th
+ *                              emulated ioctl: a peer vanishing between
+ *                              two operations
+ * Read at the first emulated ioctl of each process (a forked child reads
+ * them again).  Decisions come from a per-process xorshift seeded with the seed and
+ * the pid, so a run is repeatable for one pid. */
+static struct {
+	int init, on;
+	pid_t pid; /* read again in a forked child (its own knobs) */
+	uint64_t rng;
+	int drop_db, dup_db, ebusy, fail_dma;
+	long vanish_after, ops;
+} re_fault;
+
+static void re_fault_init(void)
+{
+	int seed;
+	if (re_fault.init && re_fault.pid == getpid())
+		return;
+	memset(&re_fault, 0, sizeof re_fault);
+	re_fault.init = 1;
+	re_fault.pid = getpid();
+	seed = re_env_int("FABTX_RIOEMU_FAULT_SEED", 0);
+	if (!seed)
+		return;
+	re_fault.on = 1;
+	re_fault.rng = (uint64_t)seed * 0x9e3779b97f4a7c15ull ^
+	               ((uint64_t)getpid() << 17) ^ 0x5bd1e995u;
+	re_fault.drop_db = re_env_int("FABTX_RIOEMU_DROP_DB", 0);
+	re_fault.dup_db = re_env_int("FABTX_RIOEMU_DUP_DB", 0);
+	re_fault.ebusy = re_env_int("FABTX_RIOEMU_EBUSY", 0);
+	re_fault.fail_dma = re_env_int("FABTX_RIOEMU_FAIL_DMA", 0);
+	re_fault.vanish_after = re_env_int("FABTX_RIOEMU_VANISH_AFTER", 0);
+}
+
+/* 1 with probability pm / 1000 */
+static int re_fault_hit(int pm)
+{
+	uint64_t x;
+	if (!re_fault.on || pm <= 0)
+		return 0;
+	x = re_fault.rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	re_fault.rng = x;
+	return (int)(x % 1000u) < pm;
+}
+
+static void re_fault_op(void)
+{
+	re_fault_init();
+	if (re_fault.on && re_fault.vanish_after > 0 &&
+	    ++re_fault.ops >= re_fault.vanish_after)
+		raise(SIGKILL);
+}
+
 static void re_lock(struct re_state *st)
 {
 	int rc = pthread_mutex_lock(&st->lock);
@@ -838,7 +903,21 @@ static void re_token_send(const char *fabric, uint32_t id)
 }
 
 /* Deliver one doorbell (lock held; spec 2.6 "Delivery"). */
+static void re_db_deliver_one(struct re_pfd *p, uint16_t target,
+                              uint16_t info);
 static void re_db_deliver(struct re_pfd *p, uint16_t target, uint16_t info)
+{
+	if (re_fault_hit(re_fault.drop_db)) {
+		p->st->stats.db_sent++; /* sent, lost on the way */
+		return;
+	}
+	re_db_deliver_one(p, target, info);
+	if (re_fault_hit(re_fault.dup_db))
+		re_db_deliver_one(p, target, info);
+}
+
+static void re_db_deliver_one(struct re_pfd *p, uint16_t target,
+                              uint16_t info)
 {
 	struct re_state *st = p->st;
 	int i, reserved = 0, matched = 0;
@@ -1642,6 +1721,10 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 	}
 	case RIO_TRANSFER: {
 		struct rio_transaction tr;
+		if (re_fault_hit(re_fault.ebusy))
+			return -EBUSY;
+		if (re_fault_hit(re_fault.fail_dma))
+			return -EIO;
 		if (!ptr)
 			return -EFAULT;
 		if (re_cin(&tr, ptr, sizeof tr) < 0)
@@ -1957,6 +2040,8 @@ static int re_cm_ioctl(struct re_pfd *p, unsigned long req,
 	case RIO_CM_CHAN_SEND: {
 		struct rio_cm_msg m;
 		uint8_t buf[RE_MSG];
+		if (re_fault_hit(re_fault.ebusy))
+			return -EBUSY;
 		if (re_cin(&m, ptr, sizeof m) < 0)
 			return -EFAULT;
 		if (m.size > RE_MSG)
@@ -2429,6 +2514,7 @@ int ioctl(int fd, unsigned long req, ...)
 	p = re_get(fd);
 	if (!p)
 		return re_real_ioctl(fd, req, arg);
+	re_fault_op();
 	rc = p->type == RE_T_MPORT ? re_mport_ioctl(p, req, arg)
 	                           : re_cm_ioctl(p, req, arg);
 	if (rc < 0) {

@@ -261,6 +261,63 @@ static long e_env_long(const char *name, long dflt)
 	return *end ? dflt : x;
 }
 
+/* ------------------------------------------------- fault injection
+ * Knobs for fault trials (test/fault_trials.c), read once per process;
+ * all off unless FABTX_SCIFEMU_FAULT_SEED is set (non-zero):
+ *   FABTX_SCIFEMU_EAGAIN=P     SCIF_SEND / SCIF_RECV move nothing this
+ *                              time (out_len 0: the ring is full/empty),
+ *                              per mille: -EAGAIN storms
+ *   FABTX_SCIFEMU_SHORT=P      SCIF_SEND takes only part of the bytes
+ *   FABTX_SCIFEMU_FAIL_RMA=P   SCIF_(V)WRITETO fails (-ECONNRESET: the
+ *                              write did not reach the peer)
+ *   FABTX_SCIFEMU_VANISH_AFTER=N  this process dies (SIGKILL) at its N-th
+ *                              emulated ioctl (a peer vanishing between
+ *                              two operations)
+ * Read at the first emulated ioctl of each process (a forked child reads
+ * them again).  Decisions come from a per-process xorshift (seed and pid). */
+static struct {
+	int init, on;
+	pid_t pid; /* read again in a forked child (its own knobs) */
+	uint64_t rng;
+	long eagain, shortw, fail_rma, vanish_after, ops;
+} e_fault;
+
+static void e_fault_init(void)
+{
+	long seed;
+	if (e_fault.init && e_fault.pid == getpid())
+		return;
+	memset(&e_fault, 0, sizeof e_fault);
+	e_fault.init = 1;
+	e_fault.pid = getpid();
+	seed = e_env_long("FABTX_SCIFEMU_FAULT_SEED", 0);
+	if (!seed)
+		return;
+	e_fault.on = 1;
+	e_fault.rng = (uint64_t)seed * 0x9e3779b97f4a7c15ull ^
+	              ((uint64_t)getpid() << 17) ^ 0x5bd1e995u;
+	e_fault.eagain = e_env_long("FABTX_SCIFEMU_EAGAIN", 0);
+	e_fault.shortw = e_env_long("FABTX_SCIFEMU_SHORT", 0);
+	e_fault.fail_rma = e_env_long("FABTX_SCIFEMU_FAIL_RMA", 0);
+	e_fault.vanish_after = e_env_long("FABTX_SCIFEMU_VANISH_AFTER", 0);
+}
+
+static uint64_t e_fault_rnd(void)
+{
+	uint64_t x = e_fault.rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return e_fault.rng = x;
+}
+
+static int e_fault_hit(long pm)
+{
+	if (!e_fault.on || pm <= 0)
+		return 0;
+	return (long)(e_fault_rnd() % 1000u) < pm;
+}
+
 static void e_nap_us(long us)
 {
 	struct timespec ts;
@@ -1983,6 +2040,10 @@ int ioctl(int fd, unsigned long cmd, ...)
 	ep = e_get(fd);
 	if (!ep)
 		return r_ioctl(fd, cmd, arg);
+	e_fault_init();
+	if (e_fault.on && e_fault.vanish_after > 0 &&
+	    ++e_fault.ops >= e_fault.vanish_after)
+		raise(SIGKILL);
 	if (cmd != SCIF_GET_NODEIDS && cmd != SCIF_LISTEN &&
 	    cmd != SCIF_FENCE_WAIT && !arg) {
 		e_put(ep);
@@ -2028,6 +2089,14 @@ int ioctl(int fd, unsigned long cmd, ...)
 		struct scifioctl_msg m;
 		if ((r = e_cin(&m, arg, sizeof m)) < 0)
 			break;
+		if (!(m.flags & E_SEND_BLOCK) && e_fault_hit(e_fault.eagain)) {
+			m.out_len = 0; /* nothing moved this time */
+			r = e_cout((char *)arg + offsetof(struct scifioctl_msg, out_len),
+			           &m.out_len, sizeof m.out_len);
+			break;
+		}
+		if (cmd == SCIF_SEND && m.len > 1 && e_fault_hit(e_fault.shortw))
+			m.len = 1 + (int)(e_fault_rnd() % (uint64_t)(m.len - 1));
 		r = cmd == SCIF_SEND ? e_send(ep, &m) : e_recv(ep, &m);
 		if (r == 0)
 			r = e_cout((char *)arg + offsetof(struct scifioctl_msg, out_len),
@@ -2058,6 +2127,11 @@ int ioctl(int fd, unsigned long cmd, ...)
 		struct scifioctl_copy c;
 		if ((r = e_cin(&c, arg, sizeof c)) < 0)
 			break;
+		if ((cmd == SCIF_WRITETO || cmd == SCIF_VWRITETO) &&
+		    e_fault_hit(e_fault.fail_rma)) {
+			r = -ECONNRESET;
+			break;
+		}
 		r = e_rma(ep, cmd, &c);
 		break;
 	}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/* fault_trials.c -- long message streams over the rio and scif emulators
+ * with faults injected at random (issue 16; knobs in test/rioemu and
+ * test/scifemu: EBUSY / -EAGAIN storms, short writes, failed writes,
+ * dropped and duplicated doorbells, a peer vanishing at its N-th
+ * operation).
+ *
+ *   fault_trials_rio TRIALS    fault_trials_scif TRIALS
+ *
+ * Each trial forks a peer with its own random knobs; it sends a stream of
+ * messages (even trials) or receives one (odd trials), then closes.  The
+ * survivor (also under knobs when the environment sets them for the whole
+ * run) checks:
+ *   - every message delivered is the right one, whole, in order;
+ *   - a sender whose close returned 0 (clean) has had every message
+ *     delivered, and the stream then ends in -ESHUTDOWN;
+ *   - otherwise the connection ends in a clear error (-ECONNRESET,
+ *     -ETIMEDOUT, -EPROTO) -- never a hang (tt.h's alarm), never a
+ *     message that is wrong. */
+#define FABTX_IMPLEMENTATION
+#include "fabtx.h"
+#if defined(FT_RIO)
+#include "fabtx_rio.h"
+#include "rioemu/rioemu.h"
+#define EMU "RIOEMU"
+#else
+#include "fabtx_scif.h"
+#include "scifemu/scifemu.h"
+#define EMU "SCIFEMU"
+#endif
+#include "tt.h"
+#include <signal.h>
+#include <sys/wait.h>
+
+#define CELLS 16u
+#define CELL 1024u
+#define MAXLEN (3u * CELLS * CELL)
+#define NMSG 400
+#define WRONG (-10000) /* a peer's report: a message arrived wrong */
+
+static int trials;
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+static uint32_t mlen(uint64_t k)
+{
+	uint64_t s = k * 0x9e3779b97f4a7c15ull + 91;
+	uint64_t u = rnd(&s) % 10;
+	if (u < 6) return (uint32_t)(rnd(&s) % 300);
+	if (u < 9) return (uint32_t)(rnd(&s) % (CELLS * CELL));
+	return (uint32_t)(rnd(&s) % (MAXLEN + 1));
+}
+static void mfill(uint8_t *b, uint32_t len, uint64_t k)
+{
+	uint32_t i;
+	for (i = 0; i < len; i++) b[i] = (uint8_t)(k * 13 + i * 5 + (i >> 10));
+}
+static int mcheck(const uint8_t *b, uint32_t len, uint64_t k)
+{
+	uint32_t i;
+	for (i = 0; i < len; i++)
+		if (b[i] != (uint8_t)(k * 13 + i * 5 + (i >> 10))) return 0;
+	return 1;
+}
+
+static fabtx_ctx *mkctx(void)
+{
+	fabtx_ctx *ctx;
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	cfg.cell_count = CELLS;
+	cfg.cell_size = CELL;
+	cfg.keepalive_ms = 200; /* a silent peer is found in ~2 s */
+	cfg.keepalive_timeout_ms = 2000;
+	if (fabtx_ctx_create(&ctx, &cfg) < 0) return NULL;
+#if defined(FT_RIO)
+	fabtx_ctx_add_backend(ctx, fabtx_rio_backend());
+#else
+	fabtx_ctx_add_backend(ctx, fabtx_scif_backend());
+#endif
+	return ctx;
+}
+
+static void node(int peer)
+{
+#if defined(FT_RIO)
+	setenv("FABTX_RIOEMU_DESTID", peer ? "2" : "1", 1);
+#else
+	setenv("FABTX_SCIFEMU_NODE", peer ? "1" : "0", 1);
+#endif
+}
+
+static void knob(const char *name, long v)
+{
+	char n[64], b[32];
+	snprintf(n, sizeof n, "FABTX_" EMU "_%s", name);
+	snprintf(b, sizeof b, "%ld", v);
+	setenv(n, b, 1);
+}
+
+/* the peer's random faults: a few per mille of each kind, sometimes a
+ * storm, sometimes it vanishes */
+static void peer_knobs(uint64_t *s, int trial)
+{
+	knob("FAULT_SEED", 1 + trial);
+#if defined(FT_RIO)
+	knob("DROP_DB", (long)(rnd(s) % 4 == 0 ? rnd(s) % 300 : rnd(s) % 20));
+	knob("DUP_DB", (long)(rnd(s) % 50));
+	knob("EBUSY", (long)(rnd(s) % 4 == 0 ? rnd(s) % 700 : rnd(s) % 30));
+	knob("FAIL_DMA", (long)(rnd(s) % 3 == 0 ? rnd(s) % 5 : 0));
+#else
+	knob("EAGAIN", (long)(rnd(s) % 4 == 0 ? rnd(s) % 800 : rnd(s) % 50));
+	knob("SHORT", (long)(rnd(s) % 200));
+	knob("FAIL_RMA", (long)(rnd(s) % 3 == 0 ? rnd(s) % 5 : 0));
+#endif
+	knob("VANISH_AFTER", (long)(rnd(s) % 3 == 0 ? 50 + rnd(s) % 3000 : 0));
+}
+
+static const char *listen_url(char *url, size_t cap, char *a, size_t acap,
+                              int trial)
+{
+#if defined(FT_RIO)
+	snprintf(a, acap, "rio://*:%d", 200 + trial);
+	snprintf(url, cap, "rio://1:%d", 200 + trial);
+#else
+	snprintf(a, acap, "scif://%d", 7600 + trial);
+	snprintf(url, cap, "scif://0:%d", 7600 + trial);
+#endif
+	return a;
+}
+
+/* the peer: report {messages done, close rc} on wfd */
+static void peer(const char *url, int sender, int wfd)
+{
+	fabtx_ctx *ctx;
+	fabtx_conn *c;
+	uint8_t *b = (uint8_t *)malloc(MAXLEN);
+	int64_t rep[2] = {0, -1};
+	uint64_t k;
+	node(1);
+	ctx = mkctx();
+	if (!ctx || !b || fabtx_connect(ctx, url, &c, 10000) < 0) _exit(3);
+	for (k = 0; k < NMSG; k++) {
+		ssize_t r;
+		if (sender) {
+			uint32_t len = mlen(k);
+			mfill(b, len, k);
+			r = fabtx_send(c, b, len, 20000);
+			if (r != (ssize_t)len) break;
+		} else {
+			r = fabtx_recv(c, b, MAXLEN, 20000);
+			if (r >= 0 && (r != (ssize_t)mlen(k) || !mcheck(b, (uint32_t)r, k)))
+				rep[1] = WRONG; /* delivered, and wrong */
+			if (r < 0) rep[1] = r;
+			if (r != (ssize_t)mlen(k) || !mcheck(b, (uint32_t)r, k)) break;
+		}
+		rep[0] = (int64_t)k + 1;
+	}
+	if (!sender && rep[0] == NMSG) /* the whole stream, then its end */
+		rep[1] = fabtx_recv(c, b, MAXLEN, 20000) == -ESHUTDOWN ? 0 : -1;
+	if (sender) rep[1] = rep[0] == NMSG ? fabtx_conn_close(c, 20000) : -1;
+	else fabtx_conn_close(c, 0);
+	if (write(wfd, rep, sizeof rep) < 0) _exit(5);
+	_exit(0);
+}
+
+static int clear_error(ssize_t r)
+{
+	return r == -ECONNRESET || r == -ETIMEDOUT || r == -EPROTO ||
+	       r == -ESHUTDOWN || r == -EIO;
+}
+
+static void one_trial(int trial, uint64_t *seed, int *clean_out)
+{
+	fabtx_ctx *ctx = mkctx();
+	fabtx_listener *l;
+	fabtx_conn *c;
+	char url[64], a[64];
+	uint8_t *b = (uint8_t *)malloc(MAXLEN);
+	int sender = trial % 2 == 0, p[2], st = 0;
+	int64_t rep[2] = {-1, -1};
+	uint64_t k = 0;
+	ssize_t r = 0;
+	pid_t pid;
+	TT_ASSERT(ctx && b);
+	TT_OK(fabtx_listen(ctx, listen_url(url, sizeof url, a, sizeof a, trial), &l));
+	TT_OK(pipe(p));
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		peer_knobs(seed, trial);
+		peer(url, sender, p[1]);
+	}
+	rnd(seed); /* the next trial's peer draws other knobs */
+	close(p[1]);
+	r = fabtx_accept(l, &c, 10000);
+	if (r < 0) { /* the peer vanished before it connected */
+		waitpid(pid, &st, 0);
+		TT_ASSERT(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) == 3));
+		goto out;
+	}
+	if (sender) {
+		for (;; k++) {
+			r = fabtx_recv(c, b, MAXLEN, 20000);
+			if (r < 0) break;
+			TT_ASSERT(k < NMSG);
+			TT_EQ(r, mlen(k));
+			if (!mcheck(b, (uint32_t)r, k))
+				TT_FAIL("trial %d: message %llu is wrong", trial,
+				        (unsigned long long)k);
+		}
+		if (!clear_error(r))
+			TT_FAIL("trial %d: stream ended with %s", trial, fabtx_strerror((int)r));
+		waitpid(pid, &st, 0);
+		if (read(p[0], rep, sizeof rep) != (ssize_t)sizeof rep) rep[1] = -1;
+		if (rep[1] == 0) { /* closed cleanly: nothing may be missing */
+			if (k != NMSG || r != -ESHUTDOWN)
+				TT_FAIL("trial %d: clean close, but %llu of %d delivered (%s)",
+				        trial, (unsigned long long)k, NMSG,
+				        fabtx_strerror((int)r));
+			(*clean_out)++;
+		}
+	} else {
+		for (k = 0; k < NMSG; k++) {
+			uint32_t len = mlen(k);
+			mfill(b, len, k);
+			r = fabtx_send(c, b, len, 20000);
+			if (r < 0) break;
+			TT_EQ(r, len);
+		}
+		if (k == NMSG) r = fabtx_conn_close(c, 20000);
+		else if (!clear_error(r) && r != -EPIPE)
+			TT_FAIL("trial %d: send failed with %s", trial, fabtx_strerror((int)r));
+		waitpid(pid, &st, 0);
+		if (read(p[0], rep, sizeof rep) != (ssize_t)sizeof rep) rep[0] = -1;
+		if (rep[1] == WRONG)
+			TT_FAIL("trial %d: the peer received message %lld wrong", trial,
+			        (long long)rep[0]);
+		if (k == NMSG && r == 0) {
+			/* our close said everything arrived: the peer must have
+			 * it all, unless it died on its own knob afterwards */
+			if (WIFEXITED(st) && rep[0] != NMSG)
+				TT_FAIL("trial %d: clean close, peer has %lld of %d", trial,
+				        (long long)rep[0], NMSG);
+			(*clean_out)++;
+		}
+		c = k == NMSG ? NULL : c;
+	}
+	if (c) fabtx_conn_close(c, 0);
+out:
+	printf("  trial %d (%s): %llu messages, ended %s, peer %s (its end: %s)\n",
+	       trial, sender ? "peer sends" : "peer receives", (unsigned long long)k,
+	       r < 0 ? fabtx_strerror((int)r) : "cleanly",
+	       WIFSIGNALED(st) ? "vanished" : "exited",
+	       rep[1] >= 0 ? "clean" : rep[1] == -1 ? "-" : fabtx_strerror((int)rep[1]));
+	fabtx_listener_close(l);
+	close(p[0]);
+	fabtx_ctx_destroy(ctx);
+	free(b);
+}
+
+TT_TEST(fault_trials)
+{
+	uint64_t seed = 0xfa017ull + (uint64_t)getpid();
+	int i, clean = 0;
+	signal(SIGPIPE, SIG_IGN);
+#if defined(FT_RIO)
+	{
+		static char fab[64];
+		rioemu_fabric_sweep("ft");
+		snprintf(fab, sizeof fab, "ft%d", (int)getpid());
+		setenv("FABTX_RIOEMU_FABRIC", fab, 1);
+		setenv("FABTX_RIOEMU_DMA_TIMEOUT_MS", "300", 1);
+		setenv("FABTX_RIOEMU_CONNECT_TIMEOUT_MS", "300", 1);
+		unsetenv("FABTX_RIO_MPORT");
+	}
+#else
+	{
+		static char fab[64];
+		snprintf(fab, sizeof fab, "ft%d", (int)getpid());
+		setenv("FABTX_SCIFEMU_FABRIC", fab, 1);
+		fabtx_scifemu_unlink(fab);
+	}
+#endif
+	node(0);
+	for (i = 0; i < trials; i++) one_trial(i, &seed, &clean);
+	printf("  %d of %d trials ended cleanly, the others in a clear error\n", clean,
+	       trials);
+#if defined(FT_RIO)
+	rioemu_fabric_remove(getenv("FABTX_RIOEMU_FABRIC"));
+#else
+	fabtx_scifemu_unlink(getenv("FABTX_SCIFEMU_FABRIC"));
+#endif
+}
+
+int main(int argc, char **argv)
+{
+	char *a[1];
+	if (argc != 2) {
+		fprintf(stderr, "usage: fault_trials_rio|fault_trials_scif TRIALS\n");
+		return 2;
+	}
+	trials = atoi(argv[1]);
+	a[0] = argv[0];
+	return tt_main(1, a);
+}
