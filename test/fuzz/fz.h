@@ -84,6 +84,7 @@ typedef struct fz_state {
 	uint8_t *peer;
 	uint64_t peer_len;
 	int gone;         /* progress / ctrl_recv: the peer is gone */
+	int clients;      /* clients waiting at the listener (one per input) */
 	int write_fail;   /* write(): fail with this once (then 0) */
 	int write_eagain; /* write(): -EAGAIN this many times */
 	int imm_ok;       /* write_imm takes it (else -ENOTSUP) */
@@ -102,6 +103,7 @@ FZ_FN void fz_reset(void)
 	memset(&fz, 0, sizeof fz);
 	fz.efd = efd;
 	if (!fz.efd) fz.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	fz.clients = 1;
 }
 
 FZ_FN void fz_queue(const void *b, int len)
@@ -137,6 +139,8 @@ FZ_FN int fz_accept(fabtx_listener *l, fabtx_conn *c, int t)
 {
 	(void)l;
 	(void)t;
+	if (!fz.clients) return -EAGAIN; /* the core asks until nobody waits */
+	fz.clients--;
 	c->bdata = &fz;
 	fz.conns++;
 	return 0;
@@ -283,7 +287,7 @@ FZ_FN void fz_disconnect(fabtx_conn *c, int graceful)
 	 fz_listener_fd, fz_accept, fz_listener_close, fz_connect,            \
 	 fz_ctrl_send, fz_ctrl_recv, fz_win_open, fz_win_import, fz_write,     \
 	 fz_doorbell, fz_progress, fz_flush, fz_arm, fz_fd, fz_disconnect,     \
-	 NULL, 0, fz_write_imm, NULL}
+	 NULL, 0, fz_write_imm, NULL, NULL, NULL}
 static const fabtx_backend fz_be = FZ_BACKEND("fz", 0);
 static const fabtx_backend fzo_be = FZ_BACKEND("fzo", FABTX_BCAP_ORDERED);
 
