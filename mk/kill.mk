@@ -38,8 +38,9 @@ kill-trials: $(KT_BINS)
 test-kill: $(KT_BINS)
 	@sh test/run_suite.sh $(B)/results/kill.txt $(call kt_cmds,$(KT_TEST_TRIALS))
 
-# Fault trials (test/fault_trials.c) on the rio and scif emulators, with
-# their fault knobs (test/rioemu, test/scifemu): random knobs per peer, and
+# Fault trials (test/fault_trials.c) over shm:// (built with FABTX_FAULTS:
+# the shm backend's own knobs) and the rio and scif emulators, with their
+# fault knobs (test/rioemu, test/scifemu): random knobs per peer, and
 # a second run with knobs on the survivor too.
 #   make fault-trials [FAULT_TRIALS=100]
 #   make test-fault (part of make test): FAULT_CI_TRIALS (5) with CI=true
@@ -50,10 +51,14 @@ $(B)/fault_trials_rio: test/fault_trials.c $(B)/rioemu.o $(HDRS) test/tt.h | $(B
 	$(CC) $(KT_FLAGS) -DFT_RIO -o $@ $< $(B)/rioemu.o $(LDLIBS_ALL) -ldl
 $(B)/fault_trials_scif: test/fault_trials.c $(B)/scifemu.o $(HDRS) test/tt.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -o $@ $< $(B)/scifemu.o $(LDLIBS_ALL) -ldl
-FT_BINS := $(B)/fault_trials_rio $(B)/fault_trials_scif
+$(B)/fault_trials_shm: test/fault_trials.c $(HDRS) test/tt.h | $(B)/.dir
+	$(CC) $(KT_FLAGS) -DFT_SHM -DFABTX_FAULTS -o $@ $< $(LDLIBS_ALL)
+FT_BINS := $(B)/fault_trials_shm $(B)/fault_trials_rio $(B)/fault_trials_scif
 ALL_BINS += $(FT_BINS)
 TEST_SUITES += test-fault
-ft_cmds = "TT_TIMEOUT_S=1800 $(B)/fault_trials_rio $(1)" \
+ft_cmds = "TT_TIMEOUT_S=1800 $(B)/fault_trials_shm $(1)" \
+	"FABTX_SHM_FAULT_SEED=7 FABTX_SHM_EAGAIN=300 FABTX_SHM_DROP_DB=100 FABTX_SHM_DUP_DB=50 TT_TIMEOUT_S=1800 $(B)/fault_trials_shm $(1)" \
+	"TT_TIMEOUT_S=1800 $(B)/fault_trials_rio $(1)" \
 	"TT_TIMEOUT_S=1800 $(B)/fault_trials_scif $(1)" \
 	"FABTX_RIOEMU_FAULT_SEED=7 FABTX_RIOEMU_EBUSY=300 FABTX_RIOEMU_DROP_DB=50 FABTX_RIOEMU_DUP_DB=50 TT_TIMEOUT_S=1800 $(B)/fault_trials_rio $(1)" \
 	"FABTX_SCIFEMU_FAULT_SEED=7 FABTX_SCIFEMU_EAGAIN=300 FABTX_SCIFEMU_SHORT=100 TT_TIMEOUT_S=1800 $(B)/fault_trials_scif $(1)"

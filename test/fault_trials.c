@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fault_trials.c -- long message streams over the rio and scif emulators
+/* fault_trials.c -- long message streams over shm:// (a build with
+ * FABTX_FAULTS: the shm backend's own knobs) and the rio and scif emulators
  * with faults injected at random (issue 16; knobs in test/rioemu and
  * test/scifemu: EBUSY / -EAGAIN storms, short writes, failed writes,
  * dropped and duplicated doorbells, a peer vanishing at its N-th
@@ -19,7 +20,9 @@
  *     message that is wrong. */
 #define FABTX_IMPLEMENTATION
 #include "fabtx.h"
-#if defined(FT_RIO)
+#if defined(FT_SHM) /* the shm backend's own knobs (FABTX_FAULTS) */
+#define EMU "SHM"
+#elif defined(FT_RIO)
 #include "fabtx_rio.h"
 #include "rioemu/rioemu.h"
 #define EMU "RIOEMU"
@@ -77,7 +80,8 @@ static fabtx_ctx *mkctx(void)
 	cfg.keepalive_ms = 200; /* a silent peer is found in ~2 s */
 	cfg.keepalive_timeout_ms = 2000;
 	if (fabtx_ctx_create(&ctx, &cfg) < 0) return NULL;
-#if defined(FT_RIO)
+#if defined(FT_SHM)
+#elif defined(FT_RIO)
 	fabtx_ctx_add_backend(ctx, fabtx_rio_backend());
 #else
 	fabtx_ctx_add_backend(ctx, fabtx_scif_backend());
@@ -87,7 +91,9 @@ static fabtx_ctx *mkctx(void)
 
 static void node(int peer)
 {
-#if defined(FT_RIO)
+#if defined(FT_SHM)
+	(void)peer;
+#elif defined(FT_RIO)
 	setenv("FABTX_RIOEMU_DESTID", peer ? "2" : "1", 1);
 #else
 	setenv("FABTX_SCIFEMU_NODE", peer ? "1" : "0", 1);
@@ -107,7 +113,11 @@ static void knob(const char *name, long v)
 static void peer_knobs(uint64_t *s, int trial)
 {
 	knob("FAULT_SEED", 1 + trial);
-#if defined(FT_RIO)
+#if defined(FT_SHM) /* its writes are stores: they cannot fail */
+	knob("DROP_DB", (long)(rnd(s) % 4 == 0 ? rnd(s) % 300 : rnd(s) % 20));
+	knob("DUP_DB", (long)(rnd(s) % 50));
+	knob("EAGAIN", (long)(rnd(s) % 4 == 0 ? rnd(s) % 800 : rnd(s) % 50));
+#elif defined(FT_RIO)
 	knob("DROP_DB", (long)(rnd(s) % 4 == 0 ? rnd(s) % 300 : rnd(s) % 20));
 	knob("DUP_DB", (long)(rnd(s) % 50));
 	knob("EBUSY", (long)(rnd(s) % 4 == 0 ? rnd(s) % 700 : rnd(s) % 30));
@@ -123,7 +133,10 @@ static void peer_knobs(uint64_t *s, int trial)
 static const char *listen_url(char *url, size_t cap, char *a, size_t acap,
                               int trial)
 {
-#if defined(FT_RIO)
+#if defined(FT_SHM)
+	snprintf(a, acap, "shm://ft-%d-%d", (int)getpid(), trial);
+	snprintf(url, cap, "%s", a);
+#elif defined(FT_RIO)
 	snprintf(a, acap, "rio://*:%d", 200 + trial);
 	snprintf(url, cap, "rio://1:%d", 200 + trial);
 #else
@@ -268,7 +281,8 @@ TT_TEST(fault_trials)
 	uint64_t seed = 0xfa017ull + (uint64_t)getpid();
 	int i, clean = 0;
 	signal(SIGPIPE, SIG_IGN);
-#if defined(FT_RIO)
+#if defined(FT_SHM)
+#elif defined(FT_RIO)
 	{
 		static char fab[64];
 		rioemu_fabric_sweep("ft");
@@ -290,7 +304,8 @@ TT_TEST(fault_trials)
 	for (i = 0; i < trials; i++) one_trial(i, &seed, &clean);
 	printf("  %d of %d trials ended cleanly, the others in a clear error\n", clean,
 	       trials);
-#if defined(FT_RIO)
+#if defined(FT_SHM)
+#elif defined(FT_RIO)
 	rioemu_fabric_remove(getenv("FABTX_RIOEMU_FABRIC"));
 #else
 	fabtx_scifemu_unlink(getenv("FABTX_SCIFEMU_FABRIC"));
@@ -301,7 +316,7 @@ int main(int argc, char **argv)
 {
 	char *a[1];
 	if (argc != 2) {
-		fprintf(stderr, "usage: fault_trials_rio|fault_trials_scif TRIALS\n");
+		fprintf(stderr, "usage: fault_trials_shm|_rio|_scif TRIALS\n");
 		return 2;
 	}
 	trials = atoi(argv[1]);
