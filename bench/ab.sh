@@ -24,9 +24,10 @@ for d in old new; do
 		cc -std=c11 -O2 -g -D_GNU_SOURCE -I$A/$d -Iexamples -o $A/$d/$t examples/$t.c $A/$d/impl.o -lpthread $LIB || exit 1
 	done
 done
-port=13600
-url() { # a fresh endpoint per run
-	port=$((port + 1))
+echo 13600 >$A/port
+url() { # a fresh endpoint per run (a file: url runs in a subshell)
+	local port=$(($(cat $A/port) + 1))
+	echo $port >$A/port
 	case $URLBASE in
 	ofi://*) echo "$URLBASE" | sed "s/:[0-9]*?/:$port?/" ;;
 	*) echo "$URLBASE-$port" ;;
@@ -36,14 +37,14 @@ lat() { # dir spin size iters -> one-way us
 	local u; u=$(url)
 	FABTX_SPIN_US=$2 timeout 120 $A/$1/local_lat "$u" $3 $4 >/dev/null &
 	local sp=$!
-	FABTX_SPIN_US=$2 timeout 120 $A/$1/remote_lat "$u" $3 $4 | awk '/average latency/{print $3}'
+	FABTX_SPIN_US=$2 timeout 120 $A/$1/remote_lat "$u" $3 $4 2>/dev/null | awk '/average latency/{print $3}'
 	wait $sp
 }
 thr() { # dir size count -> GB/s
 	local u; u=$(url)
-	FABTX_SPIN_US=10000000 timeout 120 $A/$1/remote_thr "$u" $2 $3 >/dev/null &
+	FABTX_SPIN_US=10000000 timeout 120 $A/$1/remote_thr "$u" $2 $3 >/dev/null 2>&1 &
 	local sp=$!
-	FABTX_SPIN_US=10000000 timeout 120 $A/$1/local_thr "$u" $2 $3 | awk -v s=$2 '/msg\/s/{printf "%.3f", $3*s/1e9}'
+	FABTX_SPIN_US=10000000 timeout 120 $A/$1/local_thr "$u" $2 $3 2>/dev/null | awk -v s=$2 '/msg\/s/{printf "%.3f", $3*s/1e9}'
 	wait $sp
 }
 tests=("lat 10000000 8 20000" "lat 10000000 4096 20000" "lat 0 64 5000" "lat 0 4096 5000" "thr 64 2000000" "thr 1048576 2000")
