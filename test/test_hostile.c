@@ -96,6 +96,20 @@ static int accept_now(fabtx_listener *l, fabtx_conn **c)
 	return fabtx_accept(l, c, 2000);
 }
 
+/* a whole handshake as a raw peer: its request h (an 8 x 256 ring of its
+ * own window), the listener's accept, the response; OK expected */
+static void raw_handshake(fabtx_ctx *ctx, fabtx_listener *l, const char *url,
+                          struct raw *r, const fabtx__hs *h, fabtx_conn **c,
+                          fabtx__hs *resp)
+{
+	raw_connect(ctx, r, url);
+	raw_window(r, 8, 256);
+	raw_send_hs(r, h);
+	TT_OK(accept_now(l, c));
+	TT_OK(raw_recv_hs(r, resp, 1000));
+	TT_EQ(resp->status, FABTX__HS_OK);
+}
+
 /* a good client on the same listener, connected without waiting: both
  * ends driven from this thread */
 static void good_open(fabtx_ctx *ctx, fabtx_listener *l, const char *url,
@@ -210,12 +224,7 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	th_name(url, sizeof url, "shrink");
 	TT_OK(fabtx_listen(ctx, url, &l));
 	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
-	raw_connect(ctx, &r, url);
-	raw_window(&r, 8, 256);
-	raw_send_hs(&r, &h);
-	TT_OK(accept_now(l, &c));
-	TT_OK(raw_recv_hs(&r, &resp, 1000));
-	TT_EQ(resp.status, FABTX__HS_OK);
+	raw_handshake(ctx, l, url, &r, &h, &c, &resp);
 	TT_ASSERT(rs(&r)->rfd >= 0); /* the server's window, as the peer holds it */
 	/* exactly one fd came: the window; no eventfd or other shared state */
 	TT_ASSERT(fcntl(rs(&r)->rfd, F_GET_SEALS) & F_SEAL_SHRINK);
@@ -261,13 +270,8 @@ TT_TEST(hostile_claimed_window_size_not_mapped)
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "claim");
 	TT_OK(fabtx_listen(ctx, url, &l));
-	raw_connect(ctx, &r, url);
-	raw_window(&r, 8, 256);
 	h.win_len = 1ull << 40; /* 1 TiB, says the peer */
-	raw_send_hs(&r, &h);
-	TT_OK(accept_now(l, &c));
-	TT_OK(raw_recv_hs(&r, &resp, 1000));
-	TT_EQ(resp.status, FABTX__HS_OK);
+	raw_handshake(ctx, l, url, &r, &h, &c, &resp);
 	TT_EQ(((fabtx__shm_conn *)c->bdata)->peer_win_len, 64 + 8 * 256);
 	TT_EQ(c->peer_win.len, 64 + 8 * 256);
 	raw_close(&r);
@@ -299,11 +303,7 @@ TT_TEST(hostile_wake_channel_no_sigpipe_no_block)
 	th_name(url, sizeof url, "wake");
 	TT_OK(fabtx_listen(ctx, url, &l));
 	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
-	raw_connect(ctx, &r, url);
-	raw_window(&r, 8, 256);
-	raw_send_hs(&r, &h);
-	TT_OK(accept_now(l, &c));
-	TT_OK(raw_recv_hs(&r, &resp, 1000));
+	raw_handshake(ctx, l, url, &r, &h, &c, &resp);
 	r.c.peer_win.len = 64 + 8 * 256;
 	TT_OK(r.c.be->win_import(&r.c, &r.c.peer_win));
 	/* the flood: as many wakeups as its socket takes */
