@@ -97,7 +97,7 @@ static int info_shm(const info_opts *o, fabtx_ctx *ctx)
 	    (unsigned long long)c->max_msg);
 	say(o, "    connections per context: up to %u at this cell count "
 	       "(doorbell ranges of 2N values)\n", ranges);
-	say(o, "    peers: processes of this machine; NAME 1..100 chars of "
+	say(o, "    peers: processes of this machine; NAME 1..97 chars of "
 	       "[A-Za-z0-9._-]\n");
 	if (o->verbose)
 		say(o, "    spin_us %d, keepalive %d ms / %d ms, zero-copy loans "
