@@ -784,11 +784,11 @@ struct fabtx_conn {
 	 * (fabtx__stage_cell), each with 1 + the seq of the chunk it holds */
 	uint64_t hot_seq[FABTX__HOT_CELLS];
 	/* the handshake while it is in flight (FABTX__HS_* phase; 0 when
-	 * none), its deadline, and what a client asked for in its request */
+	 * none), its deadline, and the nonce of a client's request (the rest
+	 * of it is the config and the doorbell range: db.count / 2 cells) */
 	int hs_phase;
 	int hs_tfd; /* timer for a backend without ctrl_fd, or -1 */
-	uint64_t hs_dl, hs_nonce, hs_max_msg;
-	uint32_t hs_n, hs_cs;
+	uint64_t hs_dl, hs_nonce;
 	char url[128];
 };
 
@@ -2131,6 +2131,16 @@ static void fabtx__drain_fd(int fd)
 	(void)r; /* our own non-blocking eventfd or timerfd */
 }
 
+/* arm timerfd fd to fire every FABTX__TICK_MS */
+static int fabtx__tick(int fd)
+{
+	struct itimerspec it;
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_nsec = FABTX__TICK_MS * 1000000L;
+	it.it_interval = it.it_value;
+	return timerfd_settime(fd, 0, &it, NULL) < 0 ? -errno : 0;
+}
+
 /* The fd a handshake in flight waits on: the backend's control fd, or a
  * periodic timer of ours where the backend has none. */
 static int fabtx__hs_fd(fabtx_conn *c)
@@ -2138,13 +2148,10 @@ static int fabtx__hs_fd(fabtx_conn *c)
 	int fd = FABTX__BE_HAS(c->be, ctrl_fd) ? c->be->ctrl_fd(c) : -1;
 	if (fd >= 0) return fd;
 	if (c->hs_tfd < 0) {
-		struct itimerspec it;
+		int rc;
 		c->hs_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		if (c->hs_tfd < 0) return -errno;
-		memset(&it, 0, sizeof it);
-		it.it_value.tv_nsec = FABTX__TICK_MS * 1000000L;
-		it.it_interval = it.it_value;
-		timerfd_settime(c->hs_tfd, 0, &it, NULL);
+		if ((rc = fabtx__tick(c->hs_tfd)) < 0) return rc;
 	}
 	return c->hs_tfd;
 }
@@ -2165,9 +2172,6 @@ static int fabtx__connect_setup(fabtx_conn *c)
 	ctx->nonce = ctx->nonce * 6364136223846793005ull + 1442695040888963407ull;
 	c->hs_nonce = ctx->nonce ^ (fabtx_now_ns() << 17);
 	pthread_mutex_unlock(&ctx->lock);
-	c->hs_n = n;
-	c->hs_cs = cs;
-	c->hs_max_msg = ctx->cfg.max_msg;
 	c->hs_phase = FABTX__HSP_SEND;
 	return 0;
 }
@@ -2182,9 +2186,9 @@ static int fabtx__connect_send(fabtx_conn *c, int wait_ms)
 	h.minor = FABTX_WIRE_MINOR;
 	h.type = FABTX__MSG_REQ;
 	h.nonce = c->hs_nonce;
-	h.cell_size = c->hs_cs;
-	h.cell_count = c->hs_n;
-	h.max_msg = c->hs_max_msg;
+	h.cell_size = c->ctx->cfg.cell_size;
+	h.cell_count = c->db.count / 2u;
+	h.max_msg = c->ctx->cfg.max_msg;
 	h.win_addr = c->rx_win.addr;
 	h.win_len = c->rx_win.len;
 	h.rkey = c->rx_win.key;
@@ -2216,8 +2220,8 @@ static int fabtx__connect_resp(fabtx_conn *c, const uint8_t *b, int len)
 		       : r.status == FABTX__HS_NOMEM      ? -ENOMEM
 		                                          : -ECONNREFUSED;
 	}
-	if (r.cell_count > c->hs_n || r.cell_size > c->hs_cs ||
-	    r.max_msg > c->hs_max_msg ||
+	if (r.cell_count > c->db.count / 2u || r.cell_size > ctx->cfg.cell_size ||
+	    r.max_msg > ctx->cfg.max_msg ||
 	    fabtx__hs_check_peer(&r, r.cell_count, r.cell_size, r.cell_count) < 0) {
 		fabtx_log(ctx, FABTX_LOG_WARN, "%s: response values out of range", url);
 		return -EPROTO;
@@ -2531,13 +2535,7 @@ static int fabtx__lis_init(fabtx_listener *l)
 	    (rc = fabtx__lis_watch(l, l->tfd)) < 0)
 		return rc;
 	if (fd >= 0) return fabtx__lis_watch(l, fd);
-	{ /* no pollable source: look on a timer */
-		struct itimerspec it;
-		memset(&it, 0, sizeof it);
-		it.it_value.tv_nsec = FABTX__TICK_MS * 1000000L;
-		it.it_interval = it.it_value;
-		return timerfd_settime(l->tfd, 0, &it, NULL) < 0 ? -errno : 0;
-	}
+	return fabtx__tick(l->tfd); /* no pollable source: look on a timer */
 }
 
 /* take handshake i out of the table (and its fd out of the set) */
