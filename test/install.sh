@@ -22,7 +22,7 @@ trap 'rm -rf "$T"' EXIT
 D=$T/dest
 P=/usr/local
 I=$D$P
-port=$(( 41000 + $$ % 8000 ))
+port=$(( 16000 + $$ % 4000 ))  # below the ephemeral range
 # sanitizer builds: the out-of-tree programs are instrumented the same way
 SANF=""
 case "$B" in */san) SANF="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" ;; esac

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cfg=$zb/src/src/fabtx_zmq_config.h
 have() { grep -q "FABTX_ZMQ_HAVE_$1 1" "$cfg" 2>/dev/null; }
-port=$((30000 + $$ % 10000))
+port=$((28000 + $$ % 2000))  # below the ephemeral range (32768..): no connect takes it as its source port
 rioemu=${ZT_RIOEMU:-$top/build/librioemu.so}
 scifemu=${ZT_SCIFEMU:-$top/build/libscifemu.so}
 # busy-poll (FABTX_SPIN_US, opt-in): the engines leave the fd unarmed and

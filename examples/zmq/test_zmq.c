@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +35,10 @@ static void ep(char *buf, size_t cap)
 {
 	const char *t = getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
 	int n = ep_counter++;
-	int port = 20000 + (int)(((unsigned)getpid() * 37u + (unsigned)n) % 20000u);
+	/* 20000..27999: below Linux's ephemeral range (32768..60999), so no
+	 * connection here holds it as its source port and a connect to an
+	 * unbound port cannot connect to itself (TCP simultaneous open) */
+	int port = 20000 + (int)(((unsigned)getpid() * 37u + (unsigned)n) % 8000u);
 	if (strcmp(t, "shm") == 0)
 		snprintf(buf, cap, "shm://zt-%d-%d", (int)getpid(), n);
 	else if (strcmp(t, "ofi-tcp") == 0)
@@ -104,6 +109,33 @@ static void bind_ok(void *s, char *e)
 			TT_FAIL("zmq_bind(%s): %s", e, zmq_strerror(zmq_errno()));
 		ep(e, 128);
 	}
+}
+
+/* An endpoint from ep() nobody holds now: for a connect made before
+ * anyone binds it (tcp and ofi ports are probed with a bind). */
+static void ep_unbound(char *e, size_t cap)
+{
+	int tries;
+	for (tries = 0; tries < 20; tries++) {
+		struct sockaddr_in sa;
+		const char *c;
+		int fd, ok;
+		ep(e, cap);
+		if (strncmp(e, "tcp://", 6) != 0 && strncmp(e, "ofi://", 6) != 0)
+			return;
+		c = strrchr(e, ':');
+		memset(&sa, 0, sizeof sa);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = htons((uint16_t)atoi(c + 1));
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		TT_ASSERT(fd >= 0);
+		ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		close(fd);
+		if (ok)
+			return;
+	}
+	TT_FAIL("no unbound port found for %s", e);
 }
 
 static void connect_ok(void *s, const char *e)
@@ -1151,7 +1183,7 @@ TT_TEST(connect_events_like_tcp)
 	zmq_close(a);
 
 	/* nobody listens yet */
-	ep(e, sizeof e);
+	ep_unbound(e, sizeof e);
 	c = sock(ctx, ZMQ_PAIR);
 	TT_OK(zmq_setsockopt(c, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
 	snprintf(mon, sizeof mon, "inproc://cev2-%d", (int)getpid());
