@@ -60,6 +60,7 @@ if [ $QUICK = 1 ]; then
 	SCAN_CSIZE=${BENCH_SCAN_CELLSIZE:-"1024 8192 65536"}
 	SCAN_MSG=${BENCH_SCAN_MSG:-"65536"}
 	TMS=${BENCH_TIME_MS:-12}
+	DEF_PROVS="shm tcp"
 else
 	OUT=${BENCH_OUT:-$B/bench}
 	ROUNDS=${BENCH_ROUNDS:-5}
@@ -70,15 +71,19 @@ else
 	SCAN_CSIZE=${BENCH_SCAN_CELLSIZE:-"512 1024 2048 4096 8192 16384 32768 65536"}
 	SCAN_MSG=${BENCH_SCAN_MSG:-"4096 1048576"}
 	TMS=${BENCH_TIME_MS:-60}
+	DEF_PROVS="shm tcp tcp;ofi_rxm net"
 fi
 # an explicit BENCH_SIZES applies everywhere unless overridden per group
 [ -n "${BENCH_SIZES:-}" ] && DEF_OFI=$SIZES && DEF_SIDE=$SIZES
 OFI_SIZES=${BENCH_OFI_SIZES:-$DEF_OFI}
 SIDE_SIZES=${BENCH_SIDE_SIZES:-$DEF_SIDE}
-PROVIDERS=${BENCH_OFI_PROVIDERS:-"shm tcp tcp;ofi_rxm net"}
+PROVIDERS=${BENCH_OFI_PROVIDERS:-$DEF_PROVS}
 TO=${BENCH_TIMEOUT:-60}
 SPIN=10000000
 FANIN_SIZE=65536
+# posix+cma differs from posix only where UCX switches to its rendezvous
+# protocol (CMA moves the data): from 64 KiB on it is measured too
+CMA_MIN=${BENCH_CMA_MIN:-65536}
 
 case $ROUNDS in '' | *[!0-9]* | 0) echo "bench: BENCH_ROUNDS must be a positive number" >&2; exit 2 ;; esac
 for s in $SIZES $OFI_SIZES $SIDE_SIZES $SCAN_MSG; do
@@ -203,12 +208,22 @@ wait_port() { local i; for i in $(seq 1000); do ss -Hltn "sport = :$1" 2>/dev/nu
 wait_path() { local i; for i in $(seq 1000); do [ -e "$1" ] && return 0; sleep 0.005; done; return 1; }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
-# pair KIND(lat|thr) -- runs SRV (SENV, bind side) and CLI (CENV,
-# connect side) and sets VAL from the side that reports: lat the client's
-# "average latency", thr the server's msg/s (MB/s = msg/s x size / 1e6)
+# pair KIND(lat|thr) SIZE SRV... -- CLI...: runs SRV (env SENV, the bind
+# side) and CLI (env CENV, the connect side) and sets VAL from the side
+# that reports: lat the client's "average latency" (us), thr the server's
+# msg/s as MB/s (x size / 1e6).  Once either side has ended, the other
+# gets GRACE: the reporting side 3 s (zmq's ipc PUSH/PULL sometimes loses
+# messages and its receiver never ends), the other 0.2 s (zmq's local_lat
+# sleeps a second before it exits; nng's remote_thr may hang in close)
 SENV=""; CENV=""; WAIT=""
+grace() { # pid tenths-of-a-second: 0 if it ended by then (reaped), else stopped
+	local i
+	for ((i = 0; i < $2 * 2; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$1" 2>/dev/null; then stop "$1"; return 1; fi
+	wait "$1"
+}
 pair() { # kind size srv-cmd... -- cli-cmd...
-	local kind=$1 size=$2 s=() c=() sp rc
+	local kind=$1 size=$2 s=() c=() sp cp rp op done rc=1
 	shift 2
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do s+=("$1"); shift; done
 	shift
@@ -220,10 +235,18 @@ pair() { # kind size srv-cmd... -- cli-cmd...
 	port:*) wait_port "${WAIT#port:}" || { stop $sp; VAL=""; return 1; } ;;
 	path:*) wait_path "${WAIT#path:}" || { stop $sp; VAL=""; return 1; } ;;
 	esac
-	env $CENV timeout "$TO" "${c[@]}" >"$TMPD/cli" 2>&1
+	env $CENV timeout "$TO" "${c[@]}" >"$TMPD/cli" 2>&1 &
+	cp=$!
+	if [ "$kind" = lat ]; then rp=$cp; op=$sp; else rp=$sp; op=$cp; fi
+	wait -n -p done $sp $cp
 	rc=$?
-	[ $rc -ne 0 ] && stop $sp
-	wait $sp || rc=1
+	if [ "$done" = "$rp" ]; then
+		grace $op 2
+	else
+		grace $rp 30
+		rc=$?
+		grace $op 5 # (reaped already: returns at once)
+	fi
 	if [ "$kind" = lat ]; then
 		VAL=$(awk '/average latency/{for (i = 1; i <= NF; i++) if ($i + 0 > 0) {print $i; exit}}' "$TMPD/cli")
 	else
@@ -440,10 +463,10 @@ round_jobs() {
 	for s in $SIZES; do
 		# shm:// and its anchors, pair by pair
 		J+=("fab shm busy lat $s" "ucx posix ucp_put_lat $s" "ucx posix tag_lat $s")
-		[ "$s" -ge 4096 ] && J+=("ucx cma tag_lat $s" "ucx cma ucp_put_lat $s")
+		[ "$s" -ge $CMA_MIN ] && J+=("ucx cma tag_lat $s" "ucx cma ucp_put_lat $s")
 		J+=("fab shm event lat $s")
 		J+=("fab shm busy thr $s" "ucx posix tag_bw $s" "ucx posix ucp_put_bw $s")
-		[ "$s" -ge 4096 ] && J+=("ucx cma tag_bw $s" "ucx cma ucp_put_bw $s")
+		[ "$s" -ge $CMA_MIN ] && J+=("ucx cma tag_bw $s" "ucx cma ucp_put_bw $s")
 		J+=("fab shm event thr $s")
 		in_list "$s" "$OFI_SIZES" && [ $have_fi = 1 ] && [ -n "$OFI_PROVS" ] && J+=("fipp shm $s")
 	done

@@ -5,7 +5,7 @@
 #                     first, as `make zmq`, unless BENCH_ZMQ=0)
 #   make bench-quick  the same machinery with fewer sizes and 2 short rounds
 #                     into build/bench-quick/ (about a minute and a half)
-#   make test-bench   bench-quick, then bench/check.sh: every table has rows
+#   make test-bench   bench-quick, then bench/check.py: every table has rows
 #                     of numbers, ratios and targets, every plot is a PNG
 #                     (no timing thresholds); not under SAN=1
 # Overrides: BENCH_ROUNDS, BENCH_SIZES, BENCH_OFI_SIZES, BENCH_SIDE_SIZES,
@@ -47,7 +47,7 @@ test-bench: bench-tools
 	@mkdir -p $(B)/results
 	@sh test/run_suite.sh $(B)/results/bench.txt \
 		"BENCH_OUT=$(BENCH_B)/bench-ci bash bench/run.sh --quick" \
-		"sh bench/check.sh $(BENCH_B)/bench-ci"
+		"python3 bench/check.py $(BENCH_B)/bench-ci"
 
 ifeq ($(SAN),)
 TEST_SUITES += test-bench
