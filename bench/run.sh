@@ -495,6 +495,10 @@ round_jobs() {
 }
 
 J=(); round_jobs
+if [ -n "${BENCH_LIST:-}" ]; then # the measurements of one round, and stop
+	printf '%s\n' "${J[@]}"
+	exit 0
+fi
 TOTAL=$((${#J[@]} * ROUNDS))
 say "$ROUNDS rounds of ${#J[@]} measurements into $OUT (raw: $RAW); progress: % done, elapsed, eta"
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
