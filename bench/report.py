@@ -475,12 +475,13 @@ def plot(name, title, xlabel, ylabel, series_list, xs, logx=True, logy=True, xti
     gp = os.path.join(OUT, name + ".gp")
     png = os.path.join(OUT, name + ".png")
     with open(gp, "w") as f:
-        f.write("set terminal pngcairo noenhanced size 1100,700 font 'sans,11'\n")
+        f.write("set terminal pngcairo noenhanced size 1300,700 font 'sans,11'\n")
         f.write("set output '%s'\n" % png)
         f.write("set title \"%s\"\n" % title.replace('"', "'"))
         f.write("set xlabel '%s'\nset ylabel '%s'\n" % (xlabel, ylabel))
         f.write("set grid xtics ytics mxtics mytics lc rgb '#dddddd'\n")
-        f.write("set key %s box opaque font ',10'\n" % key)
+        # the key right of the plot: it never hides a curve
+        f.write("set key outside right top vertical box font ',10'\n")
         if logx:
             f.write("set logscale x 2\n")
         if logy:
@@ -563,7 +564,8 @@ for m, what, xl in (("scan_cells", "ring length", "cells per ring (FABTX_CELL_CO
     xs = sorted(set(x for (r, mm, x) in raw if mm == m + "_gbps"))
     plot(m, "Scan of %s: fabtx shm:// busy-poll streaming throughput" % what, xl, "throughput (GB/s)",
          [(dat("%s_%s" % (m, r.split()[-1]), r, m + "_gbps"), "%s messages" % size_name(int(r.split()[-1])),
-           STYLES[i % len(STYLES)]) for i, r in enumerate(rows)], xs, logy=False, xtic=size_tic,
+           STYLES[i % len(STYLES)]) for i, r in enumerate(rows)], xs, logy=False,
+         xtic=str if m == "scan_cells" else size_tic,
          key="bottom right")
 side = [r for r in rows_of("lat") if r.split()[0] in ("zmq", "nng", "nanomsg") or "(emulated)" in r]
 side_x = sorted(set(x for (r, m, x) in raw if m == "lat" and r in side))
