@@ -29,7 +29,9 @@
 # BENCH_TIME_MS (target time of one measurement; 60, quick 12),
 # BENCH_OFI_PROVIDERS ("shm tcp tcp;ofi_rxm net"), BENCH_OUT (build/bench,
 # quick build/bench-quick), BENCH_ZMQ_BIN, BENCH_NNG_BIN, BENCH_NANOMSG_BIN,
-# B (build dir of the perf tools, default build).
+# BENCH_CMA_MIN (smallest size for UCX posix+cma; 65536), BENCH_ONLY (a
+# regex: only the measurements it matches), BENCH_LIST=1 (print one round's
+# measurements and stop), B (build dir of the perf tools, default build).
 set -uo pipefail
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 1
@@ -184,8 +186,8 @@ side_trs() { # lib -> transports to try (a failing one is dropped after 2 failur
 # ------------------------------------------------------------ iterations
 # n = the target time over the expected time of one iteration (us), kept
 # within [lo, hi]: latency counts round trips, throughput messages
-iters() { # kind class size
-	awk -v k="$1" -v c="$2" -v s="$3" -v t="$TMS" 'BEGIN {
+iters() { # kind class size [target ms]
+	awk -v k="$1" -v c="$2" -v s="$3" -v t="${4:-$TMS}" 'BEGIN {
 		if (k == "lat") {
 			if (c == "shm") e = 0.6 + s / 4000; else if (c == "event") e = 8 + s / 3000
 			else if (c == "net") e = 6 + s / 1500; else if (c == "emu") e = 4 + s / 2000
@@ -205,6 +207,7 @@ PORT=20000
 next_port() { PORT=$((PORT + 1)); [ $PORT -gt 32000 ] && PORT=20001; }
 RUN=0
 wait_port() { local i; for i in $(seq 1000); do ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0; sleep 0.005; done; return 1; }
+wait_unix() { local i; for i in $(seq 1000); do ss -Hxl 2>/dev/null | grep -q -- "$1 " && return 0; sleep 0.005; done; return 1; }
 wait_path() { local i; for i in $(seq 1000); do [ -e "$1" ] && return 0; sleep 0.005; done; return 1; }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
@@ -234,6 +237,7 @@ pair() { # kind size srv-cmd... -- cli-cmd...
 	case $WAIT in
 	port:*) wait_port "${WAIT#port:}" || { stop $sp; VAL=""; return 1; } ;;
 	path:*) wait_path "${WAIT#path:}" || { stop $sp; VAL=""; return 1; } ;;
+	unix:*) wait_unix "${WAIT#unix:}" || { stop $sp; VAL=""; return 1; } ;;
 	esac
 	env $CENV timeout "$TO" "${c[@]}" >"$TMPD/cli" 2>&1 &
 	cp=$!
@@ -342,11 +346,15 @@ msgtool() {
 	case $tr in
 	tcp) url="tcp://127.0.0.1:$PORT"; [ $lib = zmq ] || WAIT="port:$PORT" ;;
 	ipc) url="ipc://$TMPD/$lib-$PORT.ipc"; [ $lib = zmq ] || WAIT="path:$TMPD/$lib-$PORT.ipc" ;;
-	shm) url="shm://bx$$-$lib-$PORT" ;;
-	shm-spin) url="shm://bx$$-$lib-$PORT"; SENV="FABTX_SPIN_US=1000"; CENV=$SENV ;;
-	ofi) url="ofi://127.0.0.1:$PORT?provider=tcp" ;;
+	shm | shm-spin)
+		url="shm://bx$$-$lib-$PORT"
+		# nng and nanomsg dial once: wait for fabtx's listening socket
+		[ $lib = zmq ] || WAIT="unix:@fabtx-shm:bx$$-$lib-$PORT"
+		[ $tr = shm-spin ] && SENV="FABTX_SPIN_US=1000" && CENV=$SENV ;;
+	ofi) url="ofi://127.0.0.1:$PORT?provider=tcp"; [ $lib = zmq ] || WAIT="port:$PORT" ;;
 	esac
-	n=$(iters "$kind" msg "$size")
+	# nng's clock ticks in milliseconds: its runs last 300 ms at least
+	n=$(iters "$kind" msg "$size" "$([ $lib = nng ] && [ "$TMS" -lt 300 ] && echo 300 || echo "$TMS")")
 	if [ -d "$t" ]; then
 		pair "$kind" "$size" "$t/local_$kind" "$url" "$size" "$n" -- "$t/remote_$kind" "$url" "$size" "$n"
 	else
@@ -492,6 +500,12 @@ round_jobs() {
 		for k in $SCAN_CELLS; do J+=("scan cells $k $s"); done
 		for k in $SCAN_CSIZE; do J+=("scan cellsize $k $s"); done
 	done
+	# BENCH_ONLY=REGEX: only the measurements it matches (BENCH_LIST=1 shows them)
+	if [ -n "${BENCH_ONLY:-}" ]; then
+		local keep=() j
+		for j in "${J[@]}"; do [[ $j =~ $BENCH_ONLY ]] && keep+=("$j"); done
+		J=("${keep[@]}")
+	fi
 }
 
 J=(); round_jobs
