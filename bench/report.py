@@ -463,6 +463,7 @@ STYLES = ["lc rgb '#d62728' lw 2.5 pt 7", "lc rgb '#ff7f0e' lw 2 pt 5", "lc rgb 
           "lc rgb '#2ca02c' lw 1.5 pt 11", "lc rgb '#9467bd' lw 1.5 pt 13", "lc rgb '#8c564b' lw 1.5 pt 4",
           "lc rgb '#17becf' lw 1.5 pt 6", "lc rgb '#e377c2' lw 1.5 pt 8", "lc rgb '#bcbd22' lw 1.5 pt 10"]
 FLOOR = "lc rgb '#000000' lw 1.5 dt 2 pt 0"
+NOBARS = " nobars"  # a style ending so: a line without min-max bars
 
 
 def plot(name, title, xlabel, ylabel, series_list, xs, logx=True, logy=True, xtic=size_tic,
@@ -495,8 +496,8 @@ def plot(name, title, xlabel, ylabel, series_list, xs, logx=True, logy=True, xti
                 f.write("set xrange [%g:%g]\n" % (lo - 0.5, hi + 0.5))
         parts = []
         for d, t, st in series_list:
-            if "dt 2" in st or "dt 3" in st:
-                parts.append("'%s' using 1:2 with lines %s title \"%s\"" % (d, st, t))
+            if st.endswith(NOBARS) or st == FLOOR:
+                parts.append("'%s' using 1:2 with lines %s title \"%s\"" % (d, st.replace(NOBARS, ""), t))
             else:
                 parts.append("'%s' using 1:2:3:4 with yerrorlines %s title \"%s\"" % (d, st, t))
         f.write("plot " + ", \\\n     ".join(parts) + "\n")
@@ -549,7 +550,7 @@ plot("event", "Event-driven (sleeping on the fd) one-way latency next to the wak
      [(dat("ev_fab_event", "fabtx shm:// event", "lat"), "fabtx shm:// event-driven", STYLES[1]),
       (dat("ev_fab_busy", "fabtx shm:// busy", "lat"), "fabtx shm:// busy-poll", STYLES[0]),
       (dat("ev_target", "floor wakeup + shm:// busy", "lat", 1.1), "target: 1.1 x (wakeup + busy-poll)",
-       "lc rgb '#2ca02c' lw 1.5 dt 3"),
+       "lc rgb '#2ca02c' lw 1.5 dt 3" + NOBARS),
       (dat("ev_floor", "floor wakeup + shm:// busy", "lat"), "eventfd wakeup + busy-poll latency", STYLES[3]),
       (const_dat("ev_wakeup", shm_x, wake), "floor: eventfd wakeup alone", FLOOR)],
      shm_x)
@@ -567,12 +568,33 @@ for m, what, xl in (("scan_cells", "ring length", "cells per ring (FABTX_CELL_CO
            STYLES[i % len(STYLES)]) for i, r in enumerate(rows)], xs, logy=False,
          xtic=str if m == "scan_cells" else size_tic,
          key="bottom right")
-side = [r for r in rows_of("lat") if r.split()[0] in ("zmq", "nng", "nanomsg") or "(emulated)" in r]
-side_x = sorted(set(x for (r, m, x) in raw if m == "lat" and r in side))
-plot("latency_msg", "Messaging libraries and emulated backends: one-way latency",
-     "message size (bytes)", "one-way latency (us)",
-     [(dat("msg_%d" % i, r, "lat"), r, STYLES[i % len(STYLES)]) for i, r in enumerate(sorted(side))],
-     side_x)
+TRO = ["tcp://", "ipc://", "shm://", "shm-spin://", "ofi://"]
+
+
+def side_key(r):
+    w = r.split()
+    lib = ["zmq", "nng", "nanomsg"].index(w[0]) if w[0] in ("zmq", "nng", "nanomsg") else 9
+    tr = TRO.index(w[1]) if len(w) > 1 and w[1] in TRO else 9
+    return (lib, tr, r)
+
+
+def side_style(r):
+    """colour by transport, dashes by library, emulated backends grey"""
+    lib, tr, _r = side_key(r)
+    if "emulated" in r:
+        return "lc rgb '#7f7f7f' lw 1.5 dt 4 pt %d" % (4 if "rio" in r else 6)
+    colour = STYLES[tr % len(STYLES)].split(" lw")[0]
+    return "%s lw 1.5 dt %d pt %d" % (colour, 1 + 3 * (lib % 3), 5 + 2 * lib)
+
+
+for metric, name, what, yl in (("lat", "latency_msg", "one-way latency", "one-way latency (us)"),
+                               ("gbps", "throughput_msg", "throughput", "throughput (GB/s)")):
+    side = sorted([r for r in rows_of(metric)
+                   if r.split()[0] in ("zmq", "nng", "nanomsg") or "(emulated)" in r], key=side_key)
+    side_x = sorted(set(x for (r, m, x) in raw if m == metric and r in side))
+    plot(name, "Messaging libraries over their own and fabtx's transports, emulated backends: " + what,
+         "message size (bytes)", yl,
+         [(dat("%s_%d" % (name, i), r, metric), r, side_style(r)) for i, r in enumerate(side)], side_x)
 
 # ------------------------------------------------------------------ write
 HEAD = {"latency": ["table", "configuration", "size_bytes", "unit", "rounds", "median", "min", "max", "failed"],

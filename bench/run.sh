@@ -96,15 +96,8 @@ done
 for t in local_lat remote_lat local_thr remote_thr bench_phys bench_fanin; do
 	[ -x "$B/$t" ] || { echo "bench: $B/$t is not built (make bench builds it)" >&2; exit 1; }
 done
-mkdir -p "$OUT" || exit 1
-rm -f "$OUT"/*.png "$OUT"/*.md "$OUT"/*.csv "$OUT"/*.dat "$OUT"/*.gp
 LOGD=$OUT/logs
-rm -rf "$LOGD" && mkdir -p "$LOGD"
 RAW=$OUT/raw.csv
-TMPD=$(mktemp -d /tmp/fabtx-bench.XXXXXX)
-trap 'rm -rf "$TMPD"; rm -f /dev/shm/fabtx-rioemu-bx$$* /dev/shm/fabtx-scifemu-bx$$* 2>/dev/null' EXIT
-echo "round,row,metric,x,value" >"$RAW"
-T0=$(date +%s)
 
 say() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -156,6 +149,66 @@ side_trs() { # lib -> transports to try (a failing one is dropped after 2 failur
 [ -z "$NN_T" ] && say "no nanomsg perf tools (build/nanomsg or BENCH_NANOMSG_BIN): nanomsg rows left out"
 [ $have_ucx = 0 ] && say "no ucx_perftest (apt-get install ucx-utils): UCX rows left out"
 [ $have_fi = 0 ] && say "no fi_pingpong (apt-get install libfabric-bin): fi_pingpong rows left out"
+
+# ------------------------------------------------------------ one round
+in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+round_jobs() {
+	local s p pe tr lib k first_ofi
+	J+=("hop" "wakeup" "memcpy")
+	for s in $SIZES; do
+		# shm:// and its anchors, pair by pair
+		J+=("fab shm busy lat $s" "ucx posix ucp_put_lat $s" "ucx posix tag_lat $s")
+		[ "$s" -ge $CMA_MIN ] && J+=("ucx cma tag_lat $s" "ucx cma ucp_put_lat $s")
+		J+=("fab shm event lat $s")
+		J+=("fab shm busy thr $s" "ucx posix tag_bw $s" "ucx posix ucp_put_bw $s")
+		[ "$s" -ge $CMA_MIN ] && J+=("ucx cma tag_bw $s" "ucx cma ucp_put_bw $s")
+		J+=("fab shm event thr $s")
+		in_list "$s" "$OFI_SIZES" && [ $have_fi = 1 ] && [ -n "$OFI_PROVS" ] && J+=("fipp shm $s")
+	done
+	first_ofi=${OFI_SIZES%% *}
+	for pe in $OFI_PROVS; do
+		p=${pe%%:*}
+		for s in $OFI_SIZES; do
+			J+=("fab ofi-$p busy lat $s" "fipp $p $s" "fab ofi-$p busy thr $s")
+			[ "$s" = "$first_ofi" ] && J+=("fab ofi-$p event lat $s")
+		done
+	done
+	for be in $EMUS; do
+		# event-driven: the emulators' own threads need a CPU, and two
+		# busy-polling processes beside them measure the scheduler
+		for s in $SIDE_SIZES; do J+=("fab $be event lat $s" "fab $be event thr $s"); done
+	done
+	for lib in zmq nng nanomsg; do
+		case $lib in zmq) [ -n "$ZMQ_T" ] || continue ;; nng) [ -n "$NNG_T" ] || continue ;; nanomsg) [ -n "$NN_T" ] || continue ;; esac
+		for s in $SIDE_SIZES; do
+			for tr in $(side_trs $lib); do J+=("msg $lib $tr lat $s" "msg $lib $tr thr $s"); done
+		done
+	done
+	for k in $FANIN; do J+=("fanin $k $FANIN_SIZE"); done
+	for s in $SCAN_MSG; do
+		for k in $SCAN_CELLS; do J+=("scan cells $k $s"); done
+		for k in $SCAN_CSIZE; do J+=("scan cellsize $k $s"); done
+	done
+	# BENCH_ONLY=REGEX: only the measurements it matches (BENCH_LIST=1 shows them)
+	if [ -n "${BENCH_ONLY:-}" ]; then
+		local keep=() j
+		for j in "${J[@]}"; do [[ $j =~ $BENCH_ONLY ]] && keep+=("$j"); done
+		J=("${keep[@]}")
+	fi
+}
+
+J=(); round_jobs
+if [ -n "${BENCH_LIST:-}" ]; then # the measurements of one round, and stop
+	printf '%s\n' "${J[@]}"
+	exit 0
+fi
+mkdir -p "$OUT" || exit 1
+rm -f "$OUT"/*.png "$OUT"/*.md "$OUT"/*.csv "$OUT"/*.dat "$OUT"/*.gp
+rm -rf "$LOGD" && mkdir -p "$LOGD"
+TMPD=$(mktemp -d /tmp/fabtx-bench.XXXXXX)
+trap 'rm -rf "$TMPD"; rm -f /dev/shm/fabtx-rioemu-bx$$* /dev/shm/fabtx-scifemu-bx$$* 2>/dev/null' EXIT
+echo "round,row,metric,x,value" >"$RAW"
+T0=$(date +%s)
 
 # ----------------------------------------------------- machine description
 {
@@ -463,56 +516,6 @@ job() {
 	fi
 }
 
-# ------------------------------------------------------------ one round
-in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
-round_jobs() {
-	local s p pe tr lib k first_ofi
-	J+=("hop" "wakeup" "memcpy")
-	for s in $SIZES; do
-		# shm:// and its anchors, pair by pair
-		J+=("fab shm busy lat $s" "ucx posix ucp_put_lat $s" "ucx posix tag_lat $s")
-		[ "$s" -ge $CMA_MIN ] && J+=("ucx cma tag_lat $s" "ucx cma ucp_put_lat $s")
-		J+=("fab shm event lat $s")
-		J+=("fab shm busy thr $s" "ucx posix tag_bw $s" "ucx posix ucp_put_bw $s")
-		[ "$s" -ge $CMA_MIN ] && J+=("ucx cma tag_bw $s" "ucx cma ucp_put_bw $s")
-		J+=("fab shm event thr $s")
-		in_list "$s" "$OFI_SIZES" && [ $have_fi = 1 ] && [ -n "$OFI_PROVS" ] && J+=("fipp shm $s")
-	done
-	first_ofi=${OFI_SIZES%% *}
-	for pe in $OFI_PROVS; do
-		p=${pe%%:*}
-		for s in $OFI_SIZES; do
-			J+=("fab ofi-$p busy lat $s" "fipp $p $s" "fab ofi-$p busy thr $s")
-			[ "$s" = "$first_ofi" ] && J+=("fab ofi-$p event lat $s")
-		done
-	done
-	for be in $EMUS; do
-		for s in $SIDE_SIZES; do J+=("fab $be busy lat $s" "fab $be busy thr $s"); done
-	done
-	for lib in zmq nng nanomsg; do
-		case $lib in zmq) [ -n "$ZMQ_T" ] || continue ;; nng) [ -n "$NNG_T" ] || continue ;; nanomsg) [ -n "$NN_T" ] || continue ;; esac
-		for s in $SIDE_SIZES; do
-			for tr in $(side_trs $lib); do J+=("msg $lib $tr lat $s" "msg $lib $tr thr $s"); done
-		done
-	done
-	for k in $FANIN; do J+=("fanin $k $FANIN_SIZE"); done
-	for s in $SCAN_MSG; do
-		for k in $SCAN_CELLS; do J+=("scan cells $k $s"); done
-		for k in $SCAN_CSIZE; do J+=("scan cellsize $k $s"); done
-	done
-	# BENCH_ONLY=REGEX: only the measurements it matches (BENCH_LIST=1 shows them)
-	if [ -n "${BENCH_ONLY:-}" ]; then
-		local keep=() j
-		for j in "${J[@]}"; do [[ $j =~ $BENCH_ONLY ]] && keep+=("$j"); done
-		J=("${keep[@]}")
-	fi
-}
-
-J=(); round_jobs
-if [ -n "${BENCH_LIST:-}" ]; then # the measurements of one round, and stop
-	printf '%s\n' "${J[@]}"
-	exit 0
-fi
 TOTAL=$((${#J[@]} * ROUNDS))
 say "$ROUNDS rounds of ${#J[@]} measurements into $OUT (raw: $RAW); progress: % done, elapsed, eta"
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
