@@ -66,7 +66,10 @@ def check_metric(name, must_rows, need_ratio=True):
         return
     vals = ts[0]
     check(name + ": size columns", len(vals[1]) >= 2, "header %s" % vals[1])
-    bad = [r for r in vals[2] if not any(numeric(c) for c in r[1:])]
+    # third-party tools may fail on their own (zmq's ipc PUSH/PULL loses
+    # messages now and then): their rows may say "failed", never be empty
+    bad = [r for r in vals[2] if not any(numeric(c) for c in r[1:]) and
+           not (r[0].split()[0] in ("zmq", "nng", "nanomsg") and "failed" in " ".join(r[1:]))]
     check(name + ": every row has a measured cell", not bad, "empty rows: %s" % [r[0] for r in bad])
     junk = [(r[0], c) for r in vals[2] for c in r[1:] if c not in ("-", "failed") and not numeric(c)]
     check(name + ": every cell is a number (median (min-max)) or -", not junk, "cells: %s" % junk[:5])
