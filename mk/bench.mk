@@ -51,4 +51,5 @@ test-bench: bench-tools
 
 ifeq ($(SAN),)
 TEST_SUITES += test-bench
+ALL_BINS += $(BENCH_B)/bench_phys $(BENCH_B)/bench_fanin
 endif
