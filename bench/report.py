@@ -368,6 +368,11 @@ def rsum(metric, a, b, x):
 targets = []   # (target, measured text, met)
 
 
+def rtxt(s):
+    return fmt(s[0]) if s[3] == 1 else "%s (%s-%s)" % (fmt(s[0]), fmt(s[1]), fmt(s[2]))
+
+
+
 def target(name, metric, a, b, xs, goal, le):
     """every x in xs (that was measured) must meet ratio (<= goal if le)"""
     got = []
@@ -379,8 +384,7 @@ def target(name, metric, a, b, xs, goal, le):
         targets.append((name, "not measured", "n/a", ""))
         return
     ok = all((s[0] <= goal) if le else (s[0] >= goal) for _x, s in got)
-    txt = "; ".join("%s: %s (%s-%s)" % (size_name(x), fmt(s[0]), fmt(s[1]), fmt(s[2]))
-                    for x, s in got)
+    txt = "; ".join("%s: %s" % (size_name(x), rtxt(s)) for x, s in got)
     targets.append((name, txt, "yes" if ok else "no", "%s %s" % ("<=" if le else ">=", goal)))
 
 
@@ -409,7 +413,7 @@ if fx:
     s = summary(ratio_rounds(raw.get(("fanin aggregate", "fanin", big), {}), one)) if one else None
     if s:
         targets.append(("fan-in: %d-client aggregate >= 0.9x the 1-client throughput" % big,
-                        "%s (%s-%s)" % (fmt(s[0]), fmt(s[1]), fmt(s[2])),
+                        rtxt(s),
                         "yes" if s[0] >= 0.9 and big >= 16 else ("no" if s[0] < 0.9 else "n/a (< 16 clients)"),
                         ">= 0.9"))
     else:
