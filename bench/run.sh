@@ -139,7 +139,7 @@ if [ -n "$ZMQ_T" ] && [ -n "$zcfg" ]; then
 	zmq_trs="$zmq_trs shm shm-spin" # shm:// is fabtx's core: always in
 	grep -q "FABTX_ZMQ_HAVE_OFI 1" "$zcfg" && zmq_trs="$zmq_trs ofi"
 fi
-side_trs() { # lib -> transports to try (a failing one is dropped after 2 failures)
+side_trs() { # lib -> transports to try (what fails in 2 rounds is dropped)
 	case $1 in
 	zmq) if [ $QUICK = 1 ]; then echo "${zmq_trs/ shm-spin/}"; else echo "$zmq_trs"; fi ;;
 	*) echo "tcp ipc shm ofi" ;;
@@ -262,9 +262,22 @@ iters() { # kind class size [target ms]
 PORT=20000
 next_port() { PORT=$((PORT + 1)); [ $PORT -gt 32000 ] && PORT=20001; }
 RUN=0
-wait_port() { local i; for i in $(seq 1000); do ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0; sleep 0.005; done; return 1; }
-wait_unix() { local i; for i in $(seq 1000); do ss -Hxl 2>/dev/null | grep -q -- "$1 " && return 0; sleep 0.005; done; return 1; }
-wait_path() { local i; for i in $(seq 1000); do [ -e "$1" ] && return 0; sleep 0.005; done; return 1; }
+# wait_port PORT PID / wait_unix NAME PID / wait_path PATH PID: until the
+# server PID listens there (~10 s at most); 1 at once if PID has ended
+wait_for() { # pid test-command...
+	local i pid=$1; shift
+	for i in $(seq 1000); do
+		"$@" && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.005
+	done
+	return 1
+}
+has_port() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+has_unix() { ss -Hxl 2>/dev/null | grep -q -- "$1 "; }
+wait_port() { wait_for "$2" has_port "$1"; }
+wait_unix() { wait_for "$2" has_unix "$1"; }
+wait_path() { wait_for "$2" test -e "$1"; }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 # pair KIND(lat|thr) SIZE SRV... -- CLI...: runs SRV (env SENV, the bind
@@ -291,9 +304,9 @@ pair() { # kind size srv-cmd... -- cli-cmd...
 	env $SENV timeout "$TO" "${s[@]}" >"$TMPD/srv" 2>&1 &
 	sp=$!
 	case $WAIT in
-	port:*) wait_port "${WAIT#port:}" || { stop $sp; VAL=""; return 1; } ;;
-	path:*) wait_path "${WAIT#path:}" || { stop $sp; VAL=""; return 1; } ;;
-	unix:*) wait_unix "${WAIT#unix:}" || { stop $sp; VAL=""; return 1; } ;;
+	port:*) wait_port "${WAIT#port:}" $sp || { stop $sp; VAL=""; return 1; } ;;
+	path:*) wait_path "${WAIT#path:}" $sp || { stop $sp; VAL=""; return 1; } ;;
+	unix:*) wait_unix "${WAIT#unix:}" $sp || { stop $sp; VAL=""; return 1; } ;;
 	esac
 	env $CENV timeout "$TO" "${c[@]}" >"$TMPD/cli" 2>&1 &
 	cp=$!
@@ -371,7 +384,7 @@ ucx() { # tls(posix|cma) test size -> VAL: lat us (one-way) or MB/s
 	RUN=$((RUN + 1))
 	UCX_TLS=$tls timeout "$TO" ucx_perftest -p $PORT >"$TMPD/srv" 2>&1 &
 	local sp=$!
-	wait_port $PORT || { stop $sp; VAL=""; return 1; }
+	wait_port $PORT $sp || { stop $sp; VAL=""; return 1; }
 	line=$(UCX_TLS=$tls timeout "$TO" ucx_perftest 127.0.0.1 -p $PORT -t "$t" -s "$s" -n "$n" -w "$w" -f -v 2>"$TMPD/cli" | tail -1 | tr -d ' ')
 	wait $sp
 	VAL=$(awk -F, -v k=$kind '/^[0-9]+,/{ if (k == "lat") print $4; else printf "%.3f", $6 * 1.048576 }' <<<"$line")
@@ -386,7 +399,7 @@ fipp() { # prov size -> VAL: one-way us (usec/xfer)
 	RUN=$((RUN + 1))
 	timeout "$TO" fi_pingpong -p "$p" -e $ep -S "$s" -I "$n" -B $PORT >"$TMPD/srv" 2>&1 &
 	local sp=$!
-	wait_port $PORT || { stop $sp; VAL=""; return 1; }
+	wait_port $PORT $sp || { stop $sp; VAL=""; return 1; }
 	line=$(timeout "$TO" fi_pingpong -p "$p" -e $ep -S "$s" -I "$n" -P $PORT 127.0.0.1 2>"$TMPD/cli")
 	wait $sp
 	VAL=$(awk '$1 != "bytes" && NF >= 8 && $7 ~ /^[0-9.]+$/ {u = $7} END {print u}' <<<"$line")
@@ -450,11 +463,11 @@ progress() { # label unit
 		$((eta / 60)) $((eta % 60)) "$ROUND" "$ROUNDS" "$1" "${VAL:-FAILED} $2" >&2
 }
 
-# one job: a word list; its config key (for giving up after 2 failures) is
-# the job without its size
+# one job: a word list; a job that failed in two rounds is left out of the
+# later ones (a transport a perf tool does not have fails every time)
 job() {
 	local key ok=0 t1
-	key="${*% *}"
+	key="$*"
 	if [ "${FAILS[$key]:-0}" -ge 2 ]; then return; fi
 	t1=$(date +%s%N)
 	VAL=""
