@@ -4,7 +4,7 @@
 #                     (~15 min on a quiet 2-CPU machine; builds libzmq once
 #                     first, as `make zmq`, unless BENCH_ZMQ=0)
 #   make bench-quick  the same machinery with fewer sizes and 2 short rounds
-#                     into build/bench-quick/ (about a minute and a half)
+#                     into build/bench-quick/ (1-2 minutes)
 #   make test-bench   bench-quick, then bench/check.py: every table has rows
 #                     of numbers, ratios and targets, every plot is a PNG
 #                     (no timing thresholds); not under SAN=1
