@@ -13,7 +13,8 @@
 # are always the optimised build in build/, never a sanitizer build.
 BENCH_B := build
 BENCH_TOOLS := $(addprefix $(BENCH_B)/,$(EXAMPLES) bench_phys bench_fanin)
-BENCH_EMUS := $(filter %/librioemu.so %/libscifemu.so,$(ALL_BINS))
+# (deferred: mk/rio.mk and mk/scif.mk are read after this file)
+BENCH_EMUS = $(filter %/librioemu.so %/libscifemu.so,$(ALL_BINS))
 BENCH_ZMQ ?= 1
 
 # the floors: no fabtx in it
