@@ -1,7 +1,7 @@
 # mk/bench.mk -- make bench (issue 19; docs/bench.md).
 #   make bench        fabtx against the anchors and the physical floors, every
 #                     backend here, >= 5 rounds, tables + plots in build/bench/
-#                     (~15 min on a quiet 2-CPU machine; builds libzmq once
+#                     (10-14 min on a quiet 2-CPU machine; builds libzmq once
 #                     first, as `make zmq`, unless BENCH_ZMQ=0)
 #   make bench-quick  the same machinery with fewer sizes and 2 short rounds
 #                     into build/bench-quick/ (1-2 minutes)
