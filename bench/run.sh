@@ -208,6 +208,8 @@ rm -f "$OUT"/*.png "$OUT"/*.md "$OUT"/*.csv "$OUT"/*.dat "$OUT"/*.gp
 rm -rf "$LOGD" && mkdir -p "$LOGD"
 TMPD=$(mktemp -d /tmp/fabtx-bench.XXXXXX)
 trap 'rm -rf "$TMPD"; rm -f /dev/shm/fabtx-rioemu-bx$$* /dev/shm/fabtx-scifemu-bx$$* 2>/dev/null' EXIT
+# interrupted: stop the pair in flight (our own children, by PID) too
+trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
 echo "round,row,metric,x,value" >"$RAW"
 T0=$(date +%s)
 
