@@ -385,6 +385,7 @@ struct fx_ep {
 	fabtx_listener *lis;     /* listener */
 	fx_wait         w;       /* dconn's or lis's fd */
 	nni_aio *       tick;    /* dialer: connect tick; listener: backoff */
+	bool            tick_on; /* tick is scheduled */
 	nni_list        busy_pipes;
 	nni_list        wait_pipes;
 	nni_list        neg_pipes;
@@ -1009,6 +1010,16 @@ fx_ep_cb(nni_posix_pfd *, unsigned, void *);
 static void
 fx_ep_tick_cb(void *);
 
+/* (ep->mtx held) one sleep at a time on ep->tick */
+static void
+fx_ep_tick_start(fx_ep *ep, nng_duration ms)
+{
+	if (!ep->tick_on && !ep->closed) {
+		ep->tick_on = true;
+		nni_sleep_aio(ms, ep->tick);
+	}
+}
+
 static int
 fx_ep_init(fx_ep **epp, nni_url *url, nni_sock *sock, bool dialer)
 {
@@ -1198,7 +1209,7 @@ fx_accept_step(fx_ep *ep)
 		if (rc == -ECONNABORTED)
 			continue; /* that client's handshake failed: its fault */
 		/* our own trouble (-EMFILE, -ENOMEM): back off a little */
-		nni_sleep_aio(10, ep->tick);
+		fx_ep_tick_start(ep, 10);
 		return;
 	}
 	fx_wait_arm(&ep->w);
@@ -1222,15 +1233,18 @@ static void
 fx_ep_tick_cb(void *arg)
 {
 	fx_ep *ep = arg;
-	if (nni_aio_result(ep->tick) != 0)
-		return;
 	nni_mtx_lock(&ep->mtx);
+	ep->tick_on = false;
+	if (nni_aio_result(ep->tick) != 0) {
+		nni_mtx_unlock(&ep->mtx);
+		return;
+	}
 	if (ep->is_dialer) {
 		fx_dial_step(ep);
 		/* a backend whose fd says nothing until the transport is
 		 * up, and the handshake's deadline, need the tick */
-		if (ep->dconn != NULL && !ep->closed)
-			nni_sleep_aio(FX_DIAL_TICK_MS, ep->tick);
+		if (ep->dconn != NULL)
+			fx_ep_tick_start(ep, FX_DIAL_TICK_MS);
 	} else {
 		fx_accept_step(ep);
 	}
@@ -1280,7 +1294,7 @@ fx_ep_connect(void *arg, nni_aio *aio)
 	ep->dconn = c;
 	fx_dial_step(ep);
 	if (ep->dconn != NULL)
-		nni_sleep_aio(FX_DIAL_TICK_MS, ep->tick);
+		fx_ep_tick_start(ep, FX_DIAL_TICK_MS);
 	nni_mtx_unlock(&ep->mtx);
 }
 

@@ -1,0 +1,29 @@
+#!/bin/sh
+# integrations/nng/suite.sh BUILD_DIR NNG_DIR -- `make test-nng`: our test
+# program (test_nng) per available fabtx transport, then nng's own tests
+# retargeted to the fabtx schemes (integrations/nng/nngtests.sh).  The
+# transport list follows the backends the nng build took in.
+b=$1
+nb=$2
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cfg=$nb/src/src/sp/transport/fabtx/fabtx_nng_config.h
+have() { grep -q "FABTX_NNG_HAVE_$1 1" "$cfg" 2>/dev/null; }
+scifemu=${NT_SCIFEMU:-$top/build/libscifemu.so}
+san=0
+ldd "$b/test_nng" 2>/dev/null | grep -q libasan && san=1
+emu=nng$$
+scif_env="FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$scifemu FABTX_SCIFEMU_NODE=0"
+set -- "NT_TRANSPORT=shm $b/test_nng"
+if have OFI; then
+	set -- "$@" "NT_TRANSPORT=ofi-tcp $b/test_nng"
+fi
+# an ASan-instrumented program cannot take an LD_PRELOAD library
+if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
+	set -- "$@" "$scif_env NT_TRANSPORT=scif $b/test_nng"
+fi
+set -- "$@" "sh $here/nngtests.sh run $nb"
+sh "$top/test/run_suite.sh" "$b/results/nng.txt" "$@"
+rc=$?
+rm -f /dev/shm/fabtx-scifemu-$emu*
+exit $rc
