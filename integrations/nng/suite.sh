@@ -10,6 +10,7 @@ top=$(cd "$here/../.." && pwd)
 cfg=$nb/src/src/sp/transport/fabtx/fabtx_nng_config.h
 have() { grep -q "FABTX_NNG_HAVE_$1 1" "$cfg" 2>/dev/null; }
 scifemu=${NT_SCIFEMU:-$top/build/libscifemu.so}
+rioemu=${NT_RIOEMU:-$top/build/librioemu.so}
 san=0
 ldd "$b/test_nng" 2>/dev/null | grep -q libasan && san=1
 emu=nng$$
@@ -22,8 +23,14 @@ fi
 if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
 	set -- "$@" "$scif_env NT_TRANSPORT=scif $b/test_nng"
 fi
+# rio_cm has no loopback: only the tests whose peer is another process
+# (another destID of the emulated fabric) apply; the others skip
+rio_env="FABTX_RIOEMU_FABRIC=$emu LD_PRELOAD=$rioemu FABTX_RIOEMU_DESTID=1 NT_RIO_SELF=1 NT_RIO_PEER=2 NT_PEER_ENV=FABTX_RIOEMU_DESTID=2"
+if have RIO && [ -f "$rioemu" ] && [ $san = 0 ]; then
+	set -- "$@" "$rio_env NT_TRANSPORT=rio $b/test_nng"
+fi
 set -- "$@" "sh $here/nngtests.sh run $nb"
 sh "$top/test/run_suite.sh" "$b/results/nng.txt" "$@"
 rc=$?
-rm -f /dev/shm/fabtx-scifemu-$emu*
+rm -f /dev/shm/fabtx-scifemu-$emu* /dev/shm/fabtx-rioemu-$emu*
 exit $rc

@@ -50,6 +50,11 @@ static const char *nt_transport(void)
 
 static int nt_seq;
 
+static int nt_is_rio(void)
+{
+	return strcmp(nt_transport(), "rio") == 0;
+}
+
 /* a fresh endpoint: where to listen and where to dial */
 static void nt_urls(char *lurl, char *durl, size_t cap)
 {
@@ -72,6 +77,16 @@ static void nt_urls(char *lurl, char *durl, size_t cap)
 	} else {
 		snprintf(lurl, cap, "shm://nt-%d-%u", (int) getpid(), n);
 		snprintf(durl, cap, "%s", lurl);
+	}
+}
+
+/* the URL a peer process dials to reach a listener of this process */
+static void nt_durl_to_me(char *durl, size_t cap, const char *lurl)
+{
+	if (nt_is_rio()) {
+		const char *ch = strrchr(lurl, ':');
+		snprintf(durl, cap, "rio://%s%s",
+		    getenv("NT_RIO_SELF") ? getenv("NT_RIO_SELF") : "1", ch);
 	}
 }
 
@@ -526,6 +541,9 @@ static pid_t nt_spawn(const char *mode, const char *url, const char *arg)
 	pid_t pid = fork();
 	TT_ASSERT(pid >= 0);
 	if (pid == 0) {
+		/* rio://: the peer is another port of the emulated fabric */
+		if (getenv("NT_PEER_ENV") != NULL)
+			putenv(strdup(getenv("NT_PEER_ENV")));
 		execl("/proc/self/exe", "test_nng", mode, url, arg, (char *) NULL);
 		_exit(127);
 	}
@@ -616,14 +634,41 @@ TT_TEST(reconnect_after_listener_restarts)
 	NT_OK(nng_close(req));
 }
 
+/* sizes through a peer in another process (an echo server) */
+TT_TEST(xproc_echo_sizes)
+{
+	static const size_t sizes[] = { 0, 1, 8160, 8161, 100000, 1048576,
+		8u << 20 };
+	char       lurl[256], durl[256];
+	nng_socket req;
+	nt_watch * w;
+	int        fds[2];
+	pid_t      srv;
+	TT_ASSERT(pipe(fds) == 0);
+	nt_urls(lurl, durl, sizeof lurl);
+	srv = nt_echo_server(lurl, fds[1]);
+	nt_wait_ready(fds[0]);
+	NT_OK(nng_req0_open(&req));
+	nt_timeouts(req);
+	w = nt_watch_new(req);
+	NT_OK(nng_dial(req, durl, NULL, 0));
+	nt_watch_wait(w, 1, 0);
+	for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		nt_send(req, sizes[i], 40 + i);
+		nt_recv_check(req, sizes[i], 40 + i);
+	}
+	nt_kill(srv);
+	NT_OK(nng_close(req));
+}
+
 TT_TEST(killed_dialer_noticed)
 {
 	char       lurl[256], durl[256];
 	nng_socket pull;
 	nt_watch   *w;
 	pid_t      pid;
-	nt_need_loopback(); /* the listener is this process */
 	nt_urls(lurl, durl, sizeof lurl);
+	nt_durl_to_me(durl, sizeof durl, lurl);
 	NT_OK(nng_pull0_open(&pull));
 	nt_timeouts(pull);
 	w = nt_watch_new(pull);
