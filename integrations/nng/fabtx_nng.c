@@ -326,17 +326,27 @@ fx_wait_close(fx_wait *w)
 		nni_posix_pfd_close(w->pfd);
 }
 
-/* not on the poller's thread (nng's reaper runs it) */
+/* Not on the poller's thread (nng's reaper runs it).  The pfd is taken
+ * out under the owner's lock (mtx, when given), which every other use of
+ * it holds: a concurrent close or arm then finds none.  After
+ * nni_posix_pfd_fini no callback of it runs any more. */
 static void
-fx_wait_fini(fx_wait *w)
+fx_wait_fini(fx_wait *w, nni_mtx *mtx)
 {
-	if (w->pfd != NULL) {
-		nni_posix_pfd_fini(w->pfd); /* closes epfd */
-		w->pfd = NULL;
+	nni_posix_pfd *pfd;
+	if (mtx != NULL)
+		nni_mtx_lock(mtx);
+	pfd    = w->pfd;
+	w->pfd = NULL;
+	if (mtx != NULL)
+		nni_mtx_unlock(mtx);
+	if (pfd != NULL) {
+		nni_posix_pfd_fini(pfd); /* closes epfd */
 	} else if (w->epfd >= 0) {
 		(void) close(w->epfd);
 	}
-	w->epfd = -1;
+	w->epfd   = -1;
+	w->target = -1;
 }
 
 /* ------------------------------------------------------------ structures */
@@ -432,7 +442,7 @@ fx_pipe_alloc(fx_pipe **pp, fabtx_conn *conn)
 	if ((rv = fx_wait_init(&p->w, fx_pipe_cb, p)) != 0 ||
 	    (rv = fx_wait_target(&p->w, fabtx_conn_fd(conn))) != 0) {
 		p->conn = NULL; /* the caller still owns conn */
-		fx_wait_fini(&p->w);
+		fx_wait_fini(&p->w, NULL);
 		nni_aio_fini(&p->tick);
 		nni_mtx_fini(&p->mtx);
 		NNI_FREE_STRUCT(p);
@@ -523,9 +533,13 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out)
 	}
 }
 
-/* receive into waiting operations (p->mtx held) */
-static void
-fx_pipe_do_recv(fx_pipe *p)
+/* receive into waiting operations (p->mtx held).  true: a message is
+ * partly here and small enough to wait for the rest (its sender does not
+ * need our credits for it), so that it is copied once, straight into the
+ * nng message, instead of being taken in parts (fabtx would keep the
+ * parts aside and copy them again).  eager: take what is there anyway. */
+static bool
+fx_pipe_do_recv(fx_pipe *p, bool eager)
 {
 	nni_aio *aio;
 	while ((aio = nni_list_first(&p->recv_q)) != NULL) {
@@ -536,34 +550,36 @@ fx_pipe_do_recv(fx_pipe *p)
 		if (p->rx_msg == NULL) {
 			rc = fabtx_peek_len(p->conn);
 			if (rc == -EAGAIN)
-				return;
+				return (false);
 			if (rc < 0) {
 				fx_pipe_set_err(p, fx_err((int) rc));
-				return;
+				return (false);
 			}
 			if (p->rcv_max > 0 && (size_t) rc > p->rcv_max) {
 				/* as nng's ipc/tcp: the pipe is closed */
 				fx_pipe_set_err(p, NNG_EMSGSIZE);
-				return;
+				return (false);
 			}
+			if (!eager && fabtx_peek_whole(p->conn) == -EAGAIN)
+				return (true);
 			if ((rv = nni_msg_alloc(&p->rx_msg, (size_t) rc)) !=
 			    0) {
 				fx_pipe_set_err(p, rv);
-				return;
+				return (false);
 			}
 		}
 		len = nni_msg_len(p->rx_msg);
 		rc  = fabtx_recv(p->conn, len ? nni_msg_body(p->rx_msg) : NULL,
 		     len, 0);
 		if (rc == -EAGAIN)
-			return; /* fabtx keeps what came so far */
+			return (false); /* fabtx keeps what came so far */
 		if (rc < 0) {
 			fx_pipe_set_err(p, fx_err((int) rc));
-			return;
+			return (false);
 		}
 		if ((size_t) rc != len) {
 			fx_pipe_set_err(p, NNG_EPROTO);
-			return;
+			return (false);
 		}
 		msg       = p->rx_msg;
 		p->rx_msg = NULL;
@@ -573,6 +589,7 @@ fx_pipe_do_recv(fx_pipe *p)
 		nni_aio_set_msg(aio, msg);
 		nni_aio_finish(aio, 0, len);
 	}
+	return (false);
 }
 
 /* The pump (p->mtx held): send, receive, then arm fabtx and the poller for
@@ -580,9 +597,11 @@ fx_pipe_do_recv(fx_pipe *p)
 static void
 fx_pipe_pump(fx_pipe *p)
 {
+	bool eager = false;
 	for (int round = 0; round < 64; round++) {
-		bool     want_out = false;
-		unsigned ev       = 0;
+		bool     want_out  = false;
+		bool     wait_rest = false;
+		unsigned ev        = 0;
 		int      rc;
 		if (p->closed || p->conn == NULL)
 			return;
@@ -590,7 +609,7 @@ fx_pipe_pump(fx_pipe *p)
 			fx_pipe_do_send(p, &want_out);
 		}
 		if (p->err == 0) {
-			fx_pipe_do_recv(p);
+			wait_rest = fx_pipe_do_recv(p, eager);
 		}
 		if (p->err == 0 && p->tx_tail) {
 			/* a large send's tail is streamed by fabtx as credits
@@ -607,19 +626,29 @@ fx_pipe_pump(fx_pipe *p)
 			fx_pipe_fail_all(p, p->err);
 			return;
 		}
-		if (!nni_list_empty(&p->recv_q))
+		if (!nni_list_empty(&p->recv_q) && !wait_rest)
 			ev |= FABTX_POLLIN;
 		if (want_out)
 			ev |= FABTX_POLLOUT;
-		if (ev == 0)
+		if (ev == 0 && !wait_rest)
 			return; /* idle: the tick keeps keepalive going */
+		/* waiting for the rest of a message: armed for any event
+		 * (the next chunk's doorbell) but not for "a chunk is here",
+		 * which is already true */
 		rc = fabtx_conn_arm_mask(p->conn, ev);
-		if (rc == -EAGAIN)
+		if (rc == -EAGAIN) {
+			/* something is pending; if it is not the rest of the
+			 * message (the peer failed, ...), take the message as
+			 * it comes next round: fabtx reports the error then */
+			eager = wait_rest;
 			continue;
+		}
 		if (rc < 0) {
 			fx_pipe_set_err(p, fx_err(rc));
 			continue;
 		}
+		if (wait_rest && fabtx_peek_whole(p->conn) != -EAGAIN)
+			continue; /* the rest came before the arm */
 		fx_wait_arm(&p->w);
 		return;
 	}
@@ -833,7 +862,7 @@ fx_pipe_fini(void *arg)
 	fx_ep *  ep;
 
 	fx_pipe_stop(p);
-	fx_wait_fini(&p->w); /* no poller callback runs from here on */
+	fx_wait_fini(&p->w, &p->mtx); /* no poller callback from here on */
 	if ((ep = p->ep) != NULL) {
 		nni_mtx_lock(&ep->mtx);
 		nni_list_node_remove(&p->node);
@@ -1043,7 +1072,7 @@ fx_ep_init(fx_ep **epp, nni_url *url, nni_sock *sock, bool dialer)
 	    (rv = fx_wait_init(&ep->w, fx_ep_cb, ep)) != 0) {
 		if (rv == 0)
 			rv = NNG_ENOMEM;
-		fx_wait_fini(&ep->w);
+		fx_wait_fini(&ep->w, NULL);
 		nni_aio_free(ep->tick);
 		nni_strfree(ep->url);
 		nni_mtx_fini(&ep->mtx);
@@ -1115,7 +1144,7 @@ fx_ep_fini(void *arg)
 	}
 	nni_mtx_unlock(&ep->mtx);
 	nni_aio_stop(ep->tick);
-	fx_wait_fini(&ep->w);
+	fx_wait_fini(&ep->w, &ep->mtx);
 	if (ep->dconn != NULL)
 		(void) fabtx_conn_close(ep->dconn, 0);
 	if (ep->lis != NULL)
