@@ -7,6 +7,10 @@
  * test runs in a forked child (test/tt.h).  Waits are nng's own, bounded by
  * receive timeouts and pipe events with deadlines; there are no sleeps.
  */
+/* fabtx itself, for peers that do not speak SP (shm:// only) */
+#define FABTX_IMPLEMENTATION
+#include "fabtx.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -856,6 +860,75 @@ TT_TEST(addresses_and_url)
 	nng_msg_free(m);
 	NT_OK(nng_close(a));
 	NT_OK(nng_close(b));
+}
+
+/* ------------------------------------------------- untrusted peers */
+/* A fabtx client that is not SP: whatever it sends instead of the SP
+ * header, only its own connection ends, and the listener serves others. */
+static void nt_raw_peer(const void *hdr, size_t len, int silent)
+{
+	nng_socket   a, b;
+	char         lurl[256], durl[256];
+	nt_watch *   wa;
+	fabtx_ctx *  ctx;
+	fabtx_conn * c;
+	char         buf[64];
+	ssize_t      n;
+	if (!nt_is("shm"))
+		TT_SKIP("raw fabtx peer: shm:// only");
+	NT_OK(nng_pair1_open(&a));
+	NT_OK(nng_pair1_open(&b));
+	nt_timeouts(a);
+	nt_timeouts(b);
+	wa = nt_watch_new(a);
+	nt_urls(lurl, durl, sizeof lurl);
+	NT_OK(nng_listen(a, lurl, NULL, 0));
+	TT_EQ(fabtx_ctx_create(&ctx, NULL), 0);
+	TT_EQ(fabtx_connect(ctx, durl, &c, 10000), 0);
+	/* nng's side of the exchange comes first: a valid SP header */
+	n = fabtx_recv(c, buf, sizeof buf, 10000);
+	TT_EQ(n, 8);
+	TT_ASSERT(buf[1] == 'S' && buf[2] == 'P');
+	if (!silent) {
+		TT_EQ(fabtx_send(c, hdr, len, 10000), (long long) len);
+		/* the transport drops the connection: end of stream or reset */
+		n = fabtx_recv(c, buf, sizeof buf, 15000);
+		TT_ASSERT(n == -ESHUTDOWN || n == -ECONNRESET);
+	}
+	/* meanwhile (the silent one still connected) a real peer gets in */
+	NT_OK(nng_dial(b, durl, NULL, 0));
+	nt_watch_wait(wa, 1, 0);
+	nt_send(b, 50, 7);
+	nt_recv_check(a, 50, 7);
+	nng_mtx_lock(wa->mtx);
+	TT_EQ(wa->added, 1); /* the raw peer never became a pipe */
+	nng_mtx_unlock(wa->mtx);
+	fabtx_conn_close(c, 0);
+	fabtx_ctx_destroy(ctx);
+	NT_OK(nng_close(a));
+	NT_OK(nng_close(b));
+}
+
+TT_TEST(raw_peer_bad_sp_header)
+{
+	static const unsigned char bad[8] = { 0, 'S', 'Q', 0, 0, 0x10, 0, 0 };
+	nt_raw_peer(bad, sizeof bad, 0);
+}
+
+TT_TEST(raw_peer_long_sp_header)
+{
+	static const unsigned char bad[40] = { 0, 'S', 'P', 0, 0, 0x11 };
+	nt_raw_peer(bad, sizeof bad, 0);
+}
+
+TT_TEST(raw_peer_empty_message)
+{
+	nt_raw_peer("", 0, 0);
+}
+
+TT_TEST(raw_peer_silent)
+{
+	nt_raw_peer(NULL, 0, 1);
 }
 
 int main(int argc, char **argv)
