@@ -744,8 +744,8 @@ TT_TEST(bad_urls_refused)
 		"shm://slash/no", "ofi://", "ofi://nohostport", "ofi://:",
 		"rio://x:1", "rio://1", "rio://1:x", "scif://", "scif://a",
 		"scif://0:b",
-		"shm://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+		("shm://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") /* too long */ };
 	nng_socket s;
 	NT_OK(nng_pair1_open(&s));
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
