@@ -149,12 +149,16 @@ log "building (-j2)"
 cmake --build "$bld" -j 2 --target $targets > "$nb/build.log" 2>&1 ||
 	{ grep -E 'error|Error' "$nb/build.log" | head -n 40; exit 1; }
 mkdir -p "$prefix/lib" "$prefix/include" "$prefix/bin"
-cp -P "$bld"/libnng.so* "$prefix/lib/"
+# replaced, not overwritten in place: a running program keeps its copy
+for f in "$bld"/libnng.so*; do
+	cp -P "$f" "$prefix/lib/.$(basename "$f").tmp"
+	mv -f "$prefix/lib/.$(basename "$f").tmp" "$prefix/lib/$(basename "$f")"
+done
 rm -rf "$prefix/include/nng"
 cp -r "$src/include/nng" "$prefix/include/nng"
 for p in local_lat remote_lat local_thr remote_thr; do
 	f=$(find "$bld" -name $p -type f -perm -u+x | head -n 1)
-	[ -n "$f" ] && cp "$f" "$prefix/bin/$p"
+	[ -n "$f" ] && cp "$f" "$prefix/bin/.$p.tmp" && mv -f "$prefix/bin/.$p.tmp" "$prefix/bin/$p"
 done
 # fabtx must stay private to libnng
 if nm -D --defined-only "$prefix/lib/libnng.so" | grep -q ' fabtx'; then

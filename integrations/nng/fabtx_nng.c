@@ -617,9 +617,9 @@ fx_pipe_pump(fx_pipe *p)
 			rc = fabtx_conn_poll(p->conn);
 			if (rc < 0)
 				fx_pipe_set_err(p, fx_err(rc));
-			else if (rc & FABTX_POLLOUT)
-				p->tx_tail = false;
-			else if (!(rc & FABTX_POLLERR))
+			else if (rc & (FABTX_POLLOUT | FABTX_POLLERR))
+				p->tx_tail = false; /* out, or never will be */
+			else
 				want_out = true;
 		}
 		if (p->err != 0) {
