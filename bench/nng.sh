@@ -13,13 +13,16 @@
 # transports interleaved within a round; the table shows medians and the
 # ratio to ipc:// (x > 1 means better than ipc://).  Do not quote figures
 # taken while the machine is busy (other builds, tests).
-# Env: ROUNDS, NB_TRANSPORTS (default "ipc tcp shm ofi-tcp"), SCALE
-# (iteration multiplier, default 1).
+# "-spin" rows are the same fabtx transport with the opt-in busy-poll
+# (FABTX_SPIN_US=$NB_SPIN_US on both sides, default 1000).
+# Env: ROUNDS, NB_TRANSPORTS (default "ipc tcp shm shm-spin ofi-tcp"),
+# NB_SPIN_US, SCALE (iteration multiplier, default 1).
 prefix=${1:-build/nng/prefix}
 bin=$prefix/bin
 ROUNDS=${ROUNDS:-5}
 SCALE=${SCALE:-1}
-NB_TRANSPORTS=${NB_TRANSPORTS:-ipc tcp shm ofi-tcp}
+NB_TRANSPORTS=${NB_TRANSPORTS:-ipc tcp shm shm-spin ofi-tcp}
+NB_SPIN_US=${NB_SPIN_US:-1000}
 [ -x "$bin/local_lat" ] || { echo "bench/nng.sh: no $bin/local_lat (make nng)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -29,6 +32,7 @@ port=$((20000 + $$ % 5000)) # below the ephemeral range
 url() {
 	port=$((port + 1))
 	case $1 in
+	*-spin) url "${1%-spin}"; return ;;
 	ipc) echo "ipc://$tmp/ipc$port" ;;
 	tcp) echo "tcp://127.0.0.1:$port" ;;
 	shm) echo "shm://nb$$-$port" ;;
@@ -39,13 +43,15 @@ url() {
 # once KIND T SIZE COUNT -> prints the number or nothing
 once() {
 	u=$(url "$2")
-	timeout 120 "$bin/local_$1" "$u" "$3" "$4" > "$tmp/l" 2>&1 &
+	e=""
+	case $2 in *-spin) e="FABTX_SPIN_US=$NB_SPIN_US" ;; esac
+	env $e timeout 120 "$bin/local_$1" "$u" "$3" "$4" > "$tmp/l" 2>&1 &
 	lp=$!
 	# the local side listens; nng's remote tool dials once: retry until
 	# the listener is up (a benchmark, not a test)
 	i=0
 	while :; do
-		timeout 120 "$bin/remote_$1" "$u" "$3" "$4" > "$tmp/r" 2>&1 && break
+		env $e timeout 120 "$bin/remote_$1" "$u" "$3" "$4" > "$tmp/r" 2>&1 && break
 		i=$((i + 1))
 		[ $i -ge 50 ] && break
 		kill -0 $lp 2> /dev/null || break

@@ -37,6 +37,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,8 @@ typedef struct fx_pipe fx_pipe;
 static pthread_mutex_t fx_ctx_lk  = PTHREAD_MUTEX_INITIALIZER;
 static fabtx_ctx *     fx_ctx     = NULL;
 static pid_t           fx_ctx_pid = 0;
+/* busy-poll window (opt-in: FABTX_SPIN_US, fabtx's spin_us); 0: off */
+static uint64_t fx_spin_ns = 0;
 
 static int fx_err(int rc);
 
@@ -92,6 +95,9 @@ fx_ctx_get(fabtx_ctx **out)
 		} else if (rc == 0) {
 			fx_ctx     = ctx;
 			fx_ctx_pid = getpid();
+			fx_spin_ns = fabtx_ctx_spin_us(ctx) > 0
+			    ? (uint64_t) fabtx_ctx_spin_us(ctx) * 1000u
+			    : 0;
 		}
 	}
 	*out = fx_ctx;
@@ -377,6 +383,16 @@ struct fx_pipe {
 	nni_list_node   node;
 	nni_atomic_flag reaped;
 	nni_reap_node   reap;
+	/* busy-poll: last message in or out (p->mtx), the spinner's list
+	 * (fx_spin_lk) */
+	uint64_t last_io_ns;
+	bool     direct; /* shm://: the ring shows what arrived, no progress */
+	bool     spin_hint; /* p->mtx: spin_wanted as this pipe last set it */
+	bool     spin_wanted;
+	bool     spin_linked;
+	int      spin_ref;
+	fx_pipe *spin_next;
+	fx_pipe *spin_prev;
 };
 
 struct fx_ep {
@@ -418,6 +434,143 @@ static nni_reap_list fx_pipe_reap_list = {
 	.rl_func   = fx_pipe_fini,
 };
 
+/* ------------------------------------------------------------- busy-poll */
+/* Opt-in (FABTX_SPIN_US, as in libzmq's integration).  A pipe that had
+ * traffic less than spin_us ago and now only waits for messages is not
+ * armed: fabtx's fd stays quiet (the peer rings no doorbell) and one
+ * spinner thread per process looks at its ring (fabtx_peek_whole; RDMA
+ * backends: a progress call), running the pump when a whole message is
+ * there.  When the window closes the pump arms as usual.  Off by default:
+ * then none of this runs and no thread spins. */
+static pthread_mutex_t fx_spin_lk      = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  fx_spin_cv      = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t  fx_spin_done_cv = PTHREAD_COND_INITIALIZER;
+static fx_pipe *       fx_spin_head    = NULL;
+static bool            fx_spin_running = false;
+static bool            fx_spin_stop    = false;
+static pthread_t       fx_spin_thr;
+
+static void fx_pipe_pump(fx_pipe *p);
+
+static void
+fx_spin_unlink(fx_pipe *p) /* fx_spin_lk held */
+{
+	if (!p->spin_linked)
+		return;
+	if (p->spin_prev != NULL)
+		p->spin_prev->spin_next = p->spin_next;
+	else
+		fx_spin_head = p->spin_next;
+	if (p->spin_next != NULL)
+		p->spin_next->spin_prev = p->spin_prev;
+	p->spin_next = p->spin_prev = NULL;
+	p->spin_linked               = false;
+}
+
+static void *
+fx_spin_main(void *arg)
+{
+	(void) arg;
+	pthread_mutex_lock(&fx_spin_lk);
+	for (;;) {
+		fx_pipe *p;
+		while (fx_spin_head == NULL && !fx_spin_stop)
+			pthread_cond_wait(&fx_spin_cv, &fx_spin_lk);
+		if (fx_spin_stop)
+			break;
+		p = fx_spin_head;
+		while (p != NULL) {
+			fx_pipe *next;
+			p->spin_ref++;
+			pthread_mutex_unlock(&fx_spin_lk);
+			nni_mtx_lock(&p->mtx);
+			if (!p->closed && p->conn != NULL && p->err == 0) {
+				bool go = fabtx_now_ns() - p->last_io_ns >=
+				    fx_spin_ns; /* window closed: arm */
+				if (!go &&
+				    fabtx_peek_whole(p->conn) != -EAGAIN)
+					go = true;
+				if (!go && !p->direct) {
+					int ev = fabtx_conn_poll(p->conn);
+					go     = ev < 0 ||
+					    (ev & (FABTX_POLLIN | FABTX_POLLERR));
+				}
+				if (go)
+					fx_pipe_pump(p);
+			}
+			nni_mtx_unlock(&p->mtx);
+			pthread_mutex_lock(&fx_spin_lk);
+			next = p->spin_next;
+			if (!p->spin_wanted)
+				fx_spin_unlink(p);
+			if (--p->spin_ref == 0)
+				pthread_cond_broadcast(&fx_spin_done_cv);
+			p = next;
+		}
+		pthread_mutex_unlock(&fx_spin_lk);
+		sched_yield(); /* 2 CPUs: let the application threads run */
+		pthread_mutex_lock(&fx_spin_lk);
+	}
+	pthread_mutex_unlock(&fx_spin_lk);
+	return (NULL);
+}
+
+/* p->mtx held: this pipe wants (or no longer wants) the spinner */
+static void
+fx_spin_want(fx_pipe *p, bool on)
+{
+	if (on == p->spin_hint && !on)
+		return; /* the common case: busy-poll off, nothing to do */
+	pthread_mutex_lock(&fx_spin_lk);
+	p->spin_wanted = on;
+	if (on && !p->spin_linked) {
+		p->spin_prev = NULL;
+		p->spin_next = fx_spin_head;
+		if (fx_spin_head != NULL)
+			fx_spin_head->spin_prev = p;
+		fx_spin_head   = p;
+		p->spin_linked = true;
+	}
+	if (on && !fx_spin_running) {
+		fx_spin_stop = false;
+		if (pthread_create(&fx_spin_thr, NULL, fx_spin_main, NULL) == 0)
+			fx_spin_running = true;
+	}
+	if (on)
+		pthread_cond_signal(&fx_spin_cv);
+	pthread_mutex_unlock(&fx_spin_lk);
+	p->spin_hint = on;
+}
+
+/* p->mtx not held: out of the spinner's list, and not in its hands */
+static void
+fx_spin_del(fx_pipe *p)
+{
+	pthread_mutex_lock(&fx_spin_lk);
+	p->spin_wanted = false;
+	fx_spin_unlink(p);
+	while (p->spin_ref > 0)
+		pthread_cond_wait(&fx_spin_done_cv, &fx_spin_lk);
+	pthread_mutex_unlock(&fx_spin_lk);
+}
+
+static void
+fx_spin_fini(void)
+{
+	bool join;
+	pthread_mutex_lock(&fx_spin_lk);
+	fx_spin_stop = true;
+	join         = fx_spin_running;
+	pthread_cond_broadcast(&fx_spin_cv);
+	pthread_mutex_unlock(&fx_spin_lk);
+	if (join)
+		pthread_join(fx_spin_thr, NULL);
+	pthread_mutex_lock(&fx_spin_lk);
+	fx_spin_running = false;
+	fx_spin_stop    = false;
+	pthread_mutex_unlock(&fx_spin_lk);
+}
+
 /* ------------------------------------------------------------------ pipe */
 static int
 fx_pipe_alloc(fx_pipe **pp, fabtx_conn *conn)
@@ -434,7 +587,8 @@ fx_pipe_alloc(fx_pipe **pp, fabtx_conn *conn)
 	nni_aio_list_init(&p->recv_q);
 	nni_atomic_flag_reset(&p->reaped);
 	nni_atomic_init_bool(&p->ready);
-	p->conn = conn;
+	p->conn   = conn;
+	p->direct = strcmp(fabtx_conn_backend_name(conn), "shm") == 0;
 	p->cell_payload =
 	    fabtx_conn_stats_get(conn, &st) == 0 && st.cell_size > 64
 	    ? st.cell_size - FABTX_FOOTER_SIZE
@@ -524,6 +678,8 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out)
 		}
 		if (len > p->cell_payload)
 			p->tx_tail = true;
+		if (fx_spin_ns)
+			p->last_io_ns = fabtx_now_ns();
 		nni_aio_list_remove(aio);
 		nni_aio_set_msg(aio, NULL);
 		nni_msg_free(msg);
@@ -584,6 +740,8 @@ fx_pipe_do_recv(fx_pipe *p, bool eager)
 		msg       = p->rx_msg;
 		p->rx_msg = NULL;
 		nni_aio_list_remove(aio);
+		if (fx_spin_ns)
+			p->last_io_ns = fabtx_now_ns();
 		if (p->npipe != NULL)
 			nni_pipe_bump_rx(p->npipe, len);
 		nni_aio_set_msg(aio, msg);
@@ -603,8 +761,10 @@ fx_pipe_pump(fx_pipe *p)
 		bool     wait_rest = false;
 		unsigned ev        = 0;
 		int      rc;
-		if (p->closed || p->conn == NULL)
+		if (p->closed || p->conn == NULL) {
+			fx_spin_want(p, false);
 			return;
+		}
 		if (p->err == 0) {
 			fx_pipe_do_send(p, &want_out);
 		}
@@ -623,6 +783,7 @@ fx_pipe_pump(fx_pipe *p)
 				want_out = true;
 		}
 		if (p->err != 0) {
+			fx_spin_want(p, false);
 			fx_pipe_fail_all(p, p->err);
 			return;
 		}
@@ -630,8 +791,17 @@ fx_pipe_pump(fx_pipe *p)
 			ev |= FABTX_POLLIN;
 		if (want_out)
 			ev |= FABTX_POLLOUT;
-		if (ev == 0 && !wait_rest)
+		if (ev == 0 && !wait_rest) {
+			fx_spin_want(p, false);
 			return; /* idle: the tick keeps keepalive going */
+		}
+		/* busy-poll: only messages awaited, traffic recent */
+		if (fx_spin_ns && !(ev & FABTX_POLLOUT) &&
+		    fabtx_now_ns() - p->last_io_ns < fx_spin_ns) {
+			fx_spin_want(p, true);
+			return;
+		}
+		fx_spin_want(p, false);
 		/* waiting for the rest of a message: armed for any event
 		 * (the next chunk's doorbell) but not for "a chunk is here",
 		 * which is already true */
@@ -840,6 +1010,7 @@ static void
 fx_pipe_close(void *arg)
 {
 	fx_pipe *p = arg;
+	fx_spin_del(p);
 	nni_mtx_lock(&p->mtx);
 	p->closed = true;
 	fx_pipe_fail_all(p, NNG_ECLOSED);
@@ -862,6 +1033,7 @@ fx_pipe_fini(void *arg)
 	fx_ep *  ep;
 
 	fx_pipe_stop(p);
+	fx_spin_del(p);
 	fx_wait_fini(&p->w, &p->mtx); /* no poller callback from here on */
 	if ((ep = p->ep) != NULL) {
 		nni_mtx_lock(&ep->mtx);
@@ -1518,6 +1690,7 @@ static void
 fx_tran_fini(void)
 {
 	/* nng_fini: every endpoint and pipe is gone */
+	fx_spin_fini();
 	pthread_mutex_lock(&fx_ctx_lk);
 	if (fx_ctx != NULL && fx_ctx_pid == getpid())
 		fabtx_ctx_destroy(fx_ctx);

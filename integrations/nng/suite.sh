@@ -15,9 +15,14 @@ san=0
 ldd "$b/test_nng" 2>/dev/null | grep -q libasan && san=1
 emu=nng$$
 scif_env="FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$scifemu FABTX_SCIFEMU_NODE=0"
-set -- "NT_TRANSPORT=shm $b/test_nng"
+# busy-poll (FABTX_SPIN_US, opt-in): pipes with recent traffic are not
+# armed and a spinner thread polls their rings; every test again in that
+# mode, with a small window so the idle paths (window closes, arm, sleep,
+# doorbell) run too
+spin="FABTX_SPIN_US=300"
+set -- "NT_TRANSPORT=shm $b/test_nng" "$spin NT_TRANSPORT=shm $b/test_nng"
 if have OFI; then
-	set -- "$@" "NT_TRANSPORT=ofi-tcp $b/test_nng"
+	set -- "$@" "NT_TRANSPORT=ofi-tcp $b/test_nng" "$spin NT_TRANSPORT=ofi-tcp $b/test_nng"
 fi
 # an ASan-instrumented program cannot take an LD_PRELOAD library
 if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
