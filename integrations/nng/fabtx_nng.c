@@ -67,6 +67,22 @@ static uint64_t fx_spin_ns = 0;
 
 static int fx_err(int rc);
 
+/* fabtx allocates with nng's allocator, so that a large message fabtx has
+ * assembled can become an nng message's body as it is (nni_msg_adopt) */
+static void *
+fx_alloc(size_t size, void *user)
+{
+	(void) user;
+	return (nni_alloc(size ? size : 1));
+}
+
+static void
+fx_free(void *ptr, void *user)
+{
+	(void) user;
+	nni_free(ptr, 0); /* POSIX: free(), the size is not used */
+}
+
 static int
 fx_ctx_get(fabtx_ctx **out)
 {
@@ -76,8 +92,11 @@ fx_ctx_get(fabtx_ctx **out)
 		fx_ctx = NULL; /* the parent's: left alone */
 	}
 	if (fx_ctx == NULL) {
-		fabtx_ctx *ctx = NULL;
-		rc             = fabtx_ctx_create(&ctx, NULL);
+		fabtx_ctx *      ctx = NULL;
+		fabtx_ctx_config cfg = fabtx_ctx_config_init();
+		cfg.allocator.alloc  = fx_alloc;
+		cfg.allocator.free   = fx_free;
+		rc                   = fabtx_ctx_create(&ctx, &cfg);
 #if FABTX_NNG_HAVE_OFI
 		if (rc == 0)
 			rc = fabtx_ctx_add_backend(ctx, fabtx_ofi_backend());
@@ -377,6 +396,7 @@ struct fx_pipe {
 	nni_list        send_q;
 	nni_list        recv_q;
 	nni_msg *       rx_msg; /* a receive in progress (partly here) */
+	bool            rx_big; /* ... taken with fabtx_recv_msg */
 	nni_aio         tick;
 	nng_sockaddr    laddr;
 	nng_sockaddr    raddr;
@@ -718,24 +738,58 @@ fx_pipe_do_recv(fx_pipe *p, bool eager)
 			}
 			if (!eager && fabtx_peek_whole(p->conn) == -EAGAIN)
 				return (true);
-			if ((rv = nni_msg_alloc(&p->rx_msg, (size_t) rc)) !=
-			    0) {
+			/* more than a cell: fabtx assembles it in a buffer
+			 * of nng's allocator, which becomes the body (one
+			 * copy, ring to body, however it arrives) */
+			p->rx_big = (size_t) rc > p->cell_payload;
+			if (!p->rx_big &&
+			    (rv = nni_msg_alloc(&p->rx_msg, (size_t) rc)) != 0) {
 				fx_pipe_set_err(p, rv);
 				return (false);
 			}
 		}
-		len = nni_msg_len(p->rx_msg);
-		rc  = fabtx_recv(p->conn, len ? nni_msg_body(p->rx_msg) : NULL,
-		     len, 0);
-		if (rc == -EAGAIN)
-			return (false); /* fabtx keeps what came so far */
-		if (rc < 0) {
-			fx_pipe_set_err(p, fx_err((int) rc));
-			return (false);
-		}
-		if ((size_t) rc != len) {
-			fx_pipe_set_err(p, NNG_EPROTO);
-			return (false);
+		if (p->rx_big) {
+			fabtx_msg fm;
+			int       r = fabtx_recv_msg(p->conn, &fm, 0);
+			if (r == -EAGAIN)
+				return (false); /* fabtx keeps what came */
+			if (r < 0) {
+				fx_pipe_set_err(p, fx_err(r));
+				return (false);
+			}
+			p->rx_big = false;
+			if (fm._kind == 2 && fm._owned == fm.data && fm.len > 0) {
+				/* fabtx's own buffer (fx_alloc): adopted */
+				rv = nni_msg_adopt(&p->rx_msg, fm.data, fm.len);
+				if (rv == 0) {
+					fm._owned = NULL;
+					fm._kind  = 0;
+				}
+			} else if ((rv = nni_msg_alloc(&p->rx_msg, fm.len)) ==
+			    0) {
+				/* lent ring cells: copied, given back */
+				memcpy(nni_msg_body(p->rx_msg), fm.data, fm.len);
+			}
+			fabtx_msg_release(p->conn, &fm);
+			if (rv != 0) {
+				fx_pipe_set_err(p, rv);
+				return (false);
+			}
+			len = nni_msg_len(p->rx_msg);
+		} else {
+			len = nni_msg_len(p->rx_msg);
+			rc  = fabtx_recv(p->conn,
+			     len ? nni_msg_body(p->rx_msg) : NULL, len, 0);
+			if (rc == -EAGAIN)
+				return (false); /* fabtx keeps what came so far */
+			if (rc < 0) {
+				fx_pipe_set_err(p, fx_err((int) rc));
+				return (false);
+			}
+			if ((size_t) rc != len) {
+				fx_pipe_set_err(p, NNG_EPROTO);
+				return (false);
+			}
 		}
 		msg       = p->rx_msg;
 		p->rx_msg = NULL;
