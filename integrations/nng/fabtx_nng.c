@@ -1035,12 +1035,21 @@ fx_pipe_start(fx_pipe *p, fx_ep *ep)
 	p->tx_hdr[6]    = 0;
 	p->tx_hdr[7]    = 0;
 	p->neg_deadline = nni_clock() + FX_NEG_MS;
+	/* ofi://: the address of the side that listens; the other side's is
+	 * not known here.  The other schemes name one rendezvous (the URL),
+	 * which is both ends' address, as a socket path is for ipc:// */
 	if (ep->is_dialer) {
 		fx_url_sockaddr(ep->url, &p->raddr);
 		p->laddr.s_family = NNG_AF_UNSPEC;
 	} else {
 		fx_url_sockaddr(ep->bound[0] ? ep->bound : ep->url, &p->laddr);
 		p->raddr.s_family = NNG_AF_UNSPEC;
+	}
+	if (strncmp(ep->url, "ofi://", 6) != 0) {
+		if (ep->is_dialer)
+			p->laddr = p->raddr;
+		else
+			p->raddr = p->laddr;
 	}
 	nni_list_append(&ep->neg_pipes, p);
 	nni_mtx_lock(&p->mtx);

@@ -852,6 +852,9 @@ TT_TEST(addresses_and_url)
 	NT_OK(nng_recvmsg(a, &m, 0));
 	NT_OK(nng_pipe_get_addr(nng_msg_get_pipe(m), NNG_OPT_LOCADDR, &sa));
 	TT_EQ(sa.s_family, nt_is("ofi-tcp") ? NNG_AF_INET : NNG_AF_IPC);
+	NT_OK(nng_pipe_get_addr(nng_msg_get_pipe(m), NNG_OPT_REMADDR, &sa));
+	/* ofi://: the dialer's address is not known to the listener */
+	TT_EQ(sa.s_family, nt_is("ofi-tcp") ? NNG_AF_UNSPEC : NNG_AF_IPC);
 	nng_msg_free(m);
 	nt_send(a, 3, 2);
 	NT_OK(nng_recvmsg(b, &m, 0));
