@@ -454,6 +454,42 @@ static nni_reap_list fx_pipe_reap_list = {
 	.rl_func   = fx_pipe_fini,
 };
 
+/* Completions found by the poller's callback are finished after the pipe's
+ * lock is let go, in that thread (nni_aio_finish_sync, as nng's ipc:// does
+ * from its stream callbacks): the protocol's callback runs at once, not
+ * after a hop through nng's taskq; so does the spinner.  Elsewhere
+ * (p_send/p_recv, which the protocol may call from its own callbacks, and
+ * the tick) they are finished through the taskq (nni_aio_finish), so
+ * nothing recurses. */
+#define FX_DONE_MAX 16
+typedef struct fx_done {
+	int      n;
+	nni_aio *aio[FX_DONE_MAX];
+	size_t   len[FX_DONE_MAX];
+} fx_done;
+
+/* aio is off every list (a cancel now finds it inactive and leaves it) */
+static void
+fx_finish(fx_done *d, nni_aio *aio, size_t len)
+{
+	if (d == NULL || d->n == FX_DONE_MAX) {
+		nni_aio_finish(aio, 0, len);
+		return;
+	}
+	d->aio[d->n] = aio;
+	d->len[d->n] = len;
+	d->n++;
+}
+
+/* with no lock held */
+static void
+fx_finish_done(fx_done *d)
+{
+	for (int i = 0; i < d->n; i++)
+		nni_aio_finish_sync(d->aio[i], 0, d->len[i]);
+	d->n = 0;
+}
+
 /* ------------------------------------------------------------- busy-poll */
 /* Opt-in (FABTX_SPIN_US, as in libzmq's integration).  A pipe that had
  * traffic less than spin_us ago and now only waits for messages is not
@@ -470,7 +506,7 @@ static bool            fx_spin_running = false;
 static bool            fx_spin_stop    = false;
 static pthread_t       fx_spin_thr;
 
-static void fx_pipe_pump(fx_pipe *p);
+static void fx_pipe_pump(fx_pipe *p, fx_done *d);
 
 static void
 fx_spin_unlink(fx_pipe *p) /* fx_spin_lk held */
@@ -487,6 +523,25 @@ fx_spin_unlink(fx_pipe *p) /* fx_spin_lk held */
 	p->spin_linked               = false;
 }
 
+/* fx_spin_lk held: p (linked) goes to the end of the list */
+static void
+fx_spin_rotate(fx_pipe *p)
+{
+	fx_pipe *t;
+	if (p->spin_next == NULL)
+		return;
+	fx_spin_unlink(p);
+	for (t = fx_spin_head; t->spin_next != NULL; t = t->spin_next)
+		;
+	t->spin_next   = p;
+	p->spin_prev   = t;
+	p->spin_next   = NULL;
+	p->spin_linked = true;
+}
+
+/* One pipe per pass, round robin.  Its completions are finished with no
+ * lock and no reference held (the protocol may close the pipe from its
+ * callback). */
 static void *
 fx_spin_main(void *arg)
 {
@@ -494,40 +549,39 @@ fx_spin_main(void *arg)
 	pthread_mutex_lock(&fx_spin_lk);
 	for (;;) {
 		fx_pipe *p;
+		fx_done  d;
 		while (fx_spin_head == NULL && !fx_spin_stop)
 			pthread_cond_wait(&fx_spin_cv, &fx_spin_lk);
 		if (fx_spin_stop)
 			break;
 		p = fx_spin_head;
-		while (p != NULL) {
-			fx_pipe *next;
-			p->spin_ref++;
-			pthread_mutex_unlock(&fx_spin_lk);
-			nni_mtx_lock(&p->mtx);
-			if (!p->closed && p->conn != NULL && p->err == 0) {
-				bool go = fabtx_now_ns() - p->last_io_ns >=
-				    fx_spin_ns; /* window closed: arm */
-				if (!go &&
-				    fabtx_peek_whole(p->conn) != -EAGAIN)
-					go = true;
-				if (!go && !p->direct) {
-					int ev = fabtx_conn_poll(p->conn);
-					go     = ev < 0 ||
-					    (ev & (FABTX_POLLIN | FABTX_POLLERR));
-				}
-				if (go)
-					fx_pipe_pump(p);
-			}
-			nni_mtx_unlock(&p->mtx);
-			pthread_mutex_lock(&fx_spin_lk);
-			next = p->spin_next;
-			if (!p->spin_wanted)
-				fx_spin_unlink(p);
-			if (--p->spin_ref == 0)
-				pthread_cond_broadcast(&fx_spin_done_cv);
-			p = next;
-		}
+		p->spin_ref++;
 		pthread_mutex_unlock(&fx_spin_lk);
+		d.n = 0;
+		nni_mtx_lock(&p->mtx);
+		if (!p->closed && p->conn != NULL && p->err == 0) {
+			bool go = fabtx_now_ns() - p->last_io_ns >=
+			    fx_spin_ns; /* window closed: arm */
+			if (!go && fabtx_peek_whole(p->conn) != -EAGAIN)
+				go = true;
+			if (!go && !p->direct) {
+				int ev = fabtx_conn_poll(p->conn);
+				go     = ev < 0 ||
+				    (ev & (FABTX_POLLIN | FABTX_POLLERR));
+			}
+			if (go)
+				fx_pipe_pump(p, &d);
+		}
+		nni_mtx_unlock(&p->mtx);
+		pthread_mutex_lock(&fx_spin_lk);
+		if (!p->spin_wanted)
+			fx_spin_unlink(p);
+		else if (p->spin_linked)
+			fx_spin_rotate(p);
+		if (--p->spin_ref == 0)
+			pthread_cond_broadcast(&fx_spin_done_cv);
+		pthread_mutex_unlock(&fx_spin_lk);
+		fx_finish_done(&d);
 		sched_yield(); /* 2 CPUs: let the application threads run */
 		pthread_mutex_lock(&fx_spin_lk);
 	}
@@ -660,7 +714,7 @@ fx_pipe_set_err(fx_pipe *p, int rv)
 
 /* send what has credit (p->mtx held); *want_out when output waits */
 static void
-fx_pipe_do_send(fx_pipe *p, bool *want_out)
+fx_pipe_do_send(fx_pipe *p, bool *want_out, fx_done *d)
 {
 	nni_aio *aio;
 	while ((aio = nni_list_first(&p->send_q)) != NULL) {
@@ -705,7 +759,7 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out)
 		nni_msg_free(msg);
 		if (p->npipe != NULL)
 			nni_pipe_bump_tx(p->npipe, len);
-		nni_aio_finish(aio, 0, len);
+		fx_finish(d, aio, len);
 	}
 }
 
@@ -715,7 +769,7 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out)
  * nng message, instead of being taken in parts (fabtx would keep the
  * parts aside and copy them again).  eager: take what is there anyway. */
 static bool
-fx_pipe_do_recv(fx_pipe *p, bool eager)
+fx_pipe_do_recv(fx_pipe *p, bool eager, fx_done *d)
 {
 	nni_aio *aio;
 	while ((aio = nni_list_first(&p->recv_q)) != NULL) {
@@ -799,7 +853,7 @@ fx_pipe_do_recv(fx_pipe *p, bool eager)
 		if (p->npipe != NULL)
 			nni_pipe_bump_rx(p->npipe, len);
 		nni_aio_set_msg(aio, msg);
-		nni_aio_finish(aio, 0, len);
+		fx_finish(d, aio, len);
 	}
 	return (false);
 }
@@ -807,7 +861,7 @@ fx_pipe_do_recv(fx_pipe *p, bool eager)
 /* The pump (p->mtx held): send, receive, then arm fabtx and the poller for
  * what is still wanted.  An arm that finds work raced in goes around. */
 static void
-fx_pipe_pump(fx_pipe *p)
+fx_pipe_pump(fx_pipe *p, fx_done *d)
 {
 	bool eager = false;
 	for (int round = 0; round < 64; round++) {
@@ -820,10 +874,10 @@ fx_pipe_pump(fx_pipe *p)
 			return;
 		}
 		if (p->err == 0) {
-			fx_pipe_do_send(p, &want_out);
+			fx_pipe_do_send(p, &want_out, d);
 		}
 		if (p->err == 0) {
-			wait_rest = fx_pipe_do_recv(p, eager);
+			wait_rest = fx_pipe_do_recv(p, eager, d);
 		}
 		if (p->err == 0 && p->tx_tail) {
 			/* a large send's tail is streamed by fabtx as credits
@@ -969,6 +1023,8 @@ static void
 fx_pipe_cb(nni_posix_pfd *pfd, unsigned events, void *arg)
 {
 	fx_pipe *p = arg;
+	fx_done  d;
+	d.n = 0;
 	NNI_ARG_UNUSED(pfd);
 	NNI_ARG_UNUSED(events);
 	if (!nni_atomic_get_bool(&p->ready)) {
@@ -987,8 +1043,9 @@ fx_pipe_cb(nni_posix_pfd *pfd, unsigned events, void *arg)
 	} else {
 		nni_mtx_lock(&p->mtx);
 	}
-	fx_pipe_pump(p);
+	fx_pipe_pump(p, &d);
 	nni_mtx_unlock(&p->mtx);
+	fx_finish_done(&d);
 }
 
 static void
@@ -1006,7 +1063,7 @@ fx_pipe_tick_cb(void *arg)
 			int rc = fabtx_conn_poll(p->conn);
 			if (rc < 0)
 				fx_pipe_set_err(p, fx_err(rc));
-			fx_pipe_pump(p);
+			fx_pipe_pump(p, NULL);
 		}
 		nni_mtx_unlock(&p->mtx);
 	}
@@ -1158,7 +1215,7 @@ fx_pipe_send(void *arg, nni_aio *aio)
 		return;
 	}
 	nni_list_append(&p->send_q, aio);
-	fx_pipe_pump(p);
+	fx_pipe_pump(p, NULL);
 	nni_mtx_unlock(&p->mtx);
 }
 
@@ -1200,7 +1257,7 @@ fx_pipe_recv(void *arg, nni_aio *aio)
 		return;
 	}
 	nni_list_append(&p->recv_q, aio);
-	fx_pipe_pump(p);
+	fx_pipe_pump(p, NULL);
 	nni_mtx_unlock(&p->mtx);
 }
 
