@@ -831,9 +831,10 @@ fx_pipe_do_recv(fx_pipe *p, bool eager, fx_done *d)
 			}
 			len = nni_msg_len(p->rx_msg);
 		} else {
+			uint8_t none; /* a 0-byte message: never NULL to memcpy */
 			len = nni_msg_len(p->rx_msg);
 			rc  = fabtx_recv(p->conn,
-			     len ? nni_msg_body(p->rx_msg) : NULL, len, 0);
+			     len ? nni_msg_body(p->rx_msg) : (void *) &none, len, 0);
 			if (rc == -EAGAIN)
 				return (false); /* fabtx keeps what came so far */
 			if (rc < 0) {
