@@ -733,6 +733,12 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out, fx_done *d)
 			iov[n].len  = nni_msg_len(msg);
 			n++;
 		}
+		if (n == 0) { /* a 0-byte message: no NULL base either */
+			static const uint8_t none = 0;
+			iov[0].base = &none;
+			iov[0].len  = 0;
+			n           = 1;
+		}
 		len = nni_msg_header_len(msg) + nni_msg_len(msg);
 		rc  = fabtx_sendv(p->conn, iov, n, 0);
 		if (rc == -EAGAIN) {
