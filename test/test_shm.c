@@ -64,6 +64,40 @@ TT_TEST(shm_integrity_0_to_64MiB_both_ways)
 	free(buf);
 }
 
+/* An empty message fits a receive with no buffer at all (NULL, 0): the
+ * core copies nothing (memcpy(NULL, p, 0) is undefined behaviour, which
+ * UBSan reports); a one-byte message does not fit it. */
+TT_TEST(shm_empty_message_into_no_buffer)
+{
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	pid_t p;
+	th_name(url, sizeof url, "empty");
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	TT_OK(fabtx_listen(ctx, url, &l));
+	p = fork();
+	if (p == 0) {
+		fabtx_conn *s;
+		char one = 'x';
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		if (fabtx_send(s, NULL, 0, -1) != 0) _exit(3);
+		if (fabtx_send(s, "", 0, -1) != 0) _exit(4);
+		if (fabtx_send(s, &one, 1, -1) != 1) _exit(5);
+		if (fabtx_recv(s, &one, 1, -1) != -ESHUTDOWN) _exit(6);
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 7);
+	}
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	TT_EQ(fabtx_recv(c, NULL, 0, -1), 0);
+	TT_EQ(fabtx_recv(c, NULL, 0, -1), 0);
+	TT_EQ(fabtx_recv(c, NULL, 0, -1), -EMSGSIZE);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(p), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* A ctx's allocator serves everything the ctx allocates (connections,
  * windows' bookkeeping, reassembly of large zero-copy receives) and
  * fabtx_ctx_zalloc/free (what backends use); all of it is given back. */
