@@ -616,11 +616,64 @@ FABTX_API int fabtx_url_query(const char *query, const char *key, char *val,
                               size_t cap);
 
 /* =========================================================================
- * Backend interface (for fabtx_ofi.h, fabtx_rio.h, fabtx_scif.h)
+ * BACKEND API (for fabtx_ofi.h, fabtx_rio.h, fabtx_scif.h and new backends)
+ *
+ * A backend is one header that fills a fabtx_backend table and uses only
+ * what this section lists (scripts/check_backend_api.sh checks that in
+ * `make test-core`).  docs/core.md walks through the data path; the shm
+ * backend at the end of this file is the reference implementation.
+ *
+ * WHAT A BACKEND MAY USE
+ *   of a fabtx_conn: c->ctx, c->url (read), c->be (read), c->bdata (its own:
+ *     set it in accept/connect, free it in disconnect); of a fabtx_listener:
+ *     l->ctx, l->url (read), l->bdata (its own).  Every other member of
+ *     fabtx_conn, fabtx_listener and fabtx_ctx is the core's.
+ *   the accessors below (fabtx_conn_rx_pos, ..., fabtx_ctx_handshake_ms),
+ *   the upcalls (fabtx_conn_data_in, fabtx_conn_credit_in,
+ *   fabtx_conn_doorbell_in, fabtx_conn_chunk_in, fabtx_conn_rx_scan,
+ *   fabtx_conn_fail), the services (fabtx_ctx_zalloc / _free /
+ *   _allocator / _backend_data, fabtx_log, fabtx_now_ms / _ns,
+ *   fabtx_url_hostport / _query, the MR cache fabtx_mr_*), the wire
+ *   types and constants (fabtx_win_hdr, fabtx_footer, FABTX_WIN_HDR_SIZE,
+ *   FABTX_FOOTER_SIZE, FABTX_DB_*, fabtx_db_range), and FABTX__DEF /
+ *   FABTX__PRIV to decorate its definitions.
+ *
+ * WHAT A BACKEND PROVIDES: a fabtx_backend, its members named by concern:
+ *   setup (listen, accept, connect, the control channel, windows,
+ *   disconnect), data (remote writes, flush, zero-copy registration),
+ *   notify (doorbells out, progress in) and wait (arm, fd).  Build the
+ *   table member by member in a function (C++11 has no designated
+ *   initialisers; see fabtx_shm_backend()); members left NULL are absent.
+ *   Required: scheme, setup.connect, setup.ctrl_send, setup.ctrl_recv,
+ *   setup.win_open, setup.win_import, setup.disconnect, wait.arm, wait.fd,
+ *   and data.write unless caps has FABTX_BCAP_DIRECT; a listener needs
+ *   setup.listen, setup.accept and setup.listener_close.
+ *
+ * MEMORY ORDERING AND WAKEUPS (the whole contract, once)
+ *   Positions are absolute chunk numbers (a ring of N cells starts at N).
+ *   - DIRECT backends map the peer's window (win_import returns it in
+ *     fabtx_win_limits.peer_base); the core stores the cells and publishes
+ *     each chunk by a seq_cst store of its footer seq, then calls
+ *     notify.ring: the backend wakes the peer if it sleeps (armed).
+ *     The owner's wait.arm must make "peer stores after arm" visible to the
+ *     core's seq_cst re-check that follows, or return -EAGAIN.
+ *   - Other backends get data.write calls; with FABTX_WRITE_DATA the
+ *     peer's backend may deliver the notification only once every byte of
+ *     that write (and of every earlier write on the connection) is visible
+ *     in its window.  The receiving backend hands notifications to the core
+ *     from notify.progress: fabtx_conn_data_in (chunks before pos are
+ *     visible), fabtx_conn_credit_in (the peer released up to pos, or 0:
+ *     read the credit word), or the core's own 16-bit value verbatim with
+ *     fabtx_conn_doorbell_in.  Duplicates and stale values are harmless.
+ *   - FABTX_BCAP_ORDERED: writes land in order, so the core may poll
+ *     footers instead of waiting for data notifications.
+ *   - wait.fd is readable (level) whenever progress or ctrl_recv has work;
+ *     wait.arm returns 0 only if anything arriving after it makes the fd
+ *     readable.  A peer that goes away: progress or ctrl_recv says
+ *     -ECONNRESET only after every notification it sent was handed over.
  * ========================================================================= */
 #define FABTX_BCAP_DIRECT 0x1u  /* peer window is mapped: core stores into it */
 #define FABTX_BCAP_ORDERED 0x2u /* footers may be polled (ordered placement) */
-#define FABTX_BCAP_CTRL_FD 0x4u /* ctrl_recv is pollable through fd()        */
 
 /* A window: my RX window (base is my mapping) or the peer's (base NULL). */
 typedef struct fabtx_win {
@@ -631,6 +684,16 @@ typedef struct fabtx_win {
 	void *desc;    /* local descriptor for my TX staging                  */
 } fabtx_win;
 
+/* What win_import tells the core about this connection (the core fills in
+ * the defaults before the call). */
+typedef struct fabtx_win_limits {
+	uint8_t *peer_base; /* DIRECT: my mapping of the peer's RX window     */
+	uint32_t imm_max;   /* largest payload write_imm takes (0: none;
+	                       default UINT32_MAX)                             */
+	int no_span;        /* 1: the transport cannot be trusted to place a
+	                       whole run before the run's doorbell: no runs   */
+} fabtx_win_limits;
+
 /* One piece of a remote write: local memory plus its descriptor (NULL: the
  * TX staging area's own). */
 typedef struct fabtx_seg {
@@ -639,7 +702,9 @@ typedef struct fabtx_seg {
 	void *desc;
 } fabtx_seg;
 
-#define FABTX_WRITE_DOORBELL 0x1u /* deliver `doorbell` after the data */
+#define FABTX_WRITE_DATA 0x1u   /* then notify: chunks < pos are visible */
+#define FABTX_WRITE_CREDIT 0x8u /* then notify: credits up to pos (the write
+                                   is the credit word of the peer's header) */
 #define FABTX_WRITE_MORE 0x2u     /* another chunk follows at once: the
                                      backend may coalesce this doorbell if
                                      its writes complete in order */
@@ -648,90 +713,113 @@ typedef struct fabtx_seg {
                                      (flush) waits until the peer has it,
                                      not only until it left */
 
-struct fabtx_backend {
-	size_t size; /* sizeof(fabtx_backend) the backend was built with */
-	const char *scheme;
-	uint32_t caps;
+/* ---- connection setup ---------------------------------------------- */
+typedef struct fabtx_be_setup_ops {
 	/* optional: per-ctx state, reached with fabtx_ctx_backend_data */
 	int (*ctx_init)(fabtx_ctx *ctx, void **state);
 	void (*ctx_fini)(fabtx_ctx *ctx, void *state);
 	/* listener: addr is the URL after "scheme://" */
 	int (*listen)(fabtx_listener *l, const char *addr);
+	/* optional: a pollable fd, readable when accept may progress (else
+	 * the core looks on a short timer) */
 	int (*listener_fd)(fabtx_listener *l);
-	/* transport-level accept of one pending connection (sets c->bdata) */
-	int (*accept)(fabtx_listener *l, fabtx_conn *c, int timeout_ms);
-	void (*listener_close)(fabtx_listener *l);
-	int (*connect)(fabtx_conn *c, const char *addr, int timeout_ms);
-	/* the reliable control channel: whole messages of <= 512 bytes */
-	int (*ctrl_send)(fabtx_conn *c, const void *msg, size_t len,
-	                 int timeout_ms);
-	int (*ctrl_recv)(fabtx_conn *c, void *buf, size_t cap, int timeout_ms);
-	/* my RX window (zeroed, remote-writable, rx_len bytes) and TX staging
-	 * (tx_len bytes, registered for local reads; unused if DIRECT). */
-	int (*win_open)(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
-	                fabtx_win *rx, fabtx_win *tx);
-	/* the peer's RX window as advertised (validated by the core: len,
-	 * wrap).  DIRECT backends set c->peer_base here. */
-	int (*win_import)(fabtx_conn *c, const fabtx_win *peer_rx);
-	/* write segs back to back into peer window [off, off+sum(len)); with
-	 * FABTX_WRITE_DOORBELL the peer gets `doorbell` only after the data is
-	 * visible.  -EAGAIN: queue full, call progress and retry. */
-	int (*write)(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-	             uint64_t off, uint32_t doorbell, unsigned flags);
-	/* ring a doorbell with no data (DIRECT backends: wake if armed) */
-	int (*doorbell)(fabtx_conn *c, uint32_t value);
-	/* drain completions and incoming doorbells (fabtx_conn_doorbell_in).
-	 * Contract for a peer that went away: return -ECONNRESET (here or from
-	 * ctrl_recv) only after every doorbell it rang has been handed to the
-	 * core; the core then delivers what is in the ring before reporting
-	 * it.  fabtx_conn_fail() is for errors that lose data (it is sticky
-	 * at once).  Other < 0: the connection failed. */
-	int (*progress)(fabtx_conn *c);
-	/* wait until all writes issued so far have completed locally */
-	int (*flush)(fabtx_conn *c, int timeout_ms);
-	int (*arm)(fabtx_conn *c); /* 0 armed, -EAGAIN: events pending */
-	int (*fd)(fabtx_conn *c);
-	/* graceful: the FIN is sent and every write completed (or the peer
-	 * is gone); 0: the close drops what is left (the peer should learn
-	 * it was not told everything).  Must not wait beyond what graceful
-	 * makes instant. */
-	void (*disconnect)(fabtx_conn *c, int graceful);
-	/* optional: zero-copy sends (register user memory in place) */
-	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
-	/* optional: largest single write (0 = no limit) */
-	uint64_t max_write;
-	/* optional (not DIRECT): write a one-cell message's payload alone to
-	 * offset off, its footer (len, flags) carried by the doorbell; the
-	 * peer's backend gives them to fabtx_conn_chunk_in.  Used towards
-	 * peers of wire minor >= 2.  -ENOTSUP: not this one (too big, queue
-	 * busy), the core writes the cell with write(). */
-	int (*write_imm)(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
-	                 uint32_t doorbell, uint32_t len, uint16_t flags);
 	/* optional: the address (what follows "scheme://") a peer connects
 	 * to, with what the system chose filled in (an ephemeral port).
 	 * Returns 0, or -ENOSPC when cap is too small. */
 	int (*listener_addr)(fabtx_listener *l, char *buf, size_t cap);
-	/* Non-blocking connection setup.  The core calls accept(l, c, 0) and
-	 * connect(c, addr, 0) for backends that have connect_poll, and
-	 * ctrl_recv(c, ..., 0) while a handshake is in flight; none of them
-	 * may wait then.  accept may return a connection whose transport
-	 * setup is not finished: its ctrl_recv says -EAGAIN until it is (the
-	 * backend finishes it there).  connect(c, addr, 0) returns 0 (the
-	 * control channel is up), -EINPROGRESS (call connect_poll), or an
-	 * error.  connect_poll: 0 up, -EAGAIN not yet, < 0 failed.  ctrl_fd:
-	 * a pollable fd, readable when ctrl_recv or connect_poll may
-	 * progress, or < 0 for none (the core then looks on a short timer).
-	 * A backend without connect_poll gets a blocking connect(c, addr,
-	 * handshake_ms) in fabtx_connect_start; without listener_fd or
-	 * ctrl_fd, a timer stands in for the missing fd. */
+	/* transport-level accept of one pending connection (sets c->bdata).
+	 * The core calls accept(l, c, 0): it must not wait.  It may return a
+	 * connection whose transport setup is not finished: its ctrl_recv
+	 * says -EAGAIN until it is (the backend finishes it there). */
+	int (*accept)(fabtx_listener *l, fabtx_conn *c, int timeout_ms);
+	void (*listener_close)(fabtx_listener *l);
+	/* connect(c, addr, 0) (backends with connect_poll) returns 0 (the
+	 * control channel is up), -EINPROGRESS (call connect_poll) or an
+	 * error; without connect_poll the core calls it with the handshake
+	 * timeout and it may block that long. */
+	int (*connect)(fabtx_conn *c, const char *addr, int timeout_ms);
+	/* optional: 0 up, -EAGAIN not yet, < 0 failed; never waits */
 	int (*connect_poll)(fabtx_conn *c);
+	/* optional: a pollable fd, readable when ctrl_recv or connect_poll
+	 * may progress, or < 0 for none (the core then looks on a timer) */
 	int (*ctrl_fd)(fabtx_conn *c);
+	/* the reliable control channel: whole messages of <= 512 bytes.
+	 * While a handshake is in flight the core calls ctrl_recv(.., 0). */
+	int (*ctrl_send)(fabtx_conn *c, const void *msg, size_t len,
+	                 int timeout_ms);
+	int (*ctrl_recv)(fabtx_conn *c, void *buf, size_t cap, int timeout_ms);
+	/* my RX window (zeroed, remote-writable, rx_len bytes) and TX staging
+	 * (tx_len bytes, registered for local reads; 0 if DIRECT). */
+	int (*win_open)(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
+	                fabtx_win *rx, fabtx_win *tx);
+	/* the peer's RX window as advertised (validated by the core: len,
+	 * wrap); the backend says what it can do towards it in *lim. */
+	int (*win_import)(fabtx_conn *c, const fabtx_win *peer_rx,
+	                  fabtx_win_limits *lim);
+	/* graceful: the FIN is sent and every write completed (or the peer
+	 * is gone); 0: the close drops what is left (the peer should learn
+	 * it was not told everything).  Must not wait beyond what graceful
+	 * makes instant.  Frees c->bdata. */
+	void (*disconnect)(fabtx_conn *c, int graceful);
+} fabtx_be_setup_ops;
+
+/* ---- data movement (backends that are not DIRECT) ------------------ */
+typedef struct fabtx_be_data_ops {
+	/* write segs back to back into peer window [off, off+sum(len)); with
+	 * FABTX_WRITE_DATA / _CREDIT the peer's core gets the notification
+	 * (pos) only after the data is visible.  -EAGAIN: queue full, the
+	 * core calls progress and retries. */
+	int (*write)(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+	             uint64_t off, uint64_t pos, unsigned flags);
+	/* optional: write a one-cell message's payload alone to offset off,
+	 * its footer (len, flags) carried by the notification of data up to
+	 * pos; the peer's backend gives them to fabtx_conn_chunk_in.  Used towards peers of wire
+	 * minor >= 2.  -ENOTSUP: not this one (too big, queue busy), the core
+	 * writes the cell with write(). */
+	int (*write_imm)(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
+	                 uint64_t pos, uint32_t len, uint16_t flags);
+	/* optional: wait until all writes issued so far have completed */
+	int (*flush)(fabtx_conn *c, int timeout_ms);
+	/* optional: zero-copy sends (register user memory in place) */
+	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
+} fabtx_be_data_ops;
+
+/* ---- notification ---------------------------------------------------- */
+typedef struct fabtx_be_notify_ops {
+	/* a notification with no data: kind FABTX_DB_KIND_DATA (chunks < pos
+	 * are visible: DIRECT backends, after the core's seq_cst publish, and
+	 * any backend re-ringing for a credit-starved sender) or
+	 * FABTX_DB_KIND_CREDIT (DIRECT: the credit word says pos).  DIRECT
+	 * backends only wake the peer if it is armed. */
+	int (*ring)(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos);
+	/* drain completions and incoming notifications (the upcalls below).
+	 * A peer that went away: return -ECONNRESET (here or from ctrl_recv)
+	 * only after every notification it sent has been handed to the core;
+	 * the core then delivers what is in the ring before reporting it.
+	 * fabtx_conn_fail() is for errors that lose data (sticky at once).
+	 * Other < 0: the connection failed. */
+	int (*progress)(fabtx_conn *c);
+} fabtx_be_notify_ops;
+
+/* ---- waiting --------------------------------------------------------- */
+typedef struct fabtx_be_wait_ops {
+	int (*arm)(fabtx_conn *c); /* 0 armed, -EAGAIN: events pending */
+	int (*fd)(fabtx_conn *c);
+} fabtx_be_wait_ops;
+
+struct fabtx_backend {
+	const char *scheme;
+	uint32_t caps; /* FABTX_BCAP_* */
+	fabtx_be_setup_ops setup;
+	fabtx_be_data_ops data;
+	fabtx_be_notify_ops notify;
+	fabtx_be_wait_ops wait;
 };
 
 #define FABTX__HOT_CELLS 4 /* staging cells past the ring (not DIRECT) */
 
-/* What the core keeps per connection.  Backends may read the public part
- * and set bdata / peer_base; everything else is the core's. */
+/* What the core keeps per connection.  A backend uses ctx, be, bdata and
+ * url only (see BACKEND API); everything else is the core's. */
 struct fabtx_conn {
 	fabtx_ctx *ctx;
 	const fabtx_backend *be;
@@ -747,17 +835,16 @@ struct fabtx_conn {
 	int state;              /* internal FABTX__ST_*             */
 	int err;                /* sticky error                     */
 	int fin_recv, fin_sent, peer_gone;
-	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1).  A
-	 * backend may clear it in win_import when its transport cannot be
-	 * trusted to place a whole run before the run's doorbell. */
+	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1) and
+	 * the backend did not say no_span in win_import */
 	int peer_span;
 	/* one-cell messages may go as payload + doorbell-borne footer: the
 	 * backend has write_imm (so is not DIRECT), the peer is of wire minor
 	 * >= 2, and FABTX_IMM=0 does not turn it off */
 	int peer_imm;
 	/* the largest payload the backend's write_imm takes on this
-	 * connection (UINT32_MAX until the backend says; 0: none), so sends
-	 * above it do not ask to be declined */
+	 * connection (fabtx_win_limits.imm_max), so sends above it do not
+	 * ask to be declined */
 	uint32_t imm_max;
 	/* SKIP chunks: the peer reads them (wire minor >= 2) */
 	int peer_skip;
@@ -808,24 +895,65 @@ struct fabtx_listener {
 	int lerr;         /* an error of the backend's accept to report */
 };
 
-/* Called by backends from progress(): a doorbell value arrived. */
-FABTX_API void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t value);
-/* Called by backends that know an absolute position: every chunk with
- * seq < pos is visible in the RX window (stale or duplicate values are
- * harmless; values beyond one ring are ignored). */
+/* ---- what a backend calls: upcalls (from notify.progress or ctrl_recv) */
+/* Every chunk with position < pos is visible in my RX window (stale or
+ * duplicate values are harmless; values beyond one ring are ignored). */
 FABTX_API void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos);
-/* Called by backends whose peer wrote a one-cell message with write_imm:
- * chunk pos - 1 (pos as for fabtx_conn_data_in) holds len payload bytes
- * with `flags`; the core writes its footer into the RX window and takes
- * pos as a data position.  A stale pos is ignored; anything invalid
- * (beyond the credits, len, flags) fails the connection: -EPROTO. */
+/* The peer released my chunks up to pos and wrote that into my window's
+ * credit word before this notification; pos 0: position unknown (the core
+ * reads the word).  A credit the ring cannot have fails the connection. */
+FABTX_API void fabtx_conn_credit_in(fabtx_conn *c, uint64_t pos);
+/* A doorbell value the core encoded (a backend that carries the core's
+ * 16-bit values verbatim, see fabtx_conn_db_value): decoded here. */
+FABTX_API void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t value);
+/* The peer wrote a one-cell message with write_imm: chunk pos - 1 (pos as
+ * for fabtx_conn_data_in) holds len payload bytes with `flags`; the core
+ * writes its footer into the RX window and takes pos as a data position.
+ * A stale pos is ignored; anything invalid (beyond the credits, len,
+ * flags) fails the connection: -EPROTO. */
 FABTX_API int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
                                   uint16_t flags);
-/* Called by backends: the transport failed (negative errno). */
+/* A peer that is gone sends no more notifications: the position after the
+ * last chunk whose valid footer is in my window (beyond what is known
+ * visible), for a backend that may have lost the last notifications.
+ * Give it to fabtx_conn_data_in. */
+FABTX_API uint64_t fabtx_conn_rx_scan(fabtx_conn *c);
+/* Count a notification that meant nothing (connection statistics). */
+FABTX_API void fabtx_conn_spurious(fabtx_conn *c);
+/* The transport failed (negative errno); sticky. */
 FABTX_API void fabtx_conn_fail(fabtx_conn *c, int err);
+
+/* ---- what a backend may read ------------------------------------------ */
+/* Ring cells (each direction has the same geometry); 0 before the
+ * handshake has set the ring up. */
+FABTX_API uint32_t fabtx_conn_cells(const fabtx_conn *c);
+FABTX_API uint32_t fabtx_conn_cell_size(const fabtx_conn *c);
+/* receive side: the next chunk the core takes; chunks below
+ * fabtx_conn_rx_visible are known visible; the peer may not write at or
+ * beyond fabtx_conn_rx_limit (its credits) */
+FABTX_API uint64_t fabtx_conn_rx_pos(const fabtx_conn *c);
+FABTX_API uint64_t fabtx_conn_rx_visible(const fabtx_conn *c);
+FABTX_API uint64_t fabtx_conn_rx_limit(const fabtx_conn *c);
+/* send side: the next chunk the core writes (all below are written) */
+FABTX_API uint64_t fabtx_conn_tx_pos(const fabtx_conn *c);
+/* the peer's FIN has been consumed */
+FABTX_API int fabtx_conn_fin_seen(const fabtx_conn *c);
+/* my inbound doorbell range and the peer's (allocated by the core) */
+FABTX_API fabtx_db_range fabtx_conn_db(const fabtx_conn *c);
+FABTX_API fabtx_db_range fabtx_conn_peer_db(const fabtx_conn *c);
+/* the core's 16-bit doorbell value, in the peer's range, for a data
+ * (kind FABTX_DB_KIND_DATA: chunks < pos visible) or credit notification */
+FABTX_API uint32_t fabtx_conn_db_value(const fabtx_conn *c, fabtx_db_kind kind,
+                                       uint64_t pos);
+/* when the handshake in flight gives up (fabtx_now_ms() clock), or 0 */
+FABTX_API uint64_t fabtx_conn_setup_deadline_ms(const fabtx_conn *c);
+
+/* ---- services ---------------------------------------------------------- */
 FABTX_API void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be);
 /* The busy-poll time in effect (config or FABTX_SPIN_US), for backends. */
 FABTX_API int fabtx_ctx_spin_us(const fabtx_ctx *ctx);
+/* The handshake timeout in effect (config handshake_ms or 5000). */
+FABTX_API int fabtx_ctx_handshake_ms(const fabtx_ctx *ctx);
 FABTX_API const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx);
 /* For backends: zeroed memory from the ctx's allocator, and its release. */
 FABTX_API void *fabtx_ctx_zalloc(fabtx_ctx *ctx, size_t size);
@@ -838,6 +966,11 @@ FABTX_API void fabtx_log(fabtx_ctx *ctx, fabtx_log_level lvl, const char *fmt,
     ;
 FABTX_API uint64_t fabtx_now_ms(void);
 FABTX_API uint64_t fabtx_now_ns(void);
+/* A deadline (fabtx_now_ns() clock) from a timeout in ms (0: now, < 0:
+ * never), and the ms left to it for poll() (-1: forever, 0: passed). */
+FABTX_API uint64_t fabtx_deadline(int timeout_ms);
+FABTX_API int fabtx_remaining_ms(uint64_t deadline);
+/* END OF THE BACKEND API */
 
 #ifndef FABTX_NO_SHM
 FABTX_API const fabtx_backend *fabtx_shm_backend(void);
@@ -973,6 +1106,15 @@ static int fabtx__remaining_ms(uint64_t deadline)
 	now = fabtx_now_ns();
 	if (now >= deadline) return 0;
 	return (int)((deadline - now + 999999u) / 1000000u);
+}
+
+FABTX__DEF uint64_t fabtx_deadline(int timeout_ms)
+{
+	return fabtx__deadline(timeout_ms);
+}
+FABTX__DEF int fabtx_remaining_ms(uint64_t deadline)
+{
+	return fabtx__remaining_ms(deadline);
 }
 
 /* ------------------------------------------------------------- version */
@@ -1716,6 +1858,11 @@ FABTX__DEF int fabtx_ctx_spin_us(const fabtx_ctx *ctx)
 	return ctx->cfg.spin_us;
 }
 
+FABTX__DEF int fabtx_ctx_handshake_ms(const fabtx_ctx *ctx)
+{
+	return ctx->cfg.handshake_ms > 0 ? ctx->cfg.handshake_ms : 5000;
+}
+
 FABTX__DEF const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx)
 {
 	return &ctx->a;
@@ -1802,7 +1949,7 @@ FABTX__DEF void fabtx_ctx_destroy(fabtx_ctx *ctx)
 	fabtx_allocator a;
 	if (!ctx) return;
 	for (i = 0; i < ctx->nbe; i++)
-		if (ctx->be[i]->ctx_fini) ctx->be[i]->ctx_fini(ctx, ctx->bstate[i]);
+		if (ctx->be[i]->setup.ctx_fini) ctx->be[i]->setup.ctx_fini(ctx, ctx->bstate[i]);
 	fabtx_db_alloc_destroy(ctx->db);
 	pthread_mutex_destroy(&ctx->lock);
 	a = ctx->a;
@@ -1813,18 +1960,17 @@ FABTX__DEF int fabtx_ctx_add_backend(fabtx_ctx *ctx, const fabtx_backend *be)
 {
 	int i, rc;
 	void *st = NULL;
-	/* backends built before the last optional op (listener_addr) was
-	 * added are welcome: it is looked up only within their size */
-	if (!ctx || !be || !be->scheme ||
-	    be->size < offsetof(fabtx_backend, listener_addr) || !be->connect ||
-	    !be->ctrl_send || !be->ctrl_recv || !be->win_open ||
-	    !be->win_import || !be->fd || !be->arm || !be->disconnect)
+	/* the required members (BACKEND API) */
+	if (!ctx || !be || !be->scheme || !be->setup.connect ||
+	    !be->setup.ctrl_send || !be->setup.ctrl_recv ||
+	    !be->setup.win_open || !be->setup.win_import || !be->wait.fd ||
+	    !be->wait.arm || !be->setup.disconnect)
 		return -EINVAL;
-	if (!(be->caps & FABTX_BCAP_DIRECT) && !be->write) return -EINVAL;
+	if (!(be->caps & FABTX_BCAP_DIRECT) && !be->data.write) return -EINVAL;
 	for (i = 0; i < ctx->nbe; i++)
 		if (strcmp(ctx->be[i]->scheme, be->scheme) == 0) return -EEXIST;
 	if (ctx->nbe == FABTX_MAX_BACKENDS) return -ENOSPC;
-	if (be->ctx_init && (rc = be->ctx_init(ctx, &st)) < 0) return rc;
+	if (be->setup.ctx_init && (rc = be->setup.ctx_init(ctx, &st)) < 0) return rc;
 	ctx->be[ctx->nbe] = be;
 	ctx->bstate[ctx->nbe] = st;
 	ctx->nbe++;
@@ -1984,10 +2130,27 @@ static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 	c->peer_db.count = h->db_count;
 	c->conn_tag = (uint16_t)h->nonce;
 	c->peer_span = h->minor >= 1 && fabtx__span_on();
-	c->peer_imm = h->minor >= 2 && c->be->write_imm && c->imm_max &&
+	c->peer_imm = h->minor >= 2 && c->be->data.write_imm &&
 	              !(c->be->caps & FABTX_BCAP_DIRECT) &&
 	              fabtx__env_on("FABTX_IMM");
 	c->peer_skip = h->minor >= 2 && fabtx__env_on("FABTX_SKIP");
+}
+
+/* The peer's window to the backend (after fabtx__take_peer), and what the
+ * backend says it can do towards it. */
+static int fabtx__win_import(fabtx_conn *c)
+{
+	fabtx_win_limits lim;
+	int rc;
+	memset(&lim, 0, sizeof lim);
+	lim.imm_max = UINT32_MAX;
+	rc = c->be->setup.win_import(c, &c->peer_win, &lim);
+	if (rc < 0) return rc;
+	c->peer_base = lim.peer_base;
+	c->imm_max = lim.imm_max;
+	if (lim.no_span) c->peer_span = 0;
+	if (!lim.imm_max) c->peer_imm = 0;
+	return 0;
 }
 
 static int fabtx__slot_get(fabtx_ctx *ctx)
@@ -2038,7 +2201,6 @@ static fabtx_conn *fabtx__conn_new(fabtx_ctx *ctx, const fabtx_backend *be)
 	if (!c) return NULL;
 	c->ctx = ctx;
 	c->be = be;
-	c->imm_max = UINT32_MAX;
 	c->hs_tfd = -1;
 	return c;
 }
@@ -2067,7 +2229,8 @@ static int fabtx__conn_ready(fabtx_conn *c, uint32_t n, uint32_t cs,
 
 static void fabtx__conn_free(fabtx_conn *c, int aborted)
 {
-	if (c->be && c->bdata) c->be->disconnect(c, !aborted);
+	if (c->be && c->bdata) c->be->setup.disconnect(c, !aborted);
+	c->peer_base = NULL;
 	if (c->hs_tfd >= 0) close(c->hs_tfd);
 	fabtx__db_put(c, aborted);
 	fabtx_ring_rx_fini(&c->rx, &c->ctx->a);
@@ -2088,7 +2251,7 @@ static int fabtx__send_reject(fabtx_conn *c, const fabtx__hs *req,
 	h.status = status;
 	h.nonce = req ? req->nonce : 0;
 	fabtx__hs_pack(&h, b);
-	return c->be->ctrl_send(c, b, sizeof b, 100);
+	return c->be->setup.ctrl_send(c, b, sizeof b, 100);
 }
 
 /* ---- connection setup, never waiting (fabtx_connect_start / _poll and
@@ -2109,9 +2272,6 @@ enum {
  * 0: a stream-based channel (ofi's bootstrap socket) would be left with
  * half a message. */
 #define FABTX__SEND_MS 100
-/* an optional backend op, within the size the backend was built with */
-#define FABTX__BE_HAS(be, m)                                                   \
-	((be)->size >= offsetof(fabtx_backend, m) + sizeof((be)->m) && (be)->m)
 
 static int fabtx__poll1(int fd, short ev, int ms)
 {
@@ -2145,7 +2305,7 @@ static int fabtx__tick(int fd)
  * periodic timer of ours where the backend has none. */
 static int fabtx__hs_fd(fabtx_conn *c)
 {
-	int fd = FABTX__BE_HAS(c->be, ctrl_fd) ? c->be->ctrl_fd(c) : -1;
+	int fd = c->be->setup.ctrl_fd ? c->be->setup.ctrl_fd(c) : -1;
 	if (fd >= 0) return fd;
 	if (c->hs_tfd < 0) {
 		int rc;
@@ -2164,7 +2324,7 @@ static int fabtx__connect_setup(fabtx_conn *c)
 	int rc, cells = fabtx__db_get(c, ctx->cfg.cell_count);
 	if (cells < 0) return cells;
 	n = (uint32_t)cells;
-	rc = c->be->win_open(c, fabtx__win_need(n, cs),
+	rc = c->be->setup.win_open(c, fabtx__win_need(n, cs),
 	                     fabtx__tx_win_need(c->be, n, cs), &c->rx_win,
 	                     &c->tx_win);
 	if (rc < 0) return rc;
@@ -2195,7 +2355,7 @@ static int fabtx__connect_send(fabtx_conn *c, int wait_ms)
 	h.db_base = c->db.base;
 	h.db_count = c->db.count;
 	fabtx__hs_pack(&h, b);
-	rc = c->be->ctrl_send(c, b, sizeof b, wait_ms);
+	rc = c->be->setup.ctrl_send(c, b, sizeof b, wait_ms);
 	if (rc < 0) return rc == -EAGAIN ? -ETIMEDOUT : rc; /* FABTX__SEND_MS */
 	c->hs_phase = FABTX__HSP_RESP;
 	return 0;
@@ -2229,7 +2389,7 @@ static int fabtx__connect_resp(fabtx_conn *c, const uint8_t *b, int len)
 	fabtx__take_peer(c, &r); /* r echoes our nonce */
 	/* map (or name) only what the ring needs, whatever the peer claims */
 	c->peer_win.len = fabtx__win_need(r.cell_count, r.cell_size);
-	rc = c->be->win_import(c, &c->peer_win);
+	rc = fabtx__win_import(c);
 	if (rc < 0) return rc;
 	return fabtx__conn_ready(c, r.cell_count, r.cell_size, r.max_msg);
 }
@@ -2252,8 +2412,8 @@ static int fabtx__connect_begin(fabtx_ctx *ctx, const char *url,
 	snprintf(c->url, sizeof c->url, "%s", url);
 	c->hs_dl = dl;
 	c->hs_phase = FABTX__HSP_TRANSPORT;
-	if (FABTX__BE_HAS(be, connect_poll)) rc = be->connect(c, rest, 0);
-	else rc = be->connect(c, rest, fabtx__remaining_ms(dl));
+	if (be->setup.connect_poll) rc = be->setup.connect(c, rest, 0);
+	else rc = be->setup.connect(c, rest, fabtx__remaining_ms(dl));
 	if (rc == 0) rc = fabtx__connect_setup(c);
 	if (rc == 0) rc = fabtx__connect_send(c, send_ms); /* the request now */
 	if (rc == -EINPROGRESS) rc = 0;
@@ -2281,14 +2441,14 @@ static int fabtx__connect_step(fabtx_conn *c, int wait_ms)
 	for (;;) {
 		switch (c->hs_phase) {
 		case FABTX__HSP_TRANSPORT:
-			rc = c->be->connect_poll(c);
+			rc = c->be->setup.connect_poll(c);
 			if (rc == 0) rc = fabtx__connect_setup(c);
 			break;
 		case FABTX__HSP_SEND:
 			rc = fabtx__connect_send(c, wait_ms);
 			break;
 		case FABTX__HSP_RESP:
-			rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+			rc = c->be->setup.ctrl_recv(c, b, sizeof b, 0);
 			if (rc >= 0) rc = fabtx__connect_resp(c, b, rc);
 			if (rc == 0) c->hs_phase = FABTX__HSP_NONE;
 			return rc;
@@ -2363,14 +2523,14 @@ FABTX__DEF int fabtx_listen(fabtx_ctx *ctx, const char *url,
 	*out = NULL;
 	rc = fabtx__resolve(ctx, url, &be, &rest);
 	if (rc < 0) return rc;
-	if (!be->listen || !be->accept || !be->listener_close) return -ENOSYS;
+	if (!be->setup.listen || !be->setup.accept || !be->setup.listener_close) return -ENOSYS;
 	l = (fabtx_listener *)fabtx__zalloc(&ctx->a, sizeof *l);
 	if (!l) return -ENOMEM;
 	l->ctx = ctx;
 	l->be = be;
 	l->epfd = l->evfd = l->tfd = -1;
 	snprintf(l->url, sizeof l->url, "%s", url);
-	rc = be->listen(l, rest);
+	rc = be->setup.listen(l, rest);
 	if (rc < 0) {
 		fabtx__free(&ctx->a, l);
 		return rc;
@@ -2390,15 +2550,13 @@ FABTX__DEF int fabtx_listener_url(fabtx_listener *l, char *buf, size_t cap)
 	size_t n;
 	if (!l || !buf || !cap) return -EINVAL;
 	be = l->be;
-	if (be->size >= offsetof(fabtx_backend, listener_addr) +
-	                    sizeof(be->listener_addr) &&
-	    be->listener_addr) {
+	if (be->setup.listener_addr) {
 		size_t sl = strlen(be->scheme);
 		int rc;
 		if (cap < sl + 4) return -ENOSPC;
 		memcpy(buf, be->scheme, sl);
 		memcpy(buf + sl, "://", 4);
-		rc = be->listener_addr(l, buf + sl + 3, cap - sl - 3);
+		rc = be->setup.listener_addr(l, buf + sl + 3, cap - sl - 3);
 		if (rc < 0) {
 			buf[0] = 0;
 			return rc;
@@ -2422,7 +2580,7 @@ FABTX__DEF void fabtx_listener_close(fabtx_listener *l)
 	int i;
 	if (!l) return;
 	for (i = 0; i < l->nhs; i++) fabtx__conn_free(l->hs[i], 1);
-	l->be->listener_close(l);
+	l->be->setup.listener_close(l);
 	if (l->epfd >= 0) close(l->epfd);
 	if (l->evfd >= 0) close(l->evfd);
 	if (l->tfd >= 0) close(l->tfd);
@@ -2463,7 +2621,7 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 		return cells;
 	}
 	n = (uint32_t)cells;
-	rc = be->win_open(c, fabtx__win_need(n, cs), fabtx__tx_win_need(be, n, cs),
+	rc = be->setup.win_open(c, fabtx__win_need(n, cs), fabtx__tx_win_need(be, n, cs),
 	                  &c->rx_win, &c->tx_win);
 	if (rc < 0) {
 		fabtx__send_reject(c, &q, FABTX__HS_NOMEM);
@@ -2487,7 +2645,7 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 	r.db_base = c->db.base;
 	r.db_count = c->db.count;
 	/* the peer's window must really be there before we say yes */
-	rc = be->win_import(c, &c->peer_win);
+	rc = fabtx__win_import(c);
 	if (rc < 0) {
 		fabtx_log(ctx, FABTX_LOG_WARN,
 		          "rejecting connection: peer window unusable (%s)",
@@ -2496,7 +2654,7 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 		return -EPROTO;
 	}
 	fabtx__hs_pack(&r, b);
-	rc = be->ctrl_send(c, b, sizeof b, FABTX__SEND_MS);
+	rc = be->setup.ctrl_send(c, b, sizeof b, FABTX__SEND_MS);
 	if (rc < 0) return rc == -EAGAIN ? -ETIMEDOUT : rc;
 	return fabtx__conn_ready(c, n, cs, mm);
 }
@@ -2507,7 +2665,7 @@ static int fabtx__accept_step(fabtx_conn *c)
 	uint8_t b[FABTX__HS_LEN];
 	int rc;
 	if (c->hs_tfd >= 0) fabtx__drain_fd(c->hs_tfd);
-	rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+	rc = c->be->setup.ctrl_recv(c, b, sizeof b, 0);
 	if (rc == -EAGAIN)
 		return fabtx_now_ns() >= c->hs_dl ? -ETIMEDOUT : -EAGAIN;
 	if (rc < 0) return rc;
@@ -2526,7 +2684,7 @@ static int fabtx__lis_watch(fabtx_listener *l, int fd)
 /* the listener's own fds: the set, the ready signal, the timer */
 static int fabtx__lis_init(fabtx_listener *l)
 {
-	int fd = l->be->listener_fd ? l->be->listener_fd(l) : -1, rc;
+	int fd = l->be->setup.listener_fd ? l->be->setup.listener_fd(l) : -1, rc;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -2585,7 +2743,7 @@ static void fabtx__lis_signal(fabtx_listener *l)
 		fabtx__drain_fd(l->evfd);
 		l->signalled = 0;
 	}
-	if (l->be->listener_fd && l->be->listener_fd(l) >= 0) {
+	if (l->be->setup.listener_fd && l->be->setup.listener_fd(l) >= 0) {
 		struct itimerspec it;
 		memset(&it, 0, sizeof it);
 		if (next != UINT64_MAX) {
@@ -2640,7 +2798,7 @@ static void fabtx__lis_step(fabtx_listener *l)
 			l->lerr = -ENOMEM;
 			break;
 		}
-		rc = l->be->accept(l, c, 0);
+		rc = l->be->setup.accept(l, c, 0);
 		if (rc < 0) {
 			fabtx__free(&l->ctx->a, c);
 			if (rc != -EAGAIN && rc != -ETIMEDOUT) l->lerr = rc;
@@ -2762,9 +2920,79 @@ FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 	}
 }
 
-FABTX__DEF void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos)
+static void fabtx__data_in(fabtx_conn *c, uint64_t pos)
 {
 	if (pos > c->rx.hint && pos <= c->rx.seq + c->rx.n) c->rx.hint = pos;
+}
+
+FABTX__DEF void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos)
+{
+	c->st.doorbells_recv++;
+	fabtx__data_in(c, pos);
+}
+
+FABTX__DEF void fabtx_conn_credit_in(fabtx_conn *c, uint64_t pos)
+{
+	c->st.doorbells_recv++;
+	/* the word is at least as new as the notification */
+	(void)pos;
+	fabtx__credit_refresh(c);
+}
+
+FABTX__DEF void fabtx_conn_spurious(fabtx_conn *c)
+{
+	c->st.doorbells_spurious++;
+}
+
+FABTX__DEF uint64_t fabtx_conn_rx_scan(fabtx_conn *c)
+{
+	const fabtx_ring_rx *r = &c->rx;
+	uint64_t s, end;
+	if (!r->n || !r->cells) return 0;
+	s = r->hint > r->seq ? r->hint : r->seq;
+	end = r->seq + r->n - 1;
+	while (s < end) {
+		const fabtx_footer *f = fabtx__footer_at(r->cells, r->c, s & (r->n - 1));
+		uint32_t cells;
+		if (fabtx__load_acq64(&f->seq) != s) break;
+		/* a SPAN footer stands for its whole run (no footers inside) */
+		cells = fabtx_ring_chunk_cells(fabtx__load_relaxed(&f->flags),
+		                               fabtx__load_relaxed(&f->len), r->c);
+		if (s + cells > end) break;
+		s += cells;
+	}
+	return s;
+}
+
+FABTX__DEF uint32_t fabtx_conn_cells(const fabtx_conn *c) { return c->rx.n; }
+FABTX__DEF uint32_t fabtx_conn_cell_size(const fabtx_conn *c) { return c->rx.c; }
+FABTX__DEF uint64_t fabtx_conn_rx_pos(const fabtx_conn *c) { return c->rx.seq; }
+FABTX__DEF uint64_t fabtx_conn_rx_visible(const fabtx_conn *c)
+{
+	return c->rx.hint;
+}
+FABTX__DEF uint64_t fabtx_conn_rx_limit(const fabtx_conn *c)
+{
+	return c->rx.n ? c->rx.rel + c->rx.n : 0;
+}
+FABTX__DEF uint64_t fabtx_conn_tx_pos(const fabtx_conn *c) { return c->tx.seq; }
+FABTX__DEF int fabtx_conn_fin_seen(const fabtx_conn *c) { return c->fin_recv; }
+FABTX__DEF fabtx_db_range fabtx_conn_db(const fabtx_conn *c) { return c->db; }
+FABTX__DEF fabtx_db_range fabtx_conn_peer_db(const fabtx_conn *c)
+{
+	return c->peer_db;
+}
+FABTX__DEF uint32_t fabtx_conn_db_value(const fabtx_conn *c, fabtx_db_kind kind,
+                                        uint64_t pos)
+{
+	uint32_t n = c->tx.n;
+	if (kind == FABTX_DB_KIND_CREDIT)
+		return (uint32_t)c->peer_db.base + n + (uint32_t)(pos & (n - 1));
+	return (uint32_t)c->peer_db.base + (uint32_t)((pos - 1) & (n - 1));
+}
+FABTX__DEF uint64_t fabtx_conn_setup_deadline_ms(const fabtx_conn *c)
+{
+	return c->hs_dl && c->hs_dl != UINT64_MAX ? c->hs_dl / 1000000u + 1 : 0;
 }
 
 FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
@@ -2792,7 +3020,8 @@ FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 	f->flags = flags;
 	f->conn_tag = r->conn_tag;
 	f->seq = pos - 1;
-	fabtx_conn_data_in(c, pos);
+	c->st.doorbells_recv++;
+	fabtx__data_in(c, pos);
 	if (pos - 1 == r->seq && !r->asm_active && len <= r->max_msg) {
 		/* the next chunk to take, and valid as fabtx_ring_rx_peek would
 		 * find it: the receive that follows need not look again */
@@ -2805,15 +3034,15 @@ FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 /* write segs to peer window offset off (non-DIRECT backends), retrying
  * while the backend's queue is full */
 static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                         uint64_t off, uint32_t db, unsigned flags)
+                         uint64_t off, uint64_t pos, unsigned flags)
 {
 	uint64_t until = 0;
 	uint32_t spins = 0;
 	int rc;
 	for (;;) {
-		rc = c->be->write(c, segs, nseg, off, db, flags);
+		rc = c->be->data.write(c, segs, nseg, off, pos, flags);
 		if (rc != -EAGAIN) break;
-		if (c->be->progress && (rc = c->be->progress(c)) < 0) break;
+		if (c->be->notify.progress && (rc = c->be->notify.progress(c)) < 0) break;
 		/* The chunk's seq is taken: the write cannot be given up without
 		 * leaving a hole in the peer's ring.  A queue that does not drain
 		 * within the keepalive timeout means the fabric or the peer has
@@ -2837,14 +3066,15 @@ static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 static int fabtx__report(fabtx_conn *c)
 {
 	uint64_t rel = c->rx.rel;
-	uint32_t db = (uint32_t)c->peer_db.base + c->tx.n + (uint32_t)(rel & (c->tx.n - 1));
 	c->rx.reported = rel;
 	c->rx.credit_req = 0;
 	c->st.credit_reports++;
 	if (c->be->caps & FABTX_BCAP_DIRECT) {
 		fabtx_win_hdr *ph = (fabtx_win_hdr *)(void *)c->peer_base;
 		fabtx__store_sc(&ph->credit, rel);
-		return c->be->doorbell ? c->be->doorbell(c, db) : 0;
+		return c->be->notify.ring
+		           ? c->be->notify.ring(c, FABTX_DB_KIND_CREDIT, rel)
+		           : 0;
 	} else {
 		fabtx_win_hdr *sh = (fabtx_win_hdr *)c->tx_win.base;
 		fabtx_seg sg;
@@ -2853,7 +3083,7 @@ static int fabtx__report(fabtx_conn *c)
 		sg.len = sizeof sh->credit;
 		sg.desc = NULL;
 		c->st.doorbells_sent++;
-		return fabtx__bwrite(c, &sg, 1, 0, db, FABTX_WRITE_DOORBELL);
+		return fabtx__bwrite(c, &sg, 1, 0, rel, FABTX_WRITE_CREDIT);
 	}
 }
 
@@ -2928,10 +3158,10 @@ static int fabtx__put_imm(fabtx_conn *c, const void *src, uint32_t len)
 	sg.len = len;
 	sg.desc = NULL;
 	t->seq++;
-	rc = c->be->write_imm(
+	rc = c->be->data.write_imm(
 	    c, &sg,
 	    FABTX_WIN_HDR_SIZE + idx * t->c + fabtx_ring_payload_off(t->c, len),
-	    (uint32_t)c->peer_db.base + (uint32_t)idx, len, fl);
+	    t->seq, len, fl);
 	if (rc < 0) {
 		t->seq--;
 		if (rc != -ENOTSUP) fabtx_conn_fail(c, rc);
@@ -3028,8 +3258,8 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		t->seq++;
 		if (!more) {
 			t->last_db_seq = t->seq;
-			if (c->be->doorbell)
-				rc = c->be->doorbell(c, (uint32_t)c->peer_db.base + (uint32_t)idx);
+			if (c->be->notify.ring)
+				rc = c->be->notify.ring(c, FABTX_DB_KIND_DATA, t->seq);
 		}
 	} else {
 		fabtx_seg sg[2];
@@ -3051,9 +3281,8 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		t->seq++;
 		t->last_db_seq = t->seq;
 		c->st.doorbells_sent++;
-		rc = fabtx__bwrite(c, sg, nseg, coff + poff,
-		                   (uint32_t)c->peer_db.base + (uint32_t)idx,
-		                   FABTX_WRITE_DOORBELL |
+		rc = fabtx__bwrite(c, sg, nseg, coff + poff, t->seq,
+		                   FABTX_WRITE_DATA |
 		                       (more ? FABTX_WRITE_MORE : 0u) |
 		                       ((flags & FABTX_F_FIN) ? FABTX_WRITE_LAST : 0u));
 	}
@@ -3078,10 +3307,7 @@ static int fabtx__put_skip(fabtx_conn *c, uint32_t cells)
 	sg.addr = f;
 	sg.len = FABTX_FOOTER_SIZE;
 	sg.desc = NULL;
-	return fabtx__bwrite(c, &sg, 1, foff,
-	                     (uint32_t)c->peer_db.base +
-	                         (uint32_t)((t->seq - 1) & (t->n - 1)),
-	                     FABTX_WRITE_DOORBELL);
+	return fabtx__bwrite(c, &sg, 1, foff, t->seq, FABTX_WRITE_DATA);
 }
 
 /* A message that would fit one run but not before the ring's end: skip to
@@ -3114,7 +3340,6 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	uint32_t cells = fabtx_ring_chunk_cells(FABTX_F_SPAN, len, t->c);
 	uint64_t coff = FABTX_WIN_HDR_SIZE + idx * t->c;
 	uint32_t cr = fabtx_ring_tx_credits(t), credits_after = cr - cells;
-	uint32_t last = (uint32_t)(idx + cells - 1); /* no wrap inside a run */
 	uint8_t *cell = (uint8_t *)c->tx_win.base + coff;
 	fabtx_footer *f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	const uint8_t *zsrc = NULL;
@@ -3146,9 +3371,8 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	t->last_db_seq = t->seq;
 	c->st.doorbells_sent++;
 	c->st.chunks_sent++;
-	rc = fabtx__bwrite(c, sg, nseg, coff + t->c - FABTX_FOOTER_SIZE,
-	                   (uint32_t)c->peer_db.base + last,
-	                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
+	rc = fabtx__bwrite(c, sg, nseg, coff + t->c - FABTX_FOOTER_SIZE, t->seq,
+	                   FABTX_WRITE_DATA | (more ? FABTX_WRITE_MORE : 0u));
 	return rc < 0 ? rc : 0;
 }
 
@@ -3184,8 +3408,8 @@ static uint32_t fabtx__credits(fabtx_conn *c)
 		fabtx__credit_refresh(c);
 		cr = fabtx_ring_tx_credits(&c->tx);
 		/* fabrics with manual progress land credits only when driven */
-		if (!cr && !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->progress) {
-			int rc = c->be->progress(c);
+		if (!cr && !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->notify.progress) {
+			int rc = c->be->notify.progress(c);
 			if (rc < 0 && rc != -ECONNRESET) fabtx_conn_fail(c, rc);
 			else if (rc == -ECONNRESET) c->peer_gone = 1;
 			fabtx__credit_refresh(c);
@@ -3243,7 +3467,7 @@ static int fabtx__send_ping(fabtx_conn *c, uint32_t pong)
 	h.type = FABTX__MSG_PING;
 	h.status = pong;
 	fabtx__hs_pack(&h, b);
-	return c->be->ctrl_send(c, b, sizeof b, 0);
+	return c->be->setup.ctrl_send(c, b, sizeof b, 0);
 }
 
 /* The slow path: backend progress, control channel, timers, credits. */
@@ -3252,12 +3476,12 @@ static void fabtx__slow(fabtx_conn *c)
 	uint8_t b[FABTX__HS_LEN + 8];
 	uint64_t now;
 	int rc, i;
-	if (c->be->progress && (rc = c->be->progress(c)) < 0) {
+	if (c->be->notify.progress && (rc = c->be->notify.progress(c)) < 0) {
 		if (rc == -ECONNRESET) c->peer_gone = 1;
 		else fabtx_conn_fail(c, rc);
 	}
 	for (i = 0; i < 16 && !c->peer_gone; i++) {
-		rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+		rc = c->be->setup.ctrl_recv(c, b, sizeof b, 0);
 		if (rc == -EAGAIN) break;
 		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN) {
 			c->peer_gone = 1; /* EOF: deliver what is in the ring first */
@@ -3290,10 +3514,9 @@ static void fabtx__slow(fabtx_conn *c)
 			fabtx__send_ping(c, 0);
 			/* a credit-starved sender re-rings its last doorbell (R10) */
 			if (!(c->be->caps & FABTX_BCAP_DIRECT) &&
-			    c->tx.seq != c->tx.peer_ack && c->be->doorbell)
-				c->be->doorbell(c, (uint32_t)c->peer_db.base +
-				                       (uint32_t)((c->tx.last_db_seq - 1) &
-				                                  (c->tx.n - 1)));
+			    c->tx.seq != c->tx.peer_ack && c->be->notify.ring)
+				c->be->notify.ring(c, FABTX_DB_KIND_DATA,
+				                   c->tx.last_db_seq);
 		}
 		/* silent for a whole timeout since we started asking: dead */
 		if (c->ping_out_ms && c->last_rx_ms < c->ping_out_ms &&
@@ -3576,7 +3799,7 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 {
 	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now, spin_end = 0;
 	uint32_t i = 0;
-	int rc, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) && c->be->progress;
+	int rc, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) && c->be->notify.progress;
 	/* The clock is read only after the first 64 rounds (a vDSO call costs
 	 * tens of ns in a VM; a busy-polled reply usually comes sooner), so
 	 * the spin lasts spin_us from then. */
@@ -3585,7 +3808,7 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		/* busy-polling an RDMA backend means polling its completions
 		 * (a call into the provider: no pause needed between them) */
 		if (pollcq) {
-			if (c->be->progress(c) < 0) fabtx__slow(c);
+			if (c->be->notify.progress(c) < 0) fabtx__slow(c);
 		} else {
 			fabtx__cpu_relax();
 		}
@@ -3604,7 +3827,7 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		int ms, ka = c->ctx->cfg.keepalive_ms;
 		fabtx__slow(c);
 		if (fabtx__ready(c, want)) return 0;
-		rc = c->be->arm(c);
+		rc = c->be->wait.arm(c);
 		if (rc == -EAGAIN) continue;
 		if (rc < 0) {
 			fabtx_conn_fail(c, rc);
@@ -3614,7 +3837,7 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		ms = fabtx__remaining_ms(dl);
 		if (ms == 0) return -ETIMEDOUT;
 		if (ka > 0 && (ms < 0 || ms > ka)) ms = ka;
-		pfd.fd = c->be->fd(c);
+		pfd.fd = c->be->wait.fd(c);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		rc = poll(&pfd, 1, ms);
@@ -3686,8 +3909,8 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 	 * footers come from staging. */
 	if (timeout_ms && iovcnt == 1 && c->ctx->cfg.zc_send_min &&
 	    total >= c->ctx->cfg.zc_send_min &&
-	    !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->mr_cache &&
-	    c->be->mr_cache(c, &zmc) == 0 && zmc &&
+	    !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->data.mr_cache &&
+	    c->be->data.mr_cache(c, &zmc) == 0 && zmc &&
 	    fabtx_mr_get(zmc, iov[0].base, (size_t)total, 0, &zc) < 0)
 		zc = NULL;
 	for (;;) {
@@ -3761,7 +3984,7 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		if (sent >= total) break; /* (a 0-byte message is one chunk) */
 	}
 	if (zc) { /* user memory must not be reused before the writes are done */
-		int frc = c->be->flush ? c->be->flush(c, 30000) : 0;
+		int frc = c->be->data.flush ? c->be->data.flush(c, 30000) : 0;
 		fabtx_mr_put(zmc, zc);
 		if (frc < 0 && rc >= 0) {
 			fabtx_conn_fail(c, frc);
@@ -3886,7 +4109,7 @@ FABTX__DEF int fabtx_conn_fd(fabtx_conn *c)
 	if (!c) return -EINVAL;
 	if (c->state == FABTX__ST_NEW) /* connecting: the handshake's fd */
 		return c->hs_phase ? fabtx__hs_fd(c) : -EINVAL;
-	return c->be->fd(c);
+	return c->be->wait.fd(c);
 }
 
 FABTX__DEF ssize_t fabtx_peek_whole(fabtx_conn *c)
@@ -3960,7 +4183,7 @@ FABTX__DEF int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events)
 		c->credit_event = 0;
 		return -EAGAIN;
 	}
-	rc = c->be->arm(c);
+	rc = c->be->wait.arm(c);
 	if (rc < 0) return rc;
 	/* re-check after arming: anything that raced in is reported now */
 	fabtx__credit_refresh(c);
@@ -4054,8 +4277,8 @@ static int fabtx__close_try(fabtx_conn *c)
 		if (rc < 0) return rc;
 		c->fin_sent = 1;
 	}
-	if (!c->be->flush) return 0;
-	rc = c->be->flush(c, 0);
+	if (!c->be->data.flush) return 0;
+	rc = c->be->data.flush(c, 0);
 	return rc == -ETIMEDOUT ? -EAGAIN : rc;
 }
 
@@ -4100,7 +4323,7 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 		rc = fabtx__close_step(c);
 		if (rc != -EAGAIN) break;
 		if (c->fin_sent) { /* the backend's writes still completing */
-			rc = c->be->flush(c, fabtx__remaining_ms(dl));
+			rc = c->be->data.flush(c, fabtx__remaining_ms(dl));
 			break;
 		}
 		/* credits, or messages to release unread (not while the
@@ -4516,7 +4739,8 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 
 /* The peer's window: a memfd sealed against shrinking, at least as long
  * as the ring (peer->len: the core asks for that much, never more). */
-static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer)
+static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer,
+                                 fabtx_win_limits *lim)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	struct stat stt;
@@ -4542,30 +4766,16 @@ static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer)
 	s->peer_win_len = (size_t)peer->len;
 	close(s->rfd);
 	s->rfd = -1;
-	c->peer_base = (uint8_t *)s->peer_win;
+	lim->peer_base = (uint8_t *)s->peer_win;
 	return 0;
 }
 
-static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t db, unsigned flags)
-{
-	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
-	int i;
-	(void)db;
-	(void)flags;
-	for (i = 0; i < nseg; i++) {
-		if (off + segs[i].len > s->peer_win_len) return -EINVAL;
-		memcpy((uint8_t *)s->peer_win + off, segs[i].addr, segs[i].len);
-		off += segs[i].len;
-	}
-	return 0;
-}
-
-static int fabtx__shm_doorbell(fabtx_conn *c, uint32_t value)
+static int fabtx__shm_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
-	(void)value;
+	(void)kind;
+	(void)pos;
 	/* the caller published with a seq_cst store; wake only a sleeper */
 	if (__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
@@ -4626,38 +4836,39 @@ static void fabtx__shm_disconnect(fabtx_conn *c, int graceful)
 	if (s->rfd >= 0) close(s->rfd);
 	fabtx__free(&c->ctx->a, s);
 	c->bdata = NULL;
-	c->peer_base = NULL;
 }
 
-static const fabtx_backend fabtx__shm_be = {
-    sizeof(fabtx_backend),
-    "shm",
-    FABTX_BCAP_DIRECT | FABTX_BCAP_ORDERED | FABTX_BCAP_CTRL_FD,
-    NULL,
-    NULL,
-    fabtx__shm_listen,
-    fabtx__shm_listener_fd,
-    fabtx__shm_accept,
-    fabtx__shm_listener_close,
-    fabtx__shm_connect,
-    fabtx__shm_ctrl_send,
-    fabtx__shm_ctrl_recv,
-    fabtx__shm_win_open,
-    fabtx__shm_win_import,
-    fabtx__shm_write,
-    fabtx__shm_doorbell,
-    fabtx__shm_progress,
-    fabtx__shm_flush,
-    fabtx__shm_arm,
-    fabtx__shm_fd,
-    fabtx__shm_disconnect,
-    NULL,
-    0,
-    NULL,
-    NULL,
-    fabtx__shm_connect_poll,
-    fabtx__shm_ctrl_fd};
+/* The table, member by member (C and C++11 alike), built once. */
+static fabtx_backend fabtx__shm_be;
+static void fabtx__shm_be_init(void)
+{
+	fabtx_backend *b = &fabtx__shm_be;
+	b->scheme = "shm";
+	b->caps = FABTX_BCAP_DIRECT | FABTX_BCAP_ORDERED;
+	b->setup.listen = fabtx__shm_listen;
+	b->setup.listener_fd = fabtx__shm_listener_fd;
+	b->setup.accept = fabtx__shm_accept;
+	b->setup.listener_close = fabtx__shm_listener_close;
+	b->setup.connect = fabtx__shm_connect;
+	b->setup.connect_poll = fabtx__shm_connect_poll;
+	b->setup.ctrl_fd = fabtx__shm_ctrl_fd;
+	b->setup.ctrl_send = fabtx__shm_ctrl_send;
+	b->setup.ctrl_recv = fabtx__shm_ctrl_recv;
+	b->setup.win_open = fabtx__shm_win_open;
+	b->setup.win_import = fabtx__shm_win_import;
+	b->setup.disconnect = fabtx__shm_disconnect;
+	b->data.flush = fabtx__shm_flush;
+	b->notify.ring = fabtx__shm_ring;
+	b->notify.progress = fabtx__shm_progress;
+	b->wait.arm = fabtx__shm_arm;
+	b->wait.fd = fabtx__shm_fd;
+}
 
-FABTX__DEF const fabtx_backend *fabtx_shm_backend(void) { return &fabtx__shm_be; }
+FABTX__DEF const fabtx_backend *fabtx_shm_backend(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fabtx__shm_be_init);
+	return &fabtx__shm_be;
+}
 #endif /* FABTX_NO_SHM */
 #endif

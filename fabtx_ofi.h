@@ -511,7 +511,7 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 	 * (default 10) after any activity before it sleeps: 0 suits small
 	 * hosts (docs/ofi.md). */
 	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0 &&
-	    ctx->cfg.spin_us <= 0) {
+	    fabtx_ctx_spin_us(ctx) <= 0) {
 		d->info->domain_attr->data_progress = FI_PROGRESS_AUTO;
 		if (!getenv("FI_SOCKETS_PE_WAITTIME"))
 			fabtx_log(ctx, FABTX_LOG_INFO,
@@ -802,6 +802,7 @@ typedef struct fabtx__ofi_conn {
 	int b_on, no_coalesce;
 	int split_inject; /* provider applies commands in order (shm) */
 	int imm_ok; /* 8-byte CQ data and injects: one-cell footers ride in it */
+	uint32_t imm_max; /* what write_imm takes (win_import tells the core) */
 	uint32_t pq_cap, pq_head, pq_n;
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
@@ -1098,7 +1099,7 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	/* Busy-poll contexts (spin_us > 0) poll the CQ themselves: a CQ wait
 	 * object would cost a write and a read syscall per completion (util
 	 * CQs signal it on every entry), so they sleep on the timer. */
-	if (ctx->cfg.spin_us > 0) return 0;
+	if (fabtx_ctx_spin_us(ctx) > 0) return 0;
 	/* shm: the peer never signals our wait fd (progress is local);
 	 * ofi_rxm: its wait fd does not see connection requests, which need
 	 * manual progress, so a sleeper would never accept the first write;
@@ -1151,7 +1152,7 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	o->imm_ok = fi->domain_attr->cq_data_size >= 8 && o->inject_size &&
 	            !getenv("FABTX_OFI_NO_IMM");
 	/* what write_imm takes (the core asks for nothing bigger) */
-	o->c->imm_max = !o->imm_ok ? 0
+	o->imm_max = !o->imm_ok ? 0
 	                : o->inject_size > 0xffffu ? 0xffffu
 	                                           : (uint32_t)o->inject_size;
 	o->max_msg = fi->ep_attr->max_msg_size ? fi->ep_attr->max_msg_size
@@ -1741,7 +1742,7 @@ static void fabtx__ofi_unwait(fabtx__ofi_conn *o)
 
 static int fabtx__ofi_setup_ms(fabtx_ctx *ctx)
 {
-	return ctx->cfg.handshake_ms > 0 ? ctx->cfg.handshake_ms : 5000;
+	return fabtx_ctx_handshake_ms(ctx);
 }
 
 /* Read the listener's EQ (never waiting) and give each connection
@@ -2416,13 +2417,13 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			} else if (len == FABTX__OFI_BYE) {
 				if (o->crx_have >= 12) {
 					uint64_t pos = fabtx__ofi_get64(o->crx + 4);
-					const fabtx_ring_rx *r = &c->rx;
+					uint64_t lim = fabtx_conn_rx_limit(c);
 					/* the peer wrote no further than its
 					 * credits (our released position plus the
 					 * ring) and no less than we consumed; a
 					 * BYE that says otherwise would keep the
 					 * drain waiting for data that never comes */
-					if (r->n && (pos < r->seq || pos > r->rel + r->n)) {
+					if (lim && (pos < fabtx_conn_rx_pos(c) || pos > lim)) {
 						o->crx_have = 0;
 						return fabtx__ofi_fail(
 						    o, -EPROTO,
@@ -2436,7 +2437,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 				/* (cells past what we consumed: <= the ring) */
 				fabtx__ofi_dead(o, "BYE, cells still to come",
 				                o->has_bye_pos
-				                    ? (int)(o->bye_pos - c->rx.seq)
+				                    ? (int)(o->bye_pos - fabtx_conn_rx_pos(c))
 				                    : -1);
 				/* EOF follows; first what is in flight */
 				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
@@ -2602,7 +2603,8 @@ static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	return 0;
 }
 
-static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer)
+static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer,
+                                 fabtx_win_limits *lim)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	if (!o || !peer) return -EINVAL;
@@ -2619,7 +2621,8 @@ static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer)
 	 * provider are fine).  Per-cell chunks carry a lap-checked footer in
 	 * every cell and wait for late bytes, so sockets gets no runs. */
 	if (o->dom && strcmp(o->dom->info->fabric_attr->prov_name, "sockets") == 0)
-		c->peer_span = 0;
+		lim->no_span = 1;
+	lim->imm_max = o->imm_max;
 	return 0;
 }
 
@@ -2873,22 +2876,21 @@ static int fabtx__ofi_batch_out(fabtx__ofi_conn *o)
  * written.  CQ data is at least 32 bits here: bit 31 set means "every
  * chunk before position (low 31 bits) is visible"; credit doorbells keep
  * their 16-bit value. */
-static uint32_t fabtx__ofi_dbval(fabtx_conn *c, uint32_t doorbell,
+static uint32_t fabtx__ofi_dbval(fabtx_conn *c, fabtx_db_kind kind,
                                  uint64_t pos)
 {
-	if (doorbell >= c->peer_db.base &&
-	    doorbell - c->peer_db.base < c->tx.n)
+	if (kind == FABTX_DB_KIND_DATA)
 		return FABTX__OFI_POS_BIT | (uint32_t)(pos & 0x7fffffffu);
-	return doorbell;
+	return fabtx_conn_db_value(c, kind, pos);
 }
 /* A position doorbell's 31 bits extended around rx.seq; 0 if it is older
  * than what we consumed (harmless). */
 static uint64_t fabtx__ofi_pos_in(fabtx_conn *c, uint32_t v)
 {
-	uint32_t cur = (uint32_t)(c->rx.seq & 0x7fffffffu);
+	uint64_t rx = fabtx_conn_rx_pos(c);
+	uint32_t cur = (uint32_t)(rx & 0x7fffffffu);
 	uint32_t d = ((v & 0x7fffffffu) - cur) & 0x7fffffffu;
-	c->st.doorbells_recv++;
-	return d < 0x40000000u ? c->rx.seq + d : 0;
+	return d < 0x40000000u ? rx + d : 0;
 }
 static void fabtx__ofi_db_in(fabtx_conn *c, uint32_t v)
 {
@@ -2960,9 +2962,10 @@ static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
 }
 
 static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t doorbell, unsigned flags)
+                            uint64_t off, uint64_t pos, unsigned flags)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint32_t doorbell;
 	uint64_t total = 0, done = 0;
 	int i, rc, zc = 0;
 	if (!o || !o->ep) return -ENOTCONN;
@@ -2983,7 +2986,11 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		if (segs[i].desc) zc = 1;
 	}
 	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
-	doorbell = fabtx__ofi_dbval(c, doorbell, c->tx.seq);
+	doorbell = fabtx__ofi_dbval(c,
+	                            (flags & FABTX_WRITE_CREDIT)
+	                                ? FABTX_DB_KIND_CREDIT
+	                                : FABTX_DB_KIND_DATA,
+	                            pos);
 	/* Chunks of one message land in consecutive cells, and full cells
 	 * are contiguous in both the staging area and the peer window: a run
 	 * announced with FABTX_WRITE_MORE goes out as one write whose CQ data
@@ -2996,7 +3003,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		    o->b_len + total <= o->max_msg) {
 			o->b_len += total;
 			o->b_data = doorbell;
-			o->b_flags = (flags & FABTX_WRITE_DOORBELL)
+			o->b_flags = (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT))
 			                 ? FI_REMOTE_CQ_DATA
 			                 : 0;
 			o->st.coalesced++;
@@ -3019,7 +3026,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		o->b_len = total;
 		o->b_data = doorbell;
 		o->b_flags =
-		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0;
+		    (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) ? FI_REMOTE_CQ_DATA : 0;
 		return 0;
 	}
 	/* common case: one operation.  The connection's last write (the
@@ -3036,7 +3043,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		int last = (flags & FABTX_WRITE_LAST) && !o->no_dc;
 		return fabtx__ofi_post(
 		    o, segs, nseg, off, total, doorbell,
-		    ((flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0) |
+		    ((flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) ? FI_REMOTE_CQ_DATA : 0) |
 		        (last ? FI_DELIVERY_COMPLETE : 0),
 		    zc || last);
 	}
@@ -3071,7 +3078,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 				}
 			}
 			if (si >= nseg) {
-				if (flags & FABTX_WRITE_DOORBELL)
+				if (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT))
 					fl |= FI_REMOTE_CQ_DATA;
 				if (o->write_fence && done) fl |= FI_FENCE;
 			}
@@ -3091,7 +3098,7 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
  * footer bytes: a 4 KiB message is one inject of 4096 bytes. */
 #define FABTX__OFI_IMM_BIT ((uint64_t)1 << 63)
 static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
-                                uint64_t off, uint32_t doorbell, uint32_t len,
+                                uint64_t off, uint64_t pos, uint32_t len,
                                 uint16_t flags)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
@@ -3108,7 +3115,7 @@ static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
 	if (o->b_on && (rc = fabtx__ofi_batch_out(o)) < 0) return (int)rc;
 	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0) return (int)rc;
 	if (o->pq_n) return -ENOTSUP; /* behind queued writes: in order */
-	db = fabtx__ofi_dbval(c, doorbell, c->tx.seq);
+	db = fabtx__ofi_dbval(c, FABTX_DB_KIND_DATA, pos);
 	if (!(db & FABTX__OFI_POS_BIT)) return -ENOTSUP;
 	data = FABTX__OFI_IMM_BIT | ((uint64_t)flags << 48) |
 	       ((uint64_t)len << 32) | db;
@@ -3142,8 +3149,9 @@ static void fabtx__ofi_imm_in(fabtx_conn *c, uint64_t data)
 
 /* Credit-only doorbells: 8 zero bytes into the peer's header scratch word
  * with the value as CQ data (injected when the provider can). */
-static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
+static int fabtx__ofi_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
+	uint32_t value;
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	fabtx_seg s;
 	int rc;
@@ -3156,7 +3164,7 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 	s.addr = o->tx_buf + o->tx_alloc - 8; /* registered, always zero */
 	s.len = 8;
 	s.desc = o->tx_desc;
-	value = fabtx__ofi_dbval(c, value, c->tx.last_db_seq); /* re-ring */
+	value = fabtx__ofi_dbval(c, kind, pos);
 	rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
 	                     FI_REMOTE_CQ_DATA, 0);
 	if (rc == 0) o->st.doorbells++;
@@ -3319,13 +3327,13 @@ static int fabtx__ofi_drain_steps(fabtx__ofi_conn *o)
 	}
 	if (o->drain_step == FABTX__OFI_DRAIN_DATA) {
 		for (;;) {
-			if (o->has_bye_pos && o->c->rx.hint >= o->bye_pos) break;
+			if (o->has_bye_pos && fabtx_conn_rx_visible(o->c) >= o->bye_pos) break;
 			if (!o->has_bye_pos && o->drain_quiet >= 32) break;
 			if (fabtx_now_ms() >= o->drain_end_ms) break;
 			rc = fabtx__ofi_poll_cq(o);
 			if (rc < 0) return rc;
 			if (o->has_bye_pos) {
-				if (rc == 0 && o->c->rx.hint < o->bye_pos)
+				if (rc == 0 && fabtx_conn_rx_visible(o->c) < o->bye_pos)
 					return 1; /* not here yet: wait */
 			} else {
 				o->drain_quiet = rc ? 0 : o->drain_quiet + 1;
@@ -3391,7 +3399,7 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	if (rc < 0) return rc;
 	if (rc > 0) return 0; /* still collecting what is in flight */
 	/* a peer that closed cleanly (its FIN is consumed) is not an error */
-	return c->fin_recv ? 0 : -ECONNRESET;
+	return fabtx_conn_fin_seen(c) ? 0 : -ECONNRESET;
 }
 
 /* At close: skip the control frames still buffered, looking for BYE.
@@ -3455,7 +3463,7 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 			 * read off the bootstrap socket: the socket's last
 			 * word, BYE or EOF, decides, within the deadline. */
 			int said = fabtx__ofi_read_bye(o);
-			if (o->peer_bye || c->fin_recv) return 0;
+			if (o->peer_bye || fabtx_conn_fin_seen(c)) return 0;
 			if (said || o->sock < 0) return -ECONNRESET;
 			rc = fabtx__ofi_wait_fd(o->sock, POLLIN | POLLRDHUP,
 			                        deadline);
@@ -3558,7 +3566,7 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 	/* After the peer's FIN its window may be gone: no flush marker (a new
 	 * write) to it.  tcp;ofi_rxm crashed inside fi_cq_read about 1 close
 	 * in 40 here, progressing such a marker towards an exited peer. */
-	if (graceful && !o->failed && !c->fin_recv) (void)fabtx__ofi_flush(c, 1000);
+	if (graceful && !o->failed && !fabtx_conn_fin_seen(c)) (void)fabtx__ofi_flush(c, 1000);
 	if (getenv("FABTX_OFI_STATS"))
 		fabtx_log(c->ctx, FABTX_LOG_ERROR,
 		          "ofi stats %s: %s/%s inject %zu writes %llu injects "
@@ -3583,7 +3591,7 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 	if (o->sock >= 0 && graceful && !o->sock_dead) {
 		uint8_t b[12];
 		fabtx__ofi_put32(b, FABTX__OFI_BYE);
-		fabtx__ofi_put64(b + 4, c->tx.seq); /* how far we wrote */
+		fabtx__ofi_put64(b + 4, fabtx_conn_tx_pos(c)); /* how far we wrote */
 		(void)send(o->sock, b, sizeof b, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	if (o->ep && !o->rdm && !o->failed) fi_shutdown(o->ep, 0);
@@ -3685,38 +3693,42 @@ static int fabtx__ofi_listener_addr(fabtx_listener *l, char *buf, size_t cap)
 	return 0;
 }
 
-static const fabtx_backend fabtx__ofi_be = {
-    sizeof(fabtx_backend),
-    "ofi",
-    FABTX_BCAP_CTRL_FD,
-    fabtx__ofi_ctx_init,
-    fabtx__ofi_ctx_fini,
-    fabtx__ofi_listen,
-    fabtx__ofi_listener_fd,
-    fabtx__ofi_accept,
-    fabtx__ofi_listener_close,
-    fabtx__ofi_connect,
-    fabtx__ofi_ctrl_send,
-    fabtx__ofi_ctrl_recv,
-    fabtx__ofi_win_open,
-    fabtx__ofi_win_import,
-    fabtx__ofi_write,
-    fabtx__ofi_doorbell,
-    fabtx__ofi_progress,
-    fabtx__ofi_flush,
-    fabtx__ofi_arm,
-    fabtx__ofi_fd,
-    fabtx__ofi_disconnect,
-    fabtx__ofi_mr_cache,
-    0,
-    fabtx__ofi_write_imm,
-    fabtx__ofi_listener_addr,
-    fabtx__ofi_connect_poll,
-    fabtx__ofi_ctrl_fd,
-};
+/* The table, member by member (C and C++11 alike), built once. */
+static fabtx_backend fabtx__ofi_be;
+static void fabtx__ofi_be_init(void)
+{
+	fabtx_backend *b = &fabtx__ofi_be;
+	b->scheme = "ofi";
+	b->setup.ctx_init = fabtx__ofi_ctx_init;
+	b->setup.ctx_fini = fabtx__ofi_ctx_fini;
+	b->setup.listen = fabtx__ofi_listen;
+	b->setup.listener_fd = fabtx__ofi_listener_fd;
+	b->setup.accept = fabtx__ofi_accept;
+	b->setup.listener_close = fabtx__ofi_listener_close;
+	b->setup.connect = fabtx__ofi_connect;
+	b->setup.ctrl_send = fabtx__ofi_ctrl_send;
+	b->setup.ctrl_recv = fabtx__ofi_ctrl_recv;
+	b->setup.win_open = fabtx__ofi_win_open;
+	b->setup.win_import = fabtx__ofi_win_import;
+	b->data.write = fabtx__ofi_write;
+	b->notify.ring = fabtx__ofi_ring;
+	b->notify.progress = fabtx__ofi_progress;
+	b->data.flush = fabtx__ofi_flush;
+	b->wait.arm = fabtx__ofi_arm;
+	b->wait.fd = fabtx__ofi_fd;
+	b->setup.disconnect = fabtx__ofi_disconnect;
+	b->data.mr_cache = fabtx__ofi_mr_cache;
+	b->data.write_imm = fabtx__ofi_write_imm;
+	b->setup.listener_addr = fabtx__ofi_listener_addr;
+	b->setup.connect_poll = fabtx__ofi_connect_poll;
+	b->setup.ctrl_fd = fabtx__ofi_ctrl_fd;
+}
+
 
 FABTX__DEF const fabtx_backend *fabtx_ofi_backend(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fabtx__ofi_be_init);
 	return &fabtx__ofi_be;
 }
 

@@ -346,23 +346,20 @@ static int fabtx__rio_ring_wire(fabtx__rio_conn *r, uint16_t wire)
 #define FABTX__RIO_W_CTRL   2u
 #define FABTX__RIO_W_BYE    1u
 
-/* Translate a core doorbell value for the peer and send it. */
-static int fabtx__rio_ring(fabtx_conn *c, uint32_t v)
+/* Map a notification onto the peer's wire range and send it. */
+static int fabtx__rio_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint32_t off = v - c->peer_db.base, n = c->tx.n, wire;
-	if (v < c->peer_db.base || off >= c->peer_db.count || n == 0 ||
-	    (uint32_t)r->pwcount != (uint32_t)c->peer_db.count + 3u ||
+	fabtx_db_range pdb = fabtx_conn_peer_db(c);
+	uint32_t n = fabtx_conn_cells(c), wire;
+	if (n == 0 || pos == 0 ||
+	    (uint32_t)r->pwcount != (uint32_t)pdb.count + 3u ||
 	    2u * n + 3u > r->pwcount)
 		return -EINVAL;
-	if (off < n) {
-		/* the newest chunk written with this index: its seq mod 2N */
-		uint64_t last = c->tx.seq - 1;
-		uint64_t seq = last - ((last - off) & (uint64_t)(n - 1));
-		wire = (uint32_t)(seq & (uint64_t)(2u * n - 1u));
-	} else {
+	if (kind == FABTX_DB_KIND_DATA) /* the last chunk: its seq mod 2N */
+		wire = (uint32_t)((pos - 1) & (uint64_t)(2u * n - 1u));
+	else
 		wire = r->pwcount - FABTX__RIO_W_CREDIT;
-	}
 	return fabtx__rio_ring_wire(r, (uint16_t)(r->pwbase + wire));
 }
 
@@ -378,9 +375,9 @@ static void fabtx__rio_ring_special(fabtx__rio_conn *r, unsigned k)
 static void fabtx__rio_event(fabtx_conn *c, uint16_t w)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint32_t off = (uint32_t)(uint16_t)(w - r->wbase), n = c->rx.n;
+	uint32_t off = (uint32_t)(uint16_t)(w - r->wbase), n = fabtx_conn_cells(c);
 	if (!r->wenabled || w < r->wbase || off >= r->wcount) {
-		c->st.doorbells_spurious++;
+		fabtx_conn_spurious(c);
 		return;
 	}
 	if (off == r->wcount - FABTX__RIO_W_CTRL) {
@@ -388,21 +385,19 @@ static void fabtx__rio_event(fabtx_conn *c, uint16_t w)
 	} else if (off == r->wcount - FABTX__RIO_W_BYE) {
 		r->bye = 1;
 	} else if (off == r->wcount - FABTX__RIO_W_CREDIT) {
-		c->st.doorbells_recv++; /* the slow path reads the header */
+		fabtx_conn_credit_in(c, 0); /* the header word says how far */
 	} else if (off < 2u * n) {
 		/* the seq congruent to off (mod 2N) in [rx.seq - N, rx.seq + N)
 		 */
-		uint64_t lo = c->rx.seq - n;
+		uint64_t rx = fabtx_conn_rx_pos(c), lo = rx - n;
 		uint64_t seq = lo + ((off - lo) & (uint64_t)(2u * n - 1u));
-		if (seq + 1 <= c->rx.hint || seq < c->rx.seq) {
-			c->st.doorbells_spurious++; /* stale: already covered */
+		if (seq + 1 <= fabtx_conn_rx_visible(c) || seq < rx) {
+			fabtx_conn_spurious(c); /* stale: already covered */
 			return;
 		}
-		fabtx_conn_doorbell_in(c,
-		                       (uint32_t)c->db.base +
-		                           (uint32_t)(seq & (uint64_t)(n - 1)));
+		fabtx_conn_data_in(c, seq + 1);
 	} else {
-		c->st.doorbells_spurious++;
+		fabtx_conn_spurious(c);
 	}
 }
 
@@ -455,7 +450,8 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
  * be dropped by a full FIFO. */
 static int fabtx__rio_peer_wrote_closed(fabtx_conn *c)
 {
-	const fabtx_win_hdr *h = (const fabtx_win_hdr *)c->rx_win.base;
+	const fabtx_win_hdr *h =
+	    (const fabtx_win_hdr *)((fabtx__rio_conn *)c->bdata)->rx_map;
 	return h && __atomic_load_n(&h->closed, __ATOMIC_ACQUIRE) != 0;
 }
 
@@ -469,7 +465,7 @@ static void fabtx__rio_closed(fabtx_conn *c)
 		r->peer_closed = 1;
 		r->closed_ms = fabtx_now_ms();
 	}
-	if (c->rx.n) (void)fabtx__rio_drain(c, 1);
+	if (fabtx_conn_cells(c)) (void)fabtx__rio_drain(c, 1);
 }
 
 static int fabtx__rio_gone(fabtx__rio_conn *r)
@@ -487,31 +483,14 @@ static int fabtx__rio_gone(fabtx__rio_conn *r)
 static void fabtx__rio_final(fabtx_conn *c)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint64_t s, end;
-	uint32_t n = c->rx.n;
-	if (r->final_done || !fabtx__rio_gone(r) || n == 0 || !c->rx.cells)
+	uint64_t s;
+	if (r->final_done || !fabtx__rio_gone(r) || fabtx_conn_cells(c) == 0)
 		return;
 	r->final_done = 1;
 	(void)fabtx__rio_drain(c, 1);
-	s = c->rx.hint > c->rx.seq ? c->rx.hint : c->rx.seq;
-	end = c->rx.seq + n - 1;
-	while (s < end) {
-		const fabtx_footer *f =
-		    (const fabtx_footer *)(const void *)(c->rx.cells +
-		                                         (s & (n - 1)) *
-		                                             (uint64_t)c->rx.c +
-		                                         c->rx.c -
-		                                         FABTX_FOOTER_SIZE);
-		uint32_t cells;
-		if (__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE) != s) break;
-		/* a SPAN footer stands for its whole run (no footers inside) */
-		cells = fabtx_ring_chunk_cells(f->flags, f->len, c->rx.c);
-		if (s + cells > end) break;
-		s += cells;
-	}
-	if (s > c->rx.hint && s > c->rx.seq)
-		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +
-		                              (uint32_t)((s - 1) & (n - 1)));
+	s = fabtx_conn_rx_scan(c);
+	if (s > fabtx_conn_rx_visible(c) && s > fabtx_conn_rx_pos(c))
+		fabtx_conn_data_in(c, s);
 }
 
 /* ----------------------------------------------------- control channel */
@@ -570,7 +549,7 @@ static void fabtx__rio_resync_out(fabtx_conn *c)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	uint8_t b[8];
-	uint64_t v = c->tx.seq;
+	uint64_t v = fabtx_conn_tx_pos(c);
 	int i;
 	if (!r->resync_due) return;
 	for (i = 0; i < 8; i++)
@@ -593,13 +572,11 @@ static void fabtx__rio_pos_in(fabtx_conn *c, const uint8_t *b, uint16_t len)
 {
 	uint64_t v = 0;
 	int i;
-	if (len != 8 || c->rx.n == 0) return;
+	uint64_t rx = fabtx_conn_rx_pos(c);
+	if (len != 8 || fabtx_conn_cells(c) == 0) return;
 	for (i = 0; i < 8; i++)
 		v |= (uint64_t)b[i] << (8 * i);
-	if (v > c->rx.seq && v - c->rx.seq <= c->rx.n)
-		fabtx_conn_doorbell_in(c,
-		                       (uint32_t)c->db.base +
-		                           (uint32_t)((v - 1) & (c->rx.n - 1)));
+	if (v > rx && v - rx <= fabtx_conn_cells(c)) fabtx_conn_data_in(c, v);
 }
 
 /* One frame RECEIVE put in r->msg: a core message (its length), one of
@@ -1089,7 +1066,7 @@ static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	if (rc == 0)
 		rc = fabtx__rio_th_start(
 		    r, 0,
-		    fabtx_now_ms() + (uint64_t)l->ctx->cfg.handshake_ms + 1000u);
+		    fabtx_now_ms() + (uint64_t)fabtx_ctx_handshake_ms(l->ctx) + 1000u);
 	if (rc < 0) {
 		fabtx__rio_conn_free(l->ctx, r);
 		return rc;
@@ -1124,12 +1101,12 @@ static int fabtx__rio_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 	r->th_rch = ch;
 	/* the core's deadline for the whole handshake (ns; none: the
 	 * caller's timeout, else the config's) */
-	if (c->hs_dl && c->hs_dl != UINT64_MAX)
-		dl = c->hs_dl / 1000000u + 1;
+	if (fabtx_conn_setup_deadline_ms(c))
+		dl = fabtx_conn_setup_deadline_ms(c);
 	else if (timeout_ms > 0)
 		dl = fabtx_now_ms() + (uint64_t)timeout_ms;
 	else
-		dl = fabtx_now_ms() + (uint64_t)c->ctx->cfg.handshake_ms;
+		dl = fabtx_now_ms() + (uint64_t)fabtx_ctx_handshake_ms(c->ctx);
 	rc = fabtx__rio_th_start(r, 1, dl);
 	if (rc < 0) goto fail;
 	c->bdata = r;
@@ -1183,8 +1160,9 @@ static uint64_t fabtx__rio_pow2(uint64_t n)
 static int fabtx__rio_wire_range(fabtx_conn *c, fabtx__rio_conn *r)
 {
 	struct rio_doorbell_filter f;
-	uint32_t count = (uint32_t)c->db.count + 3u;
-	uint32_t base = c->db.base, tries;
+	fabtx_db_range db = fabtx_conn_db(c);
+	uint32_t count = (uint32_t)db.count + 3u;
+	uint32_t base = db.base, tries;
 	if (count > FABTX_DB_SPACE - FABTX_DB_RESERVED) return -EINVAL;
 	for (tries = 0; tries <= FABTX_DB_SPACE / count + 1; tries++) {
 		if (base + count > FABTX_DB_SPACE) base = FABTX_DB_RESERVED;
@@ -1270,11 +1248,13 @@ static int fabtx__rio_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	return fabtx__rio_wire_range(c, r);
 }
 
-static int fabtx__rio_win_import(fabtx_conn *c, const fabtx_win *peer_rx)
+static int fabtx__rio_win_import(fabtx_conn *c, const fabtx_win *peer_rx,
+                                 fabtx_win_limits *lim)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	(void)lim; /* defaults: runs (SYNC writes), no write_imm */
 	if (!r || !peer_rx) return -EINVAL;
-	if ((uint32_t)r->pwcount != (uint32_t)c->peer_db.count + 3u) {
+	if ((uint32_t)r->pwcount != (uint32_t)fabtx_conn_peer_db(c).count + 3u) {
 		fabtx_log(c->ctx, FABTX_LOG_WARN,
 		          "rio: peer sent no usable doorbell range");
 		return -EPROTO;
@@ -1323,7 +1303,7 @@ static int fabtx__rio_dma(fabtx__rio_conn *r, const uint8_t *src, size_t len,
 }
 
 static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t doorbell, unsigned flags)
+                            uint64_t off, uint64_t pos, unsigned flags)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	int i, rc;
@@ -1362,18 +1342,23 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	}
 	/* SYNC writes complete in order: a following chunk's doorbell covers
 	 * this one (doorbells are cumulative) */
-	if ((flags & FABTX_WRITE_DOORBELL) && !(flags & FABTX_WRITE_MORE))
-		return fabtx__rio_ring(c, doorbell);
+	if ((flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
+	    !(flags & FABTX_WRITE_MORE))
+		return fabtx__rio_ring(c,
+		                       (flags & FABTX_WRITE_CREDIT)
+		                           ? FABTX_DB_KIND_CREDIT
+		                           : FABTX_DB_KIND_DATA,
+		                       pos);
 	return 0;
 }
 
-static int fabtx__rio_doorbell(fabtx_conn *c, uint32_t value)
+static int fabtx__rio_notify(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	if (!r) return -EINVAL;
 	if (r->dma_failed) return -ECONNRESET;
 	if (r->peer_closed || r->bye) return 0; /* nobody to wake */
-	return fabtx__rio_ring(c, value);
+	return fabtx__rio_ring(c, kind, pos);
 }
 
 static int fabtx__rio_progress(fabtx_conn *c)
@@ -1381,7 +1366,7 @@ static int fabtx__rio_progress(fabtx_conn *c)
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	int rc;
 	if (!r) return -EINVAL;
-	if (c->rx.n == 0) return 0; /* handshake: events wait in the FIFO */
+	if (fabtx_conn_cells(c) == 0) return 0; /* handshake: events wait */
 	rc = fabtx__rio_drain(c, 1);
 	if (rc < 0) return rc;
 	fabtx__rio_resync_out(c); /* one owed and not sent yet */
@@ -1471,39 +1456,40 @@ static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
 	c->bdata = NULL;
 }
 
-static const fabtx_backend fabtx__rio_backend = {
-    sizeof(fabtx_backend),
-    "rio",
-    0u, /* not DIRECT, not ORDERED (see the top of this file) */
-    NULL,
-    NULL,
-    fabtx__rio_listen,
-    NULL, /* rio_cm cannot be polled: no listener fd */
-    fabtx__rio_accept,
-    fabtx__rio_listener_close,
-    fabtx__rio_connect,
-    fabtx__rio_ctrl_send,
-    fabtx__rio_ctrl_recv,
-    fabtx__rio_win_open,
-    fabtx__rio_win_import,
-    fabtx__rio_write,
-    fabtx__rio_doorbell,
-    fabtx__rio_progress,
-    NULL, /* writes are SYNC: nothing to flush */
-    fabtx__rio_arm,
-    fabtx__rio_fd,
-    fabtx__rio_disconnect,
-    NULL,
-    0u, /* writes are split at dma_max_size internally */
-    NULL, /* doorbells carry 16 bits: no room for a footer */
-    NULL, /* the URL as given */
-    fabtx__rio_connect_poll, /* the setup thread connects */
-    fabtx__rio_ctrl_fd,      /* its eventfd while it runs */
-};
+/* The table, member by member (C and C++11 alike), built once.  Not
+ * DIRECT, not ORDERED (see the top of this file); no listener fd (rio_cm
+ * cannot be polled); nothing to flush (writes are SYNC); no write_imm
+ * (doorbells carry 16 bits: no room for a footer); the listener's URL is
+ * the one given. */
+static fabtx_backend fabtx__rio_be;
+static void fabtx__rio_be_init(void)
+{
+	fabtx_backend *b = &fabtx__rio_be;
+	b->scheme = "rio";
+	b->caps = 0u;
+	b->setup.listen = fabtx__rio_listen;
+	b->setup.accept = fabtx__rio_accept;
+	b->setup.listener_close = fabtx__rio_listener_close;
+	b->setup.connect = fabtx__rio_connect;
+	b->setup.connect_poll = fabtx__rio_connect_poll; /* the setup thread */
+	b->setup.ctrl_fd = fabtx__rio_ctrl_fd; /* its eventfd while it runs */
+	b->setup.ctrl_send = fabtx__rio_ctrl_send;
+	b->setup.ctrl_recv = fabtx__rio_ctrl_recv;
+	b->setup.win_open = fabtx__rio_win_open;
+	b->setup.win_import = fabtx__rio_win_import;
+	b->setup.disconnect = fabtx__rio_disconnect;
+	b->data.write = fabtx__rio_write; /* split at dma_max_size inside */
+	b->notify.ring = fabtx__rio_notify;
+	b->notify.progress = fabtx__rio_progress;
+	b->wait.arm = fabtx__rio_arm;
+	b->wait.fd = fabtx__rio_fd;
+}
 
 FABTX__DEF const fabtx_backend *fabtx_rio_backend(void)
 {
-	return &fabtx__rio_backend;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fabtx__rio_be_init);
+	return &fabtx__rio_be;
 }
 
 #endif /* FABTX_IMPLEMENTATION && !FABTX_RIO_IMPLEMENTATION_INCLUDED */
