@@ -669,7 +669,8 @@ FABTX_API int fabtx_url_query(const char *query, const char *key, char *val,
  *     footers instead of waiting for data notifications.
  *   - wait.fd is readable (level) whenever progress or ctrl_recv has work;
  *     wait.arm returns 0 only if anything arriving after it makes the fd
- *     readable.  A peer that goes away: progress or ctrl_recv says
+ *     readable.  The core may call notify.progress between wait.arm and
+ *     sleeping (looking for credits): progress must not undo the arming.  A peer that goes away: progress or ctrl_recv says
  *     -ECONNRESET only after every notification it sent was handed over.
  * ========================================================================= */
 #define FABTX_BCAP_DIRECT 0x1u  /* peer window is mapped: core stores into it */
@@ -4369,6 +4370,16 @@ FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
  * socket, which is the fd the owner polls.  A spinning peer costs no
  * system calls.
  *
+ * Copy mode (FABTX_SHM_MODE=copy in the environment when the ctx is
+ * created): the same channel and windows, but the backend is not DIRECT:
+ * the core stages cells and calls data.write, which copies into the peer's
+ * mapping and then publishes the data position (seq_cst) in the peer's
+ * header word reserved[0], the way an RDMA backend's write delivers its
+ * notification after the data; the peer's progress() hands it to
+ * fabtx_conn_data_in.  It runs the core's whole RDMA path (staging, runs,
+ * skips, hints, credits by write) without a fabric.  Both sides must use
+ * the same mode: the window key says which (a mismatch is refused).
+ *
  * The peer is not trusted with anything that could hurt this process:
  *  - windows are sealed against shrinking and growing (F_SEAL_SHRINK |
  *    F_SEAL_GROW | F_SEAL_SEAL) before they are sent, and a peer window
@@ -4380,12 +4391,18 @@ FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
  *    nothing the peer does to its fds can block this process or raise
  *    SIGPIPE; a flood of wakeups costs a bounded number of reads a call. */
 #define FABTX__SHM_WAKE 'W'
+#define FABTX__SHM_KEY_COPY 1u /* the window key of a copy-mode peer */
+/* copy mode: not DIRECT (the table says) */
+#define fabtx__shm_copy(c) (!((c)->be->caps & FABTX_BCAP_DIRECT))
 #define FABTX__SHM_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 typedef struct fabtx__shm_conn {
 	int sock;
 	int win_fd;
 	void *win;
 	size_t win_len;
+	void *tx; /* copy mode: the TX staging area */
+	size_t tx_len;
+	uint64_t seen_pos; /* copy mode: the last data position delivered */
 	void *peer_win;
 	size_t peer_win_len;
 	int rfd; /* the peer's window memfd, as it arrived */
@@ -4405,14 +4422,15 @@ typedef struct fabtx__shm_listener {
  * fork).  Per mille: FABTX_SHM_EAGAIN (control sends and receives move
  * nothing: storms of -EAGAIN), FABTX_SHM_DROP_DB / FABTX_SHM_DUP_DB
  * (wakeups lost / sent twice); FABTX_SHM_VANISH_AFTER=N: the process is
- * SIGKILLed at its N-th backend operation.  Writes are stores into the
- * peer's mapping (DIRECT): they cannot fail or be short. */
+ * SIGKILLed at its N-th backend operation; FABTX_SHM_WRITE_EAGAIN (copy
+ * mode: writes find the queue full and do nothing).  DIRECT stores into
+ * the peer's mapping cannot fail or be short. */
 #include <signal.h>
 static struct {
 	pid_t pid;
 	int on;
 	uint64_t rnd, ops, vanish;
-	unsigned eagain, drop_db, dup_db;
+	unsigned eagain, drop_db, dup_db, write_eagain;
 } fabtx__shm_fk;
 static unsigned fabtx__shm_knob(const char *e)
 {
@@ -4432,6 +4450,8 @@ static void fabtx__shm_fault_init(void)
 	fabtx__shm_fk.eagain = fabtx__shm_knob(getenv("FABTX_SHM_EAGAIN"));
 	fabtx__shm_fk.drop_db = fabtx__shm_knob(getenv("FABTX_SHM_DROP_DB"));
 	fabtx__shm_fk.dup_db = fabtx__shm_knob(getenv("FABTX_SHM_DUP_DB"));
+	fabtx__shm_fk.write_eagain =
+	    fabtx__shm_knob(getenv("FABTX_SHM_WRITE_EAGAIN"));
 	fabtx__shm_fk.vanish = fabtx__shm_knob(getenv("FABTX_SHM_VANISH_AFTER"));
 }
 /* one backend operation: count it (vanish at the N-th); 1 with the
@@ -4731,9 +4751,20 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	rx->base = s->win;
 	rx->len = rx_len;
 	rx->addr = 0;
-	rx->key = 0;
+	rx->key = fabtx__shm_copy(c) ? FABTX__SHM_KEY_COPY : 0u;
 	rx->desc = NULL;
 	memset(tx, 0, sizeof *tx);
+	if (tx_len) { /* copy mode: the staging area */
+		s->tx = mmap(NULL, (size_t)tx_len, PROT_READ | PROT_WRITE,
+		             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (s->tx == MAP_FAILED) {
+			s->tx = NULL;
+			return -errno;
+		}
+		s->tx_len = (size_t)tx_len;
+		tx->base = s->tx;
+		tx->len = tx_len;
+	}
 	return 0;
 }
 
@@ -4747,6 +4778,11 @@ static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer,
 	int seals;
 	FABTX__SHM_OP();
 	if (s->rfd < 0 || peer->addr != 0) return -EPROTO;
+	if (peer->key != (fabtx__shm_copy(c) ? FABTX__SHM_KEY_COPY : 0u)) {
+		fabtx_log(c->ctx, FABTX_LOG_WARN,
+		          "%s: the peer's shm mode (FABTX_SHM_MODE) differs", c->url);
+		return -EPROTO;
+	}
 	seals = fcntl(s->rfd, F_GET_SEALS);
 	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
 		fabtx_log(c->ctx, FABTX_LOG_WARN,
@@ -4766,17 +4802,15 @@ static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer,
 	s->peer_win_len = (size_t)peer->len;
 	close(s->rfd);
 	s->rfd = -1;
-	lim->peer_base = (uint8_t *)s->peer_win;
+	if (!fabtx__shm_copy(c)) lim->peer_base = (uint8_t *)s->peer_win;
 	return 0;
 }
 
-static int fabtx__shm_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
+/* wake the peer if it sleeps (armed); the caller published with seq_cst */
+static void fabtx__shm_wake(fabtx_conn *c)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
-	(void)kind;
-	(void)pos;
-	/* the caller published with a seq_cst store; wake only a sleeper */
 	if (__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
 		static const char w = FABTX__SHM_WAKE;
@@ -4790,6 +4824,57 @@ static int fabtx__shm_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 		(void)n;
 		c->st.doorbells_sent++;
 	}
+}
+
+/* copy mode: data up to pos is in the peer's window (positions only grow:
+ * one thread drives a connection) */
+static void fabtx__shm_publish(fabtx_conn *c, uint64_t pos)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
+	__atomic_store_n(&ph->reserved[0], pos, __ATOMIC_SEQ_CST);
+}
+
+static int fabtx__shm_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
+{
+	/* DIRECT: the core published (footer seq, credit word) with seq_cst;
+	 * copy mode re-rings a data position (a credit-starved sender) */
+	if (fabtx__shm_copy(c) && kind == FABTX_DB_KIND_DATA)
+		fabtx__shm_publish(c, pos);
+	fabtx__shm_wake(c);
+	return 0;
+}
+
+/* copy mode: the core's remote write, then its notification */
+static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint64_t pos, unsigned flags)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	uint8_t *pw = (uint8_t *)s->peer_win;
+	int i;
+	FABTX__SHM_OP();
+	if (FABTX__SHM_FAULT(write_eagain)) return -EAGAIN; /* nothing done */
+	if ((flags & FABTX_WRITE_CREDIT) && nseg == 1 && off == 0 &&
+	    segs[0].len == 8) { /* the credit word, read with atomic loads */
+		uint64_t v;
+		memcpy(&v, segs[0].addr, 8);
+		__atomic_store_n((uint64_t *)(void *)pw, v, __ATOMIC_SEQ_CST);
+		fabtx__shm_wake(c);
+		return 0;
+	}
+	for (i = 0; i < nseg; i++) {
+		if (off > s->peer_win_len || segs[i].len > s->peer_win_len - off)
+			return -EINVAL;
+		memcpy(pw + off, segs[i].addr, segs[i].len);
+		off += segs[i].len;
+	}
+	/* writes land in order: a following chunk's notification covers
+	 * this one */
+	if ((flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
+	    !(flags & FABTX_WRITE_MORE)) {
+		if (flags & FABTX_WRITE_DATA) fabtx__shm_publish(c, pos);
+		fabtx__shm_wake(c);
+	}
 	return 0;
 }
 
@@ -4798,8 +4883,18 @@ static int fabtx__shm_progress(fabtx_conn *c)
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
 	FABTX__SHM_OP();
-	/* awake: nobody need send a wakeup (they are read by ctrl_recv) */
-	if (fabtx__load_relaxed(&h->armed)) fabtx__store_relaxed(&h->armed, 0u);
+	/* awake: nobody need send a wakeup (they are read by ctrl_recv).  Not
+	 * in copy mode: a core that is not DIRECT may call progress between
+	 * arming and sleeping (fabtx__credits); the waker clears the flag. */
+	if (!fabtx__shm_copy(c) && fabtx__load_relaxed(&h->armed))
+		fabtx__store_relaxed(&h->armed, 0u);
+	if (fabtx__shm_copy(c)) { /* the peer's data notification */
+		uint64_t pos = __atomic_load_n(&h->reserved[0], __ATOMIC_ACQUIRE);
+		if (pos != s->seen_pos) {
+			s->seen_pos = pos;
+			fabtx_conn_data_in(c, pos);
+		}
+	}
 	return 0;
 }
 
@@ -4809,6 +4904,10 @@ static int fabtx__shm_arm(fabtx_conn *c)
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
 	FABTX__SHM_OP();
 	__atomic_store_n(&h->armed, 1u, __ATOMIC_SEQ_CST);
+	/* copy mode: a notification that came before the flag was seen */
+	if (fabtx__shm_copy(c) &&
+	    __atomic_load_n(&h->reserved[0], __ATOMIC_SEQ_CST) != s->seen_pos)
+		return -EAGAIN;
 	return 0; /* the core re-checks with seq_cst loads after this */
 }
 
@@ -4830,6 +4929,7 @@ static void fabtx__shm_disconnect(fabtx_conn *c, int graceful)
 	(void)graceful;
 	if (!s) return;
 	if (s->win) munmap(s->win, s->win_len);
+	if (s->tx) munmap(s->tx, s->tx_len);
 	if (s->peer_win) munmap(s->peer_win, s->peer_win_len);
 	if (s->sock >= 0) close(s->sock);
 	if (s->win_fd >= 0) close(s->win_fd);
@@ -4838,8 +4938,9 @@ static void fabtx__shm_disconnect(fabtx_conn *c, int graceful)
 	c->bdata = NULL;
 }
 
-/* The table, member by member (C and C++11 alike), built once. */
-static fabtx_backend fabtx__shm_be;
+/* The tables, member by member (C and C++11 alike), built once: DIRECT,
+ * and copy mode (FABTX_SHM_MODE=copy: not DIRECT, not ORDERED). */
+static fabtx_backend fabtx__shm_be, fabtx__shm_copy_be;
 static void fabtx__shm_be_init(void)
 {
 	fabtx_backend *b = &fabtx__shm_be;
@@ -4862,13 +4963,17 @@ static void fabtx__shm_be_init(void)
 	b->notify.progress = fabtx__shm_progress;
 	b->wait.arm = fabtx__shm_arm;
 	b->wait.fd = fabtx__shm_fd;
+	fabtx__shm_copy_be = *b;
+	fabtx__shm_copy_be.caps = 0u;
+	fabtx__shm_copy_be.data.write = fabtx__shm_write;
 }
 
 FABTX__DEF const fabtx_backend *fabtx_shm_backend(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const char *m = getenv("FABTX_SHM_MODE");
 	pthread_once(&once, fabtx__shm_be_init);
-	return &fabtx__shm_be;
+	return m && strcmp(m, "copy") == 0 ? &fabtx__shm_copy_be : &fabtx__shm_be;
 }
 #endif /* FABTX_NO_SHM */
 #endif
