@@ -3858,6 +3858,91 @@ static int fabtx__check_open(fabtx_conn *c)
 	return 0;
 }
 
+/* fabtx_sendv: push the remainder of an earlier non-blocking send first
+ * (0 when it is all out) */
+static int fabtx__send_pending(fabtx_conn *c, int timeout_ms, uint64_t dl)
+{
+	int rc;
+	while (c->pend_buf) {
+		rc = fabtx__push_pending(c);
+		if (rc == 0) break;
+		if (rc != -EAGAIN) return rc;
+		/* no credit will ever come from a peer that is gone */
+		if (!timeout_ms && !c->peer_gone && !c->err) fabtx__slow(c);
+		if (c->err) return c->err;
+		if (c->peer_gone) return -ECONNRESET;
+		if (!timeout_ms) {
+			c->st.credit_stalls++;
+			return -EAGAIN;
+		}
+		rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+		if (rc < 0) return rc;
+		if (c->err) return c->err;
+	}
+	return 0;
+}
+
+/* fabtx_sendv: no credit for the next chunk.  1: try again; otherwise the
+ * send ends with that value (0: the remainder is taken and streams later
+ * from fabtx__push_pending). */
+static int fabtx__send_stall(fabtx_conn *c, fabtx__cur *k, uint64_t left,
+                             uint64_t total, uint64_t sent, int timeout_ms,
+                             uint64_t dl, int *timed_out)
+{
+	c->st.credit_stalls++;
+	if (!timeout_ms || *timed_out) {
+		c->credit_event = 0; /* the caller has seen the state */
+		if (sent == 0) return *timed_out ? -ETIMEDOUT : -EAGAIN;
+		/* taken: copy the remainder and stream it later */
+		c->pend_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)left);
+		if (!c->pend_buf) {
+			fabtx_conn_fail(c, -ENOMEM);
+			return -ENOMEM;
+		}
+		fabtx__gather(k, c->pend_buf, (size_t)left);
+		c->pend_len = left;
+		c->pend_off = 0;
+		c->pend_total = total;
+		return 0;
+	}
+	if (fabtx__wait(c, dl, FABTX__WANT_TX) < 0) {
+		/* mid-message: the rest is taken and streams later */
+		*timed_out = 1;
+		return 1;
+	}
+	if (c->err || c->peer_gone) return c->err ? c->err : -ECONNRESET;
+	return 1;
+}
+
+/* fabtx_sendv: the next chunk of a message with cr credits: a skip to cell
+ * 0 (returns 1: nothing of the message written), a run or one cell (0,
+ * *len: the bytes it took), or < 0. */
+static int fabtx__put_next(fabtx_conn *c, fabtx__cur *k, uint64_t left,
+                           uint64_t total, uint64_t sent, uint32_t cr,
+                           void *zdesc, uint32_t *len)
+{
+	uint16_t fl;
+	uint32_t sl;
+	if (sent == 0) {
+		uint32_t sk = fabtx__skip_cells(c, left, cr);
+		if (sk) {
+			int rc = fabtx__put_skip(c, sk);
+			return rc < 0 ? rc : 1;
+		}
+	}
+	sl = fabtx__span_len(c, left, cr);
+	if (sl) *len = sl;
+	fl = (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
+	                (left == *len ? FABTX_F_LAST : 0));
+	if (sl) {
+		uint32_t cells = fabtx_ring_chunk_cells(FABTX_F_SPAN, sl, c->tx.c);
+		return fabtx__put_span(c, k, sl, total, fl,
+		                       cr > cells && left > sl, zdesc);
+	}
+	return fabtx__put_chunk(c, k, *len, total, fl, cr > 1 && left > *len,
+	                        zdesc);
+}
+
 FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
                                int iovcnt, int timeout_ms)
 {
@@ -3889,22 +3974,8 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 	p = fabtx_ring_payload(c->tx.c);
 	if (timeout_ms) dl = fabtx__deadline(timeout_ms);
 	/* earlier remainder first */
-	while (c->pend_buf) {
-		rc = fabtx__push_pending(c);
-		if (rc == 0) break;
-		if (rc != -EAGAIN) return rc;
-		/* no credit will ever come from a peer that is gone */
-		if (!timeout_ms && !c->peer_gone && !c->err) fabtx__slow(c);
-		if (c->err) return c->err;
-		if (c->peer_gone) return -ECONNRESET;
-		if (!timeout_ms) {
-			c->st.credit_stalls++;
-			return -EAGAIN;
-		}
-		rc = fabtx__wait(c, dl, FABTX__WANT_TX);
-		if (rc < 0) return rc;
-		if (c->err) return c->err;
-	}
+	if (c->pend_buf && (rc = fabtx__send_pending(c, timeout_ms, dl)) < 0)
+		return rc;
 	/* Large blocking sends on RDMA backends go zero-copy: the payload is
 	 * written from the caller's registered buffer (MR cache), only the
 	 * footers come from staging. */
@@ -3919,68 +3990,15 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		uint32_t len = left > p ? p : (uint32_t)left;
 		uint32_t cr = fabtx__credits(c);
 		if (!cr) {
-			c->st.credit_stalls++;
-			if (!timeout_ms || timed_out) {
-				c->credit_event = 0; /* the caller has seen the state */
-				if (sent == 0) {
-					rc = timed_out ? -ETIMEDOUT : -EAGAIN;
-					break;
-				}
-				/* taken: copy the remainder and stream it later */
-				c->pend_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)left);
-				if (!c->pend_buf) {
-					fabtx_conn_fail(c, -ENOMEM);
-					rc = -ENOMEM;
-					break;
-				}
-				fabtx__gather(&k, c->pend_buf, (size_t)left);
-				c->pend_len = left;
-				c->pend_off = 0;
-				c->pend_total = total;
-				rc = 0;
-				break;
-			}
-			if (fabtx__wait(c, dl, FABTX__WANT_TX) < 0) {
-				/* mid-message: the rest is taken and streams later */
-				timed_out = 1;
-				continue;
-			}
-			if (c->err || c->peer_gone) {
-				rc = c->err ? c->err : -ECONNRESET;
-				break;
-			}
-			continue;
+			rc = fabtx__send_stall(c, &k, left, total, sent,
+			                       timeout_ms, dl, &timed_out);
+			if (rc == 1) continue;
+			break;
 		}
-		if (sent == 0) {
-			uint32_t sk = fabtx__skip_cells(c, left, cr);
-			if (sk) {
-				rc = fabtx__put_skip(c, sk);
-				if (rc < 0) break;
-				continue;
-			}
-		}
-		{
-			uint32_t sl = fabtx__span_len(c, left, cr);
-			if (sl) {
-				uint32_t cells = fabtx_ring_chunk_cells(FABTX_F_SPAN, sl,
-				                                        c->tx.c);
-				len = sl;
-				rc = fabtx__put_span(
-				    c, &k, len, total,
-				    (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
-				               (left == len ? FABTX_F_LAST : 0)),
-				    cr > cells && left > len,
-				    zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
-			} else {
-				rc = fabtx__put_chunk(
-				    c, &k, len, total,
-				    (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
-				               (left == len ? FABTX_F_LAST : 0)),
-				    cr > 1 && left > len,
-				    zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
-			}
-		}
+		rc = fabtx__put_next(c, &k, left, total, sent, cr,
+		                     zc ? fabtx_mr_entry_reg(zc)->desc : NULL, &len);
 		if (rc < 0) break;
+		if (rc == 1) continue; /* a skip: nothing of the message yet */
 		sent += len;
 		if (sent >= total) break; /* (a 0-byte message is one chunk) */
 	}

@@ -434,6 +434,67 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
 
 /* Find or open fabric+domain for info (same provider/fabric/domain/ep). */
+/* ----------------------------------------------------- provider quirks */
+/* Every provider-specific decision, in one table (docs/ofi.md, quirks):
+ * the flags of every entry whose name matches (exactly, or contained in
+ * the provider name for layered ones such as "tcp;ofi_rxm") apply. */
+#define FABTX__OFI_Q_WAW_ORDER 0x001u     /* ask for write-after-write order */
+#define FABTX__OFI_Q_AUTO_PROGRESS 0x002u /* auto data progress unless spinning */
+#define FABTX__OFI_Q_NO_WAIT_FD 0x004u    /* sleep on the timer, not the CQ fd */
+#define FABTX__OFI_Q_NO_INJECT 0x008u     /* no injects at all */
+#define FABTX__OFI_Q_TX_MAX_32 0x010u     /* at most 32 writes in flight */
+#define FABTX__OFI_Q_SPLIT_INJECT 0x020u  /* split injects (ordered commands) */
+#define FABTX__OFI_Q_LOCAL 0x040u         /* same host only, names not IPs,
+                                            an endpoint name of its own */
+#define FABTX__OFI_Q_NO_SPAN 0x080u       /* runs may be read before landing */
+#define FABTX__OFI_Q_NOT_AUTO 0x100u      /* never picked without being named */
+static const struct fabtx__ofi_quirk {
+	const char *name;
+	int contained; /* 1: name is contained in the provider name */
+	unsigned flags;
+} fabtx__ofi_quirks[] = {
+    /* shm: smr fast RMA bypasses the command queue unless WAW is asked
+     * for; the peer never signals our wait fd; endpoints named after the
+     * PID collide with a dead process's region */
+    {"shm", 0,
+     FABTX__OFI_Q_WAW_ORDER | FABTX__OFI_Q_NO_WAIT_FD |
+         FABTX__OFI_Q_SPLIT_INJECT | FABTX__OFI_Q_LOCAL},
+    /* sockets: manual progress stalls a writer's flush; ~200 writes in
+     * flight stall for good; under manual progress a run was read before
+     * all its bytes had landed */
+    {"sockets", 0,
+     FABTX__OFI_Q_AUTO_PROGRESS | FABTX__OFI_Q_TX_MAX_32 |
+         FABTX__OFI_Q_NO_SPAN},
+    /* ofi_rxm: its wait fd misses connection requests; injects flushed as
+     * context-less error completions crash it (libfabric 1.17) */
+    {"ofi_rxm", 1, FABTX__OFI_Q_NO_WAIT_FD | FABTX__OFI_Q_NO_INJECT},
+    /* net: its CQ wait fd stays readable after a successful fi_trywait */
+    {"net", 0, FABTX__OFI_Q_NO_WAIT_FD},
+    /* not picked unless named: slow, unreliable or not for this use */
+    {"sockets", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"udp", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"ofi_rxd", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"ofi_mrail", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"ofi_hook", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"psm", 1, FABTX__OFI_Q_NOT_AUTO},
+};
+
+/* does provider prov have quirk q? */
+static int fabtx__ofi_quirk(const char *prov, unsigned q)
+{
+	size_t i;
+	unsigned f = 0;
+	if (!prov) return 0;
+	for (i = 0; i < sizeof fabtx__ofi_quirks / sizeof fabtx__ofi_quirks[0];
+	     i++) {
+		const struct fabtx__ofi_quirk *k = &fabtx__ofi_quirks[i];
+		if (k->contained ? strstr(prov, k->name) != NULL
+		                 : strcmp(prov, k->name) == 0)
+			f |= k->flags;
+	}
+	return (f & q) != 0;
+}
+
 /* shm applies each peer's commands in FIFO order and offers write
  * ordering, but unless asked for it, it runs writes without CQ data as a
  * process_vm_writev system call by the writer ("fast RMA", libfabric 1.17
@@ -442,8 +503,8 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
  * commands like the rest, which the split-inject path relies on anyway. */
 static void fabtx__ofi_want_order(struct fi_info *fi)
 {
-	if (fi && fi->fabric_attr && fi->fabric_attr->prov_name &&
-	    strcmp(fi->fabric_attr->prov_name, "shm") == 0 && fi->tx_attr)
+	if (fi && fi->fabric_attr && fi->tx_attr &&
+	    fabtx__ofi_quirk(fi->fabric_attr->prov_name, FABTX__OFI_Q_WAW_ORDER))
 		fi->tx_attr->msg_order |= FI_ORDER_WAW | FI_ORDER_RMA_WAW;
 }
 
@@ -510,7 +571,8 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 	 * keeps manual progress.  The thread spins FI_SOCKETS_PE_WAITTIME ms
 	 * (default 10) after any activity before it sleeps: 0 suits small
 	 * hosts (docs/ofi.md). */
-	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0 &&
+	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                     FABTX__OFI_Q_AUTO_PROGRESS) &&
 	    fabtx_ctx_spin_us(ctx) <= 0) {
 		d->info->domain_attr->data_progress = FI_PROGRESS_AUTO;
 		if (!getenv("FI_SOCKETS_PE_WAITTIME"))
@@ -542,13 +604,9 @@ fail:
 /* --------------------------------------------------------- fi_getinfo */
 static int fabtx__ofi_excluded_auto(const char *prov, const char *host)
 {
-	static const char *const bad[] = {"sockets",   "udp",      "ofi_rxd",
-	                                  "ofi_mrail", "ofi_hook", "psm"};
-	size_t i;
-	if (strcmp(prov, "shm") == 0) return !fabtx__ofi_host_is_loopback(host);
-	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		if (strstr(prov, bad[i])) return 1;
-	return 0;
+	if (fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL))
+		return !fabtx__ofi_host_is_loopback(host);
+	return fabtx__ofi_quirk(prov, FABTX__OFI_Q_NOT_AUTO);
 }
 
 static struct fi_info *fabtx__ofi_hints(int ep)
@@ -633,7 +691,8 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
 			return -ENOMEM;
 		}
 	}
-	if (strcmp(u->host, "*") != 0 && !(named && strcmp(prov, "shm") == 0))
+	if (strcmp(u->host, "*") != 0 &&
+	    !(named && fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL)))
 		node = u->host;
 	rc = fi_getinfo(FABTX__OFI_VERSION, node, NULL,
 	                src && node ? FI_SOURCE : 0, h, &all);
@@ -1065,7 +1124,8 @@ static void fabtx__ofi_note_local(fabtx__ofi_conn *o, const void *peer,
 {
 	char pfx[40];
 	int pl;
-	if (strcmp(o->info->fabric_attr->prov_name, "shm") != 0) return;
+	if (!fabtx__ofi_quirk(o->info->fabric_attr->prov_name, FABTX__OFI_Q_LOCAL))
+		return;
 	while (peer_len && ((const char *)peer)[peer_len - 1] == 0) peer_len--;
 	while (ml && ((const char *)me)[ml - 1] == 0) ml--;
 	if (peer_len >= sizeof o->peer_nm || ml >= sizeof o->self_nm) return;
@@ -1107,9 +1167,7 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	 * (a sleeper would spin).
 	 * sockets (automatic progress unless spinning, see dom_get) signals
 	 * its CQ fd from its progress thread: the fd is usable. */
-	if (strcmp(p, "shm") == 0 || strstr(p, "ofi_rxm") ||
-	    strcmp(p, "net") == 0)
-		return 0;
+	if (fabtx__ofi_quirk(p, FABTX__OFI_Q_NO_WAIT_FD)) return 0;
 	return 1;
 }
 
@@ -1122,17 +1180,14 @@ static int fabtx__ofi_step(fabtx__ofi_conn *o, const char *what, int rc)
 	return fabtx__ofi_err(rc);
 }
 
-static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
+/* ep_open, 1: what the provider's attributes and quirks allow (sizes,
+ * injects, write_imm, ordering), and the operation contexts */
+static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 {
-	struct fi_cq_attr cqa;
-	struct fi_eq_attr eqa;
-	struct fi_av_attr ava;
-	struct epoll_event ev;
 	size_t txs = fi->tx_attr->size ? fi->tx_attr->size : 256;
 	size_t rxs = fi->rx_attr->size ? fi->rx_attr->size : 256;
-	uint32_t i;
-	int rc;
 	const char *tus = getenv("FABTX_OFI_TIMER_US");
+	uint32_t i;
 
 	o->rdm = fi->ep_attr->type == FI_EP_RDM;
 	o->iov_limit = fi->tx_attr->rma_iov_limit < fi->tx_attr->iov_limit
@@ -1148,7 +1203,8 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	 * SIGSEGV inside fi_cq_read or fi_close(ep), about one close in 40 in
 	 * rxm_rdm_close_loses_nothing.  So no injects on rxm: every write takes
 	 * a completion and a context of its own (docs/ofi.md, quirks). */
-	if (strstr(fi->fabric_attr->prov_name, "ofi_rxm")) o->inject_size = 0;
+	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name, FABTX__OFI_Q_NO_INJECT))
+		o->inject_size = 0;
 	o->imm_ok = fi->domain_attr->cq_data_size >= 8 && o->inject_size &&
 	            !getenv("FABTX_OFI_NO_IMM");
 	/* what write_imm takes (the core asks for nothing bigger) */
@@ -1163,7 +1219,8 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	/* sockets stalls for good (writes neither delivered nor completed,
 	 * both sides idle) about one stream in 25 with ~200 writes in flight;
 	 * with at most 32 it ran 150 looped streams clean (docs/ofi.md) */
-	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0 && o->tx_max > 32)
+	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name, FABTX__OFI_Q_TX_MAX_32) &&
+	    o->tx_max > 32)
 		o->tx_max = 32;
 	o->rx_want = (fi->rx_attr->mode & FI_RX_CQ_DATA)
 	                 ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
@@ -1182,12 +1239,20 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		fabtx__ofi_op_put(o, o->nops - 1 - i);
 
 	o->no_coalesce = getenv("FABTX_OFI_NO_COALESCE") != NULL;
-	o->split_inject = (strcmp(fi->fabric_attr->prov_name, "shm") == 0 ||
+	o->split_inject = (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                                    FABTX__OFI_Q_SPLIT_INJECT) ||
 	                   (fi->tx_attr->msg_order & FI_ORDER_WAW)) &&
 	                  !getenv("FABTX_OFI_NO_SPLIT");
 	o->timer_us = tus ? atoi(tus) : 1000;
 	if (o->timer_us < 10) o->timer_us = 10;
+	return 0;
+}
 
+/* ep_open, 2: the CQ, with a wait fd when it is worth having */
+static int fabtx__ofi_cq_open(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	struct fi_cq_attr cqa;
+	int rc;
 	memset(&cqa, 0, sizeof cqa);
 	cqa.format = FI_CQ_FORMAT_DATA;
 	cqa.size = (size_t)o->tx_max + o->rx_want + 4096;
@@ -1211,6 +1276,15 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
 		if (rc) return fabtx__ofi_step(o, "fi_cq_open", rc);
 	}
+	return 0;
+}
+
+/* ep_open, 3: EQ (msg endpoints), endpoint, AV (rdm), bindings, enable */
+static int fabtx__ofi_ep_bind(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	struct fi_eq_attr eqa;
+	struct fi_av_attr ava;
+	int rc;
 	if (!o->rdm) {
 		memset(&eqa, 0, sizeof eqa);
 		eqa.wait_obj = FI_WAIT_FD;
@@ -1252,7 +1326,14 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	rc = fi_enable(o->ep);
 	if (rc) return fabtx__ofi_step(o, "fi_enable", rc);
+	return 0;
+}
 
+/* ep_open, 4: the CQ and EQ fds into the connection's epoll set, and what
+ * fabtx_ofi_conn_info reports */
+static int fabtx__ofi_ep_publish(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	struct epoll_event ev;
 	/* the pollable fd (made with the connection: fabtx__ofi_fds_open) */
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
@@ -1277,6 +1358,15 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	o->st.wait_fd = !o->use_timer;
 	o->st.inject_size = o->inject_size;
 	return 0;
+}
+
+static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	int rc = fabtx__ofi_ep_limits(o, fi);
+	if (rc == 0) rc = fabtx__ofi_cq_open(o, fi);
+	if (rc == 0) rc = fabtx__ofi_ep_bind(o, fi);
+	if (rc == 0) rc = fabtx__ofi_ep_publish(o, fi);
+	return rc;
 }
 
 /* The bootstrap socket in the epoll set: control messages and hang-up
@@ -1343,7 +1433,7 @@ static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 	 * PID comes round again makes fi_endpoint fail with EBUSY: give
 	 * every endpoint its own name.  Other formats are kept. */
 	if (d->addr_format == FI_ADDR_STR &&
-	    strcmp(d->fabric_attr->prov_name, "shm") == 0) {
+	    fabtx__ofi_quirk(d->fabric_attr->prov_name, FABTX__OFI_Q_LOCAL)) {
 		static unsigned seq;
 		char nm[96];
 		int k =
@@ -2078,7 +2168,8 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 		struct fi_info *fi = NULL;
 		fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
 		cu.ep = ep == FI_EP_MSG ? 1 : 2;
-		if (!u->fabric[0] && strcmp(prov, "shm") != 0) cu.fabric[0] = 0;
+		if (!u->fabric[0] && !fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL))
+			cu.fabric[0] = 0;
 		rc = fabtx__ofi_resolve(c->ctx, &cu, 0, &fi);
 		if (rc < 0) return rc;
 		rc = fabtx__ofi_dom_get(c->ctx, fi, &o->dom);
@@ -2620,7 +2711,8 @@ static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer,
 	 * after ~200 round trips; automatic progress and every other
 	 * provider are fine).  Per-cell chunks carry a lap-checked footer in
 	 * every cell and wait for late bytes, so sockets gets no runs. */
-	if (o->dom && strcmp(o->dom->info->fabric_attr->prov_name, "sockets") == 0)
+	if (o->dom && fabtx__ofi_quirk(o->dom->info->fabric_attr->prov_name,
+	                               FABTX__OFI_Q_NO_SPAN))
 		lim->no_span = 1;
 	lim->imm_max = o->imm_max;
 	return 0;
