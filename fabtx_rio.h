@@ -117,18 +117,18 @@ FABTX_API const fabtx_backend *fabtx_rio_backend(void);
 
 /* constants the uapi headers do not provide (spec 1.2) */
 #define FABTX__RIO_ANY_DESTID 0xffffu
-#define FABTX__RIO_MAX_MSG    4096u
-#define FABTX__RIO_CM_HDR     20u
-#define FABTX__RIO_MPORT_DMA  1u
-#define FABTX__RIO_FIFO       14 /* per-fd event FIFO (spec 2.6.4) */
+#define FABTX__RIO_MAX_MSG 4096u
+#define FABTX__RIO_CM_HDR 20u
+#define FABTX__RIO_MPORT_DMA 1u
+#define FABTX__RIO_FIFO 14 /* per-fd event FIFO (spec 2.6.4) */
 /* our frame: kernel header, then kind, version, payload length, wire range */
-#define FABTX__RIO_FRAME    32u
+#define FABTX__RIO_FRAME 32u
 #define FABTX__RIO_CTRL_MAX 512u
-#define FABTX__RIO_K_MSG    1u /* a core control message */
+#define FABTX__RIO_K_MSG 1u    /* a core control message */
 #define FABTX__RIO_K_RESYNC 2u /* "tell me how far you have written" */
-#define FABTX__RIO_K_POS    3u /* reply: u64 tx.seq, absolute          */
-#define FABTX__RIO_VERSION  1u
-#define FABTX__RIO_QMAX     64
+#define FABTX__RIO_K_POS 3u    /* reply: u64 tx.seq, absolute          */
+#define FABTX__RIO_VERSION 1u
+#define FABTX__RIO_QMAX 64
 
 typedef struct fabtx__rio_listener {
 	int cfd;
@@ -159,7 +159,7 @@ typedef struct fabtx__rio_conn {
 	uint16_t q[FABTX__RIO_QMAX];
 	int nq, qlost;
 	int ctrl_pending, bye, peer_closed, dma_failed, resync_asked;
-	int resync_due; /* the peer asked for our position: answer owed */
+	int resync_due;     /* the peer asked for our position: answer owed */
 	uint64_t closed_ms; /* when rio_cm said the peer closed */
 	int final_done;     /* the tail of a closed peer was scanned */
 	uint64_t last_probe_ms;
@@ -343,8 +343,8 @@ static int fabtx__rio_ring_wire(fabtx__rio_conn *r, uint16_t wire)
  * DMA wrote before the doorbell (a delayed credit index decoded against a
  * newer position would over-credit the sender). */
 #define FABTX__RIO_W_CREDIT 3u
-#define FABTX__RIO_W_CTRL   2u
-#define FABTX__RIO_W_BYE    1u
+#define FABTX__RIO_W_CTRL 2u
+#define FABTX__RIO_W_BYE 1u
 
 /* Map a notification onto the peer's wire range and send it. */
 static int fabtx__rio_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
@@ -375,7 +375,8 @@ static void fabtx__rio_ring_special(fabtx__rio_conn *r, unsigned k)
 static void fabtx__rio_event(fabtx_conn *c, uint16_t w)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint32_t off = (uint32_t)(uint16_t)(w - r->wbase), n = fabtx_conn_cells(c);
+	uint32_t off = (uint32_t)(uint16_t)(w - r->wbase),
+	         n = fabtx_conn_cells(c);
 	if (!r->wenabled || w < r->wbase || off >= r->wcount) {
 		fabtx_conn_spurious(c);
 		return;
@@ -556,7 +557,8 @@ static void fabtx__rio_resync_out(fabtx_conn *c)
 		b[i] = (uint8_t)(v >> (8 * i));
 	/* the peer relies on it: if the mport TX ring is full it stays owed
 	 * (arm says -EAGAIN) and goes with the next call, never waiting */
-	if (fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0) != -EAGAIN)
+	if (fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0) !=
+	    -EAGAIN)
 		r->resync_due = 0;
 }
 
@@ -735,7 +737,8 @@ static void *fabtx__rio_th_main(void *arg)
 	int rc = 0;
 	if (r->th_client) {
 		rc = fabtx__rio_th_connect(r);
-		__atomic_store_n(&r->th_conn, rc == 0 ? 1 : rc, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->th_conn, rc == 0 ? 1 : rc,
+		                 __ATOMIC_RELEASE);
 		fabtx__rio_kick(r);
 	}
 	if (rc == 0) rc = fabtx__rio_th_recv(r);
@@ -890,9 +893,11 @@ static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
 			if (errno == EINTR) continue;
 			if (errno == ETIME) {
 				if (timeout_ms == 0) {
-					if (r->ctrl_pending && !r->resync_look &&
+					if (r->ctrl_pending &&
+					    !r->resync_look &&
 					    ++r->empty_looks >= 3)
-						r->empty_probe_ms = fabtx_now_ms();
+						r->empty_probe_ms =
+						    fabtx_now_ms();
 					r->resync_look = 0;
 					r->ctrl_pending = 0;
 					return -EAGAIN;
@@ -1066,7 +1071,8 @@ static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	if (rc == 0)
 		rc = fabtx__rio_th_start(
 		    r, 0,
-		    fabtx_now_ms() + (uint64_t)fabtx_ctx_handshake_ms(l->ctx) + 1000u);
+		    fabtx_now_ms() + (uint64_t)fabtx_ctx_handshake_ms(l->ctx) +
+		        1000u);
 	if (rc < 0) {
 		fabtx__rio_conn_free(l->ctx, r);
 		return rc;
@@ -1254,7 +1260,8 @@ static int fabtx__rio_win_import(fabtx_conn *c, const fabtx_win *peer_rx,
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	(void)lim; /* defaults: runs (SYNC writes), no write_imm */
 	if (!r || !peer_rx) return -EINVAL;
-	if ((uint32_t)r->pwcount != (uint32_t)fabtx_conn_peer_db(c).count + 3u) {
+	if ((uint32_t)r->pwcount !=
+	    (uint32_t)fabtx_conn_peer_db(c).count + 3u) {
 		fabtx_log(c->ctx, FABTX_LOG_WARN,
 		          "rio: peer sent no usable doorbell range");
 		return -EPROTO;

@@ -87,7 +87,8 @@ FABTX_API const fabtx_backend *fabtx_scif_backend(void);
 #endif /* FABTX_SCIF_H_INCLUDED */
 
 /* ======================================================================= */
-#if defined(FABTX_IMPLEMENTATION) && !defined(FABTX_SCIF_IMPLEMENTATION_INCLUDED)
+#if defined(FABTX_IMPLEMENTATION) &&                                           \
+    !defined(FABTX_SCIF_IMPLEMENTATION_INCLUDED)
 #define FABTX_SCIF_IMPLEMENTATION_INCLUDED
 
 #include <fcntl.h>
@@ -166,9 +167,12 @@ struct scifioctl_fence_mark {
 #define SCIF_FENCE_WAIT _IOWR('s', 16, __s32)
 #endif
 
-typedef char fabtx__scif_msg_size_ok[sizeof(struct scifioctl_msg) == 24 ? 1 : -1];
-typedef char fabtx__scif_reg_size_ok[sizeof(struct scifioctl_reg) == 40 ? 1 : -1];
-typedef char fabtx__scif_copy_size_ok[sizeof(struct scifioctl_copy) == 40 ? 1 : -1];
+typedef char
+    fabtx__scif_msg_size_ok[sizeof(struct scifioctl_msg) == 24 ? 1 : -1];
+typedef char
+    fabtx__scif_reg_size_ok[sizeof(struct scifioctl_reg) == 40 ? 1 : -1];
+typedef char
+    fabtx__scif_copy_size_ok[sizeof(struct scifioctl_copy) == 40 ? 1 : -1];
 
 /* stream records: u32 little-endian header (type << 24 | len) + payload */
 #define FABTX__SCIF_REC_CTRL 1u
@@ -193,8 +197,8 @@ typedef struct fabtx__scif_conn {
 	 * with the same peer says how it went) */
 	int connecting;
 	struct scif_port_id peer;
-	int eof;  /* SCIF_RECV reported the peer closed and the ring empty */
-	int err;  /* sticky protocol error */
+	int eof; /* SCIF_RECV reported the peer closed and the ring empty */
+	int err; /* sticky protocol error */
 	/* inbound bytes not yet parsed */
 	uint8_t *in;
 	size_t in_len, in_cap;
@@ -224,7 +228,8 @@ typedef struct fabtx__scif_listener {
 FABTX__PRIV int fabtx__scif_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	int rc;
-	do rc = ioctl(fd, cmd, arg);
+	do
+		rc = ioctl(fd, cmd, arg);
 	while (rc < 0 && errno == EINTR);
 	return rc < 0 ? -errno : 0;
 }
@@ -279,7 +284,11 @@ static int fabtx__scif_listen(fabtx_listener *l, const char *addr)
 	rc = fabtx__scif_ioctl(fd, SCIF_BIND, &p);
 	if (rc == -EINVAL) rc = -EADDRINUSE; /* the driver's "port in use" */
 	if (rc == 0) {
-		do rc = ioctl(fd, SCIF_LISTEN, (long)FABTX_SCIF_BACKLOG) < 0 ? -errno : 0;
+		do
+			rc =
+			    ioctl(fd, SCIF_LISTEN, (long)FABTX_SCIF_BACKLOG) < 0
+			        ? -errno
+			        : 0;
 		while (rc == -EINTR);
 	}
 	if (rc < 0) {
@@ -312,8 +321,8 @@ static void fabtx__scif_listener_close(fabtx_listener *l)
 
 static int fabtx__scif_new(fabtx_conn *c, int fd)
 {
-	fabtx__scif_conn *s = (fabtx__scif_conn *)fabtx_ctx_zalloc(
-	    c->ctx, sizeof *s);
+	fabtx__scif_conn *s =
+	    (fabtx__scif_conn *)fabtx_ctx_zalloc(c->ctx, sizeof *s);
 	if (!s) return -ENOMEM;
 	s->fd = fd;
 	s->db_pos[0] = s->db_pos[1] = (size_t)-1;
@@ -366,9 +375,9 @@ static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 	const char *colon = strchr(addr, ':');
 	long node, port;
 	int fd, rc;
-	if (!colon ||
-	    fabtx__scif_num(addr, colon, 0, 65535, &node) < 0 ||
-	    fabtx__scif_num(colon + 1, colon + strlen(colon), 1, 65535, &port) < 0)
+	if (!colon || fabtx__scif_num(addr, colon, 0, 65535, &node) < 0 ||
+	    fabtx__scif_num(colon + 1, colon + strlen(colon), 1, 65535, &port) <
+	        0)
 		return -EINVAL;
 	/* O_NONBLOCK only changes SCIF_CONNECT: EINPROGRESS, then POLLOUT */
 	fd = fabtx__scif_open(O_NONBLOCK);
@@ -446,7 +455,8 @@ static int fabtx__scif_grow(fabtx_conn *c, uint8_t **buf, size_t *cap,
 	size_t ncap = *cap ? *cap : 1024;
 	uint8_t *nb;
 	if (need <= *cap) return 0;
-	while (ncap < need) ncap *= 2;
+	while (ncap < need)
+		ncap *= 2;
 	nb = (uint8_t *)fabtx_ctx_zalloc(a, ncap);
 	if (!nb) return -ENOMEM;
 	if (*buf) {
@@ -559,7 +569,8 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		m.flags = 0;
 		rc = fabtx__scif_ioctl(s->fd, SCIF_RECV, &m);
 		if (rc == -ECONNRESET || rc == -ENOTCONN) {
-			s->eof = 1; /* the peer closed and the ring is drained */
+			s->eof =
+			    1; /* the peer closed and the ring is drained */
 			break;
 		}
 		if (rc < 0) return rc;
@@ -571,8 +582,10 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		uint32_t h = fabtx__scif_rd32(s->in + off);
 		uint32_t type = h >> 24, len = h & 0xffffffu;
 		if ((type == FABTX__SCIF_REC_DB && len != 4) ||
-		    (type == FABTX__SCIF_REC_CTRL && len > FABTX__SCIF_CTRL_MAX) ||
-		    (type != FABTX__SCIF_REC_DB && type != FABTX__SCIF_REC_CTRL)) {
+		    (type == FABTX__SCIF_REC_CTRL &&
+		     len > FABTX__SCIF_CTRL_MAX) ||
+		    (type != FABTX__SCIF_REC_DB &&
+		     type != FABTX__SCIF_REC_CTRL)) {
 			fabtx_log(c->ctx, FABTX_LOG_WARN,
 			          "%s: malformed SCIF control stream", c->url);
 			s->err = -EPROTO;
@@ -582,16 +595,19 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		if (type == FABTX__SCIF_REC_DB) {
 			if (s->dbq_len == s->dbq_cap) {
 				size_t ncap = s->dbq_cap ? 2 * s->dbq_cap : 64;
-				uint32_t *nq = (uint32_t *)fabtx_ctx_zalloc(a, ncap * sizeof *nq);
+				uint32_t *nq = (uint32_t *)fabtx_ctx_zalloc(
+				    a, ncap * sizeof *nq);
 				if (!nq) return -ENOMEM;
 				if (s->dbq) {
-					memcpy(nq, s->dbq, s->dbq_len * sizeof *nq);
+					memcpy(nq, s->dbq,
+					       s->dbq_len * sizeof *nq);
 					fabtx_ctx_free(a, s->dbq);
 				}
 				s->dbq = nq;
 				s->dbq_cap = ncap;
 			}
-			s->dbq[s->dbq_len++] = fabtx__scif_rd32(s->in + off + 4);
+			s->dbq[s->dbq_len++] =
+			    fabtx__scif_rd32(s->in + off + 4);
 		} else {
 			fabtx__scif_ctrl *q =
 			    &s->cq[(s->cq_head + s->cq_n) % FABTX__SCIF_CQ];
@@ -677,8 +693,8 @@ static int fabtx__scif_map(fabtx_conn *c, uint64_t len, int prot, void **mem,
 	if (pg <= 0) pg = 4096;
 	if (len == 0 || len > (uint64_t)SIZE_MAX / 2) return -EINVAL;
 	n = ((size_t)len + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
-	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-	         0);
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	         -1, 0);
 	if (p == MAP_FAILED) return -ENOMEM;
 #ifdef MADV_DONTFORK
 	madvise(p, n, MADV_DONTFORK); /* registered pages and fork don't mix */
@@ -715,8 +731,8 @@ static int fabtx__scif_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	rx->addr = (uint64_t)s->rx_off;
 	memset(tx, 0, sizeof *tx);
 	if (tx_len) {
-		rc = fabtx__scif_map(c, tx_len, FABTX_SCIF_PROT_READ, &s->tx_mem,
-		                     &s->tx_map, &s->tx_off);
+		rc = fabtx__scif_map(c, tx_len, FABTX_SCIF_PROT_READ,
+		                     &s->tx_mem, &s->tx_map, &s->tx_off);
 		if (rc < 0) return rc;
 		s->tx_reg = 1;
 		tx->base = s->tx_mem;
@@ -758,10 +774,12 @@ static int fabtx__scif_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
 	const uint8_t *tb = (const uint8_t *)s->tx_mem;
 	uint64_t total = 0, pos = off;
-	int i, rc, ring = (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
-	                  !(flags & FABTX_WRITE_MORE);
+	int i, rc,
+	    ring = (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
+	           !(flags & FABTX_WRITE_MORE);
 	if (s->err) return s->err;
-	for (i = 0; i < nseg; i++) total += segs[i].len;
+	for (i = 0; i < nseg; i++)
+		total += segs[i].len;
 	if (off > s->peer_len || total > s->peer_len - off) return -EINVAL;
 	for (i = 0; i < nseg; i++) {
 		struct scifioctl_copy cp;
@@ -793,7 +811,11 @@ static int fabtx__scif_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		fm.mark = (uint64_t)(uintptr_t)&mark;
 		rc = fabtx__scif_ioctl(s->fd, SCIF_FENCE_MARK, &fm);
 		if (rc == 0) {
-			do rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) < 0 ? -errno : 0;
+			do
+				rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) <
+				             0
+				         ? -errno
+				         : 0;
 			while (rc == -EINTR);
 		}
 		if (rc < 0) return fabtx__scif_gone(c, rc);
@@ -839,7 +861,8 @@ static int fabtx__scif_progress(fabtx_conn *c)
 		else
 			fabtx_conn_doorbell_in(c, v);
 	}
-	if (s->dbq_len > n) memmove(s->dbq, s->dbq + n, (s->dbq_len - n) * sizeof *s->dbq);
+	if (s->dbq_len > n)
+		memmove(s->dbq, s->dbq + n, (s->dbq_len - n) * sizeof *s->dbq);
 	s->dbq_len -= n;
 	/* the peer is gone once everything it sent has been handed over */
 	if (s->eof && !s->cq_n && !s->dbq_len) return -ECONNRESET;
@@ -859,7 +882,11 @@ static int fabtx__scif_flush(fabtx_conn *c, int timeout_ms)
 		fm.mark = (uint64_t)(uintptr_t)&mark;
 		rc = fabtx__scif_ioctl(s->fd, SCIF_FENCE_MARK, &fm);
 		if (rc == 0) {
-			do rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) < 0 ? -errno : 0;
+			do
+				rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) <
+				             0
+				         ? -errno
+				         : 0;
 			while (rc == -EINTR);
 		}
 		if (rc < 0 && (rc = fabtx__scif_gone(c, rc)) < 0) return rc;
@@ -940,7 +967,6 @@ static void fabtx__scif_be_init(void)
 	b->setup.connect_poll = fabtx__scif_connect_poll;
 	b->setup.ctrl_fd = fabtx__scif_ctrl_fd;
 }
-
 
 FABTX__DEF const fabtx_backend *fabtx_scif_backend(void)
 {

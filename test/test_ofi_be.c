@@ -137,6 +137,17 @@ uint64_t fabtx_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 uint64_t fabtx_now_ms(void) { return fabtx_now_ns() / 1000000u; }
+uint64_t fabtx_deadline(int timeout_ms)
+{
+	if (timeout_ms < 0) return UINT64_MAX;
+	return fabtx_now_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+int fabtx_remaining_ms(uint64_t deadline)
+{
+	uint64_t now = fabtx_now_ns();
+	if (deadline == UINT64_MAX) return -1;
+	return now >= deadline ? 0 : (int)((deadline - now + 999999u) / 1000000u);
+}
 int fabtx_url_hostport(const char *a, char *host, size_t hc, char *port,
                        size_t pc, const char **query)
 {
