@@ -2132,6 +2132,46 @@ static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last)
 	return rc;
 }
 
+/* client: open the provider and endpoint type the listener offered */
+static int fabtx__ofi_cli_open(fabtx__ofi_conn *o, const char *prov,
+                               uint32_t ep)
+{
+	const fabtx__ofi_url *u = &o->url;
+	fabtx__ofi_url cu = *u;
+	struct fi_info *fi = NULL;
+	int rc;
+	fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
+	cu.ep = ep == FI_EP_MSG ? 1 : 2;
+	if (!u->fabric[0] && !fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL))
+		cu.fabric[0] = 0;
+	rc = fabtx__ofi_resolve(o->c->ctx, &cu, 0, &fi);
+	if (rc < 0) return rc;
+	rc = fabtx__ofi_dom_get(o->c->ctx, fi, &o->dom);
+	if (rc == 0) {
+		o->info = fabtx__ofi_ep_info(fi);
+		if (!o->info) rc = -ENOMEM;
+	}
+	fi_freeinfo(fi);
+	return rc;
+}
+
+/* client, msg endpoints: a listener on "*" names 0.0.0.0 in its offer;
+ * use the address we reached it at.  -EPROTO: no socket address. */
+static int fabtx__ofi_fix_any(fabtx__ofi_conn *o, uint8_t *name, size_t nlen)
+{
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof peer;
+	struct sockaddr *sa = (struct sockaddr *)name;
+	if (nlen < sizeof(struct sockaddr_in)) return -EPROTO;
+	if (getpeername(o->sock, (struct sockaddr *)&peer, &pl) == 0 &&
+	    sa->sa_family == AF_INET &&
+	    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
+	    peer.ss_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_addr =
+		    ((struct sockaddr_in *)&peer)->sin_addr;
+	return 0;
+}
+
 static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 {
 	fabtx_conn *c = o->c;
@@ -2178,24 +2218,8 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 		return -EPROTONOSUPPORT;
 	}
 	/* the listener decided: open the same provider / ep type here */
-	{
-		fabtx__ofi_url cu = *u;
-		struct fi_info *fi = NULL;
-		fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
-		cu.ep = ep == FI_EP_MSG ? 1 : 2;
-		if (!u->fabric[0] &&
-		    !fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL))
-			cu.fabric[0] = 0;
-		rc = fabtx__ofi_resolve(c->ctx, &cu, 0, &fi);
-		if (rc < 0) return rc;
-		rc = fabtx__ofi_dom_get(c->ctx, fi, &o->dom);
-		if (rc == 0) {
-			o->info = fabtx__ofi_ep_info(fi);
-			if (!o->info) rc = -ENOMEM;
-		}
-		fi_freeinfo(fi);
-		if (rc < 0) return rc;
-	}
+	rc = fabtx__ofi_cli_open(o, prov, ep);
+	if (rc < 0) return rc;
 	/* a listener of another endpoint type than it said */
 	if ((o->info->ep_attr->type == FI_EP_RDM) != (ep == FI_EP_RDM))
 		return -EPROTO;
@@ -2217,22 +2241,7 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 		return -EAGAIN;
 	} else {
 		uint8_t tk[8];
-		/* a listener on "*" names 0.0.0.0: use the address we reached
-		 */
-		if (nlen >= sizeof(struct sockaddr_in)) {
-			struct sockaddr_storage peer;
-			socklen_t pl = sizeof peer;
-			struct sockaddr *sa = (struct sockaddr *)name;
-			if (getpeername(o->sock, (struct sockaddr *)&peer,
-			                &pl) == 0 &&
-			    sa->sa_family == AF_INET &&
-			    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
-			    peer.ss_family == AF_INET)
-				((struct sockaddr_in *)sa)->sin_addr =
-				    ((struct sockaddr_in *)&peer)->sin_addr;
-		} else {
-			return -EPROTO;
-		}
+		if (fabtx__ofi_fix_any(o, name, nlen) < 0) return -EPROTO;
 		fabtx__ofi_put64(tk, token);
 		rc = fabtx__ofi_post_recvs(o);
 		if (rc == 0)
@@ -2516,6 +2525,37 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	return rc < 0 ? rc : 0; /* 0 once sent, as the core expects */
 }
 
+/* ctrl_recv: the peer's BYE (and, if it said, how far it wrote) is in
+ * o->crx: the peer is gone once what is in flight has arrived */
+static int fabtx__ofi_bye_in(fabtx__ofi_conn *o, int timeout_ms)
+{
+	fabtx_conn *c = o->c;
+	if (o->crx_have >= 12) {
+		uint64_t pos = fabtx__ofi_get64(o->crx + 4);
+		uint64_t lim = fabtx_conn_rx_limit(c);
+		/* the peer wrote no further than its credits (our released
+		 * position plus the ring) and no less than we consumed; a BYE
+		 * that says otherwise would keep the drain waiting for data
+		 * that never comes */
+		if (lim && (pos < fabtx_conn_rx_pos(c) || pos > lim)) {
+			o->crx_have = 0;
+			return fabtx__ofi_fail(o, -EPROTO,
+			                       "BYE names a position the peer "
+			                       "cannot have written");
+		}
+		o->bye_pos = pos;
+		o->has_bye_pos = 1;
+	}
+	o->peer_bye = 1;
+	/* (cells past what we consumed: <= the ring) */
+	fabtx__ofi_dead(
+	    o, "BYE, cells still to come",
+	    o->has_bye_pos ? (int)(o->bye_pos - fabtx_conn_rx_pos(c)) : -1);
+	/* EOF follows; first what is in flight */
+	if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0) return -EAGAIN;
+	return -ECONNRESET;
+}
+
 static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
                                 int timeout_ms)
 {
@@ -2537,39 +2577,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			    !o->bye_short) {
 				need = 12; /* BYE + the peer's final position */
 			} else if (len == FABTX__OFI_BYE) {
-				if (o->crx_have >= 12) {
-					uint64_t pos =
-					    fabtx__ofi_get64(o->crx + 4);
-					uint64_t lim = fabtx_conn_rx_limit(c);
-					/* the peer wrote no further than its
-					 * credits (our released position plus the
-					 * ring) and no less than we consumed; a
-					 * BYE that says otherwise would keep the
-					 * drain waiting for data that never comes */
-					if (lim &&
-					    (pos < fabtx_conn_rx_pos(c) ||
-					     pos > lim)) {
-						o->crx_have = 0;
-						return fabtx__ofi_fail(
-						    o, -EPROTO,
-						    "BYE names a position the "
-						    "peer "
-						    "cannot have written");
-					}
-					o->bye_pos = pos;
-					o->has_bye_pos = 1;
-				}
-				o->peer_bye = 1;
-				/* (cells past what we consumed: <= the ring) */
-				fabtx__ofi_dead(
-				    o, "BYE, cells still to come",
-				    o->has_bye_pos ? (int)(o->bye_pos -
-				                           fabtx_conn_rx_pos(c))
-				                   : -1);
-				/* EOF follows; first what is in flight */
-				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
-					return -EAGAIN;
-				return -ECONNRESET;
+				return fabtx__ofi_bye_in(o, timeout_ms);
 			} else if (len == FABTX__OFI_WAKE) {
 				o->crx_have = 0; /* its fd woke: nothing more */
 				fabtx__ofi_wake_in(o);

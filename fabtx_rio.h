@@ -826,6 +826,34 @@ static int fabtx__rio_th_first(fabtx_conn *c, int timeout_ms)
 	return r->th_rc;
 }
 
+/* ctrl_recv with timeout 0: whether to look at rio_cm now (1) or say
+ * -EAGAIN (0) */
+static int fabtx__rio_look_now(fabtx__rio_conn *r, int *frames)
+{
+	/* rio_cm cannot be polled: look only when the peer rang
+	 * our control doorbell, or now and then (a doorbell may
+	 * have been dropped, or overtaken the message); such a
+	 * look waits at most 1 ms (rxto 0 would be forever) */
+	uint64_t now = fabtx_now_ms();
+	int led = r->ctrl_pending && !r->bye;
+	/* a peer that rings "control" with nothing queued
+	 * would make every call wait: after three doorbell-led
+	 * looks in a row found nothing, such doorbells count
+	 * for nothing for 10 ms (the 250 ms look still runs;
+	 * a doorbell that overtook its message, the one way a
+	 * well-behaved peer causes an empty look, is rare) */
+	if (led && now - r->empty_probe_ms < 10) {
+		r->ctrl_pending = 0;
+		led = 0;
+	}
+	if (!led && !r->bye && now - r->last_probe_ms < 250) return 0;
+	/* and a peer that keeps sending frames of ours must
+	 * not keep one call here */
+	if (++*frames > 64) return 0;
+	r->last_probe_ms = now;
+	return 1;
+}
+
 static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
                                  int timeout_ms)
 {
@@ -854,28 +882,7 @@ static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
 			return -ECONNRESET;
 		}
 		if (timeout_ms == 0) {
-			/* rio_cm cannot be polled: look only when the peer rang
-			 * our control doorbell, or now and then (a doorbell may
-			 * have been dropped, or overtaken the message); such a
-			 * look waits at most 1 ms (rxto 0 would be forever) */
-			uint64_t now = fabtx_now_ms();
-			int led = r->ctrl_pending && !r->bye;
-			/* a peer that rings "control" with nothing queued
-			 * would make every call wait: after three doorbell-led
-			 * looks in a row found nothing, such doorbells count
-			 * for nothing for 10 ms (the 250 ms look still runs;
-			 * a doorbell that overtook its message, the one way a
-			 * well-behaved peer causes an empty look, is rare) */
-			if (led && now - r->empty_probe_ms < 10) {
-				r->ctrl_pending = 0;
-				led = 0;
-			}
-			if (!led && !r->bye && now - r->last_probe_ms < 250)
-				return -EAGAIN;
-			/* and a peer that keeps sending frames of ours must
-			 * not keep one call here */
-			if (++frames > 64) return -EAGAIN;
-			r->last_probe_ms = now;
+			if (!fabtx__rio_look_now(r, &frames)) return -EAGAIN;
 			rxto = 1;
 		} else if (timeout_ms < 0) {
 			rxto = 0; /* forever */
