@@ -70,7 +70,7 @@ test-core: $(CORE_TEST_BINS) $(COMPILE_TESTS) $(addprefix $(B)/,$(EXAMPLES))
 	  "sh test/compile_headers.sh" \
 	  $(if $(SAN),,"$(B)/tsan_test_wakeup") \
 	  $(foreach t,$(CORE_TESTS),"$(B)/$(t)") \
-	  "bash test/examples.sh $(B)"
+	  "bash test/examples.sh $(B)" $(CORE_EXTRA)
 
 -include mk/*.mk
 

@@ -165,7 +165,7 @@
 #define FABTX_VERSION_PATCH 0
 #define FABTX_VERSION_PACK(a, b, c) (((a) << 16) | ((b) << 8) | (c))
 #define FABTX_VERSION                                                          \
-	FABTX_VERSION_PACK(FABTX_VERSION_MAJOR, FABTX_VERSION_MINOR,               \
+	FABTX_VERSION_PACK(FABTX_VERSION_MAJOR, FABTX_VERSION_MINOR,           \
 	                   FABTX_VERSION_PATCH)
 #define FABTX_VERSION_STRING "0.1.0"
 #define FABTX_WIRE_MAJOR 1
@@ -217,18 +217,18 @@ typedef struct fabtx_logger {
 
 /* An all-zero config means defaults.  C++ callers: fabtx_ctx_config_init(). */
 typedef struct fabtx_ctx_config {
-	uint32_t cell_size;      /* bytes per cell; 0 = 8192                   */
-	uint32_t cell_count;     /* cells per ring; 0 = 256                    */
-	uint64_t max_msg;        /* largest message accepted; 0 = 1 GiB        */
-	int spin_us;             /* busy-poll before sleeping; 0 = env or 0    */
-	int keepalive_ms;        /* idle ping interval; 0 = 1000, <0 off       */
-	int keepalive_timeout_ms;/* silence that fails a conn; 0 = 10000       */
-	uint32_t zc_max_held;    /* zero-copy cells an app may hold; 0 = N/2   */
-	int quarantine_ms;       /* doorbell range reuse delay; 0 = 100, <0 = 0 */
-	uint64_t zc_send_min;    /* RDMA backends: blocking sends of at least
+	uint32_t cell_size;  /* bytes per cell; 0 = 8192                   */
+	uint32_t cell_count; /* cells per ring; 0 = 256                    */
+	uint64_t max_msg;    /* largest message accepted; 0 = 1 GiB        */
+	int spin_us;         /* busy-poll before sleeping; 0 = env or 0    */
+	int keepalive_ms;    /* idle ping interval; 0 = 1000, <0 off       */
+	int keepalive_timeout_ms; /* silence that fails a conn; 0 = 10000       */
+	uint32_t zc_max_held; /* zero-copy cells an app may hold; 0 = N/2   */
+	int quarantine_ms;    /* doorbell range reuse delay; 0 = 100, <0 = 0 */
+	uint64_t zc_send_min; /* RDMA backends: blocking sends of at least
 	                            this many bytes are written straight from
 	                            the caller's buffer (MR cache); 0 = off   */
-	int handshake_ms;        /* time one handshake may take: an accepted
+	int handshake_ms;     /* time one handshake may take: an accepted
 	                            client that has not completed it by then
 	                            is dropped, as is a fabtx_connect_start
 	                            whose server has not answered; 0 = 5000  */
@@ -248,9 +248,9 @@ typedef struct fabtx_iov {
 typedef struct fabtx_msg {
 	void *data;
 	size_t len;
-	uint64_t _seq;  /* internal */
-	void *_owned;   /* internal */
-	uint32_t _kind; /* internal */
+	uint64_t _seq;   /* internal */
+	void *_owned;    /* internal */
+	uint32_t _kind;  /* internal */
 	uint32_t _cells; /* internal */
 } fabtx_msg;
 
@@ -307,16 +307,15 @@ FABTX_API int fabtx_listener_url(fabtx_listener *l, char *buf, size_t cap);
  * reports, once each, a client whose handshake failed (after every
  * complete connection has been taken); -ETIMEDOUT: nothing within a
  * timeout > 0. */
-FABTX_API int fabtx_accept(fabtx_listener *l, fabtx_conn **out,
-                           int timeout_ms);
+FABTX_API int fabtx_accept(fabtx_listener *l, fabtx_conn **out, int timeout_ms);
 FABTX_API void fabtx_listener_close(fabtx_listener *l);
 
 /* Connect and run the handshake, waiting at most timeout_ms (0: one
  * non-blocking try, -ETIMEDOUT if it cannot complete at once; < 0: as long
  * as it takes, but a server that does not answer the handshake within the
  * config's handshake_ms fails it with -ETIMEDOUT). */
-FABTX_API int fabtx_connect(fabtx_ctx *ctx, const char *url,
-                            fabtx_conn **out, int timeout_ms);
+FABTX_API int fabtx_connect(fabtx_ctx *ctx, const char *url, fabtx_conn **out,
+                            int timeout_ms);
 /* Non-blocking connect, for event loops.  fabtx_connect_start begins it
  * and returns at once: 0 with *out a connection being set up, or the
  * error known locally (bad URL, unknown scheme, ...).  Then call
@@ -358,7 +357,7 @@ FABTX_API int fabtx_recv_msg(fabtx_conn *c, fabtx_msg *msg, int timeout_ms);
 FABTX_API void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg);
 
 FABTX_API int fabtx_conn_fd(fabtx_conn *c);
-FABTX_API int fabtx_conn_arm(fabtx_conn *c);  /* 0 armed, -EAGAIN: work */
+FABTX_API int fabtx_conn_arm(fabtx_conn *c); /* 0 armed, -EAGAIN: work */
 /* Arm for some events only: FABTX_POLLIN (messages, end of stream,
  * errors) and/or FABTX_POLLOUT (credits returned).  fabtx_conn_arm is
  * FABTX_POLLIN | FABTX_POLLOUT.  A caller with nothing to send arms for
@@ -423,43 +422,43 @@ FABTX_API const char *fabtx_conn_backend_name(fabtx_conn *c);
 #define FABTX_F_ALL 0xbfu
 
 typedef struct fabtx_footer {
-	uint64_t ack;       /* reverse ring's released position (if ACK_VALID) */
+	uint64_t ack; /* reverse ring's released position (if ACK_VALID) */
 	uint64_t total_len; /* whole message length                          */
 	uint32_t len;       /* payload bytes in this cell                     */
-	uint16_t flags;     /* FABTX_F_*                                       */
-	uint16_t conn_tag;  /* low 16 bits of the handshake nonce             */
-	uint64_t seq;       /* chunk number; written last                      */
+	uint16_t flags;    /* FABTX_F_*                                       */
+	uint16_t conn_tag; /* low 16 bits of the handshake nonce             */
+	uint64_t seq;      /* chunk number; written last                      */
 } fabtx_footer;
 
 /* Header at offset 0 of every RX window (remote-writable). */
 typedef struct fabtx_win_hdr {
-	uint64_t credit;   /* peer's released position of MY tx ring         */
-	uint32_t armed;    /* direct-mapped backends: owner sleeps, wake it   */
-	uint32_t closed;   /* backends may set it: the writer has closed      */
+	uint64_t credit; /* peer's released position of MY tx ring         */
+	uint32_t armed;  /* direct-mapped backends: owner sleeps, wake it   */
+	uint32_t closed; /* backends may set it: the writer has closed      */
 	uint64_t reserved[5];
-	uint64_t spare;    /* backends: target of doorbell-only writes       */
+	uint64_t spare; /* backends: target of doorbell-only writes       */
 } fabtx_win_hdr;
 
 /* One direction of the ring as the sender sees it. */
 typedef struct fabtx_ring_tx {
-	uint32_t n, c;         /* cell count (pow2), cell size            */
-	uint64_t seq;          /* next chunk to write (starts at n)       */
-	uint64_t peer_ack;     /* peer has released everything < this    */
-	uint64_t last_db_seq;  /* last chunk a doorbell was rung for      */
+	uint32_t n, c;        /* cell count (pow2), cell size            */
+	uint64_t seq;         /* next chunk to write (starts at n)       */
+	uint64_t peer_ack;    /* peer has released everything < this    */
+	uint64_t last_db_seq; /* last chunk a doorbell was rung for      */
 	uint16_t conn_tag;
 } fabtx_ring_tx;
 
 /* The receiver's state over its own RX window. */
 typedef struct fabtx_ring_rx {
 	uint32_t n, c;
-	uint8_t *cells;     /* local mapping of cell 0                  */
-	uint64_t seq;       /* next chunk to consume                    */
-	uint64_t rel;       /* contiguous released prefix               */
-	uint64_t reported;  /* last rel told to the peer                */
-	uint64_t hint;      /* cells < hint are visible (doorbells)     */
-	uint64_t credit_req;/* a CREDIT_REQ cell was seen below this    */
-	uint8_t *released;  /* n flags: consumed and released            */
-	uint32_t held;      /* zero-copy cells held by the application  */
+	uint8_t *cells;      /* local mapping of cell 0                  */
+	uint64_t seq;        /* next chunk to consume                    */
+	uint64_t rel;        /* contiguous released prefix               */
+	uint64_t reported;   /* last rel told to the peer                */
+	uint64_t hint;       /* cells < hint are visible (doorbells)     */
+	uint64_t credit_req; /* a CREDIT_REQ cell was seen below this    */
+	uint8_t *released;   /* n flags: consumed and released            */
+	uint32_t held;       /* zero-copy cells held by the application  */
 	uint16_t conn_tag;
 	uint64_t max_msg;
 	/* reassembly of the message in progress */
@@ -505,8 +504,8 @@ FABTX_API int fabtx_ring_tx_credit(fabtx_ring_tx *t, uint64_t pos);
  * itself reads the absolute credit word instead. */
 FABTX_API int fabtx_ring_tx_credit_idx(fabtx_ring_tx *t, uint32_t idx);
 FABTX_API int fabtx_ring_rx_init(fabtx_ring_rx *r, uint32_t n, uint32_t c,
-                                 uint8_t *cells, uint16_t tag,
-                                 uint64_t max_msg, const fabtx_allocator *a);
+                                 uint8_t *cells, uint16_t tag, uint64_t max_msg,
+                                 const fabtx_allocator *a);
 FABTX_API void fabtx_ring_rx_fini(fabtx_ring_rx *r, const fabtx_allocator *a);
 /* Validate the footer of cell r->seq.  Returns 1 and a stable copy of the
  * footer if it is ready, 0 if not written yet, -EPROTO if it is invalid. */
@@ -554,9 +553,8 @@ FABTX_API int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
 FABTX_API int fabtx_db_free_range(fabtx_db_alloc *d, fabtx_db_range r,
                                   uint64_t now_ms, uint32_t quarantine_ms);
 /* O(1) decode of any 16-bit value.  *owner gets the slot, *off the offset. */
-FABTX_API fabtx_db_kind fabtx_db_decode(const fabtx_db_alloc *d,
-                                        uint32_t value, uint16_t *owner,
-                                        uint32_t *off);
+FABTX_API fabtx_db_kind fabtx_db_decode(const fabtx_db_alloc *d, uint32_t value,
+                                        uint16_t *owner, uint32_t *off);
 FABTX_API uint32_t fabtx_db_in_use(const fabtx_db_alloc *d); /* values */
 
 /* ---- memory-registration cache ---------------------------------------- */
@@ -616,11 +614,65 @@ FABTX_API int fabtx_url_query(const char *query, const char *key, char *val,
                               size_t cap);
 
 /* =========================================================================
- * Backend interface (for fabtx_ofi.h, fabtx_rio.h, fabtx_scif.h)
+ * BACKEND API (for fabtx_ofi.h, fabtx_rio.h, fabtx_scif.h and new backends)
+ *
+ * A backend is one header that fills a fabtx_backend table and uses only
+ * what this section lists (scripts/check_backend_api.sh checks that in
+ * `make test-core`).  docs/core.md walks through the data path; the shm
+ * backend at the end of this file is the reference implementation.
+ *
+ * WHAT A BACKEND MAY USE
+ *   of a fabtx_conn: c->ctx, c->url (read), c->be (read), c->bdata (its own:
+ *     set it in accept/connect, free it in disconnect); of a fabtx_listener:
+ *     l->ctx, l->url (read), l->bdata (its own).  Every other member of
+ *     fabtx_conn, fabtx_listener and fabtx_ctx is the core's.
+ *   the accessors below (fabtx_conn_rx_pos, ..., fabtx_ctx_handshake_ms),
+ *   the upcalls (fabtx_conn_data_in, fabtx_conn_credit_in,
+ *   fabtx_conn_doorbell_in, fabtx_conn_chunk_in, fabtx_conn_rx_scan,
+ *   fabtx_conn_fail), the services (fabtx_ctx_zalloc / _free /
+ *   _allocator / _backend_data, fabtx_log, fabtx_now_ms / _ns,
+ *   fabtx_url_hostport / _query, the MR cache fabtx_mr_*), the wire
+ *   types and constants (fabtx_win_hdr, fabtx_footer, FABTX_WIN_HDR_SIZE,
+ *   FABTX_FOOTER_SIZE, FABTX_DB_*, fabtx_db_range), and FABTX__DEF /
+ *   FABTX__PRIV to decorate its definitions.
+ *
+ * WHAT A BACKEND PROVIDES: a fabtx_backend, its members named by concern:
+ *   setup (listen, accept, connect, the control channel, windows,
+ *   disconnect), data (remote writes, flush, zero-copy registration),
+ *   notify (doorbells out, progress in) and wait (arm, fd).  Build the
+ *   table member by member in a function (C++11 has no designated
+ *   initialisers; see fabtx_shm_backend()); members left NULL are absent.
+ *   Required: scheme, setup.connect, setup.ctrl_send, setup.ctrl_recv,
+ *   setup.win_open, setup.win_import, setup.disconnect, wait.arm, wait.fd,
+ *   and data.write unless caps has FABTX_BCAP_DIRECT; a listener needs
+ *   setup.listen, setup.accept and setup.listener_close.
+ *
+ * MEMORY ORDERING AND WAKEUPS (the whole contract, once)
+ *   Positions are absolute chunk numbers (a ring of N cells starts at N).
+ *   - DIRECT backends map the peer's window (win_import returns it in
+ *     fabtx_win_limits.peer_base); the core stores the cells and publishes
+ *     each chunk by a seq_cst store of its footer seq, then calls
+ *     notify.ring: the backend wakes the peer if it sleeps (armed).
+ *     The owner's wait.arm must make "peer stores after arm" visible to the
+ *     core's seq_cst re-check that follows, or return -EAGAIN.
+ *   - Other backends get data.write calls; with FABTX_WRITE_DATA the
+ *     peer's backend may deliver the notification only once every byte of
+ *     that write (and of every earlier write on the connection) is visible
+ *     in its window.  The receiving backend hands notifications to the core
+ *     from notify.progress: fabtx_conn_data_in (chunks before pos are
+ *     visible), fabtx_conn_credit_in (the peer released up to pos, or 0:
+ *     read the credit word), or the core's own 16-bit value verbatim with
+ *     fabtx_conn_doorbell_in.  Duplicates and stale values are harmless.
+ *   - FABTX_BCAP_ORDERED: writes land in order, so the core may poll
+ *     footers instead of waiting for data notifications.
+ *   - wait.fd is readable (level) whenever progress or ctrl_recv has work;
+ *     wait.arm returns 0 only if anything arriving after it makes the fd
+ *     readable.  The core may call notify.progress between wait.arm and
+ *     sleeping (looking for credits): progress must not undo the arming.  A peer that goes away: progress or ctrl_recv says
+ *     -ECONNRESET only after every notification it sent was handed over.
  * ========================================================================= */
 #define FABTX_BCAP_DIRECT 0x1u  /* peer window is mapped: core stores into it */
 #define FABTX_BCAP_ORDERED 0x2u /* footers may be polled (ordered placement) */
-#define FABTX_BCAP_CTRL_FD 0x4u /* ctrl_recv is pollable through fd()        */
 
 /* A window: my RX window (base is my mapping) or the peer's (base NULL). */
 typedef struct fabtx_win {
@@ -631,6 +683,16 @@ typedef struct fabtx_win {
 	void *desc;    /* local descriptor for my TX staging                  */
 } fabtx_win;
 
+/* What win_import tells the core about this connection (the core fills in
+ * the defaults before the call). */
+typedef struct fabtx_win_limits {
+	uint8_t *peer_base; /* DIRECT: my mapping of the peer's RX window     */
+	uint32_t imm_max;   /* largest payload write_imm takes (0: none;
+	                       default UINT32_MAX)                             */
+	int no_span;        /* 1: the transport cannot be trusted to place a
+	                       whole run before the run's doorbell: no runs   */
+} fabtx_win_limits;
+
 /* One piece of a remote write: local memory plus its descriptor (NULL: the
  * TX staging area's own). */
 typedef struct fabtx_seg {
@@ -639,104 +701,132 @@ typedef struct fabtx_seg {
 	void *desc;
 } fabtx_seg;
 
-#define FABTX_WRITE_DOORBELL 0x1u /* deliver `doorbell` after the data */
-#define FABTX_WRITE_MORE 0x2u     /* another chunk follows at once: the
+#define FABTX_WRITE_DATA 0x1u /* then notify: chunks < pos are visible */
+#define FABTX_WRITE_CREDIT                                                     \
+	0x8u /* then notify: credits up to pos (the write
+                                   is the credit word of the peer's header) */
+#define FABTX_WRITE_MORE                                                       \
+	0x2u /* another chunk follows at once: the
                                      backend may coalesce this doorbell if
                                      its writes complete in order */
-#define FABTX_WRITE_LAST 0x4u     /* the connection's last write (FIN):
+#define FABTX_WRITE_LAST                                                       \
+	0x4u /* the connection's last write (FIN):
                                      if the backend can, its completion
                                      (flush) waits until the peer has it,
                                      not only until it left */
 
-struct fabtx_backend {
-	size_t size; /* sizeof(fabtx_backend) the backend was built with */
-	const char *scheme;
-	uint32_t caps;
+/* ---- connection setup ---------------------------------------------- */
+typedef struct fabtx_be_setup_ops {
 	/* optional: per-ctx state, reached with fabtx_ctx_backend_data */
 	int (*ctx_init)(fabtx_ctx *ctx, void **state);
 	void (*ctx_fini)(fabtx_ctx *ctx, void *state);
 	/* listener: addr is the URL after "scheme://" */
 	int (*listen)(fabtx_listener *l, const char *addr);
+	/* optional: a pollable fd, readable when accept may progress (else
+	 * the core looks on a short timer) */
 	int (*listener_fd)(fabtx_listener *l);
-	/* transport-level accept of one pending connection (sets c->bdata) */
-	int (*accept)(fabtx_listener *l, fabtx_conn *c, int timeout_ms);
-	void (*listener_close)(fabtx_listener *l);
-	int (*connect)(fabtx_conn *c, const char *addr, int timeout_ms);
-	/* the reliable control channel: whole messages of <= 512 bytes */
-	int (*ctrl_send)(fabtx_conn *c, const void *msg, size_t len,
-	                 int timeout_ms);
-	int (*ctrl_recv)(fabtx_conn *c, void *buf, size_t cap, int timeout_ms);
-	/* my RX window (zeroed, remote-writable, rx_len bytes) and TX staging
-	 * (tx_len bytes, registered for local reads; unused if DIRECT). */
-	int (*win_open)(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
-	                fabtx_win *rx, fabtx_win *tx);
-	/* the peer's RX window as advertised (validated by the core: len,
-	 * wrap).  DIRECT backends set c->peer_base here. */
-	int (*win_import)(fabtx_conn *c, const fabtx_win *peer_rx);
-	/* write segs back to back into peer window [off, off+sum(len)); with
-	 * FABTX_WRITE_DOORBELL the peer gets `doorbell` only after the data is
-	 * visible.  -EAGAIN: queue full, call progress and retry. */
-	int (*write)(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-	             uint64_t off, uint32_t doorbell, unsigned flags);
-	/* ring a doorbell with no data (DIRECT backends: wake if armed) */
-	int (*doorbell)(fabtx_conn *c, uint32_t value);
-	/* drain completions and incoming doorbells (fabtx_conn_doorbell_in).
-	 * Contract for a peer that went away: return -ECONNRESET (here or from
-	 * ctrl_recv) only after every doorbell it rang has been handed to the
-	 * core; the core then delivers what is in the ring before reporting
-	 * it.  fabtx_conn_fail() is for errors that lose data (it is sticky
-	 * at once).  Other < 0: the connection failed. */
-	int (*progress)(fabtx_conn *c);
-	/* wait until all writes issued so far have completed locally */
-	int (*flush)(fabtx_conn *c, int timeout_ms);
-	int (*arm)(fabtx_conn *c); /* 0 armed, -EAGAIN: events pending */
-	int (*fd)(fabtx_conn *c);
-	/* graceful: the FIN is sent and every write completed (or the peer
-	 * is gone); 0: the close drops what is left (the peer should learn
-	 * it was not told everything).  Must not wait beyond what graceful
-	 * makes instant. */
-	void (*disconnect)(fabtx_conn *c, int graceful);
-	/* optional: zero-copy sends (register user memory in place) */
-	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
-	/* optional: largest single write (0 = no limit) */
-	uint64_t max_write;
-	/* optional (not DIRECT): write a one-cell message's payload alone to
-	 * offset off, its footer (len, flags) carried by the doorbell; the
-	 * peer's backend gives them to fabtx_conn_chunk_in.  Used towards
-	 * peers of wire minor >= 2.  -ENOTSUP: not this one (too big, queue
-	 * busy), the core writes the cell with write(). */
-	int (*write_imm)(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
-	                 uint32_t doorbell, uint32_t len, uint16_t flags);
 	/* optional: the address (what follows "scheme://") a peer connects
 	 * to, with what the system chose filled in (an ephemeral port).
 	 * Returns 0, or -ENOSPC when cap is too small. */
 	int (*listener_addr)(fabtx_listener *l, char *buf, size_t cap);
-	/* Non-blocking connection setup.  The core calls accept(l, c, 0) and
-	 * connect(c, addr, 0) for backends that have connect_poll, and
-	 * ctrl_recv(c, ..., 0) while a handshake is in flight; none of them
-	 * may wait then.  accept may return a connection whose transport
-	 * setup is not finished: its ctrl_recv says -EAGAIN until it is (the
-	 * backend finishes it there).  connect(c, addr, 0) returns 0 (the
-	 * control channel is up), -EINPROGRESS (call connect_poll), or an
-	 * error.  connect_poll: 0 up, -EAGAIN not yet, < 0 failed.  ctrl_fd:
-	 * a pollable fd, readable when ctrl_recv or connect_poll may
-	 * progress, or < 0 for none (the core then looks on a short timer).
-	 * A backend without connect_poll gets a blocking connect(c, addr,
-	 * handshake_ms) in fabtx_connect_start; without listener_fd or
-	 * ctrl_fd, a timer stands in for the missing fd. */
+	/* transport-level accept of one pending connection (sets c->bdata).
+	 * The core calls accept(l, c, 0): it must not wait.  It may return a
+	 * connection whose transport setup is not finished: its ctrl_recv
+	 * says -EAGAIN until it is (the backend finishes it there). */
+	int (*accept)(fabtx_listener *l, fabtx_conn *c, int timeout_ms);
+	void (*listener_close)(fabtx_listener *l);
+	/* connect(c, addr, 0) (backends with connect_poll) returns 0 (the
+	 * control channel is up), -EINPROGRESS (call connect_poll) or an
+	 * error; without connect_poll the core calls it with the handshake
+	 * timeout and it may block that long. */
+	int (*connect)(fabtx_conn *c, const char *addr, int timeout_ms);
+	/* optional: 0 up, -EAGAIN not yet, < 0 failed; never waits */
 	int (*connect_poll)(fabtx_conn *c);
+	/* optional: a pollable fd, readable when ctrl_recv or connect_poll
+	 * may progress, or < 0 for none (the core then looks on a timer) */
 	int (*ctrl_fd)(fabtx_conn *c);
+	/* the reliable control channel: whole messages of <= 512 bytes.
+	 * While a handshake is in flight the core calls ctrl_recv(.., 0). */
+	int (*ctrl_send)(fabtx_conn *c, const void *msg, size_t len,
+	                 int timeout_ms);
+	int (*ctrl_recv)(fabtx_conn *c, void *buf, size_t cap, int timeout_ms);
+	/* my RX window (zeroed, remote-writable, rx_len bytes) and TX staging
+	 * (tx_len bytes, registered for local reads; 0 if DIRECT). */
+	int (*win_open)(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
+	                fabtx_win *rx, fabtx_win *tx);
+	/* the peer's RX window as advertised (validated by the core: len,
+	 * wrap); the backend says what it can do towards it in *lim. */
+	int (*win_import)(fabtx_conn *c, const fabtx_win *peer_rx,
+	                  fabtx_win_limits *lim);
+	/* graceful: the FIN is sent and every write completed (or the peer
+	 * is gone); 0: the close drops what is left (the peer should learn
+	 * it was not told everything).  Must not wait beyond what graceful
+	 * makes instant.  Frees c->bdata. */
+	void (*disconnect)(fabtx_conn *c, int graceful);
+} fabtx_be_setup_ops;
+
+/* ---- data movement (backends that are not DIRECT) ------------------ */
+typedef struct fabtx_be_data_ops {
+	/* write segs back to back into peer window [off, off+sum(len)); with
+	 * FABTX_WRITE_DATA / _CREDIT the peer's core gets the notification
+	 * (pos) only after the data is visible.  -EAGAIN: queue full, the
+	 * core calls progress and retries. */
+	int (*write)(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+	             uint64_t off, uint64_t pos, unsigned flags);
+	/* optional: write a one-cell message's payload alone to offset off,
+	 * its footer (len, flags) carried by the notification of data up to
+	 * pos; the peer's backend gives them to fabtx_conn_chunk_in.  Used towards peers of wire
+	 * minor >= 2.  -ENOTSUP: not this one (too big, queue busy), the core
+	 * writes the cell with write(). */
+	int (*write_imm)(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
+	                 uint64_t pos, uint32_t len, uint16_t flags);
+	/* optional: wait until all writes issued so far have completed */
+	int (*flush)(fabtx_conn *c, int timeout_ms);
+	/* optional: zero-copy sends (register user memory in place) */
+	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
+} fabtx_be_data_ops;
+
+/* ---- notification ---------------------------------------------------- */
+typedef struct fabtx_be_notify_ops {
+	/* a notification with no data: kind FABTX_DB_KIND_DATA (chunks < pos
+	 * are visible: DIRECT backends, after the core's seq_cst publish, and
+	 * any backend re-ringing for a credit-starved sender) or
+	 * FABTX_DB_KIND_CREDIT (DIRECT: the credit word says pos).  DIRECT
+	 * backends only wake the peer if it is armed. */
+	int (*ring)(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos);
+	/* drain completions and incoming notifications (the upcalls below).
+	 * A peer that went away: return -ECONNRESET (here or from ctrl_recv)
+	 * only after every notification it sent has been handed to the core;
+	 * the core then delivers what is in the ring before reporting it.
+	 * fabtx_conn_fail() is for errors that lose data (sticky at once).
+	 * Other < 0: the connection failed. */
+	int (*progress)(fabtx_conn *c);
+} fabtx_be_notify_ops;
+
+/* ---- waiting --------------------------------------------------------- */
+typedef struct fabtx_be_wait_ops {
+	int (*arm)(fabtx_conn *c); /* 0 armed, -EAGAIN: events pending */
+	int (*fd)(fabtx_conn *c);
+} fabtx_be_wait_ops;
+
+struct fabtx_backend {
+	const char *scheme;
+	uint32_t caps; /* FABTX_BCAP_* */
+	fabtx_be_setup_ops setup;
+	fabtx_be_data_ops data;
+	fabtx_be_notify_ops notify;
+	fabtx_be_wait_ops wait;
 };
 
 #define FABTX__HOT_CELLS 4 /* staging cells past the ring (not DIRECT) */
 
-/* What the core keeps per connection.  Backends may read the public part
- * and set bdata / peer_base; everything else is the core's. */
+/* What the core keeps per connection.  A backend uses ctx, be, bdata and
+ * url only (see BACKEND API); everything else is the core's. */
 struct fabtx_conn {
 	fabtx_ctx *ctx;
 	const fabtx_backend *be;
-	void *bdata;     /* backend private                          */
-	uint8_t *peer_base;  /* DIRECT: mapping of the peer RX window     */
+	void *bdata;        /* backend private                          */
+	uint8_t *peer_base; /* DIRECT: mapping of the peer RX window     */
 	fabtx_win rx_win, tx_win, peer_win;
 	fabtx_ring_tx tx;
 	fabtx_ring_rx rx;
@@ -744,20 +834,19 @@ struct fabtx_conn {
 	fabtx_db_range peer_db; /* the peer's inbound range         */
 	uint16_t slot;          /* owner slot in the ctx allocator  */
 	uint16_t conn_tag;
-	int state;              /* internal FABTX__ST_*             */
-	int err;                /* sticky error                     */
+	int state; /* internal FABTX__ST_*             */
+	int err;   /* sticky error                     */
 	int fin_recv, fin_sent, peer_gone;
-	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1).  A
-	 * backend may clear it in win_import when its transport cannot be
-	 * trusted to place a whole run before the run's doorbell. */
+	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1) and
+	 * the backend did not say no_span in win_import */
 	int peer_span;
 	/* one-cell messages may go as payload + doorbell-borne footer: the
 	 * backend has write_imm (so is not DIRECT), the peer is of wire minor
 	 * >= 2, and FABTX_IMM=0 does not turn it off */
 	int peer_imm;
 	/* the largest payload the backend's write_imm takes on this
-	 * connection (UINT32_MAX until the backend says; 0: none), so sends
-	 * above it do not ask to be declined */
+	 * connection (fabtx_win_limits.imm_max), so sends above it do not
+	 * ask to be declined */
 	uint32_t imm_max;
 	/* SKIP chunks: the peer reads them (wire minor >= 2) */
 	int peer_skip;
@@ -773,7 +862,7 @@ struct fabtx_conn {
 	fabtx_conn_stats st;
 	uint64_t seen_credit; /* last header credit word seen */
 	uint64_t ping_out_ms, ka_rx_seq;
-	int credit_event;     /* credits arrived since the last arm/poll */
+	int credit_event; /* credits arrived since the last arm/poll */
 	/* the footer fabtx__rx_next last validated, while rx.seq == pk_seq - 1
 	 * (a blocking receive peeks once to wake and once to take) */
 	fabtx_footer pk;
@@ -808,24 +897,65 @@ struct fabtx_listener {
 	int lerr;         /* an error of the backend's accept to report */
 };
 
-/* Called by backends from progress(): a doorbell value arrived. */
-FABTX_API void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t value);
-/* Called by backends that know an absolute position: every chunk with
- * seq < pos is visible in the RX window (stale or duplicate values are
- * harmless; values beyond one ring are ignored). */
+/* ---- what a backend calls: upcalls (from notify.progress or ctrl_recv) */
+/* Every chunk with position < pos is visible in my RX window (stale or
+ * duplicate values are harmless; values beyond one ring are ignored). */
 FABTX_API void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos);
-/* Called by backends whose peer wrote a one-cell message with write_imm:
- * chunk pos - 1 (pos as for fabtx_conn_data_in) holds len payload bytes
- * with `flags`; the core writes its footer into the RX window and takes
- * pos as a data position.  A stale pos is ignored; anything invalid
- * (beyond the credits, len, flags) fails the connection: -EPROTO. */
+/* The peer released my chunks up to pos and wrote that into my window's
+ * credit word before this notification; pos 0: position unknown (the core
+ * reads the word).  A credit the ring cannot have fails the connection. */
+FABTX_API void fabtx_conn_credit_in(fabtx_conn *c, uint64_t pos);
+/* A doorbell value the core encoded (a backend that carries the core's
+ * 16-bit values verbatim, see fabtx_conn_db_value): decoded here. */
+FABTX_API void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t value);
+/* The peer wrote a one-cell message with write_imm: chunk pos - 1 (pos as
+ * for fabtx_conn_data_in) holds len payload bytes with `flags`; the core
+ * writes its footer into the RX window and takes pos as a data position.
+ * A stale pos is ignored; anything invalid (beyond the credits, len,
+ * flags) fails the connection: -EPROTO. */
 FABTX_API int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
                                   uint16_t flags);
-/* Called by backends: the transport failed (negative errno). */
+/* A peer that is gone sends no more notifications: the position after the
+ * last chunk whose valid footer is in my window (beyond what is known
+ * visible), for a backend that may have lost the last notifications.
+ * Give it to fabtx_conn_data_in. */
+FABTX_API uint64_t fabtx_conn_rx_scan(fabtx_conn *c);
+/* Count a notification that meant nothing (connection statistics). */
+FABTX_API void fabtx_conn_spurious(fabtx_conn *c);
+/* The transport failed (negative errno); sticky. */
 FABTX_API void fabtx_conn_fail(fabtx_conn *c, int err);
+
+/* ---- what a backend may read ------------------------------------------ */
+/* Ring cells (each direction has the same geometry); 0 before the
+ * handshake has set the ring up. */
+FABTX_API uint32_t fabtx_conn_cells(const fabtx_conn *c);
+FABTX_API uint32_t fabtx_conn_cell_size(const fabtx_conn *c);
+/* receive side: the next chunk the core takes; chunks below
+ * fabtx_conn_rx_visible are known visible; the peer may not write at or
+ * beyond fabtx_conn_rx_limit (its credits) */
+FABTX_API uint64_t fabtx_conn_rx_pos(const fabtx_conn *c);
+FABTX_API uint64_t fabtx_conn_rx_visible(const fabtx_conn *c);
+FABTX_API uint64_t fabtx_conn_rx_limit(const fabtx_conn *c);
+/* send side: the next chunk the core writes (all below are written) */
+FABTX_API uint64_t fabtx_conn_tx_pos(const fabtx_conn *c);
+/* the peer's FIN has been consumed */
+FABTX_API int fabtx_conn_fin_seen(const fabtx_conn *c);
+/* my inbound doorbell range and the peer's (allocated by the core) */
+FABTX_API fabtx_db_range fabtx_conn_db(const fabtx_conn *c);
+FABTX_API fabtx_db_range fabtx_conn_peer_db(const fabtx_conn *c);
+/* the core's 16-bit doorbell value, in the peer's range, for a data
+ * (kind FABTX_DB_KIND_DATA: chunks < pos visible) or credit notification */
+FABTX_API uint32_t fabtx_conn_db_value(const fabtx_conn *c, fabtx_db_kind kind,
+                                       uint64_t pos);
+/* when the handshake in flight gives up (fabtx_now_ms() clock), or 0 */
+FABTX_API uint64_t fabtx_conn_setup_deadline_ms(const fabtx_conn *c);
+
+/* ---- services ---------------------------------------------------------- */
 FABTX_API void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be);
 /* The busy-poll time in effect (config or FABTX_SPIN_US), for backends. */
 FABTX_API int fabtx_ctx_spin_us(const fabtx_ctx *ctx);
+/* The handshake timeout in effect (config handshake_ms or 5000). */
+FABTX_API int fabtx_ctx_handshake_ms(const fabtx_ctx *ctx);
 FABTX_API const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx);
 /* For backends: zeroed memory from the ctx's allocator, and its release. */
 FABTX_API void *fabtx_ctx_zalloc(fabtx_ctx *ctx, size_t size);
@@ -838,6 +968,11 @@ FABTX_API void fabtx_log(fabtx_ctx *ctx, fabtx_log_level lvl, const char *fmt,
     ;
 FABTX_API uint64_t fabtx_now_ms(void);
 FABTX_API uint64_t fabtx_now_ns(void);
+/* A deadline (fabtx_now_ns() clock) from a timeout in ms (0: now, < 0:
+ * never), and the ms left to it for poll() (-1: forever, 0: passed). */
+FABTX_API uint64_t fabtx_deadline(int timeout_ms);
+FABTX_API int fabtx_remaining_ms(uint64_t deadline);
+/* END OF THE BACKEND API */
 
 #ifndef FABTX_NO_SHM
 FABTX_API const fabtx_backend *fabtx_shm_backend(void);
@@ -866,7 +1001,8 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #if defined(__GLIBC__) && !defined(__USE_GNU)
-#error "fabtx: the implementation needs _GNU_SOURCE: in the FABTX_IMPLEMENTATION file include fabtx.h before any other header, or compile it with -D_GNU_SOURCE"
+#error                                                                         \
+    "fabtx: the implementation needs _GNU_SOURCE: in the FABTX_IMPLEMENTATION file include fabtx.h before any other header, or compile it with -D_GNU_SOURCE"
 #endif
 
 #ifndef FABTX_ASSERT
@@ -902,8 +1038,10 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 #define FABTX__PRIV static FABTX__UNUSED
 
 /* The remote-writable structures are an ABI: pin their layout. */
-typedef char fabtx__footer_size_ok[sizeof(fabtx_footer) == FABTX_FOOTER_SIZE ? 1 : -1];
-typedef char fabtx__hdr_size_ok[sizeof(fabtx_win_hdr) == FABTX_WIN_HDR_SIZE ? 1 : -1];
+typedef char
+    fabtx__footer_size_ok[sizeof(fabtx_footer) == FABTX_FOOTER_SIZE ? 1 : -1];
+typedef char
+    fabtx__hdr_size_ok[sizeof(fabtx_win_hdr) == FABTX_WIN_HDR_SIZE ? 1 : -1];
 typedef char fabtx__spare_at_56[offsetof(fabtx_win_hdr, spare) == 56 ? 1 : -1];
 typedef char fabtx__seq_at_end[offsetof(fabtx_footer, seq) == 24 ? 1 : -1];
 
@@ -957,7 +1095,10 @@ FABTX__DEF uint64_t fabtx_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
-FABTX__DEF uint64_t fabtx_now_ms(void) { return fabtx_now_ns() / 1000000u; }
+FABTX__DEF uint64_t fabtx_now_ms(void)
+{
+	return fabtx_now_ns() / 1000000u;
+}
 
 /* deadline in ns from a timeout in ms (0: now, <0: never) */
 static uint64_t fabtx__deadline(int timeout_ms)
@@ -975,35 +1116,69 @@ static int fabtx__remaining_ms(uint64_t deadline)
 	return (int)((deadline - now + 999999u) / 1000000u);
 }
 
+FABTX__DEF uint64_t fabtx_deadline(int timeout_ms)
+{
+	return fabtx__deadline(timeout_ms);
+}
+FABTX__DEF int fabtx_remaining_ms(uint64_t deadline)
+{
+	return fabtx__remaining_ms(deadline);
+}
+
 /* ------------------------------------------------------------- version */
-FABTX__DEF uint32_t fabtx_version(void) { return FABTX_VERSION; }
+FABTX__DEF uint32_t fabtx_version(void)
+{
+	return FABTX_VERSION;
+}
 
 FABTX__DEF const char *fabtx_strerror(int rc)
 {
 	if (rc >= 0) return "success";
 	switch (-rc) {
-	case EAGAIN: return "would block (no credits or no message yet)";
-	case ETIMEDOUT: return "timed out (or keepalive found the peer silent)";
-	case EMSGSIZE: return "message too large (negotiated maximum or buffer)";
-	case ECONNRESET: return "connection reset: the peer failed or aborted";
-	case ESHUTDOWN: return "end of stream: the peer closed cleanly";
-	case EPROTO: return "protocol violation by the peer";
-	case EINVAL: return "invalid argument or malformed URL";
-	case ENOMEM: return "out of memory";
-	case ENOSPC: return "doorbell space exhausted";
-	case ECONNREFUSED: return "connection refused (nobody listening, or rejected)";
-	case ECONNABORTED: return "incoming connection aborted during handshake";
-	case EADDRINUSE: return "address already in use";
-	case EPROTONOSUPPORT: return "unknown URL scheme (backend not added?)";
-	case ENOSYS: return "operation not supported by this backend";
-	case ENODEV: return "fabric device or provider not available";
-	case EBUSY: return "resource busy (in use)";
-	case ENOTCONN: return "not connected";
-	case EPIPE: return "connection closed locally";
-	case ENAMETOOLONG: return "name too long";
-	case ENOENT: return "not found";
-	case ENOBUFS: return "ring stalled by held zero-copy messages: release some";
-	default: return strerror(-rc);
+	case EAGAIN:
+		return "would block (no credits or no message yet)";
+	case ETIMEDOUT:
+		return "timed out (or keepalive found the peer silent)";
+	case EMSGSIZE:
+		return "message too large (negotiated maximum or buffer)";
+	case ECONNRESET:
+		return "connection reset: the peer failed or aborted";
+	case ESHUTDOWN:
+		return "end of stream: the peer closed cleanly";
+	case EPROTO:
+		return "protocol violation by the peer";
+	case EINVAL:
+		return "invalid argument or malformed URL";
+	case ENOMEM:
+		return "out of memory";
+	case ENOSPC:
+		return "doorbell space exhausted";
+	case ECONNREFUSED:
+		return "connection refused (nobody listening, or rejected)";
+	case ECONNABORTED:
+		return "incoming connection aborted during handshake";
+	case EADDRINUSE:
+		return "address already in use";
+	case EPROTONOSUPPORT:
+		return "unknown URL scheme (backend not added?)";
+	case ENOSYS:
+		return "operation not supported by this backend";
+	case ENODEV:
+		return "fabric device or provider not available";
+	case EBUSY:
+		return "resource busy (in use)";
+	case ENOTCONN:
+		return "not connected";
+	case EPIPE:
+		return "connection closed locally";
+	case ENAMETOOLONG:
+		return "name too long";
+	case ENOENT:
+		return "not found";
+	case ENOBUFS:
+		return "ring stalled by held zero-copy messages: release some";
+	default:
+		return strerror(-rc);
 	}
 }
 
@@ -1029,11 +1204,13 @@ static uint16_t fabtx__get16(const uint8_t *p)
 }
 static uint32_t fabtx__get32(const uint8_t *p)
 {
-	return (uint32_t)fabtx__get16(p) | ((uint32_t)fabtx__get16(p + 2) << 16);
+	return (uint32_t)fabtx__get16(p) |
+	       ((uint32_t)fabtx__get16(p + 2) << 16);
 }
 static uint64_t fabtx__get64(const uint8_t *p)
 {
-	return (uint64_t)fabtx__get32(p) | ((uint64_t)fabtx__get32(p + 4) << 32);
+	return (uint64_t)fabtx__get32(p) |
+	       ((uint64_t)fabtx__get32(p + 4) << 32);
 }
 static uint32_t fabtx__crc32c(const uint8_t *p, size_t n)
 {
@@ -1047,7 +1224,10 @@ static uint32_t fabtx__crc32c(const uint8_t *p, size_t n)
 	}
 	return ~crc;
 }
-static int fabtx__is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
+static int fabtx__is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
 
 /* ===================================================== the credit ring */
 FABTX__DEF int fabtx_ring_geometry_ok(uint32_t n, uint32_t c)
@@ -1084,7 +1264,8 @@ FABTX__DEF int fabtx_ring_tx_credit_idx(fabtx_ring_tx *t, uint32_t idx)
 	uint64_t pos;
 	if (idx >= t->n) return -EPROTO;
 	pos = t->peer_ack + ((idx - t->peer_ack) & (uint64_t)(t->n - 1));
-	if (pos > t->seq) return 0; /* not decodable against this window: drop */
+	if (pos > t->seq)
+		return 0; /* not decodable against this window: drop */
 	return fabtx_ring_tx_credit(t, pos);
 }
 
@@ -1113,7 +1294,8 @@ FABTX__DEF void fabtx_ring_rx_fini(fabtx_ring_rx *r, const fabtx_allocator *a)
 
 static fabtx_footer *fabtx__footer_at(uint8_t *cells, uint32_t c, uint64_t idx)
 {
-	return (fabtx_footer *)(void *)(cells + idx * c + c - FABTX_FOOTER_SIZE);
+	return (fabtx_footer *)(void *)(cells + idx * c + c -
+	                                FABTX_FOOTER_SIZE);
 }
 
 FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
@@ -1124,7 +1306,8 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 	fabtx_footer v;
 	int full;
 	if (s != r->seq) {
-		if (s == r->seq - r->n || s == 0) return 0; /* not written yet */
+		if (s == r->seq - r->n || s == 0)
+			return 0; /* not written yet */
 		return -EPROTO;
 	}
 	/* one stable copy: the peer cannot make us re-read a changed field */
@@ -1134,7 +1317,8 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 	v.flags = fabtx__load_relaxed(&f->flags);
 	v.conn_tag = fabtx__load_relaxed(&f->conn_tag);
 	v.seq = s;
-	if (v.conn_tag != r->conn_tag || (v.flags & ~FABTX_F_ALL)) return -EPROTO;
+	if (v.conn_tag != r->conn_tag || (v.flags & ~FABTX_F_ALL))
+		return -EPROTO;
 	if (v.flags & FABTX_F_SKIP) { /* exactly to the ring's end */
 		uint64_t idx = r->seq & (r->n - 1);
 		if ((v.flags & ~(uint16_t)(FABTX_F_SKIP | FABTX_F_ACK_VALID |
@@ -1159,7 +1343,8 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 		full = v.len == p;
 	}
 	if (v.flags & FABTX_F_FIN) {
-		if (v.len != 0 || v.total_len != 0 || r->asm_active) return -EPROTO;
+		if (v.len != 0 || v.total_len != 0 || r->asm_active)
+			return -EPROTO;
 	} else if (!r->asm_active) {
 		if (!(v.flags & FABTX_F_FIRST) || v.total_len > r->max_msg)
 			return -EPROTO;
@@ -1212,7 +1397,7 @@ FABTX__DEF int fabtx_ring_rx_should_report(const fabtx_ring_rx *r)
 /* ======================================================= doorbell ranges */
 #define FABTX__DB_MAXSLOT 8192u
 struct fabtx_db_alloc {
-	uint16_t owner[FABTX_DB_SPACE];   /* value -> slot, 0 = free       */
+	uint16_t owner[FABTX_DB_SPACE];    /* value -> slot, 0 = free       */
 	uint64_t quar[FABTX_DB_SPACE / 8]; /* per 8 values: reusable at ms   */
 	uint16_t sbase[FABTX__DB_MAXSLOT];
 	uint32_t scount[FABTX__DB_MAXSLOT];
@@ -1265,7 +1450,8 @@ FABTX__DEF int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
 		base = cnt < FABTX_DB_RESERVED ? FABTX_DB_RESERVED : cnt;
 		for (; base + cnt <= FABTX_DB_SPACE; base += cnt) {
 			if (!fabtx__db_fits(d, base, cnt, now_ms)) continue;
-			for (v = base; v < base + cnt; v++) d->owner[v] = owner;
+			for (v = base; v < base + cnt; v++)
+				d->owner[v] = owner;
 			d->sbase[owner] = (uint16_t)base;
 			d->scount[owner] = cnt;
 			d->in_use += cnt;
@@ -1286,8 +1472,10 @@ FABTX__DEF int fabtx_db_free_range(fabtx_db_alloc *d, fabtx_db_range r,
 		return -EINVAL;
 	o = d->owner[base];
 	if (!o || d->sbase[o] != base || d->scount[o] != cnt) return -EINVAL;
-	for (v = base; v < base + cnt; v++) d->owner[v] = 0;
-	for (v = base; v < base + cnt; v += 8) d->quar[v / 8] = now_ms + quarantine_ms;
+	for (v = base; v < base + cnt; v++)
+		d->owner[v] = 0;
+	for (v = base; v < base + cnt; v += 8)
+		d->quar[v / 8] = now_ms + quarantine_ms;
 	d->sbase[o] = 0;
 	d->scount[o] = 0;
 	d->in_use -= cnt;
@@ -1319,7 +1507,10 @@ FABTX__DEF fabtx_db_kind fabtx_db_decode(const fabtx_db_alloc *d,
 	return FABTX_DB_KIND_CREDIT;
 }
 
-FABTX__DEF uint32_t fabtx_db_in_use(const fabtx_db_alloc *d) { return d->in_use; }
+FABTX__DEF uint32_t fabtx_db_in_use(const fabtx_db_alloc *d)
+{
+	return d->in_use;
+}
 
 /* ============================================================ MR cache */
 #define FABTX__MR_CACHED 0
@@ -1371,18 +1562,24 @@ FABTX__DEF int fabtx_mr_cache_create(fabtx_mr_cache **out,
 
 static void fabtx__lru_unlink(fabtx_mr_cache *mc, fabtx_mr_entry *e)
 {
-	if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
-	else if (mc->lru_head == e) mc->lru_head = e->lru_next;
-	if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
-	else if (mc->lru_tail == e) mc->lru_tail = e->lru_prev;
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else if (mc->lru_head == e)
+		mc->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else if (mc->lru_tail == e)
+		mc->lru_tail = e->lru_prev;
 	e->lru_prev = e->lru_next = NULL;
 }
 static void fabtx__lru_push(fabtx_mr_cache *mc, fabtx_mr_entry *e)
 {
 	e->lru_next = NULL;
 	e->lru_prev = mc->lru_tail;
-	if (mc->lru_tail) mc->lru_tail->lru_next = e;
-	else mc->lru_head = e;
+	if (mc->lru_tail)
+		mc->lru_tail->lru_next = e;
+	else
+		mc->lru_head = e;
 	mc->lru_tail = e;
 }
 /* first index position whose entry ends after addr */
@@ -1391,15 +1588,18 @@ static uint32_t fabtx__mr_lower(fabtx_mr_cache *mc, uintptr_t addr)
 	uint32_t lo = 0, hi = mc->n;
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
-		if (mc->idx[mid]->end <= addr) lo = mid + 1;
-		else hi = mid;
+		if (mc->idx[mid]->end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return lo;
 }
 static void fabtx__mr_idx_remove(fabtx_mr_cache *mc, uint32_t i)
 {
 	fabtx_mr_entry *e = mc->idx[i];
-	memmove(&mc->idx[i], &mc->idx[i + 1], (mc->n - i - 1) * sizeof(*mc->idx));
+	memmove(&mc->idx[i], &mc->idx[i + 1],
+	        (mc->n - i - 1) * sizeof(*mc->idx));
 	mc->n--;
 	mc->st.entries--;
 	mc->st.bytes -= e->end - e->start;
@@ -1431,8 +1631,9 @@ static void fabtx__mr_reap(fabtx_mr_cache *mc, fabtx_mr_entry *dead)
 }
 static void fabtx__mr_evict(fabtx_mr_cache *mc, fabtx_mr_entry **dead)
 {
-	while ((mc->st.entries > mc->max_count || mc->st.bytes > mc->max_bytes) &&
-	       mc->lru_head) {
+	while (
+	    (mc->st.entries > mc->max_count || mc->st.bytes > mc->max_bytes) &&
+	    mc->lru_head) {
 		fabtx_mr_entry *v = mc->lru_head;
 		uint32_t i = fabtx__mr_lower(mc, v->start);
 		FABTX_ASSERT(i < mc->n && mc->idx[i] == v);
@@ -1484,7 +1685,8 @@ FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
 	pthread_mutex_lock(&mc->lock);
 	/* overlapping entries are uncached, not merged */
 	i = fabtx__mr_lower(mc, s);
-	while (i < mc->n && mc->idx[i]->start < e) fabtx__mr_detach(mc, i, &dead);
+	while (i < mc->n && mc->idx[i]->start < e)
+		fabtx__mr_detach(mc, i, &dead);
 	/* full of entries in use: hand out an uncached registration */
 	if (mc->st.in_use >= mc->max_count ||
 	    mc->st.bytes + (e - s) > mc->max_bytes) {
@@ -1511,7 +1713,8 @@ FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
 			mc->cap = nc;
 		}
 		i = fabtx__mr_lower(mc, s);
-		memmove(&mc->idx[i + 1], &mc->idx[i], (mc->n - i) * sizeof(*mc->idx));
+		memmove(&mc->idx[i + 1], &mc->idx[i],
+		        (mc->n - i) * sizeof(*mc->idx));
 		mc->idx[i] = ne;
 		mc->n++;
 		mc->st.entries++;
@@ -1587,7 +1790,8 @@ FABTX__DEF int fabtx_mr_cache_destroy(fabtx_mr_cache *mc)
 		pthread_mutex_unlock(&mc->lock);
 		return -EBUSY;
 	}
-	while (mc->n) fabtx__mr_detach(mc, mc->n - 1, &dead);
+	while (mc->n)
+		fabtx__mr_detach(mc, mc->n - 1, &dead);
 	pthread_mutex_unlock(&mc->lock);
 	fabtx__mr_reap(mc, dead);
 	pthread_mutex_destroy(&mc->lock);
@@ -1609,18 +1813,21 @@ FABTX__DEF int fabtx_url_hostport(const char *addr, char *host, size_t hostcap,
 	if (!addr || !host || !port || !hostcap || !portcap) return -EINVAL;
 	if (*p == '[') {
 		hs = ++p;
-		while (*p && *p != ']') p++;
+		while (*p && *p != ']')
+			p++;
 		if (*p != ']' || p == hs) return -EINVAL;
 		he = p++;
 	} else {
 		hs = p;
-		while (*p && *p != ':' && *p != '?' && *p != '@' && *p != '/') p++;
+		while (*p && *p != ':' && *p != '?' && *p != '@' && *p != '/')
+			p++;
 		he = p;
 		if (he == hs) return -EINVAL;
 	}
 	if (*p != ':') return -EINVAL;
 	ps = ++p;
-	while (*p >= '0' && *p <= '9') p++;
+	while (*p >= '0' && *p <= '9')
+		p++;
 	pe = p;
 	if (pe == ps || pe - ps > 5) return -EINVAL;
 	if (*p && *p != '?' && *p != '@') return -EINVAL;
@@ -1628,8 +1835,8 @@ FABTX__DEF int fabtx_url_hostport(const char *addr, char *host, size_t hostcap,
 		return -ENAMETOOLONG;
 	for (i = 0; hs + i < he; i++) {
 		char ch = hs[i];
-		if (ch <= ' ' || ch == '[' || ch == ']' || ch == '/' || ch == '\\' ||
-		    (unsigned char)ch >= 127)
+		if (ch <= ' ' || ch == '[' || ch == ']' || ch == '/' ||
+		    ch == '\\' || (unsigned char)ch >= 127)
 			return -EINVAL;
 	}
 	memcpy(host, hs, (size_t)(he - hs));
@@ -1679,11 +1886,7 @@ struct fabtx_ctx {
 	int log_level;
 };
 
-enum {
-	FABTX__ST_NEW = 0,
-	FABTX__ST_OPEN = 1,
-	FABTX__ST_CLOSING = 2
-};
+enum { FABTX__ST_NEW = 0, FABTX__ST_OPEN = 1, FABTX__ST_CLOSING = 2 };
 
 FABTX__DEF void fabtx_log(fabtx_ctx *ctx, fabtx_log_level lvl, const char *fmt,
                           ...)
@@ -1716,6 +1919,11 @@ FABTX__DEF int fabtx_ctx_spin_us(const fabtx_ctx *ctx)
 	return ctx->cfg.spin_us;
 }
 
+FABTX__DEF int fabtx_ctx_handshake_ms(const fabtx_ctx *ctx)
+{
+	return ctx->cfg.handshake_ms > 0 ? ctx->cfg.handshake_ms : 5000;
+}
+
 FABTX__DEF const fabtx_allocator *fabtx_ctx_allocator(fabtx_ctx *ctx)
 {
 	return &ctx->a;
@@ -1743,9 +1951,9 @@ FABTX__DEF int fabtx_ctx_create(fabtx_ctx **out, const fabtx_ctx_config *cfg)
 {
 	fabtx_ctx *ctx;
 	fabtx_ctx_config c = cfg ? *cfg : fabtx_ctx_config_init();
-	const fabtx_allocator *a =
-	    c.allocator.alloc && c.allocator.free ? &c.allocator
-	                                          : &fabtx__default_allocator;
+	const fabtx_allocator *a = c.allocator.alloc && c.allocator.free
+	                               ? &c.allocator
+	                               : &fabtx__default_allocator;
 	const char *env;
 	int rc;
 	if (!out) return -EINVAL;
@@ -1757,7 +1965,8 @@ FABTX__DEF int fabtx_ctx_create(fabtx_ctx **out, const fabtx_ctx_config *cfg)
 	if (!c.cell_size) c.cell_size = 8192;
 	if (!c.cell_count) c.cell_count = 256;
 	if (!c.max_msg) c.max_msg = 1ull << 30;
-	if (fabtx_ring_geometry_ok(c.cell_count, c.cell_size) < 0) return -EINVAL;
+	if (fabtx_ring_geometry_ok(c.cell_count, c.cell_size) < 0)
+		return -EINVAL;
 	if (c.max_msg > (1ull << 40)) return -EINVAL;
 	if (!c.spin_us && (env = getenv("FABTX_SPIN_US")) != NULL)
 		c.spin_us = atoi(env);
@@ -1802,7 +2011,8 @@ FABTX__DEF void fabtx_ctx_destroy(fabtx_ctx *ctx)
 	fabtx_allocator a;
 	if (!ctx) return;
 	for (i = 0; i < ctx->nbe; i++)
-		if (ctx->be[i]->ctx_fini) ctx->be[i]->ctx_fini(ctx, ctx->bstate[i]);
+		if (ctx->be[i]->setup.ctx_fini)
+			ctx->be[i]->setup.ctx_fini(ctx, ctx->bstate[i]);
 	fabtx_db_alloc_destroy(ctx->db);
 	pthread_mutex_destroy(&ctx->lock);
 	a = ctx->a;
@@ -1813,18 +2023,18 @@ FABTX__DEF int fabtx_ctx_add_backend(fabtx_ctx *ctx, const fabtx_backend *be)
 {
 	int i, rc;
 	void *st = NULL;
-	/* backends built before the last optional op (listener_addr) was
-	 * added are welcome: it is looked up only within their size */
-	if (!ctx || !be || !be->scheme ||
-	    be->size < offsetof(fabtx_backend, listener_addr) || !be->connect ||
-	    !be->ctrl_send || !be->ctrl_recv || !be->win_open ||
-	    !be->win_import || !be->fd || !be->arm || !be->disconnect)
+	/* the required members (BACKEND API) */
+	if (!ctx || !be || !be->scheme || !be->setup.connect ||
+	    !be->setup.ctrl_send || !be->setup.ctrl_recv ||
+	    !be->setup.win_open || !be->setup.win_import || !be->wait.fd ||
+	    !be->wait.arm || !be->setup.disconnect)
 		return -EINVAL;
-	if (!(be->caps & FABTX_BCAP_DIRECT) && !be->write) return -EINVAL;
+	if (!(be->caps & FABTX_BCAP_DIRECT) && !be->data.write) return -EINVAL;
 	for (i = 0; i < ctx->nbe; i++)
 		if (strcmp(ctx->be[i]->scheme, be->scheme) == 0) return -EEXIST;
 	if (ctx->nbe == FABTX_MAX_BACKENDS) return -ENOSPC;
-	if (be->ctx_init && (rc = be->ctx_init(ctx, &st)) < 0) return rc;
+	if (be->setup.ctx_init && (rc = be->setup.ctx_init(ctx, &st)) < 0)
+		return rc;
 	ctx->be[ctx->nbe] = be;
 	ctx->bstate[ctx->nbe] = st;
 	ctx->nbe++;
@@ -1850,7 +2060,8 @@ static int fabtx__resolve(fabtx_ctx *ctx, const char *url,
 			return 0;
 		}
 	}
-	fabtx_log(ctx, FABTX_LOG_INFO, "no backend for URL scheme of '%s'", url);
+	fabtx_log(ctx, FABTX_LOG_INFO, "no backend for URL scheme of '%s'",
+	          url);
 	return -EPROTONOSUPPORT;
 }
 
@@ -1954,7 +2165,8 @@ static int fabtx__hs_check_peer(const fabtx__hs *h, uint32_t n, uint32_t c,
 	if (fabtx_ring_geometry_ok(n, c) < 0) return -EPROTO;
 	if (h->win_len < fabtx__win_need(n, c)) return -EPROTO;
 	if (h->win_addr + h->win_len < h->win_addr) return -EPROTO;
-	if ((uint32_t)h->db_count != 2u * db_cells || db_cells < n) return -EPROTO;
+	if ((uint32_t)h->db_count != 2u * db_cells || db_cells < n)
+		return -EPROTO;
 	if (h->db_base < FABTX_DB_RESERVED || (h->db_base % h->db_count) ||
 	    (uint32_t)h->db_base + h->db_count > FABTX_DB_SPACE)
 		return -EPROTO;
@@ -1973,7 +2185,10 @@ static int fabtx__env_on(const char *name)
 	return !(e && e[0] == '0');
 }
 /* FABTX_SPAN=0: send no runs */
-static int fabtx__span_on(void) { return fabtx__env_on("FABTX_SPAN"); }
+static int fabtx__span_on(void)
+{
+	return fabtx__env_on("FABTX_SPAN");
+}
 
 static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 {
@@ -1984,10 +2199,27 @@ static void fabtx__take_peer(fabtx_conn *c, const fabtx__hs *h)
 	c->peer_db.count = h->db_count;
 	c->conn_tag = (uint16_t)h->nonce;
 	c->peer_span = h->minor >= 1 && fabtx__span_on();
-	c->peer_imm = h->minor >= 2 && c->be->write_imm && c->imm_max &&
+	c->peer_imm = h->minor >= 2 && c->be->data.write_imm &&
 	              !(c->be->caps & FABTX_BCAP_DIRECT) &&
 	              fabtx__env_on("FABTX_IMM");
 	c->peer_skip = h->minor >= 2 && fabtx__env_on("FABTX_SKIP");
+}
+
+/* The peer's window to the backend (after fabtx__take_peer), and what the
+ * backend says it can do towards it. */
+static int fabtx__win_import(fabtx_conn *c)
+{
+	fabtx_win_limits lim;
+	int rc;
+	memset(&lim, 0, sizeof lim);
+	lim.imm_max = UINT32_MAX;
+	rc = c->be->setup.win_import(c, &c->peer_win, &lim);
+	if (rc < 0) return rc;
+	c->peer_base = lim.peer_base;
+	c->imm_max = lim.imm_max;
+	if (lim.no_span) c->peer_span = 0;
+	if (!lim.imm_max) c->peer_imm = 0;
+	return 0;
 }
 
 static int fabtx__slot_get(fabtx_ctx *ctx)
@@ -2014,8 +2246,10 @@ static int fabtx__db_get(fabtx_conn *c, uint32_t cells)
 	}
 	rc = fabtx_db_alloc_range(ctx->db, cells, FABTX_MIN_CELLS,
 	                          (uint16_t)slot, fabtx_now_ms(), &c->db);
-	if (rc < 0) ctx->slot_used[slot] = 0;
-	else c->slot = (uint16_t)slot;
+	if (rc < 0)
+		ctx->slot_used[slot] = 0;
+	else
+		c->slot = (uint16_t)slot;
 	pthread_mutex_unlock(&ctx->lock);
 	return rc;
 }
@@ -2038,7 +2272,6 @@ static fabtx_conn *fabtx__conn_new(fabtx_ctx *ctx, const fabtx_backend *be)
 	if (!c) return NULL;
 	c->ctx = ctx;
 	c->be = be;
-	c->imm_max = UINT32_MAX;
 	c->hs_tfd = -1;
 	return c;
 }
@@ -2047,9 +2280,9 @@ static fabtx_conn *fabtx__conn_new(fabtx_ctx *ctx, const fabtx_backend *be)
 static int fabtx__conn_ready(fabtx_conn *c, uint32_t n, uint32_t cs,
                              uint64_t max_msg)
 {
-	int rc = fabtx_ring_rx_init(&c->rx, n, cs,
-	                            (uint8_t *)c->rx_win.base + FABTX_WIN_HDR_SIZE,
-	                            c->conn_tag, max_msg, &c->ctx->a);
+	int rc = fabtx_ring_rx_init(
+	    &c->rx, n, cs, (uint8_t *)c->rx_win.base + FABTX_WIN_HDR_SIZE,
+	    c->conn_tag, max_msg, &c->ctx->a);
 	if (rc < 0) return rc;
 	fabtx_ring_tx_init(&c->tx, n, cs, c->conn_tag);
 	c->max_msg = max_msg;
@@ -2067,7 +2300,8 @@ static int fabtx__conn_ready(fabtx_conn *c, uint32_t n, uint32_t cs,
 
 static void fabtx__conn_free(fabtx_conn *c, int aborted)
 {
-	if (c->be && c->bdata) c->be->disconnect(c, !aborted);
+	if (c->be && c->bdata) c->be->setup.disconnect(c, !aborted);
+	c->peer_base = NULL;
 	if (c->hs_tfd >= 0) close(c->hs_tfd);
 	fabtx__db_put(c, aborted);
 	fabtx_ring_rx_fini(&c->rx, &c->ctx->a);
@@ -2088,18 +2322,19 @@ static int fabtx__send_reject(fabtx_conn *c, const fabtx__hs *req,
 	h.status = status;
 	h.nonce = req ? req->nonce : 0;
 	fabtx__hs_pack(&h, b);
-	return c->be->ctrl_send(c, b, sizeof b, 100);
+	return c->be->setup.ctrl_send(c, b, sizeof b, 100);
 }
 
 /* ---- connection setup, never waiting (fabtx_connect_start / _poll and
  * the listener's handshakes); the blocking calls wait on top of it ---- */
 enum {
 	FABTX__HSP_NONE = 0,
-	FABTX__HSP_TRANSPORT = 1, /* client: the backend's connect in progress */
-	FABTX__HSP_SEND = 2,      /* client: the request is to be sent        */
-	FABTX__HSP_RESP = 3,      /* client: waiting for the response         */
-	FABTX__HSP_REQ = 4,       /* server: waiting for the client's request */
-	FABTX__HSP_DONE = 5,      /* server: complete, not yet taken          */
+	FABTX__HSP_TRANSPORT =
+	    1,               /* client: the backend's connect in progress */
+	FABTX__HSP_SEND = 2, /* client: the request is to be sent        */
+	FABTX__HSP_RESP = 3, /* client: waiting for the response         */
+	FABTX__HSP_REQ = 4,  /* server: waiting for the client's request */
+	FABTX__HSP_DONE = 5, /* server: complete, not yet taken          */
 	FABTX__HSP_FAILED = 6
 };
 /* how often a handshake or listener without a pollable fd is looked at */
@@ -2109,9 +2344,6 @@ enum {
  * 0: a stream-based channel (ofi's bootstrap socket) would be left with
  * half a message. */
 #define FABTX__SEND_MS 100
-/* an optional backend op, within the size the backend was built with */
-#define FABTX__BE_HAS(be, m)                                                   \
-	((be)->size >= offsetof(fabtx_backend, m) + sizeof((be)->m) && (be)->m)
 
 static int fabtx__poll1(int fd, short ev, int ms)
 {
@@ -2145,11 +2377,12 @@ static int fabtx__tick(int fd)
  * periodic timer of ours where the backend has none. */
 static int fabtx__hs_fd(fabtx_conn *c)
 {
-	int fd = FABTX__BE_HAS(c->be, ctrl_fd) ? c->be->ctrl_fd(c) : -1;
+	int fd = c->be->setup.ctrl_fd ? c->be->setup.ctrl_fd(c) : -1;
 	if (fd >= 0) return fd;
 	if (c->hs_tfd < 0) {
 		int rc;
-		c->hs_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		c->hs_tfd =
+		    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		if (c->hs_tfd < 0) return -errno;
 		if ((rc = fabtx__tick(c->hs_tfd)) < 0) return rc;
 	}
@@ -2164,12 +2397,13 @@ static int fabtx__connect_setup(fabtx_conn *c)
 	int rc, cells = fabtx__db_get(c, ctx->cfg.cell_count);
 	if (cells < 0) return cells;
 	n = (uint32_t)cells;
-	rc = c->be->win_open(c, fabtx__win_need(n, cs),
-	                     fabtx__tx_win_need(c->be, n, cs), &c->rx_win,
-	                     &c->tx_win);
+	rc = c->be->setup.win_open(c, fabtx__win_need(n, cs),
+	                           fabtx__tx_win_need(c->be, n, cs), &c->rx_win,
+	                           &c->tx_win);
 	if (rc < 0) return rc;
 	pthread_mutex_lock(&ctx->lock);
-	ctx->nonce = ctx->nonce * 6364136223846793005ull + 1442695040888963407ull;
+	ctx->nonce =
+	    ctx->nonce * 6364136223846793005ull + 1442695040888963407ull;
 	c->hs_nonce = ctx->nonce ^ (fabtx_now_ns() << 17);
 	pthread_mutex_unlock(&ctx->lock);
 	c->hs_phase = FABTX__HSP_SEND;
@@ -2195,7 +2429,7 @@ static int fabtx__connect_send(fabtx_conn *c, int wait_ms)
 	h.db_base = c->db.base;
 	h.db_count = c->db.count;
 	fabtx__hs_pack(&h, b);
-	rc = c->be->ctrl_send(c, b, sizeof b, wait_ms);
+	rc = c->be->setup.ctrl_send(c, b, sizeof b, wait_ms);
 	if (rc < 0) return rc == -EAGAIN ? -ETIMEDOUT : rc; /* FABTX__SEND_MS */
 	c->hs_phase = FABTX__HSP_RESP;
 	return 0;
@@ -2209,27 +2443,31 @@ static int fabtx__connect_resp(fabtx_conn *c, const uint8_t *b, int len)
 	fabtx__hs r;
 	int rc = fabtx__hs_unpack(b, (size_t)len, &r);
 	if (rc < 0 || r.type != FABTX__MSG_RESP || r.nonce != c->hs_nonce) {
-		fabtx_log(ctx, FABTX_LOG_WARN, "%s: bad handshake response", url);
+		fabtx_log(ctx, FABTX_LOG_WARN, "%s: bad handshake response",
+		          url);
 		return rc == -EPROTONOSUPPORT ? rc : -EPROTO;
 	}
 	if (r.status != FABTX__HS_OK) {
-		fabtx_log(ctx, FABTX_LOG_WARN, "%s: peer rejected connection (%u)",
-		          url, (unsigned)r.status);
+		fabtx_log(ctx, FABTX_LOG_WARN,
+		          "%s: peer rejected connection (%u)", url,
+		          (unsigned)r.status);
 		return r.status == FABTX__HS_DB_EXHAUSTED ? -ENOSPC
 		       : r.status == FABTX__HS_VERSION    ? -EPROTONOSUPPORT
 		       : r.status == FABTX__HS_NOMEM      ? -ENOMEM
 		                                          : -ECONNREFUSED;
 	}
-	if (r.cell_count > c->db.count / 2u || r.cell_size > ctx->cfg.cell_size ||
-	    r.max_msg > ctx->cfg.max_msg ||
-	    fabtx__hs_check_peer(&r, r.cell_count, r.cell_size, r.cell_count) < 0) {
-		fabtx_log(ctx, FABTX_LOG_WARN, "%s: response values out of range", url);
+	if (r.cell_count > c->db.count / 2u ||
+	    r.cell_size > ctx->cfg.cell_size || r.max_msg > ctx->cfg.max_msg ||
+	    fabtx__hs_check_peer(&r, r.cell_count, r.cell_size, r.cell_count) <
+	        0) {
+		fabtx_log(ctx, FABTX_LOG_WARN,
+		          "%s: response values out of range", url);
 		return -EPROTO;
 	}
 	fabtx__take_peer(c, &r); /* r echoes our nonce */
 	/* map (or name) only what the ring needs, whatever the peer claims */
 	c->peer_win.len = fabtx__win_need(r.cell_count, r.cell_size);
-	rc = c->be->win_import(c, &c->peer_win);
+	rc = fabtx__win_import(c);
 	if (rc < 0) return rc;
 	return fabtx__conn_ready(c, r.cell_count, r.cell_size, r.max_msg);
 }
@@ -2252,8 +2490,10 @@ static int fabtx__connect_begin(fabtx_ctx *ctx, const char *url,
 	snprintf(c->url, sizeof c->url, "%s", url);
 	c->hs_dl = dl;
 	c->hs_phase = FABTX__HSP_TRANSPORT;
-	if (FABTX__BE_HAS(be, connect_poll)) rc = be->connect(c, rest, 0);
-	else rc = be->connect(c, rest, fabtx__remaining_ms(dl));
+	if (be->setup.connect_poll)
+		rc = be->setup.connect(c, rest, 0);
+	else
+		rc = be->setup.connect(c, rest, fabtx__remaining_ms(dl));
 	if (rc == 0) rc = fabtx__connect_setup(c);
 	if (rc == 0) rc = fabtx__connect_send(c, send_ms); /* the request now */
 	if (rc == -EINPROGRESS) rc = 0;
@@ -2281,14 +2521,14 @@ static int fabtx__connect_step(fabtx_conn *c, int wait_ms)
 	for (;;) {
 		switch (c->hs_phase) {
 		case FABTX__HSP_TRANSPORT:
-			rc = c->be->connect_poll(c);
+			rc = c->be->setup.connect_poll(c);
 			if (rc == 0) rc = fabtx__connect_setup(c);
 			break;
 		case FABTX__HSP_SEND:
 			rc = fabtx__connect_send(c, wait_ms);
 			break;
 		case FABTX__HSP_RESP:
-			rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+			rc = c->be->setup.ctrl_recv(c, b, sizeof b, 0);
 			if (rc >= 0) rc = fabtx__connect_resp(c, b, rc);
 			if (rc == 0) c->hs_phase = FABTX__HSP_NONE;
 			return rc;
@@ -2308,8 +2548,8 @@ static int fabtx__connect_poll(fabtx_conn *c, int wait_ms)
 	rc = fabtx__connect_step(c, wait_ms);
 	if (rc == -EAGAIN && fabtx_now_ns() >= c->hs_dl) rc = -ETIMEDOUT;
 	if (rc < 0 && rc != -EAGAIN) {
-		fabtx_log(c->ctx, FABTX_LOG_INFO, "%s: connect failed: %s", c->url,
-		          fabtx_strerror(rc));
+		fabtx_log(c->ctx, FABTX_LOG_INFO, "%s: connect failed: %s",
+		          c->url, fabtx_strerror(rc));
 		c->hs_phase = FABTX__HSP_FAILED;
 		c->err = rc;
 	}
@@ -2321,12 +2561,13 @@ FABTX__DEF int fabtx_connect_poll(fabtx_conn *c)
 	return fabtx__connect_poll(c, FABTX__SEND_MS);
 }
 
-FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url,
-                             fabtx_conn **out, int timeout_ms)
+FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url, fabtx_conn **out,
+                             int timeout_ms)
 {
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	fabtx_conn *c;
-	int rc = fabtx__connect_begin(ctx, url, &c, dl, fabtx__remaining_ms(dl));
+	int rc =
+	    fabtx__connect_begin(ctx, url, &c, dl, fabtx__remaining_ms(dl));
 	if (rc < 0) return rc;
 	/* forever means as long as the server lives, not past a server that
 	 * took the connection and never answers */
@@ -2363,14 +2604,15 @@ FABTX__DEF int fabtx_listen(fabtx_ctx *ctx, const char *url,
 	*out = NULL;
 	rc = fabtx__resolve(ctx, url, &be, &rest);
 	if (rc < 0) return rc;
-	if (!be->listen || !be->accept || !be->listener_close) return -ENOSYS;
+	if (!be->setup.listen || !be->setup.accept || !be->setup.listener_close)
+		return -ENOSYS;
 	l = (fabtx_listener *)fabtx__zalloc(&ctx->a, sizeof *l);
 	if (!l) return -ENOMEM;
 	l->ctx = ctx;
 	l->be = be;
 	l->epfd = l->evfd = l->tfd = -1;
 	snprintf(l->url, sizeof l->url, "%s", url);
-	rc = be->listen(l, rest);
+	rc = be->setup.listen(l, rest);
 	if (rc < 0) {
 		fabtx__free(&ctx->a, l);
 		return rc;
@@ -2390,15 +2632,13 @@ FABTX__DEF int fabtx_listener_url(fabtx_listener *l, char *buf, size_t cap)
 	size_t n;
 	if (!l || !buf || !cap) return -EINVAL;
 	be = l->be;
-	if (be->size >= offsetof(fabtx_backend, listener_addr) +
-	                    sizeof(be->listener_addr) &&
-	    be->listener_addr) {
+	if (be->setup.listener_addr) {
 		size_t sl = strlen(be->scheme);
 		int rc;
 		if (cap < sl + 4) return -ENOSPC;
 		memcpy(buf, be->scheme, sl);
 		memcpy(buf + sl, "://", 4);
-		rc = be->listener_addr(l, buf + sl + 3, cap - sl - 3);
+		rc = be->setup.listener_addr(l, buf + sl + 3, cap - sl - 3);
 		if (rc < 0) {
 			buf[0] = 0;
 			return rc;
@@ -2421,8 +2661,9 @@ FABTX__DEF void fabtx_listener_close(fabtx_listener *l)
 {
 	int i;
 	if (!l) return;
-	for (i = 0; i < l->nhs; i++) fabtx__conn_free(l->hs[i], 1);
-	l->be->listener_close(l);
+	for (i = 0; i < l->nhs; i++)
+		fabtx__conn_free(l->hs[i], 1);
+	l->be->setup.listener_close(l);
 	if (l->epfd >= 0) close(l->epfd);
 	if (l->evfd >= 0) close(l->evfd);
 	if (l->tfd >= 0) close(l->tfd);
@@ -2452,8 +2693,10 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 		fabtx__send_reject(c, rc < 0 ? NULL : &q, FABTX__HS_INVALID);
 		return -EPROTO;
 	}
-	n = q.cell_count < ctx->cfg.cell_count ? q.cell_count : ctx->cfg.cell_count;
-	cs = q.cell_size < ctx->cfg.cell_size ? q.cell_size : ctx->cfg.cell_size;
+	n = q.cell_count < ctx->cfg.cell_count ? q.cell_count
+	                                       : ctx->cfg.cell_count;
+	cs =
+	    q.cell_size < ctx->cfg.cell_size ? q.cell_size : ctx->cfg.cell_size;
 	mm = q.max_msg < ctx->cfg.max_msg ? q.max_msg : ctx->cfg.max_msg;
 	cells = fabtx__db_get(c, n);
 	if (cells < 0) {
@@ -2463,8 +2706,9 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 		return cells;
 	}
 	n = (uint32_t)cells;
-	rc = be->win_open(c, fabtx__win_need(n, cs), fabtx__tx_win_need(be, n, cs),
-	                  &c->rx_win, &c->tx_win);
+	rc = be->setup.win_open(c, fabtx__win_need(n, cs),
+	                        fabtx__tx_win_need(be, n, cs), &c->rx_win,
+	                        &c->tx_win);
 	if (rc < 0) {
 		fabtx__send_reject(c, &q, FABTX__HS_NOMEM);
 		return rc;
@@ -2487,7 +2731,7 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 	r.db_base = c->db.base;
 	r.db_count = c->db.count;
 	/* the peer's window must really be there before we say yes */
-	rc = be->win_import(c, &c->peer_win);
+	rc = fabtx__win_import(c);
 	if (rc < 0) {
 		fabtx_log(ctx, FABTX_LOG_WARN,
 		          "rejecting connection: peer window unusable (%s)",
@@ -2496,7 +2740,7 @@ static int fabtx__accept_req(fabtx_conn *c, const uint8_t *b0, int len)
 		return -EPROTO;
 	}
 	fabtx__hs_pack(&r, b);
-	rc = be->ctrl_send(c, b, sizeof b, FABTX__SEND_MS);
+	rc = be->setup.ctrl_send(c, b, sizeof b, FABTX__SEND_MS);
 	if (rc < 0) return rc == -EAGAIN ? -ETIMEDOUT : rc;
 	return fabtx__conn_ready(c, n, cs, mm);
 }
@@ -2507,7 +2751,7 @@ static int fabtx__accept_step(fabtx_conn *c)
 	uint8_t b[FABTX__HS_LEN];
 	int rc;
 	if (c->hs_tfd >= 0) fabtx__drain_fd(c->hs_tfd);
-	rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+	rc = c->be->setup.ctrl_recv(c, b, sizeof b, 0);
 	if (rc == -EAGAIN)
 		return fabtx_now_ns() >= c->hs_dl ? -ETIMEDOUT : -EAGAIN;
 	if (rc < 0) return rc;
@@ -2526,7 +2770,8 @@ static int fabtx__lis_watch(fabtx_listener *l, int fd)
 /* the listener's own fds: the set, the ready signal, the timer */
 static int fabtx__lis_init(fabtx_listener *l)
 {
-	int fd = l->be->listener_fd ? l->be->listener_fd(l) : -1, rc;
+	int fd = l->be->setup.listener_fd ? l->be->setup.listener_fd(l) : -1,
+	    rc;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -2542,8 +2787,10 @@ static int fabtx__lis_init(fabtx_listener *l)
 static fabtx_conn *fabtx__lis_take(fabtx_listener *l, int i)
 {
 	fabtx_conn *c = l->hs[i];
-	if (l->hsfd[i] >= 0) epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->hsfd[i], NULL);
-	memmove(&l->hs[i], &l->hs[i + 1], (size_t)(l->nhs - i - 1) * sizeof l->hs[0]);
+	if (l->hsfd[i] >= 0)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->hsfd[i], NULL);
+	memmove(&l->hs[i], &l->hs[i + 1],
+	        (size_t)(l->nhs - i - 1) * sizeof l->hs[0]);
 	memmove(&l->hsfd[i], &l->hsfd[i + 1],
 	        (size_t)(l->nhs - i - 1) * sizeof l->hsfd[0]);
 	l->nhs--;
@@ -2573,8 +2820,10 @@ static void fabtx__lis_signal(fabtx_listener *l)
 	uint64_t next = UINT64_MAX;
 	int i, ready = l->aborted || l->lerr;
 	for (i = 0; i < l->nhs; i++) {
-		if (l->hs[i]->hs_phase == FABTX__HSP_DONE) ready = 1;
-		else if (l->hs[i]->hs_dl < next) next = l->hs[i]->hs_dl;
+		if (l->hs[i]->hs_phase == FABTX__HSP_DONE)
+			ready = 1;
+		else if (l->hs[i]->hs_dl < next)
+			next = l->hs[i]->hs_dl;
 	}
 	if (ready && !l->signalled) {
 		uint64_t one = 1;
@@ -2585,7 +2834,7 @@ static void fabtx__lis_signal(fabtx_listener *l)
 		fabtx__drain_fd(l->evfd);
 		l->signalled = 0;
 	}
-	if (l->be->listener_fd && l->be->listener_fd(l) >= 0) {
+	if (l->be->setup.listener_fd && l->be->setup.listener_fd(l) >= 0) {
 		struct itimerspec it;
 		memset(&it, 0, sizeof it);
 		if (next != UINT64_MAX) {
@@ -2603,9 +2852,10 @@ static int fabtx__lis_evict(fabtx_listener *l)
 	int i;
 	for (i = 0; i < l->nhs; i++)
 		if (l->hs[i]->hs_phase == FABTX__HSP_REQ) {
-			fabtx_log(l->ctx, FABTX_LOG_WARN,
-			          "%s: %d handshakes in flight: dropping the oldest",
-			          l->url, l->nhs);
+			fabtx_log(
+			    l->ctx, FABTX_LOG_WARN,
+			    "%s: %d handshakes in flight: dropping the oldest",
+			    l->url, l->nhs);
 			fabtx__lis_drop(l, fabtx__lis_take(l, i), -ETIMEDOUT);
 			return 1;
 		}
@@ -2623,9 +2873,11 @@ static void fabtx__lis_step(fabtx_listener *l)
 		if (c->hs_phase != FABTX__HSP_REQ) continue;
 		rc = fabtx__accept_step(c);
 		if (rc == 0) {
-			c->hs_phase = FABTX__HSP_DONE; /* its fd is the user's now */
+			c->hs_phase =
+			    FABTX__HSP_DONE; /* its fd is the user's now */
 			if (l->hsfd[i] >= 0)
-				epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->hsfd[i], NULL);
+				epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->hsfd[i],
+				          NULL);
 			l->hsfd[i] = -1;
 		} else if (rc != -EAGAIN) {
 			fabtx__lis_drop(l, fabtx__lis_take(l, i--), rc);
@@ -2634,13 +2886,14 @@ static void fabtx__lis_step(fabtx_listener *l)
 	for (k = 0; k < 16; k++) { /* a bounded batch of new clients */
 		fabtx_conn *c;
 		int fd;
-		if (l->nhs == FABTX_MAX_HANDSHAKES && !fabtx__lis_evict(l)) break;
+		if (l->nhs == FABTX_MAX_HANDSHAKES && !fabtx__lis_evict(l))
+			break;
 		c = fabtx__conn_new(l->ctx, l->be);
 		if (!c) {
 			l->lerr = -ENOMEM;
 			break;
 		}
-		rc = l->be->accept(l, c, 0);
+		rc = l->be->setup.accept(l, c, 0);
 		if (rc < 0) {
 			fabtx__free(&l->ctx->a, c);
 			if (rc != -EAGAIN && rc != -ETIMEDOUT) l->lerr = rc;
@@ -2649,15 +2902,19 @@ static void fabtx__lis_step(fabtx_listener *l)
 		snprintf(c->url, sizeof c->url, "%s", l->url);
 		c->hs_phase = FABTX__HSP_REQ;
 		c->hs_dl = fabtx__deadline(l->ctx->cfg.handshake_ms);
-		rc = fabtx__accept_step(c); /* its request may be here already */
+		rc =
+		    fabtx__accept_step(c); /* its request may be here already */
 		fd = -1;
 		if (rc == -EAGAIN) {
 			fd = fabtx__hs_fd(c);
 			rc = fd < 0 ? fd : fabtx__lis_watch(l, fd);
-			if (rc == 0) rc = -EAGAIN;
-			else fd = -1;
+			if (rc == 0)
+				rc = -EAGAIN;
+			else
+				fd = -1;
 		}
-		if (rc == 0) c->hs_phase = FABTX__HSP_DONE;
+		if (rc == 0)
+			c->hs_phase = FABTX__HSP_DONE;
 		else if (rc != -EAGAIN) {
 			fabtx__lis_drop(l, c, rc);
 			continue;
@@ -2668,8 +2925,7 @@ static void fabtx__lis_step(fabtx_listener *l)
 	fabtx__lis_signal(l);
 }
 
-FABTX__DEF int fabtx_accept(fabtx_listener *l, fabtx_conn **out,
-                            int timeout_ms)
+FABTX__DEF int fabtx_accept(fabtx_listener *l, fabtx_conn **out, int timeout_ms)
 {
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	int i, rc, ms;
@@ -2714,8 +2970,8 @@ FABTX__DEF void fabtx_conn_fail(fabtx_conn *c, int err)
 {
 	if (!c->err) {
 		c->err = err < 0 ? err : -ECONNRESET;
-		fabtx_log(c->ctx, FABTX_LOG_INFO, "%s: connection failed: %s", c->url,
-		          fabtx_strerror(c->err));
+		fabtx_log(c->ctx, FABTX_LOG_INFO, "%s: connection failed: %s",
+		          c->url, fabtx_strerror(c->err));
 	}
 }
 
@@ -2723,7 +2979,7 @@ static void fabtx__credit_in(fabtx_conn *c, int rc)
 {
 	if (rc > 0) {
 		c->credit_event = 1;
-			c->last_rx_ms = 0; /* a sign of life; the slow path stamps it */
+		c->last_rx_ms = 0; /* a sign of life; the slow path stamps it */
 	} else if (rc < 0) {
 		fabtx_conn_fail(c, -EPROTO);
 	}
@@ -2750,7 +3006,8 @@ FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 		return;
 	}
 	if (off < n) { /* data hint: cells up to this index are visible */
-		uint64_t s = c->rx.seq + ((off - c->rx.seq) & (uint64_t)(n - 1)) + 1;
+		uint64_t s =
+		    c->rx.seq + ((off - c->rx.seq) & (uint64_t)(n - 1)) + 1;
 		if (s > c->rx.hint) c->rx.hint = s;
 	} else {
 		/* A credit doorbell only says "look at the credit word": decoding
@@ -2762,9 +3019,100 @@ FABTX__DEF void fabtx_conn_doorbell_in(fabtx_conn *c, uint32_t v)
 	}
 }
 
-FABTX__DEF void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos)
+static void fabtx__data_in(fabtx_conn *c, uint64_t pos)
 {
 	if (pos > c->rx.hint && pos <= c->rx.seq + c->rx.n) c->rx.hint = pos;
+}
+
+FABTX__DEF void fabtx_conn_data_in(fabtx_conn *c, uint64_t pos)
+{
+	c->st.doorbells_recv++;
+	fabtx__data_in(c, pos);
+}
+
+FABTX__DEF void fabtx_conn_credit_in(fabtx_conn *c, uint64_t pos)
+{
+	c->st.doorbells_recv++;
+	/* the word is at least as new as the notification */
+	(void)pos;
+	fabtx__credit_refresh(c);
+}
+
+FABTX__DEF void fabtx_conn_spurious(fabtx_conn *c)
+{
+	c->st.doorbells_spurious++;
+}
+
+FABTX__DEF uint64_t fabtx_conn_rx_scan(fabtx_conn *c)
+{
+	const fabtx_ring_rx *r = &c->rx;
+	uint64_t s, end;
+	if (!r->n || !r->cells) return 0;
+	s = r->hint > r->seq ? r->hint : r->seq;
+	end = r->seq + r->n - 1;
+	while (s < end) {
+		const fabtx_footer *f =
+		    fabtx__footer_at(r->cells, r->c, s & (r->n - 1));
+		uint32_t cells;
+		if (fabtx__load_acq64(&f->seq) != s) break;
+		/* a SPAN footer stands for its whole run (no footers inside) */
+		cells =
+		    fabtx_ring_chunk_cells(fabtx__load_relaxed(&f->flags),
+		                           fabtx__load_relaxed(&f->len), r->c);
+		if (s + cells > end) break;
+		s += cells;
+	}
+	return s;
+}
+
+FABTX__DEF uint32_t fabtx_conn_cells(const fabtx_conn *c)
+{
+	return c->rx.n;
+}
+FABTX__DEF uint32_t fabtx_conn_cell_size(const fabtx_conn *c)
+{
+	return c->rx.c;
+}
+FABTX__DEF uint64_t fabtx_conn_rx_pos(const fabtx_conn *c)
+{
+	return c->rx.seq;
+}
+FABTX__DEF uint64_t fabtx_conn_rx_visible(const fabtx_conn *c)
+{
+	return c->rx.hint;
+}
+FABTX__DEF uint64_t fabtx_conn_rx_limit(const fabtx_conn *c)
+{
+	return c->rx.n ? c->rx.rel + c->rx.n : 0;
+}
+FABTX__DEF uint64_t fabtx_conn_tx_pos(const fabtx_conn *c)
+{
+	return c->tx.seq;
+}
+FABTX__DEF int fabtx_conn_fin_seen(const fabtx_conn *c)
+{
+	return c->fin_recv;
+}
+FABTX__DEF fabtx_db_range fabtx_conn_db(const fabtx_conn *c)
+{
+	return c->db;
+}
+FABTX__DEF fabtx_db_range fabtx_conn_peer_db(const fabtx_conn *c)
+{
+	return c->peer_db;
+}
+FABTX__DEF uint32_t fabtx_conn_db_value(const fabtx_conn *c, fabtx_db_kind kind,
+                                        uint64_t pos)
+{
+	uint32_t n = c->tx.n;
+	if (kind == FABTX_DB_KIND_CREDIT)
+		return (uint32_t)c->peer_db.base + n +
+		       (uint32_t)(pos & (n - 1));
+	return (uint32_t)c->peer_db.base + (uint32_t)((pos - 1) & (n - 1));
+}
+FABTX__DEF uint64_t fabtx_conn_setup_deadline_ms(const fabtx_conn *c)
+{
+	return c->hs_dl && c->hs_dl != UINT64_MAX ? c->hs_dl / 1000000u + 1 : 0;
 }
 
 FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
@@ -2778,21 +3126,24 @@ FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 	if (pos > r->rel + r->n || len > fabtx_ring_payload(r->c) ||
 	    (flags & ~(uint16_t)(whole | FABTX_F_CREDIT_REQ)) ||
 	    (flags & whole) != whole) {
-		fabtx_log(c->ctx, FABTX_LOG_WARN,
-		          "%s: invalid doorbell footer (pos %llu len %u flags 0x%x)",
-		          c->url, (unsigned long long)pos, len, flags);
+		fabtx_log(
+		    c->ctx, FABTX_LOG_WARN,
+		    "%s: invalid doorbell footer (pos %llu len %u flags 0x%x)",
+		    c->url, (unsigned long long)pos, len, flags);
 		fabtx_conn_fail(c, -EPROTO);
 		return -EPROTO;
 	}
-	f = (fabtx_footer *)(void *)(r->cells + ((pos - 1) & (r->n - 1)) * r->c +
-	                             r->c - FABTX_FOOTER_SIZE);
+	f = (fabtx_footer *)(void *)(r->cells +
+	                             ((pos - 1) & (r->n - 1)) * r->c + r->c -
+	                             FABTX_FOOTER_SIZE);
 	f->ack = 0;
 	f->total_len = len;
 	f->len = len;
 	f->flags = flags;
 	f->conn_tag = r->conn_tag;
 	f->seq = pos - 1;
-	fabtx_conn_data_in(c, pos);
+	c->st.doorbells_recv++;
+	fabtx__data_in(c, pos);
 	if (pos - 1 == r->seq && !r->asm_active && len <= r->max_msg) {
 		/* the next chunk to take, and valid as fabtx_ring_rx_peek would
 		 * find it: the receive that follows need not look again */
@@ -2805,15 +3156,17 @@ FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 /* write segs to peer window offset off (non-DIRECT backends), retrying
  * while the backend's queue is full */
 static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                         uint64_t off, uint32_t db, unsigned flags)
+                         uint64_t off, uint64_t pos, unsigned flags)
 {
 	uint64_t until = 0;
 	uint32_t spins = 0;
 	int rc;
 	for (;;) {
-		rc = c->be->write(c, segs, nseg, off, db, flags);
+		rc = c->be->data.write(c, segs, nseg, off, pos, flags);
 		if (rc != -EAGAIN) break;
-		if (c->be->progress && (rc = c->be->progress(c)) < 0) break;
+		if (c->be->notify.progress &&
+		    (rc = c->be->notify.progress(c)) < 0)
+			break;
 		/* The chunk's seq is taken: the write cannot be given up without
 		 * leaving a hole in the peer's ring.  A queue that does not drain
 		 * within the keepalive timeout means the fabric or the peer has
@@ -2821,8 +3174,10 @@ static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		if ((++spins & 255u) == 0) {
 			uint64_t now = fabtx_now_ns();
 			if (!until)
-				until = now + (uint64_t)c->ctx->cfg.keepalive_timeout_ms *
-				                  1000000u;
+				until =
+				    now +
+				    (uint64_t)c->ctx->cfg.keepalive_timeout_ms *
+				        1000000u;
 			else if (now >= until) {
 				rc = -ETIMEDOUT;
 				break;
@@ -2837,14 +3192,15 @@ static int fabtx__bwrite(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 static int fabtx__report(fabtx_conn *c)
 {
 	uint64_t rel = c->rx.rel;
-	uint32_t db = (uint32_t)c->peer_db.base + c->tx.n + (uint32_t)(rel & (c->tx.n - 1));
 	c->rx.reported = rel;
 	c->rx.credit_req = 0;
 	c->st.credit_reports++;
 	if (c->be->caps & FABTX_BCAP_DIRECT) {
 		fabtx_win_hdr *ph = (fabtx_win_hdr *)(void *)c->peer_base;
 		fabtx__store_sc(&ph->credit, rel);
-		return c->be->doorbell ? c->be->doorbell(c, db) : 0;
+		return c->be->notify.ring
+		           ? c->be->notify.ring(c, FABTX_DB_KIND_CREDIT, rel)
+		           : 0;
 	} else {
 		fabtx_win_hdr *sh = (fabtx_win_hdr *)c->tx_win.base;
 		fabtx_seg sg;
@@ -2853,13 +3209,14 @@ static int fabtx__report(fabtx_conn *c)
 		sg.len = sizeof sh->credit;
 		sg.desc = NULL;
 		c->st.doorbells_sent++;
-		return fabtx__bwrite(c, &sg, 1, 0, db, FABTX_WRITE_DOORBELL);
+		return fabtx__bwrite(c, &sg, 1, 0, rel, FABTX_WRITE_CREDIT);
 	}
 }
 
 static void fabtx__maybe_report(fabtx_conn *c)
 {
-	if (!c->fin_recv && fabtx_ring_rx_should_report(&c->rx)) fabtx__report(c);
+	if (!c->fin_recv && fabtx_ring_rx_should_report(&c->rx))
+		fabtx__report(c);
 }
 
 /* gather len bytes from an iov cursor into dst */
@@ -2882,7 +3239,9 @@ static void fabtx__gather(fabtx__cur *k, uint8_t *dst, size_t len)
 	while (len) {
 		size_t take = k->iov[k->i].len - k->off;
 		if (take > len) take = len;
-		if (take) memcpy(dst, (const uint8_t *)k->iov[k->i].base + k->off, take);
+		if (take)
+			memcpy(dst, (const uint8_t *)k->iov[k->i].base + k->off,
+			       take);
 		dst += take;
 		len -= take;
 		k->off += take;
@@ -2928,10 +3287,10 @@ static int fabtx__put_imm(fabtx_conn *c, const void *src, uint32_t len)
 	sg.len = len;
 	sg.desc = NULL;
 	t->seq++;
-	rc = c->be->write_imm(
-	    c, &sg,
-	    FABTX_WIN_HDR_SIZE + idx * t->c + fabtx_ring_payload_off(t->c, len),
-	    (uint32_t)c->peer_db.base + (uint32_t)idx, len, fl);
+	rc = c->be->data.write_imm(c, &sg,
+	                           FABTX_WIN_HDR_SIZE + idx * t->c +
+	                               fabtx_ring_payload_off(t->c, len),
+	                           t->seq, len, fl);
 	if (rc < 0) {
 		t->seq--;
 		if (rc != -ENOTSUP) fabtx_conn_fail(c, rc);
@@ -2960,8 +3319,8 @@ static uint8_t *fabtx__stage_cell(fabtx_conn *c, uint64_t coff)
 	for (j = 0; j < FABTX__HOT_CELLS; j++) {
 		if (c->hot_seq[j] <= t->peer_ack) {
 			c->hot_seq[j] = t->seq + 1;
-			return (uint8_t *)c->tx_win.base + fabtx__win_need(t->n, t->c) +
-			       (uint64_t)j * t->c;
+			return (uint8_t *)c->tx_win.base +
+			       fabtx__win_need(t->n, t->c) + (uint64_t)j * t->c;
 		}
 	}
 	return (uint8_t *)c->tx_win.base + coff;
@@ -2983,8 +3342,7 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	int direct = (c->be->caps & FABTX_BCAP_DIRECT) != 0;
 	int rc = 0, gathered = 0;
 	const uint8_t *zsrc = NULL;
-	if (c->peer_imm && !zdesc && len && len <= c->imm_max &&
-	    total == len &&
+	if (c->peer_imm && !zdesc && len && len <= c->imm_max && total == len &&
 	    (flags & (FABTX_F_FIRST | FABTX_F_LAST | FABTX_F_FIN)) ==
 	        (FABTX_F_FIRST | FABTX_F_LAST)) {
 		/* straight from the caller when the message is one piece */
@@ -3023,13 +3381,17 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		flags |= FABTX_F_CREDIT_REQ;
 	fabtx__fill_footer(c, f, len, total, flags);
 	if (direct) {
-		if (more) fabtx__store_rel64(&f->seq, t->seq);
-		else fabtx__store_sc(&f->seq, t->seq); /* then the armed check */
+		if (more)
+			fabtx__store_rel64(&f->seq, t->seq);
+		else
+			fabtx__store_sc(&f->seq,
+			                t->seq); /* then the armed check */
 		t->seq++;
 		if (!more) {
 			t->last_db_seq = t->seq;
-			if (c->be->doorbell)
-				rc = c->be->doorbell(c, (uint32_t)c->peer_db.base + (uint32_t)idx);
+			if (c->be->notify.ring)
+				rc = c->be->notify.ring(c, FABTX_DB_KIND_DATA,
+				                        t->seq);
 		}
 	} else {
 		fabtx_seg sg[2];
@@ -3051,11 +3413,10 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		t->seq++;
 		t->last_db_seq = t->seq;
 		c->st.doorbells_sent++;
-		rc = fabtx__bwrite(c, sg, nseg, coff + poff,
-		                   (uint32_t)c->peer_db.base + (uint32_t)idx,
-		                   FABTX_WRITE_DOORBELL |
-		                       (more ? FABTX_WRITE_MORE : 0u) |
-		                       ((flags & FABTX_F_FIN) ? FABTX_WRITE_LAST : 0u));
+		rc = fabtx__bwrite(
+		    c, sg, nseg, coff + poff, t->seq,
+		    FABTX_WRITE_DATA | (more ? FABTX_WRITE_MORE : 0u) |
+		        ((flags & FABTX_F_FIN) ? FABTX_WRITE_LAST : 0u));
 	}
 	c->st.chunks_sent++;
 	return rc < 0 ? rc : 0;
@@ -3066,8 +3427,10 @@ static int fabtx__put_skip(fabtx_conn *c, uint32_t cells)
 {
 	fabtx_ring_tx *t = &c->tx;
 	uint64_t idx = t->seq & (t->n - 1);
-	uint64_t foff = FABTX_WIN_HDR_SIZE + idx * t->c + t->c - FABTX_FOOTER_SIZE;
-	fabtx_footer *f = (fabtx_footer *)(void *)((uint8_t *)c->tx_win.base + foff);
+	uint64_t foff =
+	    FABTX_WIN_HDR_SIZE + idx * t->c + t->c - FABTX_FOOTER_SIZE;
+	fabtx_footer *f =
+	    (fabtx_footer *)(void *)((uint8_t *)c->tx_win.base + foff);
 	fabtx_seg sg;
 	fabtx__fill_footer(c, f, (cells - 1) * t->c, 0, FABTX_F_SKIP);
 	f->seq = t->seq;
@@ -3078,10 +3441,7 @@ static int fabtx__put_skip(fabtx_conn *c, uint32_t cells)
 	sg.addr = f;
 	sg.len = FABTX_FOOTER_SIZE;
 	sg.desc = NULL;
-	return fabtx__bwrite(c, &sg, 1, foff,
-	                     (uint32_t)c->peer_db.base +
-	                         (uint32_t)((t->seq - 1) & (t->n - 1)),
-	                     FABTX_WRITE_DOORBELL);
+	return fabtx__bwrite(c, &sg, 1, foff, t->seq, FABTX_WRITE_DATA);
 }
 
 /* A message that would fit one run but not before the ring's end: skip to
@@ -3092,9 +3452,11 @@ static uint32_t fabtx__skip_cells(fabtx_conn *c, uint64_t len, uint32_t cr)
 	fabtx_ring_tx *t = &c->tx;
 	uint64_t room = t->n - (t->seq & (t->n - 1));
 	uint64_t need = 1 + (len + t->c - 1) / t->c;
-	if (!c->peer_skip || !c->peer_span || (c->be->caps & FABTX_BCAP_DIRECT) ||
-	    len <= fabtx_ring_payload(t->c) || need <= room || need > t->n / 2 ||
-	    (uint64_t)cr < room + need || (room - 1) * t->c > 0xffffffffu)
+	if (!c->peer_skip || !c->peer_span ||
+	    (c->be->caps & FABTX_BCAP_DIRECT) ||
+	    len <= fabtx_ring_payload(t->c) || need <= room ||
+	    need > t->n / 2 || (uint64_t)cr < room + need ||
+	    (room - 1) * t->c > 0xffffffffu)
 		return 0;
 	return (uint32_t)room;
 }
@@ -3114,9 +3476,9 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	uint32_t cells = fabtx_ring_chunk_cells(FABTX_F_SPAN, len, t->c);
 	uint64_t coff = FABTX_WIN_HDR_SIZE + idx * t->c;
 	uint32_t cr = fabtx_ring_tx_credits(t), credits_after = cr - cells;
-	uint32_t last = (uint32_t)(idx + cells - 1); /* no wrap inside a run */
 	uint8_t *cell = (uint8_t *)c->tx_win.base + coff;
-	fabtx_footer *f = (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
+	fabtx_footer *f =
+	    (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 	const uint8_t *zsrc = NULL;
 	fabtx_seg sg[2];
 	int rc, nseg = 1;
@@ -3146,9 +3508,8 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	t->last_db_seq = t->seq;
 	c->st.doorbells_sent++;
 	c->st.chunks_sent++;
-	rc = fabtx__bwrite(c, sg, nseg, coff + t->c - FABTX_FOOTER_SIZE,
-	                   (uint32_t)c->peer_db.base + last,
-	                   FABTX_WRITE_DOORBELL | (more ? FABTX_WRITE_MORE : 0u));
+	rc = fabtx__bwrite(c, sg, nseg, coff + t->c - FABTX_FOOTER_SIZE, t->seq,
+	                   FABTX_WRITE_DATA | (more ? FABTX_WRITE_MORE : 0u));
 	return rc < 0 ? rc : 0;
 }
 
@@ -3184,10 +3545,13 @@ static uint32_t fabtx__credits(fabtx_conn *c)
 		fabtx__credit_refresh(c);
 		cr = fabtx_ring_tx_credits(&c->tx);
 		/* fabrics with manual progress land credits only when driven */
-		if (!cr && !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->progress) {
-			int rc = c->be->progress(c);
-			if (rc < 0 && rc != -ECONNRESET) fabtx_conn_fail(c, rc);
-			else if (rc == -ECONNRESET) c->peer_gone = 1;
+		if (!cr && !(c->be->caps & FABTX_BCAP_DIRECT) &&
+		    c->be->notify.progress) {
+			int rc = c->be->notify.progress(c);
+			if (rc < 0 && rc != -ECONNRESET)
+				fabtx_conn_fail(c, rc);
+			else if (rc == -ECONNRESET)
+				c->peer_gone = 1;
 			fabtx__credit_refresh(c);
 			cr = fabtx_ring_tx_credits(&c->tx);
 		}
@@ -3243,7 +3607,7 @@ static int fabtx__send_ping(fabtx_conn *c, uint32_t pong)
 	h.type = FABTX__MSG_PING;
 	h.status = pong;
 	fabtx__hs_pack(&h, b);
-	return c->be->ctrl_send(c, b, sizeof b, 0);
+	return c->be->setup.ctrl_send(c, b, sizeof b, 0);
 }
 
 /* The slow path: backend progress, control channel, timers, credits. */
@@ -3252,15 +3616,18 @@ static void fabtx__slow(fabtx_conn *c)
 	uint8_t b[FABTX__HS_LEN + 8];
 	uint64_t now;
 	int rc, i;
-	if (c->be->progress && (rc = c->be->progress(c)) < 0) {
-		if (rc == -ECONNRESET) c->peer_gone = 1;
-		else fabtx_conn_fail(c, rc);
+	if (c->be->notify.progress && (rc = c->be->notify.progress(c)) < 0) {
+		if (rc == -ECONNRESET)
+			c->peer_gone = 1;
+		else
+			fabtx_conn_fail(c, rc);
 	}
 	for (i = 0; i < 16 && !c->peer_gone; i++) {
-		rc = c->be->ctrl_recv(c, b, sizeof b, 0);
+		rc = c->be->setup.ctrl_recv(c, b, sizeof b, 0);
 		if (rc == -EAGAIN) break;
 		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN) {
-			c->peer_gone = 1; /* EOF: deliver what is in the ring first */
+			c->peer_gone =
+			    1; /* EOF: deliver what is in the ring first */
 			break;
 		}
 		if (rc < 0) {
@@ -3286,18 +3653,19 @@ static void fabtx__slow(fabtx_conn *c)
 		if (now - c->last_rx_ms >= ka &&
 		    (!c->ping_out_ms || now - c->ping_out_ms >= ka)) {
 			if (!c->ping_out_ms || c->last_rx_ms >= c->ping_out_ms)
-				c->ping_out_ms = now; /* start of this silence probe */
+				c->ping_out_ms =
+				    now; /* start of this silence probe */
 			fabtx__send_ping(c, 0);
 			/* a credit-starved sender re-rings its last doorbell (R10) */
 			if (!(c->be->caps & FABTX_BCAP_DIRECT) &&
-			    c->tx.seq != c->tx.peer_ack && c->be->doorbell)
-				c->be->doorbell(c, (uint32_t)c->peer_db.base +
-				                       (uint32_t)((c->tx.last_db_seq - 1) &
-				                                  (c->tx.n - 1)));
+			    c->tx.seq != c->tx.peer_ack && c->be->notify.ring)
+				c->be->notify.ring(c, FABTX_DB_KIND_DATA,
+				                   c->tx.last_db_seq);
 		}
 		/* silent for a whole timeout since we started asking: dead */
 		if (c->ping_out_ms && c->last_rx_ms < c->ping_out_ms &&
-		    now - c->ping_out_ms >= (uint64_t)c->ctx->cfg.keepalive_timeout_ms)
+		    now - c->ping_out_ms >=
+		        (uint64_t)c->ctx->cfg.keepalive_timeout_ms)
 			fabtx_conn_fail(c, -ETIMEDOUT);
 	}
 }
@@ -3319,7 +3687,8 @@ again:
 		return 0;
 	rc = fabtx_ring_rx_peek(&c->rx, f);
 	if (FABTX__UNLIKELY(rc < 0)) {
-		fabtx_log(c->ctx, FABTX_LOG_WARN, "%s: invalid cell from peer", c->url);
+		fabtx_log(c->ctx, FABTX_LOG_WARN, "%s: invalid cell from peer",
+		          c->url);
 		fabtx_conn_fail(c, -EPROTO);
 		return -EPROTO;
 	}
@@ -3339,7 +3708,8 @@ again:
 			}
 			if (r > 0) c->credit_event = 1;
 		}
-		if (f->flags & FABTX_F_CREDIT_REQ) c->rx.credit_req = f->seq + 1;
+		if (f->flags & FABTX_F_CREDIT_REQ)
+			c->rx.credit_req = f->seq + 1;
 		if (f->flags & FABTX_F_SKIP) { /* nothing to deliver */
 			fabtx__consume(c, f, 1);
 			goto again;
@@ -3355,7 +3725,8 @@ static uint8_t *fabtx__chunk_data(fabtx_conn *c, const fabtx_footer *f)
 {
 	uint64_t idx = f->seq & (c->rx.n - 1);
 	if (f->flags & FABTX_F_SPAN) return c->rx.cells + (idx + 1) * c->rx.c;
-	return c->rx.cells + idx * c->rx.c + fabtx_ring_payload_off(c->rx.c, f->len);
+	return c->rx.cells + idx * c->rx.c +
+	       fabtx_ring_payload_off(c->rx.c, f->len);
 }
 
 /* Release the `cells` cells of the chunk at seq.  A run's footer slots
@@ -3368,7 +3739,8 @@ static void fabtx__release_chunk(fabtx_conn *c, uint64_t seq, uint32_t cells)
 		memset(c->rx.cells + ((seq + i) & (c->rx.n - 1)) * c->rx.c +
 		           c->rx.c - FABTX_FOOTER_SIZE,
 		       0, FABTX_FOOTER_SIZE);
-	for (i = 0; i < cells; i++) fabtx_ring_rx_release(&c->rx, seq + i);
+	for (i = 0; i < cells; i++)
+		fabtx_ring_rx_release(&c->rx, seq + i);
 }
 
 /* consume the current chunk (after peek) and release it unless lent */
@@ -3414,7 +3786,9 @@ static int fabtx__assemble(fabtx_conn *c, uint8_t *dst)
 	int rc;
 	while ((rc = fabtx__rx_next(c, &f)) > 0) {
 		if (f.flags & FABTX_F_FIN) return -EPROTO;
-		if (f.len) memcpy(dst + c->rx.asm_got, fabtx__chunk_data(c, &f), f.len);
+		if (f.len)
+			memcpy(dst + c->rx.asm_got, fabtx__chunk_data(c, &f),
+			       f.len);
 		c->rx.asm_got += f.len;
 		fabtx__consume(c, &f, 1);
 		if (f.flags & FABTX_F_LAST) {
@@ -3453,7 +3827,8 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 	}
 	if (f.flags & FABTX_F_LAST) { /* single chunk (one cell or a run) */
 		uint8_t *p = fabtx__chunk_data(c, &f);
-		uint32_t cells = fabtx_ring_chunk_cells(f.flags, f.len, c->rx.c);
+		uint32_t cells =
+		    fabtx_ring_chunk_cells(f.flags, f.len, c->rx.c);
 		if (msg) {
 			msg->len = f.len;
 			msg->_seq = f.seq;
@@ -3469,7 +3844,8 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 				c->st.zc_lent++;
 				fabtx__consume(c, &f, 0);
 			} else {
-				msg->_owned = fabtx__alloc(&c->ctx->a, f.len ? f.len : 1);
+				msg->_owned =
+				    fabtx__alloc(&c->ctx->a, f.len ? f.len : 1);
 				if (!msg->_owned) return -ENOMEM;
 				memcpy(msg->_owned, p, f.len);
 				msg->data = msg->_owned;
@@ -3494,7 +3870,8 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 	if (!msg) {
 		c->asm_user = (uint8_t *)buf;
 	} else {
-		c->asm_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)f.total_len);
+		c->asm_buf =
+		    (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)f.total_len);
 		if (!c->asm_buf) {
 			c->rx.asm_active = 0;
 			return -ENOMEM;
@@ -3533,7 +3910,8 @@ done:
 static int fabtx__stash(fabtx_conn *c)
 {
 	if (!c->asm_user) return 0;
-	c->asm_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)c->rx.asm_total);
+	c->asm_buf =
+	    (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)c->rx.asm_total);
 	if (!c->asm_buf) {
 		fabtx_conn_fail(c, -ENOMEM);
 		c->asm_user = NULL;
@@ -3546,13 +3924,13 @@ static int fabtx__stash(fabtx_conn *c)
 
 enum { FABTX__WANT_RX = 1, FABTX__WANT_TX = 2 };
 
-
 static int fabtx__ready(fabtx_conn *c, int want)
 {
 	fabtx_footer f;
 	if (c->err) return 1;
 	if (want & FABTX__WANT_RX) {
-		if (c->fin_recv || c->peer_gone || fabtx__rx_stalled(c)) return 1;
+		if (c->fin_recv || c->peer_gone || fabtx__rx_stalled(c))
+			return 1;
 		if (fabtx__rx_next(c, &f) != 0) return 1;
 	}
 	if (want & FABTX__WANT_TX) {
@@ -3574,9 +3952,11 @@ static inline void fabtx__cpu_relax(void)
 /* Block until `want` is ready or the deadline passes. */
 static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 {
-	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now, spin_end = 0;
+	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now,
+	         spin_end = 0;
 	uint32_t i = 0;
-	int rc, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) && c->be->progress;
+	int rc, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) &&
+	                 c->be->notify.progress;
 	/* The clock is read only after the first 64 rounds (a vDSO call costs
 	 * tens of ns in a VM; a busy-polled reply usually comes sooner), so
 	 * the spin lasts spin_us from then. */
@@ -3585,7 +3965,7 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		/* busy-polling an RDMA backend means polling its completions
 		 * (a call into the provider: no pause needed between them) */
 		if (pollcq) {
-			if (c->be->progress(c) < 0) fabtx__slow(c);
+			if (c->be->notify.progress(c) < 0) fabtx__slow(c);
 		} else {
 			fabtx__cpu_relax();
 		}
@@ -3604,7 +3984,7 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		int ms, ka = c->ctx->cfg.keepalive_ms;
 		fabtx__slow(c);
 		if (fabtx__ready(c, want)) return 0;
-		rc = c->be->arm(c);
+		rc = c->be->wait.arm(c);
 		if (rc == -EAGAIN) continue;
 		if (rc < 0) {
 			fabtx_conn_fail(c, rc);
@@ -3614,7 +3994,7 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		ms = fabtx__remaining_ms(dl);
 		if (ms == 0) return -ETIMEDOUT;
 		if (ka > 0 && (ms < 0 || ms > ka)) ms = ka;
-		pfd.fd = c->be->fd(c);
+		pfd.fd = c->be->wait.fd(c);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		rc = poll(&pfd, 1, ms);
@@ -3634,8 +4014,94 @@ static int fabtx__check_open(fabtx_conn *c)
 	return 0;
 }
 
-FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
-                               int iovcnt, int timeout_ms)
+/* fabtx_sendv: push the remainder of an earlier non-blocking send first
+ * (0 when it is all out) */
+static int fabtx__send_pending(fabtx_conn *c, int timeout_ms, uint64_t dl)
+{
+	int rc;
+	while (c->pend_buf) {
+		rc = fabtx__push_pending(c);
+		if (rc == 0) break;
+		if (rc != -EAGAIN) return rc;
+		/* no credit will ever come from a peer that is gone */
+		if (!timeout_ms && !c->peer_gone && !c->err) fabtx__slow(c);
+		if (c->err) return c->err;
+		if (c->peer_gone) return -ECONNRESET;
+		if (!timeout_ms) {
+			c->st.credit_stalls++;
+			return -EAGAIN;
+		}
+		rc = fabtx__wait(c, dl, FABTX__WANT_TX);
+		if (rc < 0) return rc;
+		if (c->err) return c->err;
+	}
+	return 0;
+}
+
+/* fabtx_sendv: no credit for the next chunk.  1: try again; otherwise the
+ * send ends with that value (0: the remainder is taken and streams later
+ * from fabtx__push_pending). */
+static int fabtx__send_stall(fabtx_conn *c, fabtx__cur *k, uint64_t left,
+                             uint64_t total, uint64_t sent, int timeout_ms,
+                             uint64_t dl, int *timed_out)
+{
+	c->st.credit_stalls++;
+	if (!timeout_ms || *timed_out) {
+		c->credit_event = 0; /* the caller has seen the state */
+		if (sent == 0) return *timed_out ? -ETIMEDOUT : -EAGAIN;
+		/* taken: copy the remainder and stream it later */
+		c->pend_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)left);
+		if (!c->pend_buf) {
+			fabtx_conn_fail(c, -ENOMEM);
+			return -ENOMEM;
+		}
+		fabtx__gather(k, c->pend_buf, (size_t)left);
+		c->pend_len = left;
+		c->pend_off = 0;
+		c->pend_total = total;
+		return 0;
+	}
+	if (fabtx__wait(c, dl, FABTX__WANT_TX) < 0) {
+		/* mid-message: the rest is taken and streams later */
+		*timed_out = 1;
+		return 1;
+	}
+	if (c->err || c->peer_gone) return c->err ? c->err : -ECONNRESET;
+	return 1;
+}
+
+/* fabtx_sendv: the next chunk of a message with cr credits: a skip to cell
+ * 0 (returns 1: nothing of the message written), a run or one cell (0,
+ * *len: the bytes it took), or < 0. */
+static int fabtx__put_next(fabtx_conn *c, fabtx__cur *k, uint64_t left,
+                           uint64_t total, uint64_t sent, uint32_t cr,
+                           void *zdesc, uint32_t *len)
+{
+	uint16_t fl;
+	uint32_t sl;
+	if (sent == 0) {
+		uint32_t sk = fabtx__skip_cells(c, left, cr);
+		if (sk) {
+			int rc = fabtx__put_skip(c, sk);
+			return rc < 0 ? rc : 1;
+		}
+	}
+	sl = fabtx__span_len(c, left, cr);
+	if (sl) *len = sl;
+	fl = (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
+	                (left == *len ? FABTX_F_LAST : 0));
+	if (sl) {
+		uint32_t cells =
+		    fabtx_ring_chunk_cells(FABTX_F_SPAN, sl, c->tx.c);
+		return fabtx__put_span(c, k, sl, total, fl,
+		                       cr > cells && left > sl, zdesc);
+	}
+	return fabtx__put_chunk(c, k, *len, total, fl, cr > 1 && left > *len,
+	                        zdesc);
+}
+
+FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
+                               int timeout_ms)
 {
 	uint64_t total = 0, sent = 0, dl = 0;
 	uint32_t p;
@@ -3654,7 +4120,9 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 	}
 	if (total > c->max_msg || total > (uint64_t)SSIZE_MAX) return -EMSGSIZE;
 	if (c->fin_recv) return -ESHUTDOWN;
-	if (c->peer_gone) return fabtx__rx_end(c) == -ESHUTDOWN ? -ESHUTDOWN : -ECONNRESET;
+	if (c->peer_gone)
+		return fabtx__rx_end(c) == -ESHUTDOWN ? -ESHUTDOWN
+		                                      : -ECONNRESET;
 	if (iovcnt == 0) {
 		empty.base = NULL;
 		empty.len = 0;
@@ -3665,29 +4133,15 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 	p = fabtx_ring_payload(c->tx.c);
 	if (timeout_ms) dl = fabtx__deadline(timeout_ms);
 	/* earlier remainder first */
-	while (c->pend_buf) {
-		rc = fabtx__push_pending(c);
-		if (rc == 0) break;
-		if (rc != -EAGAIN) return rc;
-		/* no credit will ever come from a peer that is gone */
-		if (!timeout_ms && !c->peer_gone && !c->err) fabtx__slow(c);
-		if (c->err) return c->err;
-		if (c->peer_gone) return -ECONNRESET;
-		if (!timeout_ms) {
-			c->st.credit_stalls++;
-			return -EAGAIN;
-		}
-		rc = fabtx__wait(c, dl, FABTX__WANT_TX);
-		if (rc < 0) return rc;
-		if (c->err) return c->err;
-	}
+	if (c->pend_buf && (rc = fabtx__send_pending(c, timeout_ms, dl)) < 0)
+		return rc;
 	/* Large blocking sends on RDMA backends go zero-copy: the payload is
 	 * written from the caller's registered buffer (MR cache), only the
 	 * footers come from staging. */
 	if (timeout_ms && iovcnt == 1 && c->ctx->cfg.zc_send_min &&
 	    total >= c->ctx->cfg.zc_send_min &&
-	    !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->mr_cache &&
-	    c->be->mr_cache(c, &zmc) == 0 && zmc &&
+	    !(c->be->caps & FABTX_BCAP_DIRECT) && c->be->data.mr_cache &&
+	    c->be->data.mr_cache(c, &zmc) == 0 && zmc &&
 	    fabtx_mr_get(zmc, iov[0].base, (size_t)total, 0, &zc) < 0)
 		zc = NULL;
 	for (;;) {
@@ -3695,73 +4149,21 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov,
 		uint32_t len = left > p ? p : (uint32_t)left;
 		uint32_t cr = fabtx__credits(c);
 		if (!cr) {
-			c->st.credit_stalls++;
-			if (!timeout_ms || timed_out) {
-				c->credit_event = 0; /* the caller has seen the state */
-				if (sent == 0) {
-					rc = timed_out ? -ETIMEDOUT : -EAGAIN;
-					break;
-				}
-				/* taken: copy the remainder and stream it later */
-				c->pend_buf = (uint8_t *)fabtx__alloc(&c->ctx->a, (size_t)left);
-				if (!c->pend_buf) {
-					fabtx_conn_fail(c, -ENOMEM);
-					rc = -ENOMEM;
-					break;
-				}
-				fabtx__gather(&k, c->pend_buf, (size_t)left);
-				c->pend_len = left;
-				c->pend_off = 0;
-				c->pend_total = total;
-				rc = 0;
-				break;
-			}
-			if (fabtx__wait(c, dl, FABTX__WANT_TX) < 0) {
-				/* mid-message: the rest is taken and streams later */
-				timed_out = 1;
-				continue;
-			}
-			if (c->err || c->peer_gone) {
-				rc = c->err ? c->err : -ECONNRESET;
-				break;
-			}
-			continue;
+			rc = fabtx__send_stall(c, &k, left, total, sent,
+			                       timeout_ms, dl, &timed_out);
+			if (rc == 1) continue;
+			break;
 		}
-		if (sent == 0) {
-			uint32_t sk = fabtx__skip_cells(c, left, cr);
-			if (sk) {
-				rc = fabtx__put_skip(c, sk);
-				if (rc < 0) break;
-				continue;
-			}
-		}
-		{
-			uint32_t sl = fabtx__span_len(c, left, cr);
-			if (sl) {
-				uint32_t cells = fabtx_ring_chunk_cells(FABTX_F_SPAN, sl,
-				                                        c->tx.c);
-				len = sl;
-				rc = fabtx__put_span(
-				    c, &k, len, total,
-				    (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
-				               (left == len ? FABTX_F_LAST : 0)),
-				    cr > cells && left > len,
-				    zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
-			} else {
-				rc = fabtx__put_chunk(
-				    c, &k, len, total,
-				    (uint16_t)((sent == 0 ? FABTX_F_FIRST : 0) |
-				               (left == len ? FABTX_F_LAST : 0)),
-				    cr > 1 && left > len,
-				    zc ? fabtx_mr_entry_reg(zc)->desc : NULL);
-			}
-		}
+		rc = fabtx__put_next(c, &k, left, total, sent, cr,
+		                     zc ? fabtx_mr_entry_reg(zc)->desc : NULL,
+		                     &len);
 		if (rc < 0) break;
+		if (rc == 1) continue; /* a skip: nothing of the message yet */
 		sent += len;
 		if (sent >= total) break; /* (a 0-byte message is one chunk) */
 	}
 	if (zc) { /* user memory must not be reused before the writes are done */
-		int frc = c->be->flush ? c->be->flush(c, 30000) : 0;
+		int frc = c->be->data.flush ? c->be->data.flush(c, 30000) : 0;
 		fabtx_mr_put(zmc, zc);
 		if (frc < 0 && rc >= 0) {
 			fabtx_conn_fail(c, frc);
@@ -3797,7 +4199,8 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
 			fabtx__cur k;
 			fabtx__cur_init(&k, &v, 1);
 			rc = fabtx__put_chunk(c, &k, (uint32_t)len, len,
-			                      FABTX_F_FIRST | FABTX_F_LAST, 0, NULL);
+			                      FABTX_F_FIRST | FABTX_F_LAST, 0,
+			                      NULL);
 		}
 		if (rc < 0) return rc;
 		c->st.msgs_sent++;
@@ -3861,7 +4264,8 @@ FABTX__DEF void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg)
 		uint32_t cells = msg->_cells ? msg->_cells : 1;
 		c->rx.held -= cells <= c->rx.held ? cells : c->rx.held;
 		fabtx__release_chunk(c, msg->_seq, cells);
-		if (c->state == FABTX__ST_OPEN && !c->err) fabtx__maybe_report(c);
+		if (c->state == FABTX__ST_OPEN && !c->err)
+			fabtx__maybe_report(c);
 	} else if (msg->_kind == 2) {
 		fabtx__free(&c->ctx->a, msg->_owned);
 	}
@@ -3886,7 +4290,7 @@ FABTX__DEF int fabtx_conn_fd(fabtx_conn *c)
 	if (!c) return -EINVAL;
 	if (c->state == FABTX__ST_NEW) /* connecting: the handshake's fd */
 		return c->hs_phase ? fabtx__hs_fd(c) : -EINVAL;
-	return c->be->fd(c);
+	return c->be->wait.fd(c);
 }
 
 FABTX__DEF ssize_t fabtx_peek_whole(fabtx_conn *c)
@@ -3898,30 +4302,35 @@ FABTX__DEF ssize_t fabtx_peek_whole(fabtx_conn *c)
 	if (len < 0) return len;
 	p = fabtx_ring_payload(c->rx.c);
 	/* every cell but the last of a message carries a full payload */
-	rem = c->rx.asm_active ? c->rx.asm_total - c->rx.asm_got : (uint64_t)len;
+	rem =
+	    c->rx.asm_active ? c->rx.asm_total - c->rx.asm_got : (uint64_t)len;
 	cells = rem ? (rem + p - 1) / p : 1;
 	if (cells > c->rx.n / 2) return len;
 	if (c->be->caps & FABTX_BCAP_DIRECT) {
 		/* one chunk per cell (no runs), placed in order: the last
 		 * cell there means all are */
 		last = c->rx.seq + cells - 1;
-		f = fabtx__footer_at(c->rx.cells, c->rx.c, last & (c->rx.n - 1));
+		f = fabtx__footer_at(c->rx.cells, c->rx.c,
+		                     last & (c->rx.n - 1));
 		return fabtx__load_acq64(&f->seq) == last ? len : -EAGAIN;
 	}
 	/* chunks may be runs: walk the footers of what is visible (below the
 	 * hint, or written so far on ordered backends) to the message's end */
 	{
 		int ordered = (c->be->caps & FABTX_BCAP_ORDERED) != 0;
-		uint64_t s = c->rx.seq, end = ordered ? s + c->rx.n - 1 : c->rx.hint;
+		uint64_t s = c->rx.seq,
+		         end = ordered ? s + c->rx.n - 1 : c->rx.hint;
 		uint32_t i;
 		for (i = 0; i < c->rx.n && s < end; i++) {
 			uint16_t fl;
-			f = fabtx__footer_at(c->rx.cells, c->rx.c, s & (c->rx.n - 1));
+			f = fabtx__footer_at(c->rx.cells, c->rx.c,
+			                     s & (c->rx.n - 1));
 			if (fabtx__load_acq64(&f->seq) != s) return -EAGAIN;
 			fl = fabtx__load_relaxed(&f->flags);
-			s += fabtx_ring_chunk_cells(fl, fabtx__load_relaxed(&f->len),
-			                            c->rx.c);
-			if (s > end) return -EAGAIN; /* a run not all here yet */
+			s += fabtx_ring_chunk_cells(
+			    fl, fabtx__load_relaxed(&f->len), c->rx.c);
+			if (s > end)
+				return -EAGAIN; /* a run not all here yet */
 			if (fl & FABTX_F_LAST) return len;
 		}
 		return -EAGAIN;
@@ -3960,7 +4369,7 @@ FABTX__DEF int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events)
 		c->credit_event = 0;
 		return -EAGAIN;
 	}
-	rc = c->be->arm(c);
+	rc = c->be->wait.arm(c);
 	if (rc < 0) return rc;
 	/* re-check after arming: anything that raced in is reported now */
 	fabtx__credit_refresh(c);
@@ -4054,8 +4463,8 @@ static int fabtx__close_try(fabtx_conn *c)
 		if (rc < 0) return rc;
 		c->fin_sent = 1;
 	}
-	if (!c->be->flush) return 0;
-	rc = c->be->flush(c, 0);
+	if (!c->be->data.flush) return 0;
+	rc = c->be->data.flush(c, 0);
 	return rc == -ETIMEDOUT ? -EAGAIN : rc;
 }
 
@@ -4100,13 +4509,15 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 		rc = fabtx__close_step(c);
 		if (rc != -EAGAIN) break;
 		if (c->fin_sent) { /* the backend's writes still completing */
-			rc = c->be->flush(c, fabtx__remaining_ms(dl));
+			rc = c->be->data.flush(c, fabtx__remaining_ms(dl));
 			break;
 		}
 		/* credits, or messages to release unread (not while the
 		 * application's held messages block the ring: none can come) */
-		rc = fabtx__wait(c, dl, FABTX__WANT_TX |
-		                            (fabtx__rx_stalled(c) ? 0 : FABTX__WANT_RX));
+		rc = fabtx__wait(
+		    c, dl,
+		    FABTX__WANT_TX |
+		        (fabtx__rx_stalled(c) ? 0 : FABTX__WANT_RX));
 		if (rc < 0) break;
 	}
 	/* the linger time is up with writes outstanding: what is left is
@@ -4146,6 +4557,16 @@ FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
  * socket, which is the fd the owner polls.  A spinning peer costs no
  * system calls.
  *
+ * Copy mode (FABTX_SHM_MODE=copy in the environment when the ctx is
+ * created): the same channel and windows, but the backend is not DIRECT:
+ * the core stages cells and calls data.write, which copies into the peer's
+ * mapping and then publishes the data position (seq_cst) in the peer's
+ * header word reserved[0], the way an RDMA backend's write delivers its
+ * notification after the data; the peer's progress() hands it to
+ * fabtx_conn_data_in.  It runs the core's whole RDMA path (staging, runs,
+ * skips, hints, credits by write) without a fabric.  Both sides must use
+ * the same mode: the window key says which (a mismatch is refused).
+ *
  * The peer is not trusted with anything that could hurt this process:
  *  - windows are sealed against shrinking and growing (F_SEAL_SHRINK |
  *    F_SEAL_GROW | F_SEAL_SEAL) before they are sent, and a peer window
@@ -4157,12 +4578,18 @@ FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
  *    nothing the peer does to its fds can block this process or raise
  *    SIGPIPE; a flood of wakeups costs a bounded number of reads a call. */
 #define FABTX__SHM_WAKE 'W'
+#define FABTX__SHM_KEY_COPY 1u /* the window key of a copy-mode peer */
+/* copy mode: not DIRECT (the table says) */
+#define fabtx__shm_copy(c) (!((c)->be->caps & FABTX_BCAP_DIRECT))
 #define FABTX__SHM_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 typedef struct fabtx__shm_conn {
 	int sock;
 	int win_fd;
 	void *win;
 	size_t win_len;
+	void *tx; /* copy mode: the TX staging area */
+	size_t tx_len;
+	uint64_t seen_pos; /* copy mode: the last data position delivered */
 	void *peer_win;
 	size_t peer_win_len;
 	int rfd; /* the peer's window memfd, as it arrived */
@@ -4182,14 +4609,15 @@ typedef struct fabtx__shm_listener {
  * fork).  Per mille: FABTX_SHM_EAGAIN (control sends and receives move
  * nothing: storms of -EAGAIN), FABTX_SHM_DROP_DB / FABTX_SHM_DUP_DB
  * (wakeups lost / sent twice); FABTX_SHM_VANISH_AFTER=N: the process is
- * SIGKILLed at its N-th backend operation.  Writes are stores into the
- * peer's mapping (DIRECT): they cannot fail or be short. */
+ * SIGKILLed at its N-th backend operation; FABTX_SHM_WRITE_EAGAIN (copy
+ * mode: writes find the queue full and do nothing).  DIRECT stores into
+ * the peer's mapping cannot fail or be short. */
 #include <signal.h>
 static struct {
 	pid_t pid;
 	int on;
 	uint64_t rnd, ops, vanish;
-	unsigned eagain, drop_db, dup_db;
+	unsigned eagain, drop_db, dup_db, write_eagain;
 } fabtx__shm_fk;
 static unsigned fabtx__shm_knob(const char *e)
 {
@@ -4204,12 +4632,15 @@ static void fabtx__shm_fault_init(void)
 	seed = getenv("FABTX_SHM_FAULT_SEED");
 	if (!seed) return;
 	fabtx__shm_fk.on = 1;
-	fabtx__shm_fk.rnd = strtoull(seed, NULL, 10) * 2654435761u +
-	                    (uint64_t)getpid() + 1;
+	fabtx__shm_fk.rnd =
+	    strtoull(seed, NULL, 10) * 2654435761u + (uint64_t)getpid() + 1;
 	fabtx__shm_fk.eagain = fabtx__shm_knob(getenv("FABTX_SHM_EAGAIN"));
 	fabtx__shm_fk.drop_db = fabtx__shm_knob(getenv("FABTX_SHM_DROP_DB"));
 	fabtx__shm_fk.dup_db = fabtx__shm_knob(getenv("FABTX_SHM_DUP_DB"));
-	fabtx__shm_fk.vanish = fabtx__shm_knob(getenv("FABTX_SHM_VANISH_AFTER"));
+	fabtx__shm_fk.write_eagain =
+	    fabtx__shm_knob(getenv("FABTX_SHM_WRITE_EAGAIN"));
+	fabtx__shm_fk.vanish =
+	    fabtx__shm_knob(getenv("FABTX_SHM_VANISH_AFTER"));
 }
 /* one backend operation: count it (vanish at the N-th); 1 with the
  * given per-mille chance */
@@ -4244,14 +4675,16 @@ static int fabtx__shm_addr(const char *name, struct sockaddr_un *sa,
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      ch == '-'))
 			return -EINVAL;
 	}
 	memset(sa, 0, sizeof *sa);
 	sa->sun_family = AF_UNIX;
 	memcpy(sa->sun_path + 1, pfx, sizeof pfx - 1);
 	memcpy(sa->sun_path + sizeof pfx, name, n);
-	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof pfx + n);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof pfx +
+	                   n);
 	return 0;
 }
 
@@ -4301,11 +4734,13 @@ static int fabtx__shm_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	int fd;
 	for (;;) {
-		fd = accept4(sl->sock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		fd =
+		    accept4(sl->sock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0) break;
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			return -errno;
-		if (fabtx__remaining_ms(dl) == 0) return timeout_ms ? -ETIMEDOUT : -EAGAIN;
+		if (fabtx__remaining_ms(dl) == 0)
+			return timeout_ms ? -ETIMEDOUT : -EAGAIN;
 		fabtx__poll1(sl->sock, POLLIN, fabtx__remaining_ms(dl));
 	}
 	if (!fabtx__shm_new(c, fd)) {
@@ -4328,13 +4763,15 @@ static void fabtx__shm_listener_close(fabtx_listener *l)
 static int fabtx__shm_try_connect(fabtx__shm_conn *s)
 {
 	for (;;) {
-		if (connect(s->sock, (struct sockaddr *)&s->sa, s->salen) == 0) {
+		if (connect(s->sock, (struct sockaddr *)&s->sa, s->salen) ==
+		    0) {
 			s->connecting = 0;
 			return 0;
 		}
 		if (errno == EINTR) continue;
 		if (errno == EAGAIN) return -EAGAIN;
-		return errno == ENOENT ? -ECONNREFUSED : -errno; /* nobody listens */
+		return errno == ENOENT ? -ECONNREFUSED
+		                       : -errno; /* nobody listens */
 	}
 }
 
@@ -4433,8 +4870,10 @@ static void fabtx__shm_take_fds(fabtx__shm_conn *s, struct msghdr *mh)
 		if (nf > 4) nf = 4;
 		memcpy(fds, CMSG_DATA(h), (size_t)nf * sizeof(int));
 		for (k = 0; k < nf; k++) {
-			if (nf == 1 && s->rfd < 0 && !s->peer_win) s->rfd = fds[k];
-			else close(fds[k]); /* unexpected: never leak */
+			if (nf == 1 && s->rfd < 0 && !s->peer_win)
+				s->rfd = fds[k];
+			else
+				close(fds[k]); /* unexpected: never leak */
 		}
 	}
 }
@@ -4464,7 +4903,8 @@ static int fabtx__shm_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		n = recvmsg(s->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n > 0) {
 			fabtx__shm_take_fds(s, &mh);
-			if (n == 1 && cap && *(const char *)buf == FABTX__SHM_WAKE &&
+			if (n == 1 && cap &&
+			    *(const char *)buf == FABTX__SHM_WAKE &&
 			    !(mh.msg_flags & MSG_TRUNC)) {
 				/* a wakeup: it has done its work by waking us; a
 				 * flood of them is read 64 at a time per call */
@@ -4508,26 +4948,45 @@ static int fabtx__shm_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	rx->base = s->win;
 	rx->len = rx_len;
 	rx->addr = 0;
-	rx->key = 0;
+	rx->key = fabtx__shm_copy(c) ? FABTX__SHM_KEY_COPY : 0u;
 	rx->desc = NULL;
 	memset(tx, 0, sizeof *tx);
+	if (tx_len) { /* copy mode: the staging area */
+		s->tx = mmap(NULL, (size_t)tx_len, PROT_READ | PROT_WRITE,
+		             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (s->tx == MAP_FAILED) {
+			s->tx = NULL;
+			return -errno;
+		}
+		s->tx_len = (size_t)tx_len;
+		tx->base = s->tx;
+		tx->len = tx_len;
+	}
 	return 0;
 }
 
 /* The peer's window: a memfd sealed against shrinking, at least as long
  * as the ring (peer->len: the core asks for that much, never more). */
-static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer)
+static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer,
+                                 fabtx_win_limits *lim)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	struct stat stt;
 	int seals;
 	FABTX__SHM_OP();
 	if (s->rfd < 0 || peer->addr != 0) return -EPROTO;
+	if (peer->key != (fabtx__shm_copy(c) ? FABTX__SHM_KEY_COPY : 0u)) {
+		fabtx_log(c->ctx, FABTX_LOG_WARN,
+		          "%s: the peer's shm mode (FABTX_SHM_MODE) differs",
+		          c->url);
+		return -EPROTO;
+	}
 	seals = fcntl(s->rfd, F_GET_SEALS);
 	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
-		fabtx_log(c->ctx, FABTX_LOG_WARN,
-		          "%s: peer window is not a memfd sealed against shrinking",
-		          c->url);
+		fabtx_log(
+		    c->ctx, FABTX_LOG_WARN,
+		    "%s: peer window is not a memfd sealed against shrinking",
+		    c->url);
 		return -EPROTO;
 	}
 	if (fstat(s->rfd, &stt) < 0) return -errno;
@@ -4542,31 +5001,15 @@ static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer)
 	s->peer_win_len = (size_t)peer->len;
 	close(s->rfd);
 	s->rfd = -1;
-	c->peer_base = (uint8_t *)s->peer_win;
+	if (!fabtx__shm_copy(c)) lim->peer_base = (uint8_t *)s->peer_win;
 	return 0;
 }
 
-static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t db, unsigned flags)
-{
-	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
-	int i;
-	(void)db;
-	(void)flags;
-	for (i = 0; i < nseg; i++) {
-		if (off + segs[i].len > s->peer_win_len) return -EINVAL;
-		memcpy((uint8_t *)s->peer_win + off, segs[i].addr, segs[i].len);
-		off += segs[i].len;
-	}
-	return 0;
-}
-
-static int fabtx__shm_doorbell(fabtx_conn *c, uint32_t value)
+/* wake the peer if it sleeps (armed); the caller published with seq_cst */
+static void fabtx__shm_wake(fabtx_conn *c)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
-	(void)value;
-	/* the caller published with a seq_cst store; wake only a sleeper */
 	if (__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
 		static const char w = FABTX__SHM_WAKE;
@@ -4580,6 +5023,58 @@ static int fabtx__shm_doorbell(fabtx_conn *c, uint32_t value)
 		(void)n;
 		c->st.doorbells_sent++;
 	}
+}
+
+/* copy mode: data up to pos is in the peer's window (positions only grow:
+ * one thread drives a connection) */
+static void fabtx__shm_publish(fabtx_conn *c, uint64_t pos)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
+	__atomic_store_n(&ph->reserved[0], pos, __ATOMIC_SEQ_CST);
+}
+
+static int fabtx__shm_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
+{
+	/* DIRECT: the core published (footer seq, credit word) with seq_cst;
+	 * copy mode re-rings a data position (a credit-starved sender) */
+	if (fabtx__shm_copy(c) && kind == FABTX_DB_KIND_DATA)
+		fabtx__shm_publish(c, pos);
+	fabtx__shm_wake(c);
+	return 0;
+}
+
+/* copy mode: the core's remote write, then its notification */
+static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint64_t pos, unsigned flags)
+{
+	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
+	uint8_t *pw = (uint8_t *)s->peer_win;
+	int i;
+	FABTX__SHM_OP();
+	if (FABTX__SHM_FAULT(write_eagain)) return -EAGAIN; /* nothing done */
+	if ((flags & FABTX_WRITE_CREDIT) && nseg == 1 && off == 0 &&
+	    segs[0].len == 8) { /* the credit word, read with atomic loads */
+		uint64_t v;
+		memcpy(&v, segs[0].addr, 8);
+		__atomic_store_n((uint64_t *)(void *)pw, v, __ATOMIC_SEQ_CST);
+		fabtx__shm_wake(c);
+		return 0;
+	}
+	for (i = 0; i < nseg; i++) {
+		if (off > s->peer_win_len ||
+		    segs[i].len > s->peer_win_len - off)
+			return -EINVAL;
+		memcpy(pw + off, segs[i].addr, segs[i].len);
+		off += segs[i].len;
+	}
+	/* writes land in order: a following chunk's notification covers
+	 * this one */
+	if ((flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
+	    !(flags & FABTX_WRITE_MORE)) {
+		if (flags & FABTX_WRITE_DATA) fabtx__shm_publish(c, pos);
+		fabtx__shm_wake(c);
+	}
 	return 0;
 }
 
@@ -4588,8 +5083,19 @@ static int fabtx__shm_progress(fabtx_conn *c)
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
 	FABTX__SHM_OP();
-	/* awake: nobody need send a wakeup (they are read by ctrl_recv) */
-	if (fabtx__load_relaxed(&h->armed)) fabtx__store_relaxed(&h->armed, 0u);
+	/* awake: nobody need send a wakeup (they are read by ctrl_recv).  Not
+	 * in copy mode: a core that is not DIRECT may call progress between
+	 * arming and sleeping (fabtx__credits); the waker clears the flag. */
+	if (!fabtx__shm_copy(c) && fabtx__load_relaxed(&h->armed))
+		fabtx__store_relaxed(&h->armed, 0u);
+	if (fabtx__shm_copy(c)) { /* the peer's data notification */
+		uint64_t pos =
+		    __atomic_load_n(&h->reserved[0], __ATOMIC_ACQUIRE);
+		if (pos != s->seen_pos) {
+			s->seen_pos = pos;
+			fabtx_conn_data_in(c, pos);
+		}
+	}
 	return 0;
 }
 
@@ -4599,6 +5105,10 @@ static int fabtx__shm_arm(fabtx_conn *c)
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
 	FABTX__SHM_OP();
 	__atomic_store_n(&h->armed, 1u, __ATOMIC_SEQ_CST);
+	/* copy mode: a notification that came before the flag was seen */
+	if (fabtx__shm_copy(c) &&
+	    __atomic_load_n(&h->reserved[0], __ATOMIC_SEQ_CST) != s->seen_pos)
+		return -EAGAIN;
 	return 0; /* the core re-checks with seq_cst loads after this */
 }
 
@@ -4620,44 +5130,52 @@ static void fabtx__shm_disconnect(fabtx_conn *c, int graceful)
 	(void)graceful;
 	if (!s) return;
 	if (s->win) munmap(s->win, s->win_len);
+	if (s->tx) munmap(s->tx, s->tx_len);
 	if (s->peer_win) munmap(s->peer_win, s->peer_win_len);
 	if (s->sock >= 0) close(s->sock);
 	if (s->win_fd >= 0) close(s->win_fd);
 	if (s->rfd >= 0) close(s->rfd);
 	fabtx__free(&c->ctx->a, s);
 	c->bdata = NULL;
-	c->peer_base = NULL;
 }
 
-static const fabtx_backend fabtx__shm_be = {
-    sizeof(fabtx_backend),
-    "shm",
-    FABTX_BCAP_DIRECT | FABTX_BCAP_ORDERED | FABTX_BCAP_CTRL_FD,
-    NULL,
-    NULL,
-    fabtx__shm_listen,
-    fabtx__shm_listener_fd,
-    fabtx__shm_accept,
-    fabtx__shm_listener_close,
-    fabtx__shm_connect,
-    fabtx__shm_ctrl_send,
-    fabtx__shm_ctrl_recv,
-    fabtx__shm_win_open,
-    fabtx__shm_win_import,
-    fabtx__shm_write,
-    fabtx__shm_doorbell,
-    fabtx__shm_progress,
-    fabtx__shm_flush,
-    fabtx__shm_arm,
-    fabtx__shm_fd,
-    fabtx__shm_disconnect,
-    NULL,
-    0,
-    NULL,
-    NULL,
-    fabtx__shm_connect_poll,
-    fabtx__shm_ctrl_fd};
+/* The tables, member by member (C and C++11 alike), built once: DIRECT,
+ * and copy mode (FABTX_SHM_MODE=copy: not DIRECT, not ORDERED). */
+static fabtx_backend fabtx__shm_be, fabtx__shm_copy_be;
+static void fabtx__shm_be_init(void)
+{
+	fabtx_backend *b = &fabtx__shm_be;
+	b->scheme = "shm";
+	b->caps = FABTX_BCAP_DIRECT | FABTX_BCAP_ORDERED;
+	b->setup.listen = fabtx__shm_listen;
+	b->setup.listener_fd = fabtx__shm_listener_fd;
+	b->setup.accept = fabtx__shm_accept;
+	b->setup.listener_close = fabtx__shm_listener_close;
+	b->setup.connect = fabtx__shm_connect;
+	b->setup.connect_poll = fabtx__shm_connect_poll;
+	b->setup.ctrl_fd = fabtx__shm_ctrl_fd;
+	b->setup.ctrl_send = fabtx__shm_ctrl_send;
+	b->setup.ctrl_recv = fabtx__shm_ctrl_recv;
+	b->setup.win_open = fabtx__shm_win_open;
+	b->setup.win_import = fabtx__shm_win_import;
+	b->setup.disconnect = fabtx__shm_disconnect;
+	b->data.flush = fabtx__shm_flush;
+	b->notify.ring = fabtx__shm_ring;
+	b->notify.progress = fabtx__shm_progress;
+	b->wait.arm = fabtx__shm_arm;
+	b->wait.fd = fabtx__shm_fd;
+	fabtx__shm_copy_be = *b;
+	fabtx__shm_copy_be.caps = 0u;
+	fabtx__shm_copy_be.data.write = fabtx__shm_write;
+}
 
-FABTX__DEF const fabtx_backend *fabtx_shm_backend(void) { return &fabtx__shm_be; }
+FABTX__DEF const fabtx_backend *fabtx_shm_backend(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const char *m = getenv("FABTX_SHM_MODE");
+	pthread_once(&once, fabtx__shm_be_init);
+	return m && strcmp(m, "copy") == 0 ? &fabtx__shm_copy_be
+	                                   : &fabtx__shm_be;
+}
 #endif /* FABTX_NO_SHM */
 #endif

@@ -150,14 +150,14 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #endif
 #endif
 
-#define FABTX__OFI_VERSION     FI_VERSION(1, 9)
-#define FABTX__OFI_MAGIC       0x424f5846u /* "FXOB" little-endian */
-#define FABTX__OFI_BOOT_VER    1u
-#define FABTX__OFI_NAME_MAX    256u
-#define FABTX__OFI_CTRL_MAX    512u
-#define FABTX__OFI_BYE         0xffffffffu /* ctrl frame: closed gracefully */
-#define FABTX__OFI_WAKE        0xfffffffeu /* ctrl frame: you have work */
-#define FABTX__OFI_HDR_SCRATCH 56u         /* spare of fabtx_win_hdr */
+#define FABTX__OFI_VERSION FI_VERSION(1, 9)
+#define FABTX__OFI_MAGIC 0x424f5846u /* "FXOB" little-endian */
+#define FABTX__OFI_BOOT_VER 1u
+#define FABTX__OFI_NAME_MAX 256u
+#define FABTX__OFI_CTRL_MAX 512u
+#define FABTX__OFI_BYE 0xffffffffu  /* ctrl frame: closed gracefully */
+#define FABTX__OFI_WAKE 0xfffffffeu /* ctrl frame: you have work */
+#define FABTX__OFI_HDR_SCRATCH 56u  /* spare of fabtx_win_hdr */
 /* reserved[0] of fabtx_win_hdr: a peer that polls its CQ on a timer (no
  * wait fd: shm) writes 1 here in OUR window before it sleeps; we clear it
  * and send it a WAKE frame once we have written to it */
@@ -177,20 +177,6 @@ static int fabtx__ofi_err(ssize_t rc) /* libfabric -FI_E* -> -errno */
 	if (rc == -FI_EAGAIN) return -EAGAIN;
 	if (rc <= -FI_ERRNO_OFFSET) return -EIO;
 	return (int)rc;
-}
-
-static int fabtx__ofi_remaining(uint64_t deadline)
-{
-	uint64_t now;
-	if (deadline == UINT64_MAX) return -1;
-	now = fabtx_now_ms();
-	return now >= deadline ? 0 : (int)(deadline - now);
-}
-
-static uint64_t fabtx__ofi_deadline(int timeout_ms)
-{
-	return timeout_ms < 0 ? UINT64_MAX
-	                      : fabtx_now_ms() + (uint64_t)timeout_ms;
 }
 
 static void fabtx__ofi_put32(uint8_t *p, uint32_t v)
@@ -389,11 +375,12 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 	if (!s) return;
 	k = fabtx__ofi_unpark_ctx(ctx); /* holds a reference of its own */
 	if (k) {
-		for (d = s->doms; d; d = d->next) n++;
-		k->domain = (struct fid_domain **)calloc(
-		    (size_t)n + 1, sizeof *k->domain);
-		k->fabric = (struct fid_fabric **)calloc(
-		    (size_t)n + 1, sizeof *k->fabric);
+		for (d = s->doms; d; d = d->next)
+			n++;
+		k->domain = (struct fid_domain **)calloc((size_t)n + 1,
+		                                         sizeof *k->domain);
+		k->fabric = (struct fid_fabric **)calloc((size_t)n + 1,
+		                                         sizeof *k->fabric);
 		if (!k->domain || !k->fabric) { /* cannot keep them: leak */
 			free(k->domain);
 			free(k->fabric);
@@ -434,6 +421,69 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
 
 /* Find or open fabric+domain for info (same provider/fabric/domain/ep). */
+/* ----------------------------------------------------- provider quirks */
+/* Every provider-specific decision, in one table (docs/ofi.md, quirks):
+ * the flags of every entry whose name matches (exactly, or contained in
+ * the provider name for layered ones such as "tcp;ofi_rxm") apply. */
+#define FABTX__OFI_Q_WAW_ORDER 0x001u /* ask for write-after-write order */
+#define FABTX__OFI_Q_AUTO_PROGRESS                                             \
+	0x002u                         /* auto data progress unless spinning */
+#define FABTX__OFI_Q_NO_WAIT_FD 0x004u /* sleep on the timer, not the CQ fd */
+#define FABTX__OFI_Q_NO_INJECT 0x008u  /* no injects at all */
+#define FABTX__OFI_Q_TX_MAX_32 0x010u  /* at most 32 writes in flight */
+#define FABTX__OFI_Q_SPLIT_INJECT 0x020u /* split injects (ordered commands) */
+#define FABTX__OFI_Q_LOCAL                                                     \
+	0x040u                       /* same host only, names not IPs,
+                                            an endpoint name of its own */
+#define FABTX__OFI_Q_NO_SPAN 0x080u  /* runs may be read before landing */
+#define FABTX__OFI_Q_NOT_AUTO 0x100u /* never picked without being named */
+static const struct fabtx__ofi_quirk {
+	const char *name;
+	int contained; /* 1: name is contained in the provider name */
+	unsigned flags;
+} fabtx__ofi_quirks[] = {
+    /* shm: smr fast RMA bypasses the command queue unless WAW is asked
+     * for; the peer never signals our wait fd; endpoints named after the
+     * PID collide with a dead process's region */
+    {"shm", 0,
+     FABTX__OFI_Q_WAW_ORDER | FABTX__OFI_Q_NO_WAIT_FD |
+         FABTX__OFI_Q_SPLIT_INJECT | FABTX__OFI_Q_LOCAL},
+    /* sockets: manual progress stalls a writer's flush; ~200 writes in
+     * flight stall for good; under manual progress a run was read before
+     * all its bytes had landed */
+    {"sockets", 0,
+     FABTX__OFI_Q_AUTO_PROGRESS | FABTX__OFI_Q_TX_MAX_32 |
+         FABTX__OFI_Q_NO_SPAN},
+    /* ofi_rxm: its wait fd misses connection requests; injects flushed as
+     * context-less error completions crash it (libfabric 1.17) */
+    {"ofi_rxm", 1, FABTX__OFI_Q_NO_WAIT_FD | FABTX__OFI_Q_NO_INJECT},
+    /* net: its CQ wait fd stays readable after a successful fi_trywait */
+    {"net", 0, FABTX__OFI_Q_NO_WAIT_FD},
+    /* not picked unless named: slow, unreliable or not for this use */
+    {"sockets", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"udp", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"ofi_rxd", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"ofi_mrail", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"ofi_hook", 1, FABTX__OFI_Q_NOT_AUTO},
+    {"psm", 1, FABTX__OFI_Q_NOT_AUTO},
+};
+
+/* does provider prov have quirk q? */
+static int fabtx__ofi_quirk(const char *prov, unsigned q)
+{
+	size_t i;
+	unsigned f = 0;
+	if (!prov) return 0;
+	for (i = 0; i < sizeof fabtx__ofi_quirks / sizeof fabtx__ofi_quirks[0];
+	     i++) {
+		const struct fabtx__ofi_quirk *k = &fabtx__ofi_quirks[i];
+		if (k->contained ? strstr(prov, k->name) != NULL
+		                 : strcmp(prov, k->name) == 0)
+			f |= k->flags;
+	}
+	return (f & q) != 0;
+}
+
 /* shm applies each peer's commands in FIFO order and offers write
  * ordering, but unless asked for it, it runs writes without CQ data as a
  * process_vm_writev system call by the writer ("fast RMA", libfabric 1.17
@@ -442,8 +492,9 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
  * commands like the rest, which the split-inject path relies on anyway. */
 static void fabtx__ofi_want_order(struct fi_info *fi)
 {
-	if (fi && fi->fabric_attr && fi->fabric_attr->prov_name &&
-	    strcmp(fi->fabric_attr->prov_name, "shm") == 0 && fi->tx_attr)
+	if (fi && fi->fabric_attr && fi->tx_attr &&
+	    fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                     FABTX__OFI_Q_WAW_ORDER))
 		fi->tx_attr->msg_order |= FI_ORDER_WAW | FI_ORDER_RMA_WAW;
 }
 
@@ -510,8 +561,9 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 	 * keeps manual progress.  The thread spins FI_SOCKETS_PE_WAITTIME ms
 	 * (default 10) after any activity before it sleeps: 0 suits small
 	 * hosts (docs/ofi.md). */
-	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0 &&
-	    ctx->cfg.spin_us <= 0) {
+	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                     FABTX__OFI_Q_AUTO_PROGRESS) &&
+	    fabtx_ctx_spin_us(ctx) <= 0) {
 		d->info->domain_attr->data_progress = FI_PROGRESS_AUTO;
 		if (!getenv("FI_SOCKETS_PE_WAITTIME"))
 			fabtx_log(ctx, FABTX_LOG_INFO,
@@ -542,13 +594,9 @@ fail:
 /* --------------------------------------------------------- fi_getinfo */
 static int fabtx__ofi_excluded_auto(const char *prov, const char *host)
 {
-	static const char *const bad[] = {"sockets",   "udp",      "ofi_rxd",
-	                                  "ofi_mrail", "ofi_hook", "psm"};
-	size_t i;
-	if (strcmp(prov, "shm") == 0) return !fabtx__ofi_host_is_loopback(host);
-	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		if (strstr(prov, bad[i])) return 1;
-	return 0;
+	if (fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL))
+		return !fabtx__ofi_host_is_loopback(host);
+	return fabtx__ofi_quirk(prov, FABTX__OFI_Q_NOT_AUTO);
 }
 
 static struct fi_info *fabtx__ofi_hints(int ep)
@@ -633,7 +681,8 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
 			return -ENOMEM;
 		}
 	}
-	if (strcmp(u->host, "*") != 0 && !(named && strcmp(prov, "shm") == 0))
+	if (strcmp(u->host, "*") != 0 &&
+	    !(named && fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL)))
 		node = u->host;
 	rc = fi_getinfo(FABTX__OFI_VERSION, node, NULL,
 	                src && node ? FI_SOURCE : 0, h, &all);
@@ -697,7 +746,7 @@ static int fabtx__ofi_wait_fd(int fd, short ev, uint64_t deadline)
 		p.fd = fd;
 		p.events = ev;
 		p.revents = 0;
-		rc = poll(&p, 1, fabtx__ofi_remaining(deadline));
+		rc = poll(&p, 1, fabtx_remaining_ms(deadline));
 		if (rc > 0) return 0;
 		if (rc == 0) return -ETIMEDOUT;
 		if (errno != EINTR) return -errno;
@@ -728,10 +777,10 @@ static int fabtx__ofi_send_all(int fd, const void *buf, size_t len,
 }
 
 /* bootstrap message: magic, ver, kind, len(payload) + payload */
-#define FABTX__OFI_B_HELLO  1u /* client -> server: token, [rdm name]   */
-#define FABTX__OFI_B_OFFER  2u /* server -> client: prov/fabric/ep/name */
-#define FABTX__OFI_B_ADDR   3u /* client -> server: rdm ep name         */
-#define FABTX__OFI_B_READY  4u /* either way: fabric link is up         */
+#define FABTX__OFI_B_HELLO 1u  /* client -> server: token, [rdm name]   */
+#define FABTX__OFI_B_OFFER 2u  /* server -> client: prov/fabric/ep/name */
+#define FABTX__OFI_B_ADDR 3u   /* client -> server: rdm ep name         */
+#define FABTX__OFI_B_READY 4u  /* either way: fabric link is up         */
 #define FABTX__OFI_B_REJECT 5u /* server -> client: errno               */
 
 /* ------------------------------------------------------------ per conn */
@@ -776,8 +825,8 @@ typedef struct fabtx__ofi_conn {
 	int drain_step, drain_quiet, in_drain;
 	uint64_t drain_end_ms;
 	int sock_eof; /* the bootstrap socket said EOF or failed */
-	int peer_bye;  /* the peer disconnected gracefully */
-	int wrote;     /* doorbells written since the last look for a sleeper */
+	int peer_bye; /* the peer disconnected gracefully */
+	int wrote;    /* doorbells written since the last look for a sleeper */
 	int asleep_told; /* the peer holds our sleep word (no WAKE since) */
 	int has_bye_pos, bye_short;
 	uint64_t bye_pos; /* its final write position, sent with BYE */
@@ -802,6 +851,7 @@ typedef struct fabtx__ofi_conn {
 	int b_on, no_coalesce;
 	int split_inject; /* provider applies commands in order (shm) */
 	int imm_ok; /* 8-byte CQ data and injects: one-cell footers ride in it */
+	uint32_t imm_max; /* what write_imm takes (win_import tells the core) */
 	uint32_t pq_cap, pq_head, pq_n;
 	size_t iov_limit, inject_size, max_msg;
 	int write_fence; /* need FI_FENCE when splitting writes */
@@ -863,8 +913,8 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx)
 static void fabtx__ofi_dead(fabtx__ofi_conn *o, const char *why, int err)
 {
 	if (!o->sock_dead)
-		fabtx_log(o->c->ctx, FABTX_LOG_DEBUG, "ofi: %s: peer gone: %s (%d)",
-		          o->c->url, why, err);
+		fabtx_log(o->c->ctx, FABTX_LOG_DEBUG,
+		          "ofi: %s: peer gone: %s (%d)", o->c->url, why, err);
 	o->sock_dead = 1;
 }
 
@@ -1064,9 +1114,13 @@ static void fabtx__ofi_note_local(fabtx__ofi_conn *o, const void *peer,
 {
 	char pfx[40];
 	int pl;
-	if (strcmp(o->info->fabric_attr->prov_name, "shm") != 0) return;
-	while (peer_len && ((const char *)peer)[peer_len - 1] == 0) peer_len--;
-	while (ml && ((const char *)me)[ml - 1] == 0) ml--;
+	if (!fabtx__ofi_quirk(o->info->fabric_attr->prov_name,
+	                      FABTX__OFI_Q_LOCAL))
+		return;
+	while (peer_len && ((const char *)peer)[peer_len - 1] == 0)
+		peer_len--;
+	while (ml && ((const char *)me)[ml - 1] == 0)
+		ml--;
 	if (peer_len >= sizeof o->peer_nm || ml >= sizeof o->self_nm) return;
 	pl = snprintf(pfx, sizeof pfx, "fabtx.%ld.", (long)getpid());
 	if (!memmem(peer, peer_len, pfx, (size_t)pl)) return;
@@ -1098,7 +1152,7 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	/* Busy-poll contexts (spin_us > 0) poll the CQ themselves: a CQ wait
 	 * object would cost a write and a read syscall per completion (util
 	 * CQs signal it on every entry), so they sleep on the timer. */
-	if (ctx->cfg.spin_us > 0) return 0;
+	if (fabtx_ctx_spin_us(ctx) > 0) return 0;
 	/* shm: the peer never signals our wait fd (progress is local);
 	 * ofi_rxm: its wait fd does not see connection requests, which need
 	 * manual progress, so a sleeper would never accept the first write;
@@ -1106,9 +1160,7 @@ static int fabtx__ofi_want_wait_fd(const struct fi_info *fi, fabtx_ctx *ctx)
 	 * (a sleeper would spin).
 	 * sockets (automatic progress unless spinning, see dom_get) signals
 	 * its CQ fd from its progress thread: the fd is usable. */
-	if (strcmp(p, "shm") == 0 || strstr(p, "ofi_rxm") ||
-	    strcmp(p, "net") == 0)
-		return 0;
+	if (fabtx__ofi_quirk(p, FABTX__OFI_Q_NO_WAIT_FD)) return 0;
 	return 1;
 }
 
@@ -1121,17 +1173,14 @@ static int fabtx__ofi_step(fabtx__ofi_conn *o, const char *what, int rc)
 	return fabtx__ofi_err(rc);
 }
 
-static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
+/* ep_open, 1: what the provider's attributes and quirks allow (sizes,
+ * injects, write_imm, ordering), and the operation contexts */
+static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 {
-	struct fi_cq_attr cqa;
-	struct fi_eq_attr eqa;
-	struct fi_av_attr ava;
-	struct epoll_event ev;
 	size_t txs = fi->tx_attr->size ? fi->tx_attr->size : 256;
 	size_t rxs = fi->rx_attr->size ? fi->rx_attr->size : 256;
-	uint32_t i;
-	int rc;
 	const char *tus = getenv("FABTX_OFI_TIMER_US");
+	uint32_t i;
 
 	o->rdm = fi->ep_attr->type == FI_EP_RDM;
 	o->iov_limit = fi->tx_attr->rma_iov_limit < fi->tx_attr->iov_limit
@@ -1147,13 +1196,15 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	 * SIGSEGV inside fi_cq_read or fi_close(ep), about one close in 40 in
 	 * rxm_rdm_close_loses_nothing.  So no injects on rxm: every write takes
 	 * a completion and a context of its own (docs/ofi.md, quirks). */
-	if (strstr(fi->fabric_attr->prov_name, "ofi_rxm")) o->inject_size = 0;
+	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                     FABTX__OFI_Q_NO_INJECT))
+		o->inject_size = 0;
 	o->imm_ok = fi->domain_attr->cq_data_size >= 8 && o->inject_size &&
 	            !getenv("FABTX_OFI_NO_IMM");
 	/* what write_imm takes (the core asks for nothing bigger) */
-	o->c->imm_max = !o->imm_ok ? 0
-	                : o->inject_size > 0xffffu ? 0xffffu
-	                                           : (uint32_t)o->inject_size;
+	o->imm_max = !o->imm_ok                 ? 0
+	             : o->inject_size > 0xffffu ? 0xffffu
+	                                        : (uint32_t)o->inject_size;
 	o->max_msg = fi->ep_attr->max_msg_size ? fi->ep_attr->max_msg_size
 	                                       : (size_t)1 << 30;
 	o->write_fence = !(fi->tx_attr->msg_order & FI_ORDER_WAW) &&
@@ -1162,7 +1213,9 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	/* sockets stalls for good (writes neither delivered nor completed,
 	 * both sides idle) about one stream in 25 with ~200 writes in flight;
 	 * with at most 32 it ran 150 looped streams clean (docs/ofi.md) */
-	if (strcmp(fi->fabric_attr->prov_name, "sockets") == 0 && o->tx_max > 32)
+	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                     FABTX__OFI_Q_TX_MAX_32) &&
+	    o->tx_max > 32)
 		o->tx_max = 32;
 	o->rx_want = (fi->rx_attr->mode & FI_RX_CQ_DATA)
 	                 ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
@@ -1181,12 +1234,20 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		fabtx__ofi_op_put(o, o->nops - 1 - i);
 
 	o->no_coalesce = getenv("FABTX_OFI_NO_COALESCE") != NULL;
-	o->split_inject = (strcmp(fi->fabric_attr->prov_name, "shm") == 0 ||
+	o->split_inject = (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                                    FABTX__OFI_Q_SPLIT_INJECT) ||
 	                   (fi->tx_attr->msg_order & FI_ORDER_WAW)) &&
 	                  !getenv("FABTX_OFI_NO_SPLIT");
 	o->timer_us = tus ? atoi(tus) : 1000;
 	if (o->timer_us < 10) o->timer_us = 10;
+	return 0;
+}
 
+/* ep_open, 2: the CQ, with a wait fd when it is worth having */
+static int fabtx__ofi_cq_open(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	struct fi_cq_attr cqa;
+	int rc;
 	memset(&cqa, 0, sizeof cqa);
 	cqa.format = FI_CQ_FORMAT_DATA;
 	cqa.size = (size_t)o->tx_max + o->rx_want + 4096;
@@ -1210,6 +1271,15 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
 		if (rc) return fabtx__ofi_step(o, "fi_cq_open", rc);
 	}
+	return 0;
+}
+
+/* ep_open, 3: EQ (msg endpoints), endpoint, AV (rdm), bindings, enable */
+static int fabtx__ofi_ep_bind(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	struct fi_eq_attr eqa;
+	struct fi_av_attr ava;
+	int rc;
 	if (!o->rdm) {
 		memset(&eqa, 0, sizeof eqa);
 		eqa.wait_obj = FI_WAIT_FD;
@@ -1251,7 +1321,14 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
 	rc = fi_enable(o->ep);
 	if (rc) return fabtx__ofi_step(o, "fi_enable", rc);
+	return 0;
+}
 
+/* ep_open, 4: the CQ and EQ fds into the connection's epoll set, and what
+ * fabtx_ofi_conn_info reports */
+static int fabtx__ofi_ep_publish(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	struct epoll_event ev;
 	/* the pollable fd (made with the connection: fabtx__ofi_fds_open) */
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
@@ -1278,13 +1355,24 @@ static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	return 0;
 }
 
+static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
+{
+	int rc = fabtx__ofi_ep_limits(o, fi);
+	if (rc == 0) rc = fabtx__ofi_cq_open(o, fi);
+	if (rc == 0) rc = fabtx__ofi_ep_bind(o, fi);
+	if (rc == 0) rc = fabtx__ofi_ep_publish(o, fi);
+	return rc;
+}
+
 /* The bootstrap socket in the epoll set: control messages and hang-up
  * (EPOLLIN | EPOLLRDHUP), during setup also EPOLLOUT while a connect or
  * a frame is on its way out.  ev 0: take it out. */
 static int fabtx__ofi_sock_watch(fabtx__ofi_conn *o, uint32_t ev)
 {
 	struct epoll_event e;
-	int op = !ev ? EPOLL_CTL_DEL : o->sock_ev ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	int op = !ev          ? EPOLL_CTL_DEL
+	         : o->sock_ev ? EPOLL_CTL_MOD
+	                      : EPOLL_CTL_ADD;
 	if (o->sock < 0 || o->epfd < 0 || (uint32_t)o->sock_ev == ev) return 0;
 	memset(&e, 0, sizeof e);
 	e.events = ev;
@@ -1342,7 +1430,7 @@ static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 	 * PID comes round again makes fi_endpoint fail with EBUSY: give
 	 * every endpoint its own name.  Other formats are kept. */
 	if (d->addr_format == FI_ADDR_STR &&
-	    strcmp(d->fabric_attr->prov_name, "shm") == 0) {
+	    fabtx__ofi_quirk(d->fabric_attr->prov_name, FABTX__OFI_Q_LOCAL)) {
 		static unsigned seq;
 		char nm[96];
 		int k =
@@ -1580,9 +1668,12 @@ static int fabtx__ofi_random64(uint64_t *out)
 		got = 0;
 		while (fd >= 0 && got < sizeof b) {
 			ssize_t n = read(fd, b + got, sizeof b - got);
-			if (n > 0) got += (size_t)n;
-			else if (n < 0 && errno == EINTR) continue;
-			else break;
+			if (n > 0)
+				got += (size_t)n;
+			else if (n < 0 && errno == EINTR)
+				continue;
+			else
+				break;
 		}
 		if (fd >= 0) close(fd);
 		if (got < sizeof b) return -EIO; /* no guessable fallback */
@@ -1693,8 +1784,8 @@ static int fabtx__ofi_bflush(fabtx__ofi_conn *o)
 		}
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int rc = fabtx__ofi_sock_watch(
-			    o, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+			int rc = fabtx__ofi_sock_watch(o, EPOLLIN | EPOLLRDHUP |
+			                                      EPOLLOUT);
 			return rc < 0 ? rc : 0;
 		}
 		return -ECONNRESET;
@@ -1741,7 +1832,7 @@ static void fabtx__ofi_unwait(fabtx__ofi_conn *o)
 
 static int fabtx__ofi_setup_ms(fabtx_ctx *ctx)
 {
-	return ctx->cfg.handshake_ms > 0 ? ctx->cfg.handshake_ms : 5000;
+	return fabtx_ctx_handshake_ms(ctx);
 }
 
 /* Read the listener's EQ (never waiting) and give each connection
@@ -1782,10 +1873,11 @@ static void fabtx__ofi_lis_poll(fabtx__ofi_listener *s)
 		for (o = s->waiting; dl >= 8 && o; o = o->lnext)
 			if (o->token && o->token == tk && !o->ci) break;
 		if (dl < 8 || !o) {
-			fabtx_log(s->l->ctx, FABTX_LOG_INFO,
-			          "ofi: %s:%s: connection request with no valid "
-			          "token: rejected",
-			          s->url.host, s->url.port);
+			fabtx_log(
+			    s->l->ctx, FABTX_LOG_INFO,
+			    "ofi: %s:%s: connection request with no valid "
+			    "token: rejected",
+			    s->url.host, s->url.port);
 			fi_reject(s->pep, cm->info->handle, NULL, 0);
 			fi_freeinfo(cm->info);
 			continue;
@@ -1802,13 +1894,15 @@ static void fabtx__ofi_enwait(fabtx__ofi_listener *s, fabtx__ofi_conn *o)
 	fabtx__ofi_conn **pp = &s->waiting;
 	if (s->nwaiting >= FABTX__OFI_MAX_CONNREQ) {
 		fabtx__ofi_conn *old = s->waiting;
-		fabtx_log(s->l->ctx, FABTX_LOG_WARN,
-		          "ofi: %s:%s: %d clients in setup: dropping the oldest",
-		          s->url.host, s->url.port, s->nwaiting);
+		fabtx_log(
+		    s->l->ctx, FABTX_LOG_WARN,
+		    "ofi: %s:%s: %d clients in setup: dropping the oldest",
+		    s->url.host, s->url.port, s->nwaiting);
 		fabtx__ofi_unwait(old);
 		if (!old->su_err) old->su_err = -ETIMEDOUT;
 	}
-	while (*pp) pp = &(*pp)->lnext;
+	while (*pp)
+		pp = &(*pp)->lnext;
 	*pp = o;
 	o->lnext = NULL;
 	o->lis = s;
@@ -1822,10 +1916,17 @@ static int fabtx__ofi_name_ok(const struct fi_info *fi, size_t len)
 {
 	size_t want = 1;
 	switch (fi->addr_format) {
-	case FI_SOCKADDR_IN: want = sizeof(struct sockaddr_in); break;
-	case FI_SOCKADDR_IN6: want = sizeof(struct sockaddr_in6); break;
-	case FI_SOCKADDR: want = sizeof(struct sockaddr_in); break;
-	default: break;
+	case FI_SOCKADDR_IN:
+		want = sizeof(struct sockaddr_in);
+		break;
+	case FI_SOCKADDR_IN6:
+		want = sizeof(struct sockaddr_in6);
+		break;
+	case FI_SOCKADDR:
+		want = sizeof(struct sockaddr_in);
+		break;
+	default:
+		break;
 	}
 	return len >= want && len <= FABTX__OFI_NAME_MAX;
 }
@@ -1846,9 +1947,11 @@ static int fabtx__ofi_srv_hello(fabtx__ofi_conn *o)
 		rc = fabtx__ofi_ep_open(o, o->info);
 		if (rc == 0) rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
 		if (rc == 0)
-			rc = fabtx__ofi_pack_offer(s, 0, name, nlen, off, &blen);
+			rc =
+			    fabtx__ofi_pack_offer(s, 0, name, nlen, off, &blen);
 		if (rc == 0)
-			rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_OFFER, off, blen);
+			rc =
+			    fabtx__ofi_bqueue(o, FABTX__OFI_B_OFFER, off, blen);
 		if (rc < 0) return rc;
 		o->su = FABTX__OFI_SU_S_ADDR;
 		fabtx__ofi_unwait(o); /* nothing to match */
@@ -1912,7 +2015,7 @@ static int fabtx__ofi_srv_connreq(fabtx__ofi_conn *o)
 	if (rc == 0) rc = fabtx__ofi_post_recvs(o);
 	if (rc == 0) rc = fabtx__ofi_err(fi_accept(o->ep, NULL, 0));
 	if (rc < 0) return rc; /* unwait rejects it */
-	o->ci = NULL; /* accepted: it is the endpoint's info now */
+	o->ci = NULL;          /* accepted: it is the endpoint's info now */
 	o->info = ci;
 	fabtx__ofi_unwait(o);
 	o->su = FABTX__OFI_SU_S_CONNECTED;
@@ -1984,7 +2087,8 @@ static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
 		struct linger lg;
 		lg.l_onoff = 1;
 		lg.l_linger = 0;
-		(void)setsockopt(o->sock, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		(void)setsockopt(o->sock, SOL_SOCKET, SO_LINGER, &lg,
+		                 sizeof lg);
 		return -ECONNREFUSED;
 	}
 	freeaddrinfo(o->ai_res);
@@ -2007,7 +2111,8 @@ static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last)
 	}
 	for (; o->ai_cur; o->ai_cur = o->ai_cur->ai_next) {
 		struct addrinfo *ai = o->ai_cur;
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		int fd =
+		    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			rc = -errno;
 			continue;
@@ -2025,6 +2130,46 @@ static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last)
 		close(fd);
 	}
 	return rc;
+}
+
+/* client: open the provider and endpoint type the listener offered */
+static int fabtx__ofi_cli_open(fabtx__ofi_conn *o, const char *prov,
+                               uint32_t ep)
+{
+	const fabtx__ofi_url *u = &o->url;
+	fabtx__ofi_url cu = *u;
+	struct fi_info *fi = NULL;
+	int rc;
+	fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
+	cu.ep = ep == FI_EP_MSG ? 1 : 2;
+	if (!u->fabric[0] && !fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL))
+		cu.fabric[0] = 0;
+	rc = fabtx__ofi_resolve(o->c->ctx, &cu, 0, &fi);
+	if (rc < 0) return rc;
+	rc = fabtx__ofi_dom_get(o->c->ctx, fi, &o->dom);
+	if (rc == 0) {
+		o->info = fabtx__ofi_ep_info(fi);
+		if (!o->info) rc = -ENOMEM;
+	}
+	fi_freeinfo(fi);
+	return rc;
+}
+
+/* client, msg endpoints: a listener on "*" names 0.0.0.0 in its offer;
+ * use the address we reached it at.  -EPROTO: no socket address. */
+static int fabtx__ofi_fix_any(fabtx__ofi_conn *o, uint8_t *name, size_t nlen)
+{
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof peer;
+	struct sockaddr *sa = (struct sockaddr *)name;
+	if (nlen < sizeof(struct sockaddr_in)) return -EPROTO;
+	if (getpeername(o->sock, (struct sockaddr *)&peer, &pl) == 0 &&
+	    sa->sa_family == AF_INET &&
+	    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
+	    peer.ss_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_addr =
+		    ((struct sockaddr_in *)&peer)->sin_addr;
+	return 0;
 }
 
 static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
@@ -2061,10 +2206,11 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 	memcpy(name, buf + 32 + lp + lf + ld, ln);
 	nlen = ln;
 	if ((u->prov[0] && strcmp(u->prov, prov) != 0) ||
-	    (u->ep == 1 && ep != FI_EP_MSG) || (u->ep == 2 && ep != FI_EP_RDM)) {
+	    (u->ep == 1 && ep != FI_EP_MSG) ||
+	    (u->ep == 2 && ep != FI_EP_RDM)) {
 		fabtx_log(c->ctx, FABTX_LOG_ERROR,
-		          "ofi: %s: listener uses %s/%s, URL asks %s/%s", c->url,
-		          prov, ep == FI_EP_MSG ? "msg" : "rdm",
+		          "ofi: %s: listener uses %s/%s, URL asks %s/%s",
+		          c->url, prov, ep == FI_EP_MSG ? "msg" : "rdm",
 		          u->prov[0] ? u->prov : "any",
 		          u->ep == 1   ? "msg"
 		          : u->ep == 2 ? "rdm"
@@ -2072,22 +2218,8 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 		return -EPROTONOSUPPORT;
 	}
 	/* the listener decided: open the same provider / ep type here */
-	{
-		fabtx__ofi_url cu = *u;
-		struct fi_info *fi = NULL;
-		fabtx__ofi_strlcpy(cu.prov, prov, sizeof cu.prov);
-		cu.ep = ep == FI_EP_MSG ? 1 : 2;
-		if (!u->fabric[0] && strcmp(prov, "shm") != 0) cu.fabric[0] = 0;
-		rc = fabtx__ofi_resolve(c->ctx, &cu, 0, &fi);
-		if (rc < 0) return rc;
-		rc = fabtx__ofi_dom_get(c->ctx, fi, &o->dom);
-		if (rc == 0) {
-			o->info = fabtx__ofi_ep_info(fi);
-			if (!o->info) rc = -ENOMEM;
-		}
-		fi_freeinfo(fi);
-		if (rc < 0) return rc;
-	}
+	rc = fabtx__ofi_cli_open(o, prov, ep);
+	if (rc < 0) return rc;
 	/* a listener of another endpoint type than it said */
 	if ((o->info->ep_attr->type == FI_EP_RDM) != (ep == FI_EP_RDM))
 		return -EPROTO;
@@ -2109,22 +2241,7 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 		return -EAGAIN;
 	} else {
 		uint8_t tk[8];
-		/* a listener on "*" names 0.0.0.0: use the address we reached
-		 */
-		if (nlen >= sizeof(struct sockaddr_in)) {
-			struct sockaddr_storage peer;
-			socklen_t pl = sizeof peer;
-			struct sockaddr *sa = (struct sockaddr *)name;
-			if (getpeername(o->sock, (struct sockaddr *)&peer,
-			                &pl) == 0 &&
-			    sa->sa_family == AF_INET &&
-			    ((struct sockaddr_in *)sa)->sin_addr.s_addr == 0 &&
-			    peer.ss_family == AF_INET)
-				((struct sockaddr_in *)sa)->sin_addr =
-				    ((struct sockaddr_in *)&peer)->sin_addr;
-		} else {
-			return -EPROTO;
-		}
+		if (fabtx__ofi_fix_any(o, name, nlen) < 0) return -EPROTO;
 		fabtx__ofi_put64(tk, token);
 		rc = fabtx__ofi_post_recvs(o);
 		if (rc == 0)
@@ -2147,7 +2264,8 @@ static int fabtx__ofi_cli_connected(fabtx__ofi_conn *o)
 		 * stay readable.  What follows it (a server that uses the
 		 * backend directly may send at once) waits for the socket's
 		 * reader; the CONNECTED is due (the server had its own) */
-		if (o->got_ready) rc = 0;
+		if (o->got_ready)
+			rc = 0;
 		else if ((rc = fabtx__ofi_bframe(o, FABTX__OFI_B_READY,
 		                                 &blen)) > 0) {
 			o->bin_have = 0;
@@ -2195,9 +2313,15 @@ static int fabtx__ofi_setup(fabtx__ofi_conn *o)
 			}
 		}
 		switch (o->su) {
-		case FABTX__OFI_SU_S_HELLO: rc = fabtx__ofi_srv_hello(o); break;
-		case FABTX__OFI_SU_S_ADDR: rc = fabtx__ofi_srv_addr(o); break;
-		case FABTX__OFI_SU_S_CONNREQ: rc = fabtx__ofi_srv_connreq(o); break;
+		case FABTX__OFI_SU_S_HELLO:
+			rc = fabtx__ofi_srv_hello(o);
+			break;
+		case FABTX__OFI_SU_S_ADDR:
+			rc = fabtx__ofi_srv_addr(o);
+			break;
+		case FABTX__OFI_SU_S_CONNREQ:
+			rc = fabtx__ofi_srv_connreq(o);
+			break;
 		case FABTX__OFI_SU_S_CONNECTED:
 			rc = fabtx__ofi_srv_connected(o);
 			break;
@@ -2209,13 +2333,21 @@ static int fabtx__ofi_setup(fabtx__ofi_conn *o)
 				fabtx__ofi_unwait(o);
 			}
 			break;
-		case FABTX__OFI_SU_C_TCP: rc = fabtx__ofi_cli_tcp(o); break;
-		case FABTX__OFI_SU_C_OFFER: rc = fabtx__ofi_cli_offer(o); break;
+		case FABTX__OFI_SU_C_TCP:
+			rc = fabtx__ofi_cli_tcp(o);
+			break;
+		case FABTX__OFI_SU_C_OFFER:
+			rc = fabtx__ofi_cli_offer(o);
+			break;
 		case FABTX__OFI_SU_C_CONNECTED:
 			rc = fabtx__ofi_cli_connected(o);
 			break;
-		case FABTX__OFI_SU_C_READY: rc = fabtx__ofi_cli_ready(o); break;
-		default: rc = -EINVAL; break;
+		case FABTX__OFI_SU_C_READY:
+			rc = fabtx__ofi_cli_ready(o);
+			break;
+		default:
+			rc = -EINVAL;
+			break;
 		}
 		if (rc < 0) break;
 	}
@@ -2242,7 +2374,7 @@ static int fabtx__ofi_setup_wait(fabtx__ofi_conn *o, uint64_t deadline)
 	for (;;) {
 		int rc = fabtx__ofi_setup(o), ms;
 		if (rc != -EAGAIN) return rc;
-		ms = fabtx__ofi_remaining(deadline);
+		ms = fabtx_remaining_ms(deadline);
 		if (ms == 0) return -ETIMEDOUT;
 		rc = fabtx__ofi_wait_fd(o->epfd, POLLIN, deadline);
 		if (rc < 0 && rc != -ETIMEDOUT) return rc;
@@ -2253,7 +2385,7 @@ static int fabtx__ofi_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 {
 	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
 	fabtx__ofi_conn *o;
-	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	uint64_t deadline = fabtx_deadline(timeout_ms);
 	int fd, rc;
 	if (!s) return -EINVAL;
 	/* requests nobody waits for are refused here too, not left queued */
@@ -2314,7 +2446,7 @@ static int fabtx__ofi_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
 	fabtx__ofi_conn *o;
 	struct addrinfo hints;
-	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	uint64_t deadline = fabtx_deadline(timeout_ms);
 	int rc;
 	o = fabtx__ofi_conn_new(c);
 	if (!o) return -ENOMEM;
@@ -2388,16 +2520,47 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	 * in practice; a partial frame is finished within the timeout */
 	rc = fabtx__ofi_send_all(
 	    o->sock, buf, 4 + len,
-	    fabtx__ofi_deadline(
-	        timeout_ms < 0 ? -1 : (timeout_ms ? timeout_ms : 1000)));
+	    fabtx_deadline(timeout_ms < 0 ? -1
+	                                  : (timeout_ms ? timeout_ms : 1000)));
 	return rc < 0 ? rc : 0; /* 0 once sent, as the core expects */
+}
+
+/* ctrl_recv: the peer's BYE (and, if it said, how far it wrote) is in
+ * o->crx: the peer is gone once what is in flight has arrived */
+static int fabtx__ofi_bye_in(fabtx__ofi_conn *o, int timeout_ms)
+{
+	fabtx_conn *c = o->c;
+	if (o->crx_have >= 12) {
+		uint64_t pos = fabtx__ofi_get64(o->crx + 4);
+		uint64_t lim = fabtx_conn_rx_limit(c);
+		/* the peer wrote no further than its credits (our released
+		 * position plus the ring) and no less than we consumed; a BYE
+		 * that says otherwise would keep the drain waiting for data
+		 * that never comes */
+		if (lim && (pos < fabtx_conn_rx_pos(c) || pos > lim)) {
+			o->crx_have = 0;
+			return fabtx__ofi_fail(o, -EPROTO,
+			                       "BYE names a position the peer "
+			                       "cannot have written");
+		}
+		o->bye_pos = pos;
+		o->has_bye_pos = 1;
+	}
+	o->peer_bye = 1;
+	/* (cells past what we consumed: <= the ring) */
+	fabtx__ofi_dead(
+	    o, "BYE, cells still to come",
+	    o->has_bye_pos ? (int)(o->bye_pos - fabtx_conn_rx_pos(c)) : -1);
+	/* EOF follows; first what is in flight */
+	if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0) return -EAGAIN;
+	return -ECONNRESET;
 }
 
 static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
                                 int timeout_ms)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	uint64_t deadline = fabtx_deadline(timeout_ms);
 	uint32_t wakes = 0;
 	if (!o || o->sock < 0) return -ENOTCONN;
 	if (o->su) { /* an accepted connection still being set up */
@@ -2414,41 +2577,15 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			    !o->bye_short) {
 				need = 12; /* BYE + the peer's final position */
 			} else if (len == FABTX__OFI_BYE) {
-				if (o->crx_have >= 12) {
-					uint64_t pos = fabtx__ofi_get64(o->crx + 4);
-					const fabtx_ring_rx *r = &c->rx;
-					/* the peer wrote no further than its
-					 * credits (our released position plus the
-					 * ring) and no less than we consumed; a
-					 * BYE that says otherwise would keep the
-					 * drain waiting for data that never comes */
-					if (r->n && (pos < r->seq || pos > r->rel + r->n)) {
-						o->crx_have = 0;
-						return fabtx__ofi_fail(
-						    o, -EPROTO,
-						    "BYE names a position the peer "
-						    "cannot have written");
-					}
-					o->bye_pos = pos;
-					o->has_bye_pos = 1;
-				}
-				o->peer_bye = 1;
-				/* (cells past what we consumed: <= the ring) */
-				fabtx__ofi_dead(o, "BYE, cells still to come",
-				                o->has_bye_pos
-				                    ? (int)(o->bye_pos - c->rx.seq)
-				                    : -1);
-				/* EOF follows; first what is in flight */
-				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
-					return -EAGAIN;
-				return -ECONNRESET;
+				return fabtx__ofi_bye_in(o, timeout_ms);
 			} else if (len == FABTX__OFI_WAKE) {
 				o->crx_have = 0; /* its fd woke: nothing more */
 				fabtx__ofi_wake_in(o);
 				/* a flood of WAKEs ends by the deadline too */
 				if ((++wakes & 255u) == 0 &&
-				    fabtx__ofi_remaining(deadline) == 0)
-					return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+				    fabtx_remaining_ms(deadline) == 0)
+					return timeout_ms == 0 ? -EAGAIN
+					                       : -ETIMEDOUT;
 				continue;
 			} else if (len > FABTX__OFI_CTRL_MAX) {
 				return -EPROTO;
@@ -2563,7 +2700,8 @@ static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 		return -EINVAL;
 	o->rx_buf = (uint8_t *)fabtx__ofi_win_alloc((size_t)rx_len, ps, &ra);
 	if (!o->rx_buf) return -ENOMEM;
-	o->tx_buf = (uint8_t *)fabtx__ofi_win_alloc((size_t)tx_len + 64, ps, &ta);
+	o->tx_buf =
+	    (uint8_t *)fabtx__ofi_win_alloc((size_t)tx_len + 64, ps, &ta);
 	if (!o->tx_buf) return -ENOMEM;
 	/* past the staging: 8 bytes of 1 (the sleep word, see arm), then 8
 	 * of 0 (the flush marker) */
@@ -2602,7 +2740,8 @@ static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	return 0;
 }
 
-static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer)
+static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer,
+                                 fabtx_win_limits *lim)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	if (!o || !peer) return -EINVAL;
@@ -2618,8 +2757,10 @@ static int fabtx__ofi_win_import(fabtx_conn *c, const fabtx_win *peer)
 	 * after ~200 round trips; automatic progress and every other
 	 * provider are fine).  Per-cell chunks carry a lap-checked footer in
 	 * every cell and wait for late bytes, so sockets gets no runs. */
-	if (o->dom && strcmp(o->dom->info->fabric_attr->prov_name, "sockets") == 0)
-		c->peer_span = 0;
+	if (o->dom && fabtx__ofi_quirk(o->dom->info->fabric_attr->prov_name,
+	                               FABTX__OFI_Q_NO_SPAN))
+		lim->no_span = 1;
+	lim->imm_max = o->imm_max;
 	return 0;
 }
 
@@ -2784,9 +2925,9 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	 * (shm: a CMA round trip through the target).  Only where commands
 	 * are applied in order (split_inject; see docs/ofi.md). */
 	if (o->split_inject && !complete && o->inject_size >= 64 &&
-	    total > o->inject_size &&
-	    total - 64 <= o->inject_size && !(flags & FI_FENCE) &&
-	    (flags & FI_REMOTE_CQ_DATA) && (data & FABTX__OFI_POS_BIT)) {
+	    total > o->inject_size && total - 64 <= o->inject_size &&
+	    !(flags & FI_FENCE) && (flags & FI_REMOTE_CQ_DATA) &&
+	    (data & FABTX__OFI_POS_BIT)) {
 		uint8_t tmp[8192];
 		fabtx_seg a[2];
 		size_t k = 0;
@@ -2818,8 +2959,8 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 			               FABTX__OFI_POS_BIT |
 			                   ((data - 0x20000000u) & 0x7fffffffu),
 			               FI_REMOTE_CQ_DATA, 0)
-			         : fabtx__ofi_post(o, &a[0], 1, off,
-			                           total - 64, 0, 0, 0);
+			         : fabtx__ofi_post(o, &a[0], 1, off, total - 64,
+			                           0, 0, 0);
 			if (rc < 0) return rc;
 			o->st.split++;
 			return fabtx__ofi_post(o, &a[1], 1, off + total - 64,
@@ -2873,22 +3014,21 @@ static int fabtx__ofi_batch_out(fabtx__ofi_conn *o)
  * written.  CQ data is at least 32 bits here: bit 31 set means "every
  * chunk before position (low 31 bits) is visible"; credit doorbells keep
  * their 16-bit value. */
-static uint32_t fabtx__ofi_dbval(fabtx_conn *c, uint32_t doorbell,
+static uint32_t fabtx__ofi_dbval(fabtx_conn *c, fabtx_db_kind kind,
                                  uint64_t pos)
 {
-	if (doorbell >= c->peer_db.base &&
-	    doorbell - c->peer_db.base < c->tx.n)
+	if (kind == FABTX_DB_KIND_DATA)
 		return FABTX__OFI_POS_BIT | (uint32_t)(pos & 0x7fffffffu);
-	return doorbell;
+	return fabtx_conn_db_value(c, kind, pos);
 }
 /* A position doorbell's 31 bits extended around rx.seq; 0 if it is older
  * than what we consumed (harmless). */
 static uint64_t fabtx__ofi_pos_in(fabtx_conn *c, uint32_t v)
 {
-	uint32_t cur = (uint32_t)(c->rx.seq & 0x7fffffffu);
+	uint64_t rx = fabtx_conn_rx_pos(c);
+	uint32_t cur = (uint32_t)(rx & 0x7fffffffu);
 	uint32_t d = ((v & 0x7fffffffu) - cur) & 0x7fffffffu;
-	c->st.doorbells_recv++;
-	return d < 0x40000000u ? c->rx.seq + d : 0;
+	return d < 0x40000000u ? rx + d : 0;
 }
 static void fabtx__ofi_db_in(fabtx_conn *c, uint32_t v)
 {
@@ -2918,7 +3058,8 @@ static void fabtx__ofi_wake_peer(fabtx__ofi_conn *o)
 	volatile uint64_t *w;
 	uint8_t b[4];
 	if (!o->rx_buf || o->sock < 0 || o->sock_dead) return;
-	w = (volatile uint64_t *)(void *)(o->rx_buf + FABTX__OFI_HDR_PEER_SLEEPS);
+	w = (volatile uint64_t *)(void *)(o->rx_buf +
+	                                  FABTX__OFI_HDR_PEER_SLEEPS);
 	if (!*w) return;
 	*w = 0;
 	o->wrote = 0;
@@ -2953,93 +3094,41 @@ static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
 		if (recv(o->sock, b, sizeof b, MSG_PEEK | MSG_DONTWAIT) !=
 		        (ssize_t)sizeof b ||
 		    fabtx__ofi_get32(b) != FABTX__OFI_WAKE ||
-		    recv(o->sock, b, sizeof b, MSG_DONTWAIT) != (ssize_t)sizeof b)
+		    recv(o->sock, b, sizeof b, MSG_DONTWAIT) !=
+		        (ssize_t)sizeof b)
 			return;
 		fabtx__ofi_wake_in(o);
 	}
 }
 
-static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t doorbell, unsigned flags)
+/* the length of a write's segments; *zc: one of them is caller memory.
+ * A descriptor from the caller means caller memory (zero-copy from the MR
+ * cache): such writes always take a completion of their own, so flush()
+ * returns only when the provider is done with that memory.  Injecting
+ * them, or trusting a later write's completion to cover them, is not
+ * enough: tcp;ofi_rxm completed flush's marker write before an earlier
+ * zero-copy write had left the caller's buffer (a refilled buffer
+ * arrived). */
+static int fabtx__ofi_segs_total(const fabtx_seg *segs, int nseg,
+                                 uint64_t *total, int *zc)
 {
-	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	uint64_t total = 0, done = 0;
-	int i, rc, zc = 0;
-	if (!o || !o->ep) return -ENOTCONN;
-	if (o->failed) return o->failed;
-	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs)) return -EINVAL;
-	if (o->sock_dead)
-		return 0; /* the peer is gone (progress reports it): drop */
+	int i;
 	for (i = 0; i < nseg; i++) {
 		if (!segs[i].addr && segs[i].len) return -EINVAL;
-		total += segs[i].len;
-		/* A descriptor from the caller means caller memory (zero-copy
-		 * from the MR cache): such writes always take a completion of
-		 * their own, so flush() returns only when the provider is done
-		 * with that memory.  Injecting them, or trusting a later write's
-		 * completion to cover them, is not enough: tcp;ofi_rxm completed
-		 * flush's marker write before an earlier zero-copy write had
-		 * left the caller's buffer (a refilled buffer arrived). */
-		if (segs[i].desc) zc = 1;
+		*total += segs[i].len;
+		if (segs[i].desc) *zc = 1;
 	}
-	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
-	doorbell = fabtx__ofi_dbval(c, doorbell, c->tx.seq);
-	/* Chunks of one message land in consecutive cells, and full cells
-	 * are contiguous in both the staging area and the peer window: a run
-	 * announced with FABTX_WRITE_MORE goes out as one write whose CQ data
-	 * is the last chunk's (cumulative) doorbell. */
-	if (o->b_on) {
-		if (nseg == 1 && !(flags & FABTX_WRITE_LAST) &&
-		    (const uint8_t *)segs[0].addr == o->b_addr + o->b_len &&
-		    off == o->b_off + o->b_len &&
-		    fabtx__ofi_seg_desc(o, &segs[0]) == o->b_desc &&
-		    o->b_len + total <= o->max_msg) {
-			o->b_len += total;
-			o->b_data = doorbell;
-			o->b_flags = (flags & FABTX_WRITE_DOORBELL)
-			                 ? FI_REMOTE_CQ_DATA
-			                 : 0;
-			o->st.coalesced++;
-			if (flags & FABTX_WRITE_MORE) return 0;
-			return fabtx__ofi_batch_out(o);
-		}
-		rc = fabtx__ofi_batch_out(o);
-		if (rc < 0) return rc;
-	}
-	if (o->pq_n) {
-		rc = fabtx__ofi_pq_run(o);
-		if (rc < 0) return rc;
-	}
-	if ((flags & FABTX_WRITE_MORE) && nseg == 1 && total <= o->max_msg &&
-	    !o->no_coalesce && !zc) {
-		o->b_on = 1;
-		o->b_addr = (const uint8_t *)segs[0].addr;
-		o->b_desc = fabtx__ofi_seg_desc(o, &segs[0]);
-		o->b_off = off;
-		o->b_len = total;
-		o->b_data = doorbell;
-		o->b_flags =
-		    (flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0;
-		return 0;
-	}
-	/* common case: one operation.  The connection's last write (the
-	 * FIN) must complete only once the peer has it: without
-	 * FI_DELIVERY_COMPLETE a completion can mean "in this host's socket
-	 * buffer" (tcp), and the endpoint's close after it resets the
-	 * connection when bytes from the peer sit unread in ours, which throws
-	 * away what the peer's kernel has not taken yet (a peer that reads
-	 * nothing for a while).  Delivery complete: the peer's provider has
-	 * processed this write, and so every write before it (an endpoint's
-	 * writes are processed in order).  A refusal is handled where the
-	 * write is issued (fabtx__ofi_issue). */
-	if (nseg <= (int)o->iov_limit && total <= o->max_msg) {
-		int last = (flags & FABTX_WRITE_LAST) && !o->no_dc;
-		return fabtx__ofi_post(
-		    o, segs, nseg, off, total, doorbell,
-		    ((flags & FABTX_WRITE_DOORBELL) ? FI_REMOTE_CQ_DATA : 0) |
-		        (last ? FI_DELIVERY_COMPLETE : 0),
-		    zc || last);
-	}
+	return 0;
+}
+
+/* a write larger than the provider's message size or iov limit, in
+ * pieces */
+static int fabtx__ofi_write_split(fabtx__ofi_conn *o, const fabtx_seg *segs,
+                                  int nseg, uint64_t off, uint64_t total,
+                                  uint32_t doorbell, unsigned flags, int zc)
+{
+	uint64_t done = 0;
+	int rc;
 	/* split: every piece but the last without CQ data; the last is
 	 * fenced unless the provider orders writes (WAW).  All pieces are
 	 * posted or queued, in order. */
@@ -3071,7 +3160,8 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 				}
 			}
 			if (si >= nseg) {
-				if (flags & FABTX_WRITE_DOORBELL)
+				if (flags &
+				    (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT))
 					fl |= FI_REMOTE_CQ_DATA;
 				if (o->write_fence && done) fl |= FI_FENCE;
 			}
@@ -3085,13 +3175,96 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	return 0;
 }
 
+static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
+                            uint64_t off, uint64_t pos, unsigned flags)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint32_t doorbell;
+	uint64_t total = 0;
+	int rc, zc = 0;
+	if (!o || !o->ep) return -ENOTCONN;
+	if (o->failed) return o->failed;
+	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs)) return -EINVAL;
+	if (o->sock_dead)
+		return 0; /* the peer is gone (progress reports it): drop */
+	if (fabtx__ofi_segs_total(segs, nseg, &total, &zc) < 0) return -EINVAL;
+	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
+	doorbell =
+	    fabtx__ofi_dbval(c,
+	                     (flags & FABTX_WRITE_CREDIT) ? FABTX_DB_KIND_CREDIT
+	                                                  : FABTX_DB_KIND_DATA,
+	                     pos);
+	/* Chunks of one message land in consecutive cells, and full cells
+	 * are contiguous in both the staging area and the peer window: a run
+	 * announced with FABTX_WRITE_MORE goes out as one write whose CQ data
+	 * is the last chunk's (cumulative) doorbell. */
+	if (o->b_on) {
+		if (nseg == 1 && !(flags & FABTX_WRITE_LAST) &&
+		    (const uint8_t *)segs[0].addr == o->b_addr + o->b_len &&
+		    off == o->b_off + o->b_len &&
+		    fabtx__ofi_seg_desc(o, &segs[0]) == o->b_desc &&
+		    o->b_len + total <= o->max_msg) {
+			o->b_len += total;
+			o->b_data = doorbell;
+			o->b_flags =
+			    (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT))
+			        ? FI_REMOTE_CQ_DATA
+			        : 0;
+			o->st.coalesced++;
+			if (flags & FABTX_WRITE_MORE) return 0;
+			return fabtx__ofi_batch_out(o);
+		}
+		rc = fabtx__ofi_batch_out(o);
+		if (rc < 0) return rc;
+	}
+	if (o->pq_n) {
+		rc = fabtx__ofi_pq_run(o);
+		if (rc < 0) return rc;
+	}
+	if ((flags & FABTX_WRITE_MORE) && nseg == 1 && total <= o->max_msg &&
+	    !o->no_coalesce && !zc) {
+		o->b_on = 1;
+		o->b_addr = (const uint8_t *)segs[0].addr;
+		o->b_desc = fabtx__ofi_seg_desc(o, &segs[0]);
+		o->b_off = off;
+		o->b_len = total;
+		o->b_data = doorbell;
+		o->b_flags = (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT))
+		                 ? FI_REMOTE_CQ_DATA
+		                 : 0;
+		return 0;
+	}
+	/* common case: one operation.  The connection's last write (the
+	 * FIN) must complete only once the peer has it: without
+	 * FI_DELIVERY_COMPLETE a completion can mean "in this host's socket
+	 * buffer" (tcp), and the endpoint's close after it resets the
+	 * connection when bytes from the peer sit unread in ours, which throws
+	 * away what the peer's kernel has not taken yet (a peer that reads
+	 * nothing for a while).  Delivery complete: the peer's provider has
+	 * processed this write, and so every write before it (an endpoint's
+	 * writes are processed in order).  A refusal is handled where the
+	 * write is issued (fabtx__ofi_issue). */
+	if (nseg <= (int)o->iov_limit && total <= o->max_msg) {
+		int last = (flags & FABTX_WRITE_LAST) && !o->no_dc;
+		return fabtx__ofi_post(
+		    o, segs, nseg, off, total, doorbell,
+		    ((flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT))
+		         ? FI_REMOTE_CQ_DATA
+		         : 0) |
+		        (last ? FI_DELIVERY_COMPLETE : 0),
+		    zc || last);
+	}
+	return fabtx__ofi_write_split(o, segs, nseg, off, total, doorbell,
+	                              flags, zc);
+}
+
 /* A one-cell message as its payload alone: one inject whose 64-bit CQ data
  * is the data doorbell (bits 0-31, see fabtx__ofi_dbval) plus the footer's
  * len (bits 32-47) and flags (48-55), bit 63 set.  No staging copy, no
  * footer bytes: a 4 KiB message is one inject of 4096 bytes. */
 #define FABTX__OFI_IMM_BIT ((uint64_t)1 << 63)
 static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
-                                uint64_t off, uint32_t doorbell, uint32_t len,
+                                uint64_t off, uint64_t pos, uint32_t len,
                                 uint16_t flags)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
@@ -3108,7 +3281,7 @@ static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
 	if (o->b_on && (rc = fabtx__ofi_batch_out(o)) < 0) return (int)rc;
 	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0) return (int)rc;
 	if (o->pq_n) return -ENOTSUP; /* behind queued writes: in order */
-	db = fabtx__ofi_dbval(c, doorbell, c->tx.seq);
+	db = fabtx__ofi_dbval(c, FABTX_DB_KIND_DATA, pos);
 	if (!(db & FABTX__OFI_POS_BIT)) return -ENOTSUP;
 	data = FABTX__OFI_IMM_BIT | ((uint64_t)flags << 48) |
 	       ((uint64_t)len << 32) | db;
@@ -3142,8 +3315,9 @@ static void fabtx__ofi_imm_in(fabtx_conn *c, uint64_t data)
 
 /* Credit-only doorbells: 8 zero bytes into the peer's header scratch word
  * with the value as CQ data (injected when the provider can). */
-static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
+static int fabtx__ofi_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
+	uint32_t value;
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	fabtx_seg s;
 	int rc;
@@ -3156,7 +3330,7 @@ static int fabtx__ofi_doorbell(fabtx_conn *c, uint32_t value)
 	s.addr = o->tx_buf + o->tx_alloc - 8; /* registered, always zero */
 	s.len = 8;
 	s.desc = o->tx_desc;
-	value = fabtx__ofi_dbval(c, value, c->tx.last_db_seq); /* re-ring */
+	value = fabtx__ofi_dbval(c, kind, pos);
 	rc = fabtx__ofi_post(o, &s, 1, FABTX__OFI_HDR_SCRATCH, 8, value,
 	                     FI_REMOTE_CQ_DATA, 0);
 	if (rc == 0) o->st.doorbells++;
@@ -3305,7 +3479,8 @@ static int fabtx__ofi_drain_steps(fabtx__ofi_conn *o)
 		o->drain_end_ms = now + 200;
 		/* the EQ has nothing more to say that matters (an unread
 		 * FI_SHUTDOWN would wake the fd for ever) */
-		if (o->eq_fd >= 0) (void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->eq_fd, NULL);
+		if (o->eq_fd >= 0)
+			(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->eq_fd, NULL);
 	}
 	if (o->drain_step == FABTX__OFI_DRAIN_WORD) {
 		if (!o->peer_bye && !o->sock_eof && o->sock >= 0 &&
@@ -3315,17 +3490,21 @@ static int fabtx__ofi_drain_steps(fabtx__ofi_conn *o)
 		o->drain_end_ms = now + (o->has_bye_pos ? 5000 : 200);
 		o->drain_quiet = 0;
 		/* its last word is said: an EOF would wake the fd for ever */
-		if (o->sock >= 0) (void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->sock, NULL);
+		if (o->sock >= 0)
+			(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->sock, NULL);
 	}
 	if (o->drain_step == FABTX__OFI_DRAIN_DATA) {
 		for (;;) {
-			if (o->has_bye_pos && o->c->rx.hint >= o->bye_pos) break;
+			if (o->has_bye_pos &&
+			    fabtx_conn_rx_visible(o->c) >= o->bye_pos)
+				break;
 			if (!o->has_bye_pos && o->drain_quiet >= 32) break;
 			if (fabtx_now_ms() >= o->drain_end_ms) break;
 			rc = fabtx__ofi_poll_cq(o);
 			if (rc < 0) return rc;
 			if (o->has_bye_pos) {
-				if (rc == 0 && o->c->rx.hint < o->bye_pos)
+				if (rc == 0 &&
+				    fabtx_conn_rx_visible(o->c) < o->bye_pos)
 					return 1; /* not here yet: wait */
 			} else {
 				o->drain_quiet = rc ? 0 : o->drain_quiet + 1;
@@ -3391,7 +3570,7 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	if (rc < 0) return rc;
 	if (rc > 0) return 0; /* still collecting what is in flight */
 	/* a peer that closed cleanly (its FIN is consumed) is not an error */
-	return c->fin_recv ? 0 : -ECONNRESET;
+	return fabtx_conn_fin_seen(c) ? 0 : -ECONNRESET;
 }
 
 /* At close: skip the control frames still buffered, looking for BYE.
@@ -3412,7 +3591,7 @@ static int fabtx__ofi_read_bye(fabtx__ofi_conn *o)
 static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	uint64_t deadline = fabtx__ofi_deadline(timeout_ms);
+	uint64_t deadline = fabtx_deadline(timeout_ms);
 	if (!o) return -ENOTCONN;
 	if (!o->sock_dead && !o->failed) {
 		int rc = fabtx__ofi_batch_out(o);
@@ -3434,7 +3613,7 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 			if (rc != -EAGAIN) break;
 			rc = fabtx__ofi_progress(c);
 			if (rc < 0) return rc;
-			if (fabtx__ofi_remaining(deadline) == 0)
+			if (fabtx_remaining_ms(deadline) == 0)
 				return -ETIMEDOUT;
 		}
 		if (rc < 0) return rc;
@@ -3455,7 +3634,7 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 			 * read off the bootstrap socket: the socket's last
 			 * word, BYE or EOF, decides, within the deadline. */
 			int said = fabtx__ofi_read_bye(o);
-			if (o->peer_bye || c->fin_recv) return 0;
+			if (o->peer_bye || fabtx_conn_fin_seen(c)) return 0;
 			if (said || o->sock < 0) return -ECONNRESET;
 			rc = fabtx__ofi_wait_fd(o->sock, POLLIN | POLLRDHUP,
 			                        deadline);
@@ -3463,7 +3642,7 @@ static int fabtx__ofi_flush(fabtx_conn *c, int timeout_ms)
 			if (rc < 0) return -ECONNRESET;
 			continue;
 		}
-		if (fabtx__ofi_remaining(deadline) == 0) return -ETIMEDOUT;
+		if (fabtx_remaining_ms(deadline) == 0) return -ETIMEDOUT;
 	}
 }
 
@@ -3513,7 +3692,8 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 		uint64_t now = fabtx_now_ms();
 		if (o->drain_step == FABTX__OFI_DRAIN_DONE || o->failed)
 			return -EAGAIN;
-		us = o->drain_end_ms > now ? (o->drain_end_ms - now) * 1000 : 1000;
+		us = o->drain_end_ms > now ? (o->drain_end_ms - now) * 1000
+		                           : 1000;
 	} else if (fabtx__ofi_check_sock(o, 1, 1) != 0 || o->failed) {
 		/* the bootstrap socket in one look: hang-up (the peer is
 		 * gone) or control bytes already buffered are an event */
@@ -3523,15 +3703,17 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 		struct fid *f[2];
 		int n = 0, rc;
 		f[n++] = &o->cq->fid;
-		if (o->eq && o->eq_fd >= 0 && !o->sock_dead) f[n++] = &o->eq->fid;
+		if (o->eq && o->eq_fd >= 0 && !o->sock_dead)
+			f[n++] = &o->eq->fid;
 		rc = fi_trywait(o->dom->fabric, f, n);
 		if (rc == 0 && !us) return 0;
 		if (rc == -FI_EAGAIN) return -EAGAIN;
 		if (rc != 0) {
 			/* cannot trywait: use the timer from now on */
-			fabtx_log(c->ctx, FABTX_LOG_INFO,
-			          "ofi: fi_trywait on %s: %s; polling with a timer",
-			          o->st.provider, fi_strerror(-rc));
+			fabtx_log(
+			    c->ctx, FABTX_LOG_INFO,
+			    "ofi: fi_trywait on %s: %s; polling with a timer",
+			    o->st.provider, fi_strerror(-rc));
 			o->use_timer = 1;
 			o->st.wait_fd = 0;
 		}
@@ -3558,7 +3740,8 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 	/* After the peer's FIN its window may be gone: no flush marker (a new
 	 * write) to it.  tcp;ofi_rxm crashed inside fi_cq_read about 1 close
 	 * in 40 here, progressing such a marker towards an exited peer. */
-	if (graceful && !o->failed && !c->fin_recv) (void)fabtx__ofi_flush(c, 1000);
+	if (graceful && !o->failed && !fabtx_conn_fin_seen(c))
+		(void)fabtx__ofi_flush(c, 1000);
 	if (getenv("FABTX_OFI_STATS"))
 		fabtx_log(c->ctx, FABTX_LOG_ERROR,
 		          "ofi stats %s: %s/%s inject %zu writes %llu injects "
@@ -3583,11 +3766,13 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 	if (o->sock >= 0 && graceful && !o->sock_dead) {
 		uint8_t b[12];
 		fabtx__ofi_put32(b, FABTX__OFI_BYE);
-		fabtx__ofi_put64(b + 4, c->tx.seq); /* how far we wrote */
+		fabtx__ofi_put64(b + 4,
+		                 fabtx_conn_tx_pos(c)); /* how far we wrote */
 		(void)send(o->sock, b, sizeof b, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	if (o->ep && !o->rdm && !o->failed) fi_shutdown(o->ep, 0);
-	if (o->sock >= 0 && graceful && !o->sock_dead) shutdown(o->sock, SHUT_WR);
+	if (o->sock >= 0 && graceful && !o->sock_dead)
+		shutdown(o->sock, SHUT_WR);
 	c->bdata = NULL;
 	fabtx__ofi_release(c->ctx, o);
 }
@@ -3685,38 +3870,41 @@ static int fabtx__ofi_listener_addr(fabtx_listener *l, char *buf, size_t cap)
 	return 0;
 }
 
-static const fabtx_backend fabtx__ofi_be = {
-    sizeof(fabtx_backend),
-    "ofi",
-    FABTX_BCAP_CTRL_FD,
-    fabtx__ofi_ctx_init,
-    fabtx__ofi_ctx_fini,
-    fabtx__ofi_listen,
-    fabtx__ofi_listener_fd,
-    fabtx__ofi_accept,
-    fabtx__ofi_listener_close,
-    fabtx__ofi_connect,
-    fabtx__ofi_ctrl_send,
-    fabtx__ofi_ctrl_recv,
-    fabtx__ofi_win_open,
-    fabtx__ofi_win_import,
-    fabtx__ofi_write,
-    fabtx__ofi_doorbell,
-    fabtx__ofi_progress,
-    fabtx__ofi_flush,
-    fabtx__ofi_arm,
-    fabtx__ofi_fd,
-    fabtx__ofi_disconnect,
-    fabtx__ofi_mr_cache,
-    0,
-    fabtx__ofi_write_imm,
-    fabtx__ofi_listener_addr,
-    fabtx__ofi_connect_poll,
-    fabtx__ofi_ctrl_fd,
-};
+/* The table, member by member (C and C++11 alike), built once. */
+static fabtx_backend fabtx__ofi_be;
+static void fabtx__ofi_be_init(void)
+{
+	fabtx_backend *b = &fabtx__ofi_be;
+	b->scheme = "ofi";
+	b->setup.ctx_init = fabtx__ofi_ctx_init;
+	b->setup.ctx_fini = fabtx__ofi_ctx_fini;
+	b->setup.listen = fabtx__ofi_listen;
+	b->setup.listener_fd = fabtx__ofi_listener_fd;
+	b->setup.accept = fabtx__ofi_accept;
+	b->setup.listener_close = fabtx__ofi_listener_close;
+	b->setup.connect = fabtx__ofi_connect;
+	b->setup.ctrl_send = fabtx__ofi_ctrl_send;
+	b->setup.ctrl_recv = fabtx__ofi_ctrl_recv;
+	b->setup.win_open = fabtx__ofi_win_open;
+	b->setup.win_import = fabtx__ofi_win_import;
+	b->data.write = fabtx__ofi_write;
+	b->notify.ring = fabtx__ofi_ring;
+	b->notify.progress = fabtx__ofi_progress;
+	b->data.flush = fabtx__ofi_flush;
+	b->wait.arm = fabtx__ofi_arm;
+	b->wait.fd = fabtx__ofi_fd;
+	b->setup.disconnect = fabtx__ofi_disconnect;
+	b->data.mr_cache = fabtx__ofi_mr_cache;
+	b->data.write_imm = fabtx__ofi_write_imm;
+	b->setup.listener_addr = fabtx__ofi_listener_addr;
+	b->setup.connect_poll = fabtx__ofi_connect_poll;
+	b->setup.ctrl_fd = fabtx__ofi_ctrl_fd;
+}
 
 FABTX__DEF const fabtx_backend *fabtx_ofi_backend(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fabtx__ofi_be_init);
 	return &fabtx__ofi_be;
 }
 

@@ -117,18 +117,18 @@ FABTX_API const fabtx_backend *fabtx_rio_backend(void);
 
 /* constants the uapi headers do not provide (spec 1.2) */
 #define FABTX__RIO_ANY_DESTID 0xffffu
-#define FABTX__RIO_MAX_MSG    4096u
-#define FABTX__RIO_CM_HDR     20u
-#define FABTX__RIO_MPORT_DMA  1u
-#define FABTX__RIO_FIFO       14 /* per-fd event FIFO (spec 2.6.4) */
+#define FABTX__RIO_MAX_MSG 4096u
+#define FABTX__RIO_CM_HDR 20u
+#define FABTX__RIO_MPORT_DMA 1u
+#define FABTX__RIO_FIFO 14 /* per-fd event FIFO (spec 2.6.4) */
 /* our frame: kernel header, then kind, version, payload length, wire range */
-#define FABTX__RIO_FRAME    32u
+#define FABTX__RIO_FRAME 32u
 #define FABTX__RIO_CTRL_MAX 512u
-#define FABTX__RIO_K_MSG    1u /* a core control message */
+#define FABTX__RIO_K_MSG 1u    /* a core control message */
 #define FABTX__RIO_K_RESYNC 2u /* "tell me how far you have written" */
-#define FABTX__RIO_K_POS    3u /* reply: u64 tx.seq, absolute          */
-#define FABTX__RIO_VERSION  1u
-#define FABTX__RIO_QMAX     64
+#define FABTX__RIO_K_POS 3u    /* reply: u64 tx.seq, absolute          */
+#define FABTX__RIO_VERSION 1u
+#define FABTX__RIO_QMAX 64
 
 typedef struct fabtx__rio_listener {
 	int cfd;
@@ -159,7 +159,7 @@ typedef struct fabtx__rio_conn {
 	uint16_t q[FABTX__RIO_QMAX];
 	int nq, qlost;
 	int ctrl_pending, bye, peer_closed, dma_failed, resync_asked;
-	int resync_due; /* the peer asked for our position: answer owed */
+	int resync_due;     /* the peer asked for our position: answer owed */
 	uint64_t closed_ms; /* when rio_cm said the peer closed */
 	int final_done;     /* the tail of a closed peer was scanned */
 	uint64_t last_probe_ms;
@@ -343,26 +343,23 @@ static int fabtx__rio_ring_wire(fabtx__rio_conn *r, uint16_t wire)
  * DMA wrote before the doorbell (a delayed credit index decoded against a
  * newer position would over-credit the sender). */
 #define FABTX__RIO_W_CREDIT 3u
-#define FABTX__RIO_W_CTRL   2u
-#define FABTX__RIO_W_BYE    1u
+#define FABTX__RIO_W_CTRL 2u
+#define FABTX__RIO_W_BYE 1u
 
-/* Translate a core doorbell value for the peer and send it. */
-static int fabtx__rio_ring(fabtx_conn *c, uint32_t v)
+/* Map a notification onto the peer's wire range and send it. */
+static int fabtx__rio_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint32_t off = v - c->peer_db.base, n = c->tx.n, wire;
-	if (v < c->peer_db.base || off >= c->peer_db.count || n == 0 ||
-	    (uint32_t)r->pwcount != (uint32_t)c->peer_db.count + 3u ||
+	fabtx_db_range pdb = fabtx_conn_peer_db(c);
+	uint32_t n = fabtx_conn_cells(c), wire;
+	if (n == 0 || pos == 0 ||
+	    (uint32_t)r->pwcount != (uint32_t)pdb.count + 3u ||
 	    2u * n + 3u > r->pwcount)
 		return -EINVAL;
-	if (off < n) {
-		/* the newest chunk written with this index: its seq mod 2N */
-		uint64_t last = c->tx.seq - 1;
-		uint64_t seq = last - ((last - off) & (uint64_t)(n - 1));
-		wire = (uint32_t)(seq & (uint64_t)(2u * n - 1u));
-	} else {
+	if (kind == FABTX_DB_KIND_DATA) /* the last chunk: its seq mod 2N */
+		wire = (uint32_t)((pos - 1) & (uint64_t)(2u * n - 1u));
+	else
 		wire = r->pwcount - FABTX__RIO_W_CREDIT;
-	}
 	return fabtx__rio_ring_wire(r, (uint16_t)(r->pwbase + wire));
 }
 
@@ -378,9 +375,10 @@ static void fabtx__rio_ring_special(fabtx__rio_conn *r, unsigned k)
 static void fabtx__rio_event(fabtx_conn *c, uint16_t w)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint32_t off = (uint32_t)(uint16_t)(w - r->wbase), n = c->rx.n;
+	uint32_t off = (uint32_t)(uint16_t)(w - r->wbase),
+	         n = fabtx_conn_cells(c);
 	if (!r->wenabled || w < r->wbase || off >= r->wcount) {
-		c->st.doorbells_spurious++;
+		fabtx_conn_spurious(c);
 		return;
 	}
 	if (off == r->wcount - FABTX__RIO_W_CTRL) {
@@ -388,21 +386,19 @@ static void fabtx__rio_event(fabtx_conn *c, uint16_t w)
 	} else if (off == r->wcount - FABTX__RIO_W_BYE) {
 		r->bye = 1;
 	} else if (off == r->wcount - FABTX__RIO_W_CREDIT) {
-		c->st.doorbells_recv++; /* the slow path reads the header */
+		fabtx_conn_credit_in(c, 0); /* the header word says how far */
 	} else if (off < 2u * n) {
 		/* the seq congruent to off (mod 2N) in [rx.seq - N, rx.seq + N)
 		 */
-		uint64_t lo = c->rx.seq - n;
+		uint64_t rx = fabtx_conn_rx_pos(c), lo = rx - n;
 		uint64_t seq = lo + ((off - lo) & (uint64_t)(2u * n - 1u));
-		if (seq + 1 <= c->rx.hint || seq < c->rx.seq) {
-			c->st.doorbells_spurious++; /* stale: already covered */
+		if (seq + 1 <= fabtx_conn_rx_visible(c) || seq < rx) {
+			fabtx_conn_spurious(c); /* stale: already covered */
 			return;
 		}
-		fabtx_conn_doorbell_in(c,
-		                       (uint32_t)c->db.base +
-		                           (uint32_t)(seq & (uint64_t)(n - 1)));
+		fabtx_conn_data_in(c, seq + 1);
 	} else {
-		c->st.doorbells_spurious++;
+		fabtx_conn_spurious(c);
 	}
 }
 
@@ -455,7 +451,8 @@ static int fabtx__rio_drain(fabtx_conn *c, int deliver)
  * be dropped by a full FIFO. */
 static int fabtx__rio_peer_wrote_closed(fabtx_conn *c)
 {
-	const fabtx_win_hdr *h = (const fabtx_win_hdr *)c->rx_win.base;
+	const fabtx_win_hdr *h =
+	    (const fabtx_win_hdr *)((fabtx__rio_conn *)c->bdata)->rx_map;
 	return h && __atomic_load_n(&h->closed, __ATOMIC_ACQUIRE) != 0;
 }
 
@@ -469,7 +466,7 @@ static void fabtx__rio_closed(fabtx_conn *c)
 		r->peer_closed = 1;
 		r->closed_ms = fabtx_now_ms();
 	}
-	if (c->rx.n) (void)fabtx__rio_drain(c, 1);
+	if (fabtx_conn_cells(c)) (void)fabtx__rio_drain(c, 1);
 }
 
 static int fabtx__rio_gone(fabtx__rio_conn *r)
@@ -487,31 +484,14 @@ static int fabtx__rio_gone(fabtx__rio_conn *r)
 static void fabtx__rio_final(fabtx_conn *c)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
-	uint64_t s, end;
-	uint32_t n = c->rx.n;
-	if (r->final_done || !fabtx__rio_gone(r) || n == 0 || !c->rx.cells)
+	uint64_t s;
+	if (r->final_done || !fabtx__rio_gone(r) || fabtx_conn_cells(c) == 0)
 		return;
 	r->final_done = 1;
 	(void)fabtx__rio_drain(c, 1);
-	s = c->rx.hint > c->rx.seq ? c->rx.hint : c->rx.seq;
-	end = c->rx.seq + n - 1;
-	while (s < end) {
-		const fabtx_footer *f =
-		    (const fabtx_footer *)(const void *)(c->rx.cells +
-		                                         (s & (n - 1)) *
-		                                             (uint64_t)c->rx.c +
-		                                         c->rx.c -
-		                                         FABTX_FOOTER_SIZE);
-		uint32_t cells;
-		if (__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE) != s) break;
-		/* a SPAN footer stands for its whole run (no footers inside) */
-		cells = fabtx_ring_chunk_cells(f->flags, f->len, c->rx.c);
-		if (s + cells > end) break;
-		s += cells;
-	}
-	if (s > c->rx.hint && s > c->rx.seq)
-		fabtx_conn_doorbell_in(c, (uint32_t)c->db.base +
-		                              (uint32_t)((s - 1) & (n - 1)));
+	s = fabtx_conn_rx_scan(c);
+	if (s > fabtx_conn_rx_visible(c) && s > fabtx_conn_rx_pos(c))
+		fabtx_conn_data_in(c, s);
 }
 
 /* ----------------------------------------------------- control channel */
@@ -570,14 +550,15 @@ static void fabtx__rio_resync_out(fabtx_conn *c)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	uint8_t b[8];
-	uint64_t v = c->tx.seq;
+	uint64_t v = fabtx_conn_tx_pos(c);
 	int i;
 	if (!r->resync_due) return;
 	for (i = 0; i < 8; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
 	/* the peer relies on it: if the mport TX ring is full it stays owed
 	 * (arm says -EAGAIN) and goes with the next call, never waiting */
-	if (fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0) != -EAGAIN)
+	if (fabtx__rio_send_frame(c, FABTX__RIO_K_POS, b, sizeof b, 0) !=
+	    -EAGAIN)
 		r->resync_due = 0;
 }
 
@@ -593,13 +574,11 @@ static void fabtx__rio_pos_in(fabtx_conn *c, const uint8_t *b, uint16_t len)
 {
 	uint64_t v = 0;
 	int i;
-	if (len != 8 || c->rx.n == 0) return;
+	uint64_t rx = fabtx_conn_rx_pos(c);
+	if (len != 8 || fabtx_conn_cells(c) == 0) return;
 	for (i = 0; i < 8; i++)
 		v |= (uint64_t)b[i] << (8 * i);
-	if (v > c->rx.seq && v - c->rx.seq <= c->rx.n)
-		fabtx_conn_doorbell_in(c,
-		                       (uint32_t)c->db.base +
-		                           (uint32_t)((v - 1) & (c->rx.n - 1)));
+	if (v > rx && v - rx <= fabtx_conn_cells(c)) fabtx_conn_data_in(c, v);
 }
 
 /* One frame RECEIVE put in r->msg: a core message (its length), one of
@@ -758,7 +737,8 @@ static void *fabtx__rio_th_main(void *arg)
 	int rc = 0;
 	if (r->th_client) {
 		rc = fabtx__rio_th_connect(r);
-		__atomic_store_n(&r->th_conn, rc == 0 ? 1 : rc, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->th_conn, rc == 0 ? 1 : rc,
+		                 __ATOMIC_RELEASE);
 		fabtx__rio_kick(r);
 	}
 	if (rc == 0) rc = fabtx__rio_th_recv(r);
@@ -846,6 +826,34 @@ static int fabtx__rio_th_first(fabtx_conn *c, int timeout_ms)
 	return r->th_rc;
 }
 
+/* ctrl_recv with timeout 0: whether to look at rio_cm now (1) or say
+ * -EAGAIN (0) */
+static int fabtx__rio_look_now(fabtx__rio_conn *r, int *frames)
+{
+	/* rio_cm cannot be polled: look only when the peer rang
+	 * our control doorbell, or now and then (a doorbell may
+	 * have been dropped, or overtaken the message); such a
+	 * look waits at most 1 ms (rxto 0 would be forever) */
+	uint64_t now = fabtx_now_ms();
+	int led = r->ctrl_pending && !r->bye;
+	/* a peer that rings "control" with nothing queued
+	 * would make every call wait: after three doorbell-led
+	 * looks in a row found nothing, such doorbells count
+	 * for nothing for 10 ms (the 250 ms look still runs;
+	 * a doorbell that overtook its message, the one way a
+	 * well-behaved peer causes an empty look, is rare) */
+	if (led && now - r->empty_probe_ms < 10) {
+		r->ctrl_pending = 0;
+		led = 0;
+	}
+	if (!led && !r->bye && now - r->last_probe_ms < 250) return 0;
+	/* and a peer that keeps sending frames of ours must
+	 * not keep one call here */
+	if (++*frames > 64) return 0;
+	r->last_probe_ms = now;
+	return 1;
+}
+
 static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
                                  int timeout_ms)
 {
@@ -874,28 +882,7 @@ static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
 			return -ECONNRESET;
 		}
 		if (timeout_ms == 0) {
-			/* rio_cm cannot be polled: look only when the peer rang
-			 * our control doorbell, or now and then (a doorbell may
-			 * have been dropped, or overtaken the message); such a
-			 * look waits at most 1 ms (rxto 0 would be forever) */
-			uint64_t now = fabtx_now_ms();
-			int led = r->ctrl_pending && !r->bye;
-			/* a peer that rings "control" with nothing queued
-			 * would make every call wait: after three doorbell-led
-			 * looks in a row found nothing, such doorbells count
-			 * for nothing for 10 ms (the 250 ms look still runs;
-			 * a doorbell that overtook its message, the one way a
-			 * well-behaved peer causes an empty look, is rare) */
-			if (led && now - r->empty_probe_ms < 10) {
-				r->ctrl_pending = 0;
-				led = 0;
-			}
-			if (!led && !r->bye && now - r->last_probe_ms < 250)
-				return -EAGAIN;
-			/* and a peer that keeps sending frames of ours must
-			 * not keep one call here */
-			if (++frames > 64) return -EAGAIN;
-			r->last_probe_ms = now;
+			if (!fabtx__rio_look_now(r, &frames)) return -EAGAIN;
 			rxto = 1;
 		} else if (timeout_ms < 0) {
 			rxto = 0; /* forever */
@@ -913,9 +900,11 @@ static int fabtx__rio_ctrl_recv1(fabtx_conn *c, void *buf, size_t cap,
 			if (errno == EINTR) continue;
 			if (errno == ETIME) {
 				if (timeout_ms == 0) {
-					if (r->ctrl_pending && !r->resync_look &&
+					if (r->ctrl_pending &&
+					    !r->resync_look &&
 					    ++r->empty_looks >= 3)
-						r->empty_probe_ms = fabtx_now_ms();
+						r->empty_probe_ms =
+						    fabtx_now_ms();
 					r->resync_look = 0;
 					r->ctrl_pending = 0;
 					return -EAGAIN;
@@ -1089,7 +1078,8 @@ static int fabtx__rio_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 	if (rc == 0)
 		rc = fabtx__rio_th_start(
 		    r, 0,
-		    fabtx_now_ms() + (uint64_t)l->ctx->cfg.handshake_ms + 1000u);
+		    fabtx_now_ms() + (uint64_t)fabtx_ctx_handshake_ms(l->ctx) +
+		        1000u);
 	if (rc < 0) {
 		fabtx__rio_conn_free(l->ctx, r);
 		return rc;
@@ -1124,12 +1114,12 @@ static int fabtx__rio_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 	r->th_rch = ch;
 	/* the core's deadline for the whole handshake (ns; none: the
 	 * caller's timeout, else the config's) */
-	if (c->hs_dl && c->hs_dl != UINT64_MAX)
-		dl = c->hs_dl / 1000000u + 1;
+	if (fabtx_conn_setup_deadline_ms(c))
+		dl = fabtx_conn_setup_deadline_ms(c);
 	else if (timeout_ms > 0)
 		dl = fabtx_now_ms() + (uint64_t)timeout_ms;
 	else
-		dl = fabtx_now_ms() + (uint64_t)c->ctx->cfg.handshake_ms;
+		dl = fabtx_now_ms() + (uint64_t)fabtx_ctx_handshake_ms(c->ctx);
 	rc = fabtx__rio_th_start(r, 1, dl);
 	if (rc < 0) goto fail;
 	c->bdata = r;
@@ -1183,8 +1173,9 @@ static uint64_t fabtx__rio_pow2(uint64_t n)
 static int fabtx__rio_wire_range(fabtx_conn *c, fabtx__rio_conn *r)
 {
 	struct rio_doorbell_filter f;
-	uint32_t count = (uint32_t)c->db.count + 3u;
-	uint32_t base = c->db.base, tries;
+	fabtx_db_range db = fabtx_conn_db(c);
+	uint32_t count = (uint32_t)db.count + 3u;
+	uint32_t base = db.base, tries;
 	if (count > FABTX_DB_SPACE - FABTX_DB_RESERVED) return -EINVAL;
 	for (tries = 0; tries <= FABTX_DB_SPACE / count + 1; tries++) {
 		if (base + count > FABTX_DB_SPACE) base = FABTX_DB_RESERVED;
@@ -1270,11 +1261,14 @@ static int fabtx__rio_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	return fabtx__rio_wire_range(c, r);
 }
 
-static int fabtx__rio_win_import(fabtx_conn *c, const fabtx_win *peer_rx)
+static int fabtx__rio_win_import(fabtx_conn *c, const fabtx_win *peer_rx,
+                                 fabtx_win_limits *lim)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	(void)lim; /* defaults: runs (SYNC writes), no write_imm */
 	if (!r || !peer_rx) return -EINVAL;
-	if ((uint32_t)r->pwcount != (uint32_t)c->peer_db.count + 3u) {
+	if ((uint32_t)r->pwcount !=
+	    (uint32_t)fabtx_conn_peer_db(c).count + 3u) {
 		fabtx_log(c->ctx, FABTX_LOG_WARN,
 		          "rio: peer sent no usable doorbell range");
 		return -EPROTO;
@@ -1323,7 +1317,7 @@ static int fabtx__rio_dma(fabtx__rio_conn *r, const uint8_t *src, size_t len,
 }
 
 static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                            uint64_t off, uint32_t doorbell, unsigned flags)
+                            uint64_t off, uint64_t pos, unsigned flags)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	int i, rc;
@@ -1362,18 +1356,23 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	}
 	/* SYNC writes complete in order: a following chunk's doorbell covers
 	 * this one (doorbells are cumulative) */
-	if ((flags & FABTX_WRITE_DOORBELL) && !(flags & FABTX_WRITE_MORE))
-		return fabtx__rio_ring(c, doorbell);
+	if ((flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
+	    !(flags & FABTX_WRITE_MORE))
+		return fabtx__rio_ring(c,
+		                       (flags & FABTX_WRITE_CREDIT)
+		                           ? FABTX_DB_KIND_CREDIT
+		                           : FABTX_DB_KIND_DATA,
+		                       pos);
 	return 0;
 }
 
-static int fabtx__rio_doorbell(fabtx_conn *c, uint32_t value)
+static int fabtx__rio_notify(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	if (!r) return -EINVAL;
 	if (r->dma_failed) return -ECONNRESET;
 	if (r->peer_closed || r->bye) return 0; /* nobody to wake */
-	return fabtx__rio_ring(c, value);
+	return fabtx__rio_ring(c, kind, pos);
 }
 
 static int fabtx__rio_progress(fabtx_conn *c)
@@ -1381,7 +1380,7 @@ static int fabtx__rio_progress(fabtx_conn *c)
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
 	int rc;
 	if (!r) return -EINVAL;
-	if (c->rx.n == 0) return 0; /* handshake: events wait in the FIFO */
+	if (fabtx_conn_cells(c) == 0) return 0; /* handshake: events wait */
 	rc = fabtx__rio_drain(c, 1);
 	if (rc < 0) return rc;
 	fabtx__rio_resync_out(c); /* one owed and not sent yet */
@@ -1471,39 +1470,40 @@ static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
 	c->bdata = NULL;
 }
 
-static const fabtx_backend fabtx__rio_backend = {
-    sizeof(fabtx_backend),
-    "rio",
-    0u, /* not DIRECT, not ORDERED (see the top of this file) */
-    NULL,
-    NULL,
-    fabtx__rio_listen,
-    NULL, /* rio_cm cannot be polled: no listener fd */
-    fabtx__rio_accept,
-    fabtx__rio_listener_close,
-    fabtx__rio_connect,
-    fabtx__rio_ctrl_send,
-    fabtx__rio_ctrl_recv,
-    fabtx__rio_win_open,
-    fabtx__rio_win_import,
-    fabtx__rio_write,
-    fabtx__rio_doorbell,
-    fabtx__rio_progress,
-    NULL, /* writes are SYNC: nothing to flush */
-    fabtx__rio_arm,
-    fabtx__rio_fd,
-    fabtx__rio_disconnect,
-    NULL,
-    0u, /* writes are split at dma_max_size internally */
-    NULL, /* doorbells carry 16 bits: no room for a footer */
-    NULL, /* the URL as given */
-    fabtx__rio_connect_poll, /* the setup thread connects */
-    fabtx__rio_ctrl_fd,      /* its eventfd while it runs */
-};
+/* The table, member by member (C and C++11 alike), built once.  Not
+ * DIRECT, not ORDERED (see the top of this file); no listener fd (rio_cm
+ * cannot be polled); nothing to flush (writes are SYNC); no write_imm
+ * (doorbells carry 16 bits: no room for a footer); the listener's URL is
+ * the one given. */
+static fabtx_backend fabtx__rio_be;
+static void fabtx__rio_be_init(void)
+{
+	fabtx_backend *b = &fabtx__rio_be;
+	b->scheme = "rio";
+	b->caps = 0u;
+	b->setup.listen = fabtx__rio_listen;
+	b->setup.accept = fabtx__rio_accept;
+	b->setup.listener_close = fabtx__rio_listener_close;
+	b->setup.connect = fabtx__rio_connect;
+	b->setup.connect_poll = fabtx__rio_connect_poll; /* the setup thread */
+	b->setup.ctrl_fd = fabtx__rio_ctrl_fd; /* its eventfd while it runs */
+	b->setup.ctrl_send = fabtx__rio_ctrl_send;
+	b->setup.ctrl_recv = fabtx__rio_ctrl_recv;
+	b->setup.win_open = fabtx__rio_win_open;
+	b->setup.win_import = fabtx__rio_win_import;
+	b->setup.disconnect = fabtx__rio_disconnect;
+	b->data.write = fabtx__rio_write; /* split at dma_max_size inside */
+	b->notify.ring = fabtx__rio_notify;
+	b->notify.progress = fabtx__rio_progress;
+	b->wait.arm = fabtx__rio_arm;
+	b->wait.fd = fabtx__rio_fd;
+}
 
 FABTX__DEF const fabtx_backend *fabtx_rio_backend(void)
 {
-	return &fabtx__rio_backend;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fabtx__rio_be_init);
+	return &fabtx__rio_be;
 }
 
 #endif /* FABTX_IMPLEMENTATION && !FABTX_RIO_IMPLEMENTATION_INCLUDED */

@@ -87,7 +87,8 @@ FABTX_API const fabtx_backend *fabtx_scif_backend(void);
 #endif /* FABTX_SCIF_H_INCLUDED */
 
 /* ======================================================================= */
-#if defined(FABTX_IMPLEMENTATION) && !defined(FABTX_SCIF_IMPLEMENTATION_INCLUDED)
+#if defined(FABTX_IMPLEMENTATION) &&                                           \
+    !defined(FABTX_SCIF_IMPLEMENTATION_INCLUDED)
 #define FABTX_SCIF_IMPLEMENTATION_INCLUDED
 
 #include <fcntl.h>
@@ -166,9 +167,12 @@ struct scifioctl_fence_mark {
 #define SCIF_FENCE_WAIT _IOWR('s', 16, __s32)
 #endif
 
-typedef char fabtx__scif_msg_size_ok[sizeof(struct scifioctl_msg) == 24 ? 1 : -1];
-typedef char fabtx__scif_reg_size_ok[sizeof(struct scifioctl_reg) == 40 ? 1 : -1];
-typedef char fabtx__scif_copy_size_ok[sizeof(struct scifioctl_copy) == 40 ? 1 : -1];
+typedef char
+    fabtx__scif_msg_size_ok[sizeof(struct scifioctl_msg) == 24 ? 1 : -1];
+typedef char
+    fabtx__scif_reg_size_ok[sizeof(struct scifioctl_reg) == 40 ? 1 : -1];
+typedef char
+    fabtx__scif_copy_size_ok[sizeof(struct scifioctl_copy) == 40 ? 1 : -1];
 
 /* stream records: u32 little-endian header (type << 24 | len) + payload */
 #define FABTX__SCIF_REC_CTRL 1u
@@ -193,8 +197,8 @@ typedef struct fabtx__scif_conn {
 	 * with the same peer says how it went) */
 	int connecting;
 	struct scif_port_id peer;
-	int eof;  /* SCIF_RECV reported the peer closed and the ring empty */
-	int err;  /* sticky protocol error */
+	int eof; /* SCIF_RECV reported the peer closed and the ring empty */
+	int err; /* sticky protocol error */
 	/* inbound bytes not yet parsed */
 	uint8_t *in;
 	size_t in_len, in_cap;
@@ -224,7 +228,8 @@ typedef struct fabtx__scif_listener {
 FABTX__PRIV int fabtx__scif_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	int rc;
-	do rc = ioctl(fd, cmd, arg);
+	do
+		rc = ioctl(fd, cmd, arg);
 	while (rc < 0 && errno == EINTR);
 	return rc < 0 ? -errno : 0;
 }
@@ -279,7 +284,11 @@ static int fabtx__scif_listen(fabtx_listener *l, const char *addr)
 	rc = fabtx__scif_ioctl(fd, SCIF_BIND, &p);
 	if (rc == -EINVAL) rc = -EADDRINUSE; /* the driver's "port in use" */
 	if (rc == 0) {
-		do rc = ioctl(fd, SCIF_LISTEN, (long)FABTX_SCIF_BACKLOG) < 0 ? -errno : 0;
+		do
+			rc =
+			    ioctl(fd, SCIF_LISTEN, (long)FABTX_SCIF_BACKLOG) < 0
+			        ? -errno
+			        : 0;
 		while (rc == -EINTR);
 	}
 	if (rc < 0) {
@@ -312,8 +321,8 @@ static void fabtx__scif_listener_close(fabtx_listener *l)
 
 static int fabtx__scif_new(fabtx_conn *c, int fd)
 {
-	fabtx__scif_conn *s = (fabtx__scif_conn *)fabtx__zalloc(
-	    fabtx_ctx_allocator(c->ctx), sizeof *s);
+	fabtx__scif_conn *s =
+	    (fabtx__scif_conn *)fabtx_ctx_zalloc(c->ctx, sizeof *s);
 	if (!s) return -ENOMEM;
 	s->fd = fd;
 	s->db_pos[0] = s->db_pos[1] = (size_t)-1;
@@ -324,7 +333,7 @@ static int fabtx__scif_new(fabtx_conn *c, int fd)
 static int fabtx__scif_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 {
 	fabtx__scif_listener *sl = (fabtx__scif_listener *)l->bdata;
-	uint64_t dl = fabtx__deadline(timeout_ms);
+	uint64_t dl = fabtx_deadline(timeout_ms);
 	struct scifioctl_accept a;
 	int nfd, rc;
 	nfd = fabtx__scif_open(0);
@@ -335,11 +344,11 @@ static int fabtx__scif_accept(fabtx_listener *l, fabtx_conn *c, int timeout_ms)
 		rc = fabtx__scif_ioctl(sl->fd, SCIF_ACCEPTREQ, &a);
 		if (rc == 0) break;
 		if (rc != -EAGAIN) goto fail;
-		if (fabtx__remaining_ms(dl) == 0) {
+		if (fabtx_remaining_ms(dl) == 0) {
 			rc = timeout_ms ? -ETIMEDOUT : -EAGAIN;
 			goto fail;
 		}
-		rc = fabtx__scif_poll(sl->fd, POLLIN, fabtx__remaining_ms(dl));
+		rc = fabtx__scif_poll(sl->fd, POLLIN, fabtx_remaining_ms(dl));
 		if (rc < 0) goto fail;
 	}
 	/* the accepted endpoint lives on a freshly opened fd */
@@ -362,13 +371,13 @@ static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 {
 	fabtx__scif_conn *s;
 	struct scifioctl_connect cc;
-	uint64_t dl = fabtx__deadline(timeout_ms);
+	uint64_t dl = fabtx_deadline(timeout_ms);
 	const char *colon = strchr(addr, ':');
 	long node, port;
 	int fd, rc;
-	if (!colon ||
-	    fabtx__scif_num(addr, colon, 0, 65535, &node) < 0 ||
-	    fabtx__scif_num(colon + 1, colon + strlen(colon), 1, 65535, &port) < 0)
+	if (!colon || fabtx__scif_num(addr, colon, 0, 65535, &node) < 0 ||
+	    fabtx__scif_num(colon + 1, colon + strlen(colon), 1, 65535, &port) <
+	        0)
 		return -EINVAL;
 	/* O_NONBLOCK only changes SCIF_CONNECT: EINPROGRESS, then POLLOUT */
 	fd = fabtx__scif_open(O_NONBLOCK);
@@ -394,7 +403,7 @@ static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 		rc = fabtx__scif_connect_poll(c);
 		if (rc != -EAGAIN) break;
 		if (timeout_ms == 0) return -EINPROGRESS;
-		ms = fabtx__remaining_ms(dl);
+		ms = fabtx_remaining_ms(dl);
 		if (ms == 0) {
 			rc = -ETIMEDOUT;
 			break;
@@ -403,7 +412,7 @@ static int fabtx__scif_connect(fabtx_conn *c, const char *addr, int timeout_ms)
 		if (rc < 0) break;
 	}
 	if (rc < 0) {
-		fabtx__free(fabtx_ctx_allocator(c->ctx), s);
+		fabtx_ctx_free(c->ctx, s);
 		c->bdata = NULL;
 		close(fd);
 	}
@@ -442,16 +451,17 @@ static int fabtx__scif_ctrl_fd(fabtx_conn *c)
 static int fabtx__scif_grow(fabtx_conn *c, uint8_t **buf, size_t *cap,
                             size_t need)
 {
-	const fabtx_allocator *a = fabtx_ctx_allocator(c->ctx);
+	fabtx_ctx *a = c->ctx;
 	size_t ncap = *cap ? *cap : 1024;
 	uint8_t *nb;
 	if (need <= *cap) return 0;
-	while (ncap < need) ncap *= 2;
-	nb = (uint8_t *)fabtx__alloc(a, ncap);
+	while (ncap < need)
+		ncap *= 2;
+	nb = (uint8_t *)fabtx_ctx_zalloc(a, ncap);
 	if (!nb) return -ENOMEM;
 	if (*buf) {
 		memcpy(nb, *buf, *cap);
-		fabtx__free(a, *buf);
+		fabtx_ctx_free(a, *buf);
 	}
 	*buf = nb;
 	*cap = ncap;
@@ -518,25 +528,23 @@ static uint32_t fabtx__scif_rd32(const uint8_t *b)
 	       (uint32_t)b[3] << 24;
 }
 
-/* queue a doorbell; data hints and credit reports are cumulative, so an
- * unsent one of the same kind is overwritten instead of appended */
-static int fabtx__scif_db(fabtx_conn *c, uint32_t v)
+/* queue a notification (the core's 16-bit value on the wire); data hints
+ * and credit reports are cumulative, so an unsent one of the same kind is
+ * overwritten instead of appended */
+static int fabtx__scif_db(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
-	uint32_t base = c->peer_db.base, half = c->peer_db.count / 2u;
-	int kind = -1, rc;
-	if (half && v >= base && v < base + 2u * half)
-		kind = v < base + half ? 0 : 1;
-	if (kind >= 0 && s->db_pos[kind] != (size_t)-1 &&
-	    s->db_pos[kind] >= s->out_off) {
-		fabtx__scif_le32(s->out + s->db_pos[kind] + 4, v);
+	uint32_t v = fabtx_conn_db_value(c, kind, pos);
+	int k = kind == FABTX_DB_KIND_CREDIT, rc;
+	if (s->db_pos[k] != (size_t)-1 && s->db_pos[k] >= s->out_off) {
+		fabtx__scif_le32(s->out + s->db_pos[k] + 4, v);
 	} else {
 		uint8_t b[4];
-		size_t pos = s->out_len;
+		size_t at = s->out_len;
 		fabtx__scif_le32(b, v);
 		rc = fabtx__scif_put(c, FABTX__SCIF_REC_DB, b, 4);
 		if (rc < 0) return rc;
-		if (kind >= 0) s->db_pos[kind] = pos;
+		s->db_pos[k] = at;
 	}
 	rc = fabtx__scif_flush_out(s);
 	return rc == -ECONNRESET ? 0 : rc; /* seen by progress() */
@@ -546,7 +554,7 @@ static int fabtx__scif_db(fabtx_conn *c, uint32_t v)
 static int fabtx__scif_pump(fabtx_conn *c)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
-	const fabtx_allocator *a = fabtx_ctx_allocator(c->ctx);
+	fabtx_ctx *a = c->ctx;
 	size_t off = 0;
 	int rc;
 	if (s->err) return s->err;
@@ -561,7 +569,8 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		m.flags = 0;
 		rc = fabtx__scif_ioctl(s->fd, SCIF_RECV, &m);
 		if (rc == -ECONNRESET || rc == -ENOTCONN) {
-			s->eof = 1; /* the peer closed and the ring is drained */
+			s->eof =
+			    1; /* the peer closed and the ring is drained */
 			break;
 		}
 		if (rc < 0) return rc;
@@ -573,8 +582,10 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		uint32_t h = fabtx__scif_rd32(s->in + off);
 		uint32_t type = h >> 24, len = h & 0xffffffu;
 		if ((type == FABTX__SCIF_REC_DB && len != 4) ||
-		    (type == FABTX__SCIF_REC_CTRL && len > FABTX__SCIF_CTRL_MAX) ||
-		    (type != FABTX__SCIF_REC_DB && type != FABTX__SCIF_REC_CTRL)) {
+		    (type == FABTX__SCIF_REC_CTRL &&
+		     len > FABTX__SCIF_CTRL_MAX) ||
+		    (type != FABTX__SCIF_REC_DB &&
+		     type != FABTX__SCIF_REC_CTRL)) {
 			fabtx_log(c->ctx, FABTX_LOG_WARN,
 			          "%s: malformed SCIF control stream", c->url);
 			s->err = -EPROTO;
@@ -584,16 +595,19 @@ static int fabtx__scif_pump(fabtx_conn *c)
 		if (type == FABTX__SCIF_REC_DB) {
 			if (s->dbq_len == s->dbq_cap) {
 				size_t ncap = s->dbq_cap ? 2 * s->dbq_cap : 64;
-				uint32_t *nq = (uint32_t *)fabtx__alloc(a, ncap * sizeof *nq);
+				uint32_t *nq = (uint32_t *)fabtx_ctx_zalloc(
+				    a, ncap * sizeof *nq);
 				if (!nq) return -ENOMEM;
 				if (s->dbq) {
-					memcpy(nq, s->dbq, s->dbq_len * sizeof *nq);
-					fabtx__free(a, s->dbq);
+					memcpy(nq, s->dbq,
+					       s->dbq_len * sizeof *nq);
+					fabtx_ctx_free(a, s->dbq);
 				}
 				s->dbq = nq;
 				s->dbq_cap = ncap;
 			}
-			s->dbq[s->dbq_len++] = fabtx__scif_rd32(s->in + off + 4);
+			s->dbq[s->dbq_len++] =
+			    fabtx__scif_rd32(s->in + off + 4);
 		} else {
 			fabtx__scif_ctrl *q =
 			    &s->cq[(s->cq_head + s->cq_n) % FABTX__SCIF_CQ];
@@ -614,7 +628,7 @@ static int fabtx__scif_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
                                  int timeout_ms)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
-	uint64_t dl = fabtx__deadline(timeout_ms);
+	uint64_t dl = fabtx_deadline(timeout_ms);
 	int rc;
 	if (len > FABTX__SCIF_CTRL_MAX) return -EMSGSIZE;
 	if (s->err) return s->err;
@@ -627,7 +641,7 @@ static int fabtx__scif_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 		rc = fabtx__scif_flush_out(s);
 		if (rc < 0) return rc;
 		if (s->out_len == 0) return 0;
-		ms = fabtx__remaining_ms(dl);
+		ms = fabtx_remaining_ms(dl);
 		if (ms == 0) return 0;
 		rc = fabtx__scif_pump(c);
 		if (rc < 0) return rc;
@@ -641,7 +655,7 @@ static int fabtx__scif_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
                                  int timeout_ms)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
-	uint64_t dl = fabtx__deadline(timeout_ms);
+	uint64_t dl = fabtx_deadline(timeout_ms);
 	int rc;
 	for (;;) {
 		int ms;
@@ -658,7 +672,7 @@ static int fabtx__scif_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 		/* the peer is gone: but doorbells that arrived before its close
 		 * must reach the core (progress) before the loss is reported */
 		if (s->eof) return s->dbq_len ? -EAGAIN : -ECONNRESET;
-		ms = fabtx__remaining_ms(dl);
+		ms = fabtx_remaining_ms(dl);
 		if (ms == 0) return -EAGAIN;
 		fabtx__scif_flush_out(s);
 		rc = fabtx__scif_poll(s->fd, POLLIN, ms);
@@ -679,8 +693,8 @@ static int fabtx__scif_map(fabtx_conn *c, uint64_t len, int prot, void **mem,
 	if (pg <= 0) pg = 4096;
 	if (len == 0 || len > (uint64_t)SIZE_MAX / 2) return -EINVAL;
 	n = ((size_t)len + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
-	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-	         0);
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	         -1, 0);
 	if (p == MAP_FAILED) return -ENOMEM;
 #ifdef MADV_DONTFORK
 	madvise(p, n, MADV_DONTFORK); /* registered pages and fork don't mix */
@@ -717,8 +731,8 @@ static int fabtx__scif_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	rx->addr = (uint64_t)s->rx_off;
 	memset(tx, 0, sizeof *tx);
 	if (tx_len) {
-		rc = fabtx__scif_map(c, tx_len, FABTX_SCIF_PROT_READ, &s->tx_mem,
-		                     &s->tx_map, &s->tx_off);
+		rc = fabtx__scif_map(c, tx_len, FABTX_SCIF_PROT_READ,
+		                     &s->tx_mem, &s->tx_map, &s->tx_off);
 		if (rc < 0) return rc;
 		s->tx_reg = 1;
 		tx->base = s->tx_mem;
@@ -728,9 +742,11 @@ static int fabtx__scif_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	return 0;
 }
 
-static int fabtx__scif_win_import(fabtx_conn *c, const fabtx_win *peer)
+static int fabtx__scif_win_import(fabtx_conn *c, const fabtx_win *peer,
+                                  fabtx_win_limits *lim)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
+	(void)lim; /* defaults: runs, no write_imm */
 	if (peer->addr > (uint64_t)INT64_MAX ||
 	    peer->len > (uint64_t)INT64_MAX - peer->addr)
 		return -EPROTO;
@@ -753,15 +769,17 @@ static int fabtx__scif_gone(fabtx_conn *c, int rc)
 }
 
 static int fabtx__scif_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                             uint64_t off, uint32_t doorbell, unsigned flags)
+                             uint64_t off, uint64_t npos, unsigned flags)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
 	const uint8_t *tb = (const uint8_t *)s->tx_mem;
 	uint64_t total = 0, pos = off;
-	int i, rc, ring = (flags & FABTX_WRITE_DOORBELL) &&
-	                  !(flags & FABTX_WRITE_MORE);
+	int i, rc,
+	    ring = (flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
+	           !(flags & FABTX_WRITE_MORE);
 	if (s->err) return s->err;
-	for (i = 0; i < nseg; i++) total += segs[i].len;
+	for (i = 0; i < nseg; i++)
+		total += segs[i].len;
 	if (off > s->peer_len || total > s->peer_len - off) return -EINVAL;
 	for (i = 0; i < nseg; i++) {
 		struct scifioctl_copy cp;
@@ -793,26 +811,36 @@ static int fabtx__scif_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		fm.mark = (uint64_t)(uintptr_t)&mark;
 		rc = fabtx__scif_ioctl(s->fd, SCIF_FENCE_MARK, &fm);
 		if (rc == 0) {
-			do rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) < 0 ? -errno : 0;
+			do
+				rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) <
+				             0
+				         ? -errno
+				         : 0;
 			while (rc == -EINTR);
 		}
 		if (rc < 0) return fabtx__scif_gone(c, rc);
 		s->async = 0;
 	}
-	if (ring) return fabtx__scif_db(c, doorbell);
+	if (ring)
+		return fabtx__scif_db(c,
+		                      (flags & FABTX_WRITE_CREDIT)
+		                          ? FABTX_DB_KIND_CREDIT
+		                          : FABTX_DB_KIND_DATA,
+		                      npos);
 	return 0;
 }
 
-static int fabtx__scif_doorbell(fabtx_conn *c, uint32_t value)
+static int fabtx__scif_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
 	if (s->err) return s->err;
-	return fabtx__scif_db(c, value);
+	return fabtx__scif_db(c, kind, pos);
 }
 
 static int fabtx__scif_progress(fabtx_conn *c)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
+	fabtx_db_range db = fabtx_conn_db(c);
 	size_t i, n;
 	int rc;
 	rc = fabtx__scif_flush_out(s);
@@ -822,21 +850,19 @@ static int fabtx__scif_progress(fabtx_conn *c)
 	/* deliver in arrival order; the core may ring doorbells meanwhile */
 	n = s->dbq_len;
 	for (i = 0; i < n; i++) {
-		uint32_t v = s->dbq[i], half = c->db.count / 2u;
-		if (half && v >= (uint32_t)c->db.base + half &&
-		    v < (uint32_t)c->db.base + 2u * half && c->rx_win.base) {
-			/* A credit doorbell is a wake-up for a credit word the peer
-			 * wrote (SYNC) into my window header before sending it.  The
-			 * core may already have read a newer word; decoding the old
-			 * index against it would alias ahead by up to N-1 cells.
-			 * Re-derive the index from the word itself: never stale. */
-			const fabtx_win_hdr *h = (const fabtx_win_hdr *)c->rx_win.base;
-			uint64_t pos = __atomic_load_n(&h->credit, __ATOMIC_ACQUIRE);
-			v = (uint32_t)c->db.base + half + (uint32_t)(pos & (half - 1u));
-		}
-		fabtx_conn_doorbell_in(c, v);
+		uint32_t v = s->dbq[i], half = db.count / 2u;
+		/* A credit notification is a wake-up for the credit word the
+		 * peer wrote (SYNC) into my window header before sending it: the
+		 * core reads the word (an old index decoded against a newer word
+		 * would alias ahead by up to N-1 cells). */
+		if (half && v >= (uint32_t)db.base + half &&
+		    v < (uint32_t)db.base + 2u * half)
+			fabtx_conn_credit_in(c, 0);
+		else
+			fabtx_conn_doorbell_in(c, v);
 	}
-	if (s->dbq_len > n) memmove(s->dbq, s->dbq + n, (s->dbq_len - n) * sizeof *s->dbq);
+	if (s->dbq_len > n)
+		memmove(s->dbq, s->dbq + n, (s->dbq_len - n) * sizeof *s->dbq);
 	s->dbq_len -= n;
 	/* the peer is gone once everything it sent has been handed over */
 	if (s->eof && !s->cq_n && !s->dbq_len) return -ECONNRESET;
@@ -846,7 +872,7 @@ static int fabtx__scif_progress(fabtx_conn *c)
 static int fabtx__scif_flush(fabtx_conn *c, int timeout_ms)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
-	uint64_t dl = fabtx__deadline(timeout_ms);
+	uint64_t dl = fabtx_deadline(timeout_ms);
 	int rc;
 	if (s->async) {
 		int mark = 0;
@@ -856,7 +882,11 @@ static int fabtx__scif_flush(fabtx_conn *c, int timeout_ms)
 		fm.mark = (uint64_t)(uintptr_t)&mark;
 		rc = fabtx__scif_ioctl(s->fd, SCIF_FENCE_MARK, &fm);
 		if (rc == 0) {
-			do rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) < 0 ? -errno : 0;
+			do
+				rc = ioctl(s->fd, SCIF_FENCE_WAIT, (long)mark) <
+				             0
+				         ? -errno
+				         : 0;
 			while (rc == -EINTR);
 		}
 		if (rc < 0 && (rc = fabtx__scif_gone(c, rc)) < 0) return rc;
@@ -868,7 +898,7 @@ static int fabtx__scif_flush(fabtx_conn *c, int timeout_ms)
 		rc = fabtx__scif_flush_out(s);
 		if (rc < 0) return fabtx__scif_gone(c, rc);
 		if (s->out_len == 0) return 0;
-		ms = fabtx__remaining_ms(dl);
+		ms = fabtx_remaining_ms(dl);
 		if (ms == 0) return -ETIMEDOUT;
 		rc = fabtx__scif_pump(c);
 		if (rc < 0) return rc;
@@ -898,51 +928,50 @@ static int fabtx__scif_fd(fabtx_conn *c)
 static void fabtx__scif_disconnect(fabtx_conn *c, int graceful)
 {
 	fabtx__scif_conn *s = (fabtx__scif_conn *)c->bdata;
-	const fabtx_allocator *a = fabtx_ctx_allocator(c->ctx);
+	fabtx_ctx *a = c->ctx;
 	if (!s) return;
 	if (graceful) fabtx__scif_flush(c, 1000);
 	/* close() unregisters the windows after in-flight RMAs complete */
 	close(s->fd);
 	if (s->rx_mem) munmap(s->rx_mem, s->rx_map);
 	if (s->tx_mem) munmap(s->tx_mem, s->tx_map);
-	fabtx__free(a, s->in);
-	fabtx__free(a, s->out);
-	fabtx__free(a, s->dbq);
-	fabtx__free(a, s);
+	fabtx_ctx_free(a, s->in);
+	fabtx_ctx_free(a, s->out);
+	fabtx_ctx_free(a, s->dbq);
+	fabtx_ctx_free(a, s);
 	c->bdata = NULL;
 }
 
-static const fabtx_backend fabtx__scif_be = {
-    sizeof(fabtx_backend),
-    "scif",
-    FABTX_BCAP_CTRL_FD,
-    NULL,
-    NULL,
-    fabtx__scif_listen,
-    fabtx__scif_listener_fd,
-    fabtx__scif_accept,
-    fabtx__scif_listener_close,
-    fabtx__scif_connect,
-    fabtx__scif_ctrl_send,
-    fabtx__scif_ctrl_recv,
-    fabtx__scif_win_open,
-    fabtx__scif_win_import,
-    fabtx__scif_write,
-    fabtx__scif_doorbell,
-    fabtx__scif_progress,
-    fabtx__scif_flush,
-    fabtx__scif_arm,
-    fabtx__scif_fd,
-    fabtx__scif_disconnect,
-    NULL,
-    0,
-    NULL,
-    NULL,
-    fabtx__scif_connect_poll,
-    fabtx__scif_ctrl_fd};
+/* The table, member by member (C and C++11 alike), built once. */
+static fabtx_backend fabtx__scif_be;
+static void fabtx__scif_be_init(void)
+{
+	fabtx_backend *b = &fabtx__scif_be;
+	b->scheme = "scif";
+	b->setup.listen = fabtx__scif_listen;
+	b->setup.listener_fd = fabtx__scif_listener_fd;
+	b->setup.accept = fabtx__scif_accept;
+	b->setup.listener_close = fabtx__scif_listener_close;
+	b->setup.connect = fabtx__scif_connect;
+	b->setup.ctrl_send = fabtx__scif_ctrl_send;
+	b->setup.ctrl_recv = fabtx__scif_ctrl_recv;
+	b->setup.win_open = fabtx__scif_win_open;
+	b->setup.win_import = fabtx__scif_win_import;
+	b->data.write = fabtx__scif_write;
+	b->notify.ring = fabtx__scif_ring;
+	b->notify.progress = fabtx__scif_progress;
+	b->data.flush = fabtx__scif_flush;
+	b->wait.arm = fabtx__scif_arm;
+	b->wait.fd = fabtx__scif_fd;
+	b->setup.disconnect = fabtx__scif_disconnect;
+	b->setup.connect_poll = fabtx__scif_connect_poll;
+	b->setup.ctrl_fd = fabtx__scif_ctrl_fd;
+}
 
 FABTX__DEF const fabtx_backend *fabtx_scif_backend(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fabtx__scif_be_init);
 	return &fabtx__scif_be;
 }
 

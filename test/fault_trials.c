@@ -113,10 +113,14 @@ static void knob(const char *name, long v)
 static void peer_knobs(uint64_t *s, int trial)
 {
 	knob("FAULT_SEED", 1 + trial);
-#if defined(FT_SHM) /* its writes are stores: they cannot fail */
+#if defined(FT_SHM) /* DIRECT writes are stores: they cannot fail */
 	knob("DROP_DB", (long)(rnd(s) % 4 == 0 ? rnd(s) % 300 : rnd(s) % 20));
 	knob("DUP_DB", (long)(rnd(s) % 50));
 	knob("EAGAIN", (long)(rnd(s) % 4 == 0 ? rnd(s) % 800 : rnd(s) % 50));
+	/* copy mode (FABTX_SHM_MODE=copy): writes find the queue full */
+	if (getenv("FABTX_SHM_MODE") && strcmp(getenv("FABTX_SHM_MODE"), "copy") == 0)
+		knob("WRITE_EAGAIN",
+		     (long)(rnd(s) % 4 == 0 ? rnd(s) % 800 : rnd(s) % 50));
 #elif defined(FT_RIO)
 	knob("DROP_DB", (long)(rnd(s) % 4 == 0 ? rnd(s) % 300 : rnd(s) % 20));
 	knob("DUP_DB", (long)(rnd(s) % 50));

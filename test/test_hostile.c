@@ -34,11 +34,11 @@ static void raw_init(fabtx_ctx *ctx, struct raw *r)
 static void raw_connect(fabtx_ctx *ctx, struct raw *r, const char *url)
 {
 	raw_init(ctx, r);
-	TT_OK(r->c.be->connect(&r->c, url + 6, 1000));
+	TT_OK(r->c.be->setup.connect(&r->c, url + 6, 1000));
 }
 static void raw_close(struct raw *r)
 {
-	if (r->c.bdata) r->c.be->disconnect(&r->c, 0);
+	if (r->c.bdata) r->c.be->setup.disconnect(&r->c, 0);
 }
 /* a request for an n-cell ring of cs-byte cells, for r's own window */
 static fabtx__hs raw_req(uint32_t n, uint32_t cs)
@@ -61,12 +61,12 @@ static void raw_send_hs(struct raw *r, const fabtx__hs *h)
 {
 	uint8_t b[FABTX__HS_LEN];
 	fabtx__hs_pack(h, b);
-	TT_OK(r->c.be->ctrl_send(&r->c, b, sizeof b, 1000));
+	TT_OK(r->c.be->setup.ctrl_send(&r->c, b, sizeof b, 1000));
 }
 static int raw_recv_hs(struct raw *r, fabtx__hs *h, int ms)
 {
 	uint8_t b[FABTX__HS_LEN];
-	int n = r->c.be->ctrl_recv(&r->c, b, sizeof b, ms);
+	int n = r->c.be->setup.ctrl_recv(&r->c, b, sizeof b, ms);
 	if (n < 0) return n;
 	return fabtx__hs_unpack(b, (size_t)n, h);
 }
@@ -74,7 +74,7 @@ static int raw_recv_hs(struct raw *r, fabtx__hs *h, int ms)
  * win_open: a sealed memfd that rides along with the request) */
 static void raw_window(struct raw *r, uint32_t n, uint32_t cs)
 {
-	TT_OK(r->c.be->win_open(&r->c, 64 + (uint64_t)n * cs, 0, &r->c.rx_win,
+	TT_OK(r->c.be->setup.win_open(&r->c, 64 + (uint64_t)n * cs, 0, &r->c.rx_win,
 	                        &r->c.tx_win));
 }
 /* replace the window the raw peer will send by a memfd of its own making */
@@ -219,6 +219,7 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	struct raw r;
 	fabtx__hs h = raw_req(8, 256), resp;
 	fabtx_footer *f;
+	fabtx_win_limits lim;
 	uint8_t m[64];
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "shrink");
@@ -235,7 +236,8 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	TT_EQ(fcntl(rs(&r)->rfd, F_ADD_SEALS, 0), -1); /* nor unseal */
 	/* map the server's window as a raw peer would and publish a message */
 	r.c.peer_win.len = 64 + 8 * 256;
-	TT_OK(r.c.be->win_import(&r.c, &r.c.peer_win));
+	TT_OK(r.c.be->setup.win_import(&r.c, &r.c.peer_win, &lim));
+	r.c.peer_base = lim.peer_base;
 	f = (fabtx_footer *)(void *)(r.c.peer_base + 64 + 256 - 32);
 	memcpy(r.c.peer_base + 64 + 256 - 32 - 8, "hostile!", 8);
 	f->len = 8;
@@ -298,6 +300,7 @@ TT_TEST(hostile_wake_channel_no_sigpipe_no_block)
 	fabtx_conn_stats st;
 	uint8_t m[64];
 	int i, n = 0, k;
+	fabtx_win_limits lim;
 	signal(SIGPIPE, SIG_DFL);
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "wake");
@@ -305,7 +308,7 @@ TT_TEST(hostile_wake_channel_no_sigpipe_no_block)
 	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
 	raw_handshake(ctx, l, url, &r, &h, &c, &resp);
 	r.c.peer_win.len = 64 + 8 * 256;
-	TT_OK(r.c.be->win_import(&r.c, &r.c.peer_win));
+	TT_OK(r.c.be->setup.win_import(&r.c, &r.c.peer_win, &lim));
 	/* the flood: as many wakeups as its socket takes */
 	for (i = 0; i < 100000; i++) {
 		if (send(rs(&r)->sock, "W", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) break;
@@ -467,7 +470,7 @@ TT_TEST(hostile_silent_client_expires)
 	p.events = POLLIN;
 	TT_EQ(poll(&p, 1, 10000), 1); /* the deadline timer */
 	TT_EQ(fabtx_accept(l, &c, 0), -ECONNABORTED);
-	TT_EQ(r.c.be->ctrl_recv(&r.c, b, sizeof b, 5000), -ECONNRESET);
+	TT_EQ(r.c.be->setup.ctrl_recv(&r.c, b, sizeof b, 5000), -ECONNRESET);
 	raw_close(&r);
 	good_echo(ga, gb);
 	good_close(ga, gb);
@@ -483,7 +486,7 @@ static int fake_listen(fabtx_ctx *ctx, fabtx_listener *fl, const char *url)
 	memset(fl, 0, sizeof *fl);
 	fl->ctx = ctx;
 	fl->be = fabtx_shm_backend();
-	return fl->be->listen(fl, url + 6);
+	return fl->be->setup.listen(fl, url + 6);
 }
 
 /* the server answers with an unsealed window, or never answers */
@@ -505,7 +508,7 @@ TT_TEST(hostile_server_unsealed_window_or_silence)
 		int rc, i;
 		TT_OK(fabtx_connect_start(ctx, url, &a));
 		raw_init(ctx, &s);
-		TT_OK(fl.be->accept(&fl, &s.c, 1000));
+		TT_OK(fl.be->setup.accept(&fl, &s.c, 1000));
 		TT_OK(raw_recv_hs(&s, &q, 1000));
 		if (k == 0) { /* answer, with a window it can still shrink */
 			fabtx__hs r = q;
@@ -536,7 +539,7 @@ TT_TEST(hostile_server_unsealed_window_or_silence)
 		fabtx_conn *a;
 		TT_EQ(fabtx_connect(ctx, url, &a, -1), -ETIMEDOUT);
 	}
-	fl.be->listener_close(&fl);
+	fl.be->setup.listener_close(&fl);
 	fabtx_ctx_destroy(ctx);
 }
 

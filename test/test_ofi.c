@@ -271,7 +271,7 @@ static void t_integrity(const prov *pv)
 		fabtx_mr_cache_stats ms;
 		uint64_t hits0, zc0;
 		memset(&st, 0, sizeof st);
-		TT_OK(c->be->mr_cache(c, &mc));
+		TT_OK(c->be->data.mr_cache(c, &mc));
 		fabtx_mr_cache_stats_get(mc, &ms);
 		hits0 = ms.hits;
 		TT_OK(fabtx_conn_stats_get(c, &st));
@@ -621,7 +621,7 @@ static void t_sigkill(const prov *pv, int spin)
 			if (fabtx_send(s, m, sizeof m, -1) != sizeof m) _exit(3);
 		}
 		/* every write completed locally before we say "ready" */
-		if (s->be->flush(s, 20000) < 0) _exit(5);
+		if (s->be->data.flush(s, 20000) < 0) _exit(5);
 		if (write(rpipe[1], "r", 1) != 1) _exit(4);
 		for (;;) pause();
 	}
@@ -755,13 +755,17 @@ static void exchange_windows(fabtx_conn *c, fabtx_win *rx, fabtx_win *tx)
 	uint64_t m[3], p[3];
 	fabtx_win peer;
 	const fabtx_backend *be = fabtx_ofi_backend();
-	TT_OK(be->win_open(c, (8u << 20) + 64, 4096, rx, tx));
+	TT_OK(be->setup.win_open(c, (8u << 20) + 64, 4096, rx, tx));
 	m[0] = rx->addr; m[1] = rx->key; m[2] = rx->len;
-	TT_EQ(be->ctrl_send(c, m, sizeof m, 5000), 0);
-	TT_EQ(be->ctrl_recv(c, p, sizeof p, 10000), (int)sizeof p);
+	TT_EQ(be->setup.ctrl_send(c, m, sizeof m, 5000), 0);
+	TT_EQ(be->setup.ctrl_recv(c, p, sizeof p, 10000), (int)sizeof p);
 	memset(&peer, 0, sizeof peer);
 	peer.addr = p[0]; peer.key = p[1]; peer.len = p[2];
-	TT_OK(be->win_import(c, &peer));
+	{
+		fabtx_win_limits lim;
+		memset(&lim, 0, sizeof lim);
+		TT_OK(be->setup.win_import(c, &peer, &lim));
+	}
 }
 
 static fabtx_conn *bare_conn(fabtx_ctx *ctx)
@@ -796,9 +800,9 @@ static void t_zerocopy(const prov *pv)
 		uint8_t *ub[2], ack;
 		int port = kid_port(&k);
 		snprintf(url, sizeof url, "127.0.0.1:%d", port);
-		if (be->connect(s, url, 10000) < 0) _exit(2);
+		if (be->setup.connect(s, url, 10000) < 0) _exit(2);
 		exchange_windows(s, &rx, &tx);
-		if (be->mr_cache(s, &mc) < 0) _exit(3);
+		if (be->data.mr_cache(s, &mc) < 0) _exit(3);
 		ub[0] = (uint8_t *)malloc(SZ);
 		ub[1] = (uint8_t *)malloc(SZ);
 		for (i = 0; i < 2 * ROUNDS; i++) {
@@ -811,13 +815,13 @@ static void t_zerocopy(const prov *pv)
 			sg.addr = b;
 			sg.len = SZ;
 			sg.desc = fabtx_mr_entry_reg(e)->desc;
-			while ((rc = be->write(s, &sg, 1, 64, 0x4000u + (uint32_t)i,
-			                       FABTX_WRITE_DOORBELL)) == -EAGAIN)
+			while ((rc = be->data.write(s, &sg, 1, 64, 0x4000u + (uint32_t)i,
+			                       FABTX_WRITE_DATA)) == -EAGAIN)
 				;
 			if (rc < 0) _exit(5);
-			if (be->flush(s, 10000) < 0) _exit(6);
+			if (be->data.flush(s, 10000) < 0) _exit(6);
 			fabtx_mr_put(mc, e);
-			if (be->ctrl_recv(s, &ack, 1, 20000) != 1 || ack != i) _exit(7);
+			if (be->setup.ctrl_recv(s, &ack, 1, 20000) != 1 || ack != i) _exit(7);
 		}
 		fabtx_mr_cache_stats_get(mc, &st);
 		/* 2 buffers: 2 misses, every other send a hit */
@@ -831,7 +835,7 @@ static void t_zerocopy(const prov *pv)
 			fabtx_mr_cache_stats_get(mc, &st);
 			if (st.misses != 3) _exit(10);
 		}
-		be->disconnect(s, 1);
+		be->setup.disconnect(s, 1);
 		free(s);
 		fabtx_ctx_destroy(cc);
 		free(ub[0]);
@@ -852,24 +856,24 @@ static void t_zerocopy(const prov *pv)
 		for (j = 0; p[j]; j++)
 			if (p[j] == ';') p[j] = '+';
 		snprintf(url, sizeof url, "127.0.0.1:0?provider=%s&ep=%s", p, pv->ep);
-		TT_OK(be->listen(&l, url));
-		TT_OK(getsockname(be->listener_fd(&l), (struct sockaddr *)&sa, &sl));
+		TT_OK(be->setup.listen(&l, url));
+		TT_OK(getsockname(be->setup.listener_fd(&l), (struct sockaddr *)&sa, &sl));
 		kids_tell(&k, ntohs(sa.sin_port));
 	}
 	c = bare_conn(ctx);
-	TT_OK(be->accept(&l, c, 20000));
+	TT_OK(be->setup.accept(&l, c, 20000));
 	exchange_windows(c, &rx, &tx);
 	for (i = 0; i < 2 * ROUNDS; i++) {
 		uint64_t want = c->st.doorbells_recv + 1;
 		uint8_t a = (uint8_t)i;
-		while (c->st.doorbells_recv < want) TT_OK(be->progress(c));
+		while (c->st.doorbells_recv < want) TT_OK(be->notify.progress(c));
 		TT_EQ(th_check((uint8_t *)rx.base + 64, SZ, (uint64_t)i), 0);
-		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 0);
+		TT_EQ(be->setup.ctrl_send(c, &a, 1, 5000), 0);
 	}
 	TT_EQ(child_status(k.pid[0]), 0);
-	be->disconnect(c, 1);
+	be->setup.disconnect(c, 1);
 	free(c);
-	be->listener_close(&l);
+	be->setup.listener_close(&l);
 	fabtx_ctx_destroy(ctx);
 }
 

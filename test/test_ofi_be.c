@@ -5,8 +5,10 @@
  * RMA write + remote CQ data doorbells, credit doorbells, flush, the
  * pollable fd with fi_trywait / timer fallback, dead-peer detection). */
 #include "fabtx.h"
+/* the stand-in's own ctx: opaque to the backend, which reaches it only
+ * through the backend API functions below */
 struct fabtx_ctx {
-	fabtx_ctx_config cfg; /* the backend reads cfg.spin_us */
+	int spin_us;
 	void *state;
 };
 #define FABTX_IMPLEMENTATION_INCLUDED /* leave out the core: stand-in below */
@@ -97,6 +99,32 @@ int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 	}
 	return 0;
 }
+/* what the backend may read of a connection (the BACKEND API accessors):
+ * the tests set these fields of the core's struct directly */
+int fabtx_ctx_spin_us(const fabtx_ctx *ctx) { return ctx->spin_us; }
+int fabtx_ctx_handshake_ms(const fabtx_ctx *ctx)
+{
+	(void)ctx;
+	return 5000;
+}
+uint64_t fabtx_conn_rx_pos(const fabtx_conn *c) { return c->rx.seq; }
+uint64_t fabtx_conn_rx_visible(const fabtx_conn *c) { return c->rx.hint; }
+uint64_t fabtx_conn_rx_limit(const fabtx_conn *c)
+{
+	(void)c;
+	return 0; /* no ring here: any BYE position goes */
+}
+uint64_t fabtx_conn_tx_pos(const fabtx_conn *c) { return c->tx.seq; }
+int fabtx_conn_fin_seen(const fabtx_conn *c) { return c->fin_recv; }
+/* credit notifications travel as the core's 16-bit value: here the
+ * position itself, so the test names the values it expects */
+uint32_t fabtx_conn_db_value(const fabtx_conn *c, fabtx_db_kind kind,
+                             uint64_t pos)
+{
+	(void)c;
+	(void)kind;
+	return (uint32_t)pos & 0xffffu;
+}
 void fabtx_conn_fail(fabtx_conn *c, int err)
 {
 	c->err = err;
@@ -109,6 +137,17 @@ uint64_t fabtx_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 uint64_t fabtx_now_ms(void) { return fabtx_now_ns() / 1000000u; }
+uint64_t fabtx_deadline(int timeout_ms)
+{
+	if (timeout_ms < 0) return UINT64_MAX;
+	return fabtx_now_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+int fabtx_remaining_ms(uint64_t deadline)
+{
+	uint64_t now = fabtx_now_ns();
+	if (deadline == UINT64_MAX) return -1;
+	return now >= deadline ? 0 : (int)((deadline - now + 999999u) / 1000000u);
+}
 int fabtx_url_hostport(const char *a, char *host, size_t hc, char *port,
                        size_t pc, const char **query)
 {
@@ -182,7 +221,7 @@ static void ctx_setup(void)
 {
 	be = fabtx_ofi_backend();
 	TT_ASSERT(be && strcmp(be->scheme, "ofi") == 0);
-	TT_OK(be->ctx_init(&g_ctx, &g_ctx.state));
+	TT_OK(be->setup.ctx_init(&g_ctx, &g_ctx.state));
 }
 
 static fabtx_conn *new_conn(void)
@@ -221,9 +260,9 @@ static int start_listener(fabtx_listener *l, const char *prov, int rdm)
 	l->be = be;
 	snprintf(url, sizeof url, "127.0.0.1:0?provider=%s&ep=%s", prov,
 	         rdm ? "rdm" : "msg");
-	TT_OK(be->listen(l, url));
-	TT_ASSERT(be->listener_fd(l) >= 0);
-	TT_OK(getsockname(be->listener_fd(l), (struct sockaddr *)&sa, &sl));
+	TT_OK(be->setup.listen(l, url));
+	TT_ASSERT(be->setup.listener_fd(l) >= 0);
+	TT_OK(getsockname(be->setup.listener_fd(l), (struct sockaddr *)&sa, &sl));
 	return ntohs(sa.sin_port);
 }
 
@@ -233,21 +272,25 @@ static void exchange_windows(fabtx_conn *c, uint64_t rxlen, uint64_t txlen,
 {
 	uint64_t m[3], p[3];
 	fabtx_win peer;
-	TT_OK(be->win_open(c, rxlen, txlen, rx, tx));
+	TT_OK(be->setup.win_open(c, rxlen, txlen, rx, tx));
 	TT_ASSERT(rx->base && tx->base);
 	m[0] = rx->addr; m[1] = rx->key; m[2] = rx->len;
-	TT_EQ(be->ctrl_send(c, m, sizeof m, 5000), 0);
-	TT_EQ(be->ctrl_recv(c, p, sizeof p, 10000), (int)sizeof p);
+	TT_EQ(be->setup.ctrl_send(c, m, sizeof m, 5000), 0);
+	TT_EQ(be->setup.ctrl_recv(c, p, sizeof p, 10000), (int)sizeof p);
 	memset(&peer, 0, sizeof peer);
 	peer.addr = p[0]; peer.key = p[1]; peer.len = p[2];
-	TT_OK(be->win_import(c, &peer));
+	{
+		fabtx_win_limits lim;
+		memset(&lim, 0, sizeof lim);
+		TT_OK(be->setup.win_import(c, &peer, &lim));
+	}
 }
 
 static int wait_db(fabtx_conn *c, uint32_t v, int from)
 {
 	uint64_t end = fabtx_now_ms() + 20000;
 	while (fabtx_now_ms() < end) {
-		int i, rc = be->progress(c);
+		int i, rc = be->notify.progress(c);
 		if (rc < 0)
 			return rc;
 		for (i = from; i < g_ndb; i++)
@@ -292,7 +335,7 @@ static void run_write(const char *prov, int rdm)
 		k = new_conn();
 		uint8_t ack[8];
 		snprintf(url, sizeof url, "127.0.0.1:%d", port);
-		TT_OK(be->connect(k, url, 10000));
+		TT_OK(be->setup.connect(k, url, 10000));
 		exchange_windows(k, WSIZE + 64, WSIZE, &rx, &tx);
 		for (i = 0; i < (int)(sizeof sizes / sizeof sizes[0]); i++) {
 			fabtx_seg sg[3];
@@ -306,29 +349,29 @@ static void run_write(const char *prov, int rdm)
 			sg[2].addr = t + a + b; sg[2].len = n - a - b;
 			sg[2].desc = NULL;
 			for (;;) {
-				int rc = be->write(k, sg, 3, 64, 0x100u + (uint32_t)i,
-				                   FABTX_WRITE_DOORBELL);
+				int rc = be->data.write(k, sg, 3, 64, 0x100u + (uint32_t)i,
+				                   FABTX_WRITE_DATA);
 				if (rc == 0)
 					break;
 				TT_EQ(rc, -EAGAIN);
 			}
-			TT_OK(be->flush(k, 10000));
-			TT_EQ(be->ctrl_recv(k, ack, sizeof ack, 20000), 1);
+			TT_OK(be->data.flush(k, 10000));
+			TT_EQ(be->setup.ctrl_recv(k, ack, sizeof ack, 20000), 1);
 			TT_EQ(ack[0], i);
 		}
 		/* credit-only doorbells, many in a row */
 		for (i = 0; i < 300; i++) {
 			int rc;
-			while ((rc = be->doorbell(k, 0x2000u + (uint32_t)i)) ==
-			       -EAGAIN)
+			while ((rc = be->notify.ring(k, FABTX_DB_KIND_CREDIT,
+			                             0x2000u + (uint32_t)i)) == -EAGAIN)
 				;
 			TT_OK(rc);
 		}
 		/* doorbells are injects: under manual progress a provider may
 		 * hold them until it is progressed, and this side now only
 		 * waits on the control socket */
-		TT_OK(be->flush(k, 10000));
-		TT_EQ(be->ctrl_recv(k, ack, sizeof ack, 20000), 1);
+		TT_OK(be->data.flush(k, 10000));
+		TT_EQ(be->setup.ctrl_recv(k, ack, sizeof ack, 20000), 1);
 		/* one-cell messages with the footer in the CQ data: payload at
 		 * its offset, (position, len, flags) to the peer's core */
 		{
@@ -337,9 +380,6 @@ static void run_write(const char *prov, int rdm)
 			uint8_t *t = (uint8_t *)tx.base;
 			TT_OK(fabtx_ofi_conn_info(k, &oi));
 			imm_sizes(sz, oi.inject_size);
-			k->peer_db.base = 0x300;
-			k->peer_db.count = 32;
-			k->tx.n = 16;
 			/* no injects on this provider (tcp;ofi_rxm, docs/ofi.md):
 			 * write_imm declines, the core writes cells instead */
 			for (i = 0; oi.inject_size == 0 && i < 2; i++) {
@@ -347,8 +387,7 @@ static void run_write(const char *prov, int rdm)
 				sg.addr = t;
 				sg.len = (size_t)i;
 				sg.desc = NULL;
-				k->tx.seq = 17;
-				TT_EQ(be->write_imm(k, &sg, 64, 0x300u,
+				TT_EQ(be->data.write_imm(k, &sg, 64, 17,
 				                    (uint32_t)sg.len, 3), -ENOTSUP);
 			}
 			for (i = 0; oi.inject_size && i < 4; i++) {
@@ -360,12 +399,11 @@ static void run_write(const char *prov, int rdm)
 				sg.addr = t;
 				sg.len = sz[i];
 				sg.desc = NULL;
-				k->tx.seq = 16u + (uint64_t)i + 1; /* after the chunk */
-				while ((rc = be->write_imm(k, &sg, 64u + 8192u * (uint64_t)i,
-				                           0x300u + (uint32_t)i, sz[i],
+				while ((rc = be->data.write_imm(k, &sg, 64u + 8192u * (uint64_t)i,
+				                           16u + (uint64_t)i + 1, sz[i],
 				                           (uint16_t)(3u | (i & 1u) << 2))) ==
 				       -ENOTSUP)
-					TT_OK(be->progress(k)); /* provider queue full */
+					TT_OK(be->notify.progress(k)); /* provider queue full */
 				TT_OK(rc);
 			}
 			/* too big to inject: the core must write the cell */
@@ -374,15 +412,15 @@ static void run_write(const char *prov, int rdm)
 				sg.addr = t;
 				sg.len = (size_t)oi.inject_size + 1;
 				sg.desc = NULL;
-				TT_EQ(be->write_imm(k, &sg, 64, 0x304u,
+				TT_EQ(be->data.write_imm(k, &sg, 64, 21,
 				                    (uint32_t)sg.len, 3), -ENOTSUP);
 			}
-			TT_OK(be->flush(k, 10000));
+			TT_OK(be->data.flush(k, 10000));
 			TT_OK(fabtx_ofi_conn_info(k, &oi));
 			TT_EQ(oi.imm, oi.inject_size ? 4 : 0);
-			TT_EQ(be->ctrl_recv(k, ack, sizeof ack, 20000), 1);
+			TT_EQ(be->setup.ctrl_recv(k, ack, sizeof ack, 20000), 1);
 		}
-		be->disconnect(k, 1);
+		be->setup.disconnect(k, 1);
 		_exit(0);
 	}
 	ctx_setup();
@@ -390,25 +428,25 @@ static void run_write(const char *prov, int rdm)
 	port = start_listener(&l, prov, rdm);
 	TT_EQ(write(port_pipe[1], &port, sizeof port), (int)sizeof port);
 	c = new_conn();
-	TT_OK(be->accept(&l, c, 20000));
+	TT_OK(be->setup.accept(&l, c, 20000));
 	exchange_windows(c, WSIZE + 64, WSIZE, &rx, &tx);
 	for (i = 0; i < (int)(sizeof sizes / sizeof sizes[0]); i++) {
 		size_t j, n = sizes[i];
 		const uint8_t *r = (const uint8_t *)rx.base + 64;
 		uint8_t a = (uint8_t)i;
-		int at = wait_db(c, 0x100u + (uint32_t)i, 0);
+		int at = wait_db(c, 0x80000000u | (0x100u + (uint32_t)i), 0);
 		TT_ASSERT(at >= 0);
 		for (j = 0; j < n; j++)
 			if (r[j] != pat(j, (unsigned)i))
 				TT_FAIL("size %zu: byte %zu is %u, want %u", n, j,
 				        r[j], pat(j, (unsigned)i));
-		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 0);
+		TT_EQ(be->setup.ctrl_send(c, &a, 1, 5000), 0);
 	}
 	for (i = 0; i < 300; i++)
 		TT_ASSERT(wait_db(c, 0x2000u + (uint32_t)i, 0) >= 0);
 	{
 		uint8_t a = 1;
-		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 0);
+		TT_EQ(be->setup.ctrl_send(c, &a, 1, 5000), 0);
 	}
 	{ /* the four write_imm messages (rx.seq is 0 here: positions 17..20) */
 		uint64_t end = fabtx_now_ms() + 20000;
@@ -418,7 +456,7 @@ static void run_write(const char *prov, int rdm)
 		TT_OK(fabtx_ofi_conn_info(c, &oi));
 		imm_sizes(sz, oi.inject_size);
 		while (oi.inject_size && g_nimm < 4 && fabtx_now_ms() < end)
-			TT_OK(be->progress(c));
+			TT_OK(be->notify.progress(c));
 		TT_EQ(g_nimm, oi.inject_size ? 4 : 0);
 		for (i = 0; i < g_nimm; i++) {
 			const uint8_t *r =
@@ -431,7 +469,7 @@ static void run_write(const char *prov, int rdm)
 				if (r[j] != pat(j, 50u + (unsigned)i))
 					TT_FAIL("imm %d: byte %zu is %u", i, j, r[j]);
 		}
-		TT_EQ(be->ctrl_send(c, &a, 1, 5000), 0);
+		TT_EQ(be->setup.ctrl_send(c, &a, 1, 5000), 0);
 	}
 	TT_ASSERT(waitpid(pid, &st, 0) == pid);
 	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -443,13 +481,13 @@ static void run_write(const char *prov, int rdm)
 		TT_EQ(oi.ep_rdm, rdm);
 		TT_ASSERT(oi.cq_data_in >= 310);
 	}
-	be->disconnect(c, 1);
-	be->listener_close(&l);
-	be->ctx_fini(&g_ctx, g_ctx.state);
+	be->setup.disconnect(c, 1);
+	be->setup.listener_close(&l);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
 	free(c);
 }
 
-/* Event mode: the server arms and sleeps in poll() on be->fd(); the client
+/* Event mode: the server arms and sleeps in poll() on be->wait.fd(); the client
  * writes only after the server says it is armed.  The server must wake (the
  * tt timeout catches a lost wakeup) and then find the doorbell. */
 static void run_event(const char *prov, int rdm)
@@ -473,7 +511,7 @@ static void run_event(const char *prov, int rdm)
 		ctx_setup(); /* a fresh ctx: never reuse the parent's domains */
 		k = new_conn();
 		snprintf(url, sizeof url, "127.0.0.1:%d", port);
-		TT_OK(be->connect(k, url, 10000));
+		TT_OK(be->setup.connect(k, url, 10000));
 		exchange_windows(k, 1 << 16, 1 << 16, &rx, &tx);
 		for (i = 0; i < 20; i++) {
 			fabtx_seg sg;
@@ -481,13 +519,13 @@ static void run_event(const char *prov, int rdm)
 			memset(tx.base, 'a' + i, 4096);
 			sg.addr = tx.base; sg.len = (i & 1) ? 4096 : 16;
 			sg.desc = NULL;
-			while (be->write(k, &sg, 1, 128, 0x300u + (uint32_t)i,
-			                 FABTX_WRITE_DOORBELL) == -EAGAIN)
+			while (be->data.write(k, &sg, 1, 128, 0x300u + (uint32_t)i,
+			                 FABTX_WRITE_DATA) == -EAGAIN)
 				;
-			TT_OK(be->flush(k, 10000));
+			TT_OK(be->data.flush(k, 10000));
 		}
 		TT_EQ(read(armed_pipe[0], &b, 1), 1);
-		be->disconnect(k, 1);
+		be->setup.disconnect(k, 1);
 		_exit(0);
 	}
 	ctx_setup();
@@ -495,18 +533,18 @@ static void run_event(const char *prov, int rdm)
 	port = start_listener(&l, prov, rdm);
 	TT_EQ(write(port_pipe[1], &port, sizeof port), (int)sizeof port);
 	c = new_conn();
-	TT_OK(be->accept(&l, c, 20000));
+	TT_OK(be->setup.accept(&l, c, 20000));
 	exchange_windows(c, 1 << 16, 1 << 16, &rx, &tx);
 	spurious = 0;
 	for (i = 0; i < 20; i++) {
 		int from = g_ndb, got = 0, sleeps = 0;
 		struct pollfd p;
 		/* nothing is pending: arm must succeed (maybe after a retry) */
-		while (be->arm(c) == -EAGAIN)
-			TT_OK(be->progress(c));
+		while (be->wait.arm(c) == -EAGAIN)
+			TT_OK(be->notify.progress(c));
 		/* armed with nothing in flight: the fd is quiet (a sleeper
 		 * does not spin); with a real wait fd it stays quiet */
-		p.fd = be->fd(c);
+		p.fd = be->wait.fd(c);
 		p.events = POLLIN;
 		if (poll(&p, 1, 0) != 0) {
 			/* a provider's wait fd may wake spuriously now and then
@@ -530,15 +568,15 @@ static void run_event(const char *prov, int rdm)
 		TT_EQ(write(armed_pipe[1], "x", 1), 1);
 		for (;;) {
 			int k;
-			TT_OK(be->progress(c));
+			TT_OK(be->notify.progress(c));
 			for (k = from; k < g_ndb; k++)
-				if (g_db[k] == 0x300u + (uint32_t)i)
+				if (g_db[k] == (0x80000000u | (0x300u + (uint32_t)i)))
 					got = 1;
 			if (got)
 				break;
-			if (be->arm(c) == -EAGAIN)
+			if (be->wait.arm(c) == -EAGAIN)
 				continue; /* work raced in: do not sleep */
-			p.fd = be->fd(c);
+			p.fd = be->wait.fd(c);
 			p.events = POLLIN;
 			TT_ASSERT(poll(&p, 1, -1) == 1);
 			sleeps++;
@@ -550,9 +588,9 @@ static void run_event(const char *prov, int rdm)
 	TT_EQ(write(armed_pipe[1], "x", 1), 1);
 	TT_ASSERT(waitpid(pid, &st, 0) == pid);
 	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	be->disconnect(c, 1);
-	be->listener_close(&l);
-	be->ctx_fini(&g_ctx, g_ctx.state);
+	be->setup.disconnect(c, 1);
+	be->setup.listener_close(&l);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
 	free(c);
 }
 
@@ -595,7 +633,7 @@ static void run_kill(const char *prov, int rdm, int sleeping)
 		ctx_setup(); /* a fresh ctx: never reuse the parent's domains */
 		k = new_conn();
 		snprintf(url, sizeof url, "127.0.0.1:%d", port);
-		TT_OK(be->connect(k, url, 10000));
+		TT_OK(be->setup.connect(k, url, 10000));
 		exchange_windows(k, 1 << 16, 1 << 16, &rx, &tx);
 		for (;;)
 			pause();
@@ -605,27 +643,27 @@ static void run_kill(const char *prov, int rdm, int sleeping)
 	port = start_listener(&l, prov, rdm);
 	TT_EQ(write(port_pipe[1], &port, sizeof port), (int)sizeof port);
 	c = new_conn();
-	TT_OK(be->accept(&l, c, 20000));
+	TT_OK(be->setup.accept(&l, c, 20000));
 	exchange_windows(c, 1 << 16, 1 << 16, &rx, &tx);
-	TT_OK(be->progress(c));
+	TT_OK(be->notify.progress(c));
 	TT_EQ(g_fail, 0);
 	kill(pid, SIGKILL);
 	TT_ASSERT(waitpid(pid, &st, 0) == pid);
 	unlink_shm_of(pid);
 	while (rc >= 0) {
-		if (sleeping && be->arm(c) == 0) {
+		if (sleeping && be->wait.arm(c) == 0) {
 			struct pollfd p;
-			p.fd = be->fd(c);
+			p.fd = be->wait.fd(c);
 			p.events = POLLIN;
 			TT_ASSERT(poll(&p, 1, -1) == 1);
 		}
-		rc = be->progress(c);
+		rc = be->notify.progress(c);
 	}
 	TT_EQ(rc, -ECONNRESET);
 	TT_ASSERT(g_fail == 0 || g_fail == -ECONNRESET);
-	be->disconnect(c, 0);
-	be->listener_close(&l);
-	be->ctx_fini(&g_ctx, g_ctx.state);
+	be->setup.disconnect(c, 0);
+	be->setup.listener_close(&l);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
 	free(c);
 }
 
@@ -684,19 +722,19 @@ TT_TEST(unknown_provider_names_what_was_found)
 	l.ctx = &g_ctx;
 	l.be = be;
 	g_log[0] = 0;
-	TT_EQ(be->listen(&l, "127.0.0.1:0?provider=nosuchprov"), -ENODEV);
+	TT_EQ(be->setup.listen(&l, "127.0.0.1:0?provider=nosuchprov"), -ENODEV);
 	TT_ASSERT(strstr(g_log, "nosuchprov") != NULL);
 	TT_ASSERT(strstr(g_log, "fi_getinfo found:") != NULL);
 	TT_ASSERT(strstr(g_log, "tcp") != NULL);
 	TT_ASSERT(l.bdata == NULL);
 	g_log[0] = 0;
 	setenv("FABTX_OFI_PROVIDER", "alsonotthere", 1);
-	TT_EQ(be->listen(&l, "127.0.0.1:0"), -ENODEV);
+	TT_EQ(be->setup.listen(&l, "127.0.0.1:0"), -ENODEV);
 	TT_ASSERT(strstr(g_log, "alsonotthere") != NULL);
 	unsetenv("FABTX_OFI_PROVIDER");
-	TT_EQ(be->listen(&l, "127.0.0.1"), -EINVAL);
-	TT_EQ(be->listen(&l, "127.0.0.1:1?ep=bogus"), -EINVAL);
-	be->ctx_fini(&g_ctx, g_ctx.state);
+	TT_EQ(be->setup.listen(&l, "127.0.0.1"), -EINVAL);
+	TT_EQ(be->setup.listen(&l, "127.0.0.1:1?ep=bogus"), -EINVAL);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
 }
 
 TT_TEST(env_provider_and_auto_choice)
@@ -718,14 +756,14 @@ TT_TEST(env_provider_and_auto_choice)
 		ctx_setup();
 		k = new_conn();
 		snprintf(url, sizeof url, "127.0.0.1:%d", port);
-		TT_OK(be->connect(k, url, 10000));
+		TT_OK(be->setup.connect(k, url, 10000));
 		TT_OK(fabtx_ofi_conn_info(k, &oi));
 		TT_ASSERT(strcmp(oi.provider, "tcp") == 0);
-		be->disconnect(k, 1);
+		be->setup.disconnect(k, 1);
 		/* a URL that insists on another provider is refused */
 		k = new_conn();
 		snprintf(url, sizeof url, "127.0.0.1:%d?provider=shm", port);
-		TT_EQ(be->connect(k, url, 10000), -EPROTONOSUPPORT);
+		TT_EQ(be->setup.connect(k, url, 10000), -EPROTONOSUPPORT);
 		_exit(0);
 	}
 	ctx_setup();
@@ -734,42 +772,42 @@ TT_TEST(env_provider_and_auto_choice)
 	l.be = be;
 	/* env names the provider; the client's URL names none and follows */
 	setenv("FABTX_OFI_PROVIDER", "tcp", 1);
-	TT_OK(be->listen(&l, "127.0.0.1:0?ep=msg"));
+	TT_OK(be->setup.listen(&l, "127.0.0.1:0?ep=msg"));
 	unsetenv("FABTX_OFI_PROVIDER");
 	{
 		struct sockaddr_in sa;
 		socklen_t sl = sizeof sa;
-		TT_OK(getsockname(be->listener_fd(&l), (struct sockaddr *)&sa,
+		TT_OK(getsockname(be->setup.listener_fd(&l), (struct sockaddr *)&sa,
 		                  &sl));
 		port = ntohs(sa.sin_port);
 	}
 	TT_EQ(write(port_pipe[1], &port, sizeof port), (int)sizeof port);
 	c = new_conn();
-	TT_OK(be->accept(&l, c, 20000));
+	TT_OK(be->setup.accept(&l, c, 20000));
 	TT_OK(fabtx_ofi_conn_info(c, &oi));
 	TT_ASSERT(strcmp(oi.provider, "tcp") == 0 && oi.ep_rdm == 0);
 	{
 		/* the second client walks away after the offer */
 		fabtx_conn *c2 = new_conn();
-		TT_EQ(be->accept(&l, c2, 20000), -ECONNRESET);
+		TT_EQ(be->setup.accept(&l, c2, 20000), -ECONNRESET);
 		free(c2);
 	}
 	TT_ASSERT(waitpid(pid, &st, 0) == pid);
 	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	be->disconnect(c, 1);
-	be->listener_close(&l);
+	be->setup.disconnect(c, 1);
+	be->setup.listener_close(&l);
 	/* automatic choice on a non-loopback wildcard never picks shm/sockets */
 	memset(&l, 0, sizeof l);
 	l.ctx = &g_ctx;
 	l.be = be;
-	TT_OK(be->listen(&l, "*:0"));
+	TT_OK(be->setup.listen(&l, "*:0"));
 	{
 		fabtx__ofi_listener *s = (fabtx__ofi_listener *)l.bdata;
 		const char *p = s->info->fabric_attr->prov_name;
 		TT_ASSERT(strcmp(p, "shm") != 0 && strcmp(p, "sockets") != 0);
 	}
-	be->listener_close(&l);
-	be->ctx_fini(&g_ctx, g_ctx.state);
+	be->setup.listener_close(&l);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
 	free(c);
 }
 
@@ -792,18 +830,18 @@ TT_TEST(connect_refused_and_bad_args)
 	{
 		char url[64];
 		snprintf(url, sizeof url, "127.0.0.1:%d", port);
-		TT_EQ(be->connect(c, url, 2000), -ECONNREFUSED);
+		TT_EQ(be->setup.connect(c, url, 2000), -ECONNREFUSED);
 	}
 	TT_ASSERT(c->bdata == NULL);
 	close(fd);
-	TT_EQ(be->connect(c, "nohostport", 100), -EINVAL);
-	TT_EQ(be->connect(c, "*:5", 100), -EINVAL);
+	TT_EQ(be->setup.connect(c, "nohostport", 100), -EINVAL);
+	TT_EQ(be->setup.connect(c, "*:5", 100), -EINVAL);
 	/* ops on a conn that never connected fail cleanly */
-	TT_ASSERT(be->progress(c) < 0);
-	TT_ASSERT(be->fd(c) < 0);
-	TT_ASSERT(be->ctrl_send(c, "x", 1, 0) < 0);
-	be->disconnect(c, 1);
-	be->ctx_fini(&g_ctx, g_ctx.state);
+	TT_ASSERT(be->notify.progress(c) < 0);
+	TT_ASSERT(be->wait.fd(c) < 0);
+	TT_ASSERT(be->setup.ctrl_send(c, "x", 1, 0) < 0);
+	be->setup.disconnect(c, 1);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
 	free(c);
 }
 
@@ -828,11 +866,11 @@ TT_TEST(bootstrap_garbage)
 	TT_OK(connect(fd, (struct sockaddr *)&sa, sizeof sa));
 	TT_EQ(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
 	c = new_conn();
-	TT_EQ(be->accept(&l, c, 5000), -EPROTO);
-	TT_EQ(be->accept(&l, c, 0), -EAGAIN);
+	TT_EQ(be->setup.accept(&l, c, 5000), -EPROTO);
+	TT_EQ(be->setup.accept(&l, c, 0), -EAGAIN);
 	close(fd);
-	be->listener_close(&l);
-	be->ctx_fini(&g_ctx, g_ctx.state);
+	be->setup.listener_close(&l);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
 	free(c);
 }
 

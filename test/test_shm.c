@@ -435,15 +435,6 @@ TT_TEST(shm_close_delivers_everything_sent_before_it)
 	fabtx_ctx_destroy(ctx);
 }
 
-static int not_in_an_old_backend(fabtx_listener *l, char *buf, size_t cap)
-{
-	(void)l;
-	(void)buf;
-	(void)cap;
-	TT_FAIL("listener_addr read past an older backend's size");
-	return -1;
-}
-
 TT_TEST(shm_malformed_urls_get_clear_errors)
 {
 	fabtx_ctx *ctx;
@@ -469,19 +460,22 @@ TT_TEST(shm_malformed_urls_get_clear_errors)
 	TT_ASSERT(l == NULL && c == NULL);
 	TT_EQ(fabtx_connect(ctx, "shm://nobody-listens-here", &c, 100), -ECONNREFUSED);
 	TT_ASSERT(strlen(fabtx_strerror(-EPROTONOSUPPORT)) > 10);
-	{ /* a backend built before the last optional op (listener_addr) was
-	   * added: accepted, and that op, past its size, never called */
-		static fabtx_backend old, older; /* the ctx keeps &old */
+	{ /* a backend without the optional listener_addr: the URL as
+	   * given; one without a required member is refused */
+		static fabtx_backend bare, broken; /* the ctx keeps &bare */
 		char u[64], name[64];
-		old = older = *fabtx_shm_backend();
-		old.scheme = "oldshm";
-		old.size = offsetof(fabtx_backend, listener_addr);
-		old.listener_addr = not_in_an_old_backend;
-		TT_OK(fabtx_ctx_add_backend(ctx, &old));
-		older.size = offsetof(fabtx_backend, listener_addr) - 1;
-		older.scheme = "tooold";
-		TT_EQ(fabtx_ctx_add_backend(ctx, &older), -EINVAL);
-		snprintf(name, sizeof name, "oldshm://old-%ld", (long)getpid());
+		bare = broken = *fabtx_shm_backend();
+		bare.scheme = "bareshm";
+		bare.setup.listener_addr = NULL;
+		TT_OK(fabtx_ctx_add_backend(ctx, &bare));
+		broken.scheme = "broken";
+		broken.wait.arm = NULL;
+		TT_EQ(fabtx_ctx_add_backend(ctx, &broken), -EINVAL);
+		broken.wait.arm = bare.wait.arm;
+		broken.caps = 0; /* not DIRECT: data.write is required */
+		broken.data.write = NULL;
+		TT_EQ(fabtx_ctx_add_backend(ctx, &broken), -EINVAL);
+		snprintf(name, sizeof name, "bareshm://bare-%ld", (long)getpid());
 		TT_OK(fabtx_listen(ctx, name, &l));
 		TT_EQ(fabtx_listener_url(l, u, sizeof u), (int)strlen(name));
 		TT_ASSERT(strcmp(u, name) == 0);
@@ -567,10 +561,10 @@ static void raw_open(fabtx_ctx *ctx, struct raw *r, const char *name)
 	memset(r, 0, sizeof *r);
 	r->c.ctx = ctx;
 	r->c.be = fabtx_shm_backend();
-	TT_OK(r->c.be->connect(&r->c, name, 1000));
-	TT_OK(r->c.be->win_open(&r->c, 64 + 8 * 256, 0, &r->c.rx_win, &r->c.tx_win));
+	TT_OK(r->c.be->setup.connect(&r->c, name, 1000));
+	TT_OK(r->c.be->setup.win_open(&r->c, 64 + 8 * 256, 0, &r->c.rx_win, &r->c.tx_win));
 }
-static void raw_close(struct raw *r) { r->c.be->disconnect(&r->c, 0); }
+static void raw_close(struct raw *r) { r->c.be->setup.disconnect(&r->c, 0); }
 
 static fabtx__hs good_req(void)
 {
@@ -626,10 +620,10 @@ TT_TEST(shm_hostile_handshakes_rejected_listener_survives)
 			h.cell_size = 512; h.win_len = 1u << 30; break;
 		}
 		fabtx__hs_pack(&h, b);
-		TT_OK(r.c.be->ctrl_send(&r.c, b, len, 1000));
+		TT_OK(r.c.be->setup.ctrl_send(&r.c, b, len, 1000));
 		rc = fabtx_accept(l, &c, 5000);
 		TT_EQ(rc, -ECONNABORTED);
-		rc = r.c.be->ctrl_recv(&r.c, b, sizeof b, 1000);
+		rc = r.c.be->setup.ctrl_recv(&r.c, b, sizeof b, 1000);
 		/* i == 13 passes the value checks; the window import catches it */
 		TT_EQ(rc, FABTX__HS_LEN);
 		TT_OK(fabtx__hs_unpack(b, (size_t)rc, &resp));
@@ -642,11 +636,11 @@ TT_TEST(shm_hostile_handshakes_rejected_listener_survives)
 		raw_open(ctx, &r, name);
 		fabtx__hs_pack(&h, b);
 		b[40] ^= 1;
-		TT_OK(r.c.be->ctrl_send(&r.c, b, FABTX__HS_LEN, 1000));
+		TT_OK(r.c.be->setup.ctrl_send(&r.c, b, FABTX__HS_LEN, 1000));
 		TT_EQ(fabtx_accept(l, &c, 5000), -ECONNABORTED);
 		raw_close(&r);
 		raw_open(ctx, &r, name);
-		TT_OK(r.c.be->ctrl_send(&r.c, "hello", 5, 1000));
+		TT_OK(r.c.be->setup.ctrl_send(&r.c, "hello", 5, 1000));
 		TT_EQ(fabtx_accept(l, &c, 5000), -ECONNABORTED);
 		raw_close(&r);
 		raw_open(ctx, &r, name); /* connects and says nothing, then goes */
@@ -694,10 +688,10 @@ TT_TEST(shm_hostile_server_response_rejected)
 			memset(&raw, 0, sizeof raw);
 			raw.ctx = ctx;
 			raw.be = fabtx_shm_backend();
-			if (raw.be->accept(l, &raw, 5000) < 0) _exit(2);
-			n = raw.be->ctrl_recv(&raw, b, sizeof b, 5000);
+			if (raw.be->setup.accept(l, &raw, 5000) < 0) _exit(2);
+			n = raw.be->setup.ctrl_recv(&raw, b, sizeof b, 5000);
 			if (n < 0 || fabtx__hs_unpack(b, (size_t)n, &q) < 0) _exit(3);
-			raw.be->win_open(&raw, 64 + 4 * 128, 0, &raw.rx_win, &raw.tx_win);
+			raw.be->setup.win_open(&raw, 64 + 4 * 128, 0, &raw.rx_win, &raw.tx_win);
 			r = q;
 			r.type = 2;
 			r.status = 0;
@@ -711,8 +705,8 @@ TT_TEST(shm_hostile_server_response_rejected)
 			if (i == 2) r.db_count = 4;
 			if (i == 3) r.max_msg = q.max_msg + 1;
 			fabtx__hs_pack(&r, b);
-			raw.be->ctrl_send(&raw, b, sizeof b, 5000);
-			raw.be->ctrl_recv(&raw, b, sizeof b, 5000); /* until closed */
+			raw.be->setup.ctrl_send(&raw, b, sizeof b, 5000);
+			raw.be->setup.ctrl_recv(&raw, b, sizeof b, 5000); /* until closed */
 			_exit(0);
 		}
 		TT_EQ(fabtx_connect(ctx, url, &c, 5000), -EPROTO);
@@ -722,6 +716,12 @@ TT_TEST(shm_hostile_server_response_rejected)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* the peer's window as the shm backend maps it (both modes) */
+static uint8_t *peer_win(fabtx_conn *c)
+{
+	return (uint8_t *)((fabtx__shm_conn *)c->bdata)->peer_win;
+}
+
 TT_TEST(shm_hostile_cells_and_credits_fail_cleanly)
 {
 	fabtx_ctx *ctx = th_ctx(8, 256);
@@ -729,20 +729,23 @@ TT_TEST(shm_hostile_cells_and_credits_fail_cleanly)
 	fabtx_footer *f;
 	char m[64];
 	th_pair(ctx, ctx, &a, &b);
-	/* a writes a cell claiming more payload than a cell holds */
-	f = (fabtx_footer *)(void *)(a->peer_base + 64 + 256 - 32);
+	/* a writes a cell claiming more payload than a cell holds (through
+	 * the backend's mapping: the core has none in copy mode) */
+	f = (fabtx_footer *)(void *)(peer_win(a) + 64 + 256 - 32);
 	f->len = 100000;
 	f->total_len = 100000;
 	f->flags = FABTX_F_FIRST | FABTX_F_LAST;
 	f->conn_tag = a->tx.conn_tag;
 	__atomic_store_n(&f->seq, (uint64_t)8, __ATOMIC_RELEASE);
+	/* copy mode: and says so, as its write would (the data position) */
+	((fabtx_win_hdr *)(void *)peer_win(a))->reserved[0] = 9;
 	TT_EQ(fabtx_recv(b, m, sizeof m, 1000), -EPROTO);
 	TT_EQ(fabtx_recv(b, m, sizeof m, 0), -EPROTO); /* sticky */
 	fabtx_conn_close(a, 0);
 	fabtx_conn_close(b, 0);
 	th_pair(ctx, ctx, &a, &b);
 	/* b grants credits for cells a never sent */
-	((fabtx_win_hdr *)(void *)b->peer_base)->credit = 1000;
+	((fabtx_win_hdr *)(void *)peer_win(b))->credit = 1000;
 	TT_EQ(fabtx_send(a, m, 1, 0), 1); /* credits left: not read yet */
 	fabtx_conn_poll(a);
 	TT_EQ(fabtx_send(a, m, 1, 0), -EPROTO);

@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(rc <= (int)sizeof buf);
 		if (rc < 0 && rc != -EMSGSIZE) break;
 	}
-	b.be.ctrl_recv = fabtx__ofi_ctrl_recv;
+	b.be.setup.ctrl_recv = fabtx__ofi_ctrl_recv;
 	fzb_drain(&b);
 	close(sv[0]);
 	if (sv[1] >= 0) close(sv[1]);

@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(rc <= (int)sizeof buf);
 		if (rc == -EAGAIN) break;
 	}
-	b.be.ctrl_recv = fabtx__rio_ctrl_recv;
+	b.be.setup.ctrl_recv = fabtx__rio_ctrl_recv;
 	fzb_drain(&b);
 	free(r);
 	fzb_close(&b);

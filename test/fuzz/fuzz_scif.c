@@ -86,8 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sc->in_len = sl;
 	sc->in_cap = cap;
 	sc->db_pos[0] = sc->db_pos[1] = (size_t)-1;
-	b.be.progress = fabtx__scif_progress;
-	b.be.ctrl_recv = fabtx__scif_ctrl_recv;
+	b.be.notify.progress = fabtx__scif_progress;
+	b.be.setup.ctrl_recv = fabtx__scif_ctrl_recv;
 	b.c->bdata = sc;
 	fzb_drain(&b);
 	/* the backend's allocations came from the ctx allocator */

@@ -190,9 +190,11 @@ FZ_FN int fz_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 	rx->addr = 0x10000; /* anything: the peer names it back */
 	return 0;
 }
-FZ_FN int fz_win_import(fabtx_conn *c, const fabtx_win *p)
+FZ_FN int fz_win_import(fabtx_conn *c, const fabtx_win *p,
+                        fabtx_win_limits *lim)
 {
 	(void)c;
+	(void)lim;
 	/* the peer window exists only if it is small enough to hold here */
 	if (p->len > (64u << 20)) return -ENOMEM;
 	free(fz.peer);
@@ -202,12 +204,12 @@ FZ_FN int fz_win_import(fabtx_conn *c, const fabtx_win *p)
 	return 0;
 }
 FZ_FN int fz_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
-                    uint64_t off, uint32_t db, unsigned flags)
+                    uint64_t off, uint64_t pos, unsigned flags)
 {
 	uint64_t o = off;
 	int i, rc;
 	(void)c;
-	(void)db;
+	(void)pos;
 	(void)flags;
 	FZ_CHECK(nseg >= 1);
 	if (fz.write_eagain > 0) {
@@ -230,9 +232,9 @@ FZ_FN int fz_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	return 0;
 }
 FZ_FN int fz_write_imm(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
-                        uint32_t db, uint32_t len, uint16_t flags)
+                        uint64_t pos, uint32_t len, uint16_t flags)
 {
-	(void)db;
+	(void)pos;
 	(void)flags;
 	if (!fz.imm_ok) return -ENOTSUP;
 	FZ_CHECK(len <= fabtx_ring_payload(c->tx.c));
@@ -243,10 +245,11 @@ FZ_FN int fz_write_imm(fabtx_conn *c, const fabtx_seg *seg, uint64_t off,
 	fz.imms++;
 	return 0;
 }
-FZ_FN int fz_doorbell(fabtx_conn *c, uint32_t v)
+FZ_FN int fz_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 {
 	(void)c;
-	(void)v;
+	(void)kind;
+	(void)pos;
 	fz.doorbells++;
 	return fz.gone ? -ECONNRESET : 0;
 }
@@ -282,14 +285,37 @@ FZ_FN void fz_disconnect(fabtx_conn *c, int graceful)
 	c->rx_win.base = c->tx_win.base = NULL;
 }
 
-#define FZ_BACKEND(name, caps_)                                                \
-	{sizeof(fabtx_backend), name, caps_, NULL, NULL, fz_listen,             \
-	 fz_listener_fd, fz_accept, fz_listener_close, fz_connect,            \
-	 fz_ctrl_send, fz_ctrl_recv, fz_win_open, fz_win_import, fz_write,     \
-	 fz_doorbell, fz_progress, fz_flush, fz_arm, fz_fd, fz_disconnect,     \
-	 NULL, 0, fz_write_imm, NULL, NULL, NULL}
-static const fabtx_backend fz_be = FZ_BACKEND("fz", 0);
-static const fabtx_backend fzo_be = FZ_BACKEND("fzo", FABTX_BCAP_ORDERED);
+static fabtx_backend fz_be, fzo_be;
+FZ_FN void fz_backend_fill(fabtx_backend *b, const char *name, uint32_t caps)
+{
+	memset(b, 0, sizeof *b);
+	b->scheme = name;
+	b->caps = caps;
+	b->setup.listen = fz_listen;
+	b->setup.listener_fd = fz_listener_fd;
+	b->setup.accept = fz_accept;
+	b->setup.listener_close = fz_listener_close;
+	b->setup.connect = fz_connect;
+	b->setup.ctrl_send = fz_ctrl_send;
+	b->setup.ctrl_recv = fz_ctrl_recv;
+	b->setup.win_open = fz_win_open;
+	b->setup.win_import = fz_win_import;
+	b->setup.disconnect = fz_disconnect;
+	b->data.write = fz_write;
+	b->data.write_imm = fz_write_imm;
+	b->data.flush = fz_flush;
+	b->notify.ring = fz_ring;
+	b->notify.progress = fz_progress;
+	b->wait.arm = fz_arm;
+	b->wait.fd = fz_fd;
+}
+/* the tables (single-threaded fuzzers: filled before the first ctx) */
+FZ_FN void fz_backends_init(void)
+{
+	if (fz_be.scheme) return;
+	fz_backend_fill(&fz_be, "fz", 0);
+	fz_backend_fill(&fzo_be, "fzo", FABTX_BCAP_ORDERED);
+}
 
 /* a context with the fz backends and the given ring; quiet logger */
 FZ_FN void fz_quiet(fabtx_log_level l, const char *m, void *u)
@@ -311,6 +337,7 @@ FZ_FN fabtx_ctx *fz_ctx(uint32_t n, uint32_t cs, uint64_t max_msg)
 	cfg.logger.level = FABTX_LOG_ERROR;
 	cfg.quarantine_ms = -1; /* ranges are reusable at once */
 	if (fabtx_ctx_create(&ctx, &cfg) < 0) return NULL;
+	fz_backends_init();
 	if (fabtx_ctx_add_backend(ctx, &fz_be) < 0 ||
 	    fabtx_ctx_add_backend(ctx, &fzo_be) < 0) {
 		fabtx_ctx_destroy(ctx);
