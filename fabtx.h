@@ -3855,9 +3855,8 @@ static ssize_t fabtx__recv_try(fabtx_conn *c, void *buf, size_t cap,
 			}
 		} else {
 			if (f.len > cap) return -EMSGSIZE;
-			if (f.len)
-				memcpy(buf, p,
-				       f.len); /* buf may be NULL, cap 0 */
+			/* buf may be NULL (cap 0) for an empty message */
+			if (f.len) memcpy(buf, p, f.len);
 			fabtx__consume(c, &f, 1);
 		}
 		c->st.msgs_recv++;
