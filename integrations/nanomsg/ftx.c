@@ -435,6 +435,17 @@ int nn_ftx_cnct_create (struct nn_ep *ep, const char *scheme)
     /*  A wrong URL (or one this build cannot serve) fails nn_connect at
         once, with the error fabtx found; nobody listening is no error. */
     rc = nn_ftx_cnct_begin (ep, scheme, &first);
+    if (rc == 0) {
+        /*  Some local errors (ofi: an unknown provider) show only once
+            the connect goes on: one step of it now, which never waits. */
+        rc = fabtx_connect_poll (first);
+        if (rc < 0) {
+            fabtx_conn_close (first, 0);
+            first = NULL;
+        }
+        else
+            rc = 0;
+    }
     if (rc < 0 && nn_ftx_local_error (rc))
         return rc;
 
