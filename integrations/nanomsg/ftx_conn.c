@@ -209,10 +209,9 @@ static void nn_ftx_conn_shutdown (struct nn_fsm *self, int src, int type,
     struct nn_ftx_conn *c = nn_cont (self, struct nn_ftx_conn, fsm);
 
     if (nn_slow (src == NN_FSM_ACTION && type == NN_FSM_STOP)) {
-        if (c->pipe_started) {
-            nn_pipebase_stop (&c->pipebase);
-            c->pipe_started = 0;
-        }
+        /*  also a pipe whose start failed (nn_sock_add refused it) */
+        nn_pipebase_stop (&c->pipebase);
+        c->pipe_started = 0;
         c->state = NN_FTX_CONN_STATE_STOPPING;
         nn_worker_execute (c->worker, &c->task_stop);
         return;
