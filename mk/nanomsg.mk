@@ -30,7 +30,7 @@ $(B)/test_nanomsg: integrations/nanomsg/test_nanomsg.c test/tt.h $(NN_STAMP) | $
 nanomsg: $(NN_STAMP)
 
 # the rio/scif emulators (LD_PRELOAD) come from mk/rio.mk and mk/scif.mk
-NN_EMUS := $(filter %/librioemu.so %/libscifemu.so,$(ALL_BINS))
+NN_EMUS := $(if $(wildcard mk/rio.mk),$(B)/librioemu.so) $(if $(wildcard mk/scif.mk),$(B)/libscifemu.so)
 
 test-nanomsg: $(B)/test_nanomsg $(NN_EMUS)
 	@mkdir -p $(B)/results

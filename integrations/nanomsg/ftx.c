@@ -439,7 +439,7 @@ int nn_ftx_cnct_create (struct nn_ep *ep, const char *scheme)
         /*  Some local errors (ofi: an unknown provider) show only once
             the connect goes on: one step of it now, which never waits. */
         rc = fabtx_connect_poll (first);
-        if (rc < 0) {
+        if (rc < 0 && rc != -EAGAIN) {
             fabtx_conn_close (first, 0);
             first = NULL;
         }
