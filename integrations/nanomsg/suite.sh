@@ -11,6 +11,7 @@ top=$(cd "$here/../.." && pwd)
 cfg=$nb/src/src/transports/fabtx/ftx_config.h
 have() { grep -q "FTX_HAVE_$1 1" "$cfg" 2>/dev/null; }
 port=$((24000 + $$ % 2000))  # below the ephemeral range (32768..)
+rioemu=${NT_RIOEMU:-$top/build/librioemu.so}
 scifemu=${NT_SCIFEMU:-$top/build/libscifemu.so}
 set -- "NT_TRANSPORT=shm $b/test_nanomsg" "NT_TRANSPORT=tcp $b/test_nanomsg"
 nn_tr="shm"
@@ -23,9 +24,10 @@ fi
 emu=nn$$
 san=0
 ldd "$b/test_nanomsg" 2>/dev/null | grep -q libasan && san=1
-# rio:// is not in the suite: the two cross-process tests it can run
-# (rio_cm has no loopback) fail there -- the second client's fabtx
-# handshake times out on the emulator (docs/nanomsg.md, open)
+if have RIO && [ -f "$rioemu" ] && [ $san = 0 ]; then
+	# rio_cm has no loopback: the tests whose peer is another process
+	set -- "$@" "FABTX_RIOEMU_FABRIC=$emu LD_PRELOAD=$rioemu FABTX_RIOEMU_DESTID=1 NT_TRANSPORT=rio $b/test_nanomsg reconnect_after_bound_peer_restarts killed_peer_noticed"
+fi
 if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
 	set -- "$@" "FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$scifemu NT_TRANSPORT=scif $b/test_nanomsg"
 fi
