@@ -11,6 +11,11 @@
  * never a measurement); where a protocol drops what it sends before its
  * peer is connected (pub, surveyor, bus), probes are sent until one
  * arrives. */
+/* the test's own fabtx (a raw peer for the hostile tests); libnanomsg's
+   copy is hidden inside it */
+#define FABTX_IMPLEMENTATION
+#include "fabtx.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -886,6 +891,73 @@ TT_TEST (address_in_use)
     TT_EQ (nn_errno (), EADDRINUSE);
     TT_OK (nn_close (a));
     TT_OK (nn_close (b));
+}
+
+/* ------------------------------------------------------ hostile peers */
+
+/* A raw fabtx client that does `what` after connecting; nanomsg must end
+   that connection (the client sees its end), and only that one. */
+static void raw_peer (fabtx_ctx *ctx, const char *e, const void *hdr,
+    size_t hdrlen, size_t body)
+{
+    fabtx_conn *c = NULL;
+    unsigned char b [64];
+    ssize_t n;
+    int rc = fabtx_connect (ctx, e, &c, DEADLINE_MS);
+    if (rc < 0)
+        TT_FAIL ("fabtx_connect(%s): %s", e, fabtx_strerror (rc));
+    TT_EQ (fabtx_send (c, hdr, hdrlen, DEADLINE_MS), (ssize_t) hdrlen);
+    if (body) {
+        unsigned char *p = calloc (1, body);
+        TT_ASSERT (p != NULL);
+        TT_EQ (fabtx_send (c, p, body, DEADLINE_MS), (ssize_t) body);
+        free (p);
+    }
+    /* nanomsg's own header comes first; then the end */
+    n = fabtx_recv (c, b, sizeof b, DEADLINE_MS);
+    TT_EQ (n, 8);
+    TT_ASSERT (memcmp (b, "\0SP\0", 4) == 0);
+    n = fabtx_recv (c, b, sizeof b, DEADLINE_MS);
+    if (n >= 0 || n == -ETIMEDOUT || n == -EAGAIN)
+        TT_FAIL ("connection not ended: %zd %s", n,
+            n < 0 ? fabtx_strerror ((int) n) : "");
+    printf ("  raw peer (%zu-byte header%s): ended with %s\n", hdrlen,
+        body ? " + large message" : "", fabtx_strerror ((int) n));
+    fabtx_conn_close (c, 0);
+}
+
+TT_TEST (hostile_peer_only_its_connection_ends)
+{
+    char e [128];
+    int rep, req, max = 1000;
+    fabtx_ctx *ctx = NULL;
+    unsigned char good [8] = {0, 'S', 'P', 0, 0, 0, 0, 0};
+    unsigned char bad_magic [8] = {0, 'X', 'P', 0, 0, 0, 0, 0};
+    unsigned char bad_proto [8] = {0, 'S', 'P', 0, 0x7f, 0x7f, 0, 0};
+    if (strcmp (transport (), "shm") != 0)
+        TT_SKIP ("the raw fabtx peer speaks shm:// here");
+    ep (e, sizeof e);
+    rep = sock (NN_REP);
+    TT_OK (nn_setsockopt (rep, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max,
+        sizeof max));
+    bind_ok (rep, e);
+    TT_OK (fabtx_ctx_create (&ctx, NULL));
+    good [4] = (unsigned char) (NN_REQ >> 8);
+    good [5] = (unsigned char) (NN_REQ & 0xff);
+    raw_peer (ctx, e, bad_magic, sizeof bad_magic, 0);
+    raw_peer (ctx, e, bad_proto, sizeof bad_proto, 0);
+    raw_peer (ctx, e, good, 3, 0);              /* short */
+    raw_peer (ctx, e, good, sizeof good, 2000); /* over NN_RCVMAXSIZE */
+    fabtx_ctx_destroy (ctx);
+    /* the socket serves a proper peer as before */
+    req = sock (NN_REQ);
+    connect_ok (req, e);
+    send_str (req, "still here?");
+    recv_str (rep, "still here?");
+    send_str (rep, "yes");
+    recv_str (req, "yes");
+    TT_OK (nn_close (req));
+    TT_OK (nn_close (rep));
 }
 
 TT_MAIN ()
