@@ -7,18 +7,26 @@
 #   make test-nanomsg-full  the same, with nanomsg's slow/timing-dependent
 #                           tests too
 #   make bench-nanomsg      bench/nanomsg.sh: perf tools vs ipc:// tcp://
-# nanomsg is built once per build tree (stamp) and without sanitizers;
-# under SAN=1 only the test program is instrumented.  Not part of `all`:
+# nanomsg is built once per build tree (stamp); under SAN=1 a second build
+# of it (build/nanomsg/prefix-san) is instrumented with the test program.  Not part of `all`:
 # building it needs the source package (apt-get source, deb-src entry).
 NN_DIR ?= build/nanomsg
+ifeq ($(SAN),1)
+# libnanomsg itself (our transport, fabtx) under ASan+UBSan too
+NN_PREFIX := $(NN_DIR)/prefix-san
+NN_STAMP := $(NN_DIR)/.stamp-san
+NN_BUILD_ENV := NN_SAN=1
+else
 NN_PREFIX := $(NN_DIR)/prefix
 NN_STAMP := $(NN_DIR)/.stamp
+NN_BUILD_ENV :=
+endif
 NN_INPUTS := $(wildcard integrations/nanomsg/*.c integrations/nanomsg/*.h) \
 	integrations/nanomsg/nanomsg-fabtx.patch \
 	integrations/nanomsg/build.sh $(HDRS)
 
 $(NN_STAMP): $(NN_INPUTS)
-	sh integrations/nanomsg/build.sh $(NN_DIR)
+	$(NN_BUILD_ENV) sh integrations/nanomsg/build.sh $(NN_DIR)
 	touch $@
 
 $(B)/test_nanomsg: integrations/nanomsg/test_nanomsg.c test/tt.h $(NN_STAMP) | $(B)/.dir

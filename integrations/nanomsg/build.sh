@@ -16,7 +16,9 @@
 # 3. configures once (cmake), builds libnanomsg + its perf tools with -j2
 #    (incremental), installs under BUILD_DIR/prefix (never system-wide).
 # Environment: FABTX_NN_BACKENDS="shm ofi rio scif" limits the backends
-# tried (default: all whose header exists and builds).
+# tried (default: all whose header exists and builds).  NN_SAN=1 builds
+# libnanomsg (our transport and fabtx with it) with ASan+UBSan into
+# BUILD_DIR/prefix-san instead (same source tree; `make SAN=1`).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -24,7 +26,16 @@ nb=${1:-$top/build/nanomsg}
 mkdir -p "$nb"
 nb=$(cd "$nb" && pwd)
 src=$nb/src
-prefix=$nb/prefix
+san=${NN_SAN:-0}
+if [ "$san" = 1 ]; then
+	prefix=$nb/prefix-san
+	bd=$nb/cmake-san
+	sanflags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+else
+	prefix=$nb/prefix
+	bd=$nb/cmake
+	sanflags=""
+fi
 log() { echo "nanomsg: $*"; }
 
 # ---- 1. the source package -----------------------------------------------
@@ -151,7 +162,6 @@ if ! cmp -s "$patch_new" "$patch_old"; then
 fi
 
 # ---- 3. build ---------------------------------------------------------------
-bd=$nb/cmake
 lib_list=$(echo $libs | sed 's/-l//g; s/ /;/g')
 if [ ! -f "$bd/.fabtx-configured" ] || [ "$(cat "$bd/.fabtx-configured")" != "$lib_list" ]; then
 	log "configuring (cmake)"
@@ -159,12 +169,15 @@ if [ ! -f "$bd/.fabtx-configured" ] || [ "$(cat "$bd/.fabtx-configured")" != "$l
 	( cd "$bd" && cmake "$src" -DCMAKE_INSTALL_PREFIX="$prefix" \
 		-DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DNN_ENABLE_DOC=OFF -DNN_TOOLS=OFF -DNN_TESTS=ON \
+		-DCMAKE_C_FLAGS="$sanflags" -DCMAKE_SHARED_LINKER_FLAGS="$sanflags" \
+		-DCMAKE_EXE_LINKER_FLAGS="$sanflags" \
 		-DNN_FTX_LIBS="$lib_list" ) > "$nb/configure.log" 2>&1 ||
 		{ tail -n 30 "$nb/configure.log"; exit 1; }
 	echo "$lib_list" > "$bd/.fabtx-configured"
 fi
 log "building (-j2)"
 perf="local_lat remote_lat local_thr remote_thr"
+[ "$san" = 1 ] && perf=""
 ( cd "$bd" && cmake --build . -j 2 --target nanomsg $perf ) > "$nb/build.log" 2>&1 ||
 	{ grep -E 'error|Error|warning' "$nb/build.log" | head -n 40; exit 1; }
 ( cd "$bd" && cmake --install . ) > "$nb/install.log" 2>&1 ||

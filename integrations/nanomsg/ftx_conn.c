@@ -245,13 +245,15 @@ static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
     ssize_t n;
     int opt;
     size_t optsz;
+    char none;
 
     if (self->instate == NN_FTX_IN_NONE) {
         n = fabtx_peek_len (self->conn);
         if (n == -EAGAIN) {
             /*  The cheap look saw nothing: one that also polls the slow
-                sources; an empty message is taken right here. */
-            n = fabtx_recv (self->conn, NULL, 0, 0);
+                sources; an empty message is taken right here (into a
+                real buffer of 0 bytes: fabtx copies 0 bytes into it). */
+            n = fabtx_recv (self->conn, &none, 0, 0);
             if (n == 0) {
                 nn_msg_term (&self->inmsg);
                 nn_msg_init (&self->inmsg, 0);

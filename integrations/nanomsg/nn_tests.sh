@@ -53,6 +53,9 @@ ipc_stress tcp_shutdown
 domain emfile hash list symbol term trie timeo tcp ws ws_async_shutdown ipc
 inproc win_sec_attr"}
 P=0; F=0; N=0
+# a test's time limit (reqrep alone needs 61 s)
+tmo=60
+[ "${NN_TESTS_SLOW:-0}" = 1 ] && tmo=150
 summary=""
 base=$((21000 + ($$ % 50) * 100))
 for tr in "$@"; do
@@ -102,7 +105,7 @@ for tr in "$@"; do
 			f=$((f + 1)); continue
 		fi
 		start=$(date +%s)
-		( cd "$d" && timeout ${NN_TEST_TIMEOUT:-60} "./$t" $port ) > "$d/$t.log" 2>&1
+		( cd "$d" && timeout ${NN_TEST_TIMEOUT:-$tmo} "./$t" $port ) > "$d/$t.log" 2>&1
 		rc=$?
 		secs=$(( $(date +%s) - start ))
 		if [ $rc -eq 0 ]; then
