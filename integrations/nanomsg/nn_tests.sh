@@ -3,10 +3,10 @@
 #   nanomsg's own test programs (NANOMSG_DIR/src/tests/*.c), retargeted
 #   mechanically to a fabtx transport and run: their code is unchanged,
 #   only address strings are rewritten by sed --
-#     "inproc://NAME", "ipc://NAME"   -> shm://nnt-TEST-NAME
+#     "inproc://NAME", "ipc://NAME"   -> shm://nntPID-TEST-NAME
 #                                        ofi://127.0.0.1:PORT+5+k?provider=tcp
 #     test_addr_from(.., "tcp", ip, port) (testutil.h) -> the same scheme,
-#                                        shm://nnt-TEST-PORT, ofi://IP:PORT?...
+#                                        shm://nntPID-tcp-PORT, ofi://IP:PORT?...
 #   Each test is compiled with the flags cmake gave nanomsg's own tests
 #   and run with its port argument, as ctest would.  Prints PASS/FAIL/N/A
 #   per test and transport, the counts per transport, and a summary line
@@ -64,7 +64,7 @@ for tr in "$@"; do
 	p=0; f=0; n=0; s=0; i=0
 	# testutil.h: the address helper speaks the fabtx scheme
 	case $tr in
-	shm) fmt='sprintf(out, "shm:\/\/nnt-%s-%d", proto, port)';;
+	shm) fmt="sprintf(out, \"shm:\\/\\/nnt$$-%s-%d\", proto, port)";;
 	ofi) fmt='sprintf(out, "ofi:\/\/%s:%d?provider=tcp", ip, port)';;
 	tcp) fmt='sprintf(out, "%s:\/\/%s:%d", proto, ip, port)';;
 	esac
@@ -90,7 +90,7 @@ for tr in "$@"; do
 		for a in $(grep -oE '"(inproc|ipc)://[^"]+"' "$src/tests/$t.c" | sort -u); do
 			name=$(echo "$a" | sed -E 's/^"(inproc|ipc):\/\///; s/"$//; s/[^A-Za-z0-9._-]/_/g')
 			case $tr in
-			shm) new="\"shm://nnt-$t-$name\"";;
+			shm) new="\"shm://nnt$$-$t-$name\"";;
 			ofi) new="\"ofi://127.0.0.1:$((port + 5 + k))?provider=tcp\"";;
 			tcp) new="\"tcp://127.0.0.1:$((port + 5 + k))\"";;
 			esac
