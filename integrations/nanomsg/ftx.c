@@ -46,17 +46,19 @@ fabtx_ctx *nn_ftx_ctx (int *err)
     nn_mutex_lock (&nn_ftx_ctx_sync);
     if (!nn_ftx_ctx_shared) {
         rc = fabtx_ctx_create (&ctx, NULL);
+        /*  A backend that cannot be added takes only its own scheme
+            away (fabtx then refuses its URLs); shm:// stays. */
 #if FTX_HAVE_OFI
         if (rc == 0)
-            rc = fabtx_ctx_add_backend (ctx, fabtx_ofi_backend ());
+            (void) fabtx_ctx_add_backend (ctx, fabtx_ofi_backend ());
 #endif
 #if FTX_HAVE_RIO
         if (rc == 0)
-            rc = fabtx_ctx_add_backend (ctx, fabtx_rio_backend ());
+            (void) fabtx_ctx_add_backend (ctx, fabtx_rio_backend ());
 #endif
 #if FTX_HAVE_SCIF
         if (rc == 0)
-            rc = fabtx_ctx_add_backend (ctx, fabtx_scif_backend ());
+            (void) fabtx_ctx_add_backend (ctx, fabtx_scif_backend ());
 #endif
         if (rc < 0) {
             if (ctx)
