@@ -7,12 +7,15 @@
 #   make test-nanomsg-full  the same, with nanomsg's slow/timing-dependent
 #                           tests too
 #   make bench-nanomsg      bench/nanomsg.sh: perf tools vs ipc:// tcp://
-# nanomsg is built once per build tree (stamp); under SAN=1 a second build
-# of it (build/nanomsg/prefix-san) is instrumented with the test program.  Not part of `all`:
+# nanomsg is built once per build tree (stamp) and without sanitizers;
+# under SAN=1 only the test program is instrumented (as for libzmq).
+# `make SAN=1 NN_SAN_LIB=1 test-nanomsg` also instruments a second build of
+# libnanomsg (build/nanomsg/prefix-san) -- opt-in, not part of CI.  Not part of `all`:
 # building it needs the source package (apt-get source, deb-src entry).
 NN_DIR ?= build/nanomsg
-ifeq ($(SAN),1)
-# libnanomsg itself (our transport, fabtx) under ASan+UBSan too
+ifeq ($(SAN)$(NN_SAN_LIB),11)
+# opt-in (not in CI: one build of each library per run): libnanomsg
+# itself, our transport and fabtx with it, under ASan+UBSan too
 NN_PREFIX := $(NN_DIR)/prefix-san
 NN_STAMP := $(NN_DIR)/.stamp-san
 NN_BUILD_ENV := NN_SAN=1
