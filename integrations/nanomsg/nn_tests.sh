@@ -38,7 +38,7 @@ na_reason() {
 slow_reason() {
 	[ "${NN_TESTS_SLOW:-0}" = 1 ] && return
 	case $1 in
-	reqrep) echo "slow: waits out NN_REQ_RESEND_IVL (60 s) after a connect, over tcp:// too; run by make test-nanomsg-full";;
+	reqrep) echo "slow: waits out NN_REQ_RESEND_IVL (60 s) after a connect, over tcp:// too; and timing: a request sent before the REP binds must arrive within a 200 ms NN_RCVTIMEO, across a refused first connect and NN_RECONNECT_IVL; run by make test-nanomsg-full";;
 	bug777) echo "order: expects the first of two PAIR clients to win the bound PAIR (inproc:// connects in call order; over a connection-oriented transport either may arrive first, and the test then waits forever); run by make test-nanomsg-full";;
 	pipeline) echo "timing: gives two connections nn_sleep(10) to come up before it expects load balancing over both (ofi:// setup takes 5-15 ms here); run by make test-nanomsg-full";;
 	pubsub) echo "timing: gives a connection nn_sleep(10) to come up before it publishes (ofi:// setup can take longer; a dropped message then hangs it); run by make test-nanomsg-full";;
