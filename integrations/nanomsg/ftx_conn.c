@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: MIT */
+/* ftx_conn.c -- one fabtx connection as a nanomsg pipe (see ftx.h).
+ *
+ * Threads: the machine runs in the socket's context (its lock held), from
+ * the worker thread (fd, timer and task events) and from user threads
+ * (the pipe's send and recv).  fabtx calls happen in both, never at once
+ * (the context lock); the poller is touched only in the worker thread, as
+ * nanomsg's own usock does. */
+#include "ftx.h"
+
+#include "../../nn.h"
+#include "../../aio/ctx.h"
+#include "../../utils/err.h"
+#include "../../utils/cont.h"
+#include "../../utils/fast.h"
+#include "../../utils/attr.h"
+#include "../../utils/wire.h"
+
+#include <string.h>
+
+#define NN_FTX_CONN_STATE_IDLE 1
+#define NN_FTX_CONN_STATE_CONNECTING 2
+#define NN_FTX_CONN_STATE_PROTOHDR 3
+#define NN_FTX_CONN_STATE_ACTIVE 4
+#define NN_FTX_CONN_STATE_DONE 5
+#define NN_FTX_CONN_STATE_STOPPING 6
+
+#define NN_FTX_CONN_SRC_FD 1
+#define NN_FTX_CONN_SRC_TASK_START 2
+#define NN_FTX_CONN_SRC_TASK_STOP 3
+#define NN_FTX_CONN_SRC_TASK_RESUME 4
+#define NN_FTX_CONN_SRC_FAIL 5
+/*  nn_worker_timer events come with source -1. */
+#define NN_FTX_CONN_SRC_TICK -1
+
+#define NN_FTX_IN_NONE 0
+#define NN_FTX_IN_PARTIAL 1
+#define NN_FTX_IN_COMPLETE 2
+
+/*  Period of the look at slow sources the fd does not cover (keepalive,
+    a silent peer, the handshake's deadline). */
+#define NN_FTX_TICK_MS 500
+/*  Time for the SP header exchange once the fabtx connection is up. */
+#define NN_FTX_PROTOHDR_MS 5000
+
+static int nn_ftx_conn_send (struct nn_pipebase *self, struct nn_msg *msg);
+static int nn_ftx_conn_recv (struct nn_pipebase *self, struct nn_msg *msg);
+static const struct nn_pipebase_vfptr nn_ftx_conn_pipebase_vfptr = {
+    nn_ftx_conn_send,
+    nn_ftx_conn_recv
+};
+
+static void nn_ftx_conn_handler (struct nn_fsm *self, int src, int type,
+    void *srcptr);
+static void nn_ftx_conn_shutdown (struct nn_fsm *self, int src, int type,
+    void *srcptr);
+static void nn_ftx_conn_step (struct nn_ftx_conn *self);
+static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker);
+
+static int nn_ftx_errno (int rc)
+{
+    if (rc == -ESHUTDOWN)
+        return ECONNRESET;
+    return rc < 0 ? -rc : EIO;
+}
+
+void nn_ftx_conn_init (struct nn_ftx_conn *self, int src, struct nn_ep *ep,
+    struct nn_fsm *owner)
+{
+    nn_fsm_init (&self->fsm, nn_ftx_conn_handler, nn_ftx_conn_shutdown,
+        src, self, owner);
+    self->state = NN_FTX_CONN_STATE_IDLE;
+    self->ep = ep;
+    self->worker = nn_fsm_choose_worker (&self->fsm);
+    self->conn = NULL;
+    self->fd = -1;
+    nn_worker_fd_init (&self->wfd, NN_FTX_CONN_SRC_FD, &self->fsm);
+    nn_worker_timer_init (&self->tick, &self->fsm);
+    nn_worker_task_init (&self->task_start, NN_FTX_CONN_SRC_TASK_START,
+        &self->fsm);
+    nn_worker_task_init (&self->task_stop, NN_FTX_CONN_SRC_TASK_STOP,
+        &self->fsm);
+    nn_worker_task_init (&self->task_resume, NN_FTX_CONN_SRC_TASK_RESUME,
+        &self->fsm);
+    self->resume_posted = 0;
+    self->in_paused = 0;
+    nn_pipebase_init (&self->pipebase, &nn_ftx_conn_pipebase_vfptr, ep);
+    self->pipe_started = 0;
+    self->instate = NN_FTX_IN_NONE;
+    self->inlen = 0;
+    nn_msg_init (&self->inmsg, 0);
+    self->outpending = 0;
+    nn_msg_init (&self->outmsg, 0);
+    self->failing = 0;
+    self->err = 0;
+    nn_fsm_event_init (&self->ev_fail);
+    nn_fsm_event_init (&self->ev_up);
+    nn_fsm_event_init (&self->ev_error);
+    nn_list_item_init (&self->item);
+}
+
+void nn_ftx_conn_term (struct nn_ftx_conn *self)
+{
+    nn_assert_state (self, NN_FTX_CONN_STATE_IDLE);
+    nn_assert (self->conn == NULL);
+    nn_list_item_term (&self->item);
+    nn_fsm_event_term (&self->ev_error);
+    nn_fsm_event_term (&self->ev_up);
+    nn_fsm_event_term (&self->ev_fail);
+    nn_msg_term (&self->outmsg);
+    nn_msg_term (&self->inmsg);
+    nn_pipebase_term (&self->pipebase);
+    nn_worker_cancel (self->worker, &self->task_resume);
+    nn_worker_cancel (self->worker, &self->task_stop);
+    nn_worker_cancel (self->worker, &self->task_start);
+    nn_worker_task_term (&self->task_resume);
+    nn_worker_task_term (&self->task_stop);
+    nn_worker_task_term (&self->task_start);
+    nn_worker_timer_term (&self->tick);
+    nn_worker_fd_term (&self->wfd);
+    nn_fsm_term (&self->fsm);
+}
+
+int nn_ftx_conn_isidle (struct nn_ftx_conn *self)
+{
+    return nn_fsm_isidle (&self->fsm);
+}
+
+void nn_ftx_conn_start (struct nn_ftx_conn *self, fabtx_conn *conn,
+    int connecting)
+{
+    nn_assert (self->conn == NULL);
+    self->conn = conn;
+    self->fd = -1;
+    self->hs_sent = 0;
+    self->hs_deadline_ms = 0;
+    self->instate = NN_FTX_IN_NONE;
+    self->outpending = 0;
+    self->failing = 0;
+    self->err = 0;
+    self->in_paused = 0;
+    self->resume_posted = 0;
+    nn_fsm_start (&self->fsm);
+    self->state = connecting ? NN_FTX_CONN_STATE_CONNECTING
+                             : NN_FTX_CONN_STATE_PROTOHDR;
+    /*  The poller is the worker's: register there. */
+    nn_worker_execute (self->worker, &self->task_start);
+}
+
+void nn_ftx_conn_stop (struct nn_ftx_conn *self)
+{
+    nn_fsm_stop (&self->fsm);
+}
+
+/*  A failure found anywhere (also inside the pipe's send/recv, called by
+    the protocol): reported through an event to ourselves, so the pipe is
+    taken out of the socket from a safe place. */
+static void nn_ftx_conn_fail (struct nn_ftx_conn *self, int rc)
+{
+    if (self->failing)
+        return;
+    self->failing = 1;
+    self->err = rc;
+    nn_fsm_raise_from_src (&self->fsm, &self->ev_fail, NN_FTX_CONN_SRC_FAIL,
+        1);
+}
+
+/*  Worker thread: put the connection's current fd in the poller (while
+    connecting it may change). */
+static void nn_ftx_conn_watch (struct nn_ftx_conn *self)
+{
+    int fd = fabtx_conn_fd (self->conn);
+    if (fd == self->fd)
+        return;
+    if (self->fd >= 0)
+        nn_worker_rm_fd (self->worker, &self->wfd);
+    self->fd = -1;
+    if (fd >= 0) {
+        self->fd = fd;
+        nn_worker_add_fd (self->worker, fd, &self->wfd);
+        nn_worker_set_in (self->worker, &self->wfd);
+    }
+}
+
+static void nn_ftx_conn_unwatch (struct nn_ftx_conn *self)
+{
+    if (self->fd >= 0)
+        nn_worker_rm_fd (self->worker, &self->wfd);
+    self->fd = -1;
+    nn_worker_rm_timer (self->worker, &self->tick);
+}
+
+/*  Worker thread: closes the fabtx connection.  Whatever can go now goes
+    (queued data, FIN), without waiting: a peer in this process may need
+    this very worker thread to make progress.  Data already written into
+    the peer's ring is delivered before it sees the end. */
+static void nn_ftx_conn_close (struct nn_ftx_conn *self)
+{
+    if (!self->conn)
+        return;
+    (void) fabtx_conn_shutdown (self->conn);
+    fabtx_conn_close (self->conn, 0);
+    self->conn = NULL;
+}
+
+static void nn_ftx_conn_shutdown (struct nn_fsm *self, int src, int type,
+    NN_UNUSED void *srcptr)
+{
+    struct nn_ftx_conn *c = nn_cont (self, struct nn_ftx_conn, fsm);
+
+    if (nn_slow (src == NN_FSM_ACTION && type == NN_FSM_STOP)) {
+        /*  also a pipe whose start failed (nn_sock_add refused it) */
+        nn_pipebase_stop (&c->pipebase);
+        c->pipe_started = 0;
+        c->state = NN_FTX_CONN_STATE_STOPPING;
+        nn_worker_execute (c->worker, &c->task_stop);
+        return;
+    }
+    if (nn_slow (c->state == NN_FTX_CONN_STATE_STOPPING)) {
+        if (src != NN_FTX_CONN_SRC_TASK_STOP) {
+            /*  fd, timer, start/resume tasks and our own failure event
+                that were under way: nothing to do any more. */
+            if (src == NN_FTX_CONN_SRC_TASK_RESUME)
+                c->resume_posted = 0;
+            return;
+        }
+        nn_ftx_conn_unwatch (c);
+        nn_ftx_conn_close (c);
+        nn_msg_term (&c->inmsg);
+        nn_msg_init (&c->inmsg, 0);
+        nn_msg_term (&c->outmsg);
+        nn_msg_init (&c->outmsg, 0);
+        c->instate = NN_FTX_IN_NONE;
+        c->outpending = 0;
+        c->state = NN_FTX_CONN_STATE_IDLE;
+        nn_fsm_stopped (&c->fsm, NN_FTX_CONN_STOPPED);
+        return;
+    }
+    nn_fsm_bad_state (c->state, src, type);
+}
+
+/*  Inbound: 1 a message is complete in inmsg, 0 nothing yet, < 0 error. */
+static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
+{
+    ssize_t n;
+    int opt;
+    size_t optsz;
+    char none;
+
+    if (self->instate == NN_FTX_IN_NONE) {
+        n = fabtx_peek_len (self->conn);
+        if (n == -EAGAIN) {
+            /*  The cheap look saw nothing: one that also polls the slow
+                sources; an empty message is taken right here (into a
+                real buffer of 0 bytes: fabtx copies 0 bytes into it). */
+            n = fabtx_recv (self->conn, &none, 0, 0);
+            if (n == 0) {
+                nn_msg_term (&self->inmsg);
+                nn_msg_init (&self->inmsg, 0);
+                return 1;
+            }
+            if (n != -EMSGSIZE)
+                return n == -EAGAIN ? 0 : (int) n;
+            n = fabtx_peek_len (self->conn);
+        }
+        if (n < 0)
+            return n == -EAGAIN ? 0 : (int) n;
+
+        /*  NN_RCVMAXSIZE, as the stream transports: a larger message ends
+            the connection. */
+        optsz = sizeof (opt);
+        nn_pipebase_getopt (&self->pipebase, NN_SOL_SOCKET, NN_RCVMAXSIZE,
+            &opt, &optsz);
+        if (opt >= 0 && (uint64_t) n > (uint64_t) opt)
+            return -EMSGSIZE;
+        nn_msg_term (&self->inmsg);
+        nn_msg_init (&self->inmsg, (size_t) n);
+        self->inlen = (size_t) n;
+        self->instate = NN_FTX_IN_PARTIAL;
+    }
+    n = fabtx_recv (self->conn, nn_chunkref_data (&self->inmsg.body),
+        self->inlen, 0);
+    if (n >= 0) {
+        if ((size_t) n != self->inlen)
+            return -EPROTO;
+        return 1;
+    }
+    return n == -EAGAIN ? 0 : (int) n;
+}
+
+/*  Moves messages both ways as far as they go, then arms the fd for what
+    we wait for.  Any thread (context lock held). */
+static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
+{
+    int rc;
+    unsigned mask;
+    int idle = 0;
+    fabtx_iov iov [2];
+
+    for (;;) {
+        int progress = 0;
+        if (self->failing || self->state != NN_FTX_CONN_STATE_ACTIVE)
+            return;
+        if (self->outpending) {
+            iov [0].base = nn_chunkref_data (&self->outmsg.sphdr);
+            iov [0].len = nn_chunkref_size (&self->outmsg.sphdr);
+            iov [1].base = nn_chunkref_data (&self->outmsg.body);
+            iov [1].len = nn_chunkref_size (&self->outmsg.body);
+            rc = (int) fabtx_sendv (self->conn, iov, 2, 0);
+            if (rc >= 0) {
+                nn_msg_term (&self->outmsg);
+                nn_msg_init (&self->outmsg, 0);
+                self->outpending = 0;
+                progress = 1;
+                nn_pipebase_sent (&self->pipebase);
+            }
+            else if (rc != -EAGAIN) {
+                nn_ftx_conn_fail (self, rc);
+                return;
+            }
+        }
+        if (self->instate != NN_FTX_IN_COMPLETE) {
+            rc = nn_ftx_conn_try_recv (self);
+            if (rc < 0) {
+                nn_ftx_conn_fail (self, rc);
+                return;
+            }
+            if (rc > 0) {
+                self->instate = NN_FTX_IN_COMPLETE;
+                progress = 1;
+                nn_pipebase_received (&self->pipebase);
+                continue;
+            }
+        }
+        if (progress) {
+            idle = 0;
+            continue;
+        }
+        mask = (self->instate != NN_FTX_IN_COMPLETE ? FABTX_POLLIN : 0u) |
+            (self->outpending ? FABTX_POLLOUT : 0u);
+        rc = fabtx_conn_arm_mask (self->conn, mask);
+        if (rc == 0)
+            return;
+        if (rc != -EAGAIN) {
+            nn_ftx_conn_fail (self, rc);
+            return;
+        }
+        /*  Work raced in (or a long message is streaming): go again.  But
+            with a message waiting for the core and nothing to send, a
+            connection that has ended keeps saying -EAGAIN (what is left
+            is to be delivered first): stop polling its fd until the core
+            takes the message. */
+        if (++idle > 2 && mask == 0) {
+            if (in_worker && self->fd >= 0) {
+                nn_worker_reset_in (self->worker, &self->wfd);
+                self->in_paused = 1;
+            }
+            return;
+        }
+    }
+}
+
+/*  Worker thread: the SP protocol header, 8 bytes as one fabtx message
+    each way: 0x00 'S' 'P' 0x00, the protocol (16 bits, big endian), two
+    reserved zero bytes. */
+static void nn_ftx_conn_protohdr (struct nn_ftx_conn *self)
+{
+    uint8_t hdr [8];
+    int protocol;
+    size_t sz;
+    ssize_t rc;
+
+    for (;;) {
+        if (!self->hs_sent) {
+            sz = sizeof (protocol);
+            nn_pipebase_getopt (&self->pipebase, NN_SOL_SOCKET, NN_PROTOCOL,
+                &protocol, &sz);
+            nn_assert (sz == sizeof (protocol));
+            memcpy (hdr, "\0SP\0\0\0\0\0", 8);
+            nn_puts (hdr + 4, (uint16_t) protocol);
+            rc = fabtx_send (self->conn, hdr, sizeof (hdr), 0);
+            if (rc == (ssize_t) sizeof (hdr))
+                self->hs_sent = 1;
+            else if (rc != -EAGAIN) {
+                nn_ftx_conn_fail (self, (int) (rc < 0 ? rc : -EPROTO));
+                return;
+            }
+        }
+        rc = fabtx_recv (self->conn, hdr, sizeof (hdr), 0);
+        if (rc == -EAGAIN) {
+            rc = fabtx_conn_arm_mask (self->conn,
+                FABTX_POLLIN | (self->hs_sent ? 0u : FABTX_POLLOUT));
+            if (rc == -EAGAIN)
+                continue;
+            if (rc < 0)
+                nn_ftx_conn_fail (self, (int) rc);
+            return;
+        }
+        if (rc == -EMSGSIZE || (rc >= 0 && rc != (ssize_t) sizeof (hdr))) {
+            nn_ftx_conn_fail (self, -EPROTO);
+            return;
+        }
+        if (rc < 0) {
+            nn_ftx_conn_fail (self, (int) rc);
+            return;
+        }
+        if (!self->hs_sent)
+            continue; /*  ours goes first */
+        break;
+    }
+    if (memcmp (hdr, "\0SP\0", 4) != 0 || hdr [6] != 0 || hdr [7] != 0 ||
+          !nn_pipebase_ispeer (&self->pipebase, nn_gets (hdr + 4))) {
+        nn_ftx_conn_fail (self, -EPROTO);
+        return;
+    }
+    rc = nn_pipebase_start (&self->pipebase);
+    if (rc < 0) {
+        /*  e.g. a pair socket that has its peer already */
+        nn_ftx_conn_fail (self, (int) rc);
+        return;
+    }
+    self->pipe_started = 1;
+    self->state = NN_FTX_CONN_STATE_ACTIVE;
+    nn_fsm_raise (&self->fsm, &self->ev_up, NN_FTX_CONN_UP);
+    nn_ftx_conn_pump (self, 1);
+}
+
+/*  Worker thread: whatever the state needs now. */
+static void nn_ftx_conn_step (struct nn_ftx_conn *self)
+{
+    int rc;
+
+    if (self->failing)
+        return;
+    switch (self->state) {
+    case NN_FTX_CONN_STATE_CONNECTING:
+        rc = fabtx_connect_poll (self->conn);
+        if (rc == -EAGAIN) {
+            nn_ftx_conn_watch (self);
+            return;
+        }
+        if (rc < 0) {
+            nn_ftx_conn_fail (self, rc);
+            return;
+        }
+        nn_ftx_conn_watch (self); /*  the fd may have changed */
+        self->state = NN_FTX_CONN_STATE_PROTOHDR;
+        self->hs_deadline_ms = fabtx_now_ms () + NN_FTX_PROTOHDR_MS;
+        nn_ftx_conn_protohdr (self);
+        return;
+    case NN_FTX_CONN_STATE_PROTOHDR:
+        if (fabtx_now_ms () >= self->hs_deadline_ms) {
+            nn_ftx_conn_fail (self, -ETIMEDOUT);
+            return;
+        }
+        nn_ftx_conn_protohdr (self);
+        return;
+    case NN_FTX_CONN_STATE_ACTIVE:
+        nn_ftx_conn_pump (self, 1);
+        return;
+    default:
+        return;
+    }
+}
+
+static int nn_ftx_conn_send (struct nn_pipebase *self, struct nn_msg *msg)
+{
+    struct nn_ftx_conn *c = nn_cont (self, struct nn_ftx_conn, pipebase);
+
+    nn_assert_state (c, NN_FTX_CONN_STATE_ACTIVE);
+    nn_assert (!c->outpending);
+    nn_msg_term (&c->outmsg);
+    nn_msg_mv (&c->outmsg, msg);
+    c->outpending = 1;
+    nn_ftx_conn_pump (c, 0);
+    return 0;
+}
+
+static int nn_ftx_conn_recv (struct nn_pipebase *self, struct nn_msg *msg)
+{
+    struct nn_ftx_conn *c = nn_cont (self, struct nn_ftx_conn, pipebase);
+
+    nn_assert_state (c, NN_FTX_CONN_STATE_ACTIVE);
+    nn_assert (c->instate == NN_FTX_IN_COMPLETE);
+    nn_msg_mv (msg, &c->inmsg);
+    nn_msg_init (&c->inmsg, 0);
+    c->instate = NN_FTX_IN_NONE;
+    if (c->in_paused) {
+        /*  the fd is out of IN polling: the worker puts it back */
+        if (!c->resume_posted) {
+            c->resume_posted = 1;
+            nn_worker_execute (c->worker, &c->task_resume);
+        }
+        return 0;
+    }
+    nn_ftx_conn_pump (c, 0);
+    return 0;
+}
+
+static void nn_ftx_conn_handler (struct nn_fsm *self, int src, int type,
+    NN_UNUSED void *srcptr)
+{
+    struct nn_ftx_conn *c = nn_cont (self, struct nn_ftx_conn, fsm);
+
+    if (c->state == NN_FTX_CONN_STATE_IDLE) {
+        nn_assert (src == NN_FSM_ACTION && type == NN_FSM_START);
+        return;
+    }
+
+    switch (src) {
+    case NN_FTX_CONN_SRC_TASK_START:
+        if (c->failing || c->state == NN_FTX_CONN_STATE_DONE)
+            return;
+        nn_ftx_conn_watch (c);
+        nn_worker_add_timer (c->worker, NN_FTX_TICK_MS, &c->tick);
+        if (c->state == NN_FTX_CONN_STATE_PROTOHDR)
+            c->hs_deadline_ms = fabtx_now_ms () + NN_FTX_PROTOHDR_MS;
+        nn_ftx_conn_step (c);
+        return;
+
+    case NN_FTX_CONN_SRC_TASK_RESUME:
+        c->resume_posted = 0;
+        if (c->state != NN_FTX_CONN_STATE_ACTIVE || c->failing)
+            return;
+        if (c->in_paused && c->fd >= 0)
+            nn_worker_set_in (c->worker, &c->wfd);
+        c->in_paused = 0;
+        nn_ftx_conn_pump (c, 1);
+        return;
+
+    case NN_FTX_CONN_SRC_FD:
+        if (c->state == NN_FTX_CONN_STATE_DONE || c->failing) {
+            /*  ended: the owner stops us; do not spin on the fd */
+            if (c->fd >= 0)
+                nn_worker_reset_in (c->worker, &c->wfd);
+            return;
+        }
+        nn_ftx_conn_step (c);
+        return;
+
+    case NN_FTX_CONN_SRC_TICK:
+        nn_assert (type == NN_WORKER_TIMER_TIMEOUT);
+        if (c->state == NN_FTX_CONN_STATE_DONE || c->failing)
+            return;
+        nn_ftx_conn_step (c);
+        if (!c->failing)
+            nn_worker_add_timer (c->worker, NN_FTX_TICK_MS, &c->tick);
+        return;
+
+    case NN_FTX_CONN_SRC_FAIL:
+        if (c->state == NN_FTX_CONN_STATE_DONE)
+            return;
+        if (c->pipe_started) {
+            nn_pipebase_stop (&c->pipebase);
+            c->pipe_started = 0;
+        }
+        nn_ep_set_error (c->ep, nn_ftx_errno (c->err));
+        c->state = NN_FTX_CONN_STATE_DONE;
+        nn_fsm_raise (&c->fsm, &c->ev_error, NN_FTX_CONN_ERROR);
+        return;
+
+    default:
+        nn_fsm_bad_source (c->state, src, type);
+    }
+}
