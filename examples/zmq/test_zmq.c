@@ -1701,4 +1701,54 @@ TT_TEST(peer_metadata)
 	zmq_ctx_term(ctx);
 }
 
+/* Peers that connect one after the other are attached in that order, as
+ * over tcp:// (a round-robin sender serves them in connect order; issue
+ * 17: over ofi:// the listener handed out whichever handshake finished
+ * first, and libzmq's test_spec_req hung).  Per round: a bound PUSH, 8
+ * PULLs connect in turn; once the PUSH's monitor has seen all 8 handshakes,
+ * message i must reach PULL i.  rio:// has no loopback. */
+TT_TEST(connect_order_is_attach_order)
+{
+	enum { PEERS = 8, ROUNDS = 6 };
+	int r, i;
+	void *ctx = zmq_ctx_new();
+	if (strcmp(transport(), "rio") == 0) TT_SKIP("no loopback on rio://");
+	for (r = 0; r < ROUNDS; r++) {
+		char e[128], mep[64], want[16];
+		void *push = sock(ctx, ZMQ_PUSH), *m = sock(ctx, ZMQ_PAIR);
+		void *pull[PEERS];
+		int seen = 0;
+		snprintf(mep, sizeof mep, "inproc://order-%d", r);
+		TT_OK(zmq_socket_monitor(push, mep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED));
+		TT_OK(zmq_connect(m, mep));
+		ep(e, sizeof e);
+		bind_ok(push, e);
+		for (i = 0; i < PEERS; i++) {
+			pull[i] = sock(ctx, ZMQ_PULL);
+			connect_ok(pull[i], cep(e));
+		}
+		while (seen < PEERS)
+			if (next_event(m) == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) seen++;
+		for (i = 0; i < PEERS; i++) {
+			snprintf(want, sizeof want, "to %d", i);
+			send_str(push, want, 0);
+		}
+		for (i = 0; i < PEERS; i++) {
+			char got[16];
+			int n = zmq_recv(pull[i], got, sizeof got - 1, 0);
+			TT_ASSERT(n > 0);
+			got[n] = 0;
+			snprintf(want, sizeof want, "to %d", i);
+			if (strcmp(got, want) != 0)
+				TT_FAIL("round %d: PULL %d (connected %d.) got '%s'",
+				        r, i, i + 1, got);
+		}
+		for (i = 0; i < PEERS; i++) zmq_close(pull[i]);
+		zmq_socket_monitor(push, NULL, 0);
+		zmq_close(m);
+		zmq_close(push);
+	}
+	zmq_ctx_term(ctx);
+}
+
 TT_MAIN()

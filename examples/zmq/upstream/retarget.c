@@ -29,7 +29,9 @@
  *            a bind on ofi's any-host form); any port: ofi://127.0.0.1:*
  *            with ?provider=tcp
  *   scif     bind scif://<PORT+OFF>, connect scif://0:<PORT+OFF>
- *            any port: a port from a per-process counter (scif has none)
+ *            any port: a port from a per-process counter (scif has none);
+ *            a connect to scif://PORT (the ZMQ_LAST_ENDPOINT of such a
+ *            bind: the bind form) goes to scif://NODE:PORT, this node
  * A port of 32768 and above came from the system (an earlier any-port
  * bind that the test parsed) and is not offset.  Any other tcp:// string
  * (source addresses, host names, malformed ones that a test expects to be
@@ -153,6 +155,14 @@ static int map(const char *ep, int bind, char *out, size_t cap,
 	const char *rh;
 	unsigned n;
 	setup();
+	if (transport == T_SCIF && !bind && ep && !strncmp(ep, "scif://", 7) &&
+	    !strchr(ep + 7, ':')) {
+		/* ZMQ_LAST_ENDPOINT of an any-port bind is the bind form
+		 * scif://PORT; a peer connects to scif://NODE:PORT (this node) */
+		const char *node = getenv("FABTX_SCIFEMU_NODE");
+		snprintf(out, cap, "scif://%s:%s", node ? node : "0", ep + 7);
+		return 1;
+	}
 	if (transport == T_NONE || !ep || strncmp(ep, "tcp://", 6)) return 0;
 	mark();
 	if (parse_tcp(ep, &wild, &port, &rh) != 0) {
