@@ -1713,11 +1713,6 @@ TT_TEST(connect_order_is_attach_order)
 	int r, i;
 	void *ctx = zmq_ctx_new();
 	if (strcmp(transport(), "rio") == 0) TT_SKIP("no loopback on rio://");
-	/* known limit (docs/zmq.md): over libfabric's shm provider the
-	 * connects are handed to engines in order, but the server's ZMTP
-	 * handshakes still finish in the order its engines are woken */
-	if (strcmp(transport(), "ofi-shm") == 0)
-		TT_SKIP("server-side handshake order not kept on ofi-shm yet");
 	for (r = 0; r < ROUNDS; r++) {
 		char e[128], mep[64], want[16];
 		void *push = sock(ctx, ZMQ_PUSH), *m = sock(ctx, ZMQ_PAIR);
