@@ -1713,6 +1713,11 @@ TT_TEST(connect_order_is_attach_order)
 	int r, i;
 	void *ctx = zmq_ctx_new();
 	if (strcmp(transport(), "rio") == 0) TT_SKIP("no loopback on rio://");
+	/* known limit (docs/zmq.md): the core's listener hands connections
+	 * out in the order their fabtx handshakes finish, which over
+	 * libfabric's shm provider is often not the order they arrived */
+	if (strcmp(transport(), "ofi-shm") == 0)
+		TT_SKIP("accept order is handshake order on ofi-shm (core)");
 	for (r = 0; r < ROUNDS; r++) {
 		char e[128], mep[64], want[16];
 		void *push = sock(ctx, ZMQ_PUSH), *m = sock(ctx, ZMQ_PAIR);
