@@ -4,7 +4,6 @@
 #include "fabtx_address.hpp"
 #include "err.hpp"
 #include "ip.hpp"
-#include "mechanism.hpp"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -285,82 +284,10 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
 };
 }
 
-zmq::fabtx_order_book_t::fabtx_order_book_t () :
-    _last (0),
-    _head_since_ns (0),
-    _refs (1)
-{
-    pthread_mutex_init (&_mutex, NULL);
-}
-
-zmq::fabtx_order_book_t *zmq::fabtx_order_book_t::create ()
-{
-    return new (std::nothrow) fabtx_order_book_t ();
-}
-
-void zmq::fabtx_order_book_t::ref ()
-{
-    pthread_mutex_lock (&_mutex);
-    _refs++;
-    pthread_mutex_unlock (&_mutex);
-}
-
-void zmq::fabtx_order_book_t::unref ()
-{
-    pthread_mutex_lock (&_mutex);
-    const bool last = --_refs == 0;
-    pthread_mutex_unlock (&_mutex);
-    if (last) {
-        pthread_mutex_destroy (&_mutex);
-        delete this;
-    }
-}
-
-uint64_t zmq::fabtx_order_book_t::enter ()
-{
-    pthread_mutex_lock (&_mutex);
-    const uint64_t seq = ++_last;
-    if (_pending.empty ())
-        _head_since_ns = fabtx_now_ns ();
-    _pending.push_back (seq);
-    pthread_mutex_unlock (&_mutex);
-    return seq;
-}
-
-void zmq::fabtx_order_book_t::leave (uint64_t seq_)
-{
-    pthread_mutex_lock (&_mutex);
-    for (size_t i = 0; i < _pending.size (); i++)
-        if (_pending[i] == seq_) {
-            _pending.erase (_pending.begin () + static_cast<long> (i));
-            if (i == 0)
-                _head_since_ns = fabtx_now_ns ();
-            break;
-        }
-    pthread_mutex_unlock (&_mutex);
-}
-
-bool zmq::fabtx_order_book_t::behind (uint64_t seq_, uint64_t hold_ns_)
-{
-    const uint64_t now = fabtx_now_ns ();
-    pthread_mutex_lock (&_mutex);
-    //  a head of the line that has not finished in hold_ns_ (a silent or
-    //  slow peer) loses its place: the rest go on without it
-    while (!_pending.empty () && _pending[0] < seq_
-           && now - _head_since_ns > hold_ns_) {
-        _pending.erase (_pending.begin ());
-        _head_since_ns = now;
-    }
-    const bool b = !_pending.empty () && _pending[0] < seq_;
-    pthread_mutex_unlock (&_mutex);
-    return b;
-}
-
 zmq::fabtx_engine_t *
 zmq::fabtx_engine_t::create (fabtx_conn *conn_,
                              const options_t &options_,
-                             const endpoint_uri_pair_t &endpoint_pair_,
-                             fabtx_order_book_t *book_)
+                             const endpoint_uri_pair_t &endpoint_pair_)
 {
     const fd_t s = placeholder_socket ();
     if (s < 0 || !fabtx_ctx_ref ()) { //  the engine keeps the context alive
@@ -374,11 +301,6 @@ zmq::fabtx_engine_t::create (fabtx_conn *conn_,
     fabtx_engine_t *engine =
       new (std::nothrow) fabtx_engine_t (conn_, s, options_, endpoint_pair_);
     alloc_assert (engine);
-    if (book_) {
-        book_->ref ();
-        engine->_book = book_;
-        engine->_seq = book_->enter ();
-    }
     //  Now that the base constructor has looked at the socket, make its
     //  number refer to the fabtx fd.
     const int cfd = fabtx_conn_fd (conn_);
@@ -415,11 +337,7 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _spin_registered (false),
     _unarmed (false),
     _direct ((conn_->be->caps & FABTX_BCAP_ORDERED) != 0),
-    _poller_kept (NULL),
-    _book (NULL),
-    _seq (0),
-    _order_held (false),
-    _order_timer (false)
+    _poller_kept (NULL)
 {
     memset (&_held, 0, sizeof _held);
     _peer_address = peer_address (conn_);
@@ -427,9 +345,6 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
 
 zmq::fabtx_engine_t::~fabtx_engine_t ()
 {
-    order_leave ();
-    if (_book)
-        _book->unref ();
     if (_holding)
         fabtx_msg_release (_conn, &_held);
     //  What ZMTP handed us is in the peer's window, in fabtx's send
@@ -450,38 +365,10 @@ zmq::fabtx_engine_t::~fabtx_engine_t ()
         *_dead = true;
 }
 
-void zmq::fabtx_engine_t::order_leave ()
-{
-    if (_seq) {
-        _book->leave (_seq);
-        _seq = 0;
-    }
-}
-
-bool zmq::fabtx_engine_t::order_wait ()
-{
-    if (!_seq)
-        return false;
-    if (_mechanism && _mechanism->status () == mechanism_t::ready) {
-        order_leave (); //  attached: the next may go
-        return false;
-    }
-    //  first in line, or the one ahead was given up on: go (we stay in
-    //  the book until done)
-    return _book->behind (
-      _seq, static_cast<uint64_t> (order_hold_ms) * 1000000u);
-}
-
 int zmq::fabtx_engine_t::read (void *data_, size_t size_)
 {
     if (size_ == 0)
         return 0;
-    if (order_wait ()) {
-        //  an engine accepted before us is still handshaking
-        _order_held = true;
-        errno = EAGAIN;
-        return -1;
-    }
     if (!_holding) {
         //  First look costs no system call; fabtx_recv(..., 0) would also
         //  poll the slow sources (eventfd, control channel), which arm()
@@ -625,21 +512,8 @@ bool zmq::fabtx_engine_t::pump ()
         }
         if (!_input_stopped) {
             _rx_progress = false;
-            _order_held = false;
             if (!guarded_in_event ())
                 return false;
-            if (_seq && _mechanism
-                && _mechanism->status () == mechanism_t::ready)
-                order_leave (); //  attached: the next may go
-            if (_order_held) {
-                //  our peer's handshake waits in the ring (arming would
-                //  only say -EAGAIN): look again shortly
-                if (!_order_timer) {
-                    add_timer (order_ms, order_timer_id);
-                    _order_timer = true;
-                }
-                return true;
-            }
             if (_rx_progress) {
                 idle_arms = 0;
                 _cheap = true;
@@ -765,10 +639,6 @@ void zmq::fabtx_engine_t::cancel_stall_timer ()
         cancel_timer (tick_timer_id);
         _tick_timer = false;
     }
-    if (_order_timer) {
-        cancel_timer (order_timer_id);
-        _order_timer = false;
-    }
 }
 
 void zmq::fabtx_engine_t::plug_internal ()
@@ -829,11 +699,6 @@ void zmq::fabtx_engine_t::timer_event (int id_)
 {
     if (id_ == stall_timer_id) {
         _stall_timer = false;
-        pump ();
-        return;
-    }
-    if (id_ == order_timer_id) {
-        _order_timer = false;
         pump ();
         return;
     }

@@ -9,7 +9,6 @@
 #ifndef __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
 #define __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
 
-#include <pthread.h>
 #include <vector>
 
 #include "zmtp_engine.hpp"
@@ -18,44 +17,14 @@
 
 namespace zmq
 {
-//  The handshakes in progress of the engines one listener created, in
-//  accept order (shared by the listener and its engines, which may live in
-//  other I/O threads and outlive it).  An accepted engine reads nothing
-//  of its peer while an engine accepted before it is still handshaking;
-//  one that stays first in line for order_hold_ms loses its place.
-//  Connections accepted in order are then attached in order, whatever
-//  order the peers' handshakes arrive in.
-class fabtx_order_book_t
-{
-  public:
-    static fabtx_order_book_t *create ();
-    void ref ();
-    void unref ();
-    uint64_t enter ();
-    void leave (uint64_t seq_);
-    //  Is an engine accepted before seq_ still handshaking?  One that has
-    //  been first in line for hold_ns_ is dropped from it.
-    bool behind (uint64_t seq_, uint64_t hold_ns_);
-
-  private:
-    fabtx_order_book_t ();
-    pthread_mutex_t _mutex;
-    std::vector<uint64_t> _pending; //  ascending
-    uint64_t _last;
-    uint64_t _head_since_ns; //  when _pending[0] became first
-    int _refs;
-};
-
 class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
 {
   public:
     //  Takes ownership of conn_ (closed with the engine).  Returns NULL
     //  with errno set (and conn_ closed) on failure.
-    //  book_: the accepting listener's order book (NULL: a connect).
     static fabtx_engine_t *create (fabtx_conn *conn_,
                                    const options_t &options_,
-                                   const endpoint_uri_pair_t &endpoint_pair_,
-                                   fabtx_order_book_t *book_ = NULL);
+                                   const endpoint_uri_pair_t &endpoint_pair_);
     ~fabtx_engine_t ();
 
     fd_t fd () const { return _fd; }
@@ -96,10 +65,6 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
         return _spin_ns != 0 && now_ns_ - _last_active_ns < _spin_ns;
     }
     void stop_spin ();
-    //  Accepted: must our handshake wait for an earlier one's?  Leaves
-    //  the book once ours is done.
-    bool order_wait ();
-    void order_leave ();
 
     enum
     {
@@ -108,11 +73,7 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
         stall_timer_id = 0x90,
         //  Periodic look at an idle connection (keepalive, dead peers).
         tick_timer_id = 0x91,
-        tick_ms = 500,
-        //  Looks again while our handshake waits for an earlier one.
-        order_timer_id = 0x92,
-        order_ms = 2,
-        order_hold_ms = 500
+        tick_ms = 500
     };
 
     fabtx_conn *_conn;
@@ -147,13 +108,6 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
     //  The encoder's unsent bytes at terminate() (flush_output), for the
     //  closer.
     std::vector<unsigned char> _tail;
-    //  Accepted: the listener's order book and our place in it (0: not
-    //  in it, or no longer), and whether read() just held our peer's
-    //  handshake back (order_ms timer).
-    fabtx_order_book_t *_book;
-    uint64_t _seq;
-    bool _order_held;
-    bool _order_timer;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_engine_t)
 };

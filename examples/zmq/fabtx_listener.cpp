@@ -14,7 +14,6 @@ zmq::fabtx_listener_t::fabtx_listener_t (io_thread_t *io_thread_,
                                          const options_t &options_) :
     stream_listener_base_t (io_thread_, socket_, options_),
     _listener (NULL),
-    _book (NULL),
     _failures (0),
     _paused (false)
 {
@@ -24,8 +23,6 @@ zmq::fabtx_listener_t::~fabtx_listener_t ()
 {
     //  close() ran in process_term; a failed bind never opened one.
     zmq_assert (!_listener);
-    if (_book)
-        _book->unref ();
 }
 
 std::string zmq::fabtx_listener_t::get_socket_name (fd_t,
@@ -69,10 +66,6 @@ int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
     }
     _listener = l;
     _s = rc; //  polled by the base (process_plug), closed by fabtx
-    if (!_book) {
-        _book = fabtx_order_book_t::create ();
-        alloc_assert (_book);
-    }
     char bound[512];
     _endpoint = fabtx_bound_endpoint (
       fabtx_listener_url (_listener, bound, sizeof bound) > 0
@@ -106,7 +99,7 @@ void zmq::fabtx_listener_t::attach (fabtx_conn *conn_)
     const endpoint_uri_pair_t endpoint_pair (_endpoint, _endpoint,
                                              endpoint_type_bind);
     fabtx_engine_t *engine =
-      fabtx_engine_t::create (conn_, options, endpoint_pair, _book);
+      fabtx_engine_t::create (conn_, options, endpoint_pair);
     if (!engine) {
         _socket->event_accept_failed (
           make_unconnected_bind_endpoint_pair (_endpoint), errno);

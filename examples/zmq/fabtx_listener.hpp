@@ -21,8 +21,6 @@ struct fabtx_conn;
 
 namespace zmq
 {
-class fabtx_order_book_t;
-
 class fabtx_listener_t ZMQ_FINAL : public stream_listener_base_t
 {
   public:
@@ -65,8 +63,6 @@ class fabtx_listener_t ZMQ_FINAL : public stream_listener_base_t
     };
 
     ::fabtx_listener *_listener;
-    //  Accept order, shared with the engines (fabtx_engine.hpp).
-    fabtx_order_book_t *_book;
     int _failures;
     bool _paused;
 
