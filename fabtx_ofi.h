@@ -103,6 +103,9 @@ typedef struct fabtx_ofi_info {
 	/* wakes (timer-polled providers): sleeps announced to the peer,
 	 * WAKE frames sent to a sleeping peer, WAKE frames received */
 	uint64_t sleeps, wakes_sent, wakes_in;
+	/* the peer's numeric host, the other end of the bootstrap
+	 * connection ("" if unknown): libzmq's Peer-Address */
+	char peer[64];
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -3837,6 +3840,15 @@ FABTX__DEF int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out)
 	if (!o) return -ENOTCONN;
 	*out = o->st;
 	out->wait_fd = !o->use_timer;
+	out->peer[0] = 0;
+	if (o->sock >= 0) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getpeername(o->sock, (struct sockaddr *)&ss, &sl) == 0 &&
+		    getnameinfo((struct sockaddr *)&ss, sl, out->peer,
+		                sizeof out->peer, NULL, 0, NI_NUMERICHOST) != 0)
+			out->peer[0] = 0;
+	}
 	return 0;
 }
 

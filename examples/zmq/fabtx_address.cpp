@@ -57,7 +57,8 @@ bool zmq::fabtx_is_protocol (const std::string &protocol_)
 }
 
 int zmq::fabtx_check_address (const std::string &protocol_,
-                              const std::string &address_)
+                              const std::string &address_,
+                              bool connect_)
 {
     bool ok = false;
     if (protocol_ == "shm") {
@@ -72,12 +73,13 @@ int zmq::fabtx_check_address (const std::string &protocol_,
         ok = !address_.empty ()
              && fabtx_url_hostport (hp.c_str (), host, sizeof host, port,
                                     sizeof port, &query)
-                  == 0;
+                  == 0
+             && !(connect_ && strcmp (host, "*") == 0);
     } else if (protocol_ == "rio") {
         //  rio://DESTID:CHANNEL or rio://*:CHANNEL
         const size_t colon = address_.find (':');
         ok = colon != std::string::npos
-             && (address_.substr (0, colon) == "*"
+             && ((!connect_ && address_.substr (0, colon) == "*")
                  || is_number (address_.substr (0, colon)))
              && is_number (address_.substr (colon + 1));
     } else if (protocol_ == "scif") {
@@ -93,6 +95,14 @@ int zmq::fabtx_check_address (const std::string &protocol_,
         return -1;
     }
     return 0;
+}
+
+std::string zmq::fabtx_bound_endpoint (const std::string &uri_)
+{
+    static const char wild[] = "ofi://*:";
+    if (uri_.compare (0, sizeof wild - 1, wild) != 0)
+        return uri_;
+    return "ofi://0.0.0.0:" + uri_.substr (sizeof wild - 1);
 }
 
 fabtx_ctx *zmq::fabtx_ctx_ref ()

@@ -15,8 +15,18 @@ namespace zmq
 bool fabtx_is_protocol (const std::string &protocol_);
 
 //  Syntax check of the part after "scheme://".  0, or -1 with errno EINVAL.
+//  connect_: the address is to be connected to; a wildcard host (ofi://*:P,
+//  rio://*:C) is then refused, as tcp:// refuses tcp://*:P.
 int fabtx_check_address (const std::string &protocol_,
-                         const std::string &address_);
+                         const std::string &address_,
+                         bool connect_ = false);
+
+//  The endpoint a bind of uri_ (scheme://address) is known by, as tcp://
+//  reports tcp://*:P as tcp://0.0.0.0:P: ofi://*:P binds every address
+//  and is reported (ZMQ_LAST_ENDPOINT) and unbound as ofi://0.0.0.0:P,
+//  which peers on this host can connect to (unbinding the * form fails
+//  with ENOENT, as it does for tcp://).  Other URLs are unchanged.
+std::string fabtx_bound_endpoint (const std::string &uri_);
 
 //  The shared fabtx context (created on first use, with every backend
 //  registered).  NULL with errno set on failure.  Each fabtx_ctx_ref must be

@@ -8,6 +8,61 @@
 #include "socket_base.hpp"
 #include "err.hpp"
 
+#include <pthread.h>
+#include <time.h>
+#include <map>
+
+namespace
+{
+//  The connects under way in this process, by URL (all I/O threads).
+pthread_mutex_t order_mutex = PTHREAD_MUTEX_INITIALIZER;
+std::multimap<std::string, uint64_t> order_pending;
+uint64_t order_last;
+
+uint64_t order_enter (const std::string &url_)
+{
+    pthread_mutex_lock (&order_mutex);
+    const uint64_t seq = ++order_last;
+    order_pending.insert (std::make_pair (url_, seq));
+    pthread_mutex_unlock (&order_mutex);
+    return seq;
+}
+
+void order_leave (const std::string &url_, uint64_t seq_)
+{
+    pthread_mutex_lock (&order_mutex);
+    typedef std::multimap<std::string, uint64_t>::iterator it_t;
+    const std::pair<it_t, it_t> r = order_pending.equal_range (url_);
+    for (it_t it = r.first; it != r.second; ++it)
+        if (it->second == seq_) {
+            order_pending.erase (it);
+            break;
+        }
+    pthread_mutex_unlock (&order_mutex);
+}
+
+//  Is a connect to url_ that started before seq_ still under way?
+bool order_behind (const std::string &url_, uint64_t seq_)
+{
+    bool behind = false;
+    pthread_mutex_lock (&order_mutex);
+    typedef std::multimap<std::string, uint64_t>::iterator it_t;
+    const std::pair<it_t, it_t> r = order_pending.equal_range (url_);
+    for (it_t it = r.first; it != r.second && !behind; ++it)
+        behind = it->second < seq_;
+    pthread_mutex_unlock (&order_mutex);
+    return behind;
+}
+
+uint64_t now_ms ()
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t> (ts.tv_sec) * 1000u
+           + static_cast<uint64_t> (ts.tv_nsec) / 1000000u;
+}
+}
+
 zmq::fabtx_connecter_t::fabtx_connecter_t (zmq::io_thread_t *io_thread_,
                                            zmq::session_base_t *session_,
                                            const options_t &options_,
@@ -20,13 +75,16 @@ zmq::fabtx_connecter_t::fabtx_connecter_t (zmq::io_thread_t *io_thread_,
     _conn (NULL),
     _fd (retired_fd),
     _connect_timer (false),
-    _tick_timer (false)
+    _tick_timer (false),
+    _seq (0),
+    _held (NULL),
+    _held_until_ms (0)
 {
 }
 
 zmq::fabtx_connecter_t::~fabtx_connecter_t ()
 {
-    zmq_assert (!_conn);
+    zmq_assert (!_conn && !_held && !_seq);
     zmq_assert (!_ctx);
     zmq_assert (!_connect_timer && !_tick_timer);
 }
@@ -42,6 +100,7 @@ void zmq::fabtx_connecter_t::start_connecting ()
     //  Begins the connect and sends the fabtx request as far as it goes;
     //  what is known at once (bad URL, nobody listening: -ECONNREFUSED)
     //  fails here, with nothing opened.
+    _seq = order_enter (_url);
     const int rc = fabtx_connect_start (_ctx, _url.c_str (), &_conn);
     if (rc < 0) {
         _conn = NULL;
@@ -113,11 +172,28 @@ void zmq::fabtx_connecter_t::step ()
     fabtx_conn *conn = _conn;
     _conn = NULL;
     unwatch ();
-    connected (conn);
+    if (!hold (conn))
+        connected (conn);
+}
+
+bool zmq::fabtx_connecter_t::hold (fabtx_conn *conn_)
+{
+    if (!_held)
+        _held_until_ms = now_ms () + order_hold_ms;
+    if (order_behind (_url, _seq) && now_ms () < _held_until_ms) {
+        _held = conn_;
+        add_timer (tick_ms, tick_timer_id);
+        _tick_timer = true;
+        return true;
+    }
+    _held = NULL;
+    return false;
 }
 
 void zmq::fabtx_connecter_t::connected (fabtx_conn *conn_)
 {
+    order_leave (_url, _seq);
+    _seq = 0;
     const endpoint_uri_pair_t endpoint_pair (_url, _endpoint,
                                              endpoint_type_connect);
     fabtx_engine_t *engine =
@@ -138,6 +214,10 @@ void zmq::fabtx_connecter_t::failed (int rc_, bool opened_)
 {
     const fd_t fd = _fd; //  what was polled for this connect
     unwatch ();
+    if (_seq) {
+        order_leave (_url, _seq);
+        _seq = 0;
+    }
     if (_conn) {
         fabtx_conn_close (_conn, 0);
         _conn = NULL;
@@ -175,7 +255,11 @@ void zmq::fabtx_connecter_t::timer_event (int id_)
 {
     if (id_ == tick_timer_id) {
         _tick_timer = false;
-        if (_conn)
+        if (_held) {
+            fabtx_conn *conn = _held;
+            if (!hold (conn))
+                connected (conn);
+        } else if (_conn)
             step ();
     } else if (id_ == connect_timer_id) {
         _connect_timer = false;
@@ -189,6 +273,14 @@ void zmq::fabtx_connecter_t::process_term (int linger_)
 {
     const fd_t fd = _fd;
     unwatch ();
+    if (_seq) {
+        order_leave (_url, _seq);
+        _seq = 0;
+    }
+    if (_held) { //  up, but never handed to an engine
+        _conn = _held;
+        _held = NULL;
+    }
     if (_conn) {
         //  a connect under way: closed, as tcp:// closes its socket
         fabtx_conn_close (_conn, 0);

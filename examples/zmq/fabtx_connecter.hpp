@@ -11,6 +11,13 @@
  * failure or ZMQ_CONNECT_TIMEOUT closes it (ZMQ_EVENT_CLOSED) and
  * libzmq's reconnect timer (reconnect_ivl, backoff) tries again.
  *
+ * Order: connects of one process to the same URL are attached in the order
+ * they were started, as over TCP (the kernel accepts in SYN order and the
+ * ZMTP handshakes follow; round-robin users count on it).  A fabtx setup
+ * can take several round trips (ofi://), so a later connect may finish
+ * first: it then waits, its connection up but no engine yet, until the
+ * earlier ones have an engine or have failed, at most order_hold_ms.
+ *
  * No thread: every backend connects without waiting (connect_poll in its
  * fabtx_backend; rio and scif from main d6aaee7, ofi from branch ofi
  * 8aa239c).  A backend without it would run a blocking transport connect
@@ -54,11 +61,17 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     //  opened_: the connect had been under way), retry on libzmq's timer.
     void failed (int rc_, bool opened_);
 
+    //  Connected, but an earlier connect of this process to the same
+    //  URL is still under way: wait for it (see order_*), at most
+    //  order_hold_ms.  True if conn_ was kept for later.
+    bool hold (fabtx_conn *conn_);
+
     enum
     {
         connect_timer_id = 2, //  ZMQ_CONNECT_TIMEOUT
         tick_timer_id = 3,
-        tick_ms = 5 //  the core's own tick for fd-less handshakes
+        tick_ms = 5, //  the core's own tick for fd-less handshakes
+        order_hold_ms = 100
     };
 
     const std::string _url;
@@ -69,6 +82,11 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     fd_t _fd;
     bool _connect_timer;
     bool _tick_timer;
+    //  Our place among this process's connects to _url (0: none), the
+    //  connection held back for an earlier one, and until when.
+    uint64_t _seq;
+    fabtx_conn *_held;
+    uint64_t _held_until_ms;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_connecter_t)
 };

@@ -3,9 +3,11 @@
 #include "fabtx_engine.hpp"
 #include "fabtx_address.hpp"
 #include "err.hpp"
+#include "ip.hpp"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -23,6 +25,45 @@ namespace
 zmq::fd_t placeholder_socket ()
 {
     return socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
+//  Connection metadata (Peer-Address, and with it ZMQ_SRCFD, which is the
+//  engine's fd): what tcp:// and ipc:// give for their peer socket.
+//  ofi:// the peer's IP address (its bootstrap connection), as tcp://;
+//  shm:// the peer's credentials from its control socket, exactly as
+//  ipc:// gives them ("localhost:uid:gid:pid" on Linux); rio:// and
+//  scif:// have no such address yet.
+std::string peer_address (fabtx_conn *conn_)
+{
+    const char *scheme = conn_->be->scheme;
+#if FABTX_ZMQ_HAVE_OFI
+    if (strcmp (scheme, "ofi") == 0) {
+        fabtx_ofi_info info;
+        memset (&info, 0, sizeof info);
+        if (fabtx_ofi_conn_info (conn_, &info) == 0)
+            return std::string (info.peer);
+        return std::string ();
+    }
+#endif
+#if defined SO_PEERCRED
+    if (strcmp (scheme, "shm") == 0 && conn_->be->ctrl_fd) {
+        //  what libzmq's stream engine makes of an ipc:// socket
+        const int fd = conn_->be->ctrl_fd (conn_);
+        std::string addr;
+        struct ucred cred;
+        socklen_t size = sizeof cred;
+        if (fd >= 0 && zmq::get_peer_ip_address (fd, addr) == PF_UNIX
+            && getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) == 0) {
+            char buf[64];
+            snprintf (buf, sizeof buf, ":%u:%u:%ld",
+                      static_cast<unsigned> (cred.uid),
+                      static_cast<unsigned> (cred.gid),
+                      static_cast<long> (cred.pid));
+            return addr + buf;
+        }
+    }
+#endif
+    return std::string ();
 }
 
 //  Largest ZMTP chunk put in one fabtx message: half the ring, so a write
@@ -299,6 +340,7 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _poller_kept (NULL)
 {
     memset (&_held, 0, sizeof _held);
+    _peer_address = peer_address (conn_);
 }
 
 zmq::fabtx_engine_t::~fabtx_engine_t ()

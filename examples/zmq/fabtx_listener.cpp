@@ -67,9 +67,10 @@ int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
     _listener = l;
     _s = rc; //  polled by the base (process_plug), closed by fabtx
     char bound[512];
-    _endpoint = fabtx_listener_url (_listener, bound, sizeof bound) > 0
-                  ? std::string (bound)
-                  : url;
+    _endpoint = fabtx_bound_endpoint (
+      fabtx_listener_url (_listener, bound, sizeof bound) > 0
+        ? std::string (bound)
+        : url);
     _socket->event_listening (make_unconnected_bind_endpoint_pair (_endpoint),
                               _s);
     return 0;

@@ -57,6 +57,12 @@ fi
 if have OFI; then
 	set -- "$@" "sh $here/perf_smoke.sh $zb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp"
 fi
+# libzmq's own test programs over every transport (examples/zmq/upstream/):
+# libzmq and they are not instrumented, so under SAN=1 the run would be the
+# same as the plain one and is left out
+if [ "${ZMQ_UPSTREAM:-1}" = 1 ] && [ $san = 0 ]; then
+	set -- "$@" "ZT_SCIFEMU=$scifemu sh $here/upstream/run.sh $zb $b/zmq-upstream"
+fi
 sh "$top/test/run_suite.sh" "$b/results/zmq.txt" "$@"
 rc=$?
 rm -f /dev/shm/fabtx-rioemu-$emu* /dev/shm/fabtx-scifemu-$emu*

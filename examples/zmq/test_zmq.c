@@ -1602,4 +1602,171 @@ TT_TEST(xproc_sizes_echo)
 	zmq_ctx_term(ctx);
 }
 
+static const char *transport(void)
+{
+	return getenv("ZT_TRANSPORT") ? getenv("ZT_TRANSPORT") : "shm";
+}
+
+/* ZMQ_STREAM exchanges raw bytes with a non-ZeroMQ TCP peer: over a fabtx
+ * transport it is refused at once (ENOCOMPATPROTO, as libzmq refuses udp://
+ * for a PUSH), not accepted and then retried forever (issue 17) */
+TT_TEST(stream_socket_refused)
+{
+	char e[128];
+	void *ctx = zmq_ctx_new(), *raw = sock(ctx, ZMQ_STREAM);
+	void *raw2 = sock(ctx, ZMQ_STREAM), *pair = sock(ctx, ZMQ_PAIR);
+	int tcp = strcmp(transport(), "tcp") == 0 ||
+	          strcmp(transport(), "ipc") == 0;
+	ep(e, sizeof e);
+	if (tcp) {
+		bind_ok(raw, e); /* the reference: libzmq's own transports */
+	} else {
+		TT_EQ(zmq_bind(raw, e), -1);
+		TT_EQ(zmq_errno(), ENOCOMPATPROTO);
+		bind_ok(pair, e);
+		TT_EQ(zmq_connect(raw2, cep(e)), -1);
+		TT_EQ(zmq_errno(), ENOCOMPATPROTO);
+	}
+	zmq_close(pair);
+	zmq_close(raw2);
+	zmq_close(raw);
+	zmq_ctx_term(ctx);
+}
+
+/* ofi://STAR:PORT as tcp://STAR:PORT: the bind takes every address,
+ * ZMQ_LAST_ENDPOINT names one a peer can connect to (0.0.0.0) and unbinds
+ * it, and connecting to the wildcard host is refused at
+ * zmq_connect (EINVAL) instead of retrying forever (issue 17) */
+TT_TEST(wildcard_host_like_tcp)
+{
+	char e[128], wild[160], last[256], bad[160];
+	size_t len = sizeof last;
+	void *ctx, *pull, *push, *push2;
+	if (strcmp(transport(), "tcp") != 0 && strncmp(transport(), "ofi", 3) != 0)
+		TT_SKIP("host addresses are tcp:// and ofi:// only");
+	ep_unbound(e, sizeof e);
+	/* tcp://127.0.0.1:PORT -> tcp://STAR:PORT, same for ofi:// + query */
+	snprintf(wild, sizeof wild, "%.6s*%s", e, strrchr(e, ':'));
+	snprintf(bad, sizeof bad, "%s", wild);
+	ctx = zmq_ctx_new();
+	pull = sock(ctx, ZMQ_PULL);
+	push = sock(ctx, ZMQ_PUSH);
+	push2 = sock(ctx, ZMQ_PUSH);
+	if (zmq_bind(pull, wild) != 0)
+		TT_FAIL("bind %s: %s", wild, zmq_strerror(zmq_errno()));
+	TT_OK(zmq_getsockopt(pull, ZMQ_LAST_ENDPOINT, last, &len));
+	TT_ASSERT(strstr(last, "://0.0.0.0:") != NULL);
+	TT_EQ(zmq_connect(push2, bad), -1);
+	TT_EQ(zmq_errno(), EINVAL);
+	connect_ok(push, last);
+	send_str(push, "through 0.0.0.0", 0);
+	recv_str(pull, "through 0.0.0.0");
+	TT_OK(zmq_unbind(pull, last)); /* as tcp://: not the * form */
+	zmq_close(push2);
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+}
+
+/* Message metadata a ZeroMQ user reads about the peer (issue 17): over
+ * ofi:// the peer's IP address, as tcp://; over shm:// its credentials,
+ * as ipc:// gives them ("localhost:uid:gid:pid"); with it ZMQ_SRCFD (the
+ * engine's fd). */
+TT_TEST(peer_metadata)
+{
+	char e[128], want[64];
+	const char *t = transport(), *got;
+	void *ctx = zmq_ctx_new(), *a = sock(ctx, ZMQ_PAIR), *b = sock(ctx, ZMQ_PAIR);
+	zmq_msg_t m;
+	if (strcmp(t, "rio") == 0 || strcmp(t, "scif") == 0)
+		TT_SKIP("no peer address on %s yet", t);
+	if (strncmp(t, "ofi", 3) == 0 || strcmp(t, "tcp") == 0)
+		snprintf(want, sizeof want, "127.0.0.1");
+	else /* as libzmq reports an ipc:// peer: its credentials */
+		snprintf(want, sizeof want, "localhost:%u:%u:%ld",
+		         (unsigned)getuid(), (unsigned)getgid(), (long)getpid());
+	ep(e, sizeof e);
+	bind_ok(a, e);
+	connect_ok(b, cep(e));
+	send_str(b, "who", 0);
+	zmq_msg_init(&m);
+	TT_EQ(zmq_msg_recv(&m, a, 0), 3);
+	got = zmq_msg_gets(&m, "Peer-Address");
+	if (!got || strcmp(got, want) != 0)
+		TT_FAIL("Peer-Address %s, want %s", got ? got : "(none)", want);
+	TT_ASSERT(zmq_msg_get(&m, ZMQ_SRCFD) >= 0);
+	zmq_msg_close(&m);
+	zmq_close(b);
+	zmq_close(a);
+	zmq_ctx_term(ctx);
+}
+
+/* Peers that connect one after the other are attached in that order, as
+ * over tcp:// (a round-robin sender serves them in connect order; issue
+ * 17: over ofi:// the listener handed out whichever handshake finished
+ * first, and libzmq's test_spec_req hung).  Per round: a bound PUSH, 8
+ * PULLs connect in turn; once the PUSH's monitor has seen all 8 handshakes,
+ * message i must reach PULL i.  rio:// has no loopback; ofi-shm: below. */
+TT_TEST(connect_order_is_attach_order)
+{
+	enum { PEERS = 8, ROUNDS = 6 };
+	int r, i;
+	/* tcp:// and ipc:// attach in the order their ZMTP handshakes
+	 * finish: in connect order on a quiet machine, but not always under
+	 * load (seen under ASan); for them only one message per peer is
+	 * checked */
+	const int own = strcmp(transport(), "tcp") == 0 ||
+	                strcmp(transport(), "ipc") == 0;
+	void *ctx = zmq_ctx_new();
+	if (strcmp(transport(), "rio") == 0) TT_SKIP("no loopback on rio://");
+	/* known limit (docs/zmq.md): the core's listener hands connections
+	 * out in the order their fabtx handshakes finish, which over
+	 * libfabric's shm provider is often not the order they arrived */
+	if (strcmp(transport(), "ofi-shm") == 0)
+		TT_SKIP("accept order is handshake order on ofi-shm (core)");
+	for (r = 0; r < ROUNDS; r++) {
+		char e[128], mep[64], want[16];
+		void *push = sock(ctx, ZMQ_PUSH), *m = sock(ctx, ZMQ_PAIR);
+		void *pull[PEERS];
+		int seen = 0;
+		unsigned got_mask = 0;
+		snprintf(mep, sizeof mep, "inproc://order-%d", r);
+		TT_OK(zmq_socket_monitor(push, mep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED));
+		TT_OK(zmq_connect(m, mep));
+		ep(e, sizeof e);
+		bind_ok(push, e);
+		for (i = 0; i < PEERS; i++) {
+			pull[i] = sock(ctx, ZMQ_PULL);
+			connect_ok(pull[i], cep(e));
+		}
+		while (seen < PEERS)
+			if (next_event(m) == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) seen++;
+		for (i = 0; i < PEERS; i++) {
+			snprintf(want, sizeof want, "to %d", i);
+			send_str(push, want, 0);
+		}
+		for (i = 0; i < PEERS; i++) {
+			char got[16];
+			int n = zmq_recv(pull[i], got, sizeof got - 1, 0), k;
+			TT_ASSERT(n > 0);
+			got[n] = 0;
+			snprintf(want, sizeof want, "to %d", i);
+			if (own && sscanf(got, "to %d", &k) == 1 && k >= 0 &&
+			    k < PEERS && !(got_mask & (1u << k))) {
+				/* libzmq's own: one message each, any order */
+				got_mask |= 1u << k;
+				continue;
+			}
+			if (strcmp(got, want) != 0)
+				TT_FAIL("round %d: PULL %d (connected %d.) got '%s'",
+				        r, i, i + 1, got);
+		}
+		for (i = 0; i < PEERS; i++) zmq_close(pull[i]);
+		zmq_socket_monitor(push, NULL, 0);
+		zmq_close(m);
+		zmq_close(push);
+	}
+	zmq_ctx_term(ctx);
+}
+
 TT_MAIN()
