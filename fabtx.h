@@ -387,6 +387,23 @@ FABTX_API int fabtx_conn_close(fabtx_conn *c, int linger_ms);
 FABTX_API int fabtx_conn_shutdown(fabtx_conn *c);
 FABTX_API int fabtx_conn_stats_get(fabtx_conn *c, fabtx_conn_stats *st);
 FABTX_API const char *fabtx_conn_backend_name(fabtx_conn *c);
+/* The context the connection belongs to. */
+FABTX_API fabtx_ctx *fabtx_conn_ctx(fabtx_conn *c);
+/* Bytes fabtx_send() can put straight into the peer's ring now, with the
+ * credits known so far (a larger message is still taken; its remainder is
+ * copied aside until credits come). */
+FABTX_API size_t fabtx_conn_send_room(fabtx_conn *c);
+/* 1 when new data can be seen in place, without a system call (the
+ * backend's writes land in order: fabtx_peek_whole() suffices), 0 when
+ * fabtx_conn_poll() must collect completions first. */
+FABTX_API int fabtx_conn_in_place(fabtx_conn *c);
+/* The peer process's credentials, where its control channel is a local
+ * socket that tells them (shm://); -ENOTSUP elsewhere. */
+typedef struct fabtx_peer_cred {
+	long pid;
+	unsigned uid, gid;
+} fabtx_peer_cred;
+FABTX_API int fabtx_conn_peer_cred(fabtx_conn *c, fabtx_peer_cred *out);
 
 /* =========================================================================
  * Mechanism units (public so they can be tested and reused by backends)
@@ -1000,6 +1017,7 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <sys/socket.h> /* fabtx_conn_peer_cred */
 #if defined(__GLIBC__) && !defined(__USE_GNU)
 #error                                                                         \
     "fabtx: the implementation needs _GNU_SOURCE: in the FABTX_IMPLEMENTATION file include fabtx.h before any other header, or compile it with -D_GNU_SOURCE"
@@ -4537,6 +4555,44 @@ FABTX__DEF int fabtx_conn_stats_get(fabtx_conn *c, fabtx_conn_stats *st)
 FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
 {
 	return c ? c->be->scheme : "";
+}
+
+FABTX__DEF fabtx_ctx *fabtx_conn_ctx(fabtx_conn *c)
+{
+	return c ? c->ctx : NULL;
+}
+
+FABTX__DEF size_t fabtx_conn_send_room(fabtx_conn *c)
+{
+	if (!c) return 0;
+	return (size_t)fabtx_ring_tx_credits(&c->tx) *
+	       fabtx_ring_payload(c->tx.c);
+}
+
+FABTX__DEF int fabtx_conn_in_place(fabtx_conn *c)
+{
+	return c && (c->be->caps & FABTX_BCAP_ORDERED) != 0;
+}
+
+FABTX__DEF int fabtx_conn_peer_cred(fabtx_conn *c, fabtx_peer_cred *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct ucred u;
+	socklen_t ul = sizeof u;
+	int fd;
+	if (!c || !out) return -EINVAL;
+	fd = c->be->setup.ctrl_fd ? c->be->setup.ctrl_fd(c) : -1;
+	if (fd < 0) return -ENOTSUP;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    ss.ss_family != AF_UNIX)
+		return -ENOTSUP;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &ul) != 0)
+		return -errno;
+	out->pid = (long)u.pid;
+	out->uid = (unsigned)u.uid;
+	out->gid = (unsigned)u.gid;
+	return 0;
 }
 
 /* ====================================================== shm:// backend */

@@ -98,6 +98,81 @@ TT_TEST(shm_empty_message_into_no_buffer)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* The public accessors a messaging library needs (libzmq's engine uses
+ * them): the peer's credentials from its control socket (the forked
+ * peer's pid, our uid/gid), the ctx, whether data is seen in place (DIRECT
+ * shm; not in copy mode), and the room for a send, which shrinks by what
+ * an unread message takes and is whole again once the peer reads it. */
+TT_TEST(shm_public_accessors)
+{
+	char url[96], b[100];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	fabtx_peer_cred cr;
+	fabtx_conn_stats st;
+	const char *m = getenv("FABTX_SHM_MODE");
+	size_t room;
+	int go[2], done[2];
+	char x;
+	int i, n = 1;
+	size_t d;
+	pid_t p;
+	th_name(url, sizeof url, "acc");
+	TT_OK(pipe(go));
+	TT_OK(pipe(done));
+	p = fork();
+	if (p == 0) { /* the peer listens itself: its credentials are checked */
+		fabtx_conn *s;
+		char buf[100];
+		if (fabtx_ctx_create(&ctx, NULL) != 0) _exit(8);
+		if (fabtx_listen(ctx, url, &l) != 0) _exit(9);
+		if (write(done[1], "l", 1) != 1) _exit(10);
+		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		if (read(go[0], &n, sizeof n) != sizeof n) _exit(3);
+		while (n-- > 0)
+			if (fabtx_recv(s, buf, sizeof buf, -1) != 100) _exit(4);
+		if (write(done[1], "d", 1) != 1) _exit(5);
+		if (fabtx_recv(s, buf, 1, -1) != -ESHUTDOWN) _exit(6);
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 7);
+	}
+	TT_EQ(read(done[0], &x, 1), 1); /* it listens */
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	TT_OK(fabtx_connect(ctx, url, &c, 10000));
+	TT_ASSERT(fabtx_conn_ctx(c) == ctx);
+	TT_EQ(fabtx_conn_in_place(c), !(m && strcmp(m, "copy") == 0));
+	TT_OK(fabtx_conn_peer_cred(c, &cr));
+	TT_EQ(cr.pid, (long)p);
+	TT_EQ(cr.uid, (unsigned)getuid());
+	TT_EQ(cr.gid, (unsigned)getgid());
+	TT_EQ(fabtx_conn_peer_cred(c, NULL), -EINVAL);
+	TT_OK(fabtx_conn_stats_get(c, &st));
+	room = fabtx_conn_send_room(c);
+	TT_ASSERT(room >= 100 && room < (size_t)st.cell_count * st.cell_size);
+	memset(b, 7, sizeof b);
+	TT_EQ(fabtx_send(c, b, sizeof b, -1), 100);
+	/* one cell's payload less */
+	d = room - fabtx_conn_send_room(c);
+	TT_ASSERT(d > 0 && d < st.cell_size && room % d == 0);
+	/* fill the ring: then nothing is left */
+	while (fabtx_conn_send_room(c) >= 100) {
+		TT_EQ(fabtx_send(c, b, sizeof b, -1), 100);
+		n++;
+	}
+	TT_EQ(fabtx_conn_send_room(c), 0);
+	TT_EQ(write(go[1], &n, sizeof n), (ssize_t)sizeof n);
+	TT_EQ(read(done[0], &x, 1), 1); /* the peer read all n */
+	/* its credits come back (batched) with the next look at the ring */
+	for (i = 0; fabtx_conn_send_room(c) < room / 2; i++) {
+		ssize_t r = fabtx_recv(c, b, sizeof b, 100);
+		TT_ASSERT(i < 100 && (r == -EAGAIN || r == -ETIMEDOUT));
+	}
+	TT_ASSERT(fabtx_conn_send_room(c) <= room);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(p), 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* A ctx's allocator serves everything the ctx allocates (connections,
  * windows' bookkeeping, reassembly of large zero-copy receives) and
  * fabtx_ctx_zalloc/free (what backends use); all of it is given back. */

@@ -35,9 +35,8 @@ zmq::fd_t placeholder_socket ()
 //  scif:// have no such address yet.
 std::string peer_address (fabtx_conn *conn_)
 {
-    const char *scheme = conn_->be->scheme;
 #if FABTX_ZMQ_HAVE_OFI
-    if (strcmp (scheme, "ofi") == 0) {
+    if (strcmp (fabtx_conn_backend_name (conn_), "ofi") == 0) {
         fabtx_ofi_info info;
         memset (&info, 0, sizeof info);
         if (fabtx_ofi_conn_info (conn_, &info) == 0)
@@ -45,24 +44,14 @@ std::string peer_address (fabtx_conn *conn_)
         return std::string ();
     }
 #endif
-#if defined SO_PEERCRED
-    if (strcmp (scheme, "shm") == 0 && conn_->be->ctrl_fd) {
-        //  what libzmq's stream engine makes of an ipc:// socket
-        const int fd = conn_->be->ctrl_fd (conn_);
-        std::string addr;
-        struct ucred cred;
-        socklen_t size = sizeof cred;
-        if (fd >= 0 && zmq::get_peer_ip_address (fd, addr) == PF_UNIX
-            && getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) == 0) {
-            char buf[64];
-            snprintf (buf, sizeof buf, ":%u:%u:%ld",
-                      static_cast<unsigned> (cred.uid),
-                      static_cast<unsigned> (cred.gid),
-                      static_cast<long> (cred.pid));
-            return addr + buf;
-        }
+    //  what libzmq's stream engine makes of an ipc:// socket
+    fabtx_peer_cred cred;
+    if (fabtx_conn_peer_cred (conn_, &cred) == 0) {
+        char buf[80];
+        snprintf (buf, sizeof buf, "localhost:%u:%u:%ld", cred.uid, cred.gid,
+                  cred.pid);
+        return std::string (buf);
     }
-#endif
     return std::string ();
 }
 
@@ -164,7 +153,7 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
         _timers &= ~id_;
         if (id_ == linger_timer_id) {
             //  linger is up: drop what is left, and say so
-            fabtx_log (_conn->ctx, FABTX_LOG_WARN,
+            fabtx_log (fabtx_conn_ctx (_conn), FABTX_LOG_WARN,
                        "zmq: %s: linger time up at close, %zu bytes of "
                        "the last message%s not delivered",
                        _conn->url, _tail.size () - _tail_off,
@@ -216,7 +205,7 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
             if (drc < 0) {
                 //  the peer is gone, failed, or closed too (then it
                 //  reads nothing more)
-                fabtx_log (_conn->ctx, FABTX_LOG_WARN,
+                fabtx_log (fabtx_conn_ctx (_conn), FABTX_LOG_WARN,
                            "zmq: %s: at close, %zu bytes of the last "
                            "message not delivered: %s",
                            _conn->url, _tail.size () - _tail_off,
@@ -234,7 +223,7 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
         }
         const int rc = fabtx_conn_shutdown (_conn);
         if (rc < 0 && rc != -EAGAIN)
-            fabtx_log (_conn->ctx, FABTX_LOG_WARN,
+            fabtx_log (fabtx_conn_ctx (_conn), FABTX_LOG_WARN,
                        "zmq: %s: close lost data: %s", _conn->url,
                        fabtx_strerror (rc));
         return rc != -EAGAIN;
@@ -332,11 +321,11 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _tick_timer (false),
     _cheap (true),
     _dead (NULL),
-    _spin_ns (static_cast<uint64_t> (fabtx_ctx_spin_us (conn_->ctx)) * 1000u),
+    _spin_ns (static_cast<uint64_t> (fabtx_ctx_spin_us (fabtx_conn_ctx (conn_))) * 1000u),
     _last_active_ns (0),
     _spin_registered (false),
     _unarmed (false),
-    _direct ((conn_->be->caps & FABTX_BCAP_ORDERED) != 0),
+    _direct (fabtx_conn_in_place (conn_) != 0),
     _poller_kept (NULL)
 {
     memset (&_held, 0, sizeof _held);
@@ -429,15 +418,11 @@ int zmq::fabtx_engine_t::write (const void *data_, size_t size_)
     size_t n = size_ < _max_write ? size_ : _max_write;
     //  A message bigger than the free credits is still taken, but fabtx
     //  then copies its remainder aside: send what fits in the credits we
-    //  know of (fabtx_ring_tx_credits, the public ring unit), so bytes are
+    //  know of (fabtx_conn_send_room), so bytes are
     //  copied once, straight into the peer's window.
-    const uint32_t credits = fabtx_ring_tx_credits (&_conn->tx);
-    if (credits > 0) {
-        const size_t fit =
-          static_cast<size_t> (credits) * fabtx_ring_payload (_conn->tx.c);
-        if (fit < n)
-            n = fit;
-    }
+    const size_t fit = fabtx_conn_send_room (_conn);
+    if (fit > 0 && fit < n)
+        n = fit;
     populate_source (data_, n);
     const ssize_t rc = fabtx_send (_conn, data_, n, 0);
     if (rc >= 0) {
