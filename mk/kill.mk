@@ -9,11 +9,11 @@ KILL_TRIALS ?= 50
 KILL_CI_TRIALS ?= 10
 KT_FLAGS := $(CSTD) $(CFLAGS_ALL)
 
-$(B)/kill_trials: test/kill_trials.c $(HDRS) test/tt.h | $(B)/.dir
+$(B)/kill_trials: test/kill_trials.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
-$(B)/kill_trials_rio: test/kill_trials.c $(B)/rioemu.o $(HDRS) test/tt.h | $(B)/.dir
+$(B)/kill_trials_rio: test/kill_trials.c $(B)/rioemu.o $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -DKT_RIO -o $@ $< $(B)/rioemu.o $(LDLIBS_ALL) -ldl
-$(B)/kill_trials_scif: test/kill_trials.c $(B)/scifemu.o $(HDRS) test/tt.h | $(B)/.dir
+$(B)/kill_trials_scif: test/kill_trials.c $(B)/scifemu.o $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -DKT_SCIF -o $@ $< $(B)/scifemu.o $(LDLIBS_ALL) -ldl
 KT_BINS := $(B)/kill_trials $(B)/kill_trials_rio $(B)/kill_trials_scif
 ALL_BINS += $(KT_BINS)
@@ -47,11 +47,11 @@ test-kill: $(KT_BINS)
 #       or KILL_CI=1, else 3
 FAULT_TRIALS ?= 100
 FAULT_CI_TRIALS ?= 5
-$(B)/fault_trials_rio: test/fault_trials.c $(B)/rioemu.o $(HDRS) test/tt.h | $(B)/.dir
+$(B)/fault_trials_rio: test/fault_trials.c $(B)/rioemu.o $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -DFT_RIO -o $@ $< $(B)/rioemu.o $(LDLIBS_ALL) -ldl
-$(B)/fault_trials_scif: test/fault_trials.c $(B)/scifemu.o $(HDRS) test/tt.h | $(B)/.dir
+$(B)/fault_trials_scif: test/fault_trials.c $(B)/scifemu.o $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -o $@ $< $(B)/scifemu.o $(LDLIBS_ALL) -ldl
-$(B)/fault_trials_shm: test/fault_trials.c $(HDRS) test/tt.h | $(B)/.dir
+$(B)/fault_trials_shm: test/fault_trials.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(KT_FLAGS) -DFT_SHM -DFABTX_FAULTS -o $@ $< $(LDLIBS_ALL)
 FT_BINS := $(B)/fault_trials_shm $(B)/fault_trials_rio $(B)/fault_trials_scif
 ALL_BINS += $(FT_BINS)

@@ -32,6 +32,7 @@
 #define EMU "SCIFEMU"
 #endif
 #include "tt.h"
+#include "th.h"
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -43,32 +44,13 @@
 
 static int trials;
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 static uint32_t mlen(uint64_t k)
 {
 	uint64_t s = k * 0x9e3779b97f4a7c15ull + 91;
-	uint64_t u = rnd(&s) % 10;
-	if (u < 6) return (uint32_t)(rnd(&s) % 300);
-	if (u < 9) return (uint32_t)(rnd(&s) % (CELLS * CELL));
-	return (uint32_t)(rnd(&s) % (MAXLEN + 1));
-}
-static void mfill(uint8_t *b, uint32_t len, uint64_t k)
-{
-	uint32_t i;
-	for (i = 0; i < len; i++) b[i] = (uint8_t)(k * 13 + i * 5 + (i >> 10));
-}
-static int mcheck(const uint8_t *b, uint32_t len, uint64_t k)
-{
-	uint32_t i;
-	for (i = 0; i < len; i++)
-		if (b[i] != (uint8_t)(k * 13 + i * 5 + (i >> 10))) return 0;
-	return 1;
+	uint64_t u = th_rand(&s) % 10;
+	if (u < 6) return (uint32_t)(th_rand(&s) % 300);
+	if (u < 9) return (uint32_t)(th_rand(&s) % (CELLS * CELL));
+	return (uint32_t)(th_rand(&s) % (MAXLEN + 1));
 }
 
 static fabtx_ctx *mkctx(void)
@@ -114,24 +96,24 @@ static void peer_knobs(uint64_t *s, int trial)
 {
 	knob("FAULT_SEED", 1 + trial);
 #if defined(FT_SHM) /* DIRECT writes are stores: they cannot fail */
-	knob("DROP_DB", (long)(rnd(s) % 4 == 0 ? rnd(s) % 300 : rnd(s) % 20));
-	knob("DUP_DB", (long)(rnd(s) % 50));
-	knob("EAGAIN", (long)(rnd(s) % 4 == 0 ? rnd(s) % 800 : rnd(s) % 50));
+	knob("DROP_DB", (long)(th_rand(s) % 4 == 0 ? th_rand(s) % 300 : th_rand(s) % 20));
+	knob("DUP_DB", (long)(th_rand(s) % 50));
+	knob("EAGAIN", (long)(th_rand(s) % 4 == 0 ? th_rand(s) % 800 : th_rand(s) % 50));
 	/* copy mode (FABTX_SHM_MODE=copy): writes find the queue full */
 	if (getenv("FABTX_SHM_MODE") && strcmp(getenv("FABTX_SHM_MODE"), "copy") == 0)
 		knob("WRITE_EAGAIN",
-		     (long)(rnd(s) % 4 == 0 ? rnd(s) % 800 : rnd(s) % 50));
+		     (long)(th_rand(s) % 4 == 0 ? th_rand(s) % 800 : th_rand(s) % 50));
 #elif defined(FT_RIO)
-	knob("DROP_DB", (long)(rnd(s) % 4 == 0 ? rnd(s) % 300 : rnd(s) % 20));
-	knob("DUP_DB", (long)(rnd(s) % 50));
-	knob("EBUSY", (long)(rnd(s) % 4 == 0 ? rnd(s) % 700 : rnd(s) % 30));
-	knob("FAIL_DMA", (long)(rnd(s) % 3 == 0 ? rnd(s) % 5 : 0));
+	knob("DROP_DB", (long)(th_rand(s) % 4 == 0 ? th_rand(s) % 300 : th_rand(s) % 20));
+	knob("DUP_DB", (long)(th_rand(s) % 50));
+	knob("EBUSY", (long)(th_rand(s) % 4 == 0 ? th_rand(s) % 700 : th_rand(s) % 30));
+	knob("FAIL_DMA", (long)(th_rand(s) % 3 == 0 ? th_rand(s) % 5 : 0));
 #else
-	knob("EAGAIN", (long)(rnd(s) % 4 == 0 ? rnd(s) % 800 : rnd(s) % 50));
-	knob("SHORT", (long)(rnd(s) % 200));
-	knob("FAIL_RMA", (long)(rnd(s) % 3 == 0 ? rnd(s) % 5 : 0));
+	knob("EAGAIN", (long)(th_rand(s) % 4 == 0 ? th_rand(s) % 800 : th_rand(s) % 50));
+	knob("SHORT", (long)(th_rand(s) % 200));
+	knob("FAIL_RMA", (long)(th_rand(s) % 3 == 0 ? th_rand(s) % 5 : 0));
 #endif
-	knob("VANISH_AFTER", (long)(rnd(s) % 3 == 0 ? 50 + rnd(s) % 3000 : 0));
+	knob("VANISH_AFTER", (long)(th_rand(s) % 3 == 0 ? 50 + th_rand(s) % 3000 : 0));
 }
 
 static const char *listen_url(char *url, size_t cap, char *a, size_t acap,
@@ -165,15 +147,15 @@ static void peer(const char *url, int sender, int wfd)
 		ssize_t r;
 		if (sender) {
 			uint32_t len = mlen(k);
-			mfill(b, len, k);
+			th_fill(b, len, k);
 			r = fabtx_send(c, b, len, 20000);
 			if (r != (ssize_t)len) break;
 		} else {
 			r = fabtx_recv(c, b, MAXLEN, 20000);
-			if (r >= 0 && (r != (ssize_t)mlen(k) || !mcheck(b, (uint32_t)r, k)))
+			if (r >= 0 && (r != (ssize_t)mlen(k) || th_check(b, (uint32_t)r, k)))
 				rep[1] = WRONG; /* delivered, and wrong */
 			if (r < 0) rep[1] = r;
-			if (r != (ssize_t)mlen(k) || !mcheck(b, (uint32_t)r, k)) break;
+			if (r != (ssize_t)mlen(k) || th_check(b, (uint32_t)r, k)) break;
 		}
 		rep[0] = (int64_t)k + 1;
 	}
@@ -212,7 +194,7 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 		peer_knobs(seed, trial);
 		peer(url, sender, p[1]);
 	}
-	rnd(seed); /* the next trial's peer draws other knobs */
+	th_rand(seed); /* the next trial's peer draws other knobs */
 	close(p[1]);
 	r = fabtx_accept(l, &c, 10000);
 	if (r < 0) { /* the peer vanished before it connected */
@@ -226,7 +208,7 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 			if (r < 0) break;
 			TT_ASSERT(k < NMSG);
 			TT_EQ(r, mlen(k));
-			if (!mcheck(b, (uint32_t)r, k))
+			if (th_check(b, (uint32_t)r, k))
 				TT_FAIL("trial %d: message %llu is wrong", trial,
 				        (unsigned long long)k);
 		}
@@ -244,7 +226,7 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 	} else {
 		for (k = 0; k < NMSG; k++) {
 			uint32_t len = mlen(k);
-			mfill(b, len, k);
+			th_fill(b, len, k);
 			r = fabtx_send(c, b, len, 20000);
 			if (r < 0) break;
 			TT_EQ(r, len);

@@ -34,6 +34,7 @@
 #include "fabtx_ofi.h"
 #endif
 #include "tt.h"
+#include "th.h"
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -45,25 +46,13 @@
 static const char *scheme;
 static int trials;
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 static uint32_t mlen(uint64_t k)
 {
 	uint64_t s = k * 0x9e3779b97f4a7c15ull + 77;
-	uint64_t u = rnd(&s) % 10;
-	if (u < 6) return (uint32_t)(rnd(&s) % 300);
-	if (u < 9) return (uint32_t)(rnd(&s) % (CELLS * CELL));
-	return (uint32_t)(rnd(&s) % (MAXLEN + 1));
-}
-static void mfill(uint8_t *b, uint32_t len, uint64_t k)
-{
-	uint32_t i;
-	for (i = 0; i < len; i++) b[i] = (uint8_t)(k * 31 + i * 7 + (i >> 9));
+	uint64_t u = th_rand(&s) % 10;
+	if (u < 6) return (uint32_t)(th_rand(&s) % 300);
+	if (u < 9) return (uint32_t)(th_rand(&s) % (CELLS * CELL));
+	return (uint32_t)(th_rand(&s) % (MAXLEN + 1));
 }
 
 /* open fds, less the rio emulator's cache of DMA backing files (it keeps
@@ -158,7 +147,7 @@ static void peer(const char *url, int sender, int wfd)
 	for (k = 0;; k++) {
 		if (sender) {
 			uint32_t len = mlen(k);
-			mfill(b, len, k);
+			th_fill(b, len, k);
 			if (fabtx_send(c, b, len, -1) != (ssize_t)len) _exit(4);
 			if (write(wfd, &k, sizeof k) != (ssize_t)sizeof k) _exit(5);
 		} else if (fabtx_recv(c, b, MAXLEN, -1) < 0) {
@@ -175,7 +164,7 @@ static void one_trial(int trial, uint64_t *seed)
 	char url[160];
 	uint8_t *b = (uint8_t *)malloc(MAXLEN), *e = (uint8_t *)malloc(MAXLEN);
 	int sender = trial % 2 == 0, p[2], fd0, st;
-	uint64_t k, kill_at = rnd(seed) % 300, written = 0, v, t_kill, dt;
+	uint64_t k, kill_at = th_rand(seed) % 300, written = 0, v, t_kill, dt;
 	ssize_t r;
 	pid_t pid;
 	TT_ASSERT(ctx && b && e);
@@ -194,7 +183,7 @@ static void one_trial(int trial, uint64_t *seed)
 			uint32_t len = mlen(k);
 			r = fabtx_recv(c, b, MAXLEN, 10000);
 			TT_EQ(r, len);
-			mfill(e, len, k);
+			th_fill(e, len, k);
 			TT_ASSERT(memcmp(b, e, len) == 0);
 		}
 		kill(pid, SIGKILL);
@@ -205,7 +194,7 @@ static void one_trial(int trial, uint64_t *seed)
 			r = fabtx_recv(c, b, MAXLEN, 10000);
 			if (r < 0) break;
 			TT_EQ(r, mlen(k));
-			mfill(e, (uint32_t)r, k);
+			th_fill(e, (uint32_t)r, k);
 			TT_ASSERT(memcmp(b, e, (size_t)r) == 0);
 		}
 		dt = fabtx_now_ms() - t_kill;
@@ -229,7 +218,7 @@ static void one_trial(int trial, uint64_t *seed)
 				t_kill = fabtx_now_ms();
 				killed = 1;
 			}
-			mfill(b, len, k);
+			th_fill(b, len, k);
 			r = fabtx_send(c, b, len, -1);
 			if (r < 0) break;
 		}
