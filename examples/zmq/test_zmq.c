@@ -1701,34 +1701,30 @@ TT_TEST(peer_metadata)
 	zmq_ctx_term(ctx);
 }
 
-/* Peers that connect one after the other are attached in that order, as
- * over tcp:// (a round-robin sender serves them in connect order; issue
- * 17: over ofi:// the listener handed out whichever handshake finished
- * first, and libzmq's test_spec_req hung).  Per round: a bound PUSH, 8
- * PULLs connect in turn; once the PUSH's monitor has seen all 8 handshakes,
- * message i must reach PULL i.  rio:// has no loopback; ofi-shm: below. */
-TT_TEST(connect_order_is_attach_order)
+/* Peers that connect one after the other while the bound side is busy
+ * are all attached, each exactly once, as over tcp:// (issue 17: over
+ * ofi:// a round-robin sender's order was far from connect order and
+ * libzmq's test_spec_req hung).  Per round: a bound PUSH, 8 PULLs connect
+ * in turn; once the PUSH's monitor has seen all 8 handshakes, 8 messages
+ * reach 8 different PULLs.  Which PULL gets which is libzmq's attach
+ * order, the order in which the ZMTP handshakes finish on the bound side:
+ * connect order on a quiet machine, on every transport, but not a
+ * promise of libzmq even over tcp:// (under ASan it was not, on tcp://
+ * and shm:// alike), so it is counted and printed, not asserted.  The
+ * core's own order (fabtx_accept hands out in arrival order) is asserted
+ * in test_hostile's accept_hands_out_in_arrival_order.  rio:// has no
+ * loopback. */
+TT_TEST(concurrent_connects_each_attached_once)
 {
 	enum { PEERS = 8, ROUNDS = 6 };
-	int r, i;
-	/* tcp:// and ipc:// attach in the order their ZMTP handshakes
-	 * finish: in connect order on a quiet machine, but not always under
-	 * load (seen under ASan); for them only one message per peer is
-	 * checked */
-	const int own = strcmp(transport(), "tcp") == 0 ||
-	                strcmp(transport(), "ipc") == 0;
+	int r, i, in_order = 0;
 	void *ctx = zmq_ctx_new();
 	if (strcmp(transport(), "rio") == 0) TT_SKIP("no loopback on rio://");
-	/* known limit (docs/zmq.md): the core's listener hands connections
-	 * out in the order their fabtx handshakes finish, which over
-	 * libfabric's shm provider is often not the order they arrived */
-	if (strcmp(transport(), "ofi-shm") == 0)
-		TT_SKIP("accept order is handshake order on ofi-shm (core)");
 	for (r = 0; r < ROUNDS; r++) {
 		char e[128], mep[64], want[16];
 		void *push = sock(ctx, ZMQ_PUSH), *m = sock(ctx, ZMQ_PAIR);
 		void *pull[PEERS];
-		int seen = 0;
+		int seen = 0, ordered = 1;
 		unsigned got_mask = 0;
 		snprintf(mep, sizeof mep, "inproc://order-%d", r);
 		TT_OK(zmq_socket_monitor(push, mep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED));
@@ -1747,25 +1743,26 @@ TT_TEST(connect_order_is_attach_order)
 		}
 		for (i = 0; i < PEERS; i++) {
 			char got[16];
-			int n = zmq_recv(pull[i], got, sizeof got - 1, 0), k;
+			int n = zmq_recv(pull[i], got, sizeof got - 1, 0), k = -1;
 			TT_ASSERT(n > 0);
 			got[n] = 0;
-			snprintf(want, sizeof want, "to %d", i);
-			if (own && sscanf(got, "to %d", &k) == 1 && k >= 0 &&
-			    k < PEERS && !(got_mask & (1u << k))) {
-				/* libzmq's own: one message each, any order */
-				got_mask |= 1u << k;
-				continue;
-			}
-			if (strcmp(got, want) != 0)
-				TT_FAIL("round %d: PULL %d (connected %d.) got '%s'",
-				        r, i, i + 1, got);
+			if (sscanf(got, "to %d", &k) != 1 || k < 0 || k >= PEERS ||
+			    (got_mask & (1u << k)))
+				TT_FAIL("round %d: PULL %d got '%s' (a second "
+				        "message, or not one that was sent)",
+				        r, i, got);
+			got_mask |= 1u << k;
+			ordered &= k == i;
 		}
+		TT_EQ(got_mask, (1u << PEERS) - 1);
+		in_order += ordered;
 		for (i = 0; i < PEERS; i++) zmq_close(pull[i]);
 		zmq_socket_monitor(push, NULL, 0);
 		zmq_close(m);
 		zmq_close(push);
 	}
+	printf("  attached in connect order in %d of %d rounds\n", in_order,
+	       ROUNDS);
 	zmq_ctx_term(ctx);
 }
 
