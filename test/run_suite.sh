@@ -3,14 +3,19 @@
 # Runs each command (sh -c), shows its output, and writes to RESULT_FILE the
 # suite total "N passed, N failed, N skipped".  A command that ends without
 # a summary line counts as one failure (exit 77 without one: one skip).
+# Each command's wall time is printed after its output ("-- N s"), the
+# suite's after its total (what to trim when CI grows).
 out=$1; shift
 p=0; f=0; s=0
 tmp=$(mktemp)
+t_suite=$(date +%s)
 for cmd in "$@"; do
 	echo "== $cmd"
+	t0=$(date +%s)
 	sh -c "$cmd" > "$tmp" 2>&1
 	rc=$?
 	cat "$tmp"
+	echo "-- $(( $(date +%s) - t0 )) s"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp" | tail -n 1)
 	if [ -z "$line" ]; then
 		if [ $rc -eq 77 ]; then s=$((s+1)); echo "SKIP $cmd"
@@ -26,5 +31,5 @@ for cmd in "$@"; do
 done
 rm -f "$tmp"
 mkdir -p "$(dirname "$out")"
-echo "$p passed, $f failed, $s skipped" | tee "$out"
+echo "$p passed, $f failed, $s skipped in $(( $(date +%s) - t_suite )) s" | tee "$out"
 [ "$f" -eq 0 ]
