@@ -4,7 +4,7 @@
 #
 #   sh examples/zmq/build.sh [BUILD_DIR]      (default build/zmq)
 #
-# 1. adds a deb-src entry for the Debian suites already configured (if none),
+# 1. scripts/debsrc.sh adds a deb-src entry for the configured Debian suites (if none),
 #    and runs `apt-get source zeromq3` into BUILD_DIR/src (only once);
 # 2. copies fabtx.h, the backend headers that build, and examples/zmq/*.cpp
 #    into the tree, applies examples/zmq/libzmq-fabtx.patch (re-applies it
@@ -24,48 +24,7 @@ prefix=$zb/prefix
 log() { echo "zmq: $*"; }
 
 # ---- 1. the source package -----------------------------------------------
-add_deb_src() {
-	if grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list \
-		/etc/apt/sources.list.d/ 2>/dev/null; then
-		return 0
-	fi
-	[ "$(id -u)" = 0 ] || { log "need root to add a deb-src entry"; exit 1; }
-	out=/etc/apt/sources.list.d/fabtx-zmq-src.sources
-	: > "$out.tmp"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		# deb822 stanzas of Debian archives: same URIs/suites, deb-src type
-		awk 'BEGIN{RS=""; ORS="\n\n"}
-		     /Types:[^\n]*deb/ && /URIs:[^\n]*debian/ {
-		       gsub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f" >> "$out.tmp"
-	done
-	if [ -f /etc/apt/sources.list ]; then
-		grep -E '^deb ' /etc/apt/sources.list | grep -i debian |
-			sed 's/^deb /deb-src /' > "$out.list.tmp" || true
-		if [ -s "$out.list.tmp" ]; then
-			mv "$out.list.tmp" /etc/apt/sources.list.d/fabtx-zmq-src.list
-		else
-			rm -f "$out.list.tmp"
-		fi
-	fi
-	if [ -s "$out.tmp" ]; then mv "$out.tmp" "$out"; else rm -f "$out.tmp"; fi
-	log "added deb-src entries"
-}
-
-if [ ! -f "$src/.fabtx-fetched" ]; then
-	add_deb_src
-	rm -rf "$zb/dl" "$src"
-	mkdir -p "$zb/dl"
-	( cd "$zb/dl" && (apt-get source zeromq3 || { apt-get update -qq &&
-		apt-get source zeromq3; }) ) > "$zb/fetch.log" 2>&1 ||
-		{ cat "$zb/fetch.log"; log "apt-get source zeromq3 failed"; exit 1; }
-	d=$(find "$zb/dl" -maxdepth 1 -type d -name 'zeromq3-*' | head -n 1)
-	[ -n "$d" ] && [ -f "$d/src/zmq.cpp" ] || { log "no source tree"; exit 1; }
-	mv "$d" "$src"
-	rm -rf "$zb/dl"
-	touch "$src/.fabtx-fetched"
-	log "fetched $(basename "$d")"
-fi
+sh "$top/scripts/debsrc.sh" zeromq3 "$src" src/zmq.cpp
 
 # ---- 2. the integration ----------------------------------------------------
 # Which backends build (a backend header whose implementation does not

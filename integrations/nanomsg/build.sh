@@ -6,7 +6,7 @@
 #   sh integrations/nanomsg/build.sh [BUILD_DIR]      (default build/nanomsg)
 #
 # 1. the source: `apt-get source nanomsg` into BUILD_DIR/src (once; a
-#    deb-src entry is added as examples/zmq/build.sh does).  Should the
+#    deb-src entry is added by scripts/debsrc.sh).  Should the
 #    archive lack the Debian part (nanomsg_*.debian.tar.xz) while the
 #    upstream tarball came, that tarball is unpacked after its SHA-256 was
 #    checked against the signed .dsc (the Debian part is packaging only);
@@ -39,62 +39,7 @@ fi
 log() { echo "nanomsg: $*"; }
 
 # ---- 1. the source package -----------------------------------------------
-add_deb_src() {
-	if grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list \
-		/etc/apt/sources.list.d/ 2>/dev/null; then
-		return 0
-	fi
-	[ "$(id -u)" = 0 ] || { log "need root to add a deb-src entry"; exit 1; }
-	out=/etc/apt/sources.list.d/fabtx-nanomsg-src.sources
-	: > "$out.tmp"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk 'BEGIN{RS=""; ORS="\n\n"}
-		     /Types:[^\n]*deb/ && /URIs:[^\n]*debian/ {
-		       gsub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f" >> "$out.tmp"
-	done
-	if [ -f /etc/apt/sources.list ]; then
-		grep -E '^deb ' /etc/apt/sources.list | grep -i debian |
-			sed 's/^deb /deb-src /' > "$out.list.tmp" || true
-		if [ -s "$out.list.tmp" ]; then
-			mv "$out.list.tmp" /etc/apt/sources.list.d/fabtx-nanomsg-src.list
-		else
-			rm -f "$out.list.tmp"
-		fi
-	fi
-	if [ -s "$out.tmp" ]; then mv "$out.tmp" "$out"; else rm -f "$out.tmp"; fi
-	log "added deb-src entries"
-}
-
-# the upstream tarball the .dsc names, checked against the .dsc's SHA-256
-unpack_orig() {
-	dsc=$(ls "$nb"/dl/nanomsg_*.dsc 2>/dev/null | head -n 1)
-	[ -n "$dsc" ] || return 1
-	line=$(awk '/^Checksums-Sha256:/{f=1; next} /^[^ ]/{f=0} f && /orig\.tar/' "$dsc" | head -n 1)
-	sum=$(echo "$line" | awk '{print $1}')
-	name=$(echo "$line" | awk '{print $3}')
-	[ -n "$sum" ] && [ -f "$nb/dl/$name" ] || return 1
-	echo "$sum  $nb/dl/$name" | sha256sum -c --status || {
-		log "$name does not match the SHA-256 in $(basename "$dsc")"; return 1; }
-	( cd "$nb/dl" && tar xzf "$name" )
-	log "unpacked $name (SHA-256 as in $(basename "$dsc")); the Debian part was not available"
-}
-
-if [ ! -f "$src/.fabtx-fetched" ]; then
-	add_deb_src
-	rm -rf "$nb/dl" "$src"
-	mkdir -p "$nb/dl"
-	if ! ( cd "$nb/dl" && (apt-get source nanomsg || { apt-get update -qq &&
-		apt-get source nanomsg; }) ) > "$nb/fetch.log" 2>&1; then
-		unpack_orig || { cat "$nb/fetch.log"; log "apt-get source nanomsg failed"; exit 1; }
-	fi
-	d=$(find "$nb/dl" -maxdepth 1 -type d -name 'nanomsg-*' | head -n 1)
-	[ -n "$d" ] && [ -f "$d/src/core/global.c" ] || { log "no source tree"; exit 1; }
-	mv "$d" "$src"
-	rm -rf "$nb/dl"
-	touch "$src/.fabtx-fetched"
-	log "fetched $(basename "$d")"
-fi
+sh "$top/scripts/debsrc.sh" nanomsg "$src" src/core/global.c --orig-fallback
 
 # ---- 2. the integration ----------------------------------------------------
 want=${FABTX_NN_BACKENDS:-shm ofi rio scif}

@@ -5,7 +5,7 @@
 #   sh integrations/nng/build.sh [BUILD_DIR]      (default build/nng)
 #
 # 1. adds a deb-src entry for the Debian suites already configured (if none;
-#    as examples/zmq/build.sh does) and runs `apt-get source nng` into
+#    scripts/debsrc.sh does it) and runs `apt-get source nng` into
 #    BUILD_DIR/src (only once);
 # 2. copies fabtx.h, the backend headers that build, fabtx_nng.c and
 #    CMakeLists.txt into src/sp/transport/fabtx/, applies nng-fabtx.patch
@@ -26,47 +26,7 @@ prefix=$nb/prefix
 log() { echo "nng: $*"; }
 
 # ---- 1. the source package -----------------------------------------------
-add_deb_src() {
-	if grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list \
-		/etc/apt/sources.list.d/ 2>/dev/null; then
-		return 0
-	fi
-	[ "$(id -u)" = 0 ] || { log "need root to add a deb-src entry"; exit 1; }
-	out=/etc/apt/sources.list.d/fabtx-nng-src.sources
-	: > "$out.tmp"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk 'BEGIN{RS=""; ORS="\n\n"}
-		     /Types:[^\n]*deb/ && /URIs:[^\n]*debian/ {
-		       gsub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f" >> "$out.tmp"
-	done
-	if [ -f /etc/apt/sources.list ]; then
-		grep -E '^deb ' /etc/apt/sources.list | grep -i debian |
-			sed 's/^deb /deb-src /' > "$out.list.tmp" || true
-		if [ -s "$out.list.tmp" ]; then
-			mv "$out.list.tmp" /etc/apt/sources.list.d/fabtx-nng-src.list
-		else
-			rm -f "$out.list.tmp"
-		fi
-	fi
-	if [ -s "$out.tmp" ]; then mv "$out.tmp" "$out"; else rm -f "$out.tmp"; fi
-	log "added deb-src entries"
-}
-
-if [ ! -f "$src/.fabtx-fetched" ]; then
-	add_deb_src
-	rm -rf "$nb/dl" "$src"
-	mkdir -p "$nb/dl"
-	( cd "$nb/dl" && (apt-get source nng || { apt-get update -qq &&
-		apt-get source nng; }) ) > "$nb/fetch.log" 2>&1 ||
-		{ cat "$nb/fetch.log"; log "apt-get source nng failed"; exit 1; }
-	d=$(find "$nb/dl" -maxdepth 1 -type d -name 'nng-*' | head -n 1)
-	[ -n "$d" ] && [ -f "$d/src/sp/transport.c" ] || { log "no source tree"; exit 1; }
-	mv "$d" "$src"
-	rm -rf "$nb/dl"
-	touch "$src/.fabtx-fetched"
-	log "fetched $(basename "$d")"
-fi
+sh "$top/scripts/debsrc.sh" nng "$src" src/sp/transport.c
 
 # ---- 2. the integration ----------------------------------------------------
 want=${FABTX_NNG_BACKENDS:-shm ofi rio scif}
