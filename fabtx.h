@@ -1688,6 +1688,49 @@ static void fabtx__mr_evict(fabtx_mr_cache *mc, fabtx_mr_entry **dead)
 	}
 }
 
+/* the cached entry that covers [s, e) with access, taken; or NULL (under
+ * the lock) */
+static fabtx_mr_entry *fabtx__mr_lookup(fabtx_mr_cache *mc, uintptr_t s,
+                                        uintptr_t e, unsigned access)
+{
+	uint32_t i = fabtx__mr_lower(mc, s);
+	fabtx_mr_entry *ne;
+	if (i >= mc->n || mc->idx[i]->start > s || mc->idx[i]->end < e ||
+	    (mc->idx[i]->access & access) != access)
+		return NULL;
+	ne = mc->idx[i];
+	if (ne->refs++ == 0) {
+		fabtx__lru_unlink(mc, ne);
+		mc->st.in_use++;
+	}
+	mc->st.hits++;
+	return ne;
+}
+/* put a new entry (in use) into the index, growing it if need be (under
+ * the lock); -ENOMEM: it cannot grow, nothing changed */
+static int fabtx__mr_insert(fabtx_mr_cache *mc, fabtx_mr_entry *ne)
+{
+	uint32_t i;
+	if (mc->n == mc->cap) {
+		uint32_t nc = mc->cap ? mc->cap * 2 : 16;
+		fabtx_mr_entry **ni =
+		    (fabtx_mr_entry **)fabtx__alloc(&mc->a, nc * sizeof(*ni));
+		if (!ni) return -ENOMEM;
+		if (mc->n) memcpy(ni, mc->idx, mc->n * sizeof(*ni));
+		fabtx__free(&mc->a, mc->idx);
+		mc->idx = ni;
+		mc->cap = nc;
+	}
+	i = fabtx__mr_lower(mc, ne->start);
+	memmove(&mc->idx[i + 1], &mc->idx[i], (mc->n - i) * sizeof(*mc->idx));
+	mc->idx[i] = ne;
+	mc->n++;
+	mc->st.entries++;
+	mc->st.bytes += ne->end - ne->start;
+	mc->st.in_use++;
+	return 0;
+}
+
 FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
                             unsigned access, fabtx_mr_entry **out)
 {
@@ -1700,21 +1743,13 @@ FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
 	s = (uintptr_t)addr & ~(mc->page - 1);
 	e = ((uintptr_t)addr + len + mc->page - 1) & ~(mc->page - 1);
 	pthread_mutex_lock(&mc->lock);
-	i = fabtx__mr_lower(mc, s);
-	if (i < mc->n && mc->idx[i]->start <= s && mc->idx[i]->end >= e &&
-	    (mc->idx[i]->access & access) == access) {
-		ne = mc->idx[i];
-		if (ne->refs++ == 0) {
-			fabtx__lru_unlink(mc, ne);
-			mc->st.in_use++;
-		}
-		mc->st.hits++;
-		pthread_mutex_unlock(&mc->lock);
+	ne = fabtx__mr_lookup(mc, s, e, access);
+	if (!ne) mc->st.misses++;
+	pthread_mutex_unlock(&mc->lock);
+	if (ne) {
 		*out = ne;
 		return 0;
 	}
-	mc->st.misses++;
-	pthread_mutex_unlock(&mc->lock);
 
 	/* register outside the lock, then re-check the index */
 	ne = (fabtx_mr_entry *)fabtx__zalloc(&mc->a, sizeof *ne);
@@ -1741,31 +1776,13 @@ FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
 	if (mc->st.in_use >= mc->max_count) {
 		ne->state = FABTX__MR_UNCACHED;
 		mc->st.uncached++;
+	} else if (fabtx__mr_insert(mc, ne) < 0) {
+		pthread_mutex_unlock(&mc->lock);
+		fabtx__mr_reap(mc, dead);
+		mc->ops.dereg(mc->ops.user, &ne->reg);
+		fabtx__free(&mc->a, ne);
+		return -ENOMEM;
 	} else {
-		if (mc->n == mc->cap) {
-			uint32_t nc = mc->cap ? mc->cap * 2 : 16;
-			fabtx_mr_entry **ni = (fabtx_mr_entry **)fabtx__alloc(
-			    &mc->a, nc * sizeof(*ni));
-			if (!ni) {
-				pthread_mutex_unlock(&mc->lock);
-				fabtx__mr_reap(mc, dead);
-				mc->ops.dereg(mc->ops.user, &ne->reg);
-				fabtx__free(&mc->a, ne);
-				return -ENOMEM;
-			}
-			if (mc->n) memcpy(ni, mc->idx, mc->n * sizeof(*ni));
-			fabtx__free(&mc->a, mc->idx);
-			mc->idx = ni;
-			mc->cap = nc;
-		}
-		i = fabtx__mr_lower(mc, s);
-		memmove(&mc->idx[i + 1], &mc->idx[i],
-		        (mc->n - i) * sizeof(*mc->idx));
-		mc->idx[i] = ne;
-		mc->n++;
-		mc->st.entries++;
-		mc->st.bytes += e - s;
-		mc->st.in_use++;
 		fabtx__mr_evict(mc, &dead);
 	}
 	pthread_mutex_unlock(&mc->lock);
