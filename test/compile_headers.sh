@@ -44,11 +44,11 @@ else
 fi
 # Users see only the API: a program that includes the headers without
 # FABTX_IMPLEMENTATION gets fabtx_conn, fabtx_listener and fabtx_ctx as
-# opaque types and none of the CORE INTERNALS.  Each probe must fail to
-# compile, naming the identifier; the same probe with FABTX_IMPLEMENTATION
-# must compile (so it fails for being hidden, not for being misspelt).
+# opaque types and none of the CORE INTERNALS.  Each probe must compile
+# with FABTX_IMPLEMENTATION (so that it fails below for being hidden, not
+# for being misspelt), then fail without it, naming the identifier.
 probe() { # name, statement
-	for impl in "" "#define FABTX_IMPLEMENTATION"; do
+	for impl in "#define FABTX_IMPLEMENTATION" ""; do
 		printf '%s\n#include "fabtx.h"\n#include "fabtx_ofi.h"\n#include "fabtx_rio.h"\n#include "fabtx_scif.h"\nint probe(void);\nint probe(void) { %s; return 0; }\n' \
 			"$impl" "$2" > "$o/probe.c"
 		gcc -std=c11 -Wall -Wextra -Werror -pedantic -I. -fsyntax-only "$o/probe.c" 2>"$o/err"
