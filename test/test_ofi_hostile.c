@@ -193,7 +193,11 @@ static void serve_good(fabtx_listener *l, int rounds)
 /* ------------------------------------- one thread, nothing ever waits */
 /* fabtx_connect_start and fabtx_accept(l, &c, 0) in one thread: the
  * old backend connected in fabtx_connect_start, waiting for a listener
- * nobody drove (it returned only after handshake_ms). */
+ * nobody drove (it returned only after handshake_ms, 3000 here).  With
+ * both ends in one thread, a call that waits for the other end cannot be
+ * answered: the handshake runs out and connect_start, connect_poll or the
+ * accept fails, so the test needs no clock to see a wait (it had 500 ms
+ * limits on each call, which a loaded CI machine can exceed). */
 static void t_one_thread(const prov *pv)
 {
 	fabtx_ctx *sctx, *cctx;
@@ -201,27 +205,21 @@ static void t_one_thread(const prov *pv)
 	fabtx_conn *c = NULL, *s = NULL;
 	char url[160];
 	uint8_t m[64];
-	uint64_t t0, end;
+	uint64_t end;
 	int port, rc, crc = -EAGAIN;
 	skip_if_absent(pv);
 	sctx = hctx(3000);
 	cctx = hctx(3000);
 	l = listen_on(sctx, pv, &port);
 	url_of(url, sizeof url, pv, port);
-	t0 = fabtx_now_ms();
 	TT_OK(fabtx_connect_start(cctx, url, &c));
-	if (fabtx_now_ms() - t0 > 500)
-		TT_FAIL("fabtx_connect_start waited %llu ms",
-		        (unsigned long long)(fabtx_now_ms() - t0));
 	TT_ASSERT(fabtx_conn_fd(c) >= 0);
 	end = fabtx_now_ms() + 10000;
 	while ((crc == -EAGAIN || !s) && fabtx_now_ms() < end) {
 		struct pollfd pf[2];
 		if (crc == -EAGAIN) crc = fabtx_connect_poll(c);
 		if (!s) {
-			t0 = fabtx_now_ms();
 			rc = fabtx_accept(l, &s, 0);
-			if (fabtx_now_ms() - t0 > 500) TT_FAIL("accept(0) waited");
 			if (rc < 0 && rc != -EAGAIN)
 				TT_FAIL("accept: %s", fabtx_strerror(rc));
 		}
