@@ -39,7 +39,7 @@ $(ZMQ_DIR)/upstream/retarget.so: examples/zmq/upstream/retarget.c
 ZMQ_UPSTREAM ?= 1
 ZMQ_UP_DEPS := $(if $(filter 1,$(ZMQ_UPSTREAM)),$(ZMQ_UP_STAMP) $(ZMQ_DIR)/upstream/retarget.so)
 
-.PHONY: zmq test-zmq bench-zmq test-zmq-upstream
+.PHONY: zmq test-zmq bench-zmq bench-zmq-setup test-zmq-upstream
 zmq: $(ZMQ_STAMP)
 
 # the rio/scif emulators (LD_PRELOAD) come from mk/rio.mk and mk/scif.mk
@@ -58,5 +58,14 @@ test-zmq-upstream: $(ZMQ_UP_STAMP) $(ZMQ_DIR)/upstream/retarget.so $(ZMQ_EMUS)
 
 bench-zmq: $(ZMQ_STAMP)
 	sh bench/zmq.sh $(ZMQ_PREFIX)
+
+# connection setup latency (zmq_connect -> CONNECTED / HANDSHAKE_SUCCEEDED)
+# over tcp:// and each fabtx transport: bench/zmq_setup.sh
+$(B)/zmq_setup_lat: examples/zmq/setup_lat.c $(ZMQ_STAMP) | $(B)/.dir
+	$(CC) $(CSTD) $(CFLAGS_ALL) -I$(ZMQ_PREFIX)/include -o $@ $< \
+		-L$(ZMQ_PREFIX)/lib -Wl,-rpath,$(abspath $(ZMQ_PREFIX)/lib) \
+		-lzmq $(LDLIBS_ALL)
+bench-zmq-setup: $(B)/zmq_setup_lat
+	sh bench/zmq_setup.sh $(B)/zmq_setup_lat
 
 TEST_SUITES += test-zmq
