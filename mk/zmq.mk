@@ -5,6 +5,7 @@
 #                   libzmq's own test programs over every transport
 #                   (examples/zmq/upstream/; ZMQ_UPSTREAM=0 leaves them out)
 #   make bench-zmq  bench/zmq.sh: latency/throughput table vs tcp:// ipc://
+#   make bench-zmq-setup  connection setup latency per transport
 # libzmq is built once per build tree (stamp) and without sanitizers; under
 # SAN=1 only the test program is instrumented.  It is not part of `all`:
 # building it needs the source package (apt-get source, deb-src entry).
