@@ -169,7 +169,14 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
  * request has not come yet (more: the oldest is dropped) */
 #define FABTX__OFI_MAX_CONNREQ 64
 /* a connection being set up looks at what has no fd of its own (the
- * listener's and its own EQ) this often */
+ * listener's and its own EQ) on a timer: first after 250 us, then at twice
+ * the last interval, up to every 2 ms.  The EQ events of a connection
+ * setup that goes well come within a few hundred microseconds (tcp over
+ * loopback); with a fixed 2 ms tick each of the two EQ waits (server:
+ * the request, client: FI_CONNECTED) cost up to a tick, and a zmq
+ * connect over ofi-tcp took 5-12 ms.  A silent client that holds a token
+ * costs a few fast ticks, then 500 a second as before. */
+#define FABTX__OFI_SETUP_TICK_MIN_US 250
 #define FABTX__OFI_SETUP_TICK_US 2000
 #define FABTX__OFI_BMAX 1100u /* largest bootstrap payload */
 
@@ -894,6 +901,7 @@ typedef struct fabtx__ofi_conn {
 	 * (FABTX__OFI_SU_*, 0 once done) and sticky failure; the bootstrap
 	 * frame being read and the bytes still to send; the setup timer */
 	int su, su_err, tick_on, sock_ev, got_ready;
+	long tick_us; /* the setup timer's current interval */
 	uint8_t bin[12 + FABTX__OFI_BMAX];
 	uint32_t bin_have, bout_len, bout_off;
 	uint8_t bout[12 + FABTX__OFI_BMAX];
@@ -1003,6 +1011,7 @@ static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 }
 
 static void fabtx__ofi_unwait(fabtx__ofi_conn *o);
+static void fabtx__ofi_win_free(void *p, size_t alloc);
 static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
 	if (!o) return;
@@ -1016,8 +1025,8 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	if (o->av) fi_close(&o->av->fid);
 	if (o->cq) fi_close(&o->cq->fid);
 	if (o->eq) fi_close(&o->eq->fid);
-	free(o->rx_buf);
-	free(o->tx_buf);
+	fabtx__ofi_win_free(o->rx_buf, o->rx_alloc);
+	fabtx__ofi_win_free(o->tx_buf, o->tx_alloc);
 	fi_freeinfo(o->info);
 	free(o->ops);
 	fabtx_ctx_free(ctx, o);
@@ -1708,15 +1717,26 @@ static int fabtx__ofi_random64(uint64_t *out)
 
 /* the setup timer: ticking (on) while something without an fd is
  * awaited (EQ events), else off, so a silent peer costs no wakeups */
+static void fabtx__ofi_tick_set(fabtx__ofi_conn *o, long first_ns)
+{
+	struct itimerspec it;
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_nsec = first_ns;
+	it.it_interval.tv_nsec = o->tick_us * 1000L;
+	timerfd_settime(o->tfd, 0, &it, NULL);
+}
+
 static void fabtx__ofi_tick(fabtx__ofi_conn *o, int on)
 {
 	struct itimerspec it;
 	if (o->tfd < 0 || o->tick_on == on) return;
-	memset(&it, 0, sizeof it);
 	if (on) {
-		it.it_value.tv_nsec = FABTX__OFI_SETUP_TICK_US * 1000L;
-		it.it_interval = it.it_value;
+		o->tick_us = FABTX__OFI_SETUP_TICK_MIN_US;
+		fabtx__ofi_tick_set(o, o->tick_us * 1000L);
+		o->tick_on = 1;
+		return;
 	}
+	memset(&it, 0, sizeof it);
 	timerfd_settime(o->tfd, 0, &it, NULL);
 	if (!on) {
 		uint64_t x;
@@ -1834,6 +1854,21 @@ static int fabtx__ofi_bqueue(fabtx__ofi_conn *o, uint32_t kind, const void *p,
 
 /* ---- server: the clients being set up, oldest first, each holding
  * (FI_EP_MSG) the token of the connection request it waits for */
+/* make o's fd readable now (its setup timer fires at once; a running
+ * tick keeps its period) */
+static void fabtx__ofi_kick(fabtx__ofi_conn *o)
+{
+	struct itimerspec it;
+	if (o->tfd < 0) return;
+	if (o->tick_on) {
+		fabtx__ofi_tick_set(o, 1);
+		return;
+	}
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_nsec = 1;
+	timerfd_settime(o->tfd, 0, &it, NULL);
+}
+
 static void fabtx__ofi_unwait(fabtx__ofi_conn *o)
 {
 	fabtx__ofi_listener *s = o->lis;
@@ -1908,6 +1943,7 @@ static void fabtx__ofi_lis_poll(fabtx__ofi_listener *s)
 		}
 		o->ci = cm->info;
 		o->token = 0; /* used: a second request with it is refused */
+		fabtx__ofi_kick(o);
 	}
 }
 
@@ -2320,13 +2356,19 @@ static int fabtx__ofi_cli_ready(fabtx__ofi_conn *o)
  * fd will say when), other < 0: failed (sticky; logged once). */
 static int fabtx__ofi_setup(fabtx__ofi_conn *o)
 {
-	int rc = 0;
+	int rc = 0, su0 = o->su, eq_looks = 0;
 	if (o->su_err) return o->su_err;
 	if (o->tick_on) {
 		uint64_t x;
-		ssize_t r = read(o->tfd, &x, sizeof x);
-		(void)r;
+		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x &&
+		    o->tick_us < FABTX__OFI_SETUP_TICK_US) {
+			o->tick_us *= 2; /* the wait goes on: back off */
+			if (o->tick_us > FABTX__OFI_SETUP_TICK_US)
+				o->tick_us = FABTX__OFI_SETUP_TICK_US;
+			fabtx__ofi_tick_set(o, o->tick_us * 1000L);
+		}
 	}
+again:
 	while (o->su != FABTX__OFI_SU_DONE) {
 		if (o->bout_len && o->su != FABTX__OFI_SU_C_TCP) {
 			rc = fabtx__ofi_bflush(o);
@@ -2375,8 +2417,38 @@ static int fabtx__ofi_setup(fabtx__ofi_conn *o)
 		}
 		if (rc < 0) break;
 	}
-	if (o->su == FABTX__OFI_SU_DONE) return 0;
-	if (rc == -EAGAIN) return rc;
+	if (o->su == FABTX__OFI_SU_DONE) {
+		/* the same for what follows: the core's request/response
+		 * waits on this fd too (the spin showed there as 15 % of the
+		 * CPU of a connect loop, in ctrl_recv) */
+		if (o->eq && o->eq_fd >= 0 && o->dom) {
+			struct fid *f = &o->eq->fid;
+			(void)fi_trywait(o->dom->fabric, &f, 1);
+		}
+		return 0;
+	}
+	if (rc == -EAGAIN && o->eq && o->eq_fd >= 0 && o->dom && eq_looks < 4) {
+		/* About to wait: the EQ's wait fd stays readable once an
+		 * event came (fi_eq_read does not reset it; fi_trywait does,
+		 * and the data path's arm calls it).  Without this the fd
+		 * (and a zmq I/O thread polling it) woke again and again
+		 * from FI_CONNECTED to the end of the setup (strace of a zmq
+		 * connect over ofi-tcp: an empty pass every 50-100 us). */
+		struct fid *f = &o->eq->fid;
+		if (fi_trywait(o->dom->fabric, &f, 1) == -FI_EAGAIN) {
+			eq_looks++;
+			goto again; /* an event came meanwhile */
+		}
+	}
+	if (rc == -EAGAIN) {
+		if (o->tick_on && o->su != su0 &&
+		    o->tick_us != FABTX__OFI_SETUP_TICK_MIN_US) {
+			/* a new wait: fast ticks again */
+			o->tick_us = FABTX__OFI_SETUP_TICK_MIN_US;
+			fabtx__ofi_tick_set(o, o->tick_us * 1000L);
+		}
+		return rc;
+	}
 	o->su_err = rc;
 	fabtx__ofi_tick(o, 0);
 	fabtx__ofi_unwait(o);
@@ -2683,11 +2755,17 @@ static int fabtx__ofi_mr_reg(fabtx__ofi_conn *o, void *buf, size_t len,
  * two page tables (a 4 KiB ping-pong over tcp: 3-4 % of its latency).
  * The length is rounded up to whole huge pages only when that adds at most
  * an eighth; the tail past the last whole one keeps small pages.
- * FABTX_OFI_NO_HUGEPAGE=1 turns it off. */
+ * FABTX_OFI_NO_HUGEPAGE=1 turns it off.
+ * Fresh anonymous memory (mmap) is zero already and is not written here:
+ * a memset of the two windows faulted in and cleared 4-8 MiB per
+ * connection on the setup path (about a fifth of a connection's setup
+ * CPU, zmq over ofi-tcp); their pages now fault in on first use.  The
+ * mapping is over-allocated by one huge page for the alignment and the
+ * slack is unmapped; fabtx__ofi_win_free unmaps the rest. */
 static void *fabtx__ofi_win_alloc(size_t len, size_t ps, size_t *alloc)
 {
-	size_t hp = 0, al = ps, a = (len + ps - 1) & ~(ps - 1);
-	void *p = NULL;
+	size_t hp = 0, al = ps, a = (len + ps - 1) & ~(ps - 1), map, head;
+	uint8_t *p;
 	FILE *f;
 	if (!getenv("FABTX_OFI_NO_HUGEPAGE") &&
 	    (f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
@@ -2703,11 +2781,22 @@ static void *fabtx__ofi_win_alloc(size_t len, size_t ps, size_t *alloc)
 		al = hp;
 		if (up - a <= a / 8) a = up;
 	}
-	if (posix_memalign(&p, al, a)) return NULL;
+	map = a + (al > ps ? al : 0);
+	p = (uint8_t *)mmap(NULL, map, PROT_READ | PROT_WRITE,
+	                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == (uint8_t *)MAP_FAILED) return NULL;
+	head = (al - ((uintptr_t)p & (al - 1))) & (al - 1);
+	if (head) munmap(p, head);
+	if (map - head > a) munmap(p + head + a, map - head - a);
+	p += head;
 	if (al > ps) (void)madvise(p, a, MADV_HUGEPAGE); /* a hint */
-	memset(p, 0, a);
 	*alloc = a;
 	return p;
+}
+
+static void fabtx__ofi_win_free(void *p, size_t alloc)
+{
+	if (p && alloc) munmap(p, alloc);
 }
 
 static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
@@ -2724,9 +2813,11 @@ static int fabtx__ofi_win_open(fabtx_conn *c, uint64_t rx_len, uint64_t tx_len,
 		return -EINVAL;
 	o->rx_buf = (uint8_t *)fabtx__ofi_win_alloc((size_t)rx_len, ps, &ra);
 	if (!o->rx_buf) return -ENOMEM;
+	o->rx_alloc = ra;
 	o->tx_buf =
 	    (uint8_t *)fabtx__ofi_win_alloc((size_t)tx_len + 64, ps, &ta);
 	if (!o->tx_buf) return -ENOMEM;
+	o->tx_alloc = ta;
 	/* past the staging: 8 bytes of 1 (the sleep word, see arm), then 8
 	 * of 0 (the flush marker) */
 	o->tx_buf[ta - 16] = 1;

@@ -5,6 +5,7 @@
 #                   libzmq's own test programs over every transport
 #                   (examples/zmq/upstream/; ZMQ_UPSTREAM=0 leaves them out)
 #   make bench-zmq  bench/zmq.sh: latency/throughput table vs tcp:// ipc://
+#   make bench-zmq-setup  connection setup latency per transport
 # libzmq is built once per build tree (stamp) and without sanitizers; under
 # SAN=1 only the test program is instrumented.  It is not part of `all`:
 # building it needs the source package (apt-get source, deb-src entry).
@@ -39,7 +40,7 @@ $(ZMQ_DIR)/upstream/retarget.so: examples/zmq/upstream/retarget.c
 ZMQ_UPSTREAM ?= 1
 ZMQ_UP_DEPS := $(if $(filter 1,$(ZMQ_UPSTREAM)),$(ZMQ_UP_STAMP) $(ZMQ_DIR)/upstream/retarget.so)
 
-.PHONY: zmq test-zmq bench-zmq test-zmq-upstream
+.PHONY: zmq test-zmq bench-zmq bench-zmq-setup test-zmq-upstream
 zmq: $(ZMQ_STAMP)
 
 # the rio/scif emulators (LD_PRELOAD) come from mk/rio.mk and mk/scif.mk
@@ -58,5 +59,14 @@ test-zmq-upstream: $(ZMQ_UP_STAMP) $(ZMQ_DIR)/upstream/retarget.so $(ZMQ_EMUS)
 
 bench-zmq: $(ZMQ_STAMP)
 	sh bench/zmq.sh $(ZMQ_PREFIX)
+
+# connection setup latency (zmq_connect -> CONNECTED / HANDSHAKE_SUCCEEDED)
+# over tcp:// and each fabtx transport: bench/zmq_setup.sh
+$(B)/zmq_setup_lat: examples/zmq/setup_lat.c $(ZMQ_STAMP) | $(B)/.dir
+	$(CC) $(CSTD) $(CFLAGS_ALL) -I$(ZMQ_PREFIX)/include -o $@ $< \
+		-L$(ZMQ_PREFIX)/lib -Wl,-rpath,$(abspath $(ZMQ_PREFIX)/lib) \
+		-lzmq $(LDLIBS_ALL)
+bench-zmq-setup: $(B)/zmq_setup_lat
+	sh bench/zmq_setup.sh $(B)/zmq_setup_lat
 
 TEST_SUITES += test-zmq
