@@ -1319,13 +1319,63 @@ static fabtx_footer *fabtx__footer_at(uint8_t *cells, uint32_t c, uint64_t idx)
 	                                FABTX_FOOTER_SIZE);
 }
 
+/* fabtx_ring_rx_peek: the rules for a footer v read at r->seq (tag and
+ * flag bits checked): 0, or -EPROTO */
+static int fabtx__rx_rules(const fabtx_ring_rx *r, const fabtx_footer *v)
+{
+	uint32_t p = fabtx_ring_payload(r->c);
+	int full;
+	if (v->flags & FABTX_F_SKIP) { /* exactly to the ring's end */
+		uint64_t idx = r->seq & (r->n - 1);
+		if ((v->flags & ~(uint16_t)(FABTX_F_SKIP | FABTX_F_ACK_VALID |
+		                           FABTX_F_CREDIT_REQ)) ||
+		    v->total_len || r->asm_active || v->len % r->c ||
+		    idx + 1 + v->len / r->c != r->n)
+			return -EPROTO;
+		return 0;
+	}
+	if (v->flags & FABTX_F_SPAN) {
+		/* a run of whole cells after this one, before the ring's end,
+		 * leaving a cell free (N-1 credits) */
+		uint64_t idx = r->seq & (r->n - 1);
+		uint64_t k = ((uint64_t)v->len + r->c - 1) / r->c;
+		if (v->len == 0 || (v->flags & FABTX_F_FIN) ||
+		    idx + 1 + k > r->n || 1 + k > (uint64_t)r->n - 1)
+			return -EPROTO;
+		full = (v->len % r->c) == 0;
+	} else {
+		if (v->len > p) return -EPROTO;
+		full = v->len == p;
+	}
+	if (v->flags & FABTX_F_FIN) {
+		if (v->len != 0 || v->total_len != 0 || r->asm_active)
+			return -EPROTO;
+	} else if (!r->asm_active) {
+		if (!(v->flags & FABTX_F_FIRST) || v->total_len > r->max_msg)
+			return -EPROTO;
+		if (v->flags & FABTX_F_LAST) {
+			if (v->len != v->total_len) return -EPROTO;
+		} else if (!full || v->total_len <= v->len) {
+			return -EPROTO;
+		}
+	} else {
+		if ((v->flags & FABTX_F_FIRST) || v->total_len != r->asm_total)
+			return -EPROTO;
+		if (v->flags & FABTX_F_LAST) {
+			if (r->asm_got + v->len != r->asm_total) return -EPROTO;
+		} else if (!full || r->asm_got + v->len >= r->asm_total) {
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
 FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 {
 	fabtx_footer *f = fabtx__footer_at(r->cells, r->c, r->seq & (r->n - 1));
 	uint64_t s = fabtx__load_acq64(&f->seq);
 	uint32_t p = fabtx_ring_payload(r->c);
 	fabtx_footer v;
-	int full;
 	if (s != r->seq) {
 		if (s == r->seq - r->n || s == 0)
 			return 0; /* not written yet */
@@ -1351,49 +1401,21 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 		*out = v;
 		return 1;
 	}
-	if (v.flags & FABTX_F_SKIP) { /* exactly to the ring's end */
-		uint64_t idx = r->seq & (r->n - 1);
-		if ((v.flags & ~(uint16_t)(FABTX_F_SKIP | FABTX_F_ACK_VALID |
-		                           FABTX_F_CREDIT_REQ)) ||
-		    v.total_len || r->asm_active || v.len % r->c ||
-		    idx + 1 + v.len / r->c != r->n)
+	/* the next one-cell chunk of a message being assembled, likewise */
+	if (r->asm_active &&
+	    !(v.flags & (FABTX_F_FIRST | FABTX_F_FIN | FABTX_F_SPAN |
+	                 FABTX_F_SKIP))) {
+		uint64_t got = r->asm_got + v.len;
+		if (v.len > p || v.total_len != r->asm_total) return -EPROTO;
+		if (v.flags & FABTX_F_LAST) {
+			if (got != r->asm_total) return -EPROTO;
+		} else if (v.len != p || got >= r->asm_total) {
 			return -EPROTO;
+		}
 		*out = v;
 		return 1;
 	}
-	if (v.flags & FABTX_F_SPAN) {
-		/* a run of whole cells after this one, before the ring's end,
-		 * leaving a cell free (N-1 credits) */
-		uint64_t idx = r->seq & (r->n - 1);
-		uint64_t k = ((uint64_t)v.len + r->c - 1) / r->c;
-		if (v.len == 0 || (v.flags & FABTX_F_FIN) ||
-		    idx + 1 + k > r->n || 1 + k > (uint64_t)r->n - 1)
-			return -EPROTO;
-		full = (v.len % r->c) == 0;
-	} else {
-		if (v.len > p) return -EPROTO;
-		full = v.len == p;
-	}
-	if (v.flags & FABTX_F_FIN) {
-		if (v.len != 0 || v.total_len != 0 || r->asm_active)
-			return -EPROTO;
-	} else if (!r->asm_active) {
-		if (!(v.flags & FABTX_F_FIRST) || v.total_len > r->max_msg)
-			return -EPROTO;
-		if (v.flags & FABTX_F_LAST) {
-			if (v.len != v.total_len) return -EPROTO;
-		} else if (!full || v.total_len <= v.len) {
-			return -EPROTO;
-		}
-	} else {
-		if ((v.flags & FABTX_F_FIRST) || v.total_len != r->asm_total)
-			return -EPROTO;
-		if (v.flags & FABTX_F_LAST) {
-			if (r->asm_got + v.len != r->asm_total) return -EPROTO;
-		} else if (!full || r->asm_got + v.len >= r->asm_total) {
-			return -EPROTO;
-		}
-	}
+	if (fabtx__rx_rules(r, &v) < 0) return -EPROTO;
 	*out = v;
 	return 1;
 }
@@ -3492,6 +3514,44 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 	                            more);
 }
 
+/* fabtx_sendv on a DIRECT backend: as many chunks of the message as the
+ * cr credits allow, one after the other straight into the peer's ring
+ * (what fabtx__put_chunk does chunk by chunk, without its choices); the
+ * last chunk written is published seq_cst and rung.  *took: the bytes. */
+static int fabtx__put_cells_direct(fabtx_conn *c, fabtx__cur *k,
+                                   uint64_t left, uint64_t total,
+                                   uint64_t sent, uint64_t *took)
+{
+	fabtx_ring_tx *t = &c->tx;
+	uint32_t p = fabtx_ring_payload(t->c);
+	uint64_t done = 0;
+	int rc;
+	for (;;) {
+		uint64_t rest = left - done;
+		uint32_t len = rest > p ? p : (uint32_t)rest;
+		uint8_t *cell = c->peer_base + FABTX_WIN_HDR_SIZE +
+		                (t->seq & (t->n - 1)) * t->c;
+		fabtx_footer *f =
+		    (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
+		uint32_t credits_after = fabtx_ring_tx_credits(t) - 1;
+		uint16_t fl = (uint16_t)((sent + done == 0 ? FABTX_F_FIRST : 0) |
+		                         (rest == len ? FABTX_F_LAST : 0));
+		int more = credits_after > 0 && rest > len;
+		if (len)
+			fabtx__gather(k, cell + fabtx_ring_payload_off(t->c, len),
+			              len);
+		if (credits_after == 0 || credits_after == t->n / 4)
+			fl |= FABTX_F_CREDIT_REQ;
+		fabtx__fill_footer(c, f, len, total, fl);
+		done += len;
+		rc = fabtx__publish_direct(c, f, more);
+		if (rc < 0) return rc;
+		if (!more) break;
+	}
+	*took = done;
+	return 0;
+}
+
 /* fabtx_send's common case on a DIRECT backend (the caller checked it: a
  * one-cell message, a credit at hand, nothing queued): payload and footer
  * straight into the peer's ring, then published. */
@@ -4230,17 +4290,13 @@ static int fabtx__put_next(fabtx_conn *c, fabtx__cur *k, uint64_t left,
 	                        zdesc);
 }
 
-FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
-                               int timeout_ms)
+/* fabtx_sendv's arguments and state: 0 and the message's length, or why
+ * it cannot be sent */
+static int fabtx__sendv_check(fabtx_conn *c, const fabtx_iov *iov,
+                              int iovcnt, uint64_t *total_out)
 {
-	uint64_t total = 0, sent = 0, dl = 0;
-	uint32_t p;
-	fabtx__cur k;
-	int i, rc = 0, timed_out = 0;
-	fabtx_mr_cache *zmc = NULL;
-	fabtx_mr_entry *zc = NULL;
-	fabtx_iov empty;
-	rc = fabtx__check_open(c);
+	uint64_t total = 0;
+	int i, rc = fabtx__check_open(c);
 	if (rc < 0) return rc;
 	if (iovcnt < 0 || (iovcnt > 0 && !iov)) return -EINVAL;
 	for (i = 0; i < iovcnt; i++) {
@@ -4253,6 +4309,22 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 	if (c->peer_gone)
 		return fabtx__rx_end(c) == -ESHUTDOWN ? -ESHUTDOWN
 		                                      : -ECONNRESET;
+	*total_out = total;
+	return 0;
+}
+
+FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
+                               int timeout_ms)
+{
+	uint64_t total = 0, sent = 0, dl = 0;
+	uint32_t p;
+	fabtx__cur k;
+	int rc = 0, timed_out = 0;
+	fabtx_mr_cache *zmc = NULL;
+	fabtx_mr_entry *zc = NULL;
+	fabtx_iov empty;
+	rc = fabtx__sendv_check(c, iov, iovcnt, &total);
+	if (rc < 0) return rc;
 	if (iovcnt == 0) {
 		empty.base = NULL;
 		empty.len = 0;
@@ -4283,6 +4355,15 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 			                       timeout_ms, dl, &timed_out);
 			if (rc == 1) continue;
 			break;
+		}
+		if (c->be->caps & FABTX_BCAP_DIRECT) { /* (never zero-copy) */
+			uint64_t took = 0;
+			rc = fabtx__put_cells_direct(c, &k, left, total, sent,
+			                             &took);
+			if (rc < 0) break;
+			sent += took;
+			if (sent >= total) break;
+			continue;
 		}
 		rc = fabtx__put_next(c, &k, left, total, sent, cr,
 		                     zc ? fabtx_mr_entry_reg(zc)->desc : NULL,
