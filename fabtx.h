@@ -4356,7 +4356,8 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 			if (rc == 1) continue;
 			break;
 		}
-		if (c->be->caps & FABTX_BCAP_DIRECT) { /* (never zero-copy) */
+		if ((c->be->caps & FABTX_BCAP_DIRECT) && !c->peer_imm) {
+			/* (never zero-copy: that is for backends not DIRECT) */
 			uint64_t took = 0;
 			rc = fabtx__put_cells_direct(c, &k, left, total, sent,
 			                             &took);
