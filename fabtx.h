@@ -3760,8 +3760,10 @@ static int fabtx__send_ping(fabtx_conn *c, uint32_t pong)
 	return c->be->setup.ctrl_send(c, b, sizeof b, 0);
 }
 
-/* The slow path: backend progress, control channel, timers, credits. */
-static void fabtx__slow(fabtx_conn *c)
+/* The slow path: backend progress, control channel, timers, credits.
+ * ctrl 0: not the control channel (a system call), for a caller that
+ * sleeps next on an fd that the channel's messages make readable. */
+static void fabtx__slow_opt(fabtx_conn *c, int ctrl)
 {
 	uint8_t b[FABTX__HS_LEN + 8];
 	uint64_t now;
@@ -3772,7 +3774,7 @@ static void fabtx__slow(fabtx_conn *c)
 		else
 			fabtx_conn_fail(c, rc);
 	}
-	for (i = 0; i < 16 && !c->peer_gone; i++) {
+	for (i = 0; i < 16 && ctrl && !c->peer_gone; i++) {
 		rc = c->be->setup.ctrl_recv(c, b, sizeof b, 0);
 		if (rc == -EAGAIN) break;
 		if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN) {
@@ -3818,6 +3820,11 @@ static void fabtx__slow(fabtx_conn *c)
 		        (uint64_t)c->ctx->cfg.keepalive_timeout_ms)
 			fabtx_conn_fail(c, -ETIMEDOUT);
 	}
+}
+
+static void fabtx__slow(fabtx_conn *c)
+{
+	fabtx__slow_opt(c, 1);
 }
 
 /* Next footer if visible and valid: 1, 0 (nothing), < 0 (failed). */
@@ -4139,8 +4146,8 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now,
 	         spin_end = 0;
 	uint32_t i = 0;
-	int rc, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) &&
-	                 c->be->notify.progress;
+	int rc, ctrl, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) &&
+	                       c->be->notify.progress;
 	int quick = want == FABTX__WANT_RX &&
 	            (c->be->caps & FABTX_BCAP_ORDERED) && c->rx.cells;
 	/* The clock is read only after the first 64 rounds (a vDSO call costs
@@ -4169,10 +4176,17 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 			if (now >= spin_end) break;
 		}
 	}
+	/* Before the first sleep the control channel need not be read where
+	 * it is the fd slept on and read straight from it (shm://, the one
+	 * ORDERED backend): a message there makes the poll return at once,
+	 * and the next round reads it (a system call less per sleep). */
+	ctrl = !((c->be->caps & FABTX_BCAP_ORDERED) && c->be->setup.ctrl_fd &&
+	         c->be->setup.ctrl_fd(c) == c->be->wait.fd(c));
 	for (;;) {
 		struct pollfd pfd;
 		int ms, ka = c->ctx->cfg.keepalive_ms;
-		fabtx__slow(c);
+		fabtx__slow_opt(c, ctrl);
+		ctrl = 1;
 		if (fabtx__ready(c, want)) return 0;
 		rc = c->be->wait.arm(c);
 		if (rc == -EAGAIN) continue;
