@@ -4449,6 +4449,57 @@ static int fabtx__nb_slow_due(fabtx_conn *c)
 	return 1;
 }
 
+/* A non-blocking receive on a DIRECT backend takes a message of several
+ * cells only once all of it is there, so that a caller polling faster
+ * than the peer writes does not copy it aside half-received
+ * (fabtx__stash: an allocation and a second copy; the fan-in server did
+ * that once it polled without a system call).  Only a message of at most
+ * N/4 cells waits so, with no cells held: the sender has room for all of
+ * it whatever credits are still unreported.  1: take what is there now. */
+static int fabtx__nb_whole(fabtx_conn *c)
+{
+	fabtx_footer f;
+	const fabtx_footer *lf;
+	uint64_t cells, last;
+	uint32_t p = fabtx_ring_payload(c->rx.c);
+	if (!(c->be->caps & FABTX_BCAP_DIRECT) || c->rx.asm_active ||
+	    c->rx.held || c->err || c->peer_gone)
+		return 1;
+	if (fabtx__rx_next(c, &f) <= 0 ||
+	    (f.flags & (FABTX_F_LAST | FABTX_F_FIN)))
+		return 1;
+	cells = (f.total_len + p - 1) / p;
+	if (cells > c->rx.n / 4) return 1;
+	/* one chunk per cell, published in order: the last one there means
+	 * all are (each is still checked when it is taken) */
+	last = c->rx.seq + cells - 1;
+	lf = fabtx__footer_at(c->rx.cells, c->rx.c, last & (c->rx.n - 1));
+	return fabtx__load_acq64(&lf->seq) == last;
+}
+
+/* fabtx__recv_common with timeout 0: a look, and one more after the slow
+ * path when that is due */
+static ssize_t fabtx__recv_nb(fabtx_conn *c, void *buf, size_t cap,
+                              fabtx_msg *msg)
+{
+	ssize_t rc;
+	rc = fabtx__nb_whole(c) ? fabtx__recv_try(c, buf, cap, msg) : -EAGAIN;
+	if (rc < 0 && rc != -EMSGSIZE) fabtx__stash(c);
+	/* Look at the slow sources once: a system call (the control
+	 * channel).  Where data is seen in place (ORDERED), a busy poller's
+	 * empty looks run it at most every 50 us (a fan-in server polling 16
+	 * connections spent a third of its time there); fabtx_conn_arm and
+	 * fabtx_conn_poll always run it, so an event loop sees every event as
+	 * before. */
+	if (rc == -EAGAIN && fabtx__nb_slow_due(c)) {
+		fabtx__slow(c);
+		rc = fabtx__nb_whole(c) ? fabtx__recv_try(c, buf, cap, msg)
+		                        : -EAGAIN;
+		if (rc < 0 && rc != -EMSGSIZE) fabtx__stash(c);
+	}
+	return rc;
+}
+
 static ssize_t fabtx__recv_common(fabtx_conn *c, void *buf, size_t cap,
                                   fabtx_msg *msg, int timeout_ms)
 {
@@ -4456,20 +4507,10 @@ static ssize_t fabtx__recv_common(fabtx_conn *c, void *buf, size_t cap,
 	ssize_t rc;
 	if (!c) return -EINVAL;
 	if (c->state == FABTX__ST_NEW) return -ENOTCONN;
+	if (timeout_ms == 0) return fabtx__recv_nb(c, buf, cap, msg);
 	rc = fabtx__recv_try(c, buf, cap, msg);
-	if (rc != -EAGAIN || timeout_ms == 0) {
+	if (rc != -EAGAIN) {
 		if (rc < 0 && rc != -EMSGSIZE) fabtx__stash(c);
-		/* Look at the slow sources once: a system call (the control
-		 * channel).  Where data is seen in place (ORDERED), a busy
-		 * poller's empty looks run it at most every 50 us (a fan-in
-		 * server polling 16 connections spent a third of its time
-		 * there); fabtx_conn_arm and fabtx_conn_poll always run it, so
-		 * an event loop sees every event as before. */
-		if (rc == -EAGAIN && fabtx__nb_slow_due(c)) {
-			fabtx__slow(c);
-			rc = fabtx__recv_try(c, buf, cap, msg);
-			if (rc < 0 && rc != -EMSGSIZE) fabtx__stash(c);
-		}
 		return rc;
 	}
 	dl = fabtx__deadline(timeout_ms);
