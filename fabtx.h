@@ -4456,15 +4456,13 @@ static int fabtx__nb_slow_due(fabtx_conn *c)
  * that once it polled without a system call).  Only a message of at most
  * N/4 cells waits so, with no cells held: the sender has room for all of
  * it whatever credits are still unreported.  1: take what is there now. */
-static int fabtx__nb_whole(fabtx_conn *c)
+static int fabtx__nb_whole_check(fabtx_conn *c)
 {
 	fabtx_footer f;
 	const fabtx_footer *lf;
 	uint64_t cells, last;
 	uint32_t p = fabtx_ring_payload(c->rx.c);
-	if (!(c->be->caps & FABTX_BCAP_DIRECT) || c->rx.asm_active ||
-	    c->rx.held || c->err || c->peer_gone)
-		return 1;
+	if (c->rx.asm_active || c->rx.held || c->err || c->peer_gone) return 1;
 	if (fabtx__rx_next(c, &f) <= 0 ||
 	    (f.flags & (FABTX_F_LAST | FABTX_F_FIN)))
 		return 1;
@@ -4475,6 +4473,19 @@ static int fabtx__nb_whole(fabtx_conn *c)
 	last = c->rx.seq + cells - 1;
 	lf = fabtx__footer_at(c->rx.cells, c->rx.c, last & (c->rx.n - 1));
 	return fabtx__load_acq64(&lf->seq) == last;
+}
+
+static inline int fabtx__nb_whole(fabtx_conn *c)
+{
+	const fabtx_footer *nf;
+	if (!(c->be->caps & FABTX_BCAP_DIRECT)) return 1;
+	/* Most messages are one cell: its raw flags say so without the checks
+	 * (taking what is there is always allowed; only a wait needs them) */
+	nf = fabtx__footer_at(c->rx.cells, c->rx.c, c->rx.seq & (c->rx.n - 1));
+	if (fabtx__load_acq64(&nf->seq) != c->rx.seq ||
+	    (fabtx__load_relaxed(&nf->flags) & FABTX_F_LAST))
+		return 1;
+	return fabtx__nb_whole_check(c);
 }
 
 /* fabtx__recv_common with timeout 0: a look, and one more after the slow
