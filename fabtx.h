@@ -1356,7 +1356,7 @@ static int fabtx__rx_rules(const fabtx_ring_rx *r, const fabtx_footer *v)
 	if (v->flags & FABTX_F_SKIP) { /* exactly to the ring's end */
 		uint64_t idx = r->seq & (r->n - 1);
 		if ((v->flags & ~(uint16_t)(FABTX_F_SKIP | FABTX_F_ACK_VALID |
-		                           FABTX_F_CREDIT_REQ)) ||
+		                            FABTX_F_CREDIT_REQ)) ||
 		    v->total_len || r->asm_active || v->len % r->c ||
 		    idx + 1 + v->len / r->c != r->n)
 			return -EPROTO;
@@ -1430,9 +1430,8 @@ FABTX__DEF int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out)
 		return 1;
 	}
 	/* the next one-cell chunk of a message being assembled, likewise */
-	if (r->asm_active &&
-	    !(v.flags & (FABTX_F_FIRST | FABTX_F_FIN | FABTX_F_SPAN |
-	                 FABTX_F_SKIP))) {
+	if (r->asm_active && !(v.flags & (FABTX_F_FIRST | FABTX_F_FIN |
+	                                  FABTX_F_SPAN | FABTX_F_SKIP))) {
 		uint64_t got = r->asm_got + v.len;
 		if (v.len > p || v.total_len != r->asm_total) return -EPROTO;
 		if (v.flags & FABTX_F_LAST) {
@@ -3487,8 +3486,8 @@ static int fabtx__publish_direct(fabtx_conn *c, fabtx_footer *f, int more)
 /* Not DIRECT: write the staged chunk (cell: its cell, payload at poff)
  * to the peer, the payload from user memory when zsrc (zero-copy). */
 static int fabtx__publish_write(fabtx_conn *c, uint8_t *cell, uint32_t poff,
-                                uint32_t len, const uint8_t *zsrc,
-                                void *zdesc, uint16_t flags, int more)
+                                uint32_t len, const uint8_t *zsrc, void *zdesc,
+                                uint16_t flags, int more)
 {
 	fabtx_ring_tx *t = &c->tx;
 	uint64_t coff = FABTX_WIN_HDR_SIZE + (t->seq & (t->n - 1)) * t->c;
@@ -3514,10 +3513,9 @@ static int fabtx__publish_write(fabtx_conn *c, uint8_t *cell, uint32_t poff,
 	t->last_db_seq = t->seq;
 	c->st.doorbells_sent++;
 	c->st.chunks_sent++;
-	rc = fabtx__bwrite(
-	    c, sg, nseg, coff + poff, t->seq,
-	    FABTX_WRITE_DATA | (more ? FABTX_WRITE_MORE : 0u) |
-	        ((flags & FABTX_F_FIN) ? FABTX_WRITE_LAST : 0u));
+	rc = fabtx__bwrite(c, sg, nseg, coff + poff, t->seq,
+	                   FABTX_WRITE_DATA | (more ? FABTX_WRITE_MORE : 0u) |
+	                       ((flags & FABTX_F_FIN) ? FABTX_WRITE_LAST : 0u));
 	return rc < 0 ? rc : 0;
 }
 
@@ -3563,9 +3561,9 @@ static int fabtx__put_chunk(fabtx_conn *c, fabtx__cur *k, uint32_t len,
  * cr credits allow, one after the other straight into the peer's ring
  * (what fabtx__put_chunk does chunk by chunk, without its choices); the
  * last chunk written is published seq_cst and rung.  *took: the bytes. */
-static int fabtx__put_cells_direct(fabtx_conn *c, fabtx__cur *k,
-                                   uint64_t left, uint64_t total,
-                                   uint64_t sent, uint64_t *took)
+static int fabtx__put_cells_direct(fabtx_conn *c, fabtx__cur *k, uint64_t left,
+                                   uint64_t total, uint64_t sent,
+                                   uint64_t *took)
 {
 	fabtx_ring_tx *t = &c->tx;
 	uint32_t p = fabtx_ring_payload(t->c);
@@ -3579,12 +3577,13 @@ static int fabtx__put_cells_direct(fabtx_conn *c, fabtx__cur *k,
 		fabtx_footer *f =
 		    (fabtx_footer *)(void *)(cell + t->c - FABTX_FOOTER_SIZE);
 		uint32_t credits_after = fabtx_ring_tx_credits(t) - 1;
-		uint16_t fl = (uint16_t)((sent + done == 0 ? FABTX_F_FIRST : 0) |
-		                         (rest == len ? FABTX_F_LAST : 0));
+		uint16_t fl =
+		    (uint16_t)((sent + done == 0 ? FABTX_F_FIRST : 0) |
+		               (rest == len ? FABTX_F_LAST : 0));
 		int more = credits_after > 0 && rest > len;
 		if (len)
-			fabtx__gather(k, cell + fabtx_ring_payload_off(t->c, len),
-			              len);
+			fabtx__gather(
+			    k, cell + fabtx_ring_payload_off(t->c, len), len);
 		if (credits_after == 0 || credits_after == t->n / 4)
 			fl |= FABTX_F_CREDIT_REQ;
 		fabtx__fill_footer(c, f, len, total, fl);
@@ -3600,8 +3599,7 @@ static int fabtx__put_cells_direct(fabtx_conn *c, fabtx__cur *k,
 /* fabtx_send's common case on a DIRECT backend (the caller checked it: a
  * one-cell message, a credit at hand, nothing queued): payload and footer
  * straight into the peer's ring, then published. */
-static int fabtx__send_cell_direct(fabtx_conn *c, const void *buf,
-                                   uint32_t len)
+static int fabtx__send_cell_direct(fabtx_conn *c, const void *buf, uint32_t len)
 {
 	fabtx_ring_tx *t = &c->tx;
 	uint8_t *cell =
@@ -3954,7 +3952,8 @@ static void fabtx__consume(fabtx_conn *c, const fabtx_footer *f, int release)
 	c->st.chunks_recv++;
 	if (release) {
 		if (cells == 1 && s == c->rx.rel)
-			c->rx.rel++; /* in order: fabtx_ring_rx_release's first case */
+			c->rx
+			    .rel++; /* in order: fabtx_ring_rx_release's first case */
 		else
 			fabtx__release_chunk(c, s, cells);
 		fabtx__maybe_report(c);
@@ -4054,7 +4053,8 @@ static ssize_t fabtx__take_single(fabtx_conn *c, const fabtx_footer *f,
 			c->st.zc_lent++;
 			fabtx__consume(c, f, 0);
 		} else {
-			msg->_owned = fabtx__alloc(&c->ctx->a, f->len ? f->len : 1);
+			msg->_owned =
+			    fabtx__alloc(&c->ctx->a, f->len ? f->len : 1);
 			if (!msg->_owned) return -ENOMEM;
 			memcpy(msg->_owned, p, f->len);
 			msg->data = msg->_owned;
@@ -4191,8 +4191,9 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 	uint64_t spin_ns = (uint64_t)c->ctx->cfg.spin_us * 1000u, now,
 	         spin_end = 0;
 	uint32_t i = 0;
-	int rc, ctrl, pollcq = !(c->be->caps & FABTX_BCAP_ORDERED) &&
-	                       c->be->notify.progress;
+	int rc, ctrl,
+	    pollcq =
+	        !(c->be->caps & FABTX_BCAP_ORDERED) && c->be->notify.progress;
 	int quick = want == FABTX__WANT_RX &&
 	            (c->be->caps & FABTX_BCAP_ORDERED) && c->rx.cells;
 	/* The clock is read only after the first 64 rounds (a vDSO call costs
@@ -4351,8 +4352,8 @@ static int fabtx__put_next(fabtx_conn *c, fabtx__cur *k, uint64_t left,
 
 /* fabtx_sendv's arguments and state: 0 and the message's length, or why
  * it cannot be sent */
-static int fabtx__sendv_check(fabtx_conn *c, const fabtx_iov *iov,
-                              int iovcnt, uint64_t *total_out)
+static int fabtx__sendv_check(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
+                              uint64_t *total_out)
 {
 	uint64_t total = 0;
 	int i, rc = fabtx__check_open(c);
@@ -4487,7 +4488,8 @@ FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
 static int fabtx__nb_slow_due(fabtx_conn *c)
 {
 	uint64_t now;
-	if (!(c->be->caps & FABTX_BCAP_ORDERED)) return 1; /* data comes there */
+	if (!(c->be->caps & FABTX_BCAP_ORDERED))
+		return 1; /* data comes there */
 	now = fabtx_now_ns();
 	if (now - c->nb_slow_ns < 50000u) return 0;
 	c->nb_slow_ns = now;
