@@ -2352,23 +2352,40 @@ static int fabtx__ofi_cli_ready(fabtx__ofi_conn *o)
 	return 0;
 }
 
-/* Take every step that can be taken now: 0 set up, -EAGAIN not yet (the
- * fd will say when), other < 0: failed (sticky; logged once). */
-static int fabtx__ofi_setup(fabtx__ofi_conn *o)
+/* the setup timer fired: while the wait goes on, back off (up to
+ * FABTX__OFI_SETUP_TICK_US) */
+static void fabtx__ofi_tick_read(fabtx__ofi_conn *o)
 {
-	int rc = 0, su0 = o->su, eq_looks = 0;
-	if (o->su_err) return o->su_err;
-	if (o->tick_on) {
-		uint64_t x;
-		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x &&
-		    o->tick_us < FABTX__OFI_SETUP_TICK_US) {
-			o->tick_us *= 2; /* the wait goes on: back off */
-			if (o->tick_us > FABTX__OFI_SETUP_TICK_US)
-				o->tick_us = FABTX__OFI_SETUP_TICK_US;
-			fabtx__ofi_tick_set(o, o->tick_us * 1000L);
-		}
+	uint64_t x;
+	if (!o->tick_on) return;
+	if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x &&
+	    o->tick_us < FABTX__OFI_SETUP_TICK_US) {
+		o->tick_us *= 2;
+		if (o->tick_us > FABTX__OFI_SETUP_TICK_US)
+			o->tick_us = FABTX__OFI_SETUP_TICK_US;
+		fabtx__ofi_tick_set(o, o->tick_us * 1000L);
 	}
-again:
+}
+
+/* Reset the EQ's wait fd before waiting on it: it stays readable once an
+ * event came (fi_eq_read does not reset it; fi_trywait does, and the data
+ * path's arm calls it).  Without this the fd (and a zmq I/O thread polling
+ * it) woke again and again from FI_CONNECTED to the end of the setup
+ * (strace of a zmq connect over ofi-tcp: an empty pass every 50-100 us);
+ * after the setup the core's request/response waits on this fd too.
+ * 1: an event came meanwhile (look again), 0: the fd is reset (quiet). */
+static int fabtx__ofi_eq_pending(fabtx__ofi_conn *o)
+{
+	struct fid *f;
+	if (!o->eq || o->eq_fd < 0 || !o->dom) return 0;
+	f = &o->eq->fid;
+	return fi_trywait(o->dom->fabric, &f, 1) == -FI_EAGAIN;
+}
+
+/* The setup's steps in order, each as far as it goes now. */
+static int fabtx__ofi_setup_steps(fabtx__ofi_conn *o)
+{
+	int rc = 0;
 	while (o->su != FABTX__OFI_SU_DONE) {
 		if (o->bout_len && o->su != FABTX__OFI_SU_C_TCP) {
 			rc = fabtx__ofi_bflush(o);
@@ -2417,28 +2434,23 @@ again:
 		}
 		if (rc < 0) break;
 	}
+	return rc;
+}
+
+/* Take every step that can be taken now: 0 set up, -EAGAIN not yet (the
+ * fd will say when), other < 0: failed (sticky; logged once). */
+static int fabtx__ofi_setup(fabtx__ofi_conn *o)
+{
+	int rc, su0 = o->su, eq_looks = 0;
+	if (o->su_err) return o->su_err;
+	fabtx__ofi_tick_read(o);
+	do
+		rc = fabtx__ofi_setup_steps(o);
+	while (o->su != FABTX__OFI_SU_DONE && rc == -EAGAIN && eq_looks++ < 4 &&
+	       fabtx__ofi_eq_pending(o));
 	if (o->su == FABTX__OFI_SU_DONE) {
-		/* the same for what follows: the core's request/response
-		 * waits on this fd too (the spin showed there as 15 % of the
-		 * CPU of a connect loop, in ctrl_recv) */
-		if (o->eq && o->eq_fd >= 0 && o->dom) {
-			struct fid *f = &o->eq->fid;
-			(void)fi_trywait(o->dom->fabric, &f, 1);
-		}
+		(void)fabtx__ofi_eq_pending(o);
 		return 0;
-	}
-	if (rc == -EAGAIN && o->eq && o->eq_fd >= 0 && o->dom && eq_looks < 4) {
-		/* About to wait: the EQ's wait fd stays readable once an
-		 * event came (fi_eq_read does not reset it; fi_trywait does,
-		 * and the data path's arm calls it).  Without this the fd
-		 * (and a zmq I/O thread polling it) woke again and again
-		 * from FI_CONNECTED to the end of the setup (strace of a zmq
-		 * connect over ofi-tcp: an empty pass every 50-100 us). */
-		struct fid *f = &o->eq->fid;
-		if (fi_trywait(o->dom->fabric, &f, 1) == -FI_EAGAIN) {
-			eq_looks++;
-			goto again; /* an event came meanwhile */
-		}
 	}
 	if (rc == -EAGAIN) {
 		if (o->tick_on && o->su != su0 &&
