@@ -64,6 +64,18 @@ struct nn_ftx_conn {
     /*  Outbound: a message waiting for credits. */
     int outpending;
     struct nn_msg outmsg;
+    /*  The most send room seen (the ring's credits when idle): a large
+        message waits for min (its size, half of it), see pump. */
+    size_t max_room;
+
+    /*  shm:// (fabtx_conn_in_place): the fd stays armed across what does
+        not run fabtx's slow path, so a pass in a user thread that armed
+        for the same events before need not arm again.  armed: the mask
+        of the last fabtx_conn_arm_mask that returned 0, -1 unknown. */
+    int in_place;
+    int armed;
+    /*  fd events in a row that found nothing awaited (worker only). */
+    int idle_ev;
 
     int failing;
     int err;

@@ -15,6 +15,7 @@
 #include "../../utils/fast.h"
 #include "../../utils/attr.h"
 #include "../../utils/wire.h"
+#include "../../utils/chunk.h"
 
 #include <string.h>
 
@@ -91,6 +92,10 @@ void nn_ftx_conn_init (struct nn_ftx_conn *self, int src, struct nn_ep *ep,
     nn_msg_init (&self->inmsg, 0);
     self->outpending = 0;
     nn_msg_init (&self->outmsg, 0);
+    self->max_room = 0;
+    self->in_place = 0;
+    self->armed = -1;
+    self->idle_ev = 0;
     self->failing = 0;
     self->err = 0;
     nn_fsm_event_init (&self->ev_fail);
@@ -140,6 +145,10 @@ void nn_ftx_conn_start (struct nn_ftx_conn *self, fabtx_conn *conn,
     self->err = 0;
     self->in_paused = 0;
     self->resume_posted = 0;
+    self->max_room = 0;
+    self->in_place = 0;
+    self->armed = -1;
+    self->idle_ev = 0;
     nn_fsm_start (&self->fsm);
     self->state = connecting ? NN_FTX_CONN_STATE_CONNECTING
                              : NN_FTX_CONN_STATE_PROTOHDR;
@@ -239,30 +248,53 @@ static void nn_ftx_conn_shutdown (struct nn_fsm *self, int src, int type,
     nn_fsm_bad_state (c->state, src, type);
 }
 
+/*  Messages of at least this size are taken with fabtx_recv_msg: fabtx
+    assembles a message that arrives in pieces into a buffer of its own,
+    allocated as a nanomsg chunk (nn_ftx_ctx's allocator), which becomes
+    the message's body as it is.  fabtx_recv into our own chunk would copy
+    twice once a pass ends half way (the core keeps what came so far in a
+    buffer of its own, then copies it over).  Smaller ones fit a few cells
+    and come whole. */
+#define NN_FTX_ADOPT_MIN 16384
+
+/*  fabtx's buffer in fm (a message it assembled or copied out of the ring,
+    fabtx_recv_msg) becomes msg's body when it is one of our chunks of
+    exactly its length; else the bytes are copied (a message lent in place
+    in the ring).  fm is released either way. */
+static void nn_ftx_conn_take (struct nn_ftx_conn *self, fabtx_msg *fm,
+    struct nn_msg *msg)
+{
+    nn_msg_term (msg);
+    /*  fm._owned is fabtx's own buffer (internal field; fabtx has no
+        public way yet to hand its buffer over; nng's transport does the
+        same). */
+    if (fm->_owned == fm->data && fm->data && fm->len > 0 &&
+          nn_chunk_size (fm->data) == fm->len) {
+        nn_msg_init_chunk (msg, fm->data);
+        fm->_owned = NULL;
+        fm->_kind = 0;
+        memset (fm, 0, sizeof (*fm));
+        return;
+    }
+    nn_msg_init (msg, fm->len);
+    if (fm->len)
+        memcpy (nn_chunkref_data (&msg->body), fm->data, fm->len);
+    fabtx_msg_release (self->conn, fm);
+}
+
 /*  Inbound: 1 a message is complete in inmsg, 0 nothing yet, < 0 error. */
 static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
 {
     ssize_t n;
     int opt;
     size_t optsz;
-    char none;
+    fabtx_msg fm;
 
     if (self->instate == NN_FTX_IN_NONE) {
+        /*  No system call: on shm:// new messages are seen in place; on
+            the other backends the arm below runs fabtx's progress and
+            says -EAGAIN when something came. */
         n = fabtx_peek_len (self->conn);
-        if (n == -EAGAIN) {
-            /*  The cheap look saw nothing: one that also polls the slow
-                sources; an empty message is taken right here (into a
-                real buffer of 0 bytes: fabtx copies 0 bytes into it). */
-            n = fabtx_recv (self->conn, &none, 0, 0);
-            if (n == 0) {
-                nn_msg_term (&self->inmsg);
-                nn_msg_init (&self->inmsg, 0);
-                return 1;
-            }
-            if (n != -EMSGSIZE)
-                return n == -EAGAIN ? 0 : (int) n;
-            n = fabtx_peek_len (self->conn);
-        }
         if (n < 0)
             return n == -EAGAIN ? 0 : (int) n;
 
@@ -273,10 +305,25 @@ static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
             &opt, &optsz);
         if (opt >= 0 && (uint64_t) n > (uint64_t) opt)
             return -EMSGSIZE;
-        nn_msg_term (&self->inmsg);
-        nn_msg_init (&self->inmsg, (size_t) n);
         self->inlen = (size_t) n;
+        if (self->inlen < NN_FTX_ADOPT_MIN) {
+            nn_msg_term (&self->inmsg);
+            nn_msg_init (&self->inmsg, (size_t) n);
+        }
         self->instate = NN_FTX_IN_PARTIAL;
+    }
+    if (self->inlen >= NN_FTX_ADOPT_MIN) {
+        n = fabtx_recv_msg (self->conn, &fm, 0);
+        if (n < 0) {
+            self->armed = -1; /*  fabtx looked at its slow sources */
+            return n == -EAGAIN ? 0 : (int) n;
+        }
+        if (fm.len != self->inlen) {
+            fabtx_msg_release (self->conn, &fm);
+            return -EPROTO;
+        }
+        nn_ftx_conn_take (self, &fm, &self->inmsg);
+        return 1;
     }
     n = fabtx_recv (self->conn, nn_chunkref_data (&self->inmsg.body),
         self->inlen, 0);
@@ -285,7 +332,45 @@ static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
             return -EPROTO;
         return 1;
     }
+    self->armed = -1;
     return n == -EAGAIN ? 0 : (int) n;
+}
+
+/*  Outbound: 1 sent (taken by fabtx), 0 not yet, < 0 error. */
+static int nn_ftx_conn_try_send (struct nn_ftx_conn *self)
+{
+    fabtx_iov iov [2];
+    size_t hlen = nn_chunkref_size (&self->outmsg.sphdr);
+    size_t blen = nn_chunkref_size (&self->outmsg.body);
+    size_t room = fabtx_conn_send_room (self->conn);
+    ssize_t rc;
+
+    if (room > self->max_room)
+        self->max_room = room;
+    /*  A message larger than the room now waits for the credits of as
+        much of it as the ring can ever give (up to half of it): fabtx
+        would take it at once and copy all that does not fit yet into a
+        buffer of its own (an allocation and a copy per message).  Half:
+        a reader that has taken everything has reported all but a
+        quarter of the ring's credits, so this never waits for good. */
+    if (hlen + blen > room && room < self->max_room / 2)
+        return 0;
+    if (hlen == 0) {
+        /*  fabtx_send's fast path (one chunk, nothing queued) */
+        rc = fabtx_send (self->conn, nn_chunkref_data (&self->outmsg.body),
+            blen, 0);
+    }
+    else {
+        iov [0].base = nn_chunkref_data (&self->outmsg.sphdr);
+        iov [0].len = hlen;
+        iov [1].base = nn_chunkref_data (&self->outmsg.body);
+        iov [1].len = blen;
+        rc = fabtx_sendv (self->conn, iov, 2, 0);
+    }
+    if (rc >= 0)
+        return 1;
+    self->armed = -1; /*  a stalled send may have run the slow path */
+    return rc == -EAGAIN ? 0 : (int) rc;
 }
 
 /*  Moves messages both ways as far as they go, then arms the fd for what
@@ -294,29 +379,27 @@ static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
 {
     int rc;
     unsigned mask;
-    int idle = 0;
-    fabtx_iov iov [2];
 
+    /*  An fd event or the tick: the peer's wakeup disarmed us, or the
+        slow sources want a look. */
+    if (in_worker)
+        self->armed = -1;
     for (;;) {
         int progress = 0;
         if (self->failing || self->state != NN_FTX_CONN_STATE_ACTIVE)
             return;
         if (self->outpending) {
-            iov [0].base = nn_chunkref_data (&self->outmsg.sphdr);
-            iov [0].len = nn_chunkref_size (&self->outmsg.sphdr);
-            iov [1].base = nn_chunkref_data (&self->outmsg.body);
-            iov [1].len = nn_chunkref_size (&self->outmsg.body);
-            rc = (int) fabtx_sendv (self->conn, iov, 2, 0);
-            if (rc >= 0) {
+            rc = nn_ftx_conn_try_send (self);
+            if (rc < 0) {
+                nn_ftx_conn_fail (self, rc);
+                return;
+            }
+            if (rc > 0) {
                 nn_msg_term (&self->outmsg);
                 nn_msg_init (&self->outmsg, 0);
                 self->outpending = 0;
                 progress = 1;
                 nn_pipebase_sent (&self->pipebase);
-            }
-            else if (rc != -EAGAIN) {
-                nn_ftx_conn_fail (self, rc);
-                return;
             }
         }
         if (self->instate != NN_FTX_IN_COMPLETE) {
@@ -332,31 +415,47 @@ static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
                 continue;
             }
         }
-        if (progress) {
-            idle = 0;
+        if (progress)
             continue;
-        }
         mask = (self->instate != NN_FTX_IN_COMPLETE ? FABTX_POLLIN : 0u) |
             (self->outpending ? FABTX_POLLOUT : 0u);
-        rc = fabtx_conn_arm_mask (self->conn, mask);
-        if (rc == 0)
+        if (mask == 0) {
+            /*  Nothing awaited: a message waits for the core to take it
+                (its recv pumps again) and nothing waits to go.  Not
+                armed, so the peer sends no wakeups meanwhile.  In the
+                worker the fd said something: fabtx's slow sources are
+                looked at (wakeup bytes read, keepalive); a connection
+                that has ended stays readable (what is left is to be
+                delivered first): stop polling its fd until the core
+                takes the message. */
+            if (in_worker) {
+                rc = fabtx_conn_poll (self->conn);
+                self->armed = -1;
+                if ((rc < 0 || (rc & FABTX_POLLERR) || ++self->idle_ev > 2)
+                      && self->fd >= 0) {
+                    nn_worker_reset_in (self->worker, &self->wfd);
+                    self->in_paused = 1;
+                }
+            }
             return;
+        }
+        self->idle_ev = 0;
+        /*  shm://: armed for the same before, and nothing since ran the
+            slow path (which is what disarms): still armed. */
+        if (!in_worker && self->in_place && self->armed == (int) mask &&
+              mask == FABTX_POLLIN)
+            return;
+        rc = fabtx_conn_arm_mask (self->conn, mask);
+        if (rc == 0) {
+            self->armed = (int) mask;
+            return;
+        }
+        self->armed = -1;
         if (rc != -EAGAIN) {
             nn_ftx_conn_fail (self, rc);
             return;
         }
-        /*  Work raced in (or a long message is streaming): go again.  But
-            with a message waiting for the core and nothing to send, a
-            connection that has ended keeps saying -EAGAIN (what is left
-            is to be delivered first): stop polling its fd until the core
-            takes the message. */
-        if (++idle > 2 && mask == 0) {
-            if (in_worker && self->fd >= 0) {
-                nn_worker_reset_in (self->worker, &self->wfd);
-                self->in_paused = 1;
-            }
-            return;
-        }
+        /*  Work raced in (or a long message is streaming): go again. */
     }
 }
 
@@ -421,6 +520,8 @@ static void nn_ftx_conn_protohdr (struct nn_ftx_conn *self)
     }
     self->pipe_started = 1;
     self->state = NN_FTX_CONN_STATE_ACTIVE;
+    self->in_place = fabtx_conn_in_place (self->conn);
+    self->armed = -1;
     nn_fsm_raise (&self->fsm, &self->ev_up, NN_FTX_CONN_UP);
     nn_ftx_conn_pump (self, 1);
 }
@@ -485,6 +586,7 @@ static int nn_ftx_conn_recv (struct nn_pipebase *self, struct nn_msg *msg)
     nn_msg_mv (msg, &c->inmsg);
     nn_msg_init (&c->inmsg, 0);
     c->instate = NN_FTX_IN_NONE;
+    c->idle_ev = 0;
     if (c->in_paused) {
         /*  the fd is out of IN polling: the worker puts it back */
         if (!c->resume_posted) {
