@@ -76,6 +76,9 @@ struct nn_ftx_conn {
     int armed;
     /*  fd events in a row that found nothing awaited (worker only). */
     int idle_ev;
+    /*  Period of the tick (NN_FTX_TICK_MS in the environment: tests that
+        no wakeup depends on it). */
+    int tick_ms;
 
     int failing;
     int err;
