@@ -44,8 +44,9 @@ struct nn_ftx_conn {
     struct nn_worker_task task_resume;
     int resume_posted;
     /*  Input paused: the fd was taken out of IN polling (worker only)
-        while a received message waits for the core and the connection
-        has ended; the core taking it resumes (task_resume). */
+        when it woke the worker while nothing was awaited (a received
+        message waits for the core); a pass in a user thread that must
+        wait again has the worker put it back (task_resume). */
     int in_paused;
 
     /*  SP header exchange. */
@@ -74,8 +75,6 @@ struct nn_ftx_conn {
         of the last fabtx_conn_arm_mask that returned 0, -1 unknown. */
     int in_place;
     int armed;
-    /*  fd events in a row that found nothing awaited (worker only). */
-    int idle_ev;
     /*  Period of the tick (NN_FTX_TICK_MS in the environment: tests that
         no wakeup depends on it). */
     int tick_ms;

@@ -112,7 +112,6 @@ void nn_ftx_conn_init (struct nn_ftx_conn *self, int src, struct nn_ep *ep,
     self->max_room = 0;
     self->in_place = 0;
     self->armed = -1;
-    self->idle_ev = 0;
     self->tick_ms = NN_FTX_TICK_MS;
     self->failing = 0;
     self->err = 0;
@@ -166,7 +165,6 @@ void nn_ftx_conn_start (struct nn_ftx_conn *self, fabtx_conn *conn,
     self->max_room = 0;
     self->in_place = 0;
     self->armed = -1;
-    self->idle_ev = 0;
     self->tick_ms = nn_ftx_tick_period ();
     nn_fsm_start (&self->fsm);
     self->state = connecting ? NN_FTX_CONN_STATE_CONNECTING
@@ -374,6 +372,10 @@ static int nn_ftx_conn_try_send (struct nn_ftx_conn *self)
         quarter of the ring's credits, so this never waits for good. */
     if (hlen + blen > room && room < self->max_room / 2)
         return 0;
+    /*  Out of credits on the way fabtx looks for more (its progress, on
+        the backends that are not in place): the fd must be armed again. */
+    if (hlen + blen > room || room == 0)
+        self->armed = -1;
     if (hlen == 0) {
         /*  fabtx_send's fast path (one chunk, nothing queued) */
         rc = fabtx_send (self->conn, nn_chunkref_data (&self->outmsg.body),
@@ -398,6 +400,7 @@ static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
 {
     int rc;
     unsigned mask;
+    int moved = 0;
 
     /*  An fd event or the tick: the peer's wakeup disarmed us, or the
         slow sources want a look. */
@@ -429,36 +432,47 @@ static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
             }
             if (rc > 0) {
                 self->instate = NN_FTX_IN_COMPLETE;
-                progress = 1;
+                moved = 1;
                 nn_pipebase_received (&self->pipebase);
                 continue;
             }
         }
-        if (progress)
+        if (progress) {
+            moved = 1;
             continue;
+        }
         mask = (self->instate != NN_FTX_IN_COMPLETE ? FABTX_POLLIN : 0u) |
             (self->outpending ? FABTX_POLLOUT : 0u);
         if (mask == 0) {
             /*  Nothing awaited: a message waits for the core to take it
                 (its recv pumps again) and nothing waits to go.  Not
-                armed, so the peer sends no wakeups meanwhile.  In the
-                worker the fd said something: fabtx's slow sources are
-                looked at (wakeup bytes read, keepalive); a connection
-                that has ended stays readable (what is left is to be
-                delivered first): stop polling its fd until the core
-                takes the message. */
+                armed, so the peer sends no wakeups meanwhile (shm://).
+                In the worker the fd said something: fabtx's slow sources
+                are looked at (wakeup bytes read, keepalive); an event
+                that brought nothing takes the fd out of IN polling until
+                a pass needs it again: ofi://'s fd is readable whenever
+                data comes, armed or not, and a connection that has ended
+                stays readable (what is left is to be delivered first). */
             if (in_worker) {
-                rc = fabtx_conn_poll (self->conn);
+                (void) fabtx_conn_poll (self->conn);
                 self->armed = -1;
-                if ((rc < 0 || (rc & FABTX_POLLERR) || ++self->idle_ev > 2)
-                      && self->fd >= 0) {
+                if (!moved && self->fd >= 0 && !self->in_paused) {
                     nn_worker_reset_in (self->worker, &self->wfd);
                     self->in_paused = 1;
                 }
             }
             return;
         }
-        self->idle_ev = 0;
+        /*  The fd is out of the worker's IN polling: the worker puts it
+            back and arms (a user thread that keeps finding messages
+            never needs it: no wakeups, no contention for the lock). */
+        if (!in_worker && self->in_paused) {
+            if (!self->resume_posted) {
+                self->resume_posted = 1;
+                nn_worker_execute (self->worker, &self->task_resume);
+            }
+            return;
+        }
         /*  shm://: armed for the same before, and nothing since ran the
             slow path (which is what disarms): still armed. */
         if (!in_worker && self->in_place && self->armed == (int) mask &&
@@ -539,7 +553,11 @@ static void nn_ftx_conn_protohdr (struct nn_ftx_conn *self)
     }
     self->pipe_started = 1;
     self->state = NN_FTX_CONN_STATE_ACTIVE;
-    self->in_place = fabtx_conn_in_place (self->conn);
+    /*  shm:// (in place: nothing but fabtx's slow path disarms) and ofi://
+        (fi_trywait and the epoll set: only progress, which sends that
+        have credits do not run, consumes what would wake it). */
+    self->in_place = fabtx_conn_in_place (self->conn) ||
+        strcmp (fabtx_conn_backend_name (self->conn), "ofi") == 0;
     self->armed = -1;
     nn_fsm_raise (&self->fsm, &self->ev_up, NN_FTX_CONN_UP);
     nn_ftx_conn_pump (self, 1);
@@ -605,15 +623,6 @@ static int nn_ftx_conn_recv (struct nn_pipebase *self, struct nn_msg *msg)
     nn_msg_mv (msg, &c->inmsg);
     nn_msg_init (&c->inmsg, 0);
     c->instate = NN_FTX_IN_NONE;
-    c->idle_ev = 0;
-    if (c->in_paused) {
-        /*  the fd is out of IN polling: the worker puts it back */
-        if (!c->resume_posted) {
-            c->resume_posted = 1;
-            nn_worker_execute (c->worker, &c->task_resume);
-        }
-        return 0;
-    }
     nn_ftx_conn_pump (c, 0);
     return 0;
 }
