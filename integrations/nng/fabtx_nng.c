@@ -416,6 +416,7 @@ struct fx_pipe {
 	 * is one of the two. */
 	int  armed_ev;
 	bool keep_arm;
+	int  tick_ms; /* FX_PIPE_TICK_MS, or NNG_FX_TICK_MS (environment) */
 	bool     spin_hint; /* p->mtx: spin_wanted as this pipe last set it */
 	bool     spin_wanted;
 	bool     spin_linked;
@@ -449,6 +450,23 @@ struct fx_ep {
 };
 
 static void fx_pipe_fini(void *);
+
+/* The tick's period for a pipe: FX_PIPE_TICK_MS, or NNG_FX_TICK_MS from
+ * the environment (a test sets it to an hour: then nothing the poller
+ * should have woken can have been rescued by the tick). */
+static int
+fx_tick_period(void)
+{
+	const char *e = getenv("NNG_FX_TICK_MS");
+	char *      end;
+	long        v;
+	if (e == NULL || *e == 0)
+		return (FX_PIPE_TICK_MS);
+	v = strtol(e, &end, 10);
+	if (*end != 0 || v < 1 || v > 24L * 3600 * 1000)
+		return (FX_PIPE_TICK_MS);
+	return ((int) v);
+}
 static void fx_ep_fini(void *);
 static void fx_pipe_cb(nni_posix_pfd *, unsigned, void *);
 static void fx_pipe_tick_cb(void *);
@@ -676,6 +694,7 @@ fx_pipe_alloc(fx_pipe **pp, fabtx_conn *conn)
 	p->keep_arm = p->direct || fabtx_conn_in_place(conn) ||
 	    strcmp(fabtx_conn_backend_name(conn), "ofi") == 0;
 	p->armed_ev = -1;
+	p->tick_ms  = fx_tick_period();
 	p->cell_payload =
 	    fabtx_conn_stats_get(conn, &st) == 0 && st.cell_size > 64
 	    ? st.cell_size - FABTX_FOOTER_SIZE
@@ -1107,9 +1126,8 @@ fx_pipe_tick_cb(void *arg)
 	}
 	nni_mtx_lock(&p->mtx);
 	if (!p->closed)
-		nni_sleep_aio(nni_atomic_get_bool(&p->ready) ? FX_PIPE_TICK_MS
-		                                             : 100,
-		    &p->tick);
+		nni_sleep_aio(
+		    nni_atomic_get_bool(&p->ready) ? p->tick_ms : 100, &p->tick);
 	nni_mtx_unlock(&p->mtx);
 }
 
