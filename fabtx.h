@@ -387,6 +387,9 @@ FABTX_API int fabtx_conn_close(fabtx_conn *c, int linger_ms);
 FABTX_API int fabtx_conn_shutdown(fabtx_conn *c);
 FABTX_API int fabtx_conn_stats_get(fabtx_conn *c, fabtx_conn_stats *st);
 FABTX_API const char *fabtx_conn_backend_name(fabtx_conn *c);
+/* The connection's URL: the one given to fabtx_connect, or the listener's
+ * (as given to fabtx_listen) for an accepted one.  "" for NULL. */
+FABTX_API const char *fabtx_conn_url(const fabtx_conn *c);
 /* The context the connection belongs to. */
 FABTX_API fabtx_ctx *fabtx_conn_ctx(fabtx_conn *c);
 /* Bytes fabtx_send() can put straight into the peer's ring now, with the
@@ -406,10 +409,69 @@ typedef struct fabtx_peer_cred {
 FABTX_API int fabtx_conn_peer_cred(fabtx_conn *c, fabtx_peer_cred *out);
 
 /* =========================================================================
- * Mechanism units (public so they can be tested and reused by backends)
+ * BACKEND API (for fabtx_ofi.h, fabtx_rio.h, fabtx_scif.h and new backends)
+ *
+ * A backend is one header that fills a fabtx_backend table and uses only
+ * what this section lists (scripts/check_backend_api.sh checks that in
+ * `make test-core`).  docs/core.md walks through the data path; the shm
+ * backend at the end of this file is the reference implementation.
+ *
+ * WHAT A BACKEND MAY USE
+ *   of a fabtx_conn: c->ctx, c->url (read), c->be (read), c->bdata (its own:
+ *     set it in accept/connect, free it in disconnect); of a fabtx_listener:
+ *     l->ctx, l->url (read), l->bdata (its own).  Every other member of
+ *     fabtx_conn, fabtx_listener and fabtx_ctx is the core's.  (The
+ *     structs are defined in CORE INTERNALS, after this public half, and
+ *     only where FABTX_IMPLEMENTATION is defined, as it is wherever a
+ *     backend's implementation is compiled; to users they are opaque.)
+ *   the accessors below (fabtx_conn_rx_pos, ..., fabtx_ctx_handshake_ms),
+ *   the upcalls (fabtx_conn_data_in, fabtx_conn_credit_in,
+ *   fabtx_conn_doorbell_in, fabtx_conn_chunk_in, fabtx_conn_rx_scan,
+ *   fabtx_conn_fail), the services (fabtx_ctx_zalloc / _free /
+ *   _allocator / _backend_data, fabtx_log, fabtx_now_ms / _ns,
+ *   fabtx_url_hostport / _query, the MR cache fabtx_mr_*), the wire
+ *   types and constants (fabtx_win_hdr, fabtx_footer, FABTX_WIN_HDR_SIZE,
+ *   FABTX_FOOTER_SIZE, FABTX_DB_*, fabtx_db_range), and FABTX__DEF /
+ *   FABTX__PRIV to decorate its definitions.
+ *
+ * WHAT A BACKEND PROVIDES: a fabtx_backend, its members named by concern:
+ *   setup (listen, accept, connect, the control channel, windows,
+ *   disconnect), data (remote writes, flush, zero-copy registration),
+ *   notify (doorbells out, progress in) and wait (arm, fd).  Build the
+ *   table member by member in a function (C++11 has no designated
+ *   initialisers; see fabtx_shm_backend()); members left NULL are absent.
+ *   Required: scheme, setup.connect, setup.ctrl_send, setup.ctrl_recv,
+ *   setup.win_open, setup.win_import, setup.disconnect, wait.arm, wait.fd,
+ *   and data.write unless caps has FABTX_BCAP_DIRECT; a listener needs
+ *   setup.listen, setup.accept and setup.listener_close.
+ *
+ * MEMORY ORDERING AND WAKEUPS (the whole contract, once)
+ *   Positions are absolute chunk numbers (a ring of N cells starts at N).
+ *   - DIRECT backends map the peer's window (win_import returns it in
+ *     fabtx_win_limits.peer_base); the core stores the cells and publishes
+ *     each chunk by a seq_cst store of its footer seq, then calls
+ *     notify.ring: the backend wakes the peer if it sleeps (armed).
+ *     The owner's wait.arm must make "peer stores after arm" visible to the
+ *     core's seq_cst re-check that follows, or return -EAGAIN.
+ *   - Other backends get data.write calls; with FABTX_WRITE_DATA the
+ *     peer's backend may deliver the notification only once every byte of
+ *     that write (and of every earlier write on the connection) is visible
+ *     in its window.  The receiving backend hands notifications to the core
+ *     from notify.progress: fabtx_conn_data_in (chunks before pos are
+ *     visible), fabtx_conn_credit_in (the peer released up to pos, or 0:
+ *     read the credit word), or the core's own 16-bit value verbatim with
+ *     fabtx_conn_doorbell_in.  Duplicates and stale values are harmless.
+ *   - FABTX_BCAP_ORDERED: writes land in order, so the core may poll
+ *     footers instead of waiting for data notifications.
+ *   - wait.fd is readable (level) whenever progress or ctrl_recv has work;
+ *     wait.arm returns 0 only if anything arriving after it makes the fd
+ *     readable.  The core may call notify.progress between wait.arm and
+ *     sleeping (looking for credits): progress must not undo the arming.
+ *     A peer that goes away: progress or ctrl_recv says -ECONNRESET only
+ *     after every notification it sent was handed over.
  * ========================================================================= */
 
-/* ---- the credit ring --------------------------------------------------- */
+/* ---- the wire format (see THE RING at the top) ----------------------- */
 #define FABTX_FOOTER_SIZE 32u
 #define FABTX_WIN_HDR_SIZE 64u
 #define FABTX_MIN_CELLS 4u
@@ -456,83 +518,7 @@ typedef struct fabtx_win_hdr {
 	uint64_t spare; /* backends: target of doorbell-only writes       */
 } fabtx_win_hdr;
 
-/* One direction of the ring as the sender sees it. */
-typedef struct fabtx_ring_tx {
-	uint32_t n, c;        /* cell count (pow2), cell size            */
-	uint64_t seq;         /* next chunk to write (starts at n)       */
-	uint64_t peer_ack;    /* peer has released everything < this    */
-	uint64_t last_db_seq; /* last chunk a doorbell was rung for      */
-	uint16_t conn_tag;
-} fabtx_ring_tx;
-
-/* The receiver's state over its own RX window. */
-typedef struct fabtx_ring_rx {
-	uint32_t n, c;
-	uint8_t *cells;      /* local mapping of cell 0                  */
-	uint64_t seq;        /* next chunk to consume                    */
-	uint64_t rel;        /* contiguous released prefix               */
-	uint64_t reported;   /* last rel told to the peer                */
-	uint64_t hint;       /* cells < hint are visible (doorbells)     */
-	uint64_t credit_req; /* a CREDIT_REQ cell was seen below this    */
-	uint8_t *released;   /* n flags: consumed and released            */
-	uint32_t held;       /* zero-copy cells held by the application  */
-	uint16_t conn_tag;
-	uint64_t max_msg;
-	/* reassembly of the message in progress */
-	uint64_t asm_total, asm_got;
-	int asm_active;
-} fabtx_ring_rx;
-
-/* Geometry check shared by the handshake and the rings: 0 or -EINVAL. */
-FABTX_API int fabtx_ring_geometry_ok(uint32_t cell_count, uint32_t cell_size);
-static inline uint32_t fabtx_ring_payload(uint32_t cell_size)
-{
-	return cell_size - FABTX_FOOTER_SIZE;
-}
-/* Number of cells a message of len bytes takes. */
-static inline uint64_t fabtx_ring_cells_for(uint64_t len, uint32_t cell_size)
-{
-	uint64_t p = fabtx_ring_payload(cell_size);
-	return len == 0 ? 1 : (len + p - 1) / p;
-}
-static inline uint32_t fabtx_ring_tx_credits(const fabtx_ring_tx *t)
-{
-	return (uint32_t)((uint64_t)(t->n - 1) - (t->seq - t->peer_ack));
-}
-/* Cells a chunk takes: 1, or 1 + the data cells of a SPAN chunk. */
-static inline uint32_t fabtx_ring_chunk_cells(uint16_t flags, uint32_t len,
-                                              uint32_t cell_size)
-{
-	if (!(flags & (FABTX_F_SPAN | FABTX_F_SKIP))) return 1;
-	return 1u + (uint32_t)(((uint64_t)len + cell_size - 1) / cell_size);
-}
-/* Offset of the payload of a len-byte chunk inside its cell. */
-static inline uint32_t fabtx_ring_payload_off(uint32_t cell_size, uint32_t len)
-{
-	return cell_size - FABTX_FOOTER_SIZE - ((len + 7u) & ~7u);
-}
-FABTX_API void fabtx_ring_tx_init(fabtx_ring_tx *t, uint32_t n, uint32_t c,
-                                  uint16_t tag);
-/* Accept an absolute credit position; returns 1 if it advanced peer_ack, 0
- * if stale, -EPROTO if it claims more than was sent. */
-FABTX_API int fabtx_ring_tx_credit(fabtx_ring_tx *t, uint64_t pos);
-/* Decode a credit doorbell index (pos mod n) against the ring.  Exact
- * only while doorbells are the sole source of credits (N-1 cap); the core
- * itself reads the absolute credit word instead. */
-FABTX_API int fabtx_ring_tx_credit_idx(fabtx_ring_tx *t, uint32_t idx);
-FABTX_API int fabtx_ring_rx_init(fabtx_ring_rx *r, uint32_t n, uint32_t c,
-                                 uint8_t *cells, uint16_t tag, uint64_t max_msg,
-                                 const fabtx_allocator *a);
-FABTX_API void fabtx_ring_rx_fini(fabtx_ring_rx *r, const fabtx_allocator *a);
-/* Validate the footer of cell r->seq.  Returns 1 and a stable copy of the
- * footer if it is ready, 0 if not written yet, -EPROTO if it is invalid. */
-FABTX_API int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out);
-/* Mark chunk seq released; returns how far rel advanced. */
-FABTX_API uint64_t fabtx_ring_rx_release(fabtx_ring_rx *r, uint64_t seq);
-/* Should rel be reported now (R7)? */
-FABTX_API int fabtx_ring_rx_should_report(const fabtx_ring_rx *r);
-
-/* ---- doorbell range allocation ---------------------------------------- */
+/* ---- doorbells --------------------------------------------------------- */
 #define FABTX_DB_RESERVED 16u /* values [0, 16) are control doorbells */
 #define FABTX_DB_NONE 0x0000u
 #define FABTX_DB_CONN_REQ 0x0001u
@@ -554,25 +540,6 @@ typedef enum fabtx_db_kind {
 	FABTX_DB_KIND_DATA = 2,
 	FABTX_DB_KIND_CREDIT = 3
 } fabtx_db_kind;
-
-typedef struct fabtx_db_alloc fabtx_db_alloc;
-FABTX_API int fabtx_db_alloc_create(fabtx_db_alloc **out,
-                                    const fabtx_allocator *a);
-FABTX_API void fabtx_db_alloc_destroy(fabtx_db_alloc *d);
-/* Allocate a range of 2*cells values (cells halved down to min_cells if the
- * space is fragmented) for owner slot (1..65535).  Returns the cells granted
- * (> 0) or -ENOSPC.  now_ms is the caller's clock (quarantine). */
-FABTX_API int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
-                                   uint32_t min_cells, uint16_t owner,
-                                   uint64_t now_ms, fabtx_db_range *out);
-/* Free a range; it is reused only after now_ms + quarantine_ms.  -EINVAL on
- * a range that is not allocated with these exact bounds. */
-FABTX_API int fabtx_db_free_range(fabtx_db_alloc *d, fabtx_db_range r,
-                                  uint64_t now_ms, uint32_t quarantine_ms);
-/* O(1) decode of any 16-bit value.  *owner gets the slot, *off the offset. */
-FABTX_API fabtx_db_kind fabtx_db_decode(const fabtx_db_alloc *d, uint32_t value,
-                                        uint16_t *owner, uint32_t *off);
-FABTX_API uint32_t fabtx_db_in_use(const fabtx_db_alloc *d); /* values */
 
 /* ---- memory-registration cache ---------------------------------------- */
 typedef struct fabtx_mr_reg {
@@ -630,64 +597,6 @@ FABTX_API int fabtx_url_hostport(const char *addr, char *host, size_t hostcap,
 FABTX_API int fabtx_url_query(const char *query, const char *key, char *val,
                               size_t cap);
 
-/* =========================================================================
- * BACKEND API (for fabtx_ofi.h, fabtx_rio.h, fabtx_scif.h and new backends)
- *
- * A backend is one header that fills a fabtx_backend table and uses only
- * what this section lists (scripts/check_backend_api.sh checks that in
- * `make test-core`).  docs/core.md walks through the data path; the shm
- * backend at the end of this file is the reference implementation.
- *
- * WHAT A BACKEND MAY USE
- *   of a fabtx_conn: c->ctx, c->url (read), c->be (read), c->bdata (its own:
- *     set it in accept/connect, free it in disconnect); of a fabtx_listener:
- *     l->ctx, l->url (read), l->bdata (its own).  Every other member of
- *     fabtx_conn, fabtx_listener and fabtx_ctx is the core's.
- *   the accessors below (fabtx_conn_rx_pos, ..., fabtx_ctx_handshake_ms),
- *   the upcalls (fabtx_conn_data_in, fabtx_conn_credit_in,
- *   fabtx_conn_doorbell_in, fabtx_conn_chunk_in, fabtx_conn_rx_scan,
- *   fabtx_conn_fail), the services (fabtx_ctx_zalloc / _free /
- *   _allocator / _backend_data, fabtx_log, fabtx_now_ms / _ns,
- *   fabtx_url_hostport / _query, the MR cache fabtx_mr_*), the wire
- *   types and constants (fabtx_win_hdr, fabtx_footer, FABTX_WIN_HDR_SIZE,
- *   FABTX_FOOTER_SIZE, FABTX_DB_*, fabtx_db_range), and FABTX__DEF /
- *   FABTX__PRIV to decorate its definitions.
- *
- * WHAT A BACKEND PROVIDES: a fabtx_backend, its members named by concern:
- *   setup (listen, accept, connect, the control channel, windows,
- *   disconnect), data (remote writes, flush, zero-copy registration),
- *   notify (doorbells out, progress in) and wait (arm, fd).  Build the
- *   table member by member in a function (C++11 has no designated
- *   initialisers; see fabtx_shm_backend()); members left NULL are absent.
- *   Required: scheme, setup.connect, setup.ctrl_send, setup.ctrl_recv,
- *   setup.win_open, setup.win_import, setup.disconnect, wait.arm, wait.fd,
- *   and data.write unless caps has FABTX_BCAP_DIRECT; a listener needs
- *   setup.listen, setup.accept and setup.listener_close.
- *
- * MEMORY ORDERING AND WAKEUPS (the whole contract, once)
- *   Positions are absolute chunk numbers (a ring of N cells starts at N).
- *   - DIRECT backends map the peer's window (win_import returns it in
- *     fabtx_win_limits.peer_base); the core stores the cells and publishes
- *     each chunk by a seq_cst store of its footer seq, then calls
- *     notify.ring: the backend wakes the peer if it sleeps (armed).
- *     The owner's wait.arm must make "peer stores after arm" visible to the
- *     core's seq_cst re-check that follows, or return -EAGAIN.
- *   - Other backends get data.write calls; with FABTX_WRITE_DATA the
- *     peer's backend may deliver the notification only once every byte of
- *     that write (and of every earlier write on the connection) is visible
- *     in its window.  The receiving backend hands notifications to the core
- *     from notify.progress: fabtx_conn_data_in (chunks before pos are
- *     visible), fabtx_conn_credit_in (the peer released up to pos, or 0:
- *     read the credit word), or the core's own 16-bit value verbatim with
- *     fabtx_conn_doorbell_in.  Duplicates and stale values are harmless.
- *   - FABTX_BCAP_ORDERED: writes land in order, so the core may poll
- *     footers instead of waiting for data notifications.
- *   - wait.fd is readable (level) whenever progress or ctrl_recv has work;
- *     wait.arm returns 0 only if anything arriving after it makes the fd
- *     readable.  The core may call notify.progress between wait.arm and
- *     sleeping (looking for credits): progress must not undo the arming.  A peer that goes away: progress or ctrl_recv says
- *     -ECONNRESET only after every notification it sent was handed over.
- * ========================================================================= */
 #define FABTX_BCAP_DIRECT 0x1u  /* peer window is mapped: core stores into it */
 #define FABTX_BCAP_ORDERED 0x2u /* footers may be polled (ordered placement) */
 
@@ -835,85 +744,6 @@ struct fabtx_backend {
 	fabtx_be_wait_ops wait;
 };
 
-#define FABTX__HOT_CELLS 4 /* staging cells past the ring (not DIRECT) */
-
-/* What the core keeps per connection.  A backend uses ctx, be, bdata and
- * url only (see BACKEND API); everything else is the core's. */
-struct fabtx_conn {
-	fabtx_ctx *ctx;
-	const fabtx_backend *be;
-	void *bdata;        /* backend private                          */
-	uint8_t *peer_base; /* DIRECT: mapping of the peer RX window     */
-	fabtx_win rx_win, tx_win, peer_win;
-	fabtx_ring_tx tx;
-	fabtx_ring_rx rx;
-	fabtx_db_range db;      /* my inbound range                 */
-	fabtx_db_range peer_db; /* the peer's inbound range         */
-	uint16_t slot;          /* owner slot in the ctx allocator  */
-	uint16_t conn_tag;
-	int state; /* internal FABTX__ST_*             */
-	int err;   /* sticky error                     */
-	int fin_recv, fin_sent, peer_gone;
-	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1) and
-	 * the backend did not say no_span in win_import */
-	int peer_span;
-	/* one-cell messages may go as payload + doorbell-borne footer: the
-	 * backend has write_imm (so is not DIRECT), the peer is of wire minor
-	 * >= 2, and FABTX_IMM=0 does not turn it off */
-	int peer_imm;
-	/* the largest payload the backend's write_imm takes on this
-	 * connection (fabtx_win_limits.imm_max), so sends above it do not
-	 * ask to be declined */
-	uint32_t imm_max;
-	/* SKIP chunks: the peer reads them (wire minor >= 2) */
-	int peer_skip;
-	uint64_t max_msg;
-	uint64_t last_rx_ms;
-	/* pending remainder of a non-blocking send */
-	uint8_t *pend_buf;
-	uint64_t pend_len, pend_off, pend_total;
-	/* reassembly buffer of a multi-cell message */
-	uint8_t *asm_buf;
-	uint8_t *asm_user; /* caller buffer being filled directly */
-	uint64_t asm_cap;
-	fabtx_conn_stats st;
-	uint64_t seen_credit; /* last header credit word seen */
-	uint64_t ping_out_ms, ka_rx_seq;
-	int credit_event; /* credits arrived since the last arm/poll */
-	/* the footer fabtx__rx_next last validated, while rx.seq == pk_seq - 1
-	 * (a blocking receive peeks once to wake and once to take) */
-	fabtx_footer pk;
-	uint64_t pk_seq;
-	/* fabtx_conn_shutdown's outcome, once it has one */
-	int close_done, close_rc;
-	/* backends that are not DIRECT: the staging cells past the ring's
-	 * (fabtx__stage_cell), each with 1 + the seq of the chunk it holds */
-	uint64_t hot_seq[FABTX__HOT_CELLS];
-	/* the handshake while it is in flight (FABTX__HS_* phase; 0 when
-	 * none), its deadline, and the nonce of a client's request (the rest
-	 * of it is the config and the doorbell range: db.count / 2 cells) */
-	int hs_phase;
-	int hs_tfd; /* timer for a backend without ctrl_fd, or -1 */
-	uint64_t hs_dl, hs_nonce;
-	char url[128];
-};
-
-struct fabtx_listener {
-	fabtx_ctx *ctx;
-	const fabtx_backend *be;
-	void *bdata;
-	char url[128];
-	/* the core's part: fabtx_listener_fd (an epoll set over the backend's
-	 * listener fd, every handshake's control fd, the ready signal and
-	 * the timer), and the handshakes in flight in arrival order */
-	int epfd, evfd, tfd;
-	int nhs, signalled;
-	fabtx_conn *hs[FABTX_MAX_HANDSHAKES];
-	int hsfd[FABTX_MAX_HANDSHAKES]; /* the fd each is in the set with */
-	uint32_t aborted; /* handshakes that failed, not yet reported */
-	int lerr;         /* an error of the backend's accept to report */
-};
-
 /* ---- what a backend calls: upcalls (from notify.progress or ctrl_recv) */
 /* Every chunk with position < pos is visible in my RX window (stale or
  * duplicate values are harmless; values beyond one ring are ignored). */
@@ -999,6 +829,204 @@ FABTX_API const fabtx_backend *fabtx_shm_backend(void);
 }
 #endif
 #endif /* FABTX_H_INCLUDED */
+
+/* =========================================================================
+ * CORE INTERNALS: not API.  Defined only in a translation unit that
+ * defines FABTX_IMPLEMENTATION (the core's own, a backend's
+ * implementation, the tests), so a program that just includes fabtx.h
+ * sees fabtx_conn, fabtx_listener and fabtx_ctx as opaque types and none
+ * of what follows (test/compile_headers.sh checks that).  The protocol
+ * units (credit ring, doorbell-range allocator) are here so that their
+ * tests (test_ring, test_db, fuzz_ring) can drive them on their own; of
+ * struct fabtx_conn and fabtx_listener a backend may use only the members
+ * the BACKEND API names (scripts/check_backend_api.sh checks that).
+ * ========================================================================= */
+#if defined(FABTX_IMPLEMENTATION) && !defined(FABTX_INTERNALS_INCLUDED)
+#define FABTX_INTERNALS_INCLUDED
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the credit ring --------------------------------------------------- */
+/* One direction of the ring as the sender sees it. */
+typedef struct fabtx_ring_tx {
+	uint32_t n, c;        /* cell count (pow2), cell size            */
+	uint64_t seq;         /* next chunk to write (starts at n)       */
+	uint64_t peer_ack;    /* peer has released everything < this    */
+	uint64_t last_db_seq; /* last chunk a doorbell was rung for      */
+	uint16_t conn_tag;
+} fabtx_ring_tx;
+
+/* The receiver's state over its own RX window. */
+typedef struct fabtx_ring_rx {
+	uint32_t n, c;
+	uint8_t *cells;      /* local mapping of cell 0                  */
+	uint64_t seq;        /* next chunk to consume                    */
+	uint64_t rel;        /* contiguous released prefix               */
+	uint64_t reported;   /* last rel told to the peer                */
+	uint64_t hint;       /* cells < hint are visible (doorbells)     */
+	uint64_t credit_req; /* a CREDIT_REQ cell was seen below this    */
+	uint8_t *released;   /* n flags: consumed and released            */
+	uint32_t held;       /* zero-copy cells held by the application  */
+	uint16_t conn_tag;
+	uint64_t max_msg;
+	/* reassembly of the message in progress */
+	uint64_t asm_total, asm_got;
+	int asm_active;
+} fabtx_ring_rx;
+
+/* Geometry check shared by the handshake and the rings: 0 or -EINVAL. */
+FABTX_API int fabtx_ring_geometry_ok(uint32_t cell_count, uint32_t cell_size);
+static inline uint32_t fabtx_ring_payload(uint32_t cell_size)
+{
+	return cell_size - FABTX_FOOTER_SIZE;
+}
+/* Number of cells a message of len bytes takes. */
+static inline uint64_t fabtx_ring_cells_for(uint64_t len, uint32_t cell_size)
+{
+	uint64_t p = fabtx_ring_payload(cell_size);
+	return len == 0 ? 1 : (len + p - 1) / p;
+}
+static inline uint32_t fabtx_ring_tx_credits(const fabtx_ring_tx *t)
+{
+	return (uint32_t)((uint64_t)(t->n - 1) - (t->seq - t->peer_ack));
+}
+/* Cells a chunk takes: 1, or 1 + the data cells of a SPAN chunk. */
+static inline uint32_t fabtx_ring_chunk_cells(uint16_t flags, uint32_t len,
+                                              uint32_t cell_size)
+{
+	if (!(flags & (FABTX_F_SPAN | FABTX_F_SKIP))) return 1;
+	return 1u + (uint32_t)(((uint64_t)len + cell_size - 1) / cell_size);
+}
+/* Offset of the payload of a len-byte chunk inside its cell. */
+static inline uint32_t fabtx_ring_payload_off(uint32_t cell_size, uint32_t len)
+{
+	return cell_size - FABTX_FOOTER_SIZE - ((len + 7u) & ~7u);
+}
+FABTX_API void fabtx_ring_tx_init(fabtx_ring_tx *t, uint32_t n, uint32_t c,
+                                  uint16_t tag);
+/* Accept an absolute credit position; returns 1 if it advanced peer_ack, 0
+ * if stale, -EPROTO if it claims more than was sent. */
+FABTX_API int fabtx_ring_tx_credit(fabtx_ring_tx *t, uint64_t pos);
+/* Decode a credit doorbell index (pos mod n) against the ring.  Exact
+ * only while doorbells are the sole source of credits (N-1 cap); the core
+ * itself reads the absolute credit word instead. */
+FABTX_API int fabtx_ring_tx_credit_idx(fabtx_ring_tx *t, uint32_t idx);
+FABTX_API int fabtx_ring_rx_init(fabtx_ring_rx *r, uint32_t n, uint32_t c,
+                                 uint8_t *cells, uint16_t tag, uint64_t max_msg,
+                                 const fabtx_allocator *a);
+FABTX_API void fabtx_ring_rx_fini(fabtx_ring_rx *r, const fabtx_allocator *a);
+/* Validate the footer of cell r->seq.  Returns 1 and a stable copy of the
+ * footer if it is ready, 0 if not written yet, -EPROTO if it is invalid. */
+FABTX_API int fabtx_ring_rx_peek(fabtx_ring_rx *r, fabtx_footer *out);
+/* Mark chunk seq released; returns how far rel advanced. */
+FABTX_API uint64_t fabtx_ring_rx_release(fabtx_ring_rx *r, uint64_t seq);
+/* Should rel be reported now (R7)? */
+FABTX_API int fabtx_ring_rx_should_report(const fabtx_ring_rx *r);
+
+/* ---- doorbell range allocation ---------------------------------------- */
+typedef struct fabtx_db_alloc fabtx_db_alloc;
+FABTX_API int fabtx_db_alloc_create(fabtx_db_alloc **out,
+                                    const fabtx_allocator *a);
+FABTX_API void fabtx_db_alloc_destroy(fabtx_db_alloc *d);
+/* Allocate a range of 2*cells values (cells halved down to min_cells if the
+ * space is fragmented) for owner slot (1..65535).  Returns the cells granted
+ * (> 0) or -ENOSPC.  now_ms is the caller's clock (quarantine). */
+FABTX_API int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
+                                   uint32_t min_cells, uint16_t owner,
+                                   uint64_t now_ms, fabtx_db_range *out);
+/* Free a range; it is reused only after now_ms + quarantine_ms.  -EINVAL on
+ * a range that is not allocated with these exact bounds. */
+FABTX_API int fabtx_db_free_range(fabtx_db_alloc *d, fabtx_db_range r,
+                                  uint64_t now_ms, uint32_t quarantine_ms);
+/* O(1) decode of any 16-bit value.  *owner gets the slot, *off the offset. */
+FABTX_API fabtx_db_kind fabtx_db_decode(const fabtx_db_alloc *d, uint32_t value,
+                                        uint16_t *owner, uint32_t *off);
+FABTX_API uint32_t fabtx_db_in_use(const fabtx_db_alloc *d); /* values */
+
+#define FABTX__HOT_CELLS 4 /* staging cells past the ring (not DIRECT) */
+
+/* What the core keeps per connection.  A backend uses ctx, be, bdata and
+ * url only (see BACKEND API); everything else is the core's. */
+struct fabtx_conn {
+	fabtx_ctx *ctx;
+	const fabtx_backend *be;
+	void *bdata;        /* backend private                          */
+	uint8_t *peer_base; /* DIRECT: mapping of the peer RX window     */
+	fabtx_win rx_win, tx_win, peer_win;
+	fabtx_ring_tx tx;
+	fabtx_ring_rx rx;
+	fabtx_db_range db;      /* my inbound range                 */
+	fabtx_db_range peer_db; /* the peer's inbound range         */
+	uint16_t slot;          /* owner slot in the ctx allocator  */
+	uint16_t conn_tag;
+	int state; /* internal FABTX__ST_*             */
+	int err;   /* sticky error                     */
+	int fin_recv, fin_sent, peer_gone;
+	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1) and
+	 * the backend did not say no_span in win_import */
+	int peer_span;
+	/* one-cell messages may go as payload + doorbell-borne footer: the
+	 * backend has write_imm (so is not DIRECT), the peer is of wire minor
+	 * >= 2, and FABTX_IMM=0 does not turn it off */
+	int peer_imm;
+	/* the largest payload the backend's write_imm takes on this
+	 * connection (fabtx_win_limits.imm_max), so sends above it do not
+	 * ask to be declined */
+	uint32_t imm_max;
+	/* SKIP chunks: the peer reads them (wire minor >= 2) */
+	int peer_skip;
+	uint64_t max_msg;
+	uint64_t last_rx_ms;
+	/* pending remainder of a non-blocking send */
+	uint8_t *pend_buf;
+	uint64_t pend_len, pend_off, pend_total;
+	/* reassembly buffer of a multi-cell message */
+	uint8_t *asm_buf;
+	uint8_t *asm_user; /* caller buffer being filled directly */
+	uint64_t asm_cap;
+	fabtx_conn_stats st;
+	uint64_t seen_credit; /* last header credit word seen */
+	uint64_t ping_out_ms, ka_rx_seq;
+	int credit_event; /* credits arrived since the last arm/poll */
+	/* the footer fabtx__rx_next last validated, while rx.seq == pk_seq - 1
+	 * (a blocking receive peeks once to wake and once to take) */
+	fabtx_footer pk;
+	uint64_t pk_seq;
+	/* fabtx_conn_shutdown's outcome, once it has one */
+	int close_done, close_rc;
+	/* backends that are not DIRECT: the staging cells past the ring's
+	 * (fabtx__stage_cell), each with 1 + the seq of the chunk it holds */
+	uint64_t hot_seq[FABTX__HOT_CELLS];
+	/* the handshake while it is in flight (FABTX__HS_* phase; 0 when
+	 * none), its deadline, and the nonce of a client's request (the rest
+	 * of it is the config and the doorbell range: db.count / 2 cells) */
+	int hs_phase;
+	int hs_tfd; /* timer for a backend without ctrl_fd, or -1 */
+	uint64_t hs_dl, hs_nonce;
+	char url[128];
+};
+
+struct fabtx_listener {
+	fabtx_ctx *ctx;
+	const fabtx_backend *be;
+	void *bdata;
+	char url[128];
+	/* the core's part: fabtx_listener_fd (an epoll set over the backend's
+	 * listener fd, every handshake's control fd, the ready signal and
+	 * the timer), and the handshakes in flight in arrival order */
+	int epfd, evfd, tfd;
+	int nhs, signalled;
+	fabtx_conn *hs[FABTX_MAX_HANDSHAKES];
+	int hsfd[FABTX_MAX_HANDSHAKES]; /* the fd each is in the set with */
+	uint32_t aborted; /* handshakes that failed, not yet reported */
+	int lerr;         /* an error of the backend's accept to report */
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FABTX_INTERNALS_INCLUDED */
 
 /* ======================================================================= */
 /* ============================ IMPLEMENTATION =========================== */
@@ -1660,6 +1688,49 @@ static void fabtx__mr_evict(fabtx_mr_cache *mc, fabtx_mr_entry **dead)
 	}
 }
 
+/* the cached entry that covers [s, e) with access, taken; or NULL (under
+ * the lock) */
+static fabtx_mr_entry *fabtx__mr_lookup(fabtx_mr_cache *mc, uintptr_t s,
+                                        uintptr_t e, unsigned access)
+{
+	uint32_t i = fabtx__mr_lower(mc, s);
+	fabtx_mr_entry *ne;
+	if (i >= mc->n || mc->idx[i]->start > s || mc->idx[i]->end < e ||
+	    (mc->idx[i]->access & access) != access)
+		return NULL;
+	ne = mc->idx[i];
+	if (ne->refs++ == 0) {
+		fabtx__lru_unlink(mc, ne);
+		mc->st.in_use++;
+	}
+	mc->st.hits++;
+	return ne;
+}
+/* put a new entry (in use) into the index, growing it if need be (under
+ * the lock); -ENOMEM: it cannot grow, nothing changed */
+static int fabtx__mr_insert(fabtx_mr_cache *mc, fabtx_mr_entry *ne)
+{
+	uint32_t i;
+	if (mc->n == mc->cap) {
+		uint32_t nc = mc->cap ? mc->cap * 2 : 16;
+		fabtx_mr_entry **ni =
+		    (fabtx_mr_entry **)fabtx__alloc(&mc->a, nc * sizeof(*ni));
+		if (!ni) return -ENOMEM;
+		if (mc->n) memcpy(ni, mc->idx, mc->n * sizeof(*ni));
+		fabtx__free(&mc->a, mc->idx);
+		mc->idx = ni;
+		mc->cap = nc;
+	}
+	i = fabtx__mr_lower(mc, ne->start);
+	memmove(&mc->idx[i + 1], &mc->idx[i], (mc->n - i) * sizeof(*mc->idx));
+	mc->idx[i] = ne;
+	mc->n++;
+	mc->st.entries++;
+	mc->st.bytes += ne->end - ne->start;
+	mc->st.in_use++;
+	return 0;
+}
+
 FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
                             unsigned access, fabtx_mr_entry **out)
 {
@@ -1672,21 +1743,13 @@ FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
 	s = (uintptr_t)addr & ~(mc->page - 1);
 	e = ((uintptr_t)addr + len + mc->page - 1) & ~(mc->page - 1);
 	pthread_mutex_lock(&mc->lock);
-	i = fabtx__mr_lower(mc, s);
-	if (i < mc->n && mc->idx[i]->start <= s && mc->idx[i]->end >= e &&
-	    (mc->idx[i]->access & access) == access) {
-		ne = mc->idx[i];
-		if (ne->refs++ == 0) {
-			fabtx__lru_unlink(mc, ne);
-			mc->st.in_use++;
-		}
-		mc->st.hits++;
-		pthread_mutex_unlock(&mc->lock);
+	ne = fabtx__mr_lookup(mc, s, e, access);
+	if (!ne) mc->st.misses++;
+	pthread_mutex_unlock(&mc->lock);
+	if (ne) {
 		*out = ne;
 		return 0;
 	}
-	mc->st.misses++;
-	pthread_mutex_unlock(&mc->lock);
 
 	/* register outside the lock, then re-check the index */
 	ne = (fabtx_mr_entry *)fabtx__zalloc(&mc->a, sizeof *ne);
@@ -1713,31 +1776,13 @@ FABTX__DEF int fabtx_mr_get(fabtx_mr_cache *mc, const void *addr, size_t len,
 	if (mc->st.in_use >= mc->max_count) {
 		ne->state = FABTX__MR_UNCACHED;
 		mc->st.uncached++;
+	} else if (fabtx__mr_insert(mc, ne) < 0) {
+		pthread_mutex_unlock(&mc->lock);
+		fabtx__mr_reap(mc, dead);
+		mc->ops.dereg(mc->ops.user, &ne->reg);
+		fabtx__free(&mc->a, ne);
+		return -ENOMEM;
 	} else {
-		if (mc->n == mc->cap) {
-			uint32_t nc = mc->cap ? mc->cap * 2 : 16;
-			fabtx_mr_entry **ni = (fabtx_mr_entry **)fabtx__alloc(
-			    &mc->a, nc * sizeof(*ni));
-			if (!ni) {
-				pthread_mutex_unlock(&mc->lock);
-				fabtx__mr_reap(mc, dead);
-				mc->ops.dereg(mc->ops.user, &ne->reg);
-				fabtx__free(&mc->a, ne);
-				return -ENOMEM;
-			}
-			if (mc->n) memcpy(ni, mc->idx, mc->n * sizeof(*ni));
-			fabtx__free(&mc->a, mc->idx);
-			mc->idx = ni;
-			mc->cap = nc;
-		}
-		i = fabtx__mr_lower(mc, s);
-		memmove(&mc->idx[i + 1], &mc->idx[i],
-		        (mc->n - i) * sizeof(*mc->idx));
-		mc->idx[i] = ne;
-		mc->n++;
-		mc->st.entries++;
-		mc->st.bytes += e - s;
-		mc->st.in_use++;
 		fabtx__mr_evict(mc, &dead);
 	}
 	pthread_mutex_unlock(&mc->lock);
@@ -4555,6 +4600,11 @@ FABTX__DEF int fabtx_conn_stats_get(fabtx_conn *c, fabtx_conn_stats *st)
 FABTX__DEF const char *fabtx_conn_backend_name(fabtx_conn *c)
 {
 	return c ? c->be->scheme : "";
+}
+
+FABTX__DEF const char *fabtx_conn_url(const fabtx_conn *c)
+{
+	return c ? c->url : "";
 }
 
 FABTX__DEF fabtx_ctx *fabtx_conn_ctx(fabtx_conn *c)

@@ -501,6 +501,71 @@ static void fabtx__ofi_want_order(struct fi_info *fi)
 		fi->tx_attr->msg_order |= FI_ORDER_WAW | FI_ORDER_RMA_WAW;
 }
 
+/* the open domain that fi names (provider, fabric, domain, endpoint type,
+ * MR mode), or NULL; under s->lock */
+static fabtx__ofi_dom *fabtx__ofi_dom_find(fabtx__ofi_ctx *s,
+                                           const struct fi_info *fi)
+{
+	fabtx__ofi_dom *d;
+	for (d = s->doms; d; d = d->next)
+		if (strcmp(d->info->fabric_attr->prov_name,
+		           fi->fabric_attr->prov_name) == 0 &&
+		    strcmp(d->info->fabric_attr->name, fi->fabric_attr->name) ==
+		        0 &&
+		    strcmp(d->info->domain_attr->name, fi->domain_attr->name) ==
+		        0 &&
+		    d->info->ep_attr->type == fi->ep_attr->type &&
+		    d->info->domain_attr->mr_mode == fi->domain_attr->mr_mode)
+			return d;
+	return NULL;
+}
+
+/* one fabric object per provider and fabric name (the sockets provider
+ * runs a listener thread per fabric object): share an open one, or open
+ * it for d; under s->lock */
+static int fabtx__ofi_fabric_open(fabtx__ofi_ctx *s, fabtx__ofi_dom *d,
+                                  const struct fi_info *fi)
+{
+	fabtx__ofi_dom *e;
+	for (e = s->doms; e; e = e->next)
+		if (strcmp(e->info->fabric_attr->prov_name,
+		           fi->fabric_attr->prov_name) == 0 &&
+		    strcmp(e->info->fabric_attr->name, fi->fabric_attr->name) ==
+		        0)
+			break;
+	if (e) {
+		d->fabric = e->fabric;
+		d->fabric_shared = 1;
+		return 0;
+	}
+	return fabtx__ofi_err(
+	    fi_fabric(d->info->fabric_attr, &d->fabric, NULL));
+}
+
+/* sockets: automatic progress, except in busy-polling contexts.  Its
+ * RMA writes complete only when the target's progress engine has
+ * acknowledged them, so under manual progress a writer's flush (and
+ * close) waits for the peer application to call in; its progress
+ * thread does that instead.  A context that spins (spin_us > 0)
+ * progresses all the time, and a progress thread competing with the
+ * spinner for the CPU made its latency 10-40x worse (2 vCPUs): it
+ * keeps manual progress.  The thread spins FI_SOCKETS_PE_WAITTIME ms
+ * (default 10) after any activity before it sleeps: 0 suits small
+ * hosts (docs/ofi.md). */
+static void fabtx__ofi_want_progress(fabtx_ctx *ctx, struct fi_info *info)
+{
+	if (!fabtx__ofi_quirk(info->fabric_attr->prov_name,
+	                      FABTX__OFI_Q_AUTO_PROGRESS) ||
+	    fabtx_ctx_spin_us(ctx) > 0)
+		return;
+	info->domain_attr->data_progress = FI_PROGRESS_AUTO;
+	if (!getenv("FI_SOCKETS_PE_WAITTIME"))
+		fabtx_log(ctx, FABTX_LOG_INFO,
+		          "ofi: sockets progress thread spins 10 ms "
+		          "after activity; FI_SOCKETS_PE_WAITTIME=0 "
+		          "stops that");
+}
+
 static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
                               fabtx__ofi_dom **out)
 {
@@ -509,19 +574,11 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 	int rc;
 	if (!s) return -EINVAL;
 	pthread_mutex_lock(&s->lock);
-	for (d = s->doms; d; d = d->next) {
-		if (strcmp(d->info->fabric_attr->prov_name,
-		           fi->fabric_attr->prov_name) == 0 &&
-		    strcmp(d->info->fabric_attr->name, fi->fabric_attr->name) ==
-		        0 &&
-		    strcmp(d->info->domain_attr->name, fi->domain_attr->name) ==
-		        0 &&
-		    d->info->ep_attr->type == fi->ep_attr->type &&
-		    d->info->domain_attr->mr_mode == fi->domain_attr->mr_mode) {
-			pthread_mutex_unlock(&s->lock);
-			*out = d;
-			return 0;
-		}
+	d = fabtx__ofi_dom_find(s, fi);
+	if (d) {
+		pthread_mutex_unlock(&s->lock);
+		*out = d;
+		return 0;
 	}
 	d = (fabtx__ofi_dom *)fabtx_ctx_zalloc(ctx, sizeof *d);
 	if (!d) {
@@ -535,45 +592,9 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 		goto fail;
 	}
 	fabtx__ofi_want_order(d->info);
-	/* one fabric object per provider and fabric name (the sockets
-	 * provider runs a listener thread per fabric object) */
-	{
-		fabtx__ofi_dom *e;
-		for (e = s->doms; e; e = e->next)
-			if (strcmp(e->info->fabric_attr->prov_name,
-			           fi->fabric_attr->prov_name) == 0 &&
-			    strcmp(e->info->fabric_attr->name,
-			           fi->fabric_attr->name) == 0)
-				break;
-		if (e) {
-			d->fabric = e->fabric;
-			d->fabric_shared = 1;
-		} else {
-			rc = fabtx__ofi_err(
-			    fi_fabric(d->info->fabric_attr, &d->fabric, NULL));
-			if (rc < 0) goto fail;
-		}
-	}
-	/* sockets: automatic progress, except in busy-polling contexts.  Its
-	 * RMA writes complete only when the target's progress engine has
-	 * acknowledged them, so under manual progress a writer's flush (and
-	 * close) waits for the peer application to call in; its progress
-	 * thread does that instead.  A context that spins (spin_us > 0)
-	 * progresses all the time, and a progress thread competing with the
-	 * spinner for the CPU made its latency 10-40x worse (2 vCPUs): it
-	 * keeps manual progress.  The thread spins FI_SOCKETS_PE_WAITTIME ms
-	 * (default 10) after any activity before it sleeps: 0 suits small
-	 * hosts (docs/ofi.md). */
-	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
-	                     FABTX__OFI_Q_AUTO_PROGRESS) &&
-	    fabtx_ctx_spin_us(ctx) <= 0) {
-		d->info->domain_attr->data_progress = FI_PROGRESS_AUTO;
-		if (!getenv("FI_SOCKETS_PE_WAITTIME"))
-			fabtx_log(ctx, FABTX_LOG_INFO,
-			          "ofi: sockets progress thread spins 10 ms "
-			          "after activity; FI_SOCKETS_PE_WAITTIME=0 "
-			          "stops that");
-	}
+	rc = fabtx__ofi_fabric_open(s, d, fi);
+	if (rc < 0) goto fail;
+	fabtx__ofi_want_progress(ctx, d->info);
 	rc = fabtx__ofi_err(fi_domain(d->fabric, d->info, &d->domain, NULL));
 	if (rc < 0) goto fail;
 	d->next_key = ((uint64_t)(getpid() & 0xffff) << 16) + 1;
@@ -2894,16 +2915,90 @@ static int fabtx__ofi_pq_run(fabtx__ofi_conn *o)
 	return 0;
 }
 
+#define FABTX__OFI_POS_BIT 0x80000000u /* see fabtx__ofi_dbval */
+static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
+                           uint64_t off, uint64_t total, uint64_t data,
+                           uint64_t flags, int complete);
+
+/* Just over the inject size (a 4 KiB message plus its footer): two
+ * injects, the tail with the CQ data, instead of one large write (shm: a
+ * CMA round trip through the target).  Only where commands are applied in
+ * order (split_inject; see docs/ofi.md).  Returns 1 when this write is
+ * not split (scattered and too big to gather here), else how posting the
+ * two halves went. */
+static int fabtx__ofi_post_split(fabtx__ofi_conn *o, const fabtx_seg *segs,
+                                 int nseg, uint64_t off, uint64_t total,
+                                 uint64_t data, uint64_t flags)
+{
+	uint8_t tmp[8192];
+	fabtx_seg a[2];
+	size_t k = 0;
+	const uint8_t *src = tmp;
+	int i, rc;
+	if (nseg > 1 && total > sizeof tmp) return 1;
+	if (nseg == 1) /* the usual case: contiguous staging */
+		src = (const uint8_t *)segs[0].addr;
+	for (i = 0; nseg > 1 && i < nseg; i++) {
+		if (segs[i].len) memcpy(tmp + k, segs[i].addr, segs[i].len);
+		k += segs[i].len;
+	}
+	a[0].addr = src;
+	a[0].len = (size_t)total - 64;
+	a[0].desc = nseg == 1 ? segs[0].desc : NULL;
+	a[1].addr = src + total - 64;
+	a[1].len = 64;
+	a[1].desc = a[0].desc;
+	/* Where writes are not ordered by request (see
+	 * fabtx__ofi_want_order), shm sends a write without CQ data as a
+	 * process_vm_writev system call by the writer (~2 us here): the head
+	 * then carries CQ data too, a position 2^29 behind, which the reader
+	 * ignores as old. */
+	rc = o->write_fence
+	         ? fabtx__ofi_post(o, &a[0], 1, off, total - 64,
+	                           FABTX__OFI_POS_BIT |
+	                               ((data - 0x20000000u) & 0x7fffffffu),
+	                           FI_REMOTE_CQ_DATA, 0)
+	         : fabtx__ofi_post(o, &a[0], 1, off, total - 64, 0, 0, 0);
+	if (rc < 0) return rc;
+	o->st.split++;
+	return fabtx__ofi_post(o, &a[1], 1, off + total - 64, 64, data, flags,
+	                       0);
+}
+
+/* Queue p behind the writes queued before it; an inject-sized write with
+ * its own copy of the bytes (inject semantics: the caller may reuse them
+ * at once).  -EAGAIN: the queue is full. */
+static int fabtx__ofi_enqueue(fabtx__ofi_conn *o, fabtx__ofi_pend *p,
+                              const fabtx_seg *segs, int nseg)
+{
+	int i;
+	if (o->pq_n == o->pq_cap) return -EAGAIN;
+	if (p->total <= o->inject_size && !p->complete) {
+		size_t k = 0;
+		p->copy = (uint8_t *)malloc(p->total ? (size_t)p->total : 1);
+		if (!p->copy) return -ENOMEM;
+		for (i = 0; i < nseg; i++) {
+			if (segs[i].len)
+				memcpy(p->copy + k, segs[i].addr, segs[i].len);
+			k += segs[i].len;
+		}
+	}
+	o->pq[(o->pq_head + o->pq_n) % o->pq_cap] = *p;
+	o->pq_n++;
+	o->st.queued++;
+	if (p->flags & FI_REMOTE_CQ_DATA) fabtx__ofi_doorbell_out(o);
+	return 0;
+}
+
 /* Issue one write now, or queue it behind earlier ones when the provider
  * is busy (an RDM provider may refuse writes until the peer has
  * progressed its side of the connection setup; the core would give up).
  * Queued writes go out from progress() and flush(), in order. */
-#define FABTX__OFI_POS_BIT 0x80000000u /* see fabtx__ofi_dbval */
 static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
                            uint64_t off, uint64_t total, uint64_t data,
                            uint64_t flags, int complete)
 {
-	fabtx__ofi_pend p, *q;
+	fabtx__ofi_pend p;
 	int i, rc,
 	    need_local =
 	        (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) != 0;
@@ -2923,52 +3018,13 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	p.data = data;
 	p.flags = flags;
 	p.complete = complete;
-	/* Just over the inject size (a 4 KiB message plus its footer): two
-	 * injects, the tail with the CQ data, instead of one large write
-	 * (shm: a CMA round trip through the target).  Only where commands
-	 * are applied in order (split_inject; see docs/ofi.md). */
 	if (o->split_inject && !complete && o->inject_size >= 64 &&
 	    total > o->inject_size && total - 64 <= o->inject_size &&
 	    !(flags & FI_FENCE) && (flags & FI_REMOTE_CQ_DATA) &&
 	    (data & FABTX__OFI_POS_BIT)) {
-		uint8_t tmp[8192];
-		fabtx_seg a[2];
-		size_t k = 0;
-		const uint8_t *src = tmp;
-		if (nseg == 1) /* the usual case: contiguous staging */
-			src = (const uint8_t *)segs[0].addr;
-		if (nseg == 1 || total <= sizeof tmp) {
-			for (i = 0; nseg > 1 && i < nseg; i++) {
-				if (segs[i].len)
-					memcpy(tmp + k, segs[i].addr,
-					       segs[i].len);
-				k += segs[i].len;
-			}
-			a[0].addr = src;
-			a[0].len = (size_t)total - 64;
-			a[0].desc = nseg == 1 ? segs[0].desc : NULL;
-			a[1].addr = src + total - 64;
-			a[1].len = 64;
-			a[1].desc = a[0].desc;
-			/* Where writes are not ordered by request (see
-			 * fabtx__ofi_want_order), shm sends a write without
-			 * CQ data as a process_vm_writev system call by the
-			 * writer (~2 us here): the head then carries CQ data
-			 * too, a position 2^29 behind, which the reader
-			 * ignores as old. */
-			rc = o->write_fence
-			         ? fabtx__ofi_post(
-			               o, &a[0], 1, off, total - 64,
-			               FABTX__OFI_POS_BIT |
-			                   ((data - 0x20000000u) & 0x7fffffffu),
-			               FI_REMOTE_CQ_DATA, 0)
-			         : fabtx__ofi_post(o, &a[0], 1, off, total - 64,
-			                           0, 0, 0);
-			if (rc < 0) return rc;
-			o->st.split++;
-			return fabtx__ofi_post(o, &a[1], 1, off + total - 64,
-			                       64, data, flags, 0);
-		}
+		rc = fabtx__ofi_post_split(o, segs, nseg, off, total, data,
+		                           flags);
+		if (rc <= 0) return rc;
 	}
 	if (o->pq_n == 0) {
 		rc = fabtx__ofi_issue(o, &p);
@@ -2976,24 +3032,7 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 			fabtx__ofi_doorbell_out(o);
 		if (rc != -EAGAIN) return rc;
 	}
-	if (o->pq_n == o->pq_cap) return -EAGAIN;
-	if (total <= o->inject_size && !complete) {
-		/* inject semantics: the caller may reuse the bytes at once */
-		size_t k = 0;
-		p.copy = (uint8_t *)malloc(total ? (size_t)total : 1);
-		if (!p.copy) return -ENOMEM;
-		for (i = 0; i < nseg; i++) {
-			if (segs[i].len)
-				memcpy(p.copy + k, segs[i].addr, segs[i].len);
-			k += segs[i].len;
-		}
-	}
-	q = &o->pq[(o->pq_head + o->pq_n) % o->pq_cap];
-	*q = p;
-	o->pq_n++;
-	o->st.queued++;
-	if (flags & FI_REMOTE_CQ_DATA) fabtx__ofi_doorbell_out(o);
-	return 0;
+	return fabtx__ofi_enqueue(o, &p, segs, nseg);
 }
 
 /* Issue the held run of chunks (if any) as one write. */

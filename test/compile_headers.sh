@@ -42,5 +42,34 @@ if gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pedantic -I. -c -o "$o/late
 else
 	echo "FAIL late include with -D_GNU_SOURCE"; f=$((f+1))
 fi
+# Users see only the API: a program that includes the headers without
+# FABTX_IMPLEMENTATION gets fabtx_conn, fabtx_listener and fabtx_ctx as
+# opaque types and none of the CORE INTERNALS.  Each probe must compile
+# with FABTX_IMPLEMENTATION (so that it fails below for being hidden, not
+# for being misspelt), then fail without it, naming the identifier.
+probe() { # name, statement
+	for impl in "#define FABTX_IMPLEMENTATION" ""; do
+		printf '%s\n#include "fabtx.h"\n#include "fabtx_ofi.h"\n#include "fabtx_rio.h"\n#include "fabtx_scif.h"\nint probe(void);\nint probe(void) { %s; return 0; }\n' \
+			"$impl" "$2" > "$o/probe.c"
+		gcc -std=c11 -Wall -Wextra -Werror -pedantic -I. -fsyntax-only "$o/probe.c" 2>"$o/err"
+		rc=$?
+		if [ -n "$impl" ]; then
+			[ $rc -eq 0 ] && continue
+			cat "$o/err"; echo "FAIL opaque $1: the probe does not compile even with the implementation"
+		elif [ $rc -ne 0 ] && grep -q "$1" "$o/err"; then
+			echo "PASS opaque $1: hidden from users"; p=$((p+1)); return
+		else
+			cat "$o/err"; echo "FAIL opaque $1: visible without FABTX_IMPLEMENTATION"
+		fi
+		f=$((f+1)); return
+	done
+}
+probe fabtx_conn 'return (int)sizeof(struct fabtx_conn)'
+probe fabtx_listener 'return (int)sizeof(struct fabtx_listener)'
+probe fabtx_ctx 'return (int)sizeof(struct fabtx_ctx)'
+probe fabtx_ring_rx 'fabtx_ring_rx r; (void)r'
+probe fabtx_ring_tx_credit '(void)&fabtx_ring_tx_credit'
+probe fabtx_db_alloc_create '(void)&fabtx_db_alloc_create'
+probe FABTX__HOT_CELLS '(void)FABTX__HOT_CELLS'
 echo "$p passed, $f failed, $s skipped"
 [ $f -eq 0 ]

@@ -7,7 +7,11 @@
  * accept hostage with silent clients, claiming huge windows, dying with a
  * send half done.  Throughout, a well-behaved connection on the same
  * listener must keep working, and the worst outcome for this process is
- * that the attacker's own connection ends with a clear error. */
+ * that the attacker's own connection ends with a clear error.  Every test
+ * runs in both shm modes (test-core runs it again with FABTX_SHM_MODE=copy):
+ * the raw peer takes the process's mode (its window key and its
+ * notifications), and in copy mode it still holds the windows' memfds, so
+ * every attack applies as it is. */
 #define FABTX_IMPLEMENTATION
 #include "fabtx.h"
 #include "th.h"
@@ -40,11 +44,16 @@ static void raw_close(struct raw *r)
 {
 	if (r->c.bdata) r->c.be->setup.disconnect(&r->c, 0);
 }
-/* a request for an n-cell ring of cs-byte cells, for r's own window */
+/* a request for an n-cell ring of cs-byte cells, for r's own window; in
+ * the shm mode of the process (FABTX_SHM_MODE), which the window key
+ * tells, as the backend's win_open sets it: a raw peer in the other mode
+ * would be refused before any attack began */
 static fabtx__hs raw_req(uint32_t n, uint32_t cs)
 {
 	fabtx__hs h;
 	memset(&h, 0, sizeof h);
+	if (!(fabtx_shm_backend()->caps & FABTX_BCAP_DIRECT))
+		h.rkey = FABTX__SHM_KEY_COPY;
 	h.major = FABTX_WIRE_MAJOR;
 	h.minor = FABTX_WIRE_MINOR;
 	h.type = FABTX__MSG_REQ;
@@ -76,6 +85,37 @@ static void raw_window(struct raw *r, uint32_t n, uint32_t cs)
 {
 	TT_OK(r->c.be->setup.win_open(&r->c, 64 + (uint64_t)n * cs, 0, &r->c.rx_win,
 	                        &r->c.tx_win));
+}
+/* map the server's window (an 8 x 256 ring) with the backend's
+ * win_import, with the key the server's response carries (its shm mode) */
+static void raw_import(struct raw *r, const fabtx__hs *resp)
+{
+	fabtx_win_limits lim;
+	memset(&lim, 0, sizeof lim);
+	r->c.peer_win.len = 64 + 8 * 256;
+	r->c.peer_win.key = resp->rkey;
+	TT_OK(r->c.be->setup.win_import(&r->c, &r->c.peer_win, &lim));
+	/* the backend's mapping (lim.peer_base is set in DIRECT mode only):
+	 * a peer holding the memfd can store into it in either mode */
+	r->c.peer_base = (uint8_t *)rs(r)->peer_win;
+}
+/* the first message (8 bytes), stored into the server's cell 0 as a
+ * DIRECT writer does, then notified as the backend does (copy mode: the
+ * data position in the header; either mode: a wakeup if the server
+ * sleeps) */
+static void raw_put_first(struct raw *r, const fabtx__hs *h,
+                          const fabtx__hs *resp, const char *msg8)
+{
+	fabtx_footer *f =
+	    (fabtx_footer *)(void *)(r->c.peer_base + 64 + 256 - 32);
+	memcpy(r->c.peer_base + 64 + 256 - 32 - 8, msg8, 8);
+	f->len = 8;
+	f->total_len = 8;
+	f->flags = FABTX_F_FIRST | FABTX_F_LAST;
+	f->conn_tag = (uint16_t)h->nonce;
+	__atomic_store_n(&f->seq, (uint64_t)resp->cell_count, __ATOMIC_RELEASE);
+	TT_OK(r->c.be->notify.ring(&r->c, FABTX_DB_KIND_DATA,
+	                           (uint64_t)resp->cell_count + 1));
 }
 /* replace the window the raw peer will send by a memfd of its own making */
 static int raw_evil_window(struct raw *r, uint64_t len, unsigned seals)
@@ -218,8 +258,6 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	fabtx_conn *c;
 	struct raw r;
 	fabtx__hs h = raw_req(8, 256), resp;
-	fabtx_footer *f;
-	fabtx_win_limits lim;
 	uint8_t m[64];
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "shrink");
@@ -235,16 +273,8 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	TT_EQ(errno, EPERM);
 	TT_EQ(fcntl(rs(&r)->rfd, F_ADD_SEALS, 0), -1); /* nor unseal */
 	/* map the server's window as a raw peer would and publish a message */
-	r.c.peer_win.len = 64 + 8 * 256;
-	TT_OK(r.c.be->setup.win_import(&r.c, &r.c.peer_win, &lim));
-	r.c.peer_base = lim.peer_base;
-	f = (fabtx_footer *)(void *)(r.c.peer_base + 64 + 256 - 32);
-	memcpy(r.c.peer_base + 64 + 256 - 32 - 8, "hostile!", 8);
-	f->len = 8;
-	f->total_len = 8;
-	f->flags = FABTX_F_FIRST | FABTX_F_LAST;
-	f->conn_tag = (uint16_t)h.nonce;
-	__atomic_store_n(&f->seq, (uint64_t)resp.cell_count, __ATOMIC_RELEASE);
+	raw_import(&r, &resp);
+	raw_put_first(&r, &h, &resp, "hostile!");
 	/* the server reads its window and writes the peer's: no SIGBUS */
 	TT_EQ(fabtx_recv(c, m, sizeof m, 1000), 8);
 	TT_EQ(memcmp(m, "hostile!", 8), 0);
@@ -255,6 +285,53 @@ TT_TEST(hostile_peer_cannot_shrink_either_window)
 	good_echo(ga, gb);
 	good_close(ga, gb);
 	good_client_roundtrip(ctx, l, url);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* A peer that lies in its data notifications (copy mode: the position in
+ * the header word it writes; DIRECT mode ignores that word, and the test
+ * holds there too): far beyond the ring, zero, backwards, and ahead of
+ * what it wrote.  Nothing is delivered that was not written, the
+ * connection goes on, and a message it then really writes arrives. */
+TT_TEST(hostile_lying_data_notifications)
+{
+	fabtx_conn *ga, *gb;
+	char url[96];
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	struct raw r;
+	fabtx__hs h = raw_req(8, 256), resp;
+	uint8_t m[64];
+	uint64_t lie[5];
+	int i;
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	th_name(url, sizeof url, "lie");
+	TT_OK(fabtx_listen(ctx, url, &l));
+	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
+	raw_handshake(ctx, l, url, &r, &h, &c, &resp);
+	raw_import(&r, &resp);
+	lie[0] = UINT64_MAX;
+	lie[1] = (uint64_t)resp.cell_count + 1000;
+	lie[2] = 0;
+	lie[3] = (uint64_t)resp.cell_count + 5; /* within the ring, unwritten */
+	lie[4] = 1;
+	for (i = 0; i < 5; i++) {
+		TT_OK(r.c.be->notify.ring(&r.c, FABTX_DB_KIND_DATA, lie[i]));
+		TT_EQ(fabtx_recv(c, m, sizeof m, 0), -EAGAIN);
+		TT_EQ(fabtx_peek_len(c), -EAGAIN);
+		TT_EQ(fabtx_conn_poll(c) & (FABTX_POLLIN | FABTX_POLLERR), 0);
+	}
+	raw_put_first(&r, &h, &resp, "at last!");
+	TT_EQ(fabtx_recv(c, m, sizeof m, 1000), 8);
+	TT_EQ(memcmp(m, "at last!", 8), 0);
+	TT_EQ(fabtx_recv(c, m, sizeof m, 0), -EAGAIN);
+	raw_close(&r);
+	TT_EQ(fabtx_recv(c, m, sizeof m, 1000), -ECONNRESET);
+	fabtx_conn_close(c, 0);
+	good_echo(ga, gb);
+	good_close(ga, gb);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
 }
@@ -300,15 +377,13 @@ TT_TEST(hostile_wake_channel_no_sigpipe_no_block)
 	fabtx_conn_stats st;
 	uint8_t m[64];
 	int i, n = 0, k;
-	fabtx_win_limits lim;
 	signal(SIGPIPE, SIG_DFL);
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	th_name(url, sizeof url, "wake");
 	TT_OK(fabtx_listen(ctx, url, &l));
 	good_open(ctx, l, url, &ga, &gb); /* kept open throughout */
 	raw_handshake(ctx, l, url, &r, &h, &c, &resp);
-	r.c.peer_win.len = 64 + 8 * 256;
-	TT_OK(r.c.be->setup.win_import(&r.c, &r.c.peer_win, &lim));
+	raw_import(&r, &resp);
 	/* the flood: as many wakeups as its socket takes */
 	for (i = 0; i < 100000; i++) {
 		if (send(rs(&r)->sock, "W", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) break;

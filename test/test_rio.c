@@ -23,6 +23,7 @@
 
 #include "rioemu/rioemu.h"
 #include "tt.h"
+#include "th.h"
 
 /* ---------------------------------------------------------- fixtures */
 static char fab[64];
@@ -1109,54 +1110,6 @@ static int slow_accepts(fabtx_listener *l, int calls)
 	return slow;
 }
 
-/* Serve a listener with fabtx_accept(l, &x, 0) from a poll loop: echo on
- * the one good connection until it ends (*done), count the handshakes
- * reported failed; until `until_aborted` of them and the good one are
- * done, or 15 s. */
-static fabtx_conn *serve_loop(fabtx_listener *l, int until_aborted,
-                              int *aborted, int *echoed, int *aborted_at_good)
-{
-	static uint8_t buf[70000];
-	fabtx_conn *good = NULL;
-	uint64_t dl = ms_now() + 15000;
-	int done = 0;
-	while ((!done || *aborted < until_aborted) && ms_now() < dl) {
-		struct pollfd pf[2];
-		fabtx_conn *x = NULL;
-		int rc = fabtx_accept(l, &x, 0);
-		if (rc == 0) {
-			TT_ASSERT(good == NULL);
-			good = x;
-			*aborted_at_good = *aborted;
-		} else if (rc == -ECONNABORTED) {
-			(*aborted)++;
-		} else if (rc != -EAGAIN) {
-			TT_FAIL("accept: %s", fabtx_strerror(rc));
-		}
-		while (good && !done) {
-			ssize_t n = fabtx_recv(good, buf, sizeof buf, 0);
-			if (n == -EAGAIN) break;
-			if (n == -ESHUTDOWN) {
-				done = 1;
-				break;
-			}
-			if (n < 0) TT_FAIL("good recv: %s", fabtx_strerror((int)n));
-			TT_EQ(fabtx_send(good, buf, (size_t)n, 5000), n);
-			(*echoed)++;
-		}
-		pf[0].fd = fabtx_listener_fd(l);
-		pf[0].events = POLLIN;
-		pf[0].revents = 0;
-		pf[1].fd = good && !done ? fabtx_conn_fd(good) : -1;
-		pf[1].events = POLLIN;
-		pf[1].revents = 0;
-		if (good && !done && fabtx_conn_arm(good) == -EAGAIN) continue;
-		(void)poll(pf, 2, 10);
-	}
-	TT_ASSERT(done);
-	return good;
-}
-
 /* Eight clients that connect and then say nothing, and a good client that
  * connects while they are in flight and exchanges 200 messages:
  * fabtx_accept(l, &c, 0) never waits (the old backend looked at each
@@ -1228,7 +1181,7 @@ TT_TEST(rio_hostile_silent_clients_never_make_accept_wait)
 	       "took > 4 ms\n", slow);
 	TT_ASSERT(slow <= 1);
 	wr_u64(gg[1], 1); /* now the good client */
-	good = serve_loop(l, 8, &aborted, &echoed, &at_good);
+	good = th_serve_loop(l, 8, &aborted, &echoed, &at_good);
 	printf("  %d echoed; %d aborted (%d before the good one was "
 	       "accepted)\n", echoed, aborted, at_good);
 	TT_EQ(echoed, 200);

@@ -18,6 +18,7 @@
 #include <linux/scif_ioctl.h>
 #include <unistd.h>
 #include "tt.h"
+#include "th.h"
 #include "scifemu/scifemu.h"
 
 static char fabric[64];
@@ -746,53 +747,6 @@ static pid_t raw_client(int port, const void *bytes, int len)
 	return pid;
 }
 
-/* Serve a listener with fabtx_accept(l, &x, 0) from a poll loop: echo on
- * the one good connection until it ends, count the handshakes reported
- * failed; until `until_aborted` of them and the good one are done. */
-static fabtx_conn *serve_loop(fabtx_listener *l, int until_aborted,
-                              int *aborted, int *echoed, int *aborted_at_good)
-{
-	static unsigned char buf[70000];
-	fabtx_conn *good = NULL;
-	uint64_t dl = fabtx_now_ms() + 15000;
-	int done = 0;
-	while ((!done || *aborted < until_aborted) && fabtx_now_ms() < dl) {
-		struct pollfd pf[2];
-		fabtx_conn *x = NULL;
-		int rc = fabtx_accept(l, &x, 0);
-		if (rc == 0) {
-			TT_ASSERT(good == NULL);
-			good = x;
-			*aborted_at_good = *aborted;
-		} else if (rc == -ECONNABORTED) {
-			(*aborted)++;
-		} else if (rc != -EAGAIN) {
-			TT_FAIL("accept: %s", fabtx_strerror(rc));
-		}
-		while (good && !done) {
-			ssize_t n = fabtx_recv(good, buf, sizeof buf, 0);
-			if (n == -EAGAIN) break;
-			if (n == -ESHUTDOWN) {
-				done = 1;
-				break;
-			}
-			if (n < 0) TT_FAIL("good recv: %s", fabtx_strerror((int)n));
-			TT_EQ(fabtx_send(good, buf, (size_t)n, 5000), n);
-			(*echoed)++;
-		}
-		pf[0].fd = fabtx_listener_fd(l);
-		pf[0].events = POLLIN;
-		pf[0].revents = 0;
-		pf[1].fd = good && !done ? fabtx_conn_fd(good) : -1;
-		pf[1].events = POLLIN;
-		pf[1].revents = 0;
-		if (good && !done && fabtx_conn_arm(good) == -EAGAIN) continue;
-		(void)poll(pf, 2, 10);
-	}
-	TT_ASSERT(done);
-	return good;
-}
-
 /* Silent clients, garbage clients and a good one on one listener, served
  * by fabtx_accept(l, &c, 0) from a poll loop, with a connection accepted
  * before: accept never waits, the garbage ends its own handshake at once,
@@ -873,7 +827,7 @@ TT_TEST(hostile_silent_and_garbage_clients_beside_a_good_one)
 	       "took > 4 ms\n", slow);
 	TT_ASSERT(slow <= 2);
 	TT_EQ(write(gg[1], "g", 1), 1); /* now the good client */
-	good = serve_loop(l, 8, &aborted, &echoed, &at_good);
+	good = th_serve_loop(l, 8, &aborted, &echoed, &at_good);
 	printf("  %d echoed; %d aborted (%d before the good one was "
 	       "accepted)\n", echoed, aborted, at_good);
 	TT_EQ(echoed, 200);

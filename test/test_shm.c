@@ -100,7 +100,7 @@ TT_TEST(shm_empty_message_into_no_buffer)
 
 /* The public accessors a messaging library needs (libzmq's engine uses
  * them): the peer's credentials from its control socket (the forked
- * peer's pid, our uid/gid), the ctx, whether data is seen in place (DIRECT
+ * peer's pid, our uid/gid), the ctx, the URL (both sides), whether data is seen in place (DIRECT
  * shm; not in copy mode), and the room for a send, which shrinks by what
  * an unread message takes and is whole again once the peer reads it. */
 TT_TEST(shm_public_accessors)
@@ -129,6 +129,7 @@ TT_TEST(shm_public_accessors)
 		if (fabtx_listen(ctx, url, &l) != 0) _exit(9);
 		if (write(done[1], "l", 1) != 1) _exit(10);
 		if (fabtx_accept(l, &s, 10000) < 0) _exit(2);
+		if (strcmp(fabtx_conn_url(s), url) != 0) _exit(11);
 		if (read(go[0], &n, sizeof n) != sizeof n) _exit(3);
 		while (n-- > 0)
 			if (fabtx_recv(s, buf, sizeof buf, -1) != 100) _exit(4);
@@ -140,6 +141,8 @@ TT_TEST(shm_public_accessors)
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	TT_OK(fabtx_connect(ctx, url, &c, 10000));
 	TT_ASSERT(fabtx_conn_ctx(c) == ctx);
+	TT_ASSERT(strcmp(fabtx_conn_url(c), url) == 0);
+	TT_ASSERT(strcmp(fabtx_conn_url(NULL), "") == 0);
 	TT_EQ(fabtx_conn_in_place(c), !(m && strcmp(m, "copy") == 0));
 	TT_OK(fabtx_conn_peer_cred(c, &cr));
 	TT_EQ(cr.pid, (long)p);

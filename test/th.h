@@ -2,6 +2,7 @@
  * one process (an accept thread for the handshake), patterns. */
 #ifndef TH_H
 #define TH_H
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,4 +92,53 @@ static inline uint64_t th_rand(uint64_t *s)
 	*s ^= *s << 17;
 	return *s;
 }
+/* Serve a listener with fabtx_accept(l, &x, 0) from a poll loop: echo on
+ * the one good connection until it ends, count the handshakes reported
+ * failed; until `until_aborted` of them and the good one are done, or
+ * 15 s (the rio and scif hostile-listener tests). */
+static inline fabtx_conn *th_serve_loop(fabtx_listener *l, int until_aborted,
+                                        int *aborted, int *echoed,
+                                        int *aborted_at_good)
+{
+	static unsigned char buf[70000];
+	fabtx_conn *good = NULL;
+	uint64_t dl = fabtx_now_ms() + 15000;
+	int done = 0;
+	while ((!done || *aborted < until_aborted) && fabtx_now_ms() < dl) {
+		struct pollfd pf[2];
+		fabtx_conn *x = NULL;
+		int rc = fabtx_accept(l, &x, 0);
+		if (rc == 0) {
+			TT_ASSERT(good == NULL);
+			good = x;
+			*aborted_at_good = *aborted;
+		} else if (rc == -ECONNABORTED) {
+			(*aborted)++;
+		} else if (rc != -EAGAIN) {
+			TT_FAIL("accept: %s", fabtx_strerror(rc));
+		}
+		while (good && !done) {
+			ssize_t n = fabtx_recv(good, buf, sizeof buf, 0);
+			if (n == -EAGAIN) break;
+			if (n == -ESHUTDOWN) {
+				done = 1;
+				break;
+			}
+			if (n < 0) TT_FAIL("good recv: %s", fabtx_strerror((int)n));
+			TT_EQ(fabtx_send(good, buf, (size_t)n, 5000), n);
+			(*echoed)++;
+		}
+		pf[0].fd = fabtx_listener_fd(l);
+		pf[0].events = POLLIN;
+		pf[0].revents = 0;
+		pf[1].fd = good && !done ? fabtx_conn_fd(good) : -1;
+		pf[1].events = POLLIN;
+		pf[1].revents = 0;
+		if (good && !done && fabtx_conn_arm(good) == -EAGAIN) continue;
+		(void)poll(pf, 2, 10);
+	}
+	TT_ASSERT(done);
+	return good;
+}
+
 #endif

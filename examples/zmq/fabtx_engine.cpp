@@ -156,7 +156,7 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
             fabtx_log (fabtx_conn_ctx (_conn), FABTX_LOG_WARN,
                        "zmq: %s: linger time up at close, %zu bytes of "
                        "the last message%s not delivered",
-                       _conn->url, _tail.size () - _tail_off,
+                       fabtx_conn_url (_conn), _tail.size () - _tail_off,
                        _tail_off < _tail.size () ? " and the end of stream"
                                                  : " (end of stream)");
             finish ();
@@ -208,7 +208,7 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
                 fabtx_log (fabtx_conn_ctx (_conn), FABTX_LOG_WARN,
                            "zmq: %s: at close, %zu bytes of the last "
                            "message not delivered: %s",
-                           _conn->url, _tail.size () - _tail_off,
+                           fabtx_conn_url (_conn), _tail.size () - _tail_off,
                            fabtx_strerror (drc));
                 return true;
             }
@@ -224,7 +224,7 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
         const int rc = fabtx_conn_shutdown (_conn);
         if (rc < 0 && rc != -EAGAIN)
             fabtx_log (fabtx_conn_ctx (_conn), FABTX_LOG_WARN,
-                       "zmq: %s: close lost data: %s", _conn->url,
+                       "zmq: %s: close lost data: %s", fabtx_conn_url (_conn),
                        fabtx_strerror (rc));
         return rc != -EAGAIN;
     }

@@ -45,17 +45,17 @@ fi
 if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
 	set -- "$@" "$scif_env ZT_TRANSPORT=scif $b/test_zmq"
 fi
-set -- "$@" "sh $here/perf_smoke.sh $zb/prefix shm://zperf-$$" \
-	"sh $here/perf_smoke.sh $zb/prefix tcp://127.0.0.1:$port" \
-	"ZT_LOCAL_ENV=$spin ZT_REMOTE_ENV=$spin sh $here/perf_smoke.sh $zb/prefix shm://zperfspin-$$"
+set -- "$@" "sh $top/test/perf_smoke.sh $zb/prefix shm://zperf-$$" \
+	"sh $top/test/perf_smoke.sh $zb/prefix tcp://127.0.0.1:$port" \
+	"PS_LOCAL_ENV=$spin PS_REMOTE_ENV=$spin sh $top/test/perf_smoke.sh $zb/prefix shm://zperfspin-$$"
 if have RIO && [ -f "$rioemu" ]; then
-	set -- "$@" "ZT_LOCAL_ENV='$rio_env FABTX_RIOEMU_DESTID=1' ZT_REMOTE_ENV='$rio_env FABTX_RIOEMU_DESTID=2' sh $here/perf_smoke.sh $zb/prefix 'rio://*:$((port % 200 + 20))' all rio://1:$((port % 200 + 20))"
+	set -- "$@" "PS_LOCAL_ENV='$rio_env FABTX_RIOEMU_DESTID=1' PS_REMOTE_ENV='$rio_env FABTX_RIOEMU_DESTID=2' sh $top/test/perf_smoke.sh $zb/prefix 'rio://*:$((port % 200 + 20))' all rio://1:$((port % 200 + 20))"
 fi
 if have SCIF && [ -f "$scifemu" ]; then
-	set -- "$@" "ZT_LOCAL_ENV='$scif_env FABTX_SCIFEMU_NODE=0' ZT_REMOTE_ENV='$scif_env FABTX_SCIFEMU_NODE=1' sh $here/perf_smoke.sh $zb/prefix scif://$((port % 20000 + 2000)) all scif://0:$((port % 20000 + 2000))"
+	set -- "$@" "PS_LOCAL_ENV='$scif_env FABTX_SCIFEMU_NODE=0' PS_REMOTE_ENV='$scif_env FABTX_SCIFEMU_NODE=1' sh $top/test/perf_smoke.sh $zb/prefix scif://$((port % 20000 + 2000)) all scif://0:$((port % 20000 + 2000))"
 fi
 if have OFI; then
-	set -- "$@" "sh $here/perf_smoke.sh $zb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp"
+	set -- "$@" "sh $top/test/perf_smoke.sh $zb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp"
 fi
 # libzmq's own test programs over every transport (examples/zmq/upstream/):
 # libzmq and they are not instrumented, so under SAN=1 the run would be the

@@ -35,9 +35,9 @@ fi
 # same run under SAN=1 would add nothing
 if [ $san = 0 ]; then
 	set -- "$@" "sh $here/nn_tests.sh $nb $nn_tr" \
-		"sh $here/perf_smoke.sh $nb/prefix shm://nnperf-$$"
+		"sh $top/test/perf_smoke.sh $nb/prefix shm://nnperf-$$"
 	if have OFI; then
-		set -- "$@" "sh $here/perf_smoke.sh $nb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp"
+		set -- "$@" "sh $top/test/perf_smoke.sh $nb/prefix ofi://127.0.0.1:$((port + 1))?provider=tcp"
 	fi
 fi
 sh "$top/test/run_suite.sh" "$b/results/nanomsg.txt" "$@"

@@ -1,11 +1,12 @@
 #!/bin/sh
-# examples/zmq/perf_smoke.sh PREFIX URL [lat|all] -- libzmq's own perf
-# tools (local_lat/remote_lat, local_thr/remote_thr from the source tree)
-# over one endpoint: each pair must finish and report a number.  Prints the
-# usual "N passed, N failed, N skipped" line.  "lat" runs only the
-# latency pairs.
-# A 4th argument is the address the remote side connects to (rio://,
-# scif://); ZT_LOCAL_ENV / ZT_REMOTE_ENV are "VAR=value ..." for each side.
+# test/perf_smoke.sh PREFIX URL [lat|all] [CONNECT_URL] -- a messaging
+# library's own perf tools (PREFIX/bin/local_lat, remote_lat, local_thr,
+# remote_thr: libzmq's and nanomsg's take the same arguments) over one
+# endpoint: each pair must finish and report a number (a smoke test, not
+# a measurement: see bench/zmq.sh, bench/nanomsg.sh).  Prints the usual
+# "N passed, N failed, N skipped" line.  "lat" runs only the latency pairs.
+# CONNECT_URL is the address the remote side connects to (rio://,
+# scif://); PS_LOCAL_ENV / PS_REMOTE_ENV are "VAR=value ..." for each side.
 prefix=$1
 url=$2
 which=${3:-all}
@@ -15,11 +16,11 @@ pass=0
 fail=0
 run_pair() { # name local remote size count
 	out=$(mktemp)
-	env $ZT_LOCAL_ENV timeout 120 "$bin/$2" "$url" "$4" "$5" > "$out" 2>&1 &
+	env $PS_LOCAL_ENV timeout 120 "$bin/$2" "$url" "$4" "$5" > "$out" 2>&1 &
 	lp=$!
 	# the local side binds; the remote side connects and retries until the
-	# bind is there (libzmq reconnects), so no start-up sleep is needed
-	env $ZT_REMOTE_ENV timeout 120 "$bin/$3" "$curl" "$4" "$5" > "$out.r" 2>&1
+	# bind is there (libzmq and nanomsg reconnect), so no start-up sleep
+	env $PS_REMOTE_ENV timeout 120 "$bin/$3" "$curl" "$4" "$5" > "$out.r" 2>&1
 	rrc=$?
 	wait $lp
 	lrc=$?
