@@ -69,11 +69,11 @@ struct nn_ftx_conn {
         message waits for min (its size, half of it), see pump. */
     size_t max_room;
 
-    /*  shm:// (fabtx_conn_in_place): the fd stays armed across what does
+    /*  shm:// and ofi:// (keep_arm): the fd stays armed across what does
         not run fabtx's slow path, so a pass in a user thread that armed
         for the same events before need not arm again.  armed: the mask
         of the last fabtx_conn_arm_mask that returned 0, -1 unknown. */
-    int in_place;
+    int keep_arm;
     int armed;
     /*  Period of the tick (NN_FTX_TICK_MS in the environment: tests that
         no wakeup depends on it). */

@@ -59,9 +59,9 @@ static void nn_ftx_conn_shutdown (struct nn_fsm *self, int src, int type,
 static void nn_ftx_conn_step (struct nn_ftx_conn *self);
 static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker);
 
-/*  The tick's period: NN_FTX_TICK_MS, or NN_FTX_TICK_MS from the
-    environment (a test sets it very long: then nothing the fd should
-    have woken can have been rescued by the tick). */
+/*  The tick's period: NN_FTX_TICK_MS, or the environment variable of
+    that name (a test sets it very long: then nothing the fd should have
+    woken can have been rescued by the tick). */
 static int nn_ftx_tick_period (void)
 {
     const char *e = getenv ("NN_FTX_TICK_MS");
@@ -110,7 +110,7 @@ void nn_ftx_conn_init (struct nn_ftx_conn *self, int src, struct nn_ep *ep,
     self->outpending = 0;
     nn_msg_init (&self->outmsg, 0);
     self->max_room = 0;
-    self->in_place = 0;
+    self->keep_arm = 0;
     self->armed = -1;
     self->tick_ms = NN_FTX_TICK_MS;
     self->failing = 0;
@@ -163,7 +163,7 @@ void nn_ftx_conn_start (struct nn_ftx_conn *self, fabtx_conn *conn,
     self->in_paused = 0;
     self->resume_posted = 0;
     self->max_room = 0;
-    self->in_place = 0;
+    self->keep_arm = 0;
     self->armed = -1;
     self->tick_ms = nn_ftx_tick_period ();
     nn_fsm_start (&self->fsm);
@@ -473,9 +473,15 @@ static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
             }
             return;
         }
-        /*  shm://: armed for the same before, and nothing since ran the
-            slow path (which is what disarms): still armed. */
-        if (!in_worker && self->in_place && self->armed == (int) mask &&
+        if (in_worker && self->in_paused && self->fd >= 0) {
+            /*  (the tick, while paused) */
+            nn_worker_set_in (self->worker, &self->wfd);
+            self->in_paused = 0;
+        }
+        /*  shm://, ofi:// (keep_arm): armed for the same before, and
+            nothing since ran the slow path (which is what disarms):
+            still armed. */
+        if (!in_worker && self->keep_arm && self->armed == (int) mask &&
               mask == FABTX_POLLIN)
             return;
         rc = fabtx_conn_arm_mask (self->conn, mask);
@@ -556,7 +562,7 @@ static void nn_ftx_conn_protohdr (struct nn_ftx_conn *self)
     /*  shm:// (in place: nothing but fabtx's slow path disarms) and ofi://
         (fi_trywait and the epoll set: only progress, which sends that
         have credits do not run, consumes what would wake it). */
-    self->in_place = fabtx_conn_in_place (self->conn) ||
+    self->keep_arm = fabtx_conn_in_place (self->conn) ||
         strcmp (fabtx_conn_backend_name (self->conn), "ofi") == 0;
     self->armed = -1;
     nn_fsm_raise (&self->fsm, &self->ev_up, NN_FTX_CONN_UP);
