@@ -417,7 +417,6 @@ struct fx_pipe {
 	int  armed_ev;
 	bool keep_arm;
 	int  tick_ms; /* FX_PIPE_TICK_MS, or NNG_FX_TICK_MS (environment) */
-	size_t max_room; /* the most send room seen (see fx_pipe_do_send) */
 	bool     spin_hint; /* p->mtx: spin_wanted as this pipe last set it */
 	bool     spin_wanted;
 	bool     spin_linked;
@@ -754,7 +753,7 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out, fx_done *d)
 		nni_msg * msg = nni_aio_get_msg(aio);
 		fabtx_iov iov[2];
 		int       n = 0;
-		size_t    len, room;
+		size_t    len;
 		ssize_t   rc;
 		if (nni_msg_header_len(msg) > 0) {
 			iov[n].base = nni_msg_header(msg);
@@ -772,24 +771,10 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out, fx_done *d)
 			iov[0].len  = 0;
 			n           = 1;
 		}
-		len  = nni_msg_header_len(msg) + nni_msg_len(msg);
-		room = fabtx_conn_send_room(p->conn);
-		if (room > p->max_room)
-			p->max_room = room;
-		/* a message larger than the room waits for the credits of as
-		 * much of it as the ring can give (up to half of it): fabtx
-		 * would take it at once and copy what does not fit yet aside
-		 * (an allocation and a copy per message).  Half: a reader
-		 * that has taken everything has reported all but a quarter
-		 * of the ring's credits, so this never waits for good. */
-		if (len > room && room < p->max_room / 2) {
-			p->armed_ev = -1;
-			*want_out   = true;
-			return;
-		}
+		len = nni_msg_header_len(msg) + nni_msg_len(msg);
 		/* out of credits on the way, fabtx looks for more (its
 		 * progress on the backends that are not in place) */
-		if (len >= room)
+		if (len >= fabtx_conn_send_room(p->conn))
 			p->armed_ev = -1;
 		rc = fabtx_sendv(p->conn, iov, n, 0);
 		if (rc == -EAGAIN) {
@@ -863,10 +848,12 @@ fx_pipe_do_recv(fx_pipe *p, bool eager, fx_done *d)
 		if (p->rx_big) {
 			fabtx_msg fm;
 			int       r = fabtx_recv_msg(p->conn, &fm, 0);
-			if (r == -EAGAIN) {
-				p->armed_ev = -1; /* fabtx's slow path ran */
+			/* a message in several chunks that was not all here
+			 * when fabtx looked first runs fabtx's slow path, and
+			 * may then be complete: arm again either way */
+			p->armed_ev = -1;
+			if (r == -EAGAIN)
 				return (false); /* fabtx keeps what came */
-			}
 			if (r < 0) {
 				fx_pipe_set_err(p, fx_err(r));
 				return (false);
