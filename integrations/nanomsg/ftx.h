@@ -74,6 +74,9 @@ struct nn_ftx_conn {
         for the same events before need not arm again.  armed: the mask
         of the last fabtx_conn_arm_mask that returned 0, -1 unknown. */
     int keep_arm;
+    /*  Bytes one cell carries: a longer message may run fabtx's slow path
+        even when its receive succeeds. */
+    size_t cell_payload;
     int armed;
     /*  Period of the tick (NN_FTX_TICK_MS in the environment: tests that
         no wakeup depends on it). */

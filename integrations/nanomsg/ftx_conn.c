@@ -111,6 +111,7 @@ void nn_ftx_conn_init (struct nn_ftx_conn *self, int src, struct nn_ep *ep,
     nn_msg_init (&self->outmsg, 0);
     self->max_room = 0;
     self->keep_arm = 0;
+    self->cell_payload = 0;
     self->armed = -1;
     self->tick_ms = NN_FTX_TICK_MS;
     self->failing = 0;
@@ -164,6 +165,7 @@ void nn_ftx_conn_start (struct nn_ftx_conn *self, fabtx_conn *conn,
     self->resume_posted = 0;
     self->max_room = 0;
     self->keep_arm = 0;
+    self->cell_payload = 0;
     self->armed = -1;
     self->tick_ms = nn_ftx_tick_period ();
     nn_fsm_start (&self->fsm);
@@ -331,10 +333,12 @@ static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
     }
     if (self->inlen >= NN_FTX_ADOPT_MIN) {
         n = fabtx_recv_msg (self->conn, &fm, 0);
-        if (n < 0) {
-            self->armed = -1; /*  fabtx looked at its slow sources */
+        /*  A message in several chunks that was not all here when fabtx
+            looked first runs fabtx's slow path, and may then be
+            complete: arm again either way. */
+        self->armed = -1;
+        if (n < 0)
             return n == -EAGAIN ? 0 : (int) n;
-        }
         if (fm.len != self->inlen) {
             fabtx_msg_release (self->conn, &fm);
             return -EPROTO;
@@ -344,6 +348,8 @@ static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
     }
     n = fabtx_recv (self->conn, nn_chunkref_data (&self->inmsg.body),
         self->inlen, 0);
+    if (self->inlen > self->cell_payload)
+        self->armed = -1; /*  (as above) */
     if (n >= 0) {
         if ((size_t) n != self->inlen)
             return -EPROTO;
@@ -562,6 +568,13 @@ static void nn_ftx_conn_protohdr (struct nn_ftx_conn *self)
     /*  shm:// (in place: nothing but fabtx's slow path disarms) and ofi://
         (fi_trywait and the epoll set: only progress, which sends that
         have credits do not run, consumes what would wake it). */
+    {
+        fabtx_conn_stats st;
+        /*  what surely fits one cell: its size less the footer (32)
+            and some slack */
+        self->cell_payload = fabtx_conn_stats_get (self->conn, &st) == 0 &&
+            st.cell_size > 64 ? st.cell_size - 64 : 0;
+    }
     self->keep_arm = fabtx_conn_in_place (self->conn) ||
         strcmp (fabtx_conn_backend_name (self->conn), "ofi") == 0;
     self->armed = -1;
