@@ -14,6 +14,7 @@
 #include "../../utils/fast.h"
 #include "../../utils/attr.h"
 #include "../../utils/mutex.h"
+#include "../../utils/chunk.h"
 
 #include <errno.h>
 #include <string.h>
@@ -38,14 +39,35 @@ static void nn_ftx_term (void)
     nn_mutex_term (&nn_ftx_ctx_sync);
 }
 
+/*  fabtx allocates nanomsg chunks: a large message fabtx has assembled
+    (fabtx_recv_msg) becomes a message's body as it is (ftx_conn.c). */
+static void *nn_ftx_alloc (size_t size, NN_UNUSED void *user)
+{
+    void *p;
+    if (nn_chunk_alloc (size, 0, &p) < 0)
+        return NULL;
+    return p;
+}
+
+static void nn_ftx_free (void *p, NN_UNUSED void *user)
+{
+    if (p)
+        nn_chunk_free (p);
+}
+
 fabtx_ctx *nn_ftx_ctx (int *err)
 {
     fabtx_ctx *ctx = NULL;
+    fabtx_ctx_config cfg;
     int rc = 0;
 
     nn_mutex_lock (&nn_ftx_ctx_sync);
     if (!nn_ftx_ctx_shared) {
-        rc = fabtx_ctx_create (&ctx, NULL);
+        cfg = fabtx_ctx_config_init ();
+        cfg.allocator.alloc = nn_ftx_alloc;
+        cfg.allocator.free = nn_ftx_free;
+        cfg.allocator.user = NULL;
+        rc = fabtx_ctx_create (&ctx, &cfg);
         /*  A backend that cannot be added takes only its own scheme
             away (fabtx then refuses its URLs); shm:// stays. */
 #if FTX_HAVE_OFI

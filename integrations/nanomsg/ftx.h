@@ -44,8 +44,9 @@ struct nn_ftx_conn {
     struct nn_worker_task task_resume;
     int resume_posted;
     /*  Input paused: the fd was taken out of IN polling (worker only)
-        while a received message waits for the core and the connection
-        has ended; the core taking it resumes (task_resume). */
+        when it woke the worker while nothing was awaited (a received
+        message waits for the core); a pass in a user thread that must
+        wait again has the worker put it back (task_resume). */
     int in_paused;
 
     /*  SP header exchange. */
@@ -64,6 +65,22 @@ struct nn_ftx_conn {
     /*  Outbound: a message waiting for credits. */
     int outpending;
     struct nn_msg outmsg;
+    /*  The most send room seen (the ring's credits when idle): a large
+        message waits for min (its size, half of it), see pump. */
+    size_t max_room;
+
+    /*  shm:// and ofi:// (keep_arm): the fd stays armed across what does
+        not run fabtx's slow path, so a pass in a user thread that armed
+        for the same events before need not arm again.  armed: the mask
+        of the last fabtx_conn_arm_mask that returned 0, -1 unknown. */
+    int keep_arm;
+    /*  Bytes one cell carries: a longer message may run fabtx's slow path
+        even when its receive succeeds. */
+    size_t cell_payload;
+    int armed;
+    /*  Period of the tick (NN_FTX_TICK_MS in the environment: tests that
+        no wakeup depends on it). */
+    int tick_ms;
 
     int failing;
     int err;

@@ -15,7 +15,9 @@
 #include "../../utils/fast.h"
 #include "../../utils/attr.h"
 #include "../../utils/wire.h"
+#include "../../utils/chunk.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define NN_FTX_CONN_STATE_IDLE 1
@@ -57,6 +59,22 @@ static void nn_ftx_conn_shutdown (struct nn_fsm *self, int src, int type,
 static void nn_ftx_conn_step (struct nn_ftx_conn *self);
 static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker);
 
+/*  The tick's period: NN_FTX_TICK_MS, or the environment variable of
+    that name (a test sets it very long: then nothing the fd should have
+    woken can have been rescued by the tick). */
+static int nn_ftx_tick_period (void)
+{
+    const char *e = getenv ("NN_FTX_TICK_MS");
+    long v;
+    char *end;
+    if (!e || !*e)
+        return NN_FTX_TICK_MS;
+    v = strtol (e, &end, 10);
+    if (*end || v < 1 || v > 24L * 3600 * 1000)
+        return NN_FTX_TICK_MS;
+    return (int) v;
+}
+
 static int nn_ftx_errno (int rc)
 {
     if (rc == -ESHUTDOWN)
@@ -91,6 +109,11 @@ void nn_ftx_conn_init (struct nn_ftx_conn *self, int src, struct nn_ep *ep,
     nn_msg_init (&self->inmsg, 0);
     self->outpending = 0;
     nn_msg_init (&self->outmsg, 0);
+    self->max_room = 0;
+    self->keep_arm = 0;
+    self->cell_payload = 0;
+    self->armed = -1;
+    self->tick_ms = NN_FTX_TICK_MS;
     self->failing = 0;
     self->err = 0;
     nn_fsm_event_init (&self->ev_fail);
@@ -140,6 +163,11 @@ void nn_ftx_conn_start (struct nn_ftx_conn *self, fabtx_conn *conn,
     self->err = 0;
     self->in_paused = 0;
     self->resume_posted = 0;
+    self->max_room = 0;
+    self->keep_arm = 0;
+    self->cell_payload = 0;
+    self->armed = -1;
+    self->tick_ms = nn_ftx_tick_period ();
     nn_fsm_start (&self->fsm);
     self->state = connecting ? NN_FTX_CONN_STATE_CONNECTING
                              : NN_FTX_CONN_STATE_PROTOHDR;
@@ -239,30 +267,53 @@ static void nn_ftx_conn_shutdown (struct nn_fsm *self, int src, int type,
     nn_fsm_bad_state (c->state, src, type);
 }
 
+/*  Messages of at least this size are taken with fabtx_recv_msg: fabtx
+    assembles a message that arrives in pieces into a buffer of its own,
+    allocated as a nanomsg chunk (nn_ftx_ctx's allocator), which becomes
+    the message's body as it is.  fabtx_recv into our own chunk would copy
+    twice once a pass ends half way (the core keeps what came so far in a
+    buffer of its own, then copies it over).  Smaller ones fit a few cells
+    and come whole. */
+#define NN_FTX_ADOPT_MIN 16384
+
+/*  fabtx's buffer in fm (a message it assembled or copied out of the ring,
+    fabtx_recv_msg) becomes msg's body when it is one of our chunks of
+    exactly its length; else the bytes are copied (a message lent in place
+    in the ring).  fm is released either way. */
+static void nn_ftx_conn_take (struct nn_ftx_conn *self, fabtx_msg *fm,
+    struct nn_msg *msg)
+{
+    nn_msg_term (msg);
+    /*  fm._owned is fabtx's own buffer (internal field; fabtx has no
+        public way yet to hand its buffer over; nng's transport does the
+        same). */
+    if (fm->_owned == fm->data && fm->data && fm->len > 0 &&
+          nn_chunk_size (fm->data) == fm->len) {
+        nn_msg_init_chunk (msg, fm->data);
+        fm->_owned = NULL;
+        fm->_kind = 0;
+        memset (fm, 0, sizeof (*fm));
+        return;
+    }
+    nn_msg_init (msg, fm->len);
+    if (fm->len)
+        memcpy (nn_chunkref_data (&msg->body), fm->data, fm->len);
+    fabtx_msg_release (self->conn, fm);
+}
+
 /*  Inbound: 1 a message is complete in inmsg, 0 nothing yet, < 0 error. */
 static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
 {
     ssize_t n;
     int opt;
     size_t optsz;
-    char none;
+    fabtx_msg fm;
 
     if (self->instate == NN_FTX_IN_NONE) {
+        /*  No system call: on shm:// new messages are seen in place; on
+            the other backends the arm below runs fabtx's progress and
+            says -EAGAIN when something came. */
         n = fabtx_peek_len (self->conn);
-        if (n == -EAGAIN) {
-            /*  The cheap look saw nothing: one that also polls the slow
-                sources; an empty message is taken right here (into a
-                real buffer of 0 bytes: fabtx copies 0 bytes into it). */
-            n = fabtx_recv (self->conn, &none, 0, 0);
-            if (n == 0) {
-                nn_msg_term (&self->inmsg);
-                nn_msg_init (&self->inmsg, 0);
-                return 1;
-            }
-            if (n != -EMSGSIZE)
-                return n == -EAGAIN ? 0 : (int) n;
-            n = fabtx_peek_len (self->conn);
-        }
         if (n < 0)
             return n == -EAGAIN ? 0 : (int) n;
 
@@ -273,19 +324,80 @@ static int nn_ftx_conn_try_recv (struct nn_ftx_conn *self)
             &opt, &optsz);
         if (opt >= 0 && (uint64_t) n > (uint64_t) opt)
             return -EMSGSIZE;
-        nn_msg_term (&self->inmsg);
-        nn_msg_init (&self->inmsg, (size_t) n);
         self->inlen = (size_t) n;
+        if (self->inlen < NN_FTX_ADOPT_MIN) {
+            nn_msg_term (&self->inmsg);
+            nn_msg_init (&self->inmsg, (size_t) n);
+        }
         self->instate = NN_FTX_IN_PARTIAL;
+    }
+    if (self->inlen >= NN_FTX_ADOPT_MIN) {
+        n = fabtx_recv_msg (self->conn, &fm, 0);
+        /*  A message in several chunks that was not all here when fabtx
+            looked first runs fabtx's slow path, and may then be
+            complete: arm again either way. */
+        self->armed = -1;
+        if (n < 0)
+            return n == -EAGAIN ? 0 : (int) n;
+        if (fm.len != self->inlen) {
+            fabtx_msg_release (self->conn, &fm);
+            return -EPROTO;
+        }
+        nn_ftx_conn_take (self, &fm, &self->inmsg);
+        return 1;
     }
     n = fabtx_recv (self->conn, nn_chunkref_data (&self->inmsg.body),
         self->inlen, 0);
+    if (self->inlen > self->cell_payload)
+        self->armed = -1; /*  (as above) */
     if (n >= 0) {
         if ((size_t) n != self->inlen)
             return -EPROTO;
         return 1;
     }
+    self->armed = -1;
     return n == -EAGAIN ? 0 : (int) n;
+}
+
+/*  Outbound: 1 sent (taken by fabtx), 0 not yet, < 0 error. */
+static int nn_ftx_conn_try_send (struct nn_ftx_conn *self)
+{
+    fabtx_iov iov [2];
+    size_t hlen = nn_chunkref_size (&self->outmsg.sphdr);
+    size_t blen = nn_chunkref_size (&self->outmsg.body);
+    size_t room = fabtx_conn_send_room (self->conn);
+    ssize_t rc;
+
+    if (room > self->max_room)
+        self->max_room = room;
+    /*  A message larger than the room now waits for the credits of as
+        much of it as the ring can ever give (up to half of it): fabtx
+        would take it at once and copy all that does not fit yet into a
+        buffer of its own (an allocation and a copy per message).  Half:
+        a reader that has taken everything has reported all but a
+        quarter of the ring's credits, so this never waits for good. */
+    if (hlen + blen > room && room < self->max_room / 2)
+        return 0;
+    /*  Out of credits on the way fabtx looks for more (its progress, on
+        the backends that are not in place): the fd must be armed again. */
+    if (hlen + blen > room || room == 0)
+        self->armed = -1;
+    if (hlen == 0) {
+        /*  fabtx_send's fast path (one chunk, nothing queued) */
+        rc = fabtx_send (self->conn, nn_chunkref_data (&self->outmsg.body),
+            blen, 0);
+    }
+    else {
+        iov [0].base = nn_chunkref_data (&self->outmsg.sphdr);
+        iov [0].len = hlen;
+        iov [1].base = nn_chunkref_data (&self->outmsg.body);
+        iov [1].len = blen;
+        rc = fabtx_sendv (self->conn, iov, 2, 0);
+    }
+    if (rc >= 0)
+        return 1;
+    self->armed = -1; /*  a stalled send may have run the slow path */
+    return rc == -EAGAIN ? 0 : (int) rc;
 }
 
 /*  Moves messages both ways as far as they go, then arms the fd for what
@@ -294,29 +406,28 @@ static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
 {
     int rc;
     unsigned mask;
-    int idle = 0;
-    fabtx_iov iov [2];
+    int moved = 0;
 
+    /*  An fd event or the tick: the peer's wakeup disarmed us, or the
+        slow sources want a look. */
+    if (in_worker)
+        self->armed = -1;
     for (;;) {
         int progress = 0;
         if (self->failing || self->state != NN_FTX_CONN_STATE_ACTIVE)
             return;
         if (self->outpending) {
-            iov [0].base = nn_chunkref_data (&self->outmsg.sphdr);
-            iov [0].len = nn_chunkref_size (&self->outmsg.sphdr);
-            iov [1].base = nn_chunkref_data (&self->outmsg.body);
-            iov [1].len = nn_chunkref_size (&self->outmsg.body);
-            rc = (int) fabtx_sendv (self->conn, iov, 2, 0);
-            if (rc >= 0) {
+            rc = nn_ftx_conn_try_send (self);
+            if (rc < 0) {
+                nn_ftx_conn_fail (self, rc);
+                return;
+            }
+            if (rc > 0) {
                 nn_msg_term (&self->outmsg);
                 nn_msg_init (&self->outmsg, 0);
                 self->outpending = 0;
                 progress = 1;
                 nn_pipebase_sent (&self->pipebase);
-            }
-            else if (rc != -EAGAIN) {
-                nn_ftx_conn_fail (self, rc);
-                return;
             }
         }
         if (self->instate != NN_FTX_IN_COMPLETE) {
@@ -327,36 +438,69 @@ static void nn_ftx_conn_pump (struct nn_ftx_conn *self, int in_worker)
             }
             if (rc > 0) {
                 self->instate = NN_FTX_IN_COMPLETE;
-                progress = 1;
+                moved = 1;
                 nn_pipebase_received (&self->pipebase);
                 continue;
             }
         }
         if (progress) {
-            idle = 0;
+            moved = 1;
             continue;
         }
         mask = (self->instate != NN_FTX_IN_COMPLETE ? FABTX_POLLIN : 0u) |
             (self->outpending ? FABTX_POLLOUT : 0u);
-        rc = fabtx_conn_arm_mask (self->conn, mask);
-        if (rc == 0)
+        if (mask == 0) {
+            /*  Nothing awaited: a message waits for the core to take it
+                (its recv pumps again) and nothing waits to go.  Not
+                armed, so the peer sends no wakeups meanwhile (shm://).
+                In the worker the fd said something: fabtx's slow sources
+                are looked at (wakeup bytes read, keepalive); an event
+                that brought nothing takes the fd out of IN polling until
+                a pass needs it again: ofi://'s fd is readable whenever
+                data comes, armed or not, and a connection that has ended
+                stays readable (what is left is to be delivered first). */
+            if (in_worker) {
+                (void) fabtx_conn_poll (self->conn);
+                self->armed = -1;
+                if (!moved && self->fd >= 0 && !self->in_paused) {
+                    nn_worker_reset_in (self->worker, &self->wfd);
+                    self->in_paused = 1;
+                }
+            }
             return;
+        }
+        /*  The fd is out of the worker's IN polling: the worker puts it
+            back and arms (a user thread that keeps finding messages
+            never needs it: no wakeups, no contention for the lock). */
+        if (!in_worker && self->in_paused) {
+            if (!self->resume_posted) {
+                self->resume_posted = 1;
+                nn_worker_execute (self->worker, &self->task_resume);
+            }
+            return;
+        }
+        if (in_worker && self->in_paused && self->fd >= 0) {
+            /*  (the tick, while paused) */
+            nn_worker_set_in (self->worker, &self->wfd);
+            self->in_paused = 0;
+        }
+        /*  shm://, ofi:// (keep_arm): armed for the same before, and
+            nothing since ran the slow path (which is what disarms):
+            still armed. */
+        if (!in_worker && self->keep_arm && self->armed == (int) mask &&
+              mask == FABTX_POLLIN)
+            return;
+        rc = fabtx_conn_arm_mask (self->conn, mask);
+        if (rc == 0) {
+            self->armed = (int) mask;
+            return;
+        }
+        self->armed = -1;
         if (rc != -EAGAIN) {
             nn_ftx_conn_fail (self, rc);
             return;
         }
-        /*  Work raced in (or a long message is streaming): go again.  But
-            with a message waiting for the core and nothing to send, a
-            connection that has ended keeps saying -EAGAIN (what is left
-            is to be delivered first): stop polling its fd until the core
-            takes the message. */
-        if (++idle > 2 && mask == 0) {
-            if (in_worker && self->fd >= 0) {
-                nn_worker_reset_in (self->worker, &self->wfd);
-                self->in_paused = 1;
-            }
-            return;
-        }
+        /*  Work raced in (or a long message is streaming): go again. */
     }
 }
 
@@ -421,6 +565,19 @@ static void nn_ftx_conn_protohdr (struct nn_ftx_conn *self)
     }
     self->pipe_started = 1;
     self->state = NN_FTX_CONN_STATE_ACTIVE;
+    /*  shm:// (in place: nothing but fabtx's slow path disarms) and ofi://
+        (fi_trywait and the epoll set: only progress, which sends that
+        have credits do not run, consumes what would wake it). */
+    {
+        fabtx_conn_stats st;
+        /*  what surely fits one cell: its size less the footer (32)
+            and some slack */
+        self->cell_payload = fabtx_conn_stats_get (self->conn, &st) == 0 &&
+            st.cell_size > 64 ? st.cell_size - 64 : 0;
+    }
+    self->keep_arm = fabtx_conn_in_place (self->conn) ||
+        strcmp (fabtx_conn_backend_name (self->conn), "ofi") == 0;
+    self->armed = -1;
     nn_fsm_raise (&self->fsm, &self->ev_up, NN_FTX_CONN_UP);
     nn_ftx_conn_pump (self, 1);
 }
@@ -485,14 +642,6 @@ static int nn_ftx_conn_recv (struct nn_pipebase *self, struct nn_msg *msg)
     nn_msg_mv (msg, &c->inmsg);
     nn_msg_init (&c->inmsg, 0);
     c->instate = NN_FTX_IN_NONE;
-    if (c->in_paused) {
-        /*  the fd is out of IN polling: the worker puts it back */
-        if (!c->resume_posted) {
-            c->resume_posted = 1;
-            nn_worker_execute (c->worker, &c->task_resume);
-        }
-        return 0;
-    }
     nn_ftx_conn_pump (c, 0);
     return 0;
 }
@@ -512,7 +661,7 @@ static void nn_ftx_conn_handler (struct nn_fsm *self, int src, int type,
         if (c->failing || c->state == NN_FTX_CONN_STATE_DONE)
             return;
         nn_ftx_conn_watch (c);
-        nn_worker_add_timer (c->worker, NN_FTX_TICK_MS, &c->tick);
+        nn_worker_add_timer (c->worker, c->tick_ms, &c->tick);
         if (c->state == NN_FTX_CONN_STATE_PROTOHDR)
             c->hs_deadline_ms = fabtx_now_ms () + NN_FTX_PROTOHDR_MS;
         nn_ftx_conn_step (c);
@@ -544,7 +693,7 @@ static void nn_ftx_conn_handler (struct nn_fsm *self, int src, int type,
             return;
         nn_ftx_conn_step (c);
         if (!c->failing)
-            nn_worker_add_timer (c->worker, NN_FTX_TICK_MS, &c->tick);
+            nn_worker_add_timer (c->worker, c->tick_ms, &c->tick);
         return;
 
     case NN_FTX_CONN_SRC_FAIL:

@@ -510,6 +510,93 @@ TT_TEST (sizes_0_to_64MiB_both_ways)
     TT_OK (nn_close (a));
 }
 
+/* No wakeup may depend on the transport's 500 ms tick (which also drives
+   keepalive): with the tick set to an hour (NN_FTX_TICK_MS, read when a
+   connection starts), an echo thread and the main thread each sleep in
+   nn_recv while the other sends, round after round, in sizes that take
+   each receive path: one cell (fabtx_recv into the message), 20 KiB and
+   1 MiB + 1 (assembled by fabtx into a nanomsg chunk that becomes the
+   body, arriving in pieces; the 1 MiB one also waits for the room of half
+   the ring before it goes), then a burst each way.  A lost wakeup leaves
+   a message in the ring until DEADLINE_MS: nn_recv fails.  PAIR (no SP
+   header: fabtx_send) and REQ/REP (a header: fabtx_sendv); every
+   message's content is checked. */
+struct echo_arg {
+    int s, count, bad;
+};
+
+static void *echo_run (void *arg)
+{
+    struct echo_arg *x = arg;
+    int i;
+    for (i = 0; i < x->count; i++) {
+        void *got = NULL;
+        int n = nn_recv (x->s, &got, NN_MSG, 0);
+        if (n < 0 || nn_send (x->s, &got, NN_MSG, 0) != n) {
+            if (n >= 0)
+                nn_freemsg (got);
+            x->bad = i + 1;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void wake_rounds (int type_a, int type_c, int burst)
+{
+    static const size_t sz [] = {8, 4096, 20000, (1 << 20) + 1, 100};
+    char e [128];
+    int a = sock (type_a), c = sock (type_c), i, rounds = 40;
+    struct echo_arg x;
+    pthread_t t;
+    unsigned char *p = malloc ((1 << 20) + 1);
+    TT_ASSERT (p != NULL);
+    ep (e, sizeof e);
+    bind_ok (a, e);
+    connect_ok (c, e);
+    x.s = a;
+    x.count = rounds + burst;
+    x.bad = 0;
+    TT_EQ (pthread_create (&t, NULL, echo_run, &x), 0);
+    for (i = 0; i < rounds; i++) {
+        size_t len = sz [i % 5];
+        void *got = NULL;
+        fill (p, len, (unsigned) i);
+        TT_EQ (nn_send (c, p, len, 0), (int) len);
+        if (nn_recv (c, &got, NN_MSG, 0) != (int) len)
+            TT_FAIL ("round %d (%zu B): %s", i, len, nn_strerror (nn_errno ()));
+        TT_ASSERT (memcmp (got, p, len) == 0);
+        nn_freemsg (got);
+    }
+    /* a burst (PAIR): the echoes come back while we still send */
+    for (i = 0; i < burst; i++) {
+        fill (p, 64, (unsigned) i + 1000);
+        TT_EQ (nn_send (c, p, 64, 0), 64);
+    }
+    for (i = 0; i < burst; i++) {
+        void *got = NULL;
+        if (nn_recv (c, &got, NN_MSG, 0) != 64)
+            TT_FAIL ("burst %d: %s", i, nn_strerror (nn_errno ()));
+        fill (p, 64, (unsigned) i + 1000);
+        TT_ASSERT (memcmp (got, p, 64) == 0);
+        nn_freemsg (got);
+    }
+    TT_EQ (pthread_join (t, NULL), 0);
+    if (x.bad)
+        TT_FAIL ("echo thread: message %d", x.bad - 1);
+    free (p);
+    TT_OK (nn_close (c));
+    TT_OK (nn_close (a));
+}
+
+TT_TEST (wakeups_without_the_tick)
+{
+    setenv ("NN_FTX_TICK_MS", "3600000", 1);
+    wake_rounds (NN_PAIR, NN_PAIR, 200);
+    wake_rounds (NN_REP, NN_REQ, 0);
+    unsetenv ("NN_FTX_TICK_MS");
+}
+
 /* A receiver that does not read: the sender's pipe stops taking messages
    once the ring's credits are gone (NN_DONTWAIT: EAGAIN); then a reader
    thread drains, and blocking sends of three times as many go on as the

@@ -407,6 +407,16 @@ struct fx_pipe {
 	 * (fx_spin_lk) */
 	uint64_t last_io_ns;
 	bool     direct; /* shm://: the ring shows what arrived, no progress */
+	/* p->mtx: the events fabtx and the poller are armed for since the
+	 * last arm (-1: unknown).  shm:// and ofi:// stay armed across what
+	 * does not run fabtx's slow path (sends with credits, receives that
+	 * find a message, peeks), and the poller's one-shot registration
+	 * until its callback runs: a pass that wants the same need not arm
+	 * again (a system call each, per message).  keep_arm: the backend
+	 * is one of the two. */
+	int  armed_ev;
+	bool keep_arm;
+	int  tick_ms; /* FX_PIPE_TICK_MS, or NNG_FX_TICK_MS (environment) */
 	bool     spin_hint; /* p->mtx: spin_wanted as this pipe last set it */
 	bool     spin_wanted;
 	bool     spin_linked;
@@ -440,6 +450,23 @@ struct fx_ep {
 };
 
 static void fx_pipe_fini(void *);
+
+/* The tick's period for a pipe: FX_PIPE_TICK_MS, or NNG_FX_TICK_MS from
+ * the environment (a test sets it to an hour: then nothing the poller
+ * should have woken can have been rescued by the tick). */
+static int
+fx_tick_period(void)
+{
+	const char *e = getenv("NNG_FX_TICK_MS");
+	char *      end;
+	long        v;
+	if (e == NULL || *e == 0)
+		return (FX_PIPE_TICK_MS);
+	v = strtol(e, &end, 10);
+	if (*end != 0 || v < 1 || v > 24L * 3600 * 1000)
+		return (FX_PIPE_TICK_MS);
+	return ((int) v);
+}
 static void fx_ep_fini(void *);
 static void fx_pipe_cb(nni_posix_pfd *, unsigned, void *);
 static void fx_pipe_tick_cb(void *);
@@ -566,6 +593,7 @@ fx_spin_main(void *arg)
 				go = true;
 			if (!go && !p->direct) {
 				int ev = fabtx_conn_poll(p->conn);
+				p->armed_ev = -1;
 				go     = ev < 0 ||
 				    (ev & (FABTX_POLLIN | FABTX_POLLERR));
 			}
@@ -663,6 +691,10 @@ fx_pipe_alloc(fx_pipe **pp, fabtx_conn *conn)
 	nni_atomic_init_bool(&p->ready);
 	p->conn   = conn;
 	p->direct = strcmp(fabtx_conn_backend_name(conn), "shm") == 0;
+	p->keep_arm = p->direct || fabtx_conn_in_place(conn) ||
+	    strcmp(fabtx_conn_backend_name(conn), "ofi") == 0;
+	p->armed_ev = -1;
+	p->tick_ms  = fx_tick_period();
 	p->cell_payload =
 	    fabtx_conn_stats_get(conn, &st) == 0 && st.cell_size > 64
 	    ? st.cell_size - FABTX_FOOTER_SIZE
@@ -740,8 +772,13 @@ fx_pipe_do_send(fx_pipe *p, bool *want_out, fx_done *d)
 			n           = 1;
 		}
 		len = nni_msg_header_len(msg) + nni_msg_len(msg);
-		rc  = fabtx_sendv(p->conn, iov, n, 0);
+		/* out of credits on the way, fabtx looks for more (its
+		 * progress on the backends that are not in place) */
+		if (len >= fabtx_conn_send_room(p->conn))
+			p->armed_ev = -1;
+		rc = fabtx_sendv(p->conn, iov, n, 0);
 		if (rc == -EAGAIN) {
+			p->armed_ev = -1;
 			*want_out = true;
 			return;
 		}
@@ -811,6 +848,10 @@ fx_pipe_do_recv(fx_pipe *p, bool eager, fx_done *d)
 		if (p->rx_big) {
 			fabtx_msg fm;
 			int       r = fabtx_recv_msg(p->conn, &fm, 0);
+			/* a message in several chunks that was not all here
+			 * when fabtx looked first runs fabtx's slow path, and
+			 * may then be complete: arm again either way */
+			p->armed_ev = -1;
 			if (r == -EAGAIN)
 				return (false); /* fabtx keeps what came */
 			if (r < 0) {
@@ -841,8 +882,10 @@ fx_pipe_do_recv(fx_pipe *p, bool eager, fx_done *d)
 			len = nni_msg_len(p->rx_msg);
 			rc  = fabtx_recv(p->conn,
 			     len ? nni_msg_body(p->rx_msg) : (void *) &none, len, 0);
-			if (rc == -EAGAIN)
+			if (rc == -EAGAIN) {
+				p->armed_ev = -1; /* fabtx's slow path ran */
 				return (false); /* fabtx keeps what came so far */
+			}
 			if (rc < 0) {
 				fx_pipe_set_err(p, fx_err((int) rc));
 				return (false);
@@ -889,7 +932,8 @@ fx_pipe_pump(fx_pipe *p, fx_done *d)
 		if (p->err == 0 && p->tx_tail) {
 			/* a large send's tail is streamed by fabtx as credits
 			 * come back; POLLOUT once it is all out */
-			rc = fabtx_conn_poll(p->conn);
+			rc          = fabtx_conn_poll(p->conn);
+			p->armed_ev = -1;
 			if (rc < 0)
 				fx_pipe_set_err(p, fx_err(rc));
 			else if (rc & (FABTX_POLLOUT | FABTX_POLLERR))
@@ -917,10 +961,14 @@ fx_pipe_pump(fx_pipe *p, fx_done *d)
 			return;
 		}
 		fx_spin_want(p, false);
+		if (p->keep_arm && !wait_rest && ev == FABTX_POLLIN &&
+		    p->armed_ev == (int) ev)
+			return; /* still armed (see armed_ev) */
 		/* waiting for the rest of a message: armed for any event
 		 * (the next chunk's doorbell) but not for "a chunk is here",
 		 * which is already true */
-		rc = fabtx_conn_arm_mask(p->conn, ev);
+		rc          = fabtx_conn_arm_mask(p->conn, ev);
+		p->armed_ev = -1;
 		if (rc == -EAGAIN) {
 			/* something is pending; if it is not the rest of the
 			 * message (the peer failed, ...), take the message as
@@ -935,6 +983,8 @@ fx_pipe_pump(fx_pipe *p, fx_done *d)
 		if (wait_rest && fabtx_peek_whole(p->conn) != -EAGAIN)
 			continue; /* the rest came before the arm */
 		fx_wait_arm(&p->w);
+		if (!wait_rest)
+			p->armed_ev = (int) ev;
 		return;
 	}
 	fx_wait_arm(&p->w); /* still busy: come back through the poller */
@@ -1050,6 +1100,7 @@ fx_pipe_cb(nni_posix_pfd *pfd, unsigned events, void *arg)
 	} else {
 		nni_mtx_lock(&p->mtx);
 	}
+	p->armed_ev = -1; /* the poller fired (or the tick): arm again */
 	fx_pipe_pump(p, &d);
 	nni_mtx_unlock(&p->mtx);
 	fx_finish_done(&d);
@@ -1067,7 +1118,8 @@ fx_pipe_tick_cb(void *arg)
 		nni_mtx_lock(&p->mtx);
 		if (!p->closed && p->err == 0 && p->conn != NULL) {
 			/* fabtx's slow path: keepalive, the slow sources */
-			int rc = fabtx_conn_poll(p->conn);
+			int rc      = fabtx_conn_poll(p->conn);
+			p->armed_ev = -1;
 			if (rc < 0)
 				fx_pipe_set_err(p, fx_err(rc));
 			fx_pipe_pump(p, NULL);
@@ -1076,9 +1128,8 @@ fx_pipe_tick_cb(void *arg)
 	}
 	nni_mtx_lock(&p->mtx);
 	if (!p->closed)
-		nni_sleep_aio(nni_atomic_get_bool(&p->ready) ? FX_PIPE_TICK_MS
-		                                             : 100,
-		    &p->tick);
+		nni_sleep_aio(
+		    nni_atomic_get_bool(&p->ready) ? p->tick_ms : 100, &p->tick);
 	nni_mtx_unlock(&p->mtx);
 }
 

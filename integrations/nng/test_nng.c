@@ -500,6 +500,70 @@ TT_TEST(both_ways_at_once)
 	NT_OK(nng_close(b));
 }
 
+/* No wakeup may depend on the transport's 500 ms tick: with the tick at
+ * an hour (NNG_FX_TICK_MS, read when a pipe starts), an echo thread and
+ * the main thread each sleep in nng_recvmsg while the other sends, round
+ * after round, in sizes that take each receive path (one cell; 20 KiB
+ * and 1 MiB + 1, assembled by fabtx and adopted), then a burst each way.
+ * A lost wakeup leaves a message in the ring until NT_TIMEOUT_MS: the
+ * receive fails.  PAIR1 and REQ/REP (a header: two iovecs). */
+typedef struct nt_echo {
+	nng_socket s;
+	int        count;
+	int        rv;
+} nt_echo;
+
+static void *nt_echo_run(void *arg)
+{
+	nt_echo *x = arg;
+	for (int i = 0; i < x->count && x->rv == 0; i++) {
+		nng_msg *m;
+		if ((x->rv = nng_recvmsg(x->s, &m, 0)) != 0)
+			break;
+		if ((x->rv = nng_sendmsg(x->s, m, 0)) != 0)
+			nng_msg_free(m);
+	}
+	return NULL;
+}
+
+static void nt_wake_rounds(nng_socket a, nng_socket b, int burst)
+{
+	static const size_t sz[] = { 8, 4096, 20000, (1u << 20) + 1, 100 };
+	pthread_t           t;
+	nt_echo             x = { a, 40 + burst, 0 };
+	nt_timeouts(a);
+	nt_timeouts(b);
+	nt_connect(a, b);
+	TT_ASSERT(pthread_create(&t, NULL, nt_echo_run, &x) == 0);
+	for (unsigned i = 0; i < 40; i++) {
+		nt_send(b, sz[i % 5], i);
+		nt_recv_check(b, sz[i % 5], i);
+	}
+	for (int i = 0; i < burst; i++)
+		nt_send(b, 64, 1000u + (unsigned) i);
+	for (int i = 0; i < burst; i++)
+		nt_recv_check(b, 64, 1000u + (unsigned) i);
+	pthread_join(t, NULL);
+	if (x.rv != 0)
+		TT_FAIL("echo thread: %s", nng_strerror(x.rv));
+	NT_OK(nng_close(a));
+	NT_OK(nng_close(b));
+}
+
+TT_TEST(wakeups_without_the_tick)
+{
+	nng_socket a, b;
+	nt_need_loopback();
+	setenv("NNG_FX_TICK_MS", "3600000", 1);
+	NT_OK(nng_pair1_open(&a));
+	NT_OK(nng_pair1_open(&b));
+	nt_wake_rounds(a, b, 200);
+	NT_OK(nng_rep0_open(&a));
+	NT_OK(nng_req0_open(&b));
+	nt_wake_rounds(a, b, 0);
+	unsetenv("NNG_FX_TICK_MS");
+}
+
 /* ------------------------------------------------------ many peers */
 TT_TEST(eight_dialers_one_listener)
 {
