@@ -354,7 +354,7 @@ static void t_silent(const prov *pv)
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
 	fabtx_conn *c = NULL;
-	uint64_t t0;
+	uint64_t t0, end;
 	int port, a, b, rc;
 	uint8_t half[6] = {0x46, 0x58, 0x4f, 0x42, 0, 0};
 	skip_if_absent(pv);
@@ -371,13 +371,23 @@ static void t_silent(const prov *pv)
 	a = raw_connect(port);
 	b = raw_connect(port);
 	TT_EQ(send(b, half, sizeof half, MSG_NOSIGNAL), (ssize_t)sizeof half);
-	usleep(20000);
-	t0 = fabtx_now_ms();
-	rc = fabtx_accept(l, &c, 0);
-	if (fabtx_now_ms() - t0 >= SILENT_LIMIT_MS)
-		TT_FAIL("fabtx_accept(l, &c, 0) waited %llu ms for a silent client",
-		        (unsigned long long)(fabtx_now_ms() - t0));
-	TT_EQ(rc, -EAGAIN);
+	/* accept(0) until both are handshakes in flight (l->nhs), each call
+	 * -EAGAIN and none waiting */
+	end = fabtx_now_ms() + 2 * SILENT_LIMIT_MS;
+	do {
+		struct pollfd pf = {fabtx_listener_fd(l), POLLIN, 0};
+		t0 = fabtx_now_ms();
+		rc = fabtx_accept(l, &c, 0);
+		if (fabtx_now_ms() - t0 >= SILENT_LIMIT_MS)
+			TT_FAIL("fabtx_accept(l, &c, 0) waited %llu ms for a "
+			        "silent client",
+			        (unsigned long long)(fabtx_now_ms() - t0));
+		TT_EQ(rc, -EAGAIN);
+		if (fabtx_now_ms() > end)
+			TT_FAIL("the silent clients are not in flight");
+		if (l->nhs < 2) (void)poll(&pf, 1, 10);
+	} while (l->nhs < 2);
+	TT_EQ(l->nhs, 2);
 	kid_go(&g, port);
 	serve_good(l, 20);
 	TT_EQ(child_status(g.pid), 0);

@@ -818,7 +818,21 @@ TT_TEST(hostile_silent_and_garbage_clients_beside_a_good_one)
 		(void)poll(&pf, 1, 10);
 	}
 	TT_EQ(aborted, 3);
-	usleep(100000); /* the silent and the torn one are in by now */
+	/* the four silent and the torn one in flight (accept(0) takes them
+	 * in: l->nhs, the handshakes in flight) */
+	dl = fabtx_now_ms() + 5000;
+	while (l->nhs < 5) {
+		struct pollfd pf;
+		fabtx_conn *x = NULL;
+		TT_EQ(fabtx_accept(l, &x, 0), -EAGAIN);
+		if (l->nhs >= 5) break;
+		if (fabtx_now_ms() > dl) TT_FAIL("only %d in flight", l->nhs);
+		pf.fd = fabtx_listener_fd(l);
+		pf.events = POLLIN;
+		pf.revents = 0;
+		(void)poll(&pf, 1, 10);
+	}
+	TT_EQ(l->nhs, 5);
 	/* 100 calls over 1 s with the four silent and the torn one in
 	 * flight for ever: an accept(0) that waited for one of them would
 	 * wait until its handshake_ms (4 s) ends, one that does not takes
