@@ -346,30 +346,48 @@ static void drive_until_ready(fabtx_listener *l, kid *k, int ms)
 /* ------------------------------ a silent client does not hold accept */
 /* Two bootstrap clients that say nothing (one half a HELLO header); the
  * old backend waited up to 10 s for each inside fabtx_accept(l, &c, 0). */
+#define SILENT_HS_MS 20000
+#define SILENT_LIMIT_MS 5000 /* < 10 s: the old wait for one client */
 static void t_silent(const prov *pv)
 {
 	kid g;
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
 	fabtx_conn *c = NULL;
-	uint64_t t0;
+	uint64_t t0, end;
 	int port, a, b, rc;
 	uint8_t half[6] = {0x46, 0x58, 0x4f, 0x42, 0, 0};
 	skip_if_absent(pv);
 	kid_fork(&g);
 	if (g.pid == 0) good_client_main(&g, pv, 20);
-	ctx = hctx(3000);
+	/* A handshake_ms far longer than any scheduling delay: an accept(0)
+	 * that waits for a silent client waits as long as a handshake may
+	 * take (the old backend: up to 10 s for each of the two, and the
+	 * clients are silent for ever), while one that does not wait takes
+	 * microseconds.  The bound (5 s) is far from both, so
+	 * no load reaches it, and the bug still fails it. */
+	ctx = hctx(SILENT_HS_MS);
 	l = listen_on(ctx, pv, &port);
 	a = raw_connect(port);
 	b = raw_connect(port);
 	TT_EQ(send(b, half, sizeof half, MSG_NOSIGNAL), (ssize_t)sizeof half);
-	usleep(20000);
-	t0 = fabtx_now_ms();
-	rc = fabtx_accept(l, &c, 0);
-	if (fabtx_now_ms() - t0 > 300)
-		TT_FAIL("fabtx_accept(l, &c, 0) waited %llu ms for a silent client",
-		        (unsigned long long)(fabtx_now_ms() - t0));
-	TT_EQ(rc, -EAGAIN);
+	/* accept(0) until both are handshakes in flight (l->nhs), each call
+	 * -EAGAIN and none waiting */
+	end = fabtx_now_ms() + 2 * SILENT_LIMIT_MS;
+	do {
+		struct pollfd pf = {fabtx_listener_fd(l), POLLIN, 0};
+		t0 = fabtx_now_ms();
+		rc = fabtx_accept(l, &c, 0);
+		if (fabtx_now_ms() - t0 >= SILENT_LIMIT_MS)
+			TT_FAIL("fabtx_accept(l, &c, 0) waited %llu ms for a "
+			        "silent client",
+			        (unsigned long long)(fabtx_now_ms() - t0));
+		TT_EQ(rc, -EAGAIN);
+		if (fabtx_now_ms() > end)
+			TT_FAIL("the silent clients are not in flight");
+		if (l->nhs < 2) (void)poll(&pf, 1, 10);
+	} while (l->nhs < 2);
+	TT_EQ(l->nhs, 2);
 	kid_go(&g, port);
 	serve_good(l, 20);
 	TT_EQ(child_status(g.pid), 0);
@@ -704,24 +722,37 @@ static int raw_listen(int *port)
 	return fd;
 }
 
-/* connect_start must return at once; then connect_poll, driven by the
- * fd, ends with want by within ms (the server does `act` after the
- * start: 0 nothing, else accept and write what it is given) */
+/* The server (raw TCP, in this thread) does `act` only after
+ * fabtx_connect_start returned: 0 nothing, else accept and write what it
+ * is given (close_it: then hang up).  connect_poll, driven by the fd,
+ * must end with want.  hs_ms is the client's handshake_ms.
+ *
+ * No clock bounds speed here.  connect_start must not wait for the
+ * server: the server acts only after it returned, from this same thread,
+ * so a connect_start that waited for it could only end by the handshake
+ * deadline (-ETIMEDOUT, from connect_start or later from connect_poll),
+ * never with the server's own -EPROTO or -ECONNRESET.  For those cases
+ * hs_ms is 20 s and the whole run must end within 5 s: a wait for the
+ * deadline (the bug) takes 20 s, the answer from the bytes microseconds.
+ * For the silent server (want -ETIMEDOUT) the deadline is the point: the
+ * error comes no earlier than hs_ms after the start (the library's clock,
+ * fabtx_now_ns, CLOCK_MONOTONIC; t0 is read before the start, so the
+ * bound is exact), and the poll loop gives up 10 s after it (a wait that
+ * ignores the deadline never ends: this server is silent for ever). */
 static void hostile_server_case(const void *bytes, size_t len, int close_it,
-                                int want, int within_ms)
+                                int want, int hs_ms)
 {
-	fabtx_ctx *cc = hctx(700);
+	fabtx_ctx *cc = hctx(hs_ms);
 	fabtx_conn *c = NULL;
 	char url[160];
 	int port, lfd = raw_listen(&port), sfd = -1, rc;
-	uint64_t t0;
+	uint64_t t0, dt;
 	url_of(url, sizeof url, &tcp_pv, port);
-	t0 = fabtx_now_ms();
+	t0 = fabtx_now_ns();
 	rc = fabtx_connect_start(cc, url, &c);
-	if (fabtx_now_ms() - t0 > 300)
-		TT_FAIL("fabtx_connect_start waited %llu ms for the server",
-		        (unsigned long long)(fabtx_now_ms() - t0));
-	TT_OK(rc);
+	if (rc < 0)
+		TT_FAIL("fabtx_connect_start: %s (did it wait for the server?)",
+		        fabtx_strerror(rc));
 	if (bytes || close_it) {
 		sfd = accept(lfd, NULL, NULL);
 		TT_ASSERT(sfd >= 0);
@@ -733,36 +764,52 @@ static void hostile_server_case(const void *bytes, size_t len, int close_it,
 	}
 	while ((rc = fabtx_connect_poll(c)) == -EAGAIN) {
 		struct pollfd pf = {fabtx_conn_fd(c), POLLIN, 0};
-		if (fabtx_now_ms() - t0 > (uint64_t)within_ms + 1000) break;
+		if (fabtx_now_ns() - t0 > ((uint64_t)hs_ms + 10000) * 1000000u)
+			break;
 		(void)poll(&pf, 1, 50);
 	}
+	dt = fabtx_now_ns() - t0;
 	if (rc != want)
-		TT_FAIL("connect_poll: %s, want %s", fabtx_strerror(rc),
+		TT_FAIL("connect_poll: %s after %llu ms, want %s",
+		        fabtx_strerror(rc), (unsigned long long)(dt / 1000000u),
 		        fabtx_strerror(want));
-	if (fabtx_now_ms() - t0 > (uint64_t)within_ms)
-		TT_FAIL("took %llu ms", (unsigned long long)(fabtx_now_ms() - t0));
+	if (want == -ETIMEDOUT && dt < (uint64_t)hs_ms * 1000000u)
+		TT_FAIL("-ETIMEDOUT after %llu us, before the %d ms deadline",
+		        (unsigned long long)(dt / 1000u), hs_ms);
+	if (want != -ETIMEDOUT && dt >= 5000 * 1000000ull)
+		TT_FAIL("%s only after %llu ms: waited for the deadline",
+		        fabtx_strerror(want), (unsigned long long)(dt / 1000000u));
 	TT_OK(fabtx_conn_close(c, 0) < 0 ? 0 : 0);
 	if (sfd >= 0) close(sfd);
 	close(lfd);
 	fabtx_ctx_destroy(cc);
 }
 
+/* The blocking connect ends by its own timeout (400 ms), not by the
+ * context's handshake_ms: that is 30 s here, so a connect that ignored its
+ * timeout would take 30 s (or for ever: this server is silent for ever).
+ * Lower bound: never before the timeout (exact, the library's clock);
+ * upper bound 10 s, which no load reaches and the bug does. */
 TT_TEST(hostile_server_silent_times_out_by_the_deadline)
 {
 	fabtx_ctx *cc;
 	fabtx_conn *c;
 	char url[160];
 	int port, lfd;
-	uint64_t t0;
+	uint64_t t0, dt;
 	skip_if_absent(&tcp_pv);
-	hostile_server_case(NULL, 0, 0, -ETIMEDOUT, 1500);
+	hostile_server_case(NULL, 0, 0, -ETIMEDOUT, 700);
 	/* and the blocking connect, by its own timeout */
-	cc = hctx(0);
+	cc = hctx(30000);
 	lfd = raw_listen(&port);
 	url_of(url, sizeof url, &tcp_pv, port);
-	t0 = fabtx_now_ms();
+	t0 = fabtx_now_ns();
 	TT_EQ(fabtx_connect(cc, url, &c, 400), -ETIMEDOUT);
-	TT_ASSERT(fabtx_now_ms() - t0 < 1400);
+	dt = fabtx_now_ns() - t0;
+	printf("  connect(.., 400 ms) to a silent server: -ETIMEDOUT after "
+	       "%llu ms\n", (unsigned long long)(dt / 1000000u));
+	TT_ASSERT(dt >= 400 * 1000000ull);
+	TT_ASSERT(dt < 10000 * 1000000ull);
 	close(lfd);
 	fabtx_ctx_destroy(cc);
 }
@@ -773,20 +820,20 @@ TT_TEST(hostile_server_garbage_is_eproto)
 	uint8_t offer[12 + 8];
 	skip_if_absent(&tcp_pv);
 	/* not a frame at all */
-	hostile_server_case("SSH-2.0-OpenSSH_9.2\r\n", 21, 0, -EPROTO, 1500);
+	hostile_server_case("SSH-2.0-OpenSSH_9.2\r\n", 21, 0, -EPROTO, 20000);
 	/* a frame header announcing 4 GiB */
 	put32(h, B_MAGIC);
 	put32(h + 4, (1u << 16) | B_OFFER);
 	put32(h + 8, 0xffffffffu);
-	hostile_server_case(h, sizeof h, 0, -EPROTO, 1500);
+	hostile_server_case(h, sizeof h, 0, -EPROTO, 20000);
 	/* an OFFER too short to be one */
 	put32(offer, B_MAGIC);
 	put32(offer + 4, (1u << 16) | B_OFFER);
 	put32(offer + 8, 8);
 	memset(offer + 12, 0xee, 8);
-	hostile_server_case(offer, sizeof offer, 0, -EPROTO, 1500);
+	hostile_server_case(offer, sizeof offer, 0, -EPROTO, 20000);
 	/* a server that hangs up at once (no SIGPIPE, a clear error) */
-	hostile_server_case(NULL, 0, 1, -ECONNRESET, 1500);
+	hostile_server_case(NULL, 0, 1, -ECONNRESET, 20000);
 }
 
 __attribute__((constructor)) static void setup_env(void)

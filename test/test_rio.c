@@ -1021,14 +1021,16 @@ static int drive_pair(fabtx_ctx *ctx, fabtx_listener *l, const char *url,
                       fabtx_conn **out_a, fabtx_conn **out_c)
 {
 	fabtx_conn *a = NULL, *c = NULL;
-	uint64_t t0 = ms_now(), dl;
+	uint64_t dl;
 	int up = 0, eagain = 0, rc;
+	/* connect_start never waits for the kernel's CONNECT: its ACK comes
+	 * only from the ACCEPT that this thread's accept(l, &a, 0) issues
+	 * after connect_start returned, so a connect_start that waited for
+	 * it could not be answered (the emulator's CONNECT gives up after
+	 * 300 ms, the retries end at handshake_ms) and fails: no clock
+	 * needed (a 100 ms limit here could be exceeded by a loaded CI) */
 	rc = fabtx_connect_start(ctx, url, &c);
 	if (rc < 0) TT_FAIL("connect_start: %s", fabtx_strerror(rc));
-	/* never waits for the kernel's CONNECT (up to 3 s) */
-	if (ms_now() - t0 > 100)
-		TT_FAIL("fabtx_connect_start took %llu ms",
-		        (unsigned long long)(ms_now() - t0));
 	dl = ms_now() + 5000;
 	while (!a || !up) {
 		struct pollfd pf[2];
@@ -1095,36 +1097,41 @@ TT_TEST(rio_hostile_nonblocking_connect_and_accept_in_one_thread)
 	fabtx_ctx_destroy(ctx);
 }
 
-/* How many of `calls` fabtx_accept(l, &x, 0) calls, one every 10 ms while
- * nothing else runs, took more than 4 ms (each must be -EAGAIN). */
-static int slow_accepts(fabtx_listener *l, int calls)
+/* The longest of `calls` fabtx_accept(l, &x, 0) calls, one every 10 ms
+ * (each must be -EAGAIN), in ms. */
+static uint64_t longest_accept(fabtx_listener *l, int calls)
 {
-	int i, slow = 0;
+	uint64_t longest = 0;
+	int i;
 	for (i = 0; i < calls; i++) {
 		fabtx_conn *x = NULL;
-		uint64_t t0 = fabtx_now_ns();
+		uint64_t t0 = ms_now(), dt;
 		TT_EQ(fabtx_accept(l, &x, 0), -EAGAIN);
-		if (fabtx_now_ns() - t0 > 4000000u) slow++;
-		usleep(10000);
+		dt = ms_now() - t0;
+		if (dt > longest) longest = dt;
+		usleep(10000); /* pacing: a second with the eight in flight */
 	}
-	return slow;
+	return longest;
 }
 
 /* Eight clients that connect and then say nothing, and a good client that
  * connects while they are in flight and exchanges 200 messages:
- * fabtx_accept(l, &c, 0) never waits (the old backend looked at each
- * silent channel with a 1 ms RECEIVE every 250 ms, inside accept: one call
- * per round took >= 8 ms), the good client is served while the silent
- * ones are still in flight, and each silent one is dropped once
- * handshake_ms has passed. */
+ * fabtx_accept(l, &c, 0) never waits for a silent client, the good client
+ * is served while the silent ones are still in flight, and each silent
+ * one is dropped once handshake_ms has passed.  (The old backend looked at
+ * each silent channel with a 1 ms RECEIVE every 250 ms inside accept, one
+ * call per round taking >= 8 ms; the test counted calls over 4 ms, which
+ * a loaded machine also produces.  A wait that short cannot be told from
+ * load by a clock; what is asserted is that no call waits for a silent
+ * client's handshake: the 4 s it may take, against a bound of 2 s.) */
 TT_TEST(rio_hostile_silent_clients_never_make_accept_wait)
 {
 	fabtx_ctx *ctx;
 	fabtx_listener *l;
 	fabtx_conn *good;
 	pid_t silent, gp;
-	int sp[2], gg[2], aborted = 0, echoed = 0, at_good = -1, slow;
-	uint64_t dl;
+	int sp[2], gg[2], aborted = 0, echoed = 0, at_good = -1;
+	uint64_t dl, longest;
 	setup(1);
 	TT_OK(pipe(sp));
 	TT_OK(pipe(gg));
@@ -1176,10 +1183,14 @@ TT_TEST(rio_hostile_silent_clients_never_make_accept_wait)
 		if (ms_now() > dl) TT_FAIL("the silent clients did not connect");
 	}
 	rd_u64(sp[0]);
-	slow = slow_accepts(l, 100); /* 1 s: four of the old rounds */
-	printf("  100 accept(0) calls with 8 silent clients in flight: %d "
-	       "took > 4 ms\n", slow);
-	TT_ASSERT(slow <= 1);
+	/* 100 calls over 1 s, the eight connected and silent for ever: an
+	 * accept(0) that waited for one of them would wait until its
+	 * handshake_ms (4 s) ends, one that does not takes microseconds;
+	 * 2 s is far from both, so no load reaches it */
+	longest = longest_accept(l, 100);
+	printf("  100 accept(0) calls with 8 silent clients in flight: the "
+	       "longest took %llu ms\n", (unsigned long long)longest);
+	TT_ASSERT(longest < 2000);
 	wr_u64(gg[1], 1); /* now the good client */
 	good = th_serve_loop(l, 8, &aborted, &echoed, &at_good);
 	printf("  %d echoed; %d aborted (%d before the good one was "
@@ -1320,15 +1331,29 @@ TT_TEST(rio_hostile_server_silent_refusing_garbage)
 		_exit(0);
 	}
 	rd_u64(go[0]);
-	ctx = mkctx_hs(3000);
+	/* handshake_ms 30 s, far beyond the timeouts given below: a connect
+	 * that ignored its own timeout, or a connect_start that waited,
+	 * would take the 30 s (or for ever: these servers never answer) */
+	ctx = mkctx_hs(30000);
 	t0 = ms_now();
 	TT_EQ(fabtx_connect(ctx, "rio://2:140", &c, 400), -ETIMEDOUT);
 	dt = ms_now() - t0;
-	TT_ASSERT(dt >= 390 && dt < 1000);
-	/* nobody accepts on 141: the start does not wait for CONNECT */
+	printf("  connect(.., 400 ms) to a silent server: -ETIMEDOUT after "
+	       "%llu ms\n", (unsigned long long)dt);
+	/* never before its deadline (a correctness property, not speed; the
+	 * setup thread and the emulator count in whole ms of the same
+	 * CLOCK_MONOTONIC, hence the 10 ms of slack); and it ends by it: a
+	 * connect that ignored the 400 ms would wait the 30 s handshake, a
+	 * bound of 10 s is far from both that and any load */
+	TT_ASSERT(dt >= 390);
+	TT_ASSERT(dt < 10000);
+	/* nobody accepts on 141: the start does not wait for CONNECT.  One
+	 * that did would run into the 30 s handshake (CONNECT is never ACKed,
+	 * retried until then) and fail, or at least take the 30 s: 10 s is
+	 * far from that and from the microseconds it takes */
 	t0 = ms_now();
 	TT_OK(fabtx_connect_start(ctx, "rio://2:141", &c));
-	TT_ASSERT(ms_now() - t0 < 100);
+	TT_ASSERT(ms_now() - t0 < 10000);
 	TT_EQ(fabtx_connect_poll(c), -EAGAIN);
 	(void)fabtx_conn_close(c, 0); /* gives up the CONNECT at once */
 	c = NULL;
@@ -1344,8 +1369,16 @@ TT_TEST(rio_hostile_server_silent_refusing_garbage)
  * doorbells into the victim's wire range, from the peer's destID): rio_cm
  * cannot be polled, so a look is a RECEIVE that waits 1 ms when empty.
  * The old backend looked on every such doorbell, so each non-blocking call
- * on the connection waited 1 ms; now an empty doorbell-led look makes the
- * next 10 ms of such doorbells count for nothing. */
+ * on the connection waited 1 ms; now three empty doorbell-led looks in a
+ * row make the next 10 ms of such doorbells count for nothing.
+ *
+ * The looks are counted, not timed (the test counted calls over 0.9 ms,
+ * which a loaded machine also produces): each empty doorbell-led look adds
+ * one to the connection's empty_looks.  The rule allows three, then one
+ * per 10 ms of the loop's span T, which only grows under load; the bound
+ * 4 + T / 5 ms is twice that.  Every call looking (the bug) gives 200
+ * looks of >= 1 ms each, so T >= 200 ms and the bound is <= 4 + T / 5,
+ * far below 200 unless T nears 1 s. */
 TT_TEST(rio_hostile_control_doorbells_without_messages)
 {
 	fabtx_ctx *ctx;
@@ -1354,8 +1387,8 @@ TT_TEST(rio_hostile_control_doorbells_without_messages)
 	fabtx__rio_conn *ra;
 	struct rio_event ev;
 	uint8_t buf[256];
-	int i, mfd, waits = 0;
-	uint64_t total = 0;
+	int i, mfd, looks = 0;
+	uint64_t t0, span;
 	setup(1);
 	setenv("FABTX_RIOEMU_DESTID1", "2", 1);
 	ctx = mkctx_hs(3000);
@@ -1369,18 +1402,17 @@ TT_TEST(rio_hostile_control_doorbells_without_messages)
 	ev.header = RIO_DOORBELL;
 	ev.u.doorbell.rioid = 1;
 	ev.u.doorbell.payload = (uint16_t)(ra->wbase + ra->wcount - 2);
+	t0 = ms_now();
 	for (i = 0; i < 200; i++) {
-		uint64_t t0, dt;
+		int before = ra->empty_looks;
 		TT_EQ(write(mfd, &ev, sizeof ev), (ssize_t)sizeof ev);
-		t0 = fabtx_now_ns();
 		TT_EQ(fabtx_recv(a, buf, sizeof buf, 0), -EAGAIN);
-		dt = fabtx_now_ns() - t0;
-		total += dt;
-		if (dt > 900000u) waits++;
+		if (ra->empty_looks != before) looks++;
 	}
+	span = ms_now() - t0;
 	printf("  200 non-blocking receives, each after a control doorbell: "
-	       "%d waited (%.1f ms in all)\n", waits, (double)total / 1e6);
-	TT_ASSERT(waits <= 20);
+	       "%d looked (%llu ms in all)\n", looks, (unsigned long long)span);
+	TT_ASSERT((uint64_t)looks <= 4 + span / 5);
 	exchange(a, c, 2); /* the connection itself still works */
 	close(mfd);
 	TT_OK(fabtx_conn_close(c, 2000));
