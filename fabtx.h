@@ -355,6 +355,15 @@ FABTX_API ssize_t fabtx_peek_whole(fabtx_conn *c);
 /* Zero-copy receive.  Release every message with fabtx_msg_release. */
 FABTX_API int fabtx_recv_msg(fabtx_conn *c, fabtx_msg *msg, int timeout_ms);
 FABTX_API void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg);
+/* Take over a received message's buffer instead of releasing it: when
+ * msg->data is a buffer of fabtx's own (a message assembled from several
+ * chunks, or copied out of the ring), returns it; the caller owns it and
+ * frees it with the free of the context's allocator (fabtx_config's
+ * allocator: a messaging library can give fabtx its own, so the buffer
+ * becomes a message body as it is).  msg is then empty (releasing it does
+ * nothing).  NULL when the data is lent in place in the ring: copy it and
+ * call fabtx_msg_release. */
+FABTX_API void *fabtx_msg_detach(fabtx_msg *msg);
 
 FABTX_API int fabtx_conn_fd(fabtx_conn *c);
 FABTX_API int fabtx_conn_arm(fabtx_conn *c); /* 0 armed, -EAGAIN: work */
@@ -4614,6 +4623,15 @@ FABTX__DEF void fabtx_msg_release(fabtx_conn *c, fabtx_msg *msg)
 		fabtx__free(&c->ctx->a, msg->_owned);
 	}
 	memset(msg, 0, sizeof *msg);
+}
+
+FABTX__DEF void *fabtx_msg_detach(fabtx_msg *msg)
+{
+	void *p;
+	if (!msg || msg->_kind != 2 || msg->_owned != msg->data) return NULL;
+	p = msg->_owned;
+	memset(msg, 0, sizeof *msg);
+	return p;
 }
 
 FABTX__DEF ssize_t fabtx_peek_len(fabtx_conn *c)

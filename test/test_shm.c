@@ -235,6 +235,53 @@ TT_TEST(shm_ctx_allocator_serves_and_gets_everything_back)
 	free(buf);
 }
 
+/* fabtx_msg_detach hands a message fabtx assembled in its own buffer
+ * (the ctx's allocator) to the caller, who frees it with that allocator:
+ * what nng and nanomsg do to make it a message body without a copy.  A
+ * message lent in place in the ring is not handed over. */
+TT_TEST(shm_msg_detach_hands_over_the_buffer)
+{
+	struct count_alloc ca = {0, 0, 0};
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx_msg m;
+	uint8_t *buf = (uint8_t *)malloc(1 << 20), *p;
+	const void *lent;
+	long frees;
+	TT_ASSERT(buf);
+	cfg.allocator.alloc = ca_alloc;
+	cfg.allocator.free = ca_free;
+	cfg.allocator.user = &ca;
+	TT_OK(fabtx_ctx_create(&ctx, &cfg));
+	th_pair(ctx, ctx, &a, &b);
+	th_fill(buf, 1 << 20, 11);
+	TT_EQ(fabtx_send(a, buf, 1 << 20, -1), 1 << 20);
+	TT_OK(fabtx_recv_msg(b, &m, -1)); /* several chunks: assembled */
+	lent = m.data;
+	p = (uint8_t *)fabtx_msg_detach(&m);
+	TT_ASSERT(p == lent);
+	TT_ASSERT(m.data == NULL && m.len == 0);
+	frees = ca.frees;
+	fabtx_msg_release(b, &m); /* empty now: frees nothing */
+	TT_EQ(ca.frees, frees);
+	TT_EQ(th_check(p, 1 << 20, 11), 0);
+	ca_free(p, &ca); /* ours now, with the ctx's allocator's free */
+	/* one cell: lent in place, not handed over, still readable */
+	TT_EQ(fabtx_send(a, "x", 1, -1), 1);
+	TT_OK(fabtx_recv_msg(b, &m, -1));
+	TT_ASSERT(fabtx_msg_detach(&m) == NULL);
+	TT_EQ(m.len, 1u);
+	TT_EQ(((const char *)m.data)[0], 'x');
+	fabtx_msg_release(b, &m);
+	TT_ASSERT(fabtx_msg_detach(NULL) == NULL);
+	fabtx_conn_close(a, 1000);
+	fabtx_conn_close(b, 1000);
+	fabtx_ctx_destroy(ctx);
+	TT_EQ(ca.frees, ca.allocs); /* nothing lost, nothing freed twice */
+	free(buf);
+}
+
 TT_TEST(shm_fan_in_8_clients_event_driven)
 {
 	enum { K = 8, M = 3000 };

@@ -284,16 +284,22 @@ static void nn_ftx_conn_take (struct nn_ftx_conn *self, fabtx_msg *fm,
     struct nn_msg *msg)
 {
     nn_msg_term (msg);
-    /*  fm._owned is fabtx's own buffer (internal field; fabtx has no
-        public way yet to hand its buffer over; nng's transport does the
-        same). */
-    if (fm->_owned == fm->data && fm->data && fm->len > 0 &&
-          nn_chunk_size (fm->data) == fm->len) {
-        nn_msg_init_chunk (msg, fm->data);
-        fm->_owned = NULL;
-        fm->_kind = 0;
-        memset (fm, 0, sizeof (*fm));
-        return;
+    /*  fabtx_msg_detach hands over fabtx's own buffer (allocated with our
+        allocator: an nn chunk); NULL for a message lent in the ring. */
+    if (fm->len > 0) {
+        size_t len = fm->len;
+        void *own = fabtx_msg_detach (fm);
+        if (own && nn_chunk_size (own) == len) {
+            nn_msg_init_chunk (msg, own);
+            return;
+        }
+        if (own) {
+            /*  ours, but not a chunk of exactly its length: copied */
+            nn_msg_init (msg, len);
+            memcpy (nn_chunkref_data (&msg->body), own, len);
+            nn_chunk_free (own);
+            return;
+        }
     }
     nn_msg_init (msg, fm->len);
     if (fm->len)

@@ -847,6 +847,8 @@ fx_pipe_do_recv(fx_pipe *p, bool eager, fx_done *d)
 		}
 		if (p->rx_big) {
 			fabtx_msg fm;
+			void     *own;
+			size_t    fm_len;
 			int       r = fabtx_recv_msg(p->conn, &fm, 0);
 			/* a message in several chunks that was not all here
 			 * when fabtx looked first runs fabtx's slow path, and
@@ -859,13 +861,13 @@ fx_pipe_do_recv(fx_pipe *p, bool eager, fx_done *d)
 				return (false);
 			}
 			p->rx_big = false;
-			if (fm._kind == 2 && fm._owned == fm.data && fm.len > 0) {
+			fm_len = fm.len;
+			if (fm_len > 0 &&
+			    (own = fabtx_msg_detach(&fm)) != NULL) {
 				/* fabtx's own buffer (fx_alloc): adopted */
-				rv = nni_msg_adopt(&p->rx_msg, fm.data, fm.len);
-				if (rv == 0) {
-					fm._owned = NULL;
-					fm._kind  = 0;
-				}
+				rv = nni_msg_adopt(&p->rx_msg, own, fm_len);
+				if (rv != 0)
+					fx_free(own, NULL);
 			} else if ((rv = nni_msg_alloc(&p->rx_msg, fm.len)) ==
 			    0) {
 				/* lent ring cells: copied, given back */
