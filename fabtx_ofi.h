@@ -508,6 +508,15 @@ static void fabtx__ofi_want_order(struct fi_info *fi)
 		fi->tx_attr->msg_order |= FI_ORDER_WAW | FI_ORDER_RMA_WAW;
 }
 
+/* a and b name the same provider and fabric */
+static int fabtx__ofi_same_fabric(const struct fi_info *a,
+                                  const struct fi_info *b)
+{
+	return strcmp(a->fabric_attr->prov_name, b->fabric_attr->prov_name) ==
+	           0 &&
+	       strcmp(a->fabric_attr->name, b->fabric_attr->name) == 0;
+}
+
 /* the open domain that fi names (provider, fabric, domain, endpoint type,
  * MR mode), or NULL; under s->lock */
 static fabtx__ofi_dom *fabtx__ofi_dom_find(fabtx__ofi_ctx *s,
@@ -515,10 +524,7 @@ static fabtx__ofi_dom *fabtx__ofi_dom_find(fabtx__ofi_ctx *s,
 {
 	fabtx__ofi_dom *d;
 	for (d = s->doms; d; d = d->next)
-		if (strcmp(d->info->fabric_attr->prov_name,
-		           fi->fabric_attr->prov_name) == 0 &&
-		    strcmp(d->info->fabric_attr->name, fi->fabric_attr->name) ==
-		        0 &&
+		if (fabtx__ofi_same_fabric(d->info, fi) &&
 		    strcmp(d->info->domain_attr->name, fi->domain_attr->name) ==
 		        0 &&
 		    d->info->ep_attr->type == fi->ep_attr->type &&
@@ -535,11 +541,7 @@ static int fabtx__ofi_fabric_open(fabtx__ofi_ctx *s, fabtx__ofi_dom *d,
 {
 	fabtx__ofi_dom *e;
 	for (e = s->doms; e; e = e->next)
-		if (strcmp(e->info->fabric_attr->prov_name,
-		           fi->fabric_attr->prov_name) == 0 &&
-		    strcmp(e->info->fabric_attr->name, fi->fabric_attr->name) ==
-		        0)
-			break;
+		if (fabtx__ofi_same_fabric(e->info, fi)) break;
 	if (e) {
 		d->fabric = e->fabric;
 		d->fabric_shared = 1;
