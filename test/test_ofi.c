@@ -1535,6 +1535,53 @@ TT_TEST(shm_rdm_event_mode_timer_ends_every_sleep)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* Over shm a sleeper's word reaches its peer's window at the peer's
+ * progress.  An end that writes to a sleeper right after that sleeper
+ * armed, with no progress of its own in between (an event loop sending on
+ * a command of its own: zmq's I/O thread does), must still wake it: its
+ * look for the word first runs the provider's progress.  Before, the
+ * sleeper slept on until its timer (here 10 s: the 5 s poll fails). */
+TT_TEST(shm_rdm_event_mode_word_written_after_the_writers_progress_wakes)
+{
+	static const prov pv = {"shm", "rdm"};
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx_ofi_info oi;
+	char url[160];
+	uint8_t m[8];
+	struct pollfd p;
+	int rc;
+	skip_if_absent(&pv);
+	setenv("FABTX_OFI_TIMER_US", "10000000", 1);
+	ctx = ofi_ctx(0);
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	unsetenv("FABTX_OFI_TIMER_US");
+	memset(m, 1, sizeof m);
+	TT_EQ(fabtx_send(b, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(a, b, m, sizeof m), (ssize_t)sizeof m);
+	TT_EQ(fabtx_send(a, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(b, a, m, sizeof m), (ssize_t)sizeof m);
+	/* b has made its last progress; a goes to sleep (its word to b) */
+	while ((rc = fabtx_conn_arm(a)) == -EAGAIN)
+		TT_EQ(fabtx_recv(a, m, sizeof m, 0), -EAGAIN);
+	TT_EQ(rc, 0);
+	/* b writes, credits to spare: no progress before the write */
+	m[0] = 42;
+	TT_EQ(fabtx_send(b, m, sizeof m, 0), (ssize_t)sizeof m);
+	p.fd = fabtx_conn_fd(a);
+	p.events = POLLIN;
+	TT_EQ(poll(&p, 1, 5000), 1); /* the WAKE, not the timer */
+	TT_EQ(recv_pumping(a, b, m, sizeof m), (ssize_t)sizeof m);
+	TT_EQ(m[0], 42);
+	TT_OK(fabtx_ofi_conn_info(a, &oi));
+	TT_EQ(oi.timer_wakeups, 0);
+	TT_ASSERT(oi.wakes_in >= 1);
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* IPv6 literal URLs, on every provider that takes them */
 static void t_ipv6(const char *provq)
 {
