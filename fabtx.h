@@ -805,6 +805,12 @@ FABTX_API uint32_t fabtx_conn_db_value(const fabtx_conn *c, fabtx_db_kind kind,
                                        uint64_t pos);
 /* when the handshake in flight gives up (fabtx_now_ms() clock), or 0 */
 FABTX_API uint64_t fabtx_conn_setup_deadline_ms(const fabtx_conn *c);
+/* Inside wait.arm: what the core waits for, FABTX_POLLIN (data: chunks,
+ * FIN) and/or FABTX_POLLOUT (credits).  A backend whose peer can tell a
+ * data notification from a credit one may let the peer skip the wakeup
+ * for the kind not asked for (shm://: the armed word); waking anyway is
+ * always correct. */
+FABTX_API unsigned fabtx_conn_arm_events(const fabtx_conn *c);
 
 /* ---- services ---------------------------------------------------------- */
 FABTX_API void *fabtx_ctx_backend_data(fabtx_ctx *ctx, const fabtx_backend *be);
@@ -998,6 +1004,7 @@ struct fabtx_conn {
 	uint64_t seen_credit; /* last header credit word seen */
 	uint64_t ping_out_ms, ka_rx_seq;
 	int credit_event; /* credits arrived since the last arm/poll */
+	unsigned arm_ev;  /* what be->wait.arm arms for (FABTX_POLL* bits) */
 	/* the footer fabtx__rx_next last validated, while rx.seq == pk_seq - 1
 	 * (a blocking receive peeks once to wake and once to take) */
 	fabtx_footer pk;
@@ -3222,6 +3229,11 @@ FABTX__DEF uint64_t fabtx_conn_setup_deadline_ms(const fabtx_conn *c)
 	return c->hs_dl && c->hs_dl != UINT64_MAX ? c->hs_dl / 1000000u + 1 : 0;
 }
 
+FABTX__DEF unsigned fabtx_conn_arm_events(const fabtx_conn *c)
+{
+	return c->arm_ev ? c->arm_ev : FABTX_POLLIN | FABTX_POLLOUT;
+}
+
 FABTX__DEF int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
                                    uint16_t flags)
 {
@@ -4243,6 +4255,10 @@ static int fabtx__wait(fabtx_conn *c, uint64_t dl, int want)
 		fabtx__slow_opt(c, ctrl);
 		ctrl = 1;
 		if (fabtx__ready(c, want)) return 0;
+		/* a receive is not woken by credit reports (the peer's
+		 * releases while we wait for its reply), a send not by data */
+		c->arm_ev = (want & FABTX__WANT_RX ? FABTX_POLLIN : 0u) |
+		            (want & FABTX__WANT_TX ? FABTX_POLLOUT : 0u);
 		rc = c->be->wait.arm(c);
 		if (rc == -EAGAIN) continue;
 		if (rc < 0) {
@@ -4731,6 +4747,9 @@ FABTX__DEF int fabtx_conn_arm_mask(fabtx_conn *c, unsigned events)
 		c->credit_event = 0;
 		return -EAGAIN;
 	}
+	/* a remainder streams when credits come, whatever the caller asked */
+	c->arm_ev = events & (FABTX_POLLIN | FABTX_POLLOUT);
+	if (c->pend_buf) c->arm_ev |= FABTX_POLLOUT;
 	rc = c->be->wait.arm(c);
 	if (rc < 0) return rc;
 	/* re-check after arming: anything that raced in is reported now */
@@ -4983,6 +5002,16 @@ FABTX__DEF int fabtx_conn_peer_cred(fabtx_conn *c, fabtx_peer_cred *out)
  *    nothing the peer does to its fds can block this process or raise
  *    SIGPIPE; a flood of wakeups costs a bounded number of reads a call. */
 #define FABTX__SHM_WAKE 'W'
+/* The armed word (fabtx_win_hdr.armed, in the sleeper's window): 0 awake;
+ * otherwise what wakes it.  ANY is what a sleeper waiting for both stores
+ * (and all that older versions stored); DATA or CREDIT alone let the
+ * writer skip the wakeup for the other kind: a side waiting for a reply
+ * is not woken by the credit reports of the peer reading its message (a
+ * 1 MiB message carries two, a 4 MiB one eight).  A peer's word is only
+ * a hint: a wrong value costs that peer its wakeups or an extra one. */
+#define FABTX__SHM_ARM_ANY 1u
+#define FABTX__SHM_ARM_DATA 2u
+#define FABTX__SHM_ARM_CREDIT 4u
 #define FABTX__SHM_KEY_COPY 1u /* the window key of a copy-mode peer */
 /* copy mode: not DIRECT (the table says) */
 #define fabtx__shm_copy(c) (!((c)->be->caps & FABTX_BCAP_DIRECT))
@@ -5411,11 +5440,12 @@ static int fabtx__shm_win_import(fabtx_conn *c, const fabtx_win *peer,
 }
 
 /* wake the peer if it sleeps (armed); the caller published with seq_cst */
-static void fabtx__shm_wake(fabtx_conn *c)
+static void fabtx__shm_wake(fabtx_conn *c, uint32_t kind)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *ph = (fabtx_win_hdr *)s->peer_win;
-	if (__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &&
+	if ((__atomic_load_n(&ph->armed, __ATOMIC_SEQ_CST) &
+	     (FABTX__SHM_ARM_ANY | kind)) &&
 	    __atomic_exchange_n(&ph->armed, 0u, __ATOMIC_SEQ_CST)) {
 		static const char w = FABTX__SHM_WAKE;
 		ssize_t n = 0;
@@ -5445,7 +5475,10 @@ static int fabtx__shm_ring(fabtx_conn *c, fabtx_db_kind kind, uint64_t pos)
 	 * copy mode re-rings a data position (a credit-starved sender) */
 	if (fabtx__shm_copy(c) && kind == FABTX_DB_KIND_DATA)
 		fabtx__shm_publish(c, pos);
-	fabtx__shm_wake(c);
+	fabtx__shm_wake(c, kind == FABTX_DB_KIND_DATA ? FABTX__SHM_ARM_DATA
+	                   : kind == FABTX_DB_KIND_CREDIT
+	                       ? FABTX__SHM_ARM_CREDIT
+	                       : FABTX__SHM_ARM_DATA | FABTX__SHM_ARM_CREDIT);
 	return 0;
 }
 
@@ -5463,7 +5496,7 @@ static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 		uint64_t v;
 		memcpy(&v, segs[0].addr, 8);
 		__atomic_store_n((uint64_t *)(void *)pw, v, __ATOMIC_SEQ_CST);
-		fabtx__shm_wake(c);
+		fabtx__shm_wake(c, FABTX__SHM_ARM_CREDIT);
 		return 0;
 	}
 	for (i = 0; i < nseg; i++) {
@@ -5478,7 +5511,10 @@ static int fabtx__shm_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	if ((flags & (FABTX_WRITE_DATA | FABTX_WRITE_CREDIT)) &&
 	    !(flags & FABTX_WRITE_MORE)) {
 		if (flags & FABTX_WRITE_DATA) fabtx__shm_publish(c, pos);
-		fabtx__shm_wake(c);
+		fabtx__shm_wake(
+		    c, (flags & FABTX_WRITE_DATA ? FABTX__SHM_ARM_DATA : 0u) |
+		           (flags & FABTX_WRITE_CREDIT ? FABTX__SHM_ARM_CREDIT
+		                                       : 0u));
 	}
 	return 0;
 }
@@ -5508,8 +5544,13 @@ static int fabtx__shm_arm(fabtx_conn *c)
 {
 	fabtx__shm_conn *s = (fabtx__shm_conn *)c->bdata;
 	fabtx_win_hdr *h = (fabtx_win_hdr *)s->win;
+	unsigned ev = fabtx_conn_arm_events(c);
 	FABTX__SHM_OP();
-	__atomic_store_n(&h->armed, 1u, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&h->armed,
+	                 ev == FABTX_POLLIN    ? FABTX__SHM_ARM_DATA
+	                 : ev == FABTX_POLLOUT ? FABTX__SHM_ARM_CREDIT
+	                                       : FABTX__SHM_ARM_ANY,
+	                 __ATOMIC_SEQ_CST);
 	/* copy mode: a notification that came before the flag was seen */
 	if (fabtx__shm_copy(c) &&
 	    __atomic_load_n(&h->reserved[0], __ATOMIC_SEQ_CST) != s->seen_pos)

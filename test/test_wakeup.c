@@ -58,6 +58,49 @@ TT_TEST(arm_reports_pending_work_and_fd_wakes)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* The armed word says what wakes the sleeper: a side armed for messages
+ * alone (it waits for a reply) is not woken by the credit reports of the
+ * peer reading what it sent, a side armed for credits alone not by
+ * messages; armed for both, by either (shm://: each kind costs the writer
+ * a wakeup system call, and the sleeper a useless round). */
+TT_TEST(armed_for_one_kind_is_not_woken_by_the_other)
+{
+	fabtx_ctx *ctx = th_ctx(8, 256);
+	fabtx_conn *a, *b;
+	char m[16];
+	int i, n = 0;
+	th_pair(ctx, ctx, &a, &b);
+	while (fabtx_send(a, "c", 1, 0) == 1) n++; /* the ring is full */
+	TT_ASSERT(n >= 4);
+	TT_EQ(fabtx_conn_arm_mask(a, FABTX_POLLIN), 0);
+	for (i = 0; i < n; i++) TT_EQ(fabtx_recv(b, m, sizeof m, 0), 1);
+	TT_ASSERT(!readable(fabtx_conn_fd(a), 0)); /* credits: no wakeup */
+	TT_EQ(fabtx_send(b, "r", 1, 0), 1);          /* the reply ... */
+	TT_ASSERT(readable(fabtx_conn_fd(a), 1000)); /* ... wakes it */
+	TT_EQ(fabtx_conn_arm_mask(a, FABTX_POLLIN), -EAGAIN);
+	TT_EQ(fabtx_recv(a, m, sizeof m, 0), 1);
+	TT_ASSERT(fabtx_conn_poll(a) & FABTX_POLLOUT); /* the credits came */
+	/* armed for credits alone: a message does not wake, a report does */
+	n = 0;
+	while (fabtx_send(a, "c", 1, 0) == 1) n++;
+	TT_ASSERT(n >= 4);
+	TT_EQ(fabtx_conn_arm_mask(a, FABTX_POLLOUT), 0);
+	TT_EQ(fabtx_send(b, "m", 1, 0), 1);
+	TT_ASSERT(!readable(fabtx_conn_fd(a), 0));
+	for (i = 0; i < n; i++) TT_EQ(fabtx_recv(b, m, sizeof m, 0), 1);
+	TT_ASSERT(readable(fabtx_conn_fd(a), 1000));
+	TT_EQ(fabtx_recv(a, m, sizeof m, 0), 1);
+	/* armed for both: a credit report wakes */
+	n = 0;
+	while (fabtx_send(a, "c", 1, 0) == 1) n++;
+	TT_EQ(fabtx_conn_arm(a), 0);
+	for (i = 0; i < n; i++) TT_EQ(fabtx_recv(b, m, sizeof m, 0), 1);
+	TT_ASSERT(readable(fabtx_conn_fd(a), 1000));
+	fabtx_conn_close(a, 0);
+	fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 struct race {
 	fabtx_conn *c;
 	long n;
