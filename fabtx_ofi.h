@@ -55,9 +55,16 @@
  *     sleeps through work.  Such a sleeper first writes a word into its
  *     peer's window; the peer, once it has written to it, answers with a
  *     WAKE frame on the bootstrap socket (fabtx__ofi_wake_peer), so the
- *     timer is only a safety net.  After the
+ *     timer is only a safety net (set by arm() when it is not set already,
+ *     not on every arm).  After the
  *     peer's departure the timer also ends the drain's waits (the drain
  *     never blocks: progress and arm advance it).
+ *   - System calls per message in an event loop: arm() with a wait fd is
+ *     fi_trywait alone (the core's slow path has just run progress); the
+ *     core's look at the control channel reads the bootstrap socket only
+ *     after a sleep (the socket is in the fd's set) or once a millisecond
+ *     (fabtx__ofi_ctrl_look), reading ahead so a short read ends it; the
+ *     progress call right after one that read the CQ empty is skipped.
  *   - Windows of a transparent huge page or more are huge-page aligned and
  *     madvised for huge pages (a walked ring of small pages misses the TLB).
  *   - Memory registration honours mr_mode: FI_MR_LOCAL (descriptors),
@@ -891,6 +898,18 @@ typedef struct fabtx__ofi_conn {
 	/* ctrl channel receive state */
 	uint8_t crx[4 + FABTX__OFI_CTRL_MAX];
 	uint32_t crx_have;
+	/* the core's looks at the control channel (fabtx__ofi_ctrl_look):
+	 * gated once the connection has been armed; due after an arm that
+	 * said 0 until the socket is read empty, else once a millisecond
+	 * (ctrl_ms: when it was last read empty) */
+	int ctrl_gate, ctrl_due;
+	uint64_t ctrl_ms;
+	int cq_skip; /* the last progress read the CQ empty (see progress) */
+	uint64_t eq_try_ms; /* when arm() last put the EQ in fi_trywait */
+	int local_progress; /* shm: progress applies the peer's writes, no
+	                       system call (see fabtx__ofi_doorbell_out) */
+	/* the fallback timer's expiry while it is set (0: not set) */
+	uint64_t tfd_due_ns;
 	fabtx_ofi_info st;
 	/* shm provider with the peer's endpoint in this process (see
 	 * fabtx__ofi_release): both endpoint names, and the parked list */
@@ -1269,6 +1288,8 @@ static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 		fabtx__ofi_op_put(o, o->nops - 1 - i);
 
 	o->no_coalesce = getenv("FABTX_OFI_NO_COALESCE") != NULL;
+	o->local_progress =
+	    fabtx__ofi_quirk(fi->fabric_attr->prov_name, FABTX__OFI_Q_LOCAL);
 	o->split_inject = (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
 	                                    FABTX__OFI_Q_SPLIT_INJECT) ||
 	                   (fi->tx_attr->msg_order & FI_ORDER_WAW)) &&
@@ -2635,6 +2656,31 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	return rc < 0 ? rc : 0; /* 0 once sent, as the core expects */
 }
 
+/* the control frame (or WAKE) of n bytes at the head of o->crx is taken:
+ * what was read past it moves to the front */
+static void fabtx__ofi_crx_take(fabtx__ofi_conn *o, uint32_t n)
+{
+	if (n >= o->crx_have) {
+		o->crx_have = 0;
+		return;
+	}
+	memmove(o->crx, o->crx + n, o->crx_have - n);
+	o->crx_have -= n;
+}
+
+/* a whole frame is in o->crx (read ahead of the one asked for): the
+ * socket may be empty, so the fd does not say so; arm() must not sleep
+ * and the slow path's look must not be skipped */
+static int fabtx__ofi_crx_ready(const fabtx__ofi_conn *o)
+{
+	uint32_t len;
+	if (o->crx_have < 4) return 0;
+	len = fabtx__ofi_get32(o->crx);
+	if (len == FABTX__OFI_BYE) return o->crx_have >= 12 || o->bye_short;
+	if (len == FABTX__OFI_WAKE || len > FABTX__OFI_CTRL_MAX) return 1;
+	return o->crx_have >= 4 + len;
+}
+
 /* ctrl_recv: the peer's BYE (and, if it said, how far it wrote) is in
  * o->crx: the peer is gone once what is in flight has arrived */
 static int fabtx__ofi_bye_in(fabtx__ofi_conn *o, int timeout_ms)
@@ -2672,6 +2718,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t deadline = fabtx_deadline(timeout_ms);
 	uint32_t wakes = 0;
+	int drained = 0; /* a read in this call emptied the socket */
 	if (!o || o->sock < 0) return -ENOTCONN;
 	if (o->su) { /* an accepted connection still being set up */
 		int rc = timeout_ms == 0 ? fabtx__ofi_setup(o)
@@ -2681,6 +2728,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 	for (;;) {
 		uint32_t need = 4, len;
 		ssize_t n;
+		size_t room;
 		if (o->crx_have >= 4) {
 			len = fabtx__ofi_get32(o->crx);
 			if (len == FABTX__OFI_BYE && o->crx_have < 12 &&
@@ -2689,7 +2737,7 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			} else if (len == FABTX__OFI_BYE) {
 				return fabtx__ofi_bye_in(o, timeout_ms);
 			} else if (len == FABTX__OFI_WAKE) {
-				o->crx_have = 0; /* its fd woke: nothing more */
+				fabtx__ofi_crx_take(o, 4); /* its fd woke */
 				fabtx__ofi_wake_in(o);
 				/* a flood of WAKEs ends by the deadline too */
 				if ((++wakes & 255u) == 0 &&
@@ -2702,39 +2750,82 @@ static int fabtx__ofi_ctrl_recv(fabtx_conn *c, void *buf, size_t cap,
 			} else {
 				need = 4 + len;
 			}
-			if (len != FABTX__OFI_BYE && o->crx_have == need) {
+			if (len != FABTX__OFI_BYE && o->crx_have >= need) {
 				if (len > cap) return -EMSGSIZE;
 				if (len) memcpy(buf, o->crx + 4, len);
-				o->crx_have = 0;
+				fabtx__ofi_crx_take(o, need);
 				return (int)len;
 			}
 		}
-		n = recv(o->sock, o->crx + o->crx_have, need - o->crx_have, 0);
-		if (n > 0) {
-			o->crx_have += (uint32_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR) continue;
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			if (o->crx_have >= 4 &&
-			    fabtx__ofi_get32(o->crx) == FABTX__OFI_BYE &&
-			    !o->bye_short) {
-				o->bye_short = 1; /* a BYE without position */
+		if (!drained) {
+			/* as much as there is room for: a short read says the
+			 * socket is empty, without a recv() that says EAGAIN
+			 * (one system call per WAKE frame instead of two) */
+			room = sizeof o->crx - o->crx_have;
+			n = recv(o->sock, o->crx + o->crx_have, room, 0);
+			if (n > 0) {
+				o->crx_have += (uint32_t)n;
+				if ((size_t)n < room) drained = 1;
 				continue;
 			}
-			o->sock_eof = 1;
-			fabtx__ofi_dead(o, "bootstrap socket EOF or error",
-			                n == 0 ? 0 : errno);
-			if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
-				return -EAGAIN; /* first what is in flight */
-			return -ECONNRESET;
+			if (n < 0 && errno == EINTR) continue;
+			if (n == 0 ||
+			    (errno != EAGAIN && errno != EWOULDBLOCK)) {
+				if (o->crx_have >= 4 &&
+				    fabtx__ofi_get32(o->crx) ==
+				        FABTX__OFI_BYE &&
+				    !o->bye_short) {
+					o->bye_short = 1; /* without position */
+					continue;
+				}
+				o->sock_eof = 1;
+				fabtx__ofi_dead(o,
+				                "bootstrap socket EOF or error",
+				                n == 0 ? 0 : errno);
+				if (fabtx__ofi_drain(o) > 0 && timeout_ms == 0)
+					return -EAGAIN; /* first what is in
+					                   flight */
+				return -ECONNRESET;
+			}
 		}
 		if (timeout_ms == 0) return -EAGAIN;
+		drained = 0;
 		{
 			int rc = fabtx__ofi_wait_fd(o->sock, POLLIN, deadline);
 			if (rc < 0) return rc;
 		}
 	}
+}
+
+/* ctrl_recv as the core calls it from its slow path (timeout 0, after
+ * every progress): a recv() there was a system call per pass, two per
+ * message in an event loop, nearly always -EAGAIN.  Once the connection
+ * has been armed, the socket is read only when it may hold something:
+ * after an arm that said 0 (whoever armed sleeps next; the socket is in
+ * the fd's epoll set, so its bytes or hang-up wake them, and the first
+ * look after the wakeup reads them), until it is read empty; and at least
+ * once a millisecond, for callers that never sleep (busy-poll) or never
+ * stop (a stream with work all the time).  Bytes that come while the
+ * connection is busy are read at its next sleep, which they cut short.
+ * Our own readers (close, drain) and waits with a timeout read as ever. */
+static int fabtx__ofi_ctrl_look(fabtx_conn *c, void *buf, size_t cap,
+                                int timeout_ms)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	int rc;
+	if (!o || timeout_ms != 0 || !o->ctrl_gate || o->su)
+		return fabtx__ofi_ctrl_recv(c, buf, cap, timeout_ms);
+	if (!o->ctrl_due && !o->sock_dead && !o->failed &&
+	    !fabtx__ofi_crx_ready(o) && fabtx_now_ms() == o->ctrl_ms)
+		return -EAGAIN;
+	rc = fabtx__ofi_ctrl_recv(c, buf, cap, 0);
+	if (rc == -EAGAIN && !o->sock_dead) {
+		o->ctrl_due = 0;
+		o->ctrl_ms = fabtx_now_ms();
+	} else {
+		o->ctrl_due = 1; /* a frame (more may follow), or an end */
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------ windows */
@@ -3217,11 +3308,27 @@ static void fabtx__ofi_wake_peer(fabtx__ofi_conn *o)
 }
 
 /* a doorbell (CQ data) is written or queued: look for a sleeper now, and
- * again after the next progress */
+ * again after the next progress.  shm applies the peer's writes (its
+ * sleep word among them) at our progress, and an event loop that writes
+ * from a command of its own (zmq: the application's message) goes back to
+ * sleep without one: a word the peer wrote after our last progress was
+ * then seen only once our own timer or another event woke us, and the
+ * peer slept on (zmq over ofi-shm: ~1 round trip in 1000 stalled until a
+ * timer; with the timer at 10 s, until zmq's 500 ms tick).  So there, a
+ * look that finds no word runs the provider's progress first: a CQ read
+ * of no entries applies what the peer wrote and takes nothing (what it
+ * queues is read by the next progress); the sleeper wrote its word before
+ * its last look at the CQ, so one of us sees the other. */
 static void fabtx__ofi_doorbell_out(fabtx__ofi_conn *o)
 {
+	struct fi_cq_data_entry e;
 	o->wrote = 1;
 	fabtx__ofi_wake_peer(o);
+	if (o->wrote && o->local_progress && o->cq && o->have_peer &&
+	    !o->sock_dead) {
+		(void)fi_cq_read(o->cq, &e, 0);
+		fabtx__ofi_wake_peer(o);
+	}
 }
 
 /* a WAKE frame came: the peer has cleared our sleep word */
@@ -3237,6 +3344,11 @@ static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
 {
 	uint8_t b[4];
 	int n = 0; /* a peer that floods WAKEs gets a bounded look */
+	while (o->crx_have >= 4 &&
+	       fabtx__ofi_get32(o->crx) == FABTX__OFI_WAKE) { /* read ahead */
+		fabtx__ofi_crx_take(o, 4);
+		fabtx__ofi_wake_in(o);
+	}
 	while (n++ < 256 && o->crx_have == 0 && o->sock >= 0 && !o->sock_dead) {
 		if (recv(o->sock, b, sizeof b, MSG_PEEK | MSG_DONTWAIT) !=
 		        (ssize_t)sizeof b ||
@@ -3678,16 +3790,34 @@ static int fabtx__ofi_drain(fabtx__ofi_conn *o)
 static int fabtx__ofi_progress(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	int rc;
+	int rc, skipped;
 	if (!o || !o->cq) return -ENOTCONN;
 	if (o->failed) return o->failed;
 	if (o->b_on && (rc = fabtx__ofi_batch_out(o)) < 0)
 		return fabtx__ofi_fail(o, rc, "write failed");
-	rc = fabtx__ofi_poll_cq(o);
-	if (rc < 0) return rc;
+	/* With a wait fd, the call right after one that read the CQ empty is
+	 * skipped (one in two at most): an event loop's look after its work
+	 * (the slow path before arm) found nothing new there but cost a
+	 * provider progress (the tcp provider: an epoll_wait of its own),
+	 * and fi_trywait in arm() sees what it would have (completions
+	 * queued, bytes the provider holds); bytes still in the kernel make
+	 * the fd readable.  A poller that never arms reads every other call. */
+	skipped = o->cq_skip && !o->use_timer && !o->sock_dead;
+	if (skipped) {
+		o->cq_skip = 0;
+	} else {
+		rc = fabtx__ofi_poll_cq(o);
+		if (rc < 0) return rc;
+		o->cq_skip = rc < 16;
+		/* the CQ explains this wakeup: the bootstrap socket need not
+		 * be read now (fabtx__ofi_ctrl_look); bytes there keep the fd
+		 * readable after the next arm, whose wakeup reads them (not
+		 * with the timer: there WAKE frames are the wakeups) */
+		if (rc > 0 && !o->use_timer) o->ctrl_due = 0;
+	}
 	if (o->pq_n && !o->sock_dead && (rc = fabtx__ofi_pq_run(o)) < 0)
 		return fabtx__ofi_fail(o, rc, "queued write failed");
-	if (o->wrote) { /* what the peer wrote is applied now: last look */
+	if (o->wrote && !skipped) { /* what the peer wrote is applied now */
 		fabtx__ofi_wake_peer(o);
 		o->wrote = 0;
 	}
@@ -3799,25 +3929,55 @@ static int fabtx__ofi_fd(fabtx_conn *c)
 	return o ? o->epfd : -EINVAL;
 }
 
+/* The fallback timer (providers without a wait fd): set it to fire in us,
+ * unless it is set already (it then fires within timer_us of an earlier
+ * arm: early is harmless, and a timerfd_settime per arm was a system call
+ * per message).  Re-setting a timer clears its expirations, so a fired
+ * one needs no read(); old_value says whether it had fired (for the
+ * count). */
+static void fabtx__ofi_timer_arm(fabtx__ofi_conn *o, uint64_t us, int force)
+{
+	struct itimerspec its, old;
+	uint64_t now = fabtx_now_ns();
+	if (!force && o->tfd_due_ns && now < o->tfd_due_ns) return;
+	memset(&its, 0, sizeof its);
+	memset(&old, 0, sizeof old);
+	its.it_value.tv_sec = (time_t)(us / 1000000);
+	its.it_value.tv_nsec = (long)(us % 1000000) * 1000;
+	if (timerfd_settime(o->tfd, 0, &its, &old) < 0) return;
+	if (o->tfd_due_ns && !old.it_value.tv_sec && !old.it_value.tv_nsec)
+		o->st.timer_wakeups++;
+	o->tfd_due_ns = now + us * 1000u;
+}
+
+/* arm: 0 once anything that comes makes the fd readable.  The core's slow
+ * path (progress, then the control channel) always runs right before, so
+ * with a wait fd there is no progress call here: fi_trywait itself says
+ * -FI_EAGAIN while the provider holds completions or bytes it has read.
+ * The bootstrap socket is not looked at either: it is in the fd's epoll
+ * set (level-triggered), so bytes or a hang-up already there make the fd
+ * readable at once, and the look after the wakeup reads them (ctrl_due,
+ * fabtx__ofi_ctrl_look). */
 static int fabtx__ofi_arm(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t before, us = 0; /* timer: 0 = none */
-	struct itimerspec its;
 	if (!o || !o->cq) return -ENOTCONN;
 	if (o->failed) return -EAGAIN; /* the error is an event */
-	/* clear a fired timer (the fallback's, or a drain's deadline) */
-	if (o->use_timer || o->sock_dead) {
+	o->ctrl_gate = 1;
+	if (o->sock_dead) { /* clear a fired drain deadline */
 		uint64_t x;
 		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x)
 			o->st.timer_wakeups++;
+		o->tfd_due_ns = 0;
 	}
 	if (o->use_timer && o->have_peer && !o->sock_dead && o->tx_buf) {
 		/* about to sleep on the timer: drop the WAKE frames that woke
-		 * us, tell the peer, so its next write comes with a WAKE
-		 * (fabtx__ofi_wake_peer), then look at the CQ once more */
+		 * us (if the slow path has not read the socket empty since
+		 * the last sleep), tell the peer, so its next write comes with
+		 * a WAKE (fabtx__ofi_wake_peer), then look at the CQ once more */
 		fabtx_seg s1;
-		fabtx__ofi_eat_wakes(o);
+		if (o->ctrl_due) fabtx__ofi_eat_wakes(o);
 		s1.addr = o->tx_buf + o->tx_alloc - 16;
 		s1.len = 8;
 		s1.desc = o->tx_desc;
@@ -3830,9 +3990,15 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 			o->st.sleeps++;
 		}
 	}
-	before = o->st.cq_data_in;
-	if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
-		return -EAGAIN;
+	/* progress here only where the slow path's may not cover it: the
+	 * timer's last look (after the sleep word), a drain, writes still
+	 * queued, a look for a sleeping peer still owed */
+	if (o->use_timer || o->sock_dead || o->pq_n || o->b_on || o->wrote) {
+		o->cq_skip = 0; /* a real look, not the one skipped */
+		before = o->st.cq_data_in;
+		if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
+			return -EAGAIN;
+	}
 	if (o->sock_dead) {
 		/* the peer is gone: an event once the drain is done; while
 		 * it runs, wake for the CQ and at the end of its wait */
@@ -3841,19 +4007,29 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 			return -EAGAIN;
 		us = o->drain_end_ms > now ? (o->drain_end_ms - now) * 1000
 		                           : 1000;
-	} else if (fabtx__ofi_check_sock(o, 1, 1) != 0 || o->failed) {
-		/* the bootstrap socket in one look: hang-up (the peer is
-		 * gone) or control bytes already buffered are an event */
-		return -EAGAIN;
+	} else if (o->failed || fabtx__ofi_crx_ready(o)) {
+		return -EAGAIN; /* an error, or a frame read ahead */
 	}
 	if (!o->use_timer) {
 		struct fid *f[2];
 		int n = 0, rc;
 		f[n++] = &o->cq->fid;
-		if (o->eq && o->eq_fd >= 0 && !o->sock_dead)
-			f[n++] = &o->eq->fid;
+		/* the EQ (FI_EP_MSG) says nothing on a live connection but
+		 * FI_SHUTDOWN, which the bootstrap socket's hang-up comes
+		 * with: its trywait (a system call of the provider's) once a
+		 * millisecond; an event makes its fd readable meanwhile */
+		if (o->eq && o->eq_fd >= 0 && !o->sock_dead) {
+			uint64_t now = fabtx_now_ms();
+			if (now != o->eq_try_ms) {
+				f[n++] = &o->eq->fid;
+				o->eq_try_ms = now;
+			}
+		}
 		rc = fi_trywait(o->dom->fabric, f, n);
-		if (rc == 0 && !us) return 0;
+		if (rc == 0 && !us) {
+			o->ctrl_due = 1;
+			return 0;
+		}
 		if (rc == -FI_EAGAIN) return -EAGAIN;
 		if (rc != 0) {
 			/* cannot trywait: use the timer from now on */
@@ -3865,12 +4041,16 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 			o->st.wait_fd = 0;
 		}
 	}
-	if (o->use_timer && (!us || us > (uint64_t)o->timer_us))
+	if (o->use_timer && (!us || us > (uint64_t)o->timer_us)) {
+		if (!o->sock_dead) {
+			fabtx__ofi_timer_arm(o, (uint64_t)o->timer_us, 0);
+			o->ctrl_due = 1;
+			return 0;
+		}
 		us = (uint64_t)o->timer_us;
-	memset(&its, 0, sizeof its);
-	its.it_value.tv_sec = (time_t)(us / 1000000);
-	its.it_value.tv_nsec = (long)(us % 1000000) * 1000;
-	timerfd_settime(o->tfd, 0, &its, NULL);
+	}
+	fabtx__ofi_timer_arm(o, us, 1);
+	o->ctrl_due = 1;
 	return 0;
 }
 
@@ -4040,7 +4220,7 @@ static void fabtx__ofi_be_init(void)
 	b->setup.listener_close = fabtx__ofi_listener_close;
 	b->setup.connect = fabtx__ofi_connect;
 	b->setup.ctrl_send = fabtx__ofi_ctrl_send;
-	b->setup.ctrl_recv = fabtx__ofi_ctrl_recv;
+	b->setup.ctrl_recv = fabtx__ofi_ctrl_look;
 	b->setup.win_open = fabtx__ofi_win_open;
 	b->setup.win_import = fabtx__ofi_win_import;
 	b->data.write = fabtx__ofi_write;

@@ -1392,6 +1392,196 @@ TT_TEST(shm_rdm_event_mode_sleeper_is_woken_not_polled)
 	unsetenv("FABTX_OFI_TIMER_US");
 }
 
+/* The bootstrap socket's hang-up ends an event-driven wait, whether it
+ * comes while the end sleeps (armed) or while it is busy between two arms.
+ * The core's slow path no longer reads that socket on every pass: it is
+ * read after a sleep (the socket is in the fd's epoll set, so its bytes
+ * or hang-up wake the sleeper) and at least once a millisecond, and arm()
+ * no longer looks at it.  (Which of the two reads it here depends on the
+ * clock: the test holds either way, and fails if the socket left the set
+ * or were never read.)  b
+ * closes its bootstrap socket and nothing else, so the socket alone can
+ * tell: the fabric says nothing (no FI_SHUTDOWN, no CQ error), and the
+ * test ends long before keepalive would.  Each wait below is a poll() of
+ * a's fd with a 10 s bound; an end that slept through the hang-up fails
+ * there, one that spun without seeing it fails the round count. */
+static void t_hangup_wakes(const prov *pv, int busy)
+{
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx__ofi_conn *oa, *ob;
+	char url[160];
+	uint8_t m[64];
+	struct pollfd p;
+	int rc, rounds = 0;
+	skip_if_absent(pv);
+	ctx = ofi_ctx(0);
+	url_of(url, sizeof url, pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	memset(m, 7, sizeof m);
+	TT_EQ(fabtx_send(b, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(a, b, m, sizeof m), (ssize_t)sizeof m);
+	oa = (fabtx__ofi_conn *)a->bdata;
+	ob = (fabtx__ofi_conn *)b->bdata;
+	TT_ASSERT(oa && ob && oa->sock >= 0 && ob->sock >= 0);
+	/* an event loop's turn: look until there is nothing, arm */
+	while ((rc = fabtx_conn_arm(a)) == -EAGAIN)
+		TT_EQ(fabtx_recv(a, m, sizeof m, 0), -EAGAIN);
+	TT_EQ(rc, 0);
+	if (busy) {
+		/* awake again (something else woke the loop) and busy when
+		 * the hang-up comes: then arm once more before sleeping */
+		TT_EQ(fabtx_recv(a, m, sizeof m, 0), -EAGAIN);
+		TT_EQ(shutdown(ob->sock, SHUT_RDWR), 0);
+		p.fd = oa->sock;
+		p.events = POLLRDHUP;
+		TT_EQ(poll(&p, 1, 10000), 1);
+		/* a look may see it at once (then it is seen); else arm must
+		 * not put a to sleep through it */
+		rc = (int)fabtx_recv(a, m, sizeof m, 0);
+		TT_ASSERT(rc == -EAGAIN || rc == -ECONNRESET);
+		if (rc == -EAGAIN) rc = fabtx_conn_arm(a);
+		TT_ASSERT(rc == 0 || rc == -EAGAIN || rc == -ECONNRESET);
+		if (rc == 0) { /* armed: the fd says so at once */
+			p.fd = fabtx_conn_fd(a);
+			p.events = POLLIN;
+			TT_EQ(poll(&p, 1, 0), 1);
+		}
+	} else {
+		TT_EQ(shutdown(ob->sock, SHUT_RDWR), 0);
+	}
+	p.fd = fabtx_conn_fd(a);
+	p.events = POLLIN;
+	if (rc != -ECONNRESET) TT_EQ(poll(&p, 1, 10000), 1); /* woken */
+	while (rc != -ECONNRESET) {
+		rc = (int)fabtx_recv(a, m, sizeof m, 0);
+		if (rc != -EAGAIN) break;
+		rc = fabtx_conn_arm(a);
+		TT_ASSERT(rc == 0 || rc == -EAGAIN);
+		if (rc == 0) TT_EQ(poll(&p, 1, 10000), 1);
+		TT_ASSERT(++rounds < 64); /* woken by it, not spinning */
+	}
+	TT_EQ(rc, -ECONNRESET);
+	TT_ASSERT(fabtx_conn_poll(a) & FABTX_POLLERR);
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(tcp_msg_event_mode_hangup_wakes_a_sleeper)
+{
+	static const prov pv = {"tcp", "msg"};
+	t_hangup_wakes(&pv, 0);
+}
+TT_TEST(tcp_msg_event_mode_hangup_while_busy_is_seen)
+{
+	static const prov pv = {"tcp", "msg"};
+	t_hangup_wakes(&pv, 1);
+}
+TT_TEST(shm_rdm_event_mode_hangup_wakes_a_sleeper)
+{
+	static const prov pv = {"shm", "rdm"};
+	t_hangup_wakes(&pv, 0);
+}
+TT_TEST(shm_rdm_event_mode_hangup_while_busy_is_seen)
+{
+	static const prov pv = {"shm", "rdm"};
+	t_hangup_wakes(&pv, 1);
+}
+
+/* A sleeper on the fallback timer (shm: no wait fd) is woken by the timer
+ * each time it sleeps, so a WAKE that never comes costs one interval, not
+ * the connection.  arm() no longer sets the timer on every call (only when
+ * it is not set already, or has fired), and no longer read()s it: a fired
+ * timer that was not set again would stay readable (every sleep ending at
+ * once, none counted as a timer wake-up) or, read but not set again, leave
+ * the next sleep without an end.  Nothing is sent here, so only the timer
+ * can end each wait. */
+TT_TEST(shm_rdm_event_mode_timer_ends_every_sleep)
+{
+	static const prov pv = {"shm", "rdm"};
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx_ofi_info oi;
+	char url[160];
+	uint8_t m[8];
+	struct pollfd p;
+	int i, rc, sleeps = 0;
+	skip_if_absent(&pv);
+	setenv("FABTX_OFI_TIMER_US", "2000", 1);
+	ctx = ofi_ctx(0);
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	unsetenv("FABTX_OFI_TIMER_US");
+	TT_OK(fabtx_ofi_conn_info(a, &oi));
+	TT_EQ(oi.wait_fd, 0);
+	p.fd = fabtx_conn_fd(a);
+	p.events = POLLIN;
+	for (i = 0; i < 2000 && sleeps < 5; i++) {
+		TT_EQ(fabtx_recv(a, m, sizeof m, 0), -EAGAIN);
+		rc = fabtx_conn_arm(a);
+		TT_ASSERT(rc == 0 || rc == -EAGAIN);
+		if (rc != 0) continue;
+		TT_EQ(poll(&p, 1, 10000), 1);
+		sleeps++;
+	}
+	TT_EQ(sleeps, 5);
+	/* b is never driven: it sends no WAKE; each sleep but the last
+	 * ended by the timer is counted at the next arm */
+	TT_OK(fabtx_ofi_conn_info(a, &oi));
+	TT_EQ(oi.wakes_in, 0);
+	TT_ASSERT(oi.timer_wakeups >= 4);
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* Over shm a sleeper's word reaches its peer's window at the peer's
+ * progress.  An end that writes to a sleeper right after that sleeper
+ * armed, with no progress of its own in between (an event loop sending on
+ * a command of its own: zmq's I/O thread does), must still wake it: its
+ * look for the word first runs the provider's progress.  Before, the
+ * sleeper slept on until its timer (here 10 s: the 5 s poll fails). */
+TT_TEST(shm_rdm_event_mode_word_written_after_the_writers_progress_wakes)
+{
+	static const prov pv = {"shm", "rdm"};
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	fabtx_ofi_info oi;
+	char url[160];
+	uint8_t m[8];
+	struct pollfd p;
+	int rc;
+	skip_if_absent(&pv);
+	setenv("FABTX_OFI_TIMER_US", "10000000", 1);
+	ctx = ofi_ctx(0);
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	unsetenv("FABTX_OFI_TIMER_US");
+	memset(m, 1, sizeof m);
+	TT_EQ(fabtx_send(b, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(a, b, m, sizeof m), (ssize_t)sizeof m);
+	TT_EQ(fabtx_send(a, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(b, a, m, sizeof m), (ssize_t)sizeof m);
+	/* b has made its last progress; a goes to sleep (its word to b) */
+	while ((rc = fabtx_conn_arm(a)) == -EAGAIN)
+		TT_EQ(fabtx_recv(a, m, sizeof m, 0), -EAGAIN);
+	TT_EQ(rc, 0);
+	/* b writes, credits to spare: no progress before the write */
+	m[0] = 42;
+	TT_EQ(fabtx_send(b, m, sizeof m, 0), (ssize_t)sizeof m);
+	p.fd = fabtx_conn_fd(a);
+	p.events = POLLIN;
+	TT_EQ(poll(&p, 1, 5000), 1); /* the WAKE, not the timer */
+	TT_EQ(recv_pumping(a, b, m, sizeof m), (ssize_t)sizeof m);
+	TT_EQ(m[0], 42);
+	TT_OK(fabtx_ofi_conn_info(a, &oi));
+	TT_EQ(oi.timer_wakeups, 0);
+	TT_ASSERT(oi.wakes_in >= 1);
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* IPv6 literal URLs, on every provider that takes them */
 static void t_ipv6(const char *provq)
 {
