@@ -587,7 +587,8 @@ static void fabtx__ofi_want_progress(fabtx_ctx *ctx, struct fi_info *info)
  * comes: both ends wait for good, writes neither delivered nor completed
  * (docs/ofi.md).  FI_SOCKETS_MAX_BUF_SZ (read once, when the process opens
  * its first sockets fabric) sets SO_RCVBUF / SO_SNDBUF on its sockets;
- * 4 MiB keeps a window open past any such tail. */
+ * 4 MiB keeps a window open past any such tail (where net.core.rmem_max,
+ * which caps it, allows that much). */
 static void fabtx__ofi_want_bufs(fabtx_ctx *ctx, const struct fi_info *info)
 {
 	if (!fabtx__ofi_quirk(info->fabric_attr->prov_name,
