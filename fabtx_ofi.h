@@ -454,6 +454,7 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
                                             an endpoint name of its own */
 #define FABTX__OFI_Q_NO_SPAN 0x080u  /* runs may be read before landing */
 #define FABTX__OFI_Q_NOT_AUTO 0x100u /* never picked without being named */
+#define FABTX__OFI_Q_RCVBUF 0x200u /* deadlocks on a small TCP receive buffer */
 static const struct fabtx__ofi_quirk {
 	const char *name;
 	int contained; /* 1: name is contained in the provider name */
@@ -465,12 +466,13 @@ static const struct fabtx__ofi_quirk {
     {"shm", 0,
      FABTX__OFI_Q_WAW_ORDER | FABTX__OFI_Q_NO_WAIT_FD |
          FABTX__OFI_Q_SPLIT_INJECT | FABTX__OFI_Q_LOCAL},
-    /* sockets: manual progress stalls a writer's flush; ~200 writes in
-     * flight stall for good; under manual progress a run was read before
-     * all its bytes had landed */
+    /* sockets: manual progress stalls a writer's flush; a message header
+     * split at a closed TCP window stalls for good unless the receive
+     * buffer is large (fabtx__ofi_want_bufs); under manual progress a run
+     * was read before all its bytes had landed */
     {"sockets", 0,
      FABTX__OFI_Q_AUTO_PROGRESS | FABTX__OFI_Q_TX_MAX_32 |
-         FABTX__OFI_Q_NO_SPAN},
+         FABTX__OFI_Q_NO_SPAN | FABTX__OFI_Q_RCVBUF},
     /* ofi_rxm: its wait fd misses connection requests; injects flushed as
      * context-less error completions crash it (libfabric 1.17) */
     {"ofi_rxm", 1, FABTX__OFI_Q_NO_WAIT_FD | FABTX__OFI_Q_NO_INJECT},
@@ -582,6 +584,31 @@ static void fabtx__ofi_want_progress(fabtx_ctx *ctx, struct fi_info *info)
 		          "stops that");
 }
 
+/* sockets reads a message header (24 bytes) only once all of it can be
+ * peeked (libfabric 1.17 sock_pe_peek_hdr), and consumes nothing before.
+ * When the peer's TCP window closes inside a header, the bytes before the
+ * split are the tail of a socket buffer whose whole size still counts
+ * against the receive buffer; while what is free of a small buffer (the
+ * autotuned default, 128 KiB to start) is under one MSS (64 KiB on
+ * loopback), Linux keeps the window shut, and the header's rest never
+ * comes: both ends wait for good, writes neither delivered nor completed
+ * (docs/ofi.md).  FI_SOCKETS_MAX_BUF_SZ (read once, when the process opens
+ * its first sockets fabric) sets SO_RCVBUF / SO_SNDBUF on its sockets;
+ * 4 MiB keeps a window open past any such tail (where net.core.rmem_max,
+ * which caps it, allows that much). */
+static void fabtx__ofi_want_bufs(fabtx_ctx *ctx, const struct fi_info *info)
+{
+	if (!fabtx__ofi_quirk(info->fabric_attr->prov_name,
+	                      FABTX__OFI_Q_RCVBUF) ||
+	    getenv("FI_SOCKETS_MAX_BUF_SZ"))
+		return;
+	fabtx_log(ctx, FABTX_LOG_WARN,
+	          "ofi: sockets can stall for good with small TCP buffers "
+	          "(a message header split at a closed window); set "
+	          "FI_SOCKETS_MAX_BUF_SZ=4194304 before the first sockets "
+	          "fabric is opened");
+}
+
 static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
                               fabtx__ofi_dom **out)
 {
@@ -608,6 +635,7 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 		goto fail;
 	}
 	fabtx__ofi_want_order(d->info);
+	fabtx__ofi_want_bufs(ctx, d->info);
 	rc = fabtx__ofi_fabric_open(s, d, fi);
 	if (rc < 0) goto fail;
 	fabtx__ofi_want_progress(ctx, d->info);

@@ -47,7 +47,7 @@ done
 # stale bytes there after ~200 round trips, so sockets sends cells
 port=$((port + 1))
 q="provider=sockets&ep=msg"
-run_pair "lat_1M_spin_sockets_msg" "env FI_SOCKETS_PE_WAITTIME=0 FABTX_SPIN_US=10000000 $B/local_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 600" \
-	"env FI_SOCKETS_PE_WAITTIME=0 FABTX_SPIN_US=10000000 $B/remote_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 600" "average latency"
+run_pair "lat_1M_spin_sockets_msg" "env FI_SOCKETS_PE_WAITTIME=0 FI_SOCKETS_MAX_BUF_SZ=4194304 FABTX_SPIN_US=10000000 $B/local_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 600" \
+	"env FI_SOCKETS_PE_WAITTIME=0 FI_SOCKETS_MAX_BUF_SZ=4194304 FABTX_SPIN_US=10000000 $B/remote_lat ofi://127.0.0.1:$((port + 1))?$q 1048576 600" "average latency"
 echo "$pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

@@ -879,6 +879,9 @@ __attribute__((constructor)) static void setup_env(void)
 	/* the sockets provider's progress thread spins 10 ms after any
 	 * activity by default, which starves 2 vCPUs (docs/ofi.md) */
 	setenv("FI_SOCKETS_PE_WAITTIME", "0", 0);
+	/* with small TCP buffers its connections can stall for good (a
+	 * message header split at a closed window: fabtx__ofi_want_bufs) */
+	setenv("FI_SOCKETS_MAX_BUF_SZ", "4194304", 0);
 }
 
 TT_MAIN()
