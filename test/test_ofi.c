@@ -77,18 +77,6 @@ static void url_of(char *u, size_t cap, const prov *pv, int port)
 	snprintf(u, cap, "ofi://127.0.0.1:%d?provider=%s&ep=%s", port, p, pv->ep);
 }
 
-/* the port of a listener's URL (its fd is the core's epoll set) */
-static int lis_port(fabtx_listener *l)
-{
-	char u[300], *e, *c;
-	TT_ASSERT(fabtx_listener_url(l, u, sizeof u) > 6);
-	e = u + 6 + strcspn(u + 6, "?@");
-	*e = 0;
-	c = strrchr(u, ':');
-	TT_ASSERT(c);
-	return atoi(c + 1);
-}
-
 static int listen_port(fabtx_ctx *ctx, const prov *pv, fabtx_listener **l)
 {
 	char url[160];
@@ -96,7 +84,7 @@ static int listen_port(fabtx_ctx *ctx, const prov *pv, fabtx_listener **l)
 	socklen_t sl = sizeof sa;
 	url_of(url, sizeof url, pv, 0);
 	TT_OK(fabtx_listen(ctx, url, l));
-	sa.sin_port = htons((uint16_t)lis_port(*l)); /* (fd: an epoll set) */
+	sa.sin_port = htons((uint16_t)th_listener_port(*l)); /* (fd: an epoll set) */
 	(void)sl;
 	return ntohs(sa.sin_port);
 }
@@ -1619,7 +1607,7 @@ static void t_ipv6(const char *provq)
 	TT_OK(fabtx_listen(ctx, url, &l));
 	(void)sa;
 	(void)sl;
-	kids_tell(&k, lis_port(l)); /* (its fd: the core's epoll set) */
+	kids_tell(&k, th_listener_port(l)); /* (its fd: the core's epoll set) */
 	TT_OK(fabtx_accept(l, &c, 20000));
 	expect_echoes(c, m, sizeof m, 50, 97, 0);
 	TT_EQ(fabtx_recv(c, m, 1, -1), -ESHUTDOWN);
@@ -1668,7 +1656,7 @@ static void t_listener_url(const char *bind_url, const char *want_pre,
 	}
 	(void)sa;
 	(void)sl;
-	port = lis_port(l); /* (its fd: the core's epoll set) */
+	port = th_listener_port(l); /* (its fd: the core's epoll set) */
 	TT_ASSERT(port > 0);
 	memset(url, 0, sizeof url);
 	TT_EQ(fabtx_listener_url(l, url, sizeof url), (int)strlen(url));
@@ -1751,7 +1739,7 @@ TT_TEST(nanomsg_url_form_tcp)
 		ctx = ofi_ctx(0);
 		snprintf(q, sizeof q, "ofi://127.0.0.1:0@%s:tcp", fab);
 		TT_OK(fabtx_listen(ctx, q, &l));
-		sa.sin_port = htons((uint16_t)lis_port(l)); /* (fd: an epoll set) */
+		sa.sin_port = htons((uint16_t)th_listener_port(l)); /* (fd: an epoll set) */
 	(void)sl;
 		{ /* the chosen port goes before the @FABRIC:PROV part */
 			char lu[300], wu[300];

@@ -65,24 +65,13 @@ static void url_of(char *u, size_t cap, const prov *pv, int port)
 	snprintf(u, cap, "ofi://127.0.0.1:%d?provider=%s&ep=%s", port, p, pv->ep);
 }
 
-static int lis_port(fabtx_listener *l)
-{
-	char u[300], *e, *c;
-	TT_ASSERT(fabtx_listener_url(l, u, sizeof u) > 6);
-	e = u + 6 + strcspn(u + 6, "?@");
-	*e = 0;
-	c = strrchr(u, ':');
-	TT_ASSERT(c);
-	return atoi(c + 1);
-}
-
 static fabtx_listener *listen_on(fabtx_ctx *ctx, const prov *pv, int *port)
 {
 	char url[160];
 	fabtx_listener *l;
 	url_of(url, sizeof url, pv, 0);
 	TT_OK(fabtx_listen(ctx, url, &l));
-	*port = lis_port(l);
+	*port = th_listener_port(l);
 	return l;
 }
 

@@ -26,18 +26,6 @@ static fabtx_ctx *stall_ctx(uint64_t zc_send_min)
 	return ctx;
 }
 
-/* the port of a listener's URL */
-static int stall_port(fabtx_listener *l)
-{
-	char u[300], *e, *c;
-	TT_ASSERT(fabtx_listener_url(l, u, sizeof u) > 6);
-	e = u + 6 + strcspn(u + 6, "?@");
-	*e = 0;
-	c = strrchr(u, ':');
-	TT_ASSERT(c);
-	return atoi(c + 1);
-}
-
 /* the child: connect (the port comes through the pipe), echo every round */
 static void stall_echo(int rfd, int rounds, uint8_t *buf)
 {
@@ -85,7 +73,7 @@ TT_TEST(sockets_msg_64MiB_round_trips_event_mode)
 		waitpid(p, &st, 0);
 		TT_SKIP("sockets (msg) not available");
 	}
-	port = stall_port(l);
+	port = th_listener_port(l);
 	TT_EQ(write(pfd[1], &port, sizeof port), (ssize_t)sizeof port);
 	TT_OK(fabtx_accept(l, &c, 20000));
 	for (i = 0; i < rounds; i++) {

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "fabtx.h"
@@ -54,6 +55,18 @@ static inline void th_pair(fabtx_ctx *ca, fabtx_ctx *cb, fabtx_conn **a,
 	char url[96];
 	th_name(url, sizeof url, "pair");
 	th_pair_url(ca, cb, url, a, b);
+}
+
+/* the port of a listener's URL (scheme://HOST:PORT[?...|@...]) */
+static inline int th_listener_port(fabtx_listener *l)
+{
+	char u[300], *e, *c;
+	TT_ASSERT(fabtx_listener_url(l, u, sizeof u) > 6);
+	e = u + 6 + strcspn(u + 6, "?@");
+	*e = 0;
+	c = strrchr(u, ':');
+	TT_ASSERT(c);
+	return atoi(c + 1);
 }
 
 static inline fabtx_ctx *th_ctx(uint32_t cells, uint32_t cell_size)
