@@ -113,6 +113,9 @@ typedef struct fabtx_ofi_info {
 	/* the peer's numeric host, the other end of the bootstrap
 	 * connection ("" if unknown): libzmq's Peer-Address */
 	char peer[64];
+	/* arm(): times it armed the fd (said 0), times it found work
+	 * waiting instead (-EAGAIN: a round that looked too early) */
+	uint64_t arms, arms_again;
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -3829,7 +3832,8 @@ static int fabtx__ofi_progress(fabtx_conn *c)
 	 * provider progress (the tcp provider: an epoll_wait of its own),
 	 * and fi_trywait in arm() sees what it would have (completions
 	 * queued, bytes the provider holds); bytes still in the kernel make
-	 * the fd readable.  A poller that never arms reads every other call. */
+	 * the fd readable.  A poller that never arms reads every other call.
+	 * The call after an arm always reads (fabtx__ofi_arm). */
 	skipped = o->cq_skip && !o->use_timer && !o->sock_dead;
 	if (skipped) {
 		o->cq_skip = 0;
@@ -3986,13 +3990,14 @@ static void fabtx__ofi_timer_arm(fabtx__ofi_conn *o, uint64_t us, int force)
  * set (level-triggered), so bytes or a hang-up already there make the fd
  * readable at once, and the look after the wakeup reads them (ctrl_due,
  * fabtx__ofi_ctrl_look). */
-static int fabtx__ofi_arm(fabtx_conn *c)
+static int fabtx__ofi_arm_once(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint64_t before, us = 0; /* timer: 0 = none */
 	if (!o || !o->cq) return -ENOTCONN;
 	if (o->failed) return -EAGAIN; /* the error is an event */
 	o->ctrl_gate = 1;
+	o->cq_skip = 0;     /* the look below, if any, is a real one */
 	if (o->sock_dead) { /* clear a fired drain deadline */
 		uint64_t x;
 		if (read(o->tfd, &x, sizeof x) == (ssize_t)sizeof x)
@@ -4022,7 +4027,6 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	 * timer's last look (after the sleep word), a drain, writes still
 	 * queued, a look for a sleeping peer still owed */
 	if (o->use_timer || o->sock_dead || o->pq_n || o->b_on || o->wrote) {
-		o->cq_skip = 0; /* a real look, not the one skipped */
 		before = o->st.cq_data_in;
 		if (fabtx__ofi_progress(c) < 0 || o->st.cq_data_in != before)
 			return -EAGAIN;
@@ -4080,6 +4084,24 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	fabtx__ofi_timer_arm(o, us, 1);
 	o->ctrl_due = 1;
 	return 0;
+}
+
+/* The progress right after an arm is never the one skipped (see
+ * progress): either the caller slept and woke for something, or arm said
+ * there is work.  Skipping it cost a wasted round (an fi_trywait that
+ * says -FI_EAGAIN, then the progress) on every wakeup. */
+static int fabtx__ofi_arm(fabtx_conn *c)
+{
+	int rc = fabtx__ofi_arm_once(c);
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	if (o) {
+		o->cq_skip = 0;
+		if (rc == 0)
+			o->st.arms++;
+		else if (rc == -EAGAIN)
+			o->st.arms_again++;
+	}
+	return rc;
 }
 
 static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
