@@ -4124,7 +4124,7 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          "ofi stats %s: %s/%s inject %zu writes %llu injects "
 		          "%llu doorbells %llu cq_data_in %llu queued %llu "
 		          "coalesced %llu/%llu split %llu timer_wakeups %llu "
-		          "sleeps %llu wakes %llu/%llu",
+		          "sleeps %llu wakes %llu/%llu arms %llu/%llu again",
 		          c->url, o->st.provider, o->rdm ? "rdm" : "msg",
 		          o->inject_size, (unsigned long long)o->st.writes,
 		          (unsigned long long)o->st.injects,
@@ -4137,7 +4137,9 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          (unsigned long long)o->st.timer_wakeups,
 		          (unsigned long long)o->st.sleeps,
 		          (unsigned long long)o->st.wakes_sent,
-		          (unsigned long long)o->st.wakes_in);
+		          (unsigned long long)o->st.wakes_in,
+		          (unsigned long long)o->st.arms,
+		          (unsigned long long)o->st.arms_again);
 	/* BYE before the endpoint's shutdown: a peer that hears of the
 	 * shutdown from its fabric first finds the BYE already there */
 	if (o->sock >= 0 && graceful && !o->sock_dead) {

@@ -9,7 +9,18 @@
  * It says how much of fabtx's distance to fi_pingpong is the primitive
  * itself (the provider's RMA path) and how much is fabtx.
  *
- *   fi_rma_pp -p PROVIDER [-e rdm|msg] [-S SIZE] [-I ITERS]
+ *   fi_rma_pp -p PROVIDER [-e rdm|msg] [-S SIZE] [-I ITERS] [-w|-W]
+ *
+ * -w: event-driven, as an event loop waits: the CQ has a wait fd
+ * (FI_WAIT_FD); a side that finds the CQ empty calls fi_trywait and
+ * sleeps in poll() on the fd.  -W: the same, but the fd slept on is an
+ * epoll set holding the CQ's wait fd (as fabtx's connection fd holds it):
+ * the cost of that level of epoll nesting; -WW two levels (an event
+ * loop's epoll set holding fabtx's fd).  -p sock: no libfabric, the anchor of -w
+ * over TCP: the same ping-pong over a loopback TCP connection
+ * (TCP_NODELAY), send() and recv(), with -w a poll() before each
+ * recv(): what libfabric's tcp provider and fabtx add to the kernel's
+ * own round trip, in the same run.
  *
  * FI_EP_RDM (shm, tcp;ofi_rxm, net: address vector) or FI_EP_MSG (tcp,
  * sockets: the child listens on a passive endpoint on 127.0.0.1 and the
@@ -21,6 +32,10 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <rdma/fabric.h>
 #include <rdma/fi_cm.h>
 #include <rdma/fi_domain.h>
@@ -55,6 +70,8 @@ struct side {
 	int rx_cq_data;
 	struct fi_context2 rctx[NRECV], wctx;
 	int wbusy;
+	int wait_fd; /* -w: the CQ's wait fd, -1 busy-polling */
+	int wrap;    /* -W: an epoll set of ours around it, slept on */
 };
 
 struct card { /* what the peer needs */
@@ -166,9 +183,22 @@ static void setup(struct side *s, const char *prov, size_t size, int who,
 	CK(fi_domain(s->fabric, s->fi, &s->domain, NULL));
 	memset(&cqa, 0, sizeof cqa);
 	cqa.format = FI_CQ_FORMAT_DATA;
-	cqa.wait_obj = FI_WAIT_NONE;
+	cqa.wait_obj = s->wait_fd >= 0 ? FI_WAIT_FD : FI_WAIT_NONE;
 	cqa.size = 4096;
 	CK(fi_cq_open(s->domain, &cqa, &s->cq, NULL));
+	if (s->wait_fd >= 0)
+		CK(fi_control(&s->cq->fid, FI_GETWAIT, &s->wait_fd));
+	for (i = 0; s->wait_fd >= 0 && i < s->wrap; i++) {
+		/* as fabtx's fd() wraps it, and an event loop's epoll set
+		 * holds that */
+		struct epoll_event e;
+		int ep = epoll_create1(EPOLL_CLOEXEC);
+		memset(&e, 0, sizeof e);
+		e.events = EPOLLIN;
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s->wait_fd, &e))
+			die("epoll", -errno);
+		s->wait_fd = ep;
+	}
 	CK(fi_endpoint(s->domain, s->fi, &s->ep, NULL));
 	CK(fi_ep_bind(s->ep, &s->cq->fid,
 	              FI_TRANSMIT | FI_RECV | FI_SELECTIVE_COMPLETION));
@@ -229,6 +259,18 @@ static void wait_remote(struct side *s)
 	for (;;) {
 		ssize_t n = fi_cq_read(s->cq, e, 16), i;
 		int got = 0;
+		if (n == -FI_EAGAIN && s->wait_fd >= 0) {
+			struct fid *f = &s->cq->fid;
+			int rc = fi_trywait(s->fabric, &f, 1);
+			if (rc == 0) {
+				struct pollfd p = {s->wait_fd, POLLIN, 0};
+				if (poll(&p, 1, -1) < 0 && errno != EINTR)
+					die("poll", -errno);
+			} else if (rc != -FI_EAGAIN) {
+				die("fi_trywait", rc);
+			}
+			continue;
+		}
 		if (n == -FI_EAGAIN) continue;
 		if (n < 0) {
 			struct fi_cq_err_entry ee;
@@ -293,16 +335,92 @@ static void put(struct side *s, size_t size, uint64_t data)
 	if (size > s->fi->tx_attr->inject_size) s->wbusy = 1;
 }
 
+/* -p sock: the kernel's TCP round trip alone (the anchor).  The child
+ * listens on 127.0.0.1, port 0, and passes the port over the socketpair. */
+static void sock_io(int fd, uint8_t *b, size_t n, int wr, int ev)
+{
+	while (n) {
+		ssize_t r;
+		if (!wr && ev) {
+			struct pollfd p = {fd, POLLIN, 0};
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				die("poll", -errno);
+		}
+		r = wr ? send(fd, b, n, MSG_NOSIGNAL)
+		       : recv(fd, b, n, ev ? 0 : MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+		if (r <= 0) die(wr ? "send" : "recv", r < 0 ? -errno : -1);
+		b += r;
+		n -= (size_t)r;
+	}
+}
+
+static int run_sock(size_t size, long iters, long warm, int ev)
+{
+	int sv[2], fd, who, one = 1;
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	uint8_t *buf;
+	pid_t kid;
+	long i;
+	double t0 = 0, t1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) die("socketpair", -1);
+	kid = fork();
+	if (kid < 0) die("fork", -1);
+	who = kid == 0;
+	buf = (uint8_t *)calloc(1, size ? size : 1);
+	if (!buf) die("calloc", -1);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (who == 1) {
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) ||
+		    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &al))
+			die("listen", -errno);
+		full(sv[1], &a.sin_port, sizeof a.sin_port, 1);
+		fd = accept(l, NULL, NULL);
+		close(l);
+	} else {
+		full(sv[0], &a.sin_port, sizeof a.sin_port, 0);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a))
+			die("connect", -errno);
+	}
+	if (fd < 0) die("socket", -errno);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	for (i = -warm; i < iters; i++) {
+		if (i == 0) t0 = now_us();
+		if (who == 0) {
+			sock_io(fd, buf, size, 1, ev);
+			sock_io(fd, buf, size, 0, ev);
+		} else {
+			sock_io(fd, buf, size, 0, ev);
+			sock_io(fd, buf, size, 1, ev);
+		}
+	}
+	t1 = now_us();
+	if (who == 0) {
+		double us = (t1 - t0) / (double)iters / 2.0;
+		printf("bytes iters usec/xfer MB/sec\n%zu %ld %.3f %.2f\n", size,
+		       iters, us, (double)size / us);
+		waitpid(kid, NULL, 0);
+	}
+	close(fd);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *prov = "shm";
 	size_t size = 8;
 	long iters = 10000, i, warm;
-	int sv[2], opt, who, msg = 0;
+	int sv[2], opt, who, msg = 0, ev = 0;
 	pid_t kid;
 	struct side s;
 	double t0 = 0, t1;
-	while ((opt = getopt(argc, argv, "p:e:S:I:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:e:S:I:wW")) != -1) {
 		switch (opt) {
 		case 'p': prov = optarg; break;
 		case 'e':
@@ -312,19 +430,24 @@ int main(int argc, char **argv)
 			break;
 		case 'S': size = (size_t)strtoull(optarg, NULL, 0); break;
 		case 'I': iters = atol(optarg); break;
+		case 'w': if (!ev) ev = 1; break;
+		case 'W': ev = ev ? ev + 1 : 2; break;
 		default:
-			fprintf(stderr, "usage: fi_rma_pp -p PROV [-e rdm|msg] "
-			                "[-S SIZE] [-I ITERS]\n");
+			fprintf(stderr, "usage: fi_rma_pp -p PROV|sock [-e rdm|msg] "
+			                "[-S SIZE] [-I ITERS] [-w|-W]\n");
 			return 2;
 		}
 	}
 	if (iters < 1) iters = 1;
 	warm = iters / 10 + 10;
+	if (strcmp(prov, "sock") == 0) return run_sock(size, iters, warm, ev);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) die("socketpair", -1);
 	kid = fork();
 	if (kid < 0) die("fork", -1);
 	who = kid == 0;
 	memset(&s, 0, sizeof s);
+	s.wait_fd = ev ? 0 : -1;
+	s.wrap = ev - 1;
 	setup(&s, prov, size, who, msg, sv[who]);
 	swap_cards(&s, sv[who]);
 	for (i = -warm; i < iters; i++) {
