@@ -881,12 +881,14 @@ typedef struct fabtx__ofi_conn {
 	struct fid_mr *rx_mr, *tx_mr;
 	fi_addr_t peer;
 	int rdm;
-	int sock;      /* bootstrap / control TCP socket */
-	int epfd;      /* fd() */
-	int tfd;       /* timerfd fallback */
-	int cq_fd;     /* CQ wait fd or -1 */
-	int eq_fd;     /* EQ wait fd or -1 */
-	int use_timer; /* 1: timer fallback arms the fd */
+	int sock;     /* bootstrap / control TCP socket */
+	int epfd;     /* fd() */
+	int ctl_epfd; /* fds(): epfd's items but the CQ wait fd, or -1 */
+	int tfd;      /* timerfd fallback */
+	int cq_fd;    /* CQ wait fd or -1 */
+	int eq_out, sock_out; /* taken out of the epoll sets (drain) */
+	int eq_fd;            /* EQ wait fd or -1 */
+	int use_timer;        /* 1: timer fallback arms the fd */
 	int timer_us;
 	int failed;
 	int sock_dead; /* peer gone: socket EOF, FI_SHUTDOWN, CQ error */
@@ -1050,9 +1052,10 @@ static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
 	if (o->epfd >= 0) close(o->epfd);
+	if (o->ctl_epfd >= 0) close(o->ctl_epfd);
 	if (o->tfd >= 0) close(o->tfd);
 	if (o->sock >= 0) close(o->sock);
-	o->epfd = o->tfd = o->sock = -1;
+	o->epfd = o->ctl_epfd = o->tfd = o->sock = -1;
 	while (o->pq && o->pq_n) {
 		free(o->pq[o->pq_head].copy);
 		o->pq_head = (o->pq_head + 1) % o->pq_cap;
@@ -1222,7 +1225,7 @@ static fabtx__ofi_conn *fabtx__ofi_conn_new(fabtx_conn *c)
 	    (fabtx__ofi_conn *)fabtx_ctx_zalloc(c->ctx, sizeof *o);
 	if (!o) return NULL;
 	o->c = c;
-	o->sock = o->epfd = o->tfd = o->cq_fd = o->eq_fd = -1;
+	o->sock = o->epfd = o->ctl_epfd = o->tfd = o->cq_fd = o->eq_fd = -1;
 	o->free_head = UINT32_MAX;
 	return o;
 }
@@ -1465,8 +1468,18 @@ static int fabtx__ofi_sock_watch(fabtx__ofi_conn *o, uint32_t ev)
 	e.events = ev;
 	e.data.fd = o->sock;
 	if (epoll_ctl(o->epfd, op, o->sock, &e) < 0) return -errno;
+	if (o->ctl_epfd >= 0 && epoll_ctl(o->ctl_epfd, op, o->sock, &e) < 0)
+		return -errno;
 	o->sock_ev = (int)ev;
 	return 0;
+}
+
+/* Out of the connection's epoll sets (fd() and fds()'s) */
+static void fabtx__ofi_unwatch(fabtx__ofi_conn *o, int fd)
+{
+	(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, fd, NULL);
+	if (o->ctl_epfd >= 0)
+		(void)epoll_ctl(o->ctl_epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 /* The connection's pollable fd (an epoll set) and its timer, made when
@@ -3769,8 +3782,10 @@ static int fabtx__ofi_drain_steps(fabtx__ofi_conn *o)
 		o->drain_end_ms = now + 200;
 		/* the EQ has nothing more to say that matters (an unread
 		 * FI_SHUTDOWN would wake the fd for ever) */
-		if (o->eq_fd >= 0)
-			(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->eq_fd, NULL);
+		if (o->eq_fd >= 0) {
+			fabtx__ofi_unwatch(o, o->eq_fd);
+			o->eq_out = 1;
+		}
 	}
 	if (o->drain_step == FABTX__OFI_DRAIN_WORD) {
 		if (!o->peer_bye && !o->sock_eof && o->sock >= 0 &&
@@ -3780,8 +3795,10 @@ static int fabtx__ofi_drain_steps(fabtx__ofi_conn *o)
 		o->drain_end_ms = now + (o->has_bye_pos ? 5000 : 200);
 		o->drain_quiet = 0;
 		/* its last word is said: an EOF would wake the fd for ever */
-		if (o->sock >= 0)
-			(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->sock, NULL);
+		if (o->sock >= 0) {
+			fabtx__ofi_unwatch(o, o->sock);
+			o->sock_out = 1;
+		}
 	}
 	if (o->drain_step == FABTX__OFI_DRAIN_DATA) {
 		for (;;) {
@@ -3959,6 +3976,46 @@ static int fabtx__ofi_fd(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	return o ? o->epfd : -EINVAL;
+}
+
+/* fds(): with a CQ wait fd (an epoll set of the provider's), that fd and
+ * a second epoll set of ours with the rest of fd()'s items (bootstrap
+ * socket, EQ, timer), so an event loop polls the provider's set itself,
+ * not through ours: a level of epoll nesting less on each wakeup (libzmq
+ * over ofi-tcp: ~5 % of a 64 B round trip).  The CQ's fd stays in fd()'s
+ * set too, for callers of fd(). */
+static int fabtx__ofi_fds(fabtx_conn *c, int *fds, int cap)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	struct epoll_event ev;
+	if (!o || o->epfd < 0) return -EINVAL;
+	if (cap < 2 || o->use_timer || o->cq_fd < 0) {
+		fds[0] = o->epfd;
+		return 1;
+	}
+	if (o->ctl_epfd < 0) {
+		int ep = epoll_create1(EPOLL_CLOEXEC), bad = ep < 0;
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN;
+		ev.data.fd = o->tfd;
+		if (!bad) bad = epoll_ctl(ep, EPOLL_CTL_ADD, o->tfd, &ev) < 0;
+		ev.data.fd = o->eq_fd;
+		if (!bad && o->eq_fd >= 0 && !o->eq_out)
+			bad = epoll_ctl(ep, EPOLL_CTL_ADD, o->eq_fd, &ev) < 0;
+		ev.events = (uint32_t)o->sock_ev;
+		ev.data.fd = o->sock;
+		if (!bad && o->sock >= 0 && o->sock_ev && !o->sock_out)
+			bad = epoll_ctl(ep, EPOLL_CTL_ADD, o->sock, &ev) < 0;
+		if (bad) {
+			int e = errno;
+			if (ep >= 0) close(ep);
+			return e ? -e : -EIO;
+		}
+		o->ctl_epfd = ep;
+	}
+	fds[0] = o->cq_fd;
+	fds[1] = o->ctl_epfd;
+	return 2;
 }
 
 /* The fallback timer (providers without a wait fd): set it to fire in us,
@@ -4280,6 +4337,7 @@ static void fabtx__ofi_be_init(void)
 	b->notify.progress = fabtx__ofi_progress;
 	b->data.flush = fabtx__ofi_flush;
 	b->wait.arm = fabtx__ofi_arm;
+	b->wait.fds = fabtx__ofi_fds;
 	b->wait.fd = fabtx__ofi_fd;
 	b->setup.disconnect = fabtx__ofi_disconnect;
 	b->data.mr_cache = fabtx__ofi_mr_cache;

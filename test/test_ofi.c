@@ -1379,6 +1379,111 @@ TT_TEST(tcp_msg_event_mode_wakeup_looks_at_the_cq_first)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* An event loop on fabtx_conn_fds (libzmq's engine): with a CQ wait fd the
+ * connection has two fds, the provider's own wait fd and a set of ours
+ * with the bootstrap socket, EQ and timer; what arm says covers both: a
+ * message after a successful arm makes one readable, and so does the
+ * peer's close.  The loop never calls a blocking fabtx function. */
+static int fds_wait(const int *fds, int n, int ms)
+{
+	struct pollfd p[2];
+	int i;
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = POLLIN;
+		p[i].revents = 0;
+	}
+	return poll(p, (nfds_t)n, ms);
+}
+
+/* event loop step: a message or an end (<0), sleeping on fds after arm */
+static ssize_t fds_recv(fabtx_conn *c, const int *fds, int n, void *b,
+                        size_t cap)
+{
+	int rounds = 0;
+	for (;;) {
+		ssize_t r = fabtx_recv(c, b, cap, 0);
+		if (r != -EAGAIN) return r;
+		if (fabtx_conn_arm_mask(c, FABTX_POLLIN) == -EAGAIN) continue;
+		if (fds_wait(fds, n, 10000) <= 0) return -ETIMEDOUT;
+		if (++rounds > 100000) return -ELOOP;
+	}
+}
+
+TT_TEST(tcp_msg_event_loop_on_conn_fds)
+{
+	static const prov pv = {"tcp", "msg"};
+	enum { R = 100 };
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	uint8_t m[64];
+	int fds[4], n, i;
+	ssize_t r;
+	skip_if_absent(&pv);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) { /* echo R messages, then close */
+		fabtx_conn *s;
+		fabtx_ctx *cc = ofi_ctx(0);
+		s = kid_connect(&k, &pv, cc, 10000, 2);
+		for (i = 0; i < R; i++) {
+			ssize_t x = fabtx_recv(s, m, sizeof m, 5000);
+			if (x < 0) _exit(3);
+			if (fabtx_send(s, m, (size_t)x, 5000) != x) _exit(4);
+		}
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
+	}
+	ctx = ofi_ctx(0);
+	kids_tell(&k, listen_port(ctx, &pv, &l));
+	TT_OK(fabtx_accept(l, &c, 20000));
+	n = fabtx_conn_fds(c, fds, 4);
+	TT_EQ(n, 2);
+	TT_ASSERT(fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1]);
+	TT_ASSERT(fds[0] != fabtx_conn_fd(c) && fds[1] != fabtx_conn_fd(c));
+	TT_EQ(fabtx_conn_fds(c, fds + 2, 2), 2); /* the same set again */
+	TT_EQ(fds[2], fds[0]);
+	TT_EQ(fds[3], fds[1]);
+	TT_EQ(fabtx_conn_fds(c, fds + 2, 1), 1); /* room for one: fd() */
+	TT_EQ(fds[2], fabtx_conn_fd(c));
+	for (i = 0; i < R; i++) {
+		memset(m, i, sizeof m);
+		TT_EQ(fabtx_send(c, m, sizeof m, 0), (ssize_t)sizeof m);
+		memset(m, 0, sizeof m);
+		TT_EQ(fds_recv(c, fds, 2, m, sizeof m), (ssize_t)sizeof m);
+		TT_EQ(m[sizeof m - 1], (uint8_t)i);
+	}
+	/* the peer's close wakes the loop; its end is reported */
+	r = fds_recv(c, fds, 2, m, sizeof m);
+	TT_ASSERT(r == -ESHUTDOWN || r == -ECONNRESET);
+	TT_EQ(child_status(k.pid[0]), 0);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* Without a CQ wait fd (shm: the timer) fabtx_conn_fds is fd() alone */
+TT_TEST(shm_rdm_conn_fds_is_the_conn_fd)
+{
+	static const prov pv = {"shm", "rdm"};
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	char url[160];
+	int fds[2];
+	skip_if_absent(&pv);
+	ctx = ofi_ctx(0);
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	TT_EQ(fabtx_conn_fds(a, fds, 2), 1);
+	TT_EQ(fds[0], fabtx_conn_fd(a));
+	TT_EQ(fabtx_conn_fds(NULL, fds, 2), -EINVAL);
+	TT_EQ(fabtx_conn_fds(a, fds, 0), -EINVAL);
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* The shm provider has no CQ wait fd: a sleeping (event-driven) end polls
  * its CQ on a timer.  Before it sleeps it writes a word into its peer's
  * window, and the peer's next write comes with a WAKE frame on the
