@@ -291,8 +291,15 @@ zmq::fabtx_engine_t::create (fabtx_conn *conn_,
       new (std::nothrow) fabtx_engine_t (conn_, s, options_, endpoint_pair_);
     alloc_assert (engine);
     //  Now that the base constructor has looked at the socket, make its
-    //  number refer to the fabtx fd.
-    const int cfd = fabtx_conn_fd (conn_);
+    //  number refer to the fabtx fd -- to the first of its fds where it
+    //  has two (the provider's own wait fd: polled directly, not through
+    //  fabtx's epoll set, a level of epoll nesting less per wakeup); the
+    //  second is registered by plug_internal.
+    int fds[2];
+    const int nfd = fabtx_conn_fds (conn_, fds, 2);
+    const int cfd = nfd < 0 ? nfd : fds[0];
+    if (nfd == 2)
+        engine->_ctl_fd = fds[1];
     if (cfd < 0 || dup3 (cfd, s, O_CLOEXEC) < 0) {
         const int err = cfd < 0 ? fabtx_errno (cfd) : errno;
         delete engine; //  closes conn_ and s
@@ -326,7 +333,9 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _spin_registered (false),
     _unarmed (false),
     _direct (fabtx_conn_in_place (conn_) != 0),
-    _poller_kept (NULL)
+    _poller_kept (NULL),
+    _ctl_fd (retired_fd),
+    _ctl_handle (static_cast<handle_t> (NULL))
 {
     memset (&_held, 0, sizeof _held);
     _peer_address = peer_address (conn_);
@@ -635,6 +644,10 @@ void zmq::fabtx_engine_t::plug_internal ()
     add_timer (tick_ms, tick_timer_id);
     _tick_timer = true;
     _poller_kept = get_poller ();
+    if (_ctl_fd != retired_fd) {
+        _ctl_handle = io_object_t::add_fd (_ctl_fd);
+        io_object_t::set_pollin (_ctl_handle);
+    }
     if (_spin_ns) {
         add_spinner (this);
         _spin_registered = true;
@@ -642,8 +655,18 @@ void zmq::fabtx_engine_t::plug_internal ()
     zmtp_engine_t::plug_internal ();
 }
 
+void zmq::fabtx_engine_t::rm_ctl_fd ()
+{
+    //  before the base unplugs (the fd is the connection's: not closed)
+    if (_ctl_handle) {
+        io_object_t::rm_fd (_ctl_handle);
+        _ctl_handle = static_cast<handle_t> (NULL);
+    }
+}
+
 void zmq::fabtx_engine_t::terminate ()
 {
+    rm_ctl_fd ();
     stop_spin ();
     cancel_stall_timer ();
     flush_output ();
@@ -675,6 +698,7 @@ void zmq::fabtx_engine_t::flush_output ()
 
 void zmq::fabtx_engine_t::error (error_reason_t reason_)
 {
+    rm_ctl_fd ();
     stop_spin ();
     cancel_stall_timer ();
     stream_engine_base_t::error (reason_);

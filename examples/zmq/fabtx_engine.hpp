@@ -105,6 +105,12 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
     bool _direct;
     //  The poller we were plugged into: a lingering close finishes there.
     zmq::poller_t *_poller_kept;
+    //  fabtx_conn_fds' second fd, when the connection has two (ofi://
+    //  with a CQ wait fd: the fd registered by the base is the provider's
+    //  own, this one the bootstrap socket and the rest), and its handle.
+    fd_t _ctl_fd;
+    handle_t _ctl_handle;
+    void rm_ctl_fd ();
     //  The encoder's unsent bytes at terminate() (flush_output), for the
     //  closer.
     std::vector<unsigned char> _tail;
