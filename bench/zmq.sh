@@ -88,6 +88,7 @@ for m in lat:8:$(n 20000) lat:4096:$(n 10000) thr:64:$(n 1000000) thr:1048576:$(
 	esac
 done
 : > "$tmp/all"
+: > "$tmp/rounds"
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	for m in $metrics; do
@@ -95,6 +96,7 @@ while [ $r -le "$ROUNDS" ]; do
 		for t in $ZB_TRANSPORTS; do
 			v=$(once "$k" "$t" "$s" "$cnt")
 			echo "$k $s $t ${v:-NA}" >> "$tmp/all"
+			echo "$r $k $s $t ${v:-NA}" >> "$tmp/rounds"
 		done
 	done
 	echo "bench/zmq.sh: round $r/$ROUNDS done" >&2
@@ -134,3 +136,37 @@ END {
 	}
 	printf "\nmedians of %d rounds; vs tcp: >1 is better (latency: tcp/x, throughput: x/tcp)\n", rounds
 }' "$tmp/all"
+
+# the same rounds as per-round ratios to tcp:// (each run against the tcp://
+# run of its own round: steadier than a ratio of medians when the machine
+# drifts), median (min-max); ZB_RAW=FILE keeps every run
+[ -n "${ZB_RAW:-}" ] && cp "$tmp/rounds" "$ZB_RAW"
+awk -v trs="$ZB_TRANSPORTS" '
+function med(s,   n, i, j, t, a) {
+	n = split(s, a, " ")
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+		if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	if (n == 0) return "-"
+	return sprintf("%.2f (%.2f-%.2f)", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n])
+}
+$5 != "NA" { v[$1 " " $2 " " $3 " " $4] = $5 }
+END {
+	nt = split(trs, tr, " ")
+	split("lat 8|lat 4096|thr 64|thr 1048576", ms, "|")
+	printf "\nper-round ratios vs tcp, median (min-max):\n| transport | lat 8 B | lat 4 KiB | thr 64 B | thr 1 MiB |\n|---|---|---|---|---|\n"
+	for (t = 1; t <= nt; t++) {
+		if (tr[t] == "tcp") continue
+		printf "| %s |", tr[t]
+		for (i = 1; i <= 4; i++) {
+			s = ""
+			for (r = 1; r <= 1000; r++) {
+				b = v[r " " ms[i] " tcp"]; x = v[r " " ms[i] " " tr[t]]
+				if (b == "" && x == "") { if (r > 1) break; else continue }
+				if (b + 0 == 0 || x + 0 == 0) continue
+				s = s " " (substr(ms[i], 1, 3) == "lat" ? b / x : x / b)
+			}
+			printf " %s |", med(s)
+		}
+		printf "\n"
+	}
+}' "$tmp/rounds"
