@@ -1324,6 +1324,69 @@ TT_TEST(tcp_msg_close_after_unfinished_shutdown_is_not_graceful)
 	free(buf);
 }
 
+/* An event-driven echo peer for the tests below: a child connects over
+ * pv, echoes r messages (blocking calls, 5 s each) and closes; with
+ * wake_check it first asserts the timer-polled provider's counters (no
+ * wait fd, no timer wakeup, sleeps announced, WAKE frames heard).  Exit
+ * codes: 2 connect, 3 receive, 4 send, 5 close, 6 counters.  Returns the
+ * parent's end of the connection (ctx and listener for the caller to
+ * close). */
+static fabtx_conn *echo_peer(kids *k, const prov *pv, int r, int wake_check,
+                             fabtx_ctx **ctx, fabtx_listener **l)
+{
+	fabtx_conn *c;
+	uint8_t m[64];
+	int i;
+	kids_start(k);
+	k->pid[k->n] = fork();
+	if (k->pid[k->n++] == 0) {
+		fabtx_conn *s;
+		fabtx_ofi_info oi;
+		fabtx_ctx *cc = ofi_ctx(0);
+		s = kid_connect(k, pv, cc, 10000, 2);
+		for (i = 0; i < r; i++) {
+			ssize_t n = fabtx_recv(s, m, sizeof m, 5000);
+			if (n < 0) _exit(3);
+			if (fabtx_send(s, m, (size_t)n, 5000) != n) _exit(4);
+		}
+		if (wake_check &&
+		    (fabtx_ofi_conn_info(s, &oi) < 0 || oi.wait_fd ||
+		     oi.timer_wakeups || !oi.sleeps || !oi.wakes_in))
+			_exit(6);
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
+	}
+	*ctx = ofi_ctx(0);
+	kids_tell(k, listen_port(*ctx, pv, l));
+	TT_OK(fabtx_accept(*l, &c, 20000));
+	return c;
+}
+
+/* r blocking 64 B round trips with echo_peer, each reply checked */
+static void ping_pong(fabtx_conn *c, int r)
+{
+	uint8_t m[64];
+	int i;
+	for (i = 0; i < r; i++) {
+		memset(m, i, sizeof m);
+		TT_EQ(fabtx_send(c, m, sizeof m, 5000), (ssize_t)sizeof m);
+		memset(m, 0, sizeof m);
+		TT_EQ(fabtx_recv(c, m, sizeof m, 5000), (ssize_t)sizeof m);
+		TT_EQ(m[sizeof m - 1], (uint8_t)i);
+	}
+}
+
+/* after echo_peer's r messages: its end of stream, our close, its exit */
+static void echo_peer_end(kids *k, fabtx_conn *c, fabtx_ctx *ctx,
+                          fabtx_listener *l)
+{
+	uint8_t m[1];
+	TT_EQ(fabtx_recv(c, m, 1, 10000), -ESHUTDOWN);
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(k->pid[0]), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 /* An event-driven receive that slept and woke must look at the CQ first.
  * The progress call after one that read the CQ (nearly) empty is skipped
  * (the slow path's look right before arm, which fi_trywait covers); when
@@ -1342,41 +1405,14 @@ TT_TEST(tcp_msg_event_mode_wakeup_looks_at_the_cq_first)
 	fabtx_listener *l;
 	fabtx_conn *c;
 	fabtx_ofi_info oi;
-	uint8_t m[64];
-	int i;
 	skip_if_absent(&pv);
-	kids_start(&k);
-	k.pid[k.n] = fork();
-	if (k.pid[k.n++] == 0) { /* echo, event-driven */
-		fabtx_conn *s;
-		fabtx_ctx *cc = ofi_ctx(0);
-		s = kid_connect(&k, &pv, cc, 10000, 2);
-		for (i = 0; i < R; i++) {
-			ssize_t n = fabtx_recv(s, m, sizeof m, 5000);
-			if (n < 0) _exit(3);
-			if (fabtx_send(s, m, (size_t)n, 5000) != n) _exit(4);
-		}
-		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
-	}
-	ctx = ofi_ctx(0);
-	kids_tell(&k, listen_port(ctx, &pv, &l));
-	TT_OK(fabtx_accept(l, &c, 20000));
-	for (i = 0; i < R; i++) {
-		memset(m, i, sizeof m);
-		TT_EQ(fabtx_send(c, m, sizeof m, 5000), (ssize_t)sizeof m);
-		memset(m, 0, sizeof m);
-		TT_EQ(fabtx_recv(c, m, sizeof m, 5000), (ssize_t)sizeof m);
-		TT_EQ(m[sizeof m - 1], (uint8_t)i);
-	}
+	c = echo_peer(&k, &pv, R, 0, &ctx, &l);
+	ping_pong(c, R);
 	TT_OK(fabtx_ofi_conn_info(c, &oi));
 	TT_EQ(oi.wait_fd, 1);
 	TT_ASSERT(oi.arms >= R / 2); /* it slept for (nearly) every reply */
 	TT_ASSERT(oi.arms_again < R / 4);
-	TT_EQ(fabtx_recv(c, m, 1, 10000), -ESHUTDOWN);
-	TT_EQ(fabtx_conn_close(c, 5000), 0);
-	TT_EQ(child_status(k.pid[0]), 0);
-	fabtx_listener_close(l);
-	fabtx_ctx_destroy(ctx);
+	echo_peer_end(&k, c, ctx, l);
 }
 
 /* An event loop on fabtx_conn_fds (libzmq's engine): with a CQ wait fd the
@@ -1422,22 +1458,7 @@ TT_TEST(tcp_msg_event_loop_on_conn_fds)
 	int fds[4], n, i;
 	ssize_t r;
 	skip_if_absent(&pv);
-	kids_start(&k);
-	k.pid[k.n] = fork();
-	if (k.pid[k.n++] == 0) { /* echo R messages, then close */
-		fabtx_conn *s;
-		fabtx_ctx *cc = ofi_ctx(0);
-		s = kid_connect(&k, &pv, cc, 10000, 2);
-		for (i = 0; i < R; i++) {
-			ssize_t x = fabtx_recv(s, m, sizeof m, 5000);
-			if (x < 0) _exit(3);
-			if (fabtx_send(s, m, (size_t)x, 5000) != x) _exit(4);
-		}
-		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
-	}
-	ctx = ofi_ctx(0);
-	kids_tell(&k, listen_port(ctx, &pv, &l));
-	TT_OK(fabtx_accept(l, &c, 20000));
+	c = echo_peer(&k, &pv, R, 0, &ctx, &l);
 	n = fabtx_conn_fds(c, fds, 4);
 	TT_EQ(n, 2);
 	TT_ASSERT(fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1]);
@@ -1498,45 +1519,15 @@ TT_TEST(shm_rdm_event_mode_sleeper_is_woken_not_polled)
 	fabtx_listener *l;
 	fabtx_conn *c;
 	fabtx_ofi_info oi;
-	uint8_t m[64];
-	int i;
 	skip_if_absent(&pv);
 	setenv("FABTX_OFI_TIMER_US", "10000000", 1);
-	kids_start(&k);
-	k.pid[k.n] = fork();
-	if (k.pid[k.n++] == 0) { /* echo, event-driven */
-		fabtx_conn *s;
-		fabtx_ctx *cc = ofi_ctx(0);
-		s = kid_connect(&k, &pv, cc, 10000, 2);
-		for (i = 0; i < R; i++) {
-			ssize_t n = fabtx_recv(s, m, sizeof m, 5000);
-			if (n < 0) _exit(3);
-			if (fabtx_send(s, m, (size_t)n, 5000) != n) _exit(4);
-		}
-		if (fabtx_ofi_conn_info(s, &oi) < 0 || oi.wait_fd ||
-		    oi.timer_wakeups || !oi.sleeps || !oi.wakes_in)
-			_exit(6);
-		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 5);
-	}
-	ctx = ofi_ctx(0);
-	kids_tell(&k, listen_port(ctx, &pv, &l));
-	TT_OK(fabtx_accept(l, &c, 20000));
-	for (i = 0; i < R; i++) {
-		memset(m, i, sizeof m);
-		TT_EQ(fabtx_send(c, m, sizeof m, 5000), (ssize_t)sizeof m);
-		memset(m, 0, sizeof m);
-		TT_EQ(fabtx_recv(c, m, sizeof m, 5000), (ssize_t)sizeof m);
-		TT_EQ(m[sizeof m - 1], (uint8_t)i);
-	}
+	c = echo_peer(&k, &pv, R, 1, &ctx, &l);
+	ping_pong(c, R);
 	TT_OK(fabtx_ofi_conn_info(c, &oi));
 	TT_EQ(oi.wait_fd, 0);
 	TT_EQ(oi.timer_wakeups, 0);
 	TT_ASSERT(oi.sleeps > 0 && oi.wakes_in > 0 && oi.wakes_sent > 0);
-	TT_EQ(fabtx_recv(c, m, 1, 10000), -ESHUTDOWN);
-	TT_EQ(fabtx_conn_close(c, 5000), 0);
-	TT_EQ(child_status(k.pid[0]), 0);
-	fabtx_listener_close(l);
-	fabtx_ctx_destroy(ctx);
+	echo_peer_end(&k, c, ctx, l);
 	unsetenv("FABTX_OFI_TIMER_US");
 }
 
