@@ -13,9 +13,11 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/scif_ioctl.h>
+#include <linux/userfaultfd.h>
 #include "tt.h"
 #include "scifemu/scifemu.h"
 
@@ -1319,6 +1321,93 @@ TT_TEST(peer_close_gives_econnreset_everywhere)
 	TT_EQ(revents(a, POLLIN), POLLHUP);
 	TT_EQ(close(a), 0);
 	close(l);
+	fab_done();
+}
+
+/* Spec §10: RMAs in flight complete before the peer's close returns; a
+ * close never turns an RMA into EFAULT.  The emulator cannot pin the
+ * peer's pages, so it must notice the close when a copy faults.  The race
+ * is made deterministic with userfaultfd: the peer's window is registered
+ * for missing-page faults, so the parent's synchronous write stops in the
+ * peer's first page; the peer then closes its endpoint, unmaps the window
+ * and releases the fault.  The write must end with ECONNRESET. */
+TT_TEST(peer_close_during_a_synchronous_rma_gives_econnreset)
+{
+	struct scifioctl_connect cn;
+	unsigned char *v;
+	int a, pfd[2], st;
+	pid_t pid;
+	char ch;
+	fab("");
+	TT_OK(pipe(pfd));
+	pid = fork();
+	if (pid == 0) {
+		struct uffdio_api api;
+		struct uffdio_register ur;
+		struct uffd_msg m;
+		struct pollfd p;
+		unsigned char *win;
+		int l, b, u;
+		l = listener(2, 10600, 1);
+		if (write(pfd[1], "l", 1) != 1)
+			_exit(2);
+		b = accept_one(l, 1, NULL);
+		if (b < 0)
+			_exit(3);
+		u = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+		if (u < 0) {
+			ch = 's'; /* no userfaultfd here (not privileged) */
+			_exit(write(pfd[1], &ch, 1) == 1 ? 0 : 4);
+		}
+		memset(&api, 0, sizeof api);
+		api.api = UFFD_API;
+		win = (unsigned char *)pages(2);
+		memset(&ur, 0, sizeof ur);
+		ur.range.start = (uint64_t)(uintptr_t)win;
+		ur.range.len = 2 * PG;
+		ur.mode = UFFDIO_REGISTER_MODE_MISSING;
+		if (ioctl(u, UFFDIO_API, &api) < 0 ||
+		    ioctl(u, UFFDIO_REGISTER, &ur) < 0 ||
+		    reg(b, win, 2 * PG, PROT_R | PROT_W, MAP_FIX, 0x40000) != 0x40000)
+			_exit(5);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(6);
+		/* the parent's write faults in the first page */
+		p.fd = u;
+		p.events = POLLIN;
+		if (poll(&p, 1, 20000) != 1 || read(u, &m, sizeof m) != sizeof m ||
+		    m.event != UFFD_EVENT_PAGEFAULT ||
+		    m.arg.pagefault.address != (uint64_t)(uintptr_t)win)
+			_exit(7);
+		close(b);
+		munmap(win, 2 * PG);
+		close(u); /* wakes the fault: the page is gone */
+		_exit(0);
+	}
+	TT_EQ(read(pfd[0], &ch, 1), 1);
+	TT_EQ(ch, 'l');
+	a = ep_open(1, 0);
+	TT_ASSERT(a >= 0);
+	memset(&cn, 0, sizeof cn);
+	cn.peer.node = 2;
+	cn.peer.port = 10600;
+	TT_OK(sc(a, SCIF_CONNECT, &cn));
+	TT_EQ(read(pfd[0], &ch, 1), 1);
+	if (ch == 's') {
+		TT_EQ(waitpid(pid, &st, 0), pid);
+		TT_SKIP("userfaultfd is not available to this process");
+	}
+	TT_EQ(ch, 'r');
+	v = (unsigned char *)pages(2);
+	memset(v, 0x5a, 2 * PG);
+	st = rma(a, SCIF_VWRITETO, 0, v, 2 * PG, 0x40000, RMA_SYNC);
+	if (st != -ECONNRESET)
+		kill(pid, SIGKILL);
+	TT_EQ(st, -ECONNRESET);
+	TT_EQ(waitpid(pid, &st, 0), pid);
+	TT_ASSERT(WIFEXITED(st));
+	TT_EQ(WEXITSTATUS(st), 0);
+	close(a);
 	fab_done();
 }
 

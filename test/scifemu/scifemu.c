@@ -1438,6 +1438,35 @@ static int e_resolve(struct e_side *sd, int64_t off, uint64_t len, int prot,
 	return perm ? -EPERM : n;
 }
 
+/* A synchronous copy into (or out of) a window of the connection.  The
+ * kernel pins registered pages, and a peer's close waits for the RMAs in
+ * flight (spec §10), so a peer that closes and exits while our copy runs
+ * never turns it into EFAULT: the copy lands or the connection check says
+ * ECONNRESET.  The emulator cannot pin another process's pages; when a copy
+ * faults, it asks again whether the peer has gone (closed, dead, or its
+ * address space already torn down by exit: process_vm_* then gives ESRCH)
+ * and reports that instead.  A fault with the peer still there stays
+ * EFAULT (e.g. a peer that unmapped memory it had registered). */
+static int e_copy_peer(struct e_ep *ep, int write, pid_t pid,
+                       const struct iovec *l, int ln, const struct iovec *r,
+                       int rn)
+{
+	int rc = e_copy(write, pid, l, ln, r, rn);
+	if (rc == -EFAULT && rn > 0) {
+		char b;
+		struct iovec lb, rb;
+		lb.iov_base = &b;
+		lb.iov_len = 1;
+		rb.iov_base = r[0].iov_base;
+		rb.iov_len = 1;
+		if (e_conn_check(ep) < 0 ||
+		    (pid != getpid() &&
+		     process_vm_readv(pid, &lb, 1, &rb, 1, 0) < 0 && errno == ESRCH))
+			rc = -ECONNRESET;
+	}
+	return rc;
+}
+
 /* Take [skip, skip+len) of an iovec list. */
 static int e_slice(const struct iovec *in, int n, size_t skip, size_t len,
                    struct iovec *out)
@@ -1471,7 +1500,7 @@ static int e_part(struct e_ep *ep, int write, pid_t pid, const struct iovec *l,
 	a = e_slice(l, ln, skip, len, ls);
 	b = e_slice(r, rn, skip, len, rs);
 	if (!queue)
-		return e_copy(write, pid, ls, a, rs, b);
+		return e_copy_peer(ep, write, pid, ls, a, rs, b);
 	op = (struct e_op *)calloc(1, sizeof *op);
 	if (!op)
 		return -ENOMEM;
@@ -1544,7 +1573,7 @@ static int e_rma(struct e_ep *ep, unsigned long cmd, struct scifioctl_copy *cp)
 	if (!async) {
 		if (cp->flags & E_RMA_SYNC)
 			q_drain(); /* SYNC drains the endpoint's channel */
-		rc = e_copy(write, pid, l, ln, r, rn);
+		rc = e_copy_peer(ep, write, pid, l, ln, r, rn);
 		e_mark_done(ep, me, seq);
 		return rc;
 	}
@@ -1583,7 +1612,7 @@ static int e_rma(struct e_ep *ep, unsigned long cmd, struct scifioctl_copy *cp)
 	}
 	if (!write) { /* misaligned remote->local waits internally */
 		q_drain();
-		rc = e_copy(write, pid, l, ln, r, rn);
+		rc = e_copy_peer(ep, write, pid, l, ln, r, rn);
 		e_mark_done(ep, me, seq);
 		return rc;
 	}
@@ -1687,7 +1716,7 @@ static int e_fence_signal(struct e_ep *ep, struct scifioctl_fence_signal *fs)
 		if (peer_init || loop || mode == 0 || ep->npending == 0) {
 			if (!peer_init && mode != 0)
 				q_drain();
-			if ((r = e_copy(1, wpid, &src, 1, iv, n)) < 0)
+			if ((r = e_copy_peer(ep, 1, wpid, &src, 1, iv, n)) < 0)
 				return r;
 		} else {
 			struct e_op *op = (struct e_op *)calloc(1, sizeof *op);
@@ -1717,7 +1746,7 @@ static int e_fence_signal(struct e_ep *ep, struct scifioctl_fence_signal *fs)
 		if (n < 0)
 			return peer_init ? -ENXIO : n;
 		if (peer_init || loop || mode == 0 || ep->npending == 0) {
-			if ((r = e_copy(1, wpid, &src, 1, iv, n)) < 0)
+			if ((r = e_copy_peer(ep, 1, wpid, &src, 1, iv, n)) < 0)
 				return r;
 		} else {
 			struct e_op *op = (struct e_op *)calloc(1, sizeof *op);
