@@ -339,6 +339,21 @@ FABTX_API ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,
 /* Scatter-gather: several buffers, one message. */
 FABTX_API ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
                               int timeout_ms);
+/* Zero-copy, non-blocking send: as fabtx_send(c, buf, len, 0), but the
+ * payload is written to the peer from buf itself, not copied first.  buf
+ * must stay valid and unchanged until fabtx_send_zc_done(c) >= *ticket, or
+ * until fabtx_conn_close() has returned (a part the credits at hand did
+ * not cover is copied aside, as fabtx_send does).  Offered where the
+ * fabric reads unregistered memory in place (ofi:// over providers that
+ * do not need local registration: tcp, shm, sockets); elsewhere -ENOTSUP:
+ * use fabtx_send. */
+FABTX_API ssize_t fabtx_send_zc(fabtx_conn *c, const void *buf, size_t len,
+                                uint64_t *ticket);
+/* The highest ticket of fabtx_send_zc whose buffer is free again (0 if
+ * none, or no zero-copy path).  Progress comes from the calls that drive
+ * the connection (receives, fabtx_conn_arm, fabtx_conn_poll); its fd turns
+ * readable when writes complete. */
+FABTX_API uint64_t fabtx_send_zc_done(fabtx_conn *c);
 /* Receive one whole message into buf.  Returns its length; -EMSGSIZE (the
  * message stays queued) if cap is too small. */
 FABTX_API ssize_t fabtx_recv(fabtx_conn *c, void *buf, size_t cap,
@@ -728,6 +743,15 @@ typedef struct fabtx_be_data_ops {
 	int (*flush)(fabtx_conn *c, int timeout_ms);
 	/* optional: zero-copy sends (register user memory in place) */
 	int (*mr_cache)(fabtx_conn *c, fabtx_mr_cache **out);
+	/* optional: non-blocking zero-copy sends (fabtx_send_zc).  write()
+	 * may then get segs in the caller's memory with desc NULL (neither
+	 * staging nor registered): the backend reads them in place, so the
+	 * fabric must not need local registration.  *issued: writes accepted
+	 * so far (issued or queued, numbered from 1); *done: every write up
+	 * to this number no longer reads its source (completed, copied, or
+	 * cancelled by a failure).  -ENOTSUP: in-place writes of unregistered
+	 * memory are not possible here. */
+	int (*written)(fabtx_conn *c, uint64_t *issued, uint64_t *done);
 } fabtx_be_data_ops;
 
 /* ---- notification ---------------------------------------------------- */
@@ -3518,6 +3542,12 @@ static int fabtx__publish_direct(fabtx_conn *c, fabtx_footer *f, int more)
 	return rc < 0 ? rc : 0;
 }
 
+/* zdesc for a zero-copy payload that is not registered (fabtx_send_zc:
+ * the backend reads the caller's memory in place); segs carry desc NULL */
+static char fabtx__zc_inplace_tag;
+#define FABTX__ZC_INPLACE ((void *)&fabtx__zc_inplace_tag)
+#define FABTX__ZC_DESC(d) ((d) == FABTX__ZC_INPLACE ? NULL : (d))
+
 /* Not DIRECT: write the staged chunk (cell: its cell, payload at poff)
  * to the peer, the payload from user memory when zsrc (zero-copy). */
 static int fabtx__publish_write(fabtx_conn *c, uint8_t *cell, uint32_t poff,
@@ -3537,7 +3567,7 @@ static int fabtx__publish_write(fabtx_conn *c, uint8_t *cell, uint32_t poff,
 	if (zsrc) { /* user payload, then pad + footer from staging */
 		sg[0].addr = zsrc;
 		sg[0].len = len;
-		sg[0].desc = zdesc;
+		sg[0].desc = FABTX__ZC_DESC(zdesc);
 		sg[1].addr = cell + poff + len;
 		sg[1].len = t->c - poff - len;
 		sg[1].desc = NULL;
@@ -3728,7 +3758,7 @@ static int fabtx__put_span(fabtx_conn *c, fabtx__cur *k, uint32_t len,
 		sg[0].len = FABTX_FOOTER_SIZE;
 		sg[1].addr = zsrc;
 		sg[1].len = len;
-		sg[1].desc = zdesc;
+		sg[1].desc = FABTX__ZC_DESC(zdesc);
 		nseg = 2;
 		c->st.zc_chunks_sent++;
 	}
@@ -4417,8 +4447,10 @@ static int fabtx__sendv_check(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 	return 0;
 }
 
-FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
-                               int timeout_ms)
+/* fabtx_sendv; inplace: fabtx_send_zc's non-blocking zero-copy send (one
+ * buffer, timeout 0, the payload read in place, no flush) */
+static ssize_t fabtx__sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
+                            int timeout_ms, int inplace)
 {
 	uint64_t total = 0, sent = 0, dl = 0;
 	uint32_t p;
@@ -4426,6 +4458,7 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 	int rc = 0, timed_out = 0;
 	fabtx_mr_cache *zmc = NULL;
 	fabtx_mr_entry *zc = NULL;
+	void *zdesc;
 	fabtx_iov empty;
 	rc = fabtx__sendv_check(c, iov, iovcnt, &total);
 	if (rc < 0) return rc;
@@ -4450,6 +4483,9 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 	    c->be->data.mr_cache(c, &zmc) == 0 && zmc &&
 	    fabtx_mr_get(zmc, iov[0].base, (size_t)total, 0, &zc) < 0)
 		zc = NULL;
+	zdesc = zc        ? fabtx_mr_entry_reg(zc)->desc
+	        : inplace ? FABTX__ZC_INPLACE
+	                  : NULL;
 	for (;;) {
 		uint64_t left = total - sent;
 		uint32_t len = left > p ? p : (uint32_t)left;
@@ -4470,9 +4506,7 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 			if (sent >= total) break;
 			continue;
 		}
-		rc = fabtx__put_next(c, &k, left, total, sent, cr,
-		                     zc ? fabtx_mr_entry_reg(zc)->desc : NULL,
-		                     &len);
+		rc = fabtx__put_next(c, &k, left, total, sent, cr, zdesc, &len);
 		if (rc < 0) break;
 		if (rc == 1) continue; /* a skip: nothing of the message yet */
 		sent += len;
@@ -4490,6 +4524,43 @@ FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
 	c->st.msgs_sent++;
 	c->st.bytes_sent += total;
 	return (ssize_t)total;
+}
+
+FABTX__DEF ssize_t fabtx_sendv(fabtx_conn *c, const fabtx_iov *iov, int iovcnt,
+                               int timeout_ms)
+{
+	return fabtx__sendv(c, iov, iovcnt, timeout_ms, 0);
+}
+
+FABTX__DEF ssize_t fabtx_send_zc(fabtx_conn *c, const void *buf, size_t len,
+                                 uint64_t *ticket)
+{
+	fabtx_iov v;
+	uint64_t issued = 0, done = 0;
+	ssize_t rc;
+	if (!c || !ticket || (!buf && len)) return -EINVAL;
+	if (c->state == FABTX__ST_NEW) return -ENOTCONN;
+	if ((c->be->caps & FABTX_BCAP_DIRECT) || !c->be->data.written)
+		return -ENOTSUP;
+	rc = c->be->data.written(c, &issued, &done);
+	if (rc < 0) return rc;
+	v.base = buf;
+	v.len = len;
+	rc = fabtx__sendv(c, &v, 1, 0, 1);
+	if (rc < 0) return rc;
+	/* every write of this message has a number <= issued now */
+	if (c->be->data.written(c, &issued, &done) < 0) done = issued = 0;
+	*ticket = issued;
+	return rc;
+}
+
+FABTX__DEF uint64_t fabtx_send_zc_done(fabtx_conn *c)
+{
+	uint64_t issued = 0, done = 0;
+	if (!c || c->state == FABTX__ST_NEW || !c->be->data.written ||
+	    c->be->data.written(c, &issued, &done) < 0)
+		return 0;
+	return done;
 }
 
 FABTX__DEF ssize_t fabtx_send(fabtx_conn *c, const void *buf, size_t len,

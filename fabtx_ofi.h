@@ -859,6 +859,7 @@ typedef struct fabtx__ofi_op {
 	struct fi_context2 fctx; /* must be first: FI_CONTEXT(2) */
 	uint32_t next;
 	uint32_t kind; /* 1 tx write, 2 rx posted recv */
+	uint64_t wseq; /* kind 1: the write's number (fabtx__ofi_written) */
 } fabtx__ofi_op;
 
 typedef struct fabtx__ofi_pend { /* a write waiting for the provider */
@@ -867,6 +868,7 @@ typedef struct fabtx__ofi_pend { /* a write waiting for the provider */
 	int nseg, complete;
 	uint64_t off, total, data, flags;
 	uint8_t *copy; /* small writes: the bytes (inject semantics) */
+	uint64_t wseq; /* its number (fabtx__ofi_written) */
 } fabtx__ofi_pend;
 
 struct fabtx__ofi_listener;
@@ -915,6 +917,7 @@ typedef struct fabtx__ofi_conn {
 	fabtx__ofi_op *ops;
 	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
 	uint64_t injected;   /* inject ops since the last completing op */
+	uint64_t wseq;       /* writes accepted (issued or queued) so far */
 	int no_dc;           /* the provider refused FI_DELIVERY_COMPLETE */
 	fabtx__ofi_pend *pq; /* ring of queued writes */
 	/* a held run of contiguous chunks (FABTX_WRITE_MORE): one write */
@@ -3109,6 +3112,7 @@ static int fabtx__ofi_issue(fabtx__ofi_conn *o, const fabtx__ofi_pend *p)
 		opi = fabtx__ofi_op_get(o);
 		if (opi == UINT32_MAX) return -EAGAIN;
 		o->ops[opi].kind = 1;
+		o->ops[opi].wseq = p->wseq;
 		m.context = &o->ops[opi].fctx;
 		flags |= FI_COMPLETION;
 	}
@@ -3258,6 +3262,7 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	p.data = data;
 	p.flags = flags;
 	p.complete = complete;
+	p.wseq = 0;
 	if (o->split_inject && !complete && o->inject_size >= 64 &&
 	    total > o->inject_size && total - 64 <= o->inject_size &&
 	    !(flags & FI_FENCE) && (flags & FI_REMOTE_CQ_DATA) &&
@@ -3266,6 +3271,7 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 		                           flags);
 		if (rc <= 0) return rc;
 	}
+	p.wseq = ++o->wseq;
 	if (o->pq_n == 0) {
 		rc = fabtx__ofi_issue(o, &p);
 		if (rc == 0 && (flags & FI_REMOTE_CQ_DATA))
@@ -3412,14 +3418,17 @@ static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
  * enough: tcp;ofi_rxm completed flush's marker write before an earlier
  * zero-copy write had left the caller's buffer (a refilled buffer
  * arrived). */
-static int fabtx__ofi_segs_total(const fabtx_seg *segs, int nseg,
-                                 uint64_t *total, int *zc)
+static int fabtx__ofi_segs_total(fabtx__ofi_conn *o, const fabtx_seg *segs,
+                                 int nseg, uint64_t *total, int *zc)
 {
 	int i;
 	for (i = 0; i < nseg; i++) {
 		if (!segs[i].addr && segs[i].len) return -EINVAL;
 		*total += segs[i].len;
-		if (segs[i].desc) *zc = 1;
+		/* registered user memory, or unregistered (fabtx_send_zc) */
+		if (segs[i].desc ||
+		    (segs[i].len && !fabtx__ofi_seg_desc(o, &segs[i])))
+			*zc = 1;
 	}
 	return 0;
 }
@@ -3490,7 +3499,8 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs)) return -EINVAL;
 	if (o->sock_dead)
 		return 0; /* the peer is gone (progress reports it): drop */
-	if (fabtx__ofi_segs_total(segs, nseg, &total, &zc) < 0) return -EINVAL;
+	if (fabtx__ofi_segs_total(o, segs, nseg, &total, &zc) < 0)
+		return -EINVAL;
 	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
 	doorbell =
 	    fabtx__ofi_dbval(c,
@@ -4242,6 +4252,31 @@ static void fabtx__ofi_mrc_dereg(void *user, fabtx_mr_reg *reg)
 	if (reg && reg->mr) fi_close(&((struct fid_mr *)reg->mr)->fid);
 }
 
+/* fabtx_send_zc's bookkeeping.  Writes are numbered as they are accepted
+ * (fabtx__ofi_post); one still reads its source while it is in flight
+ * with its completion to come, or queued without a copy of its own.
+ * Injected writes and queued small ones have their own copies.  In-place
+ * reads of unregistered memory need a provider without FI_MR_LOCAL. */
+static int fabtx__ofi_written(fabtx_conn *c, uint64_t *issued, uint64_t *done)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	uint64_t low;
+	uint32_t i;
+	if (!o || !o->dom) return -ENOTCONN;
+	if (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) return -ENOTSUP;
+	*issued = low = o->wseq;
+	for (i = 0; o->ep && i < o->nops; i++)
+		if (o->ops[i].kind == 1 && o->ops[i].wseq &&
+		    o->ops[i].wseq <= low)
+			low = o->ops[i].wseq - 1;
+	for (i = 0; o->ep && i < o->pq_n; i++) {
+		const fabtx__ofi_pend *p = &o->pq[(o->pq_head + i) % o->pq_cap];
+		if (!p->copy && p->wseq && p->wseq <= low) low = p->wseq - 1;
+	}
+	*done = low;
+	return 0;
+}
+
 static int fabtx__ofi_mr_cache(fabtx_conn *c, fabtx_mr_cache **out)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
@@ -4341,6 +4376,7 @@ static void fabtx__ofi_be_init(void)
 	b->wait.fd = fabtx__ofi_fd;
 	b->setup.disconnect = fabtx__ofi_disconnect;
 	b->data.mr_cache = fabtx__ofi_mr_cache;
+	b->data.written = fabtx__ofi_written;
 	b->data.write_imm = fabtx__ofi_write_imm;
 	b->setup.listener_addr = fabtx__ofi_listener_addr;
 	b->setup.connect_poll = fabtx__ofi_connect_poll;

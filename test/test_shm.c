@@ -239,6 +239,29 @@ TT_TEST(shm_ctx_allocator_serves_and_gets_everything_back)
  * (the ctx's allocator) to the caller, who frees it with that allocator:
  * what nng and nanomsg do to make it a message body without a copy.  A
  * message lent in place in the ring is not handed over. */
+/* shm:// stores into the peer's mapping (DIRECT): there is no write that
+ * could read the caller's buffer later, so fabtx_send_zc says -ENOTSUP
+ * (use fabtx_send) and sends nothing; the connection works on. */
+TT_TEST(shm_send_zc_is_not_offered)
+{
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	uint64_t t = 7;
+	char m[8];
+	TT_OK(fabtx_ctx_create(&ctx, NULL));
+	th_pair(ctx, ctx, &a, &b);
+	TT_EQ(fabtx_send_zc(a, "hello", 5, &t), -ENOTSUP);
+	TT_EQ(t, 7);
+	TT_EQ(fabtx_send_zc_done(a), 0);
+	TT_EQ(fabtx_send_zc(NULL, "x", 1, &t), -EINVAL);
+	TT_EQ(fabtx_send(a, "hi", 2, 1000), 2);
+	TT_EQ(fabtx_recv(b, m, sizeof m, 1000), 2); /* only the plain send */
+	TT_EQ(fabtx_recv(b, m, sizeof m, 0), -EAGAIN);
+	TT_OK(fabtx_conn_close(a, 1000));
+	TT_OK(fabtx_conn_close(b, 1000));
+	fabtx_ctx_destroy(ctx);
+}
+
 TT_TEST(shm_msg_detach_hands_over_the_buffer)
 {
 	struct count_alloc ca = {0, 0, 0};
