@@ -15,7 +15,9 @@
 # unset, the default); "-spin" rows are the same transport with the opt-in
 # busy-poll (FABTX_SPIN_US=$ZB_SPIN_US on both sides, default 1000): the
 # fabtx engines' I/O threads poll the ring instead of sleeping while
-# traffic is recent.  tcp:// and ipc:// never spin.
+# traffic is recent.  tcp:// and ipc:// never spin.  "-nozc" rows (not
+# in the default list) turn the engines' zero-copy sends of large bodies
+# off (FABTX_ZMQ_ZC=0): the A/B of fabtx_send_zc in one run.
 # Env: ROUNDS, ZB_TRANSPORTS (default "tcp ipc shm shm-spin ofi-tcp
 # ofi-tcp-spin ofi-shm" plus scif/rio when their emulators are built;
 # ofi-shm is libfabric's shm provider, FI_EP_RDM), ZB_SPIN_US,
@@ -50,6 +52,11 @@ setup() {
 		setup "${1%-spin}"
 		lenv="$lenv FABTX_SPIN_US=$ZB_SPIN_US"
 		renv="$renv FABTX_SPIN_US=$ZB_SPIN_US"
+		return ;;
+	*-nozc)
+		setup "${1%-nozc}"
+		lenv="$lenv FABTX_ZMQ_ZC=0"
+		renv="$renv FABTX_ZMQ_ZC=0"
 		return ;;
 	tcp) b="tcp://127.0.0.1:$port"; c=$b ;;
 	ipc) b="ipc://$tmp/ipc$port"; c=$b ;;

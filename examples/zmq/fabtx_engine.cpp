@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -99,6 +100,15 @@ void populate_source (const void *data_, size_t len_)
 #endif
 }
 
+//  Zero-copy sends of message bodies (fabtx_send_zc) from this size on;
+//  FABTX_ZMQ_ZC=0 turns them off (for A/B measurements).
+const size_t zc_min = 64 * 1024;
+bool zc_wanted ()
+{
+    const char *e = getenv ("FABTX_ZMQ_ZC");
+    return e == NULL || strcmp (e, "0") != 0;
+}
+
 //  A connection whose engine has gone while its last bytes or its FIN
 //  still wait for credits from the peer.  tcp:// leaves those to the
 //  kernel; here the I/O thread the engine ran in finishes them, driven by
@@ -111,19 +121,24 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
 {
   public:
     //  Takes conn_ and one context reference (fabtx_ctx_ref) in any case.
+    //  held_: message bodies the connection may still be reading
+    //  (fabtx_send_zc), released once it is closed.
     static void start (zmq::poller_t *poller_,
                        fabtx_conn *conn_,
                        int linger_ms_,
                        std::vector<unsigned char> &tail_,
-                       size_t max_write_)
+                       size_t max_write_,
+                       std::deque<zmq::fabtx_zc_hold_t> &held_)
     {
         fabtx_closer_t *c = new (std::nothrow) fabtx_closer_t (conn_, max_write_);
         if (c == NULL) {
             fabtx_conn_close (conn_, linger_ms_); //  blocking, as before
+            release_all (held_);
             zmq::fabtx_ctx_unref ();
             return;
         }
         c->_tail.swap (tail_);
+        c->_held.swap (held_);
         if (c->step ()) {
             c->finish ();
             return;
@@ -257,14 +272,28 @@ class fabtx_closer_t ZMQ_FINAL : public zmq::i_poll_events
             _poller->rm_fd (_handle);
         }
         fabtx_conn_close (_conn, 0);
+        release_all (_held);
         zmq::fabtx_ctx_unref ();
         delete this;
     }
+
+  public:
+    //  After the connection is closed nothing reads the bodies any more.
+    static void release_all (std::deque<zmq::fabtx_zc_hold_t> &held_)
+    {
+        for (; !held_.empty (); held_.pop_front ()) {
+            const int rc = held_.front ().msg.close ();
+            errno_assert (rc == 0);
+        }
+    }
+
+  private:
 
     zmq::poller_t *_poller;
     zmq::poller_t::handle_t _handle;
     fabtx_conn *_conn;
     std::vector<unsigned char> _tail;
+    std::deque<zmq::fabtx_zc_hold_t> _held;
     size_t _tail_off;
     size_t _max_write;
     int _timers;
@@ -335,7 +364,8 @@ zmq::fabtx_engine_t::fabtx_engine_t (fabtx_conn *conn_,
     _direct (fabtx_conn_in_place (conn_) != 0),
     _poller_kept (NULL),
     _ctl_fd (retired_fd),
-    _ctl_handle (static_cast<handle_t> (NULL))
+    _ctl_handle (static_cast<handle_t> (NULL)),
+    _zc_ok (zc_wanted ())
 {
     memset (&_held, 0, sizeof _held);
     _peer_address = peer_address (conn_);
@@ -354,9 +384,11 @@ zmq::fabtx_engine_t::~fabtx_engine_t ()
     if (linger < 0 || linger > 10000)
         linger = 10000;
     if (_poller_kept && linger > 0)
-        fabtx_closer_t::start (_poller_kept, _conn, linger, _tail, _max_write);
+        fabtx_closer_t::start (_poller_kept, _conn, linger, _tail, _max_write,
+                               _zc_held);
     else {
         fabtx_conn_close (_conn, linger);
+        fabtx_closer_t::release_all (_zc_held);
         zmq::fabtx_ctx_unref ();
     }
     if (_dead)
@@ -432,8 +464,15 @@ int zmq::fabtx_engine_t::write (const void *data_, size_t size_)
     const size_t fit = fabtx_conn_send_room (_conn);
     if (fit > 0 && fit < n)
         n = fit;
-    populate_source (data_, n);
-    const ssize_t rc = fabtx_send (_conn, data_, n, 0);
+    if (!_zc_held.empty ())
+        zc_release ();
+    ssize_t rc;
+    if (_zc_ok && n >= zc_min)
+        rc = send_zc (data_, n);
+    else {
+        populate_source (data_, n);
+        rc = fabtx_send (_conn, data_, n, 0);
+    }
     if (rc >= 0) {
         _tx_progress = true;
         if (_spin_ns)
@@ -451,6 +490,50 @@ int zmq::fabtx_engine_t::write (const void *data_, size_t size_)
     _tx_errno = fabtx_errno (static_cast<int> (rc));
     errno = _tx_errno;
     return -1;
+}
+
+//  A large chunk that is the body of the message being encoded (the
+//  encoder hands bodies out in place) goes with fabtx_send_zc, a
+//  reference to the message held until fabtx has read it; anything else
+//  (the encoder's batch buffer, -ENOTSUP) is copied by fabtx_send.
+ssize_t zmq::fabtx_engine_t::send_zc (const void *data_, size_t n_)
+{
+    msg_t *m = _encoder ? _encoder->in_progress_msg () : NULL;
+    const unsigned char *p = static_cast<const unsigned char *> (data_);
+    const unsigned char *b =
+      m ? static_cast<const unsigned char *> (m->data ()) : NULL;
+    if (b == NULL || p < b || p + n_ > b + m->size ()) {
+        populate_source (data_, n_);
+        return fabtx_send (_conn, data_, n_, 0);
+    }
+    fabtx_zc_hold_t h;
+    int rc = h.msg.init ();
+    errno_assert (rc == 0);
+    rc = h.msg.copy (*m); //  a reference: the body stays where it is
+    errno_assert (rc == 0);
+    zmq_assert (h.msg.data () == m->data ());
+    const ssize_t r = fabtx_send_zc (_conn, data_, n_, &h.ticket);
+    if (r >= 0) {
+        _zc_held.push_back (h);
+        return r;
+    }
+    rc = h.msg.close ();
+    errno_assert (rc == 0);
+    if (r != -ENOTSUP)
+        return r;
+    _zc_ok = false; //  not on this connection
+    populate_source (data_, n_);
+    return fabtx_send (_conn, data_, n_, 0);
+}
+
+void zmq::fabtx_engine_t::zc_release ()
+{
+    const uint64_t done = fabtx_send_zc_done (_conn);
+    for (; !_zc_held.empty () && _zc_held.front ().ticket <= done;
+         _zc_held.pop_front ()) {
+        const int rc = _zc_held.front ().msg.close ();
+        errno_assert (rc == 0);
+    }
 }
 
 bool zmq::fabtx_engine_t::guarded_in_event ()
@@ -491,6 +574,8 @@ bool zmq::fabtx_engine_t::pump ()
     //  the full fabtx_recv.
     int idle_arms = 0;
     _cheap = true;
+    if (!_zc_held.empty ())
+        zc_release (); //  (writes completing make the fd readable)
     for (;;) {
         if (_out_blocked) {
             const int ev = fabtx_conn_poll (_conn);

@@ -9,6 +9,7 @@
 #ifndef __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
 #define __ZMQ_FABTX_ENGINE_HPP_INCLUDED__
 
+#include <deque>
 #include <vector>
 
 #include "zmtp_engine.hpp"
@@ -17,6 +18,13 @@
 
 namespace zmq
 {
+//  A message body fabtx_send_zc may still be reading, and its ticket.
+struct fabtx_zc_hold_t
+{
+    uint64_t ticket;
+    msg_t msg;
+};
+
 class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
 {
   public:
@@ -114,6 +122,16 @@ class fabtx_engine_t ZMQ_FINAL : public zmtp_engine_t, public i_spinner
     //  The encoder's unsent bytes at terminate() (flush_output), for the
     //  closer.
     std::vector<unsigned char> _tail;
+    //  Zero copy (fabtx_send_zc: ofi:// where the provider reads the
+    //  caller's memory in place): large message bodies go to the peer
+    //  from the message itself, which the encoder would close when it
+    //  moves on; a reference to each is held here until
+    //  fabtx_send_zc_done passes its ticket (and handed to the closer with
+    //  the connection).  Off after -ENOTSUP, or by FABTX_ZMQ_ZC=0.
+    std::deque<fabtx_zc_hold_t> _zc_held;
+    bool _zc_ok;
+    ssize_t send_zc (const void *data_, size_t n_);
+    void zc_release ();
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_engine_t)
 };
