@@ -512,6 +512,8 @@ ssize_t zmq::fabtx_engine_t::send_zc (const void *data_, size_t n_)
     rc = h.msg.copy (*m); //  a reference: the body stays where it is
     errno_assert (rc == 0);
     zmq_assert (h.msg.data () == m->data ());
+    //  the provider's copy would fault the pages in one at a time
+    populate_source (data_, n_);
     const ssize_t r = fabtx_send_zc (_conn, data_, n_, &h.ticket);
     if (r >= 0) {
         _zc_held.push_back (h);
