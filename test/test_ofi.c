@@ -1572,6 +1572,11 @@ TT_TEST(shm_rdm_send_zc_buffers_are_read_in_place_until_done)
 	static const prov pv = {"shm", "rdm"};
 	t_send_zc(&pv);
 }
+TT_TEST(rxm_rdm_send_zc_buffers_are_read_in_place_until_done)
+{
+	static const prov pv = {"tcp;ofi_rxm", "rdm"};
+	t_send_zc(&pv);
+}
 
 TT_TEST(tcp_msg_event_loop_on_conn_fds)
 {
