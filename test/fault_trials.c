@@ -15,7 +15,7 @@
  *   - every message delivered is the right one, whole, in order;
  *   - a sender whose close returned 0 (clean) has had every message
  *     delivered, and the stream then ends in -ESHUTDOWN -- unless the
- *     receiver's own knobs failed one of its writes (a credit report):
+ *     receiver's own knob did fail one of its writes (a credit report):
  *     that ends its connection in its own clear error, possibly before it
  *     has read the last messages the sender's close saw written;
  *   - otherwise the connection ends in a clear error (-ECONNRESET,
@@ -29,12 +29,10 @@
 #include "fabtx_rio.h"
 #include "rioemu/rioemu.h"
 #define EMU "RIOEMU"
-#define FAILKNOB "FAIL_DMA"
 #else
 #include "fabtx_scif.h"
 #include "scifemu/scifemu.h"
 #define EMU "SCIFEMU"
-#define FAILKNOB "FAIL_RMA"
 #endif
 #include "tt.h"
 #include "th.h"
@@ -137,20 +135,21 @@ static const char *listen_url(char *url, size_t cap, char *a, size_t acap,
 	return a;
 }
 
-/* Can the peer's own knobs fail its writes (a credit report, a FIN)?  Its
+/* Writes the peer's own knobs failed (a credit report, a FIN): its
  * connection then ends in its own clear error, possibly with messages the
  * survivor wrote (and saw its close accept) still unread. */
 static int64_t own_write_failures(void)
 {
 #if defined(FT_SHM)
 	return 0; /* DIRECT writes are stores: they cannot fail */
+#elif defined(FT_RIO)
+	return rioemu_fail_dma_hits();
 #else
-	const char *v = getenv("FABTX_" EMU "_" FAILKNOB);
-	return v && atoi(v) > 0;
+	return fabtx_scifemu_fail_rma_hits();
 #endif
 }
 
-/* the peer: report {messages done, its end, own write failures possible}
+/* the peer: report {messages done, its end, own writes its knobs failed}
  * on wfd */
 static void peer(const char *url, int sender, int wfd)
 {
@@ -159,7 +158,6 @@ static void peer(const char *url, int sender, int wfd)
 	uint8_t *b = (uint8_t *)malloc(MAXLEN);
 	int64_t rep[3] = {0, -1, 0};
 	uint64_t k;
-	rep[2] = own_write_failures();
 	node(1);
 	ctx = mkctx();
 	if (!ctx || !b || fabtx_connect(ctx, url, &c, 10000) < 0) _exit(3);
@@ -183,6 +181,7 @@ static void peer(const char *url, int sender, int wfd)
 		rep[1] = fabtx_recv(c, b, MAXLEN, 20000) == -ESHUTDOWN ? 0 : -1;
 	if (sender) rep[1] = rep[0] == NMSG ? fabtx_conn_close(c, 20000) : -1;
 	else fabtx_conn_close(c, 0);
+	rep[2] = own_write_failures();
 	if (write(wfd, rep, sizeof rep) < 0) _exit(5);
 	_exit(0);
 }
@@ -262,8 +261,8 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 		if (k == NMSG && r == 0) {
 			/* our close said everything (and the FIN) was written:
 			 * the peer must read it all, unless it died on its own
-			 * knob, or its own failed write (a credit report) ended
-			 * its connection in a clear error first */
+			 * knob, or a write its own knob failed (a credit report)
+			 * ended its connection in a clear error first */
 			if (WIFEXITED(st) && rep[0] != NMSG &&
 			    !(rep[2] && rep[1] < 0 && clear_error((ssize_t)rep[1])))
 				TT_FAIL("trial %d: clean close, peer has %lld of %d", trial,
@@ -274,11 +273,13 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 	}
 	if (c) fabtx_conn_close(c, 0);
 out:
-	printf("  trial %d (%s): %llu messages, ended %s, peer %s (its end: %s)\n",
+	printf("  trial %d (%s): %llu messages, ended %s, peer %s (its end: %s; "
+	       "writes its knob failed: %lld)\n",
 	       trial, sender ? "peer sends" : "peer receives", (unsigned long long)k,
 	       r < 0 ? fabtx_strerror((int)r) : "cleanly",
 	       WIFSIGNALED(st) ? "vanished" : "exited",
-	       rep[1] >= 0 ? "clean" : rep[1] == -1 ? "-" : fabtx_strerror((int)rep[1]));
+	       rep[1] >= 0 ? "clean" : rep[1] == -1 ? "-" : fabtx_strerror((int)rep[1]),
+	       (long long)rep[2]);
 	fabtx_listener_close(l);
 	close(p[0]);
 	fabtx_ctx_destroy(ctx);

@@ -327,6 +327,7 @@ static struct {
 	uint64_t rng;
 	int drop_db, dup_db, ebusy, fail_dma;
 	long vanish_after, ops;
+	long fail_dma_hits; /* transfers FAIL_DMA failed (rioemu_fail_dma_hits) */
 } re_fault;
 
 static void re_fault_init(void)
@@ -1723,8 +1724,10 @@ static int re_mport_ioctl(struct re_pfd *p, unsigned long req,
 		struct rio_transaction tr;
 		if (re_fault_hit(re_fault.ebusy))
 			return -EBUSY;
-		if (re_fault_hit(re_fault.fail_dma))
+		if (re_fault_hit(re_fault.fail_dma)) {
+			re_fault.fail_dma_hits++;
 			return -EIO;
+		}
 		if (!ptr)
 			return -EFAULT;
 		if (re_cin(&tr, ptr, sizeof tr) < 0)
@@ -2395,6 +2398,12 @@ int rioemu_fabric_remove(const char *fabric)
 	}
 	closedir(d);
 	return 0;
+}
+
+long rioemu_fail_dma_hits(void)
+{
+	return re_fault.init && re_fault.pid == getpid() ? re_fault.fail_dma_hits
+	                                                 : 0;
 }
 
 int rioemu_fabric_sweep(const char *prefix)

@@ -65,6 +65,9 @@ int rioemu_fabric_remove(const char *fabric);
  * (tests name their fabric after the test process).  Returns how many. */
 int rioemu_fabric_sweep(const char *prefix);
 
+/* RIO_TRANSFERs this process's FABTX_RIOEMU_FAIL_DMA knob has failed. */
+long rioemu_fail_dma_hits(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -280,6 +280,7 @@ static struct {
 	pid_t pid; /* read again in a forked child (its own knobs) */
 	uint64_t rng;
 	long eagain, shortw, fail_rma, vanish_after, ops;
+	long fail_rma_hits; /* writes FAIL_RMA failed (fabtx_scifemu_...) */
 } e_fault;
 
 static void e_fault_init(void)
@@ -792,6 +793,12 @@ int fabtx_scifemu_blocked(void)
 {
 	return __atomic_load_n(&e_blocked, __ATOMIC_ACQUIRE);
 }
+long fabtx_scifemu_fail_rma_hits(void)
+{
+	return e_fault.init && e_fault.pid == getpid() ? e_fault.fail_rma_hits
+	                                               : 0;
+}
+
 void fabtx_scifemu_unlink(const char *fabric)
 {
 	char path[160];
@@ -2158,6 +2165,7 @@ int ioctl(int fd, unsigned long cmd, ...)
 			break;
 		if ((cmd == SCIF_WRITETO || cmd == SCIF_VWRITETO) &&
 		    e_fault_hit(e_fault.fail_rma)) {
+			e_fault.fail_rma_hits++;
 			r = -ECONNRESET;
 			break;
 		}

@@ -38,6 +38,8 @@ int fabtx_scifemu_pending(void);
 int fabtx_scifemu_blocked(void);
 /* Remove the shared state of a fabric (NULL: the one named by the env). */
 void fabtx_scifemu_unlink(const char *fabric);
+/* RMA writes this process's FABTX_SCIFEMU_FAIL_RMA knob has failed. */
+long fabtx_scifemu_fail_rma_hits(void);
 
 #ifdef __cplusplus
 }
