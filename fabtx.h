@@ -749,8 +749,9 @@ typedef struct fabtx_be_data_ops {
 	 * fabric must not need local registration.  *issued: writes accepted
 	 * so far (issued or queued, numbered from 1); *done: every write up
 	 * to this number no longer reads its source (completed, copied, or
-	 * cancelled by a failure).  -ENOTSUP: in-place writes of unregistered
-	 * memory are not possible here. */
+	 * cancelled by a failure; done may be NULL: only asking whether the
+	 * connection has the path).  -ENOTSUP: in-place writes of
+	 * unregistered memory are not possible here. */
 	int (*written)(fabtx_conn *c, uint64_t *issued, uint64_t *done);
 } fabtx_be_data_ops;
 
@@ -4536,20 +4537,21 @@ FABTX__DEF ssize_t fabtx_send_zc(fabtx_conn *c, const void *buf, size_t len,
                                  uint64_t *ticket)
 {
 	fabtx_iov v;
-	uint64_t issued = 0, done = 0;
+	uint64_t issued = 0;
 	ssize_t rc;
 	if (!c || !ticket || (!buf && len)) return -EINVAL;
 	if (c->state == FABTX__ST_NEW) return -ENOTCONN;
 	if ((c->be->caps & FABTX_BCAP_DIRECT) || !c->be->data.written)
 		return -ENOTSUP;
-	rc = c->be->data.written(c, &issued, &done);
+	rc = c->be->data.written(c, &issued, NULL);
 	if (rc < 0) return rc;
 	v.base = buf;
 	v.len = len;
 	rc = fabtx__sendv(c, &v, 1, 0, 1);
 	if (rc < 0) return rc;
-	/* every write of this message has a number <= issued now */
-	if (c->be->data.written(c, &issued, &done) < 0) done = issued = 0;
+	/* every write of this message has a number <= issued now (should
+	 * the backend not say, the buffer is free only after the close) */
+	if (c->be->data.written(c, &issued, NULL) < 0) issued = UINT64_MAX;
 	*ticket = issued;
 	return rc;
 }

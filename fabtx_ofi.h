@@ -3262,7 +3262,6 @@ static int fabtx__ofi_post(fabtx__ofi_conn *o, const fabtx_seg *segs, int nseg,
 	p.data = data;
 	p.flags = flags;
 	p.complete = complete;
-	p.wseq = 0;
 	if (o->split_inject && !complete && o->inject_size >= 64 &&
 	    total > o->inject_size && total - 64 <= o->inject_size &&
 	    !(flags & FI_FENCE) && (flags & FI_REMOTE_CQ_DATA) &&
@@ -4265,6 +4264,7 @@ static int fabtx__ofi_written(fabtx_conn *c, uint64_t *issued, uint64_t *done)
 	if (!o || !o->dom) return -ENOTCONN;
 	if (o->dom->info->domain_attr->mr_mode & FI_MR_LOCAL) return -ENOTSUP;
 	*issued = low = o->wseq;
+	if (!done) return 0;
 	for (i = 0; o->ep && i < o->nops; i++)
 		if (o->ops[i].kind == 1 && o->ops[i].wseq &&
 		    o->ops[i].wseq <= low)

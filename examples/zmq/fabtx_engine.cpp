@@ -466,13 +466,12 @@ int zmq::fabtx_engine_t::write (const void *data_, size_t size_)
         n = fit;
     if (!_zc_held.empty ())
         zc_release ();
-    ssize_t rc;
-    if (_zc_ok && n >= zc_min)
-        rc = send_zc (data_, n);
-    else {
-        populate_source (data_, n);
+    //  (a zero-copy send too: the provider's copy would fault the pages
+    //  in one at a time)
+    populate_source (data_, n);
+    ssize_t rc = _zc_ok && n >= zc_min ? send_zc (data_, n) : -ENOTSUP;
+    if (rc == -ENOTSUP)
         rc = fabtx_send (_conn, data_, n, 0);
-    }
     if (rc >= 0) {
         _tx_progress = true;
         if (_spin_ns)
@@ -494,26 +493,23 @@ int zmq::fabtx_engine_t::write (const void *data_, size_t size_)
 
 //  A large chunk that is the body of the message being encoded (the
 //  encoder hands bodies out in place) goes with fabtx_send_zc, a
-//  reference to the message held until fabtx has read it; anything else
-//  (the encoder's batch buffer, -ENOTSUP) is copied by fabtx_send.
+//  reference to the message held until fabtx has read it.  -ENOTSUP for
+//  anything else (the encoder's batch buffer; no zero copy on this
+//  connection): the caller copies it with fabtx_send.
 ssize_t zmq::fabtx_engine_t::send_zc (const void *data_, size_t n_)
 {
     msg_t *m = _encoder ? _encoder->in_progress_msg () : NULL;
     const unsigned char *p = static_cast<const unsigned char *> (data_);
     const unsigned char *b =
       m ? static_cast<const unsigned char *> (m->data ()) : NULL;
-    if (b == NULL || p < b || p + n_ > b + m->size ()) {
-        populate_source (data_, n_);
-        return fabtx_send (_conn, data_, n_, 0);
-    }
+    if (b == NULL || p < b || p + n_ > b + m->size ())
+        return -ENOTSUP;
     fabtx_zc_hold_t h;
     int rc = h.msg.init ();
     errno_assert (rc == 0);
     rc = h.msg.copy (*m); //  a reference: the body stays where it is
     errno_assert (rc == 0);
     zmq_assert (h.msg.data () == m->data ());
-    //  the provider's copy would fault the pages in one at a time
-    populate_source (data_, n_);
     const ssize_t r = fabtx_send_zc (_conn, data_, n_, &h.ticket);
     if (r >= 0) {
         _zc_held.push_back (h);
@@ -521,11 +517,9 @@ ssize_t zmq::fabtx_engine_t::send_zc (const void *data_, size_t n_)
     }
     rc = h.msg.close ();
     errno_assert (rc == 0);
-    if (r != -ENOTSUP)
-        return r;
-    _zc_ok = false; //  not on this connection
-    populate_source (data_, n_);
-    return fabtx_send (_conn, data_, n_, 0);
+    if (r == -ENOTSUP)
+        _zc_ok = false; //  not on this connection
+    return r;
 }
 
 void zmq::fabtx_engine_t::zc_release ()
