@@ -94,33 +94,45 @@ for m in lat:8:$(n 20000) lat:4096:$(n 10000) thr:64:$(n 1000000) thr:1048576:$(
 	*" ${m%:*} "*) metrics="$metrics $m" ;;
 	esac
 done
-: > "$tmp/all"
-: > "$tmp/rounds"
+: > "$tmp/runs"
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	for m in $metrics; do
 		k=${m%%:*}; rest=${m#*:}; s=${rest%%:*}; cnt=${rest#*:}
 		for t in $ZB_TRANSPORTS; do
 			v=$(once "$k" "$t" "$s" "$cnt")
-			echo "$k $s $t ${v:-NA}" >> "$tmp/all"
-			echo "$r $k $s $t ${v:-NA}" >> "$tmp/rounds"
+			echo "$r $k $s $t ${v:-NA}" >> "$tmp/runs"
 		done
 	done
 	echo "bench/zmq.sh: round $r/$ROUNDS done" >&2
 	r=$((r + 1))
 done
 
-# medians and the table
+# medians and the table; then the same rounds as per-round ratios to
+# tcp:// (each run against the tcp:// run of its own round: steadier than a
+# ratio of medians when the machine drifts), median (min-max); ZB_RAW=FILE
+# keeps every run ("ROUND KIND SIZE TRANSPORT VALUE")
+[ -n "${ZB_RAW:-}" ] && cp "$tmp/runs" "$ZB_RAW"
 awk -v trs="$ZB_TRANSPORTS" -v rounds="$ROUNDS" '
-function median(key,   n, i, j, t, a) {
-	n = split(vals[key], a, " ")
+# the numbers in string s, sorted into a[1..n]; returns n
+function sorted(s, a,   n, i, j, t) {
+	n = split(s, a, " ")
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
 		if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-	if (n == 0) return "NA"
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	return n
 }
-{ if ($4 != "NA") vals[$1 " " $2 " " $3] = vals[$1 " " $2 " " $3] " " $4;
-  else fails[$1 " " $2 " " $3]++ }
+function mid(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+function median(key,   n, a) {
+	n = sorted(vals[key], a)
+	return n ? mid(a, n) : "NA"
+}
+function spread(s,   n, a) {
+	n = sorted(s, a)
+	return n ? sprintf("%.2f (%.2f-%.2f)", mid(a, n), a[1], a[n]) : "-"
+}
+{ key = $2 " " $3 " " $4
+  if ($5 != "NA") { vals[key] = vals[key] " " $5; run[$1 " " key] = $5 }
+  else fails[key]++ }
 END {
 	nt = split(trs, tr, " ")
 	split("lat 8|lat 4096|thr 64|thr 1048576", ms, "|")
@@ -142,38 +154,19 @@ END {
 		printf "\n"
 	}
 	printf "\nmedians of %d rounds; vs tcp: >1 is better (latency: tcp/x, throughput: x/tcp)\n", rounds
-}' "$tmp/all"
-
-# the same rounds as per-round ratios to tcp:// (each run against the tcp://
-# run of its own round: steadier than a ratio of medians when the machine
-# drifts), median (min-max); ZB_RAW=FILE keeps every run
-[ -n "${ZB_RAW:-}" ] && cp "$tmp/rounds" "$ZB_RAW"
-awk -v trs="$ZB_TRANSPORTS" '
-function med(s,   n, i, j, t, a) {
-	n = split(s, a, " ")
-	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-		if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-	if (n == 0) return "-"
-	return sprintf("%.2f (%.2f-%.2f)", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n])
-}
-$5 != "NA" { v[$1 " " $2 " " $3 " " $4] = $5 }
-END {
-	nt = split(trs, tr, " ")
-	split("lat 8|lat 4096|thr 64|thr 1048576", ms, "|")
 	printf "\nper-round ratios vs tcp, median (min-max):\n| transport | lat 8 B | lat 4 KiB | thr 64 B | thr 1 MiB |\n|---|---|---|---|---|\n"
 	for (t = 1; t <= nt; t++) {
 		if (tr[t] == "tcp") continue
 		printf "| %s |", tr[t]
 		for (i = 1; i <= 4; i++) {
 			s = ""
-			for (r = 1; r <= 1000; r++) {
-				b = v[r " " ms[i] " tcp"]; x = v[r " " ms[i] " " tr[t]]
-				if (b == "" && x == "") { if (r > 1) break; else continue }
+			for (r = 1; r <= rounds; r++) {
+				b = run[r " " ms[i] " tcp"]; x = run[r " " ms[i] " " tr[t]]
 				if (b + 0 == 0 || x + 0 == 0) continue
 				s = s " " (substr(ms[i], 1, 3) == "lat" ? b / x : x / b)
 			}
-			printf " %s |", med(s)
+			printf " %s |", spread(s)
 		}
 		printf "\n"
 	}
-}' "$tmp/rounds"
+}' "$tmp/runs"
