@@ -54,8 +54,10 @@
  *     for FABTX_OFI_TIMER_US (default 1000) by arm(), so a sleeper never
  *     sleeps through work.  Such a sleeper first writes a word into its
  *     peer's window; the peer, once it has written to it, answers with a
- *     WAKE frame on the bootstrap socket (fabtx__ofi_wake_peer), so the
- *     timer is only a safety net (set by arm() when it is not set already,
+ *     WAKE (fabtx__ofi_wake_peer): a datagram on the connection's wake
+ *     socket (AF_UNIX, abstract names exchanged in HELLO and READY,
+ *     connected to each other), else a frame on the bootstrap socket, so
+ *     the timer is only a safety net (set by arm() when it is not set already,
  *     not on every arm).  After the
  *     peer's departure the timer also ends the drain's waits (the drain
  *     never blocks: progress and arm advance it).
@@ -78,7 +80,7 @@
  *   FABTX_OFI_WAIT       fd | timer: force the wakeup method
  *   FABTX_OFI_TIMER_US   period of the timer fallback (default 1000)
  *   FABTX_OFI_NO_HUGEPAGE=1  windows in small pages only
- *   (and for measurements: FABTX_OFI_NO_IMM, FABTX_OFI_NO_COALESCE,
+ *   (and for measurements: FABTX_OFI_WAKE_SOCK=0, FABTX_OFI_NO_IMM, FABTX_OFI_NO_COALESCE,
  *   FABTX_OFI_NO_SPLIT, FABTX_OFI_STATS; see docs/ofi.md)
  */
 #ifndef FABTX_OFI_H_INCLUDED
@@ -116,6 +118,9 @@ typedef struct fabtx_ofi_info {
 	/* arm(): times it armed the fd (said 0), times it found work
 	 * waiting instead (-EAGAIN: a round that looked too early) */
 	uint64_t arms, arms_again;
+	/* of wakes_sent: those sent as a datagram on the wake socket (a
+	 * timer-polled provider whose peer is on this host: docs/ofi.md) */
+	uint64_t wakes_dgram;
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -151,6 +156,7 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef FABTX__DEF /* normally from fabtx.h's implementation half */
@@ -903,6 +909,15 @@ typedef struct fabtx__ofi_conn {
 	int peer_bye; /* the peer disconnected gracefully */
 	int wrote;    /* doorbells written since the last look for a sleeper */
 	int asleep_told; /* the peer holds our sleep word (no WAKE since) */
+	/* the wake socket (timer-polled providers, same host): an AF_UNIX
+	 * datagram socket of ours in the abstract namespace, connected to
+	 * the peer's once its name came (wpeer); a WAKE is then one
+	 * datagram instead of a frame on the TCP bootstrap socket.  wdue:
+	 * armed since it was last read.  wname: the peer's name, until the
+	 * server's socket is made (setup) */
+	int wsock, wpeer, wdue;
+	uint8_t wname_len;
+	char wname[108];
 	int has_bye_pos, bye_short;
 	uint64_t bye_pos; /* its final write position, sent with BYE */
 	uint32_t slow_tick;
@@ -1011,6 +1026,7 @@ static int fabtx__ofi_drain(fabtx__ofi_conn *o);
 static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why);
 static void fabtx__ofi_doorbell_out(fabtx__ofi_conn *o);
 static void fabtx__ofi_wake_in(fabtx__ofi_conn *o);
+static void fabtx__ofi_wsock_drain(fabtx__ofi_conn *o);
 static int fabtx__ofi_read_bye(fabtx__ofi_conn *o);
 
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
@@ -1058,7 +1074,9 @@ static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	if (o->ctl_epfd >= 0) close(o->ctl_epfd);
 	if (o->tfd >= 0) close(o->tfd);
 	if (o->sock >= 0) close(o->sock);
-	o->epfd = o->ctl_epfd = o->tfd = o->sock = -1;
+	if (o->wsock >= 0) close(o->wsock);
+	o->epfd = o->ctl_epfd = o->tfd = o->sock = o->wsock = -1;
+	o->wpeer = 0;
 	while (o->pq && o->pq_n) {
 		free(o->pq[o->pq_head].copy);
 		o->pq_head = (o->pq_head + 1) % o->pq_cap;
@@ -1229,6 +1247,7 @@ static fabtx__ofi_conn *fabtx__ofi_conn_new(fabtx_conn *c)
 	if (!o) return NULL;
 	o->c = c;
 	o->sock = o->epfd = o->ctl_epfd = o->tfd = o->cq_fd = o->eq_fd = -1;
+	o->wsock = -1;
 	o->free_head = UINT32_MAX;
 	return o;
 }
@@ -1498,6 +1517,112 @@ static int fabtx__ofi_fds_open(fabtx__ofi_conn *o)
 	ev.data.fd = o->tfd;
 	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0) return -errno;
 	return 0;
+}
+
+/* ---- the wake socket (see fabtx__ofi_conn.wsock, docs/ofi.md) */
+static int fabtx__ofi_wsock_wanted(void)
+{
+	const char *e = getenv("FABTX_OFI_WAKE_SOCK");
+	return !e || strcmp(e, "0") != 0;
+}
+
+/* make ours, bound to a name the kernel picks in the abstract namespace;
+ * its name (sun_path bytes, the leading 0 included) into name/len */
+static int fabtx__ofi_wsock_open(fabtx__ofi_conn *o, uint8_t *name,
+                                 uint32_t *len)
+{
+	struct sockaddr_un a;
+	socklen_t al = (socklen_t)sizeof(sa_family_t);
+	*len = 0;
+	o->wsock =
+	    socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (o->wsock < 0) return -errno;
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	if (bind(o->wsock, (struct sockaddr *)&a, al) < 0) goto fail;
+	al = (socklen_t)sizeof a;
+	if (getsockname(o->wsock, (struct sockaddr *)&a, &al) < 0) goto fail;
+	if (al <= offsetof(struct sockaddr_un, sun_path) + 1 ||
+	    a.sun_path[0] != 0) {
+		errno = EPROTO;
+		goto fail;
+	}
+	*len = (uint32_t)(al - offsetof(struct sockaddr_un, sun_path));
+	memcpy(name, a.sun_path, *len);
+	return 0;
+fail:
+	close(o->wsock);
+	o->wsock = -1;
+	return -errno;
+}
+
+/* the peer's name: an abstract one (never a path in the file system),
+ * which fits.  Connected, our socket takes datagrams from that socket
+ * only: no other process can wake us through it. */
+static void fabtx__ofi_wsock_connect(fabtx__ofi_conn *o, const uint8_t *name,
+                                     uint32_t len)
+{
+	struct sockaddr_un a;
+	if (o->wsock < 0 || len < 2 || len > sizeof a.sun_path || name[0])
+		return;
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path, name, len);
+	if (connect(
+	        o->wsock, (struct sockaddr *)&a,
+	        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == 0)
+		o->wpeer = 1;
+}
+
+static void fabtx__ofi_wsock_close(fabtx__ofi_conn *o)
+{
+	if (o->wsock < 0) return;
+	close(o->wsock);
+	o->wsock = -1;
+	o->wpeer = 0;
+}
+
+/* into fd()'s epoll set (a timer-polled connection has no other set) */
+static int fabtx__ofi_wsock_watch(fabtx__ofi_conn *o)
+{
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.fd = o->wsock;
+	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->wsock, &ev) < 0) {
+		fabtx__ofi_wsock_close(o);
+		return -errno;
+	}
+	return 0;
+}
+
+/* server, before its READY: a timer-polled connection whose client sent
+ * a name gets a socket of ours, connected to the client's, and its name
+ * goes in the READY (name/len; len 0: none).  Old clients ignore what
+ * READY carries, as old servers ignore what HELLO carries. */
+static void fabtx__ofi_wsock_offer(fabtx__ofi_conn *o, uint8_t *name,
+                                   uint32_t *len)
+{
+	*len = 0;
+	if (!o->use_timer || !o->wname_len || !fabtx__ofi_wsock_wanted() ||
+	    fabtx__ofi_wsock_open(o, name, len) < 0)
+		return;
+	fabtx__ofi_wsock_connect(o, (const uint8_t *)o->wname, o->wname_len);
+	if (fabtx__ofi_wsock_watch(o) < 0) *len = 0;
+}
+
+/* client, the READY came (its payload: the server's name, or nothing):
+ * keep our socket only where it serves */
+static void fabtx__ofi_wsock_ready(fabtx__ofi_conn *o, const uint8_t *name,
+                                   uint32_t len)
+{
+	if (o->wsock < 0) return;
+	if (!o->use_timer || len < 2) {
+		fabtx__ofi_wsock_close(o);
+		return;
+	}
+	fabtx__ofi_wsock_connect(o, name, len);
+	(void)fabtx__ofi_wsock_watch(o);
 }
 
 static int fabtx__ofi_getname(struct fid *fid, uint8_t *buf, size_t *len)
@@ -2069,6 +2194,11 @@ static int fabtx__ofi_srv_hello(fabtx__ofi_conn *o)
 	size_t nlen = 0;
 	int rc = fabtx__ofi_bframe(o, FABTX__OFI_B_HELLO, &blen);
 	if (rc <= 0) return rc ? rc : -EAGAIN;
+	/* what HELLO carries: the client's wake socket name, or nothing */
+	if (blen >= 2 && blen <= sizeof o->wname && o->bin[12] == 0) {
+		memcpy(o->wname, o->bin + 12, blen);
+		o->wname_len = (uint8_t)blen;
+	}
 	o->bin_have = 0;
 	if (!s) return o->su_err ? o->su_err : -ECONNABORTED;
 	if (s->info->ep_attr->type == FI_EP_RDM) {
@@ -2115,7 +2245,12 @@ static int fabtx__ofi_srv_addr(fabtx__ofi_conn *o)
 	rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
 	if (rc == 0) fabtx__ofi_note_local(o, o->bin + 12, blen, name, nlen);
 	if (rc == 0) rc = fabtx__ofi_post_recvs(o);
-	if (rc == 0) rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, NULL, 0);
+	if (rc == 0) {
+		uint8_t wn[108];
+		uint32_t wl;
+		fabtx__ofi_wsock_offer(o, wn, &wl);
+		rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, wn, wl);
+	}
 	if (rc < 0) return rc;
 	o->su = FABTX__OFI_SU_FLUSH;
 	return rc ? 0 : -EAGAIN;
@@ -2184,7 +2319,12 @@ static int fabtx__ofi_srv_connected(fabtx__ofi_conn *o)
 	if (rc == 0) rc = fabtx__ofi_quiet(o);
 	if (rc <= 0) return rc ? rc : -EAGAIN;
 	fabtx__ofi_tick(o, 0);
-	rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, NULL, 0);
+	{
+		uint8_t wn[108];
+		uint32_t wl;
+		fabtx__ofi_wsock_offer(o, wn, &wl);
+		rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, wn, wl);
+	}
 	if (rc < 0) return rc;
 	o->su = FABTX__OFI_SU_FLUSH;
 	return rc ? 0 : -EAGAIN;
@@ -2223,7 +2363,15 @@ static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
 	}
 	freeaddrinfo(o->ai_res);
 	o->ai_res = o->ai_cur = NULL;
-	rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_HELLO, NULL, 0);
+	{
+		/* our wake socket's name rides along (kept if the READY says
+		 * the server has one too and the provider is timer-polled) */
+		uint8_t wn[108];
+		uint32_t wl = 0;
+		if (o->wsock < 0 && fabtx__ofi_wsock_wanted())
+			(void)fabtx__ofi_wsock_open(o, wn, &wl);
+		rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_HELLO, wn, wl);
+	}
 	if (rc < 0) return rc;
 	o->su = FABTX__OFI_SU_C_OFFER;
 	return -EAGAIN;
@@ -2398,6 +2546,7 @@ static int fabtx__ofi_cli_connected(fabtx__ofi_conn *o)
 			rc = 0;
 		else if ((rc = fabtx__ofi_bframe(o, FABTX__OFI_B_READY,
 		                                 &blen)) > 0) {
+			fabtx__ofi_wsock_ready(o, o->bin + 12, blen);
 			o->bin_have = 0;
 			o->got_ready = 1;
 			rc = 0;
@@ -2416,6 +2565,7 @@ static int fabtx__ofi_cli_ready(fabtx__ofi_conn *o)
 	if (!o->got_ready) {
 		rc = fabtx__ofi_bframe(o, FABTX__OFI_B_READY, &blen);
 		if (rc <= 0) return rc ? rc : -EAGAIN;
+		fabtx__ofi_wsock_ready(o, o->bin + 12, blen);
 		o->bin_have = 0;
 	}
 	o->su = FABTX__OFI_SU_FLUSH; /* (our ADDR may still be going out) */
@@ -2860,6 +3010,7 @@ static int fabtx__ofi_ctrl_look(fabtx_conn *c, void *buf, size_t cap,
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	int rc;
+	if (o) fabtx__ofi_wsock_drain(o); /* after a sleep: what woke it */
 	if (!o || timeout_ms != 0 || !o->ctrl_gate || o->su)
 		return fabtx__ofi_ctrl_recv(c, buf, cap, timeout_ms);
 	if (!o->ctrl_due && !o->sock_dead && !o->failed &&
@@ -3350,6 +3501,17 @@ static void fabtx__ofi_wake_peer(fabtx__ofi_conn *o)
 	if (!*w) return;
 	*w = 0;
 	o->wrote = 0;
+	if (o->wpeer) {
+		/* a full queue: the peer has wakes it has not read, so its
+		 * fd is readable already; a socket gone: the TCP frame */
+		if (send(o->wsock, "W", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ||
+		    errno == EAGAIN || errno == EWOULDBLOCK) {
+			o->st.wakes_sent++;
+			o->st.wakes_dgram++;
+			return;
+		}
+		o->wpeer = 0;
+	}
 	fabtx__ofi_put32(b, FABTX__OFI_WAKE);
 	if (send(o->sock, b, sizeof b, MSG_NOSIGNAL | MSG_DONTWAIT) ==
 	    (ssize_t)sizeof b)
@@ -3387,12 +3549,36 @@ static void fabtx__ofi_wake_in(fabtx__ofi_conn *o)
 	o->asleep_told = 0;
 }
 
+/* the wake socket's datagrams, after a sleep (wdue): read, at most 16
+ * (one system call; more than one is a peer's flood, which only makes it
+ * readable at once again) */
+static void fabtx__ofi_wsock_drain(fabtx__ofi_conn *o)
+{
+	struct mmsghdr mm[16];
+	struct iovec iv[16];
+	uint8_t b[16];
+	int i, n;
+	if (o->wsock < 0 || !o->wdue) return;
+	o->wdue = 0;
+	memset(mm, 0, sizeof mm);
+	for (i = 0; i < 16; i++) {
+		iv[i].iov_base = &b[i];
+		iv[i].iov_len = 1;
+		mm[i].msg_hdr.msg_iov = &iv[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(o->wsock, mm, 16, MSG_DONTWAIT, NULL);
+	for (i = 0; i < n; i++)
+		fabtx__ofi_wake_in(o);
+}
+
 /* WAKE frames at the head of the bootstrap socket: read and dropped (they
  * have woken the fd; they are not control messages for the core) */
 static void fabtx__ofi_eat_wakes(fabtx__ofi_conn *o)
 {
 	uint8_t b[4];
 	int n = 0; /* a peer that floods WAKEs gets a bounded look */
+	fabtx__ofi_wsock_drain(o);
 	while (o->crx_have >= 4 &&
 	       fabtx__ofi_get32(o->crx) == FABTX__OFI_WAKE) { /* read ahead */
 		fabtx__ofi_crx_take(o, 4);
@@ -4162,10 +4348,12 @@ static int fabtx__ofi_arm(fabtx_conn *c)
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	if (o) {
 		o->cq_skip = 0;
-		if (rc == 0)
+		if (rc == 0) {
 			o->st.arms++;
-		else if (rc == -EAGAIN)
+			o->wdue = o->wsock >= 0;
+		} else if (rc == -EAGAIN) {
 			o->st.arms_again++;
+		}
 	}
 	return rc;
 }
@@ -4190,7 +4378,8 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          "ofi stats %s: %s/%s inject %zu writes %llu injects "
 		          "%llu doorbells %llu cq_data_in %llu queued %llu "
 		          "coalesced %llu/%llu split %llu timer_wakeups %llu "
-		          "sleeps %llu wakes %llu/%llu arms %llu/%llu again",
+		          "sleeps %llu wakes %llu/%llu (datagrams %llu) arms "
+		          "%llu/%llu again",
 		          c->url, o->st.provider, o->rdm ? "rdm" : "msg",
 		          o->inject_size, (unsigned long long)o->st.writes,
 		          (unsigned long long)o->st.injects,
@@ -4204,6 +4393,7 @@ static void fabtx__ofi_disconnect(fabtx_conn *c, int graceful)
 		          (unsigned long long)o->st.sleeps,
 		          (unsigned long long)o->st.wakes_sent,
 		          (unsigned long long)o->st.wakes_in,
+		          (unsigned long long)o->st.wakes_dgram,
 		          (unsigned long long)o->st.arms,
 		          (unsigned long long)o->st.arms_again);
 	/* BYE before the endpoint's shutdown: a peer that hears of the

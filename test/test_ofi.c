@@ -9,13 +9,16 @@
 #include "fabtx.h"
 #include "fabtx_ofi.h"
 #include "th.h"
+#include <dirent.h>
 #include <glob.h>
 #include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 typedef struct prov {
@@ -1848,6 +1851,144 @@ TT_TEST(shm_rdm_event_mode_word_written_after_the_writers_progress_wakes)
 	TT_OK(fabtx_ofi_conn_info(a, &oi));
 	TT_EQ(oi.timer_wakeups, 0);
 	TT_ASSERT(oi.wakes_in >= 1);
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+}
+
+/* Wakes between timer-polled ends on one host go as datagrams on a pair
+ * of AF_UNIX sockets whose names ride in the bootstrap's HELLO and READY;
+ * an end that offers none (FABTX_OFI_WAKE_SOCK=0, as a fabtx before it
+ * did) gets WAKE frames on the TCP bootstrap socket, either way round.
+ * The timer is 10 s, so a lost wake shows as a timer wake-up (and a slow
+ * test); every sleeper here must be woken by its peer.  The child echoes
+ * and checks its own counters (exit 5: a timer ended a wait, 6: the wakes
+ * went the wrong way). */
+static void t_wake_path(int kid_off, int parent_off)
+{
+	static const prov pv = {"shm", "rdm"};
+	int dgram = !kid_off && !parent_off, i;
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	fabtx_ofi_info oi;
+	uint8_t m[64];
+	skip_if_absent(&pv);
+	setenv("FABTX_OFI_TIMER_US", "10000000", 1);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) {
+		fabtx_ctx *cc;
+		fabtx_conn *s;
+		fabtx_ofi_info ki;
+		if (kid_off) setenv("FABTX_OFI_WAKE_SOCK", "0", 1);
+		cc = ofi_ctx(0);
+		s = kid_connect(&k, &pv, cc, 10000, 2);
+		for (i = 0; i < 50; i++) {
+			ssize_t n = fabtx_recv(s, m, sizeof m, 20000);
+			if (n < 0 || fabtx_send(s, m, (size_t)n, 20000) != n)
+				_exit(3);
+		}
+		if (fabtx_ofi_conn_info(s, &ki) < 0) _exit(4);
+		if (ki.timer_wakeups || !ki.wakes_in) _exit(5);
+		if (dgram ? ki.wakes_dgram != ki.wakes_sent || !ki.wakes_dgram
+		          : ki.wakes_dgram != 0)
+			_exit(6);
+		_exit(fabtx_conn_close(s, 5000) == 0 ? 0 : 7);
+	}
+	if (parent_off) setenv("FABTX_OFI_WAKE_SOCK", "0", 1);
+	ctx = ofi_ctx(0);
+	kids_tell(&k, listen_port(ctx, &pv, &l));
+	TT_OK(fabtx_accept(l, &c, 20000));
+	for (i = 0; i < 50; i++) {
+		memset(m, i, sizeof m);
+		TT_EQ(fabtx_send(c, m, sizeof m, 20000), (ssize_t)sizeof m);
+		memset(m, 0, sizeof m);
+		TT_EQ(fabtx_recv(c, m, sizeof m, 20000), (ssize_t)sizeof m);
+		TT_EQ(m[0], (uint8_t)i);
+		TT_EQ(m[sizeof m - 1], (uint8_t)i);
+	}
+	TT_EQ(fabtx_recv(c, m, 1, 20000), -ESHUTDOWN); /* the child's close */
+	TT_OK(fabtx_ofi_conn_info(c, &oi));
+	unsetenv("FABTX_OFI_TIMER_US");
+	unsetenv("FABTX_OFI_WAKE_SOCK");
+	TT_EQ(oi.timer_wakeups, 0);
+	TT_ASSERT(oi.wakes_in >= 1);
+	if (dgram) {
+		TT_ASSERT(oi.wakes_dgram >= 1);
+		TT_EQ(oi.wakes_dgram, oi.wakes_sent);
+	} else {
+		TT_EQ(oi.wakes_dgram, 0);
+	}
+	TT_EQ(fabtx_conn_close(c, 5000), 0);
+	TT_EQ(child_status(k.pid[0]), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(shm_rdm_wakes_go_as_datagrams)
+{
+	t_wake_path(0, 0);
+}
+TT_TEST(shm_rdm_wakes_use_tcp_with_a_client_that_offers_no_wake_socket)
+{
+	t_wake_path(1, 0);
+}
+TT_TEST(shm_rdm_wakes_use_tcp_with_a_server_that_offers_no_wake_socket)
+{
+	t_wake_path(0, 1);
+}
+
+/* The wake sockets of a connection are connected to each other, so the
+ * kernel refuses a datagram from any other socket (EPERM): no process but
+ * the peer can wake (or flood) us through them.  Found the way a stranger
+ * would: the abstract names of this process's AF_UNIX datagram sockets. */
+TT_TEST(shm_rdm_wake_socket_takes_datagrams_from_the_peer_only)
+{
+	static const prov pv = {"shm", "rdm"};
+	fabtx_ctx *ctx;
+	fabtx_conn *a, *b;
+	char url[160];
+	DIR *d;
+	struct dirent *e;
+	int found = 0, stranger;
+	skip_if_absent(&pv);
+	ctx = ofi_ctx(0);
+	url_of(url, sizeof url, &pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	stranger = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	TT_ASSERT(stranger >= 0);
+	d = opendir("/proc/self/fd");
+	TT_ASSERT(d != NULL);
+	while ((e = readdir(d)) != NULL) {
+		struct sockaddr_un sa, pa;
+		socklen_t sl = sizeof sa, pl = sizeof pa, ol;
+		int fd = atoi(e->d_name), dom = 0, type = 0;
+		if (e->d_name[0] == '.' || fd == stranger || fd == dirfd(d))
+			continue;
+		ol = sizeof dom;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &ol) < 0 ||
+		    dom != AF_UNIX)
+			continue;
+		ol = sizeof type;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) < 0 ||
+		    type != SOCK_DGRAM)
+			continue;
+		memset(&sa, 0, sizeof sa);
+		if (getsockname(fd, (struct sockaddr *)&sa, &sl) < 0 ||
+		    sl <= offsetof(struct sockaddr_un, sun_path) + 1 ||
+		    sa.sun_path[0] != 0)
+			continue;
+		found++;
+		TT_OK(getpeername(fd, (struct sockaddr *)&pa, &pl));
+		TT_EQ(sendto(stranger, "W", 1, MSG_DONTWAIT,
+		             (struct sockaddr *)&sa, sl),
+		      -1);
+		TT_EQ(errno, EPERM);
+	}
+	closedir(d);
+	close(stranger);
+	TT_EQ(found, 2); /* a's and b's */
 	(void)fabtx_conn_close(a, 0);
 	(void)fabtx_conn_close(b, 0);
 	fabtx_ctx_destroy(ctx);
