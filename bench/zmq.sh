@@ -17,7 +17,9 @@
 # fabtx engines' I/O threads poll the ring instead of sleeping while
 # traffic is recent.  tcp:// and ipc:// never spin.  "-nozc" rows (not
 # in the default list) turn the engines' zero-copy sends of large bodies
-# off (FABTX_ZMQ_ZC=0): the A/B of fabtx_send_zc in one run.
+# off (FABTX_ZMQ_ZC=0): the A/B of fabtx_send_zc in one run; "-tcpwake"
+# rows (ofi-shm) send WAKEs on the TCP bootstrap socket instead of the
+# wake socket (FABTX_OFI_WAKE_SOCK=0).
 # Env: ROUNDS, ZB_TRANSPORTS (default "tcp ipc shm shm-spin ofi-tcp
 # ofi-tcp-spin ofi-shm" plus scif/rio when their emulators are built;
 # ofi-shm is libfabric's shm provider, FI_EP_RDM), ZB_SPIN_US,
@@ -57,6 +59,11 @@ setup() {
 		setup "${1%-nozc}"
 		lenv="$lenv FABTX_ZMQ_ZC=0"
 		renv="$renv FABTX_ZMQ_ZC=0"
+		return ;;
+	*-tcpwake)
+		setup "${1%-tcpwake}"
+		lenv="$lenv FABTX_OFI_WAKE_SOCK=0"
+		renv="$renv FABTX_OFI_WAKE_SOCK=0"
 		return ;;
 	tcp) b="tcp://127.0.0.1:$port"; c=$b ;;
 	ipc) b="ipc://$tmp/ipc$port"; c=$b ;;
