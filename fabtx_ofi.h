@@ -1436,22 +1436,27 @@ static int fabtx__ofi_ep_bind(fabtx__ofi_conn *o, struct fi_info *fi)
 	return 0;
 }
 
+/* fd into the epoll set ep for events: 0 or -errno */
+static int fabtx__ofi_epoll_add(int ep, int fd, uint32_t events)
+{
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.events = events;
+	ev.data.fd = fd;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
 /* ep_open, 4: the CQ and EQ fds into the connection's epoll set, and what
  * fabtx_ofi_conn_info reports */
 static int fabtx__ofi_ep_publish(fabtx__ofi_conn *o, struct fi_info *fi)
 {
-	struct epoll_event ev;
+	int rc = 0;
 	/* the pollable fd (made with the connection: fabtx__ofi_fds_open) */
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.fd = o->cq_fd;
-	if (o->cq_fd >= 0 &&
-	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->cq_fd, &ev) < 0)
-		return -errno;
-	ev.data.fd = o->eq_fd;
-	if (o->eq_fd >= 0 &&
-	    epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->eq_fd, &ev) < 0)
-		return -errno;
+	if (o->cq_fd >= 0)
+		rc = fabtx__ofi_epoll_add(o->epfd, o->cq_fd, EPOLLIN);
+	if (rc == 0 && o->eq_fd >= 0)
+		rc = fabtx__ofi_epoll_add(o->epfd, o->eq_fd, EPOLLIN);
+	if (rc < 0) return rc;
 
 	fabtx__ofi_strlcpy(o->st.provider, fi->fabric_attr->prov_name,
 	                   sizeof o->st.provider);
@@ -1508,15 +1513,10 @@ static void fabtx__ofi_unwatch(fabtx__ofi_conn *o, int fd)
  * the connection is: fd() and, while it is being set up, ctrl_fd(). */
 static int fabtx__ofi_fds_open(fabtx__ofi_conn *o)
 {
-	struct epoll_event ev;
 	o->epfd = epoll_create1(EPOLL_CLOEXEC);
 	o->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (o->epfd < 0 || o->tfd < 0) return -errno;
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.fd = o->tfd;
-	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->tfd, &ev) < 0) return -errno;
-	return 0;
+	return fabtx__ofi_epoll_add(o->epfd, o->tfd, EPOLLIN);
 }
 
 /* ---- the wake socket (see fabtx__ofi_conn.wsock, docs/ofi.md) */
@@ -1585,15 +1585,9 @@ static void fabtx__ofi_wsock_close(fabtx__ofi_conn *o)
 /* into fd()'s epoll set (a timer-polled connection has no other set) */
 static int fabtx__ofi_wsock_watch(fabtx__ofi_conn *o)
 {
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.fd = o->wsock;
-	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->wsock, &ev) < 0) {
-		fabtx__ofi_wsock_close(o);
-		return -errno;
-	}
-	return 0;
+	int rc = fabtx__ofi_epoll_add(o->epfd, o->wsock, EPOLLIN);
+	if (rc < 0) fabtx__ofi_wsock_close(o);
+	return rc;
 }
 
 /* server, before its READY: a timer-polled connection whose client sent
@@ -4182,29 +4176,23 @@ static int fabtx__ofi_fd(fabtx_conn *c)
 static int fabtx__ofi_fds(fabtx_conn *c, int *fds, int cap)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
-	struct epoll_event ev;
 	if (!o || o->epfd < 0) return -EINVAL;
 	if (cap < 2 || o->use_timer || o->cq_fd < 0) {
 		fds[0] = o->epfd;
 		return 1;
 	}
 	if (o->ctl_epfd < 0) {
-		int ep = epoll_create1(EPOLL_CLOEXEC), bad = ep < 0;
-		memset(&ev, 0, sizeof ev);
-		ev.events = EPOLLIN;
-		ev.data.fd = o->tfd;
-		if (!bad) bad = epoll_ctl(ep, EPOLL_CTL_ADD, o->tfd, &ev) < 0;
-		ev.data.fd = o->eq_fd;
-		if (!bad && o->eq_fd >= 0 && !o->eq_out)
-			bad = epoll_ctl(ep, EPOLL_CTL_ADD, o->eq_fd, &ev) < 0;
-		ev.events = (uint32_t)o->sock_ev;
-		ev.data.fd = o->sock;
-		if (!bad && o->sock >= 0 && o->sock_ev && !o->sock_out)
-			bad = epoll_ctl(ep, EPOLL_CTL_ADD, o->sock, &ev) < 0;
-		if (bad) {
-			int e = errno;
+		int ep = epoll_create1(EPOLL_CLOEXEC);
+		int rc =
+		    ep < 0 ? -errno : fabtx__ofi_epoll_add(ep, o->tfd, EPOLLIN);
+		if (rc == 0 && o->eq_fd >= 0 && !o->eq_out)
+			rc = fabtx__ofi_epoll_add(ep, o->eq_fd, EPOLLIN);
+		if (rc == 0 && o->sock >= 0 && o->sock_ev && !o->sock_out)
+			rc = fabtx__ofi_epoll_add(ep, o->sock,
+			                          (uint32_t)o->sock_ev);
+		if (rc < 0) {
 			if (ep >= 0) close(ep);
-			return e ? -e : -EIO;
+			return rc;
 		}
 		o->ctl_epfd = ep;
 	}
