@@ -355,6 +355,14 @@ static void sock_io(int fd, uint8_t *b, size_t n, int wr, int ev)
 	}
 }
 
+/* fi_pingpong's result lines: one-way time per transfer and MB/s */
+static void report(size_t size, long iters, double us_total)
+{
+	double us = us_total / (double)iters / 2.0;
+	printf("bytes iters usec/xfer MB/sec\n%zu %ld %.3f %.2f\n", size, iters,
+	       us, (double)size / us);
+}
+
 static int run_sock(size_t size, long iters, long warm, int ev)
 {
 	int sv[2], fd, who, one = 1;
@@ -401,9 +409,7 @@ static int run_sock(size_t size, long iters, long warm, int ev)
 	}
 	t1 = now_us();
 	if (who == 0) {
-		double us = (t1 - t0) / (double)iters / 2.0;
-		printf("bytes iters usec/xfer MB/sec\n%zu %ld %.3f %.2f\n", size,
-		       iters, us, (double)size / us);
+		report(size, iters, t1 - t0);
 		waitpid(kid, NULL, 0);
 	}
 	close(fd);
@@ -473,9 +479,7 @@ int main(int argc, char **argv)
 		full(sv[who], &b, 1, 0);
 	}
 	if (who == 0) {
-		double us = (t1 - t0) / (double)iters / 2.0;
-		printf("bytes iters usec/xfer MB/sec\n%zu %ld %.3f %.2f\n", size,
-		       iters, us, (double)size / us);
+		report(size, iters, t1 - t0);
 		waitpid(kid, NULL, 0);
 	}
 	fi_close(&s.mr->fid);
