@@ -57,8 +57,8 @@
  *     WAKE (fabtx__ofi_wake_peer): a datagram on the connection's wake
  *     socket (AF_UNIX, abstract names exchanged in HELLO and READY,
  *     connected to each other), else a frame on the bootstrap socket, so
- *     the timer is only a safety net (set by arm() when it is not set already,
- *     not on every arm).  After the
+ *     the timer is only a safety net (set by arm() when it is not set
+ *     already, not on every arm).  After the
  *     peer's departure the timer also ends the drain's waits (the drain
  *     never blocks: progress and arm advance it).
  *   - System calls per message in an event loop: arm() with a wait fd is
@@ -80,8 +80,9 @@
  *   FABTX_OFI_WAIT       fd | timer: force the wakeup method
  *   FABTX_OFI_TIMER_US   period of the timer fallback (default 1000)
  *   FABTX_OFI_NO_HUGEPAGE=1  windows in small pages only
- *   (and for measurements: FABTX_OFI_WAKE_SOCK=0, FABTX_OFI_NO_IMM, FABTX_OFI_NO_COALESCE,
- *   FABTX_OFI_NO_SPLIT, FABTX_OFI_STATS; see docs/ofi.md)
+ *   (and for measurements: FABTX_OFI_WAKE_SOCK=0, FABTX_OFI_NO_IMM,
+ *   FABTX_OFI_NO_COALESCE, FABTX_OFI_NO_SPLIT, FABTX_OFI_STATS; see
+ *   docs/ofi.md)
  */
 #ifndef FABTX_OFI_H_INCLUDED
 #define FABTX_OFI_H_INCLUDED
