@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o->c = b.c;
 	o->sock = sv[0];
 	o->epfd = -1;
+	o->wsock = -1;
 	o->eq_fd = -1;
 	b.c->bdata = o;
 	for (k = 0; k < 64 && fz_more(&in); k++) {
