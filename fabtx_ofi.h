@@ -1068,6 +1068,15 @@ static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 	return 0;
 }
 
+/* the wake socket (see fabtx__ofi_conn.wsock) closed */
+static void fabtx__ofi_wsock_close(fabtx__ofi_conn *o)
+{
+	if (o->wsock < 0) return;
+	close(o->wsock);
+	o->wsock = -1;
+	o->wpeer = 0;
+}
+
 /* the connection's fds and queued copies: all a parked end gives back */
 static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
@@ -1075,9 +1084,8 @@ static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	if (o->ctl_epfd >= 0) close(o->ctl_epfd);
 	if (o->tfd >= 0) close(o->tfd);
 	if (o->sock >= 0) close(o->sock);
-	if (o->wsock >= 0) close(o->wsock);
-	o->epfd = o->ctl_epfd = o->tfd = o->sock = o->wsock = -1;
-	o->wpeer = 0;
+	fabtx__ofi_wsock_close(o);
+	o->epfd = o->ctl_epfd = o->tfd = o->sock = -1;
 	while (o->pq && o->pq_n) {
 		free(o->pq[o->pq_head].copy);
 		o->pq_head = (o->pq_head + 1) % o->pq_cap;
@@ -1575,14 +1583,6 @@ static void fabtx__ofi_wsock_connect(fabtx__ofi_conn *o, const uint8_t *name,
 		o->wpeer = 1;
 }
 
-static void fabtx__ofi_wsock_close(fabtx__ofi_conn *o)
-{
-	if (o->wsock < 0) return;
-	close(o->wsock);
-	o->wsock = -1;
-	o->wpeer = 0;
-}
-
 /* into fd()'s epoll set (a timer-polled connection has no other set) */
 static int fabtx__ofi_wsock_watch(fabtx__ofi_conn *o)
 {
@@ -2042,6 +2042,15 @@ static int fabtx__ofi_bqueue(fabtx__ofi_conn *o, uint32_t kind, const void *p,
 	return fabtx__ofi_bflush(o);
 }
 
+/* server: the READY frame, with our wake socket's name if we made one */
+static int fabtx__ofi_ready_out(fabtx__ofi_conn *o)
+{
+	uint8_t wn[108];
+	uint32_t wl;
+	fabtx__ofi_wsock_offer(o, wn, &wl);
+	return fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, wn, wl);
+}
+
 /* ---- server: the clients being set up, oldest first, each holding
  * (FI_EP_MSG) the token of the connection request it waits for */
 /* make o's fd readable now (its setup timer fires at once; a running
@@ -2240,12 +2249,7 @@ static int fabtx__ofi_srv_addr(fabtx__ofi_conn *o)
 	rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
 	if (rc == 0) fabtx__ofi_note_local(o, o->bin + 12, blen, name, nlen);
 	if (rc == 0) rc = fabtx__ofi_post_recvs(o);
-	if (rc == 0) {
-		uint8_t wn[108];
-		uint32_t wl;
-		fabtx__ofi_wsock_offer(o, wn, &wl);
-		rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, wn, wl);
-	}
+	if (rc == 0) rc = fabtx__ofi_ready_out(o);
 	if (rc < 0) return rc;
 	o->su = FABTX__OFI_SU_FLUSH;
 	return rc ? 0 : -EAGAIN;
@@ -2314,12 +2318,7 @@ static int fabtx__ofi_srv_connected(fabtx__ofi_conn *o)
 	if (rc == 0) rc = fabtx__ofi_quiet(o);
 	if (rc <= 0) return rc ? rc : -EAGAIN;
 	fabtx__ofi_tick(o, 0);
-	{
-		uint8_t wn[108];
-		uint32_t wl;
-		fabtx__ofi_wsock_offer(o, wn, &wl);
-		rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_READY, wn, wl);
-	}
+	rc = fabtx__ofi_ready_out(o);
 	if (rc < 0) return rc;
 	o->su = FABTX__OFI_SU_FLUSH;
 	return rc ? 0 : -EAGAIN;
