@@ -914,11 +914,8 @@ typedef struct fabtx__ofi_conn {
 	 * datagram socket of ours in the abstract namespace, connected to
 	 * the peer's once its name came (wpeer); a WAKE is then one
 	 * datagram instead of a frame on the TCP bootstrap socket.  wdue:
-	 * armed since it was last read.  wname: the peer's name, until the
-	 * server's socket is made (setup) */
+	 * armed since it was last read */
 	int wsock, wpeer, wdue;
-	uint8_t wname_len;
-	char wname[108];
 	int has_bye_pos, bye_short;
 	uint64_t bye_pos; /* its final write position, sent with BYE */
 	uint32_t slow_tick;
@@ -988,6 +985,10 @@ typedef struct fabtx__ofi_conn {
 	/* client: the addresses still to try, the URL */
 	struct addrinfo *ai_res, *ai_cur;
 	fabtx__ofi_url url;
+	/* the peer's wake socket name (see wsock), kept by a server from
+	 * HELLO until its READY (cold: at the end) */
+	uint8_t wname_len;
+	char wname[108];
 } fabtx__ofi_conn;
 
 typedef struct fabtx__ofi_listener {
