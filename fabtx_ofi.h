@@ -348,10 +348,23 @@ typedef struct fabtx__ofi_dom {
 	pthread_mutex_t lock; /* next_key, domain-level calls */
 } fabtx__ofi_dom;
 
+/* fi_getinfo's answers, kept for a while: a client's fi_getinfo costs
+ * 150-190 us here (tcp lists the interfaces through netlink each time),
+ * about a tenth of a zmq connect over ofi-tcp */
+#define FABTX__OFI_GI_N 8
+#define FABTX__OFI_GI_MS 2000
+typedef struct fabtx__ofi_gi {
+	char key[400];
+	struct fi_info *info; /* NULL: free slot */
+	uint64_t at_ms;
+} fabtx__ofi_gi;
+
 typedef struct fabtx__ofi_ctx {
 	fabtx_ctx *ctx;
 	pthread_mutex_t lock;
 	fabtx__ofi_dom *doms;
+	fabtx__ofi_gi gi[FABTX__OFI_GI_N];
+	unsigned gi_next;
 } fabtx__ofi_ctx;
 
 static int fabtx__ofi_ctx_init(fabtx_ctx *ctx, void **state)
@@ -398,7 +411,7 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 	fabtx__ofi_ctx *s = (fabtx__ofi_ctx *)state;
 	fabtx__ofi_dom *d, *nx;
 	fabtx__ofi_keep *k;
-	int n = 0;
+	int n = 0, i;
 	if (!s) return;
 	k = fabtx__ofi_unpark_ctx(ctx); /* holds a reference of its own */
 	if (k) {
@@ -441,6 +454,8 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 		fabtx__ofi_keep_put(k);
 		pthread_mutex_unlock(&fabtx__ofi_park_lock);
 	}
+	for (i = 0; i < FABTX__OFI_GI_N; i++)
+		fi_freeinfo(s->gi[i].info);
 	pthread_mutex_destroy(&s->lock);
 	fabtx_ctx_free(ctx, s);
 }
@@ -742,14 +757,56 @@ static void fabtx__ofi_describe(char *out, size_t cap, int ep)
 
 /* Resolve the provider for a URL.  src: listener side (FI_SOURCE).  On
  * success *out is a single fi_info (caller frees). */
+/* A copy of the kept answer for key if it is fresh, else NULL */
+static struct fi_info *fabtx__ofi_gi_get(fabtx__ofi_ctx *s, const char *key)
+{
+	struct fi_info *r = NULL;
+	uint64_t now = fabtx_now_ms();
+	int i;
+	if (!s) return NULL;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < FABTX__OFI_GI_N; i++)
+		if (s->gi[i].info && strcmp(s->gi[i].key, key) == 0) {
+			if (now - s->gi[i].at_ms < FABTX__OFI_GI_MS)
+				r = fi_dupinfo(s->gi[i].info);
+			break;
+		}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* Keep a copy of info as the answer for key (replacing an older one) */
+static void fabtx__ofi_gi_put(fabtx__ofi_ctx *s, const char *key,
+                              const struct fi_info *info)
+{
+	struct fi_info *d;
+	int i;
+	if (!s || !(d = fi_dupinfo(info))) return;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < FABTX__OFI_GI_N; i++)
+		if (s->gi[i].info && strcmp(s->gi[i].key, key) == 0) break;
+	if (i == FABTX__OFI_GI_N) i = (int)(s->gi_next++ % FABTX__OFI_GI_N);
+	fi_freeinfo(s->gi[i].info);
+	s->gi[i].info = d;
+	s->gi[i].at_ms = fabtx_now_ms();
+	fabtx__ofi_strlcpy(s->gi[i].key, key, sizeof s->gi[i].key);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
                               struct fi_info **out)
 {
 	struct fi_info *h, *all = NULL, *f, *pick = NULL;
 	const char *prov = u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
 	const char *node = NULL;
+	fabtx__ofi_ctx *st = fabtx__ofi_state(ctx);
+	char key[400];
 	int rc, named = prov && *prov;
 	*out = NULL;
+	rc = snprintf(key, sizeof key, "%d|%s|%d|%s|%s|%s", src,
+	              named ? prov : "", u->ep, u->fabric, u->domain, u->host);
+	if (rc < 0 || (size_t)rc >= sizeof key) st = NULL; /* not kept */
+	if ((*out = fabtx__ofi_gi_get(st, key)) != NULL) return 0;
 	h = fabtx__ofi_hints(u->ep);
 	if (!h) return -ENOMEM;
 	if (named) {
@@ -804,6 +861,7 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
 		return -ENODEV;
 	}
 	*out = fi_dupinfo(pick);
+	if (*out) fabtx__ofi_gi_put(st, key, pick);
 	fi_freeinfo(all);
 	return *out ? 0 : -ENOMEM;
 }
@@ -984,6 +1042,7 @@ typedef struct fabtx__ofi_conn {
 	struct fabtx__ofi_listener *lis;
 	struct fabtx__ofi_conn *lnext;
 	struct fi_info *ci;
+	int peq_in; /* the listener's EQ fd is in our epoll set */
 	/* client: the addresses still to try, the URL */
 	struct addrinfo *ai_res, *ai_cur;
 	fabtx__ofi_url url;
@@ -1002,6 +1061,7 @@ typedef struct fabtx__ofi_listener {
 	struct fid_pep *pep;
 	struct fi_info *pep_info; /* kept until pep is closed (sockets) */
 	struct fid_eq *peq;
+	int peq_fd; /* its wait fd, or -1 (then the setup tick alone) */
 	uint8_t pep_name[FABTX__OFI_NAME_MAX];
 	size_t pep_name_len;
 	/* FI_EP_MSG: the clients waiting for their connection request,
@@ -1711,6 +1771,8 @@ static int fabtx__ofi_tcp_listen(const fabtx__ofi_url *u, int *out)
 	return 0;
 }
 
+static void fabtx__ofi_peq_watch(fabtx__ofi_conn *o, int on);
+
 static void fabtx__ofi_listener_close(fabtx_listener *l)
 {
 	fabtx__ofi_listener *s = (fabtx__ofi_listener *)l->bdata;
@@ -1720,6 +1782,7 @@ static void fabtx__ofi_listener_close(fabtx_listener *l)
 	while (s->waiting) {
 		fabtx__ofi_conn *o = s->waiting;
 		s->waiting = o->lnext;
+		fabtx__ofi_peq_watch(o, 0);
 		o->lnext = NULL;
 		o->lis = NULL;
 		if (o->ci) {
@@ -1747,6 +1810,7 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 	if (!s) return -ENOMEM;
 	s->l = l;
 	s->sock = -1;
+	s->peq_fd = -1;
 	l->bdata = s;
 	rc = fabtx__ofi_parse_url(addr, &s->url);
 	if (rc < 0) {
@@ -1782,9 +1846,21 @@ static int fabtx__ofi_listen(fabtx_listener *l, const char *addr)
 			((struct sockaddr_in6 *)pi->src_addr)->sin6_port = 0;
 		rc = fi_passive_ep(s->dom->fabric, pi, &s->pep, NULL);
 		if (rc == 0) {
+			/* with a wait fd, a client waiting for its connection
+			 * request wakes when the request comes
+			 * (fabtx__ofi_peq_watch), not at the next setup tick */
 			memset(&eqa, 0, sizeof eqa);
-			eqa.wait_obj = FI_WAIT_UNSPEC;
+			eqa.wait_obj = FI_WAIT_FD;
 			rc = fi_eq_open(s->dom->fabric, &eqa, &s->peq, NULL);
+			if (rc == 0 &&
+			    (fi_control(&s->peq->fid, FI_GETWAIT, &s->peq_fd) ||
+			     s->peq_fd < 0))
+				s->peq_fd = -1;
+			if (rc) {
+				eqa.wait_obj = FI_WAIT_UNSPEC;
+				rc = fi_eq_open(s->dom->fabric, &eqa, &s->peq,
+				                NULL);
+			}
 		}
 		if (rc == 0) rc = fi_pep_bind(s->pep, &s->peq->fid, 0);
 		if (rc == 0) rc = fi_listen(s->pep);
@@ -2074,11 +2150,47 @@ static void fabtx__ofi_kick(fabtx__ofi_conn *o)
 	timerfd_settime(o->tfd, 0, &it, NULL);
 }
 
+/* The listener's EQ fd in (on) or out of a waiting client's epoll set:
+ * in while the client waits for its connection request.  Every waiting
+ * client of a listener has it (a request wakes them all; the first to
+ * look hands each request to its client, fabtx__ofi_lis_poll).  The
+ * setup tick stays as the fallback (no wait fd, an fd that does not
+ * tell). */
+static void fabtx__ofi_peq_watch(fabtx__ofi_conn *o, int on)
+{
+	fabtx__ofi_listener *s = o->lis;
+	if (!on) {
+		if (o->peq_in && s && s->peq_fd >= 0 && o->epfd >= 0)
+			(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, s->peq_fd,
+			                NULL);
+		o->peq_in = 0;
+		return;
+	}
+	if (o->peq_in || !s || s->peq_fd < 0 || o->epfd < 0) return;
+	o->peq_in = fabtx__ofi_epoll_add(o->epfd, s->peq_fd, EPOLLIN) == 0;
+}
+
+static void fabtx__ofi_lis_poll(fabtx__ofi_listener *s);
+
+/* Reset the listener's EQ fd before its clients sleep on it (it stays
+ * readable once an event came; fi_trywait resets it), reading the EQ
+ * again if an event came meanwhile. */
+static void fabtx__ofi_lis_rearm(fabtx__ofi_listener *s)
+{
+	int i;
+	for (i = 0; s->peq_fd >= 0 && i < 4; i++) {
+		struct fid *f = &s->peq->fid;
+		if (fi_trywait(s->dom->fabric, &f, 1) != -FI_EAGAIN) return;
+		fabtx__ofi_lis_poll(s);
+	}
+}
+
 static void fabtx__ofi_unwait(fabtx__ofi_conn *o)
 {
 	fabtx__ofi_listener *s = o->lis;
 	fabtx__ofi_conn **pp;
 	if (!s) return;
+	fabtx__ofi_peq_watch(o, 0);
 	for (pp = &s->waiting; *pp; pp = &(*pp)->lnext)
 		if (*pp == o) {
 			*pp = o->lnext;
@@ -2237,6 +2349,7 @@ static int fabtx__ofi_srv_hello(fabtx__ofi_conn *o)
 	if (rc < 0) return rc;
 	o->su = FABTX__OFI_SU_S_CONNREQ;
 	fabtx__ofi_tick(o, 1);
+	fabtx__ofi_peq_watch(o, 1);
 	return -EAGAIN;
 }
 
@@ -2268,6 +2381,7 @@ static int fabtx__ofi_srv_connreq(fabtx__ofi_conn *o)
 	int rc;
 	if (!s) return o->su_err ? o->su_err : -ECONNABORTED;
 	if (!o->ci) fabtx__ofi_lis_poll(s);
+	if (!o->ci && !o->su_err) fabtx__ofi_lis_rearm(s);
 	if (o->su_err) return o->su_err;
 	if (!o->ci) {
 		rc = fabtx__ofi_quiet(o);

@@ -874,6 +874,115 @@ TT_TEST(bootstrap_garbage)
 	free(c);
 }
 
+/* A server-side client that waits for its connection request (FI_EP_MSG)
+ * wakes when the request comes: the listener's EQ fd is in its epoll set.
+ * The setup tick (the fallback) is turned off once it waits, so only that
+ * fd can wake it: without it the poll below times out. */
+TT_TEST(tcp_msg_setup_wakes_on_the_connection_request)
+{
+	fabtx_listener l;
+	fabtx_conn *c;
+	fabtx__ofi_conn *o;
+	int port, port_pipe[2], st, rc, looks = 0;
+	pid_t pid;
+	uint8_t b = 0;
+	struct pollfd p;
+	if (!provider_present("tcp", 0))
+		TT_SKIP("tcp provider not available");
+	TT_OK(pipe(port_pipe));
+	fflush(NULL);
+	pid = fork();
+	TT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		char url[128];
+		fabtx_conn *k;
+		TT_EQ(read(port_pipe[0], &port, sizeof port), (int)sizeof port);
+		ctx_setup();
+		k = new_conn();
+		snprintf(url, sizeof url, "127.0.0.1:%d?provider=tcp", port);
+		TT_OK(be->setup.connect(k, url, 10000));
+		TT_EQ(be->setup.ctrl_recv(k, &b, 1, 20000), 1);
+		be->setup.disconnect(k, 1);
+		_exit(0);
+	}
+	ctx_setup();
+	memset(&l, 0, sizeof l);
+	port = start_listener(&l, "tcp", 0);
+	TT_EQ(write(port_pipe[1], &port, sizeof port), (int)sizeof port);
+	c = new_conn();
+	p.fd = be->setup.listener_fd(&l);
+	p.events = POLLIN;
+	while ((rc = be->setup.accept(&l, c, 0)) == -EAGAIN)
+		TT_EQ(poll(&p, 1, 10000), 1);
+	TT_OK(rc);
+	o = (fabtx__ofi_conn *)c->bdata;
+	p.fd = o->epfd;
+	/* the client's HELLO, our OFFER: then the wait for the request */
+	while (o->su == FABTX__OFI_SU_S_HELLO) {
+		TT_EQ(poll(&p, 1, 10000), 1);
+		TT_EQ(be->setup.ctrl_recv(c, &b, 1, 0), -EAGAIN);
+	}
+	TT_EQ(o->su, FABTX__OFI_SU_S_CONNREQ);
+	TT_EQ(o->peq_in, 1);
+	fabtx__ofi_tick(o, 0);
+	while (o->su == FABTX__OFI_SU_S_CONNREQ && looks++ < 100) {
+		TT_EQ(poll(&p, 1, 10000), 1); /* not the tick: it is off */
+		TT_EQ(be->setup.ctrl_recv(c, &b, 1, 0), -EAGAIN);
+	}
+	TT_ASSERT(o->su != FABTX__OFI_SU_S_CONNREQ);
+	TT_EQ(o->peq_in, 0); /* out of the set once the request came */
+	TT_EQ(be->setup.ctrl_send(c, "x", 1, 10000), 0); /* the rest */
+	TT_EQ(waitpid(pid, &st, 0), pid);
+	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	be->setup.disconnect(c, 1);
+	be->setup.listener_close(&l);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
+	free(c);
+}
+
+/* fi_getinfo's answers are kept for a while (FABTX__OFI_GI_MS): the same
+ * question again gets the kept answer (a mark put on it shows), the
+ * expired one asks libfabric again, another question is asked apart. */
+TT_TEST(getinfo_answers_are_kept_for_a_while)
+{
+	fabtx__ofi_ctx *s;
+	fabtx__ofi_url u, v;
+	struct fi_info *a = NULL, *b = NULL;
+	int i, n = 0;
+	if (!provider_present("tcp", 0))
+		TT_SKIP("tcp provider not available");
+	ctx_setup();
+	s = (fabtx__ofi_ctx *)g_ctx.state;
+	TT_OK(fabtx__ofi_parse_url("127.0.0.1:1?provider=tcp&ep=msg", &u));
+	TT_OK(fabtx__ofi_resolve(&g_ctx, &u, 0, &a));
+	for (i = 0; i < FABTX__OFI_GI_N; i++)
+		if (s->gi[i].info) {
+			n++;
+			s->gi[i].info->domain_attr->tclass = 0x5a5a; /* the mark */
+		}
+	TT_EQ(n, 1);
+	TT_ASSERT(a->domain_attr->tclass != 0x5a5a);
+	TT_OK(fabtx__ofi_resolve(&g_ctx, &u, 0, &b));
+	TT_EQ(b->domain_attr->tclass, 0x5a5a); /* the kept one */
+	TT_ASSERT(strcmp(b->fabric_attr->prov_name, "tcp") == 0);
+	fi_freeinfo(b);
+	for (i = 0; i < FABTX__OFI_GI_N; i++)
+		if (s->gi[i].info) s->gi[i].at_ms -= FABTX__OFI_GI_MS + 1;
+	TT_OK(fabtx__ofi_resolve(&g_ctx, &u, 0, &b));
+	TT_ASSERT(b->domain_attr->tclass != 0x5a5a); /* asked again */
+	fi_freeinfo(b);
+	v = u; /* another host: another question */
+	fabtx__ofi_strlcpy(v.host, "127.0.0.2", sizeof v.host);
+	TT_OK(fabtx__ofi_resolve(&g_ctx, &v, 0, &b));
+	TT_ASSERT(b->domain_attr->tclass != 0x5a5a);
+	fi_freeinfo(b);
+	for (i = 0, n = 0; i < FABTX__OFI_GI_N; i++)
+		n += s->gi[i].info != NULL;
+	TT_EQ(n, 2);
+	fi_freeinfo(a);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
+}
+
 __attribute__((constructor)) static void setup_env(void)
 {
 	/* the sockets provider's progress thread spins 10 ms after any
