@@ -122,6 +122,9 @@ typedef struct fabtx_ofi_info {
 	/* of wakes_sent: those sent as a datagram on the wake socket (a
 	 * timer-polled provider whose peer is on this host: docs/ofi.md) */
 	uint64_t wakes_dgram;
+	/* client: 1 if its endpoint was opened while the listener read its
+	 * HELLO (the listener's offer confirmed the guess), 0 if after */
+	int early_ep;
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -1043,6 +1046,10 @@ typedef struct fabtx__ofi_conn {
 	struct fabtx__ofi_conn *lnext;
 	struct fi_info *ci;
 	int peq_in; /* the listener's EQ fd is in our epoll set */
+	/* client: the provider and endpoint type opened before the offer
+	 * (fabtx__ofi_cli_early), "" if none */
+	char early_prov[64];
+	uint32_t early_ep;
 	/* client: the addresses still to try, the URL */
 	struct addrinfo *ai_res, *ai_cur;
 	fabtx__ofi_url url;
@@ -2446,6 +2453,7 @@ static int fabtx__ofi_srv_connected(fabtx__ofi_conn *o)
 
 /* ---- client steps */
 static int fabtx__ofi_cli_try(fabtx__ofi_conn *o, int last); /* next */
+static void fabtx__ofi_cli_early(fabtx__ofi_conn *o);
 
 static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
 {
@@ -2488,6 +2496,7 @@ static int fabtx__ofi_cli_tcp(fabtx__ofi_conn *o)
 	}
 	if (rc < 0) return rc;
 	o->su = FABTX__OFI_SU_C_OFFER;
+	fabtx__ofi_cli_early(o); /* while the listener reads the HELLO */
 	return -EAGAIN;
 }
 
@@ -2545,6 +2554,66 @@ static int fabtx__ofi_cli_open(fabtx__ofi_conn *o, const char *prov,
 	}
 	fi_freeinfo(fi);
 	return rc;
+}
+
+/* Undo an early open (fabtx__ofi_cli_early) that the listener's offer
+ * did not confirm: back to no endpoint, no domain objects of ours. */
+static void fabtx__ofi_ep_discard(fabtx__ofi_conn *o)
+{
+	if (o->cq_fd >= 0 && o->epfd >= 0)
+		(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->cq_fd, NULL);
+	if (o->eq_fd >= 0 && o->epfd >= 0)
+		(void)epoll_ctl(o->epfd, EPOLL_CTL_DEL, o->eq_fd, NULL);
+	o->cq_fd = o->eq_fd = -1;
+	if (o->ep) fi_close(&o->ep->fid);
+	if (o->av) fi_close(&o->av->fid);
+	if (o->cq) fi_close(&o->cq->fid);
+	if (o->eq) fi_close(&o->eq->fid);
+	o->ep = NULL;
+	o->av = NULL;
+	o->cq = NULL;
+	o->eq = NULL;
+	fabtx_ctx_free(o->c->ctx, o->pq);
+	o->pq = NULL;
+	o->pq_n = o->pq_head = o->pq_cap = 0;
+	free(o->ops);
+	o->ops = NULL;
+	o->nops = 0;
+	fi_freeinfo(o->info);
+	o->info = NULL;
+	o->early_prov[0] = 0;
+}
+
+/* Client: open the endpoint while the listener reads our HELLO and opens
+ * its own, instead of after its OFFER (the two opens overlap: libfabric's
+ * shm provider takes milliseconds per endpoint).  Only when the URL (or
+ * FABTX_OFI_PROVIDER) names the provider; the endpoint type is the URL's
+ * or the one our own fi_getinfo picks first, as the listener's does.  The
+ * offer confirms it or the endpoint is discarded (fabtx__ofi_cli_offer).
+ * Failure here is no error: the offer's step opens as before.
+ * FABTX_OFI_EARLY_EP=0 turns it off. */
+static void fabtx__ofi_cli_early(fabtx__ofi_conn *o)
+{
+	const char *prov =
+	    o->url.prov[0] ? o->url.prov : getenv("FABTX_OFI_PROVIDER");
+	const char *env = getenv("FABTX_OFI_EARLY_EP");
+	struct fi_info *fi = NULL;
+	uint32_t ep;
+	if (!prov || !*prov || (env && strcmp(env, "0") == 0) || o->ep) return;
+	if (o->url.ep) {
+		ep = o->url.ep == 1 ? FI_EP_MSG : FI_EP_RDM;
+	} else {
+		if (fabtx__ofi_resolve(o->c->ctx, &o->url, 0, &fi) < 0) return;
+		ep = fi->ep_attr->type;
+		fi_freeinfo(fi);
+	}
+	if (fabtx__ofi_cli_open(o, prov, ep) < 0 ||
+	    fabtx__ofi_ep_open(o, o->info) < 0) {
+		fabtx__ofi_ep_discard(o);
+		return;
+	}
+	fabtx__ofi_strlcpy(o->early_prov, prov, sizeof o->early_prov);
+	o->early_ep = ep;
 }
 
 /* client, msg endpoints: a listener on "*" names 0.0.0.0 in its offer;
@@ -2609,14 +2678,21 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 		                       : "any");
 		return -EPROTONOSUPPORT;
 	}
-	/* the listener decided: open the same provider / ep type here */
-	rc = fabtx__ofi_cli_open(o, prov, ep);
-	if (rc < 0) return rc;
-	/* a listener of another endpoint type than it said */
-	if ((o->info->ep_attr->type == FI_EP_RDM) != (ep == FI_EP_RDM))
-		return -EPROTO;
-	rc = fabtx__ofi_ep_open(o, o->info);
-	if (rc < 0) return rc;
+	/* the listener decided: open the same provider / ep type here, if
+	 * the early open guessed otherwise */
+	if (o->ep && (strcmp(o->early_prov, prov) != 0 || o->early_ep != ep))
+		fabtx__ofi_ep_discard(o);
+	if (!o->ep) {
+		rc = fabtx__ofi_cli_open(o, prov, ep);
+		if (rc < 0) return rc;
+		/* a listener of another endpoint type than it said */
+		if ((o->info->ep_attr->type == FI_EP_RDM) != (ep == FI_EP_RDM))
+			return -EPROTO;
+		rc = fabtx__ofi_ep_open(o, o->info);
+		if (rc < 0) return rc;
+	} else {
+		o->st.early_ep = 1;
+	}
 	if (ep == FI_EP_RDM) {
 		size_t ml = 0;
 		if (!fabtx__ofi_name_ok(o->info, nlen)) return -EPROTO;

@@ -1404,6 +1404,80 @@ TT_TEST(sockets_msg_write_queue_grows_and_keeps_order)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* The client opens its endpoint while the listener reads its HELLO when
+ * the URL names the provider: the endpoint type is the URL's or its own
+ * fi_getinfo's first pick, and the listener's offer confirms it or the
+ * endpoint is discarded and opened again.  sockets has both types; a
+ * client naming only the provider meets a listener of each type: one
+ * guess is right (early_ep 1), the other is discarded (early_ep 0), and
+ * both connections carry data. */
+static int early_ep_of(const char *lurl, const char *curl_q)
+{
+	fabtx_ctx *ctx = ofi_ctx(0);
+	fabtx_conn *a, *b;
+	fabtx_ofi_info oi;
+	struct th_acc acc;
+	pthread_t t;
+	char url[200];
+	uint8_t m[300], r[300];
+	int i, early;
+	memset(&acc, 0, sizeof acc);
+	TT_OK(fabtx_listen(ctx, lurl, &acc.l));
+	snprintf(url, sizeof url, "ofi://127.0.0.1:%d?%s",
+	         th_listener_port(acc.l), curl_q);
+	TT_EQ(pthread_create(&t, NULL, th_acc_fn, &acc), 0);
+	TT_OK(fabtx_connect(ctx, url, &a, 10000));
+	pthread_join(t, NULL);
+	TT_OK(acc.rc);
+	b = acc.c;
+	for (i = 0; i < (int)sizeof m; i++) m[i] = (uint8_t)(i * 3 + 1);
+	TT_EQ(fabtx_send(a, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(b, a, r, sizeof r), (ssize_t)sizeof r);
+	TT_ASSERT(memcmp(m, r, sizeof m) == 0);
+	TT_EQ(fabtx_send(b, m, 1, 5000), 1);
+	TT_EQ(recv_pumping(a, b, r, sizeof r), 1);
+	TT_OK(fabtx_ofi_conn_info(a, &oi));
+	early = oi.early_ep;
+	TT_OK(fabtx_ofi_conn_info(b, &oi));
+	TT_EQ(oi.early_ep, 0); /* the accepting side never opens early */
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_listener_close(acc.l);
+	fabtx_ctx_destroy(ctx);
+	return early;
+}
+
+TT_TEST(sockets_early_endpoint_guess_is_confirmed_or_discarded)
+{
+	static const prov m = {"sockets", "msg"}, r = {"sockets", "rdm"};
+	int em, er;
+	skip_if_absent(&m);
+	skip_if_absent(&r);
+	em = early_ep_of("ofi://127.0.0.1:0?provider=sockets&ep=msg",
+	                 "provider=sockets");
+	er = early_ep_of("ofi://127.0.0.1:0?provider=sockets&ep=rdm",
+	                 "provider=sockets");
+	TT_EQ(em + er, 1); /* one guess right, one discarded */
+	/* named: always right; not named: never early */
+	TT_EQ(early_ep_of("ofi://127.0.0.1:0?provider=sockets&ep=rdm",
+	                  "provider=sockets&ep=rdm"),
+	      1);
+	TT_OK(setenv("FABTX_OFI_EARLY_EP", "0", 1));
+	TT_EQ(early_ep_of("ofi://127.0.0.1:0?provider=sockets&ep=rdm",
+	                  "provider=sockets&ep=rdm"),
+	      0);
+	TT_OK(unsetenv("FABTX_OFI_EARLY_EP"));
+}
+
+TT_TEST(shm_rdm_client_endpoint_opens_early)
+{
+	static const prov pv = {"shm", "rdm"};
+	skip_if_absent(&pv);
+	TT_EQ(early_ep_of("ofi://127.0.0.1:0?provider=shm&ep=rdm",
+	                  "provider=shm&ep=rdm"),
+	      1);
+}
+
 /* An event-driven echo peer for the tests below: a child connects over
  * pv, echoes r messages (blocking calls, 5 s each) and closes; with
  * wake_check it first asserts the timer-polled provider's counters (no
