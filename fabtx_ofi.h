@@ -125,6 +125,9 @@ typedef struct fabtx_ofi_info {
 	/* client: 1 if its endpoint was opened while the listener read its
 	 * HELLO (the listener's offer confirmed the guess), 0 if after */
 	int early_ep;
+	/* client: 1 if the core's request went before the setup was done
+	 * (the listener's OFFER allowed it), 0 if after */
+	int early_req;
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -199,6 +202,11 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #define FABTX__OFI_SETUP_TICK_MIN_US 250
 #define FABTX__OFI_SETUP_TICK_US 2000
 #define FABTX__OFI_BMAX 1100u /* largest bootstrap payload */
+/* OFFER, in the high bit of the address format word (which clients before
+ * 2026-12-07 never read): this listener takes the core's request on the
+ * bootstrap socket before its own setup is done (fabtx__ofi_quiet), so
+ * the client may send it as soon as it has asked for the connection */
+#define FABTX__OFI_OFFER_EARLY_REQ 0x80000000u
 
 /* ------------------------------------------------------------- helpers */
 static int fabtx__ofi_err(ssize_t rc) /* libfabric -FI_E* -> -errno */
@@ -1050,6 +1058,12 @@ typedef struct fabtx__ofi_conn {
 	 * (fabtx__ofi_cli_early), "" if none */
 	char early_prov[64];
 	uint32_t early_ep;
+	/* client: the listener takes the core's request before its setup is
+	 * done (its OFFER said so): connect_poll returns 0 once the
+	 * connection is asked for, and the rest of the setup is taken by
+	 * ctrl_recv while the core waits for the response.  Server: our
+	 * OFFER said so (FABTX_OFI_EARLY_REQ=0 on either end: no) */
+	int early_req;
 	/* client: the addresses still to try, the URL */
 	struct addrinfo *ai_res, *ai_cur;
 	fabtx__ofi_url url;
@@ -1601,11 +1615,17 @@ static int fabtx__ofi_fds_open(fabtx__ofi_conn *o)
 	return fabtx__ofi_epoll_add(o->epfd, o->tfd, EPOLLIN);
 }
 
+/* an on/off setting that is on unless the variable is "0" */
+static int fabtx__ofi_env_on(const char *name)
+{
+	const char *e = getenv(name);
+	return !e || strcmp(e, "0") != 0;
+}
+
 /* ---- the wake socket (see fabtx__ofi_conn.wsock, docs/ofi.md) */
 static int fabtx__ofi_wsock_wanted(void)
 {
-	const char *e = getenv("FABTX_OFI_WAKE_SOCK");
-	return !e || strcmp(e, "0") != 0;
+	return fabtx__ofi_env_on("FABTX_OFI_WAKE_SOCK");
 }
 
 /* make ours, bound to a name the kernel picks in the abstract namespace;
@@ -1901,8 +1921,8 @@ static int fabtx__ofi_listener_fd(fabtx_listener *l)
 /* Offer: token(8) ep(4) addr_format(4) provlen(4) fablen(4) domlen(4)
  * namelen(4) prov fab dom name */
 static int fabtx__ofi_pack_offer(const fabtx__ofi_listener *s, uint64_t token,
-                                 const uint8_t *name, size_t nlen, uint8_t *out,
-                                 uint32_t *olen)
+                                 const uint8_t *name, size_t nlen, int early,
+                                 uint8_t *out, uint32_t *olen)
 {
 	const char *pv = s->info->fabric_attr->prov_name;
 	const char *fb = s->info->fabric_attr->name;
@@ -1911,7 +1931,9 @@ static int fabtx__ofi_pack_offer(const fabtx__ofi_listener *s, uint64_t token,
 	if (40 + lp + lf + ld + nlen > 1024) return -ENAMETOOLONG;
 	fabtx__ofi_put64(out, token);
 	fabtx__ofi_put32(out + 8, (uint32_t)s->info->ep_attr->type);
-	fabtx__ofi_put32(out + 12, s->info->addr_format);
+	fabtx__ofi_put32(out + 12,
+	                 s->info->addr_format |
+	                     (early ? FABTX__OFI_OFFER_EARLY_REQ : 0));
 	fabtx__ofi_put32(out + 16, (uint32_t)lp);
 	fabtx__ofi_put32(out + 20, (uint32_t)lf);
 	fabtx__ofi_put32(out + 24, (uint32_t)ld);
@@ -2081,16 +2103,29 @@ static int fabtx__ofi_bframe(fabtx__ofi_conn *o, uint32_t want, uint32_t *len)
 	return k == want ? 1 : -EPROTO;
 }
 
-/* During a wait in which the peer has nothing to send: 0 while it is
- * quiet, -ECONNRESET once it hung up, -EPROTO if it sent something. */
+/* During a server's wait for the fabric (the connection request, its
+ * CONNECTED): 0 while the client is quiet, -ECONNRESET once it hung up.
+ * Bytes it sent are the core's request, sent early if our OFFER allowed
+ * it (FABTX__OFI_OFFER_EARLY_REQ; else -EPROTO); they wait in the socket
+ * for the core's ctrl_recv once the setup is done, and the socket is
+ * watched for its hang-up only meanwhile (no wakeup per look; restored at
+ * the end). */
 static int fabtx__ofi_quiet(fabtx__ofi_conn *o)
 {
+	struct pollfd p;
 	uint8_t b;
-	ssize_t n = recv(o->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0) return -EPROTO;
+	ssize_t n;
+	p.fd = o->sock;
+	p.events = POLLIN | POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, 0) < 0) return errno == EINTR ? 0 : -ECONNRESET;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return -ECONNRESET;
+	if (!(p.revents & POLLIN)) return 0;
+	n = recv(o->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0) return -ECONNRESET;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
-	return -ECONNRESET;
+	if (n < 0) return errno == EAGAIN || errno == EINTR ? 0 : -ECONNRESET;
+	if (!o->early_req) return -EPROTO; /* we did not allow it */
+	return fabtx__ofi_sock_watch(o, EPOLLRDHUP);
 }
 
 /* Send what is queued in o->bout without waiting: 1 all out, 0 some left
@@ -2323,6 +2358,8 @@ static int fabtx__ofi_srv_hello(fabtx__ofi_conn *o)
 	size_t nlen = 0;
 	int rc = fabtx__ofi_bframe(o, FABTX__OFI_B_HELLO, &blen);
 	if (rc <= 0) return rc ? rc : -EAGAIN;
+	/* our OFFER lets the client send the core's request early */
+	o->early_req = fabtx__ofi_env_on("FABTX_OFI_EARLY_REQ");
 	/* what HELLO carries: the client's wake socket name, or nothing */
 	if (blen >= 2 && blen <= sizeof o->wname && o->bin[12] == 0) {
 		memcpy(o->wname, o->bin + 12, blen);
@@ -2336,8 +2373,8 @@ static int fabtx__ofi_srv_hello(fabtx__ofi_conn *o)
 		rc = fabtx__ofi_ep_open(o, o->info);
 		if (rc == 0) rc = fabtx__ofi_getname(&o->ep->fid, name, &nlen);
 		if (rc == 0)
-			rc =
-			    fabtx__ofi_pack_offer(s, 0, name, nlen, off, &blen);
+			rc = fabtx__ofi_pack_offer(s, 0, name, nlen,
+			                           o->early_req, off, &blen);
 		if (rc == 0)
 			rc =
 			    fabtx__ofi_bqueue(o, FABTX__OFI_B_OFFER, off, blen);
@@ -2350,7 +2387,8 @@ static int fabtx__ofi_srv_hello(fabtx__ofi_conn *o)
 	if (rc == 0 && !o->token) o->token = 1; /* 0 means "used" */
 	if (rc == 0)
 		rc = fabtx__ofi_pack_offer(s, o->token, s->pep_name,
-		                           s->pep_name_len, off, &blen);
+		                           s->pep_name_len, o->early_req, off,
+		                           &blen);
 	if (rc < 0) return rc;
 	rc = fabtx__ofi_bqueue(o, FABTX__OFI_B_OFFER, off, blen);
 	if (rc < 0) return rc;
@@ -2596,10 +2634,11 @@ static void fabtx__ofi_cli_early(fabtx__ofi_conn *o)
 {
 	const char *prov =
 	    o->url.prov[0] ? o->url.prov : getenv("FABTX_OFI_PROVIDER");
-	const char *env = getenv("FABTX_OFI_EARLY_EP");
 	struct fi_info *fi = NULL;
 	uint32_t ep;
-	if (!prov || !*prov || (env && strcmp(env, "0") == 0) || o->ep) return;
+	if (!prov || !*prov || !fabtx__ofi_env_on("FABTX_OFI_EARLY_EP") ||
+	    o->ep)
+		return;
 	if (o->url.ep) {
 		ep = o->url.ep == 1 ? FI_EP_MSG : FI_EP_RDM;
 	} else {
@@ -2650,6 +2689,9 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 	if (blen < 32) return -EPROTO;
 	token = fabtx__ofi_get64(buf);
 	ep = fabtx__ofi_get32(buf + 8);
+	o->early_req =
+	    (fabtx__ofi_get32(buf + 12) & FABTX__OFI_OFFER_EARLY_REQ) &&
+	    fabtx__ofi_env_on("FABTX_OFI_EARLY_REQ");
 	lp = fabtx__ofi_get32(buf + 16);
 	lf = fabtx__ofi_get32(buf + 20);
 	ld = fabtx__ofi_get32(buf + 24);
@@ -2824,6 +2866,9 @@ static int fabtx__ofi_setup_steps(fabtx__ofi_conn *o)
 				o->su = FABTX__OFI_SU_DONE;
 				fabtx__ofi_tick(o, 0);
 				fabtx__ofi_unwait(o);
+				/* (a request sent early may be waiting) */
+				rc = fabtx__ofi_sock_watch(o, EPOLLIN |
+				                                  EPOLLRDHUP);
 			}
 			break;
 		case FABTX__OFI_SU_C_TCP:
@@ -3010,11 +3055,25 @@ fail:
 	return rc;
 }
 
+/* client: the core may send its request now, before the setup is done */
+static int fabtx__ofi_req_may_go(const fabtx__ofi_conn *o)
+{
+	return o->early_req && !o->bout_len &&
+	       (o->su == FABTX__OFI_SU_C_CONNECTED ||
+	        o->su == FABTX__OFI_SU_C_READY);
+}
+
 static int fabtx__ofi_connect_poll(fabtx_conn *c)
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
+	int rc;
 	if (!o) return -ENOTCONN;
-	return fabtx__ofi_setup(o);
+	rc = fabtx__ofi_setup(o);
+	if (rc == -EAGAIN && fabtx__ofi_req_may_go(o)) {
+		o->st.early_req = 1;
+		return 0;
+	}
+	return rc;
 }
 
 static int fabtx__ofi_ctrl_fd(fabtx_conn *c)
@@ -3030,7 +3089,8 @@ static int fabtx__ofi_ctrl_send(fabtx_conn *c, const void *msg, size_t len,
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	uint8_t buf[4 + FABTX__OFI_CTRL_MAX];
 	int rc;
-	if (!o || o->sock < 0 || o->su) return -ENOTCONN;
+	if (!o || o->sock < 0 || (o->su && !fabtx__ofi_req_may_go(o)))
+		return -ENOTCONN;
 	if (len > FABTX__OFI_CTRL_MAX || (!msg && len)) return -EMSGSIZE;
 	fabtx__ofi_put32(buf, (uint32_t)len);
 	if (len) memcpy(buf + 4, msg, len);

@@ -1478,6 +1478,55 @@ TT_TEST(shm_rdm_client_endpoint_opens_early)
 	      1);
 }
 
+/* The listener's OFFER lets the client send the core's request as soon
+ * as it has asked for the connection (before CONNECTED / READY): the
+ * core's handshake overlaps the fabric's.  fabtx_ofi_info.early_req says
+ * it went early; FABTX_OFI_EARLY_REQ=0 turns it off (the listener then
+ * does not offer it).  Either way the connection carries data both ways. */
+static int early_req_of(const prov *pv)
+{
+	fabtx_ctx *ctx = ofi_ctx(0);
+	fabtx_conn *a, *b;
+	fabtx_ofi_info oi;
+	char url[160];
+	uint8_t m[200], r[200];
+	int i, early;
+	url_of(url, sizeof url, pv, 0);
+	th_pair_url(ctx, ctx, url, &a, &b);
+	for (i = 0; i < (int)sizeof m; i++) m[i] = (uint8_t)(i ^ 0x3c);
+	TT_EQ(fabtx_send(a, m, sizeof m, 5000), (ssize_t)sizeof m);
+	TT_EQ(recv_pumping(b, a, r, sizeof r), (ssize_t)sizeof r);
+	TT_ASSERT(memcmp(m, r, sizeof m) == 0);
+	TT_EQ(fabtx_send(b, m, 3, 5000), 3);
+	TT_EQ(recv_pumping(a, b, r, sizeof r), 3);
+	TT_OK(fabtx_ofi_conn_info(a, &oi));
+	early = oi.early_req;
+	TT_OK(fabtx_ofi_conn_info(b, &oi));
+	TT_EQ(oi.early_req, 0); /* (said only by the client) */
+	(void)fabtx_conn_close(a, 0);
+	(void)fabtx_conn_close(b, 0);
+	fabtx_ctx_destroy(ctx);
+	return early;
+}
+static void t_early_req(const prov *pv)
+{
+	skip_if_absent(pv);
+	TT_EQ(early_req_of(pv), 1);
+	TT_OK(setenv("FABTX_OFI_EARLY_REQ", "0", 1));
+	TT_EQ(early_req_of(pv), 0);
+	TT_OK(unsetenv("FABTX_OFI_EARLY_REQ"));
+}
+TT_TEST(tcp_msg_request_goes_before_the_setup_is_done)
+{
+	static const prov pv = {"tcp", "msg"};
+	t_early_req(&pv);
+}
+TT_TEST(rxm_rdm_request_goes_before_the_setup_is_done)
+{
+	static const prov pv = {"tcp;ofi_rxm", "rdm"};
+	t_early_req(&pv);
+}
+
 /* An event-driven echo peer for the tests below: a child connects over
  * pv, echoes r messages (blocking calls, 5 s each) and closes; with
  * wake_check it first asserts the timer-polled provider's counters (no

@@ -825,6 +825,78 @@ TT_TEST(hostile_server_garbage_is_eproto)
 	hostile_server_case(NULL, 0, 1, -ECONNRESET, 20000);
 }
 
+/* ---------------------------- bytes before the listener's setup is done */
+/* A listener's OFFER lets the client send the core's request before the
+ * fabric connection is up (FABTX__OFI_OFFER_EARLY_REQ): the bytes wait in
+ * the socket, watched for hang-up only.  A client that sends bytes and
+ * hangs up ends its own setup at once (not at the handshake deadline,
+ * 20 s here: the bound below is half of it); with FABTX_OFI_EARLY_REQ=0
+ * the OFFER does not allow it, and the same bytes end the setup while the
+ * client is still there (-EPROTO).  No connection is accepted from either,
+ * and a good client gets in after them. */
+static void early_bytes_case(fabtx_ctx *ctx, fabtx_listener *l, int port,
+                             int allowed)
+{
+	uint8_t b[1200], junk[16];
+	uint32_t kind = 0;
+	fabtx_conn *c = NULL;
+	uint64_t end;
+	int fd = raw_connect(port), n, rc;
+	(void)ctx;
+	raw_frame(fd, B_HELLO, NULL, 0);
+	end = fabtx_now_ms() + 10000;
+	while (l->nhs < 1) { /* the listener takes it in, sends its OFFER */
+		rc = fabtx_accept(l, &c, 0);
+		TT_EQ(rc, -EAGAIN);
+		if (fabtx_now_ms() > end) TT_FAIL("the client never got in");
+	}
+	do {
+		rc = fabtx_accept(l, &c, 0);
+		TT_ASSERT(rc == -EAGAIN);
+		n = raw_recv_frame(fd, &kind, b, sizeof b, 10);
+	} while (n < 0 && fabtx_now_ms() < end);
+	TT_ASSERT(n >= 32 && kind == B_OFFER);
+	TT_EQ(!!(get32(b + 12) & 0x80000000u), allowed);
+	memset(junk, 0x5a, sizeof junk);
+	TT_EQ(send(fd, junk, sizeof junk, MSG_NOSIGNAL), (ssize_t)sizeof junk);
+	if (allowed) close(fd); /* bytes, then the hang-up */
+	end = fabtx_now_ms() + 10000;
+	while (l->nhs > 0) {
+		rc = fabtx_accept(l, &c, 0);
+		if (rc == 0) TT_FAIL("that client's connection was accepted");
+		TT_ASSERT(rc == -EAGAIN || rc == -ECONNABORTED);
+		if (fabtx_now_ms() > end)
+			TT_FAIL("its setup did not end (allowed %d)", allowed);
+		{
+			struct pollfd pf = {fabtx_listener_fd(l), POLLIN, 0};
+			(void)poll(&pf, 1, 10);
+		}
+	}
+	if (!allowed) close(fd);
+}
+
+TT_TEST(tcp_msg_early_bytes_end_only_their_own_setup)
+{
+	kid g;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	int port;
+	skip_if_absent(&tcp_pv);
+	kid_fork(&g);
+	if (g.pid == 0) good_client_main(&g, &tcp_pv, 20);
+	ctx = hctx(20000);
+	l = listen_on(ctx, &tcp_pv, &port);
+	early_bytes_case(ctx, l, port, 1);
+	TT_OK(setenv("FABTX_OFI_EARLY_REQ", "0", 1));
+	early_bytes_case(ctx, l, port, 0);
+	TT_OK(unsetenv("FABTX_OFI_EARLY_REQ"));
+	kid_go(&g, port);
+	serve_good(l, 20);
+	TT_EQ(child_status(g.pid), 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+
 __attribute__((constructor)) static void setup_env(void)
 {
 	signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: seen */
