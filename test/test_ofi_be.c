@@ -880,6 +880,53 @@ TT_TEST(bootstrap_garbage)
 	free(c);
 }
 
+/* Server side of the setup tests below: a tcp msg listener whose port
+ * goes down pipe_w, one client accepted (accept(0), never waiting) and
+ * stepped through its HELLO and our OFFER: it now waits for its
+ * connection request.  The connection in *cp, its backend state returned. */
+static fabtx__ofi_conn *server_at_connreq(fabtx_listener *l, int pipe_w,
+                                          fabtx_conn **cp)
+{
+	fabtx_conn *c;
+	fabtx__ofi_conn *o;
+	struct pollfd p;
+	uint8_t b[8];
+	int port, rc;
+	ctx_setup();
+	memset(l, 0, sizeof *l);
+	port = start_listener(l, "tcp", 0);
+	TT_EQ(write(pipe_w, &port, sizeof port), (int)sizeof port);
+	c = new_conn();
+	p.fd = be->setup.listener_fd(l);
+	p.events = POLLIN;
+	while ((rc = be->setup.accept(l, c, 0)) == -EAGAIN)
+		TT_EQ(poll(&p, 1, 10000), 1);
+	TT_OK(rc);
+	o = (fabtx__ofi_conn *)c->bdata;
+	p.fd = o->epfd;
+	while (o->su == FABTX__OFI_SU_S_HELLO) {
+		TT_EQ(poll(&p, 1, 10000), 1);
+		TT_EQ(be->setup.ctrl_recv(c, b, sizeof b, 0), -EAGAIN);
+	}
+	TT_EQ(o->su, FABTX__OFI_SU_S_CONNREQ);
+	*cp = c;
+	return o;
+}
+
+/* ... and its end: a byte that lets the client go, its exit status (0),
+ * the connection, listener and ctx closed */
+static void server_done(fabtx_listener *l, fabtx_conn *c, pid_t pid)
+{
+	int st;
+	TT_EQ(be->setup.ctrl_send(c, "x", 1, 10000), 0);
+	TT_EQ(waitpid(pid, &st, 0), pid);
+	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	be->setup.disconnect(c, 1);
+	be->setup.listener_close(l);
+	be->setup.ctx_fini(&g_ctx, g_ctx.state);
+	free(c);
+}
+
 /* A server-side client that waits for its connection request (FI_EP_MSG)
  * wakes when the request comes: the listener's EQ fd is in its epoll set.
  * The setup tick (the fallback) is turned off once it waits, so only that
@@ -889,7 +936,7 @@ TT_TEST(tcp_msg_setup_wakes_on_the_connection_request)
 	fabtx_listener l;
 	fabtx_conn *c;
 	fabtx__ofi_conn *o;
-	int port, port_pipe[2], st, rc, looks = 0;
+	int port, port_pipe[2], looks = 0;
 	pid_t pid;
 	uint8_t b = 0;
 	struct pollfd p;
@@ -911,24 +958,9 @@ TT_TEST(tcp_msg_setup_wakes_on_the_connection_request)
 		be->setup.disconnect(k, 1);
 		_exit(0);
 	}
-	ctx_setup();
-	memset(&l, 0, sizeof l);
-	port = start_listener(&l, "tcp", 0);
-	TT_EQ(write(port_pipe[1], &port, sizeof port), (int)sizeof port);
-	c = new_conn();
-	p.fd = be->setup.listener_fd(&l);
-	p.events = POLLIN;
-	while ((rc = be->setup.accept(&l, c, 0)) == -EAGAIN)
-		TT_EQ(poll(&p, 1, 10000), 1);
-	TT_OK(rc);
-	o = (fabtx__ofi_conn *)c->bdata;
+	o = server_at_connreq(&l, port_pipe[1], &c);
 	p.fd = o->epfd;
-	/* the client's HELLO, our OFFER: then the wait for the request */
-	while (o->su == FABTX__OFI_SU_S_HELLO) {
-		TT_EQ(poll(&p, 1, 10000), 1);
-		TT_EQ(be->setup.ctrl_recv(c, &b, 1, 0), -EAGAIN);
-	}
-	TT_EQ(o->su, FABTX__OFI_SU_S_CONNREQ);
+	p.events = POLLIN;
 	TT_EQ(o->peq_in, 1);
 	fabtx__ofi_tick(o, 0);
 	while (o->su == FABTX__OFI_SU_S_CONNREQ && looks++ < 100) {
@@ -937,13 +969,7 @@ TT_TEST(tcp_msg_setup_wakes_on_the_connection_request)
 	}
 	TT_ASSERT(o->su != FABTX__OFI_SU_S_CONNREQ);
 	TT_EQ(o->peq_in, 0); /* out of the set once the request came */
-	TT_EQ(be->setup.ctrl_send(c, "x", 1, 10000), 0); /* the rest */
-	TT_EQ(waitpid(pid, &st, 0), pid);
-	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	be->setup.disconnect(c, 1);
-	be->setup.listener_close(&l);
-	be->setup.ctx_fini(&g_ctx, g_ctx.state);
-	free(c);
+	server_done(&l, c, pid);
 }
 
 /* A client whose listener offers it sends the core's request as soon as
@@ -958,7 +984,7 @@ TT_TEST(tcp_msg_request_sent_before_the_setup_is_done)
 	fabtx_listener l;
 	fabtx_conn *c;
 	fabtx__ofi_conn *o;
-	int port, port_pipe[2], st, rc;
+	int port, port_pipe[2], rc;
 	pid_t pid;
 	uint8_t b[64];
 	struct pollfd p;
@@ -994,23 +1020,8 @@ TT_TEST(tcp_msg_request_sent_before_the_setup_is_done)
 		be->setup.disconnect(k, 1);
 		_exit(0);
 	}
-	ctx_setup();
-	memset(&l, 0, sizeof l);
-	port = start_listener(&l, "tcp", 0);
-	TT_EQ(write(port_pipe[1], &port, sizeof port), (int)sizeof port);
-	c = new_conn();
-	p.fd = be->setup.listener_fd(&l);
+	o = server_at_connreq(&l, port_pipe[1], &c);
 	p.events = POLLIN;
-	while ((rc = be->setup.accept(&l, c, 0)) == -EAGAIN)
-		TT_EQ(poll(&p, 1, 10000), 1);
-	TT_OK(rc);
-	o = (fabtx__ofi_conn *)c->bdata;
-	p.fd = o->epfd;
-	while (o->su == FABTX__OFI_SU_S_HELLO) {
-		TT_EQ(poll(&p, 1, 10000), 1);
-		TT_EQ(be->setup.ctrl_recv(c, b, sizeof b, 0), -EAGAIN);
-	}
-	TT_EQ(o->su, FABTX__OFI_SU_S_CONNREQ);
 	TT_EQ(o->early_req, 1);
 	/* the request is in our socket before we look at the fabric */
 	p.fd = o->sock;
@@ -1031,13 +1042,7 @@ TT_TEST(tcp_msg_request_sent_before_the_setup_is_done)
 	TT_EQ(o->su, FABTX__OFI_SU_DONE);
 	TT_EQ(o->sock_ev, EPOLLIN | EPOLLRDHUP); /* watched again */
 	TT_EQ(be->setup.ctrl_send(c, "answer", 6, 5000), 0);
-	TT_EQ(be->setup.ctrl_send(c, "x", 1, 5000), 0);
-	TT_EQ(waitpid(pid, &st, 0), pid);
-	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	be->setup.disconnect(c, 1);
-	be->setup.listener_close(&l);
-	be->setup.ctx_fini(&g_ctx, g_ctx.state);
-	free(c);
+	server_done(&l, c, pid);
 }
 
 /* fi_getinfo's answers are kept for a while (FABTX__OFI_GI_MS): the same
