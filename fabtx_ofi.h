@@ -2103,6 +2103,17 @@ static int fabtx__ofi_bframe(fabtx__ofi_conn *o, uint32_t want, uint32_t *len)
 	return k == want ? 1 : -EPROTO;
 }
 
+/* The peer hung up the bootstrap socket (bytes may still be unread) */
+static int fabtx__ofi_hung_up(fabtx__ofi_conn *o)
+{
+	struct pollfd p;
+	p.fd = o->sock;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, 0) < 0) return errno != EINTR;
+	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 /* During a server's wait for the fabric (the connection request, its
  * CONNECTED): 0 while the client is quiet, -ECONNRESET once it hung up.
  * Bytes it sent are the core's request, sent early if our OFFER allowed
@@ -2112,15 +2123,9 @@ static int fabtx__ofi_bframe(fabtx__ofi_conn *o, uint32_t want, uint32_t *len)
  * the end). */
 static int fabtx__ofi_quiet(fabtx__ofi_conn *o)
 {
-	struct pollfd p;
 	uint8_t b;
 	ssize_t n;
-	p.fd = o->sock;
-	p.events = POLLIN | POLLRDHUP;
-	p.revents = 0;
-	if (poll(&p, 1, 0) < 0) return errno == EINTR ? 0 : -ECONNRESET;
-	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return -ECONNRESET;
-	if (!(p.revents & POLLIN)) return 0;
+	if (fabtx__ofi_hung_up(o)) return -ECONNRESET;
 	n = recv(o->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0) return -ECONNRESET;
 	if (n < 0) return errno == EAGAIN || errno == EINTR ? 0 : -ECONNRESET;
@@ -2775,13 +2780,17 @@ static int fabtx__ofi_cli_connected(fabtx__ofi_conn *o)
 		 * backend directly may send at once) waits for the socket's
 		 * reader; the CONNECTED is due (the server had its own) */
 		if (o->got_ready)
-			rc = 0;
+			rc = fabtx__ofi_hung_up(o) ? -ECONNRESET : 0;
 		else if ((rc = fabtx__ofi_bframe(o, FABTX__OFI_B_READY,
 		                                 &blen)) > 0) {
 			fabtx__ofi_wsock_ready(o, o->bin + 12, blen);
 			o->bin_have = 0;
 			o->got_ready = 1;
-			rc = 0;
+			/* until the setup is done the socket is watched for
+			 * the hang-up only: bytes behind the READY (a server
+			 * that sent more) must not wake us again and again */
+			rc = fabtx__ofi_sock_watch(
+			    o, EPOLLRDHUP | (o->bout_len ? EPOLLOUT : 0u));
 		}
 		return rc < 0 ? rc : -EAGAIN;
 	}

@@ -825,6 +825,81 @@ TT_TEST(hostile_server_garbage_is_eproto)
 	hostile_server_case(NULL, 0, 1, -ECONNRESET, 20000);
 }
 
+/* ------------------------- a server that sends more behind its READY */
+/* A server (raw, this thread) offers a "passive endpoint" that takes the
+ * client's TCP connect and never answers its connection request, then
+ * sends READY with bytes behind it.  The client takes the READY while it
+ * waits for the fabric and watches its socket for the hang-up only: the
+ * bytes behind (read once the setup is done) do not make its fd readable
+ * pass after pass.  The server's hang-up still ends the setup, with
+ * -ECONNRESET, not at the handshake deadline (20 s; the bound is 10). */
+TT_TEST(hostile_server_bytes_behind_ready_do_not_spin_the_client)
+{
+	fabtx_ctx *cc;
+	fabtx_conn *c = NULL;
+	fabtx__ofi_conn *o;
+	struct sockaddr_in pa;
+	socklen_t pl = sizeof pa;
+	char url[160];
+	uint8_t b[1200], off[64 + 16];
+	uint32_t kind = 0;
+	int port, pport, lfd, pfd, sfd, rc, n;
+	uint64_t end;
+	skip_if_absent(&tcp_pv);
+	cc = hctx(20000);
+	lfd = raw_listen(&port);
+	pfd = raw_listen(&pport);
+	url_of(url, sizeof url, &tcp_pv, port);
+	TT_OK(fabtx_connect_start(cc, url, &c));
+	o = (fabtx__ofi_conn *)c->bdata;
+	sfd = accept(lfd, NULL, NULL);
+	TT_ASSERT(sfd >= 0);
+	end = fabtx_now_ms() + 10000;
+	do { /* the client's HELLO (it is sent from connect_poll's steps) */
+		struct pollfd pf = {fabtx_conn_fd(c), POLLIN, 0};
+		TT_EQ(fabtx_connect_poll(c), -EAGAIN);
+		(void)poll(&pf, 1, 10);
+		n = raw_recv_frame(sfd, &kind, b, sizeof b, 10);
+	} while (n < 0 && fabtx_now_ms() < end);
+	TT_ASSERT(n >= 0 && kind == B_HELLO);
+	/* OFFER: token, FI_EP_MSG, sockaddr_in, "tcp", "f", "d", the name */
+	memset(off, 0, sizeof off);
+	off[0] = 1;
+	put32(off + 8, FI_EP_MSG);
+	put32(off + 12, FI_SOCKADDR_IN);
+	put32(off + 16, 3);
+	put32(off + 20, 1);
+	put32(off + 24, 1);
+	put32(off + 28, (uint32_t)sizeof pa);
+	memcpy(off + 32, "tcpfd", 5);
+	memset(&pa, 0, sizeof pa);
+	TT_OK(getsockname(pfd, (struct sockaddr *)&pa, &pl));
+	memcpy(off + 37, &pa, sizeof pa);
+	raw_frame(sfd, B_OFFER, off, 37 + (uint32_t)sizeof pa);
+	raw_frame(sfd, B_READY, NULL, 0);
+	TT_EQ(send(sfd, "behind the READY", 16, MSG_NOSIGNAL), 16);
+	while (!o->got_ready) {
+		struct pollfd pf = {fabtx_conn_fd(c), POLLIN, 0};
+		rc = fabtx_connect_poll(c);
+		TT_ASSERT(rc == -EAGAIN);
+		if (fabtx_now_ms() > end) TT_FAIL("the READY was never taken");
+		(void)poll(&pf, 1, 10);
+	}
+	TT_EQ(o->su, FABTX__OFI_SU_C_CONNECTED); /* no answer: still waiting */
+	TT_EQ(o->sock_ev, EPOLLRDHUP);           /* the bytes wake nothing */
+	close(sfd);
+	do {
+		struct pollfd pf = {fabtx_conn_fd(c), POLLIN, 0};
+		rc = fabtx_connect_poll(c);
+		if (rc == -EAGAIN) (void)poll(&pf, 1, 10);
+	} while (rc == -EAGAIN && fabtx_now_ms() < end);
+	TT_EQ(rc, -ECONNRESET);
+	(void)fabtx_conn_close(c, 0);
+	close(pfd);
+	close(lfd);
+	fabtx_ctx_destroy(cc);
+}
+
 /* ---------------------------- bytes before the listener's setup is done */
 /* A listener's OFFER lets the client send the core's request before the
  * fabric connection is up (FABTX__OFI_OFFER_EARLY_REQ): the bytes wait in
