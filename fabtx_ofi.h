@@ -15,7 +15,8 @@
  *   The listener chooses the provider: URL option, else the environment
  *   variable FABTX_OFI_PROVIDER, else the first provider fi_getinfo offers
  *   that can do RMA writes with remote CQ data (sockets, udp, ofi_rxd and
- *   ofi_mrail are only used when named; shm only for loopback hosts).  A
+ *   ofi_mrail are only used when named; so is shm, which trusts its peers:
+ *   a client follows a listener into shm only if it names shm too).  A
  *   connecting client learns the listener's choice over the bootstrap
  *   socket and opens the same provider; if its URL names a different one the
  *   connect fails with -EPROTONOSUPPORT.
@@ -491,6 +492,9 @@ static fabtx__ofi_ctx *fabtx__ofi_state(fabtx_ctx *ctx);
 #define FABTX__OFI_Q_NO_SPAN 0x080u  /* runs may be read before landing */
 #define FABTX__OFI_Q_NOT_AUTO 0x100u /* never picked without being named */
 #define FABTX__OFI_Q_RCVBUF 0x200u /* deadlocks on a small TCP receive buffer */
+#define FABTX__OFI_Q_TRUSTS_PEER                                               \
+	0x400u /* a peer can crash this process through the provider: used only \
+	          where named (URL or FABTX_OFI_PROVIDER), on both ends */
 static const struct fabtx__ofi_quirk {
 	const char *name;
 	int contained; /* 1: name is contained in the provider name */
@@ -498,10 +502,16 @@ static const struct fabtx__ofi_quirk {
 } fabtx__ofi_quirks[] = {
     /* shm: smr fast RMA bypasses the command queue unless WAW is asked
      * for; the peer never signals our wait fd; endpoints named after the
-     * PID collide with a dead process's region */
+     * PID collide with a dead process's region.  It trusts its peers
+     * (docs/peers.md): each endpoint's region is a /dev/shm file the peer
+     * opens read-write by name, so a peer that truncates it kills this
+     * process with SIGBUS at libfabric's next look (seen), and the
+     * commands a peer writes there carry offsets libfabric 1.17 follows
+     * unchecked (smr_progress_inject: smr_get_ptr(region, src_data)) */
     {"shm", 0,
      FABTX__OFI_Q_WAW_ORDER | FABTX__OFI_Q_NO_WAIT_FD |
-         FABTX__OFI_Q_SPLIT_INJECT | FABTX__OFI_Q_LOCAL},
+         FABTX__OFI_Q_SPLIT_INJECT | FABTX__OFI_Q_LOCAL |
+         FABTX__OFI_Q_TRUSTS_PEER},
     /* sockets: manual progress stalls a writer's flush; a message header
      * split at a closed TCP window stalls for good unless the receive
      * buffer is large (fabtx__ofi_want_bufs); under manual progress a run
@@ -698,6 +708,7 @@ fail:
 /* --------------------------------------------------------- fi_getinfo */
 static int fabtx__ofi_excluded_auto(const char *prov, const char *host)
 {
+	if (fabtx__ofi_quirk(prov, FABTX__OFI_Q_TRUSTS_PEER)) return 1;
 	if (fabtx__ofi_quirk(prov, FABTX__OFI_Q_LOCAL))
 		return !fabtx__ofi_host_is_loopback(host);
 	return fabtx__ofi_quirk(prov, FABTX__OFI_Q_NOT_AUTO);
@@ -809,7 +820,7 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
 {
 	struct fi_info *h, *all = NULL, *f, *pick = NULL;
 	const char *prov = u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
-	const char *node = NULL;
+	const char *node = NULL, *unnamed = NULL;
 	fabtx__ofi_ctx *st = fabtx__ofi_state(ctx);
 	char key[400];
 	int rc, named = prov && *prov;
@@ -847,8 +858,11 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
 			    strcmp(f->domain_attr->name, u->domain) != 0)
 				continue;
 			if (!named && fabtx__ofi_excluded_auto(
-			                  f->fabric_attr->prov_name, u->host))
+			                  f->fabric_attr->prov_name, u->host)) {
+				if (!unnamed)
+					unnamed = f->fabric_attr->prov_name;
 				continue;
+			}
 			if (named && strcmp(f->fabric_attr->prov_name, prov))
 				continue;
 			pick = f;
@@ -858,16 +872,21 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
 	if (!pick) {
 		char found[1024];
 		fabtx__ofi_describe(found, sizeof found, u->ep);
-		fabtx_log(ctx, FABTX_LOG_ERROR,
-		          "ofi: no usable provider for %s%s%s%s%s%s (ep %s): "
-		          "fi_getinfo found: %s",
-		          u->host, named ? " provider=" : "", named ? prov : "",
-		          u->fabric[0] ? " fabric=" : "", u->fabric,
-		          u->domain[0] ? " domain=" : "",
-		          u->ep == 1   ? "msg"
-		          : u->ep == 2 ? "rdm"
-		                       : "any",
-		          found);
+		fabtx_log(
+		    ctx, FABTX_LOG_ERROR,
+		    "ofi: no usable provider for %s%s%s%s%s%s%s (ep %s)%s%s%s: "
+		    "fi_getinfo found: %s",
+		    u->host, named ? " provider=" : "", named ? prov : "",
+		    u->fabric[0] ? " fabric=" : "", u->fabric,
+		    u->domain[0] ? " domain=" : "", u->domain,
+		    u->ep == 1   ? "msg"
+		    : u->ep == 2 ? "rdm"
+		                 : "any",
+		    unnamed ? "; " : "", unnamed ? unnamed : "",
+		    unnamed ? " matches but is used only when named "
+		              "(provider=...; docs/ofi.md)"
+		            : "",
+		    found);
 		fi_freeinfo(all);
 		return -ENODEV;
 	}
@@ -2724,6 +2743,20 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 		          : u->ep == 2 ? "rdm"
 		                       : "any");
 		return -EPROTONOSUPPORT;
+	}
+	if (fabtx__ofi_quirk(prov, FABTX__OFI_Q_TRUSTS_PEER)) {
+		/* a server must not talk a client that did not ask for it
+		 * into a provider through which the server can crash it */
+		const char *want =
+		    u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
+		if (!want || strcmp(want, prov) != 0) {
+			fabtx_log(c->ctx, FABTX_LOG_ERROR,
+			          "ofi: %s: listener uses %s, which trusts its "
+			          "peers (docs/peers.md); name it to use it "
+			          "(provider=%s)",
+			          c->url, prov, prov);
+			return -EPROTONOSUPPORT;
+		}
 	}
 	/* the listener decided: open the same provider / ep type here, if
 	 * the early open guessed otherwise */

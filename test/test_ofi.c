@@ -790,7 +790,9 @@ static void t_zerocopy(const prov *pv)
 		fabtx_mr_cache_stats st;
 		uint8_t *ub[2], ack;
 		int port = kid_port(&k);
-		snprintf(url, sizeof url, "127.0.0.1:%d", port);
+		/* a client uses shm only when it names it (docs/peers.md) */
+		snprintf(url, sizeof url, "127.0.0.1:%d%s", port,
+		         strcmp(pv->name, "shm") == 0 ? "?provider=shm" : "");
 		if (be->setup.connect(s, url, 10000) < 0) _exit(2);
 		exchange_windows(s, &rx, &tx);
 		if (be->data.mr_cache(s, &mc) < 0) _exit(3);

@@ -975,6 +975,103 @@ TT_TEST(tcp_msg_early_bytes_end_only_their_own_setup)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* ------------------------- shm: a provider that trusts its peers */
+/* libfabric 1.17's shm provider lets a peer crash this process (its
+ * region is a /dev/shm file the peer opens read-write: truncated, the next
+ * look is SIGBUS; its commands carry offsets followed unchecked), so it is
+ * never chosen automatically, and a client follows a listener into it
+ * only when it names shm itself (URL or FABTX_OFI_PROVIDER): otherwise a
+ * hostile server could talk any ofi:// client into it.  Both ends in this
+ * thread.  Returns the client's result; *sp is the accepted end or NULL
+ * (an end whose client gave up is ECONNABORTED / ECONNRESET at accept). */
+static int one_thread_setup(fabtx_listener *l, fabtx_ctx *cctx,
+                            const char *url, fabtx_conn **cp,
+                            fabtx_conn **sp)
+{
+	uint64_t end = fabtx_now_ms() + 20000;
+	int crc, rc;
+	*sp = NULL;
+	TT_OK(fabtx_connect_start(cctx, url, cp));
+	crc = -EAGAIN;
+	while (crc == -EAGAIN || (crc == 0 && !*sp)) {
+		struct pollfd pf[2];
+		if (fabtx_now_ms() > end) TT_FAIL("setup of %s never ended", url);
+		if (crc == -EAGAIN) crc = fabtx_connect_poll(*cp);
+		if (!*sp) {
+			rc = fabtx_accept(l, sp, 0);
+			if (rc < 0 && rc != -EAGAIN && rc != -ECONNABORTED &&
+			    rc != -ECONNRESET)
+				TT_FAIL("accept: %s", fabtx_strerror(rc));
+		}
+		pf[0].fd = fabtx_conn_fd(*cp);
+		pf[1].fd = fabtx_listener_fd(l);
+		pf[0].events = pf[1].events = POLLIN;
+		(void)poll(pf, 2, 5);
+	}
+	return crc;
+}
+/* c and s carry a message each way; both closed */
+static void one_thread_talk(fabtx_conn *c, fabtx_conn *s)
+{
+	uint8_t m[16];
+	uint64_t end = fabtx_now_ms() + 10000;
+	int rc;
+	TT_EQ(fabtx_send(c, "ping", 4, 1000), 4);
+	while ((rc = (int)fabtx_recv(s, m, sizeof m, 0)) == -EAGAIN &&
+	       fabtx_now_ms() < end)
+		(void)fabtx_conn_poll(c);
+	TT_EQ(rc, 4);
+	TT_ASSERT(memcmp(m, "ping", 4) == 0);
+	TT_EQ(fabtx_send(s, "pong", 4, 1000), 4);
+	while ((rc = (int)fabtx_recv(c, m, sizeof m, 0)) == -EAGAIN &&
+	       fabtx_now_ms() < end)
+		(void)fabtx_conn_poll(s);
+	TT_EQ(rc, 4);
+	TT_ASSERT(memcmp(m, "pong", 4) == 0);
+	(void)fabtx_conn_close(c, 0);
+	(void)fabtx_conn_close(s, 0);
+}
+TT_TEST(shm_provider_is_used_only_where_both_ends_name_it)
+{
+	static const prov shm_pv = {"shm", "rdm"};
+	fabtx_ctx *sctx, *cctx;
+	fabtx_listener *l;
+	fabtx_conn *c, *s;
+	char bare[96], named[160];
+	int port;
+	skip_if_absent(&shm_pv);
+	TT_OK(unsetenv("FABTX_OFI_PROVIDER"));
+	sctx = hctx(5000);
+	cctx = hctx(5000);
+	/* automatic choice restricted to shm's fabric: nothing to choose */
+	TT_EQ(fabtx_listen(sctx, "ofi://127.0.0.1:0?fabric=shm", &l), -ENODEV);
+	TT_EQ(fabtx_listen(sctx, "ofi://127.0.0.1:0?fabric=shm&ep=rdm", &l),
+	      -ENODEV);
+	l = listen_on(sctx, &shm_pv, &port);
+	snprintf(bare, sizeof bare, "ofi://127.0.0.1:%d", port);
+	url_of(named, sizeof named, &shm_pv, port);
+	/* a client that did not ask for shm is not talked into it */
+	TT_EQ(one_thread_setup(l, cctx, bare, &c, &s), -EPROTONOSUPPORT);
+	TT_ASSERT(s == NULL);
+	(void)fabtx_conn_close(c, 0);
+	TT_OK(setenv("FABTX_OFI_PROVIDER", "tcp", 1));
+	TT_EQ(one_thread_setup(l, cctx, bare, &c, &s), -EPROTONOSUPPORT);
+	TT_ASSERT(s == NULL);
+	(void)fabtx_conn_close(c, 0);
+	/* named: in the environment, then in the URL */
+	TT_OK(setenv("FABTX_OFI_PROVIDER", "shm", 1));
+	TT_EQ(one_thread_setup(l, cctx, bare, &c, &s), 0);
+	TT_ASSERT(s != NULL);
+	one_thread_talk(c, s);
+	TT_OK(unsetenv("FABTX_OFI_PROVIDER"));
+	TT_EQ(one_thread_setup(l, cctx, named, &c, &s), 0);
+	TT_ASSERT(s != NULL);
+	one_thread_talk(c, s);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(cctx);
+	fabtx_ctx_destroy(sctx);
+}
+
 __attribute__((constructor)) static void setup_env(void)
 {
 	signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: seen */

@@ -520,8 +520,11 @@ static int info_ofi(const info_opts *o, fabtx_ctx *ctx)
 			    wwhy[0] ? " (" : "", wwhy, wwhy[0] ? ")" : "",
 			    eff_inject(e),
 			    e->domain_attr->cq_data_size,
-			    excl ? (excl_lo ? "; only when named"
-			                    : "; auto on loopback only")
+			    excl ? (fabtx__ofi_quirk(p, FABTX__OFI_Q_TRUSTS_PEER)
+			                ? "; only when named, it trusts its peers "
+			                  "(docs/peers.md)"
+			            : excl_lo ? "; only when named"
+			                      : "; auto on loopback only")
 			         : "",
 			    doms);
 		} else {
