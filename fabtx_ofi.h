@@ -356,8 +356,6 @@ typedef struct fabtx__ofi_dom {
 	struct fid_domain *domain;
 	fabtx_mr_cache *mrc;
 	int fabric_shared; /* fabric belongs to an older entry */
-	uint64_t next_key;
-	pthread_mutex_t lock; /* next_key, domain-level calls */
 } fabtx__ofi_dom;
 
 /* fi_getinfo's answers, kept for a while: a client's fi_getinfo costs
@@ -458,7 +456,6 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 				fi_close(&d->fabric->fid);
 		}
 		fi_freeinfo(d->info);
-		pthread_mutex_destroy(&d->lock);
 		fabtx_ctx_free(ctx, d);
 	}
 	if (k) {
@@ -674,7 +671,6 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 		pthread_mutex_unlock(&s->lock);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&d->lock, NULL);
 	d->info = fi_dupinfo(fi);
 	if (!d->info) {
 		rc = -ENOMEM;
@@ -687,7 +683,6 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 	fabtx__ofi_want_progress(ctx, d->info);
 	rc = fabtx__ofi_err(fi_domain(d->fabric, d->info, &d->domain, NULL));
 	if (rc < 0) goto fail;
-	d->next_key = ((uint64_t)(getpid() & 0xffff) << 16) + 1;
 	d->next = s->doms;
 	s->doms = d;
 	pthread_mutex_unlock(&s->lock);
@@ -699,7 +694,6 @@ fail:
 	          fi_strerror(-rc));
 	if (d->fabric && !d->fabric_shared) fi_close(&d->fabric->fid);
 	fi_freeinfo(d->info);
-	pthread_mutex_destroy(&d->lock);
 	fabtx_ctx_free(ctx, d);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -3319,17 +3313,37 @@ static int fabtx__ofi_ctrl_look(fabtx_conn *c, void *buf, size_t cap,
 }
 
 /* ------------------------------------------------------------ windows */
+/* Register with a key nobody can guess.  Where the application picks the
+ * keys (no FI_MR_PROV_KEY) a registration is domain-wide unless the
+ * provider scopes it to an endpoint (FI_MR_ENDPOINT), and every
+ * connection of a context shares the domain: over tcp a write names a key
+ * and an offset, nothing else.  Keys counted up from one number let a
+ * client that knows its own window's key write into the next client's
+ * window (seen).  So each key is random, as wide as the provider takes
+ * (a collision, -FI_ENOKEY, draws again). */
+static int fabtx__ofi_reg_keyed(fabtx__ofi_dom *d, void *buf, size_t len,
+                                uint64_t access, struct fid_mr **mr)
+{
+	size_t ks = d->info->domain_attr->mr_key_size;
+	uint64_t key = 0;
+	int rc = -FI_ENOKEY, i;
+	for (i = 0; i < 8 && rc == -FI_ENOKEY; i++) {
+		if (!(d->info->domain_attr->mr_mode & FI_MR_PROV_KEY)) {
+			if (fabtx__ofi_random64(&key) < 0) return -EIO;
+			if (ks && ks < 8) key &= ((uint64_t)1 << (ks * 8)) - 1;
+		}
+		rc =
+		    fi_mr_reg(d->domain, buf, len, access, 0, key, 0, mr, NULL);
+	}
+	return rc ? fabtx__ofi_err(rc) : 0;
+}
+
 static int fabtx__ofi_mr_reg(fabtx__ofi_conn *o, void *buf, size_t len,
                              uint64_t access, struct fid_mr **mr)
 {
 	fabtx__ofi_dom *d = o->dom;
-	uint64_t key;
-	int rc;
-	pthread_mutex_lock(&d->lock);
-	key = d->next_key++;
-	pthread_mutex_unlock(&d->lock);
-	rc = fi_mr_reg(d->domain, buf, len, access, 0, key, 0, mr, NULL);
-	if (rc) return fabtx__ofi_err(rc);
+	int rc = fabtx__ofi_reg_keyed(d, buf, len, access, mr);
+	if (rc) return rc;
 	if (d->info->domain_attr->mr_mode & FI_MR_ENDPOINT) {
 		rc = fi_mr_bind(*mr, &o->ep->fid, 0);
 		if (rc == 0) rc = fi_mr_enable(*mr);
@@ -4736,14 +4750,11 @@ static int fabtx__ofi_mrc_reg(void *user, void *addr, size_t len,
 {
 	fabtx__ofi_dom *d = (fabtx__ofi_dom *)user;
 	struct fid_mr *mr = NULL;
-	uint64_t key, acc = FI_WRITE | FI_SEND | FI_READ;
+	uint64_t acc = FI_WRITE | FI_SEND | FI_READ;
 	int rc;
 	(void)access;
-	pthread_mutex_lock(&d->lock);
-	key = d->next_key++;
-	pthread_mutex_unlock(&d->lock);
-	rc = fi_mr_reg(d->domain, addr, len, acc, 0, key, 0, &mr, NULL);
-	if (rc) return fabtx__ofi_err(rc);
+	rc = fabtx__ofi_reg_keyed(d, addr, len, acc, &mr);
+	if (rc) return rc;
 	memset(out, 0, sizeof *out);
 	out->mr = mr;
 	out->desc = fi_mr_desc(mr);

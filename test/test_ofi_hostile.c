@@ -1072,6 +1072,162 @@ TT_TEST(shm_provider_is_used_only_where_both_ends_name_it)
 	fabtx_ctx_destroy(sctx);
 }
 
+/* ------------------ a client's RMA writes into another's window */
+/* Every connection of a context shares its libfabric domain, and tcp's
+ * registrations are domain-wide (no FI_MR_ENDPOINT): a write names only a
+ * key and an offset.  Keys used to be (pid << 16) + 1, 2, ...: a client
+ * that knew its own window's key wrote into the previous client's window
+ * at key - 2 (seen: that connection then failed with -EPROTO).  Each
+ * attacker here is a fresh fabtx client (a refused write ends the
+ * writer's connection) that makes one write with a key near the first
+ * attacker's own, straight through its endpoint, then sends a message:
+ * once the listener has that message or has dropped the attacker, it has
+ * dealt with the write.  The write must not reach the good client's window
+ * (its bytes are looked at), and the good client's connection carries on. */
+static void drive_all(fabtx_conn **d)
+{
+	for (; *d; d++)
+		(void)fabtx_conn_poll(*d);
+}
+static void atk_one_write(fabtx_conn *a, uint64_t key, uint64_t off,
+                          fabtx_conn **d)
+{
+	fabtx__ofi_conn *o = (fabtx__ofi_conn *)a->bdata;
+	struct fi_cq_data_entry e;
+	uint64_t end = fabtx_now_ms() + 10000;
+	ssize_t n;
+	memset(o->tx_buf, 0xa5, 256);
+	while ((n = fi_write(o->ep, o->tx_buf, 256, fi_mr_desc(o->tx_mr),
+	                     o->peer, off, key, NULL)) == -FI_EAGAIN &&
+	       fabtx_now_ms() < end) {
+		(void)fi_cq_read(o->cq, &e, 1);
+		drive_all(d);
+	}
+	TT_EQ(n, 0);
+}
+static void t_foreign_window(const prov *pv)
+{
+	static const int delta[] = {-1, -2, -3, -4, -5, -6, 1, 2, 3};
+	fabtx_ctx *sctx, *cctx, *actx;
+	fabtx_listener *l;
+	fabtx_conn *c, *s, *a, *as, *d[4];
+	char url[160];
+	uint8_t m[4096], r[4096], mark[256];
+	uint64_t kf = 0;
+	size_t j;
+	int port, i;
+	skip_if_absent(pv);
+	memset(mark, 0xa5, sizeof mark);
+	sctx = hctx(5000);
+	cctx = hctx(5000);
+	actx = hctx(5000);
+	l = listen_on(sctx, pv, &port);
+	url_of(url, sizeof url, pv, port);
+	TT_EQ(one_thread_setup(l, cctx, url, &c, &s), 0);
+	for (j = 0; j < sizeof delta / sizeof delta[0]; j++) {
+		uint64_t end = fabtx_now_ms() + 10000;
+		ssize_t got;
+		TT_EQ(one_thread_setup(l, actx, url, &a, &as), 0);
+		if (j == 0) kf = a->peer_win.key;
+		d[0] = as;
+		d[1] = s;
+		d[2] = c;
+		d[3] = NULL;
+		atk_one_write(a, kf + (uint64_t)(int64_t)delta[j],
+		              a->peer_win.addr + 4096, d);
+		TT_EQ(fabtx_send(a, "after", 5, 1000), 5);
+		d[0] = a;
+		/* done when the listener has the message or either end
+		 * of the attacker's connection has failed (rxm: the
+		 * attacker's end sees its fabric connection go) */
+		while ((got = fabtx_recv(as, r, sizeof r, 0)) == -EAGAIN) {
+			if (fabtx_now_ms() > end)
+				TT_FAIL("the listener never dealt with the write");
+			if (fabtx_conn_poll(a) < 0) break;
+			drive_all(d);
+		}
+		TT_ASSERT(got == 5 || got < 0 || got == -EAGAIN);
+		TT_ASSERT(memcmp((uint8_t *)s->rx_win.base + 4096, mark,
+		                 sizeof mark) != 0);
+		(void)fabtx_conn_close(a, 0);
+		(void)fabtx_conn_close(as, 0);
+	}
+	/* the good client's connection, both ways, every byte */
+	for (i = 0; i < 64; i++) {
+		size_t n = 1 + (size_t)i * 61 % sizeof m;
+		uint64_t end = fabtx_now_ms() + 10000;
+		ssize_t got;
+		th_fill(m, n, (uint64_t)i);
+		TT_EQ(fabtx_send(c, m, n, 1000), (ssize_t)n);
+		while ((got = fabtx_recv(s, r, sizeof r, 0)) == -EAGAIN &&
+		       fabtx_now_ms() < end)
+			(void)fabtx_conn_poll(c);
+		TT_EQ(got, (ssize_t)n);
+		TT_EQ(th_check(r, n, (uint64_t)i), 0);
+		TT_EQ(fabtx_send(s, r, n, 1000), (ssize_t)n);
+		while ((got = fabtx_recv(c, m, sizeof m, 0)) == -EAGAIN &&
+		       fabtx_now_ms() < end)
+			(void)fabtx_conn_poll(s);
+		TT_EQ(got, (ssize_t)n);
+		TT_EQ(th_check(m, n, (uint64_t)i), 0);
+	}
+	(void)fabtx_conn_close(c, 0);
+	(void)fabtx_conn_close(s, 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(actx);
+	fabtx_ctx_destroy(cctx);
+	fabtx_ctx_destroy(sctx);
+}
+TT_TEST(tcp_msg_client_cannot_write_into_another_clients_window)
+{
+	t_foreign_window(&tcp_pv);
+}
+/* Over tcp;ofi_rxm a refused write ends the fabric connection under rxm
+ * without either fabtx end hearing of it, so the end-to-end test above has
+ * nothing to wait for there.  What it rests on, for both: the keys of
+ * windows registered one after another (six connections, both ends) lie
+ * nowhere near one another (counted keys were 1 apart) */
+static void t_keys_apart(const prov *pv)
+{
+	enum { N = 6 };
+	fabtx_ctx *sctx, *cctx;
+	fabtx_listener *l;
+	fabtx_conn *c[N], *s[N];
+	uint64_t k[4 * N];
+	char url[160];
+	int port, i, j, nk = 0;
+	skip_if_absent(pv);
+	sctx = hctx(5000);
+	cctx = hctx(5000);
+	l = listen_on(sctx, pv, &port);
+	url_of(url, sizeof url, pv, port);
+	for (i = 0; i < N; i++) {
+		TT_EQ(one_thread_setup(l, cctx, url, &c[i], &s[i]), 0);
+		k[nk++] = s[i]->rx_win.key;
+		k[nk++] = c[i]->rx_win.key;
+		k[nk++] = fi_mr_key(((fabtx__ofi_conn *)s[i]->bdata)->tx_mr);
+		k[nk++] = fi_mr_key(((fabtx__ofi_conn *)c[i]->bdata)->tx_mr);
+	}
+	for (i = 0; i < nk; i++)
+		for (j = i + 1; j < nk; j++) {
+			uint64_t dk = k[i] > k[j] ? k[i] - k[j] : k[j] - k[i];
+			if (dk < ((uint64_t)1 << 24))
+				TT_FAIL("keys %llx and %llx are %llu apart",
+				        (unsigned long long)k[i],
+				        (unsigned long long)k[j],
+				        (unsigned long long)dk);
+		}
+	for (i = 0; i < N; i++) {
+		(void)fabtx_conn_close(c[i], 0);
+		(void)fabtx_conn_close(s[i], 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(cctx);
+	fabtx_ctx_destroy(sctx);
+}
+TT_TEST(tcp_msg_window_keys_lie_far_apart) { t_keys_apart(&tcp_pv); }
+TT_TEST(rxm_rdm_window_keys_lie_far_apart) { t_keys_apart(&rxm_pv); }
+
 __attribute__((constructor)) static void setup_env(void)
 {
 	signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: seen */
