@@ -25,7 +25,11 @@ $(B)/test_ofi_peer: test/test_ofi_peer.c fabtx_ofi.h fabtx.h | $(B)/.dir
 $(B)/fi_rma_pp: bench/fi_rma_pp.c | $(B)/.dir
 	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
 
-OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi $(B)/test_ofi_hostile $(B)/test_ofi_peer $(B)/fi_rma_pp
+# what one endpoint of libfabric's shm provider costs to open
+$(B)/fi_shm_ep: bench/fi_shm_ep.c | $(B)/.dir
+	$(CC) $(OFI_CFLAGS) -o $@ $< $(LDLIBS_ALL) -lfabric
+
+OFI_BINS := $(B)/test_ofi_be $(B)/test_ofi $(B)/test_ofi_hostile $(B)/test_ofi_peer $(B)/fi_rma_pp $(B)/fi_shm_ep
 TEST_SUITES += test-ofi
 ALL_BINS += $(OFI_BINS)
 
