@@ -129,6 +129,10 @@ typedef struct fabtx_ofi_info {
 	/* client: 1 if the core's request went before the setup was done
 	 * (the listener's OFFER allowed it), 0 if after */
 	int early_req;
+	/* messages (not writes) that reached the endpoint and were dropped:
+	 * nobody sends fabtx messages, but anyone can send an FI_EP_RDM
+	 * endpoint some (docs/peers.md) */
+	uint64_t strays;
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -947,10 +951,11 @@ static int fabtx__ofi_send_all(int fd, const void *buf, size_t len,
 typedef struct fabtx__ofi_op {
 	struct fi_context2 fctx; /* must be first: FI_CONTEXT(2) */
 	uint32_t next;
-	uint32_t kind; /* 1 tx write, 2 rx posted recv */
+	uint32_t kind; /* 1 tx write, 2 rx posted recv, 3 sink recv */
 	uint64_t wseq; /* kind 1: the write's number (fabtx__ofi_written) */
 } fabtx__ofi_op;
 
+#define FABTX__OFI_SINKS 16u     /* receives that swallow strays (RDM) */
 #define FABTX__OFI_PQ_MIN 64u    /* queued writes: first size */
 #define FABTX__OFI_PQ_MAX 4096u  /* and largest */
 typedef struct fabtx__ofi_pend { /* a write waiting for the provider */
@@ -1013,6 +1018,7 @@ typedef struct fabtx__ofi_conn {
 	/* ops */
 	fabtx__ofi_op *ops;
 	uint32_t nops, free_head, tx_out, tx_max, rx_posted, rx_want;
+	uint32_t sink_posted, sink_want; /* receives that swallow strays */
 	uint64_t injected;   /* inject ops since the last completing op */
 	uint64_t wseq;       /* writes accepted (issued or queued) so far */
 	int no_dc;           /* the provider refused FI_DELIVERY_COMPLETE */
@@ -1142,16 +1148,24 @@ static void fabtx__ofi_op_put(fabtx__ofi_conn *o, uint32_t i)
 	o->free_head = i;
 }
 
+/* Zero-length receives: for the remote CQ data of writes where the
+ * provider consumes a receive for it (FI_RX_CQ_DATA, kind 2), and on an
+ * FI_EP_RDM endpoint that needs none, a few sinks (kind 3).  An RDM
+ * endpoint takes messages from anyone who has its address, and without a
+ * receive posted rxm keeps each one, for ever: 20000 messages of 4 KiB
+ * from a stranger grew the listener by 358 MB (docs/peers.md).  A sink
+ * takes one (truncated to nothing) and is posted again. */
 static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 {
-	while (o->rx_posted < o->rx_want) {
+	while (o->rx_posted < o->rx_want || o->sink_posted < o->sink_want) {
 		uint32_t i = fabtx__ofi_op_get(o);
+		int sink = o->rx_posted >= o->rx_want;
 		ssize_t rc;
 		if (i == UINT32_MAX) return 0;
-		o->ops[i].kind = 2;
-		rc =
-		    fi_recv(o->ep, NULL, 0, NULL,
-		            o->rdm ? o->peer : FI_ADDR_UNSPEC, &o->ops[i].fctx);
+		o->ops[i].kind = sink ? 3 : 2;
+		rc = fi_recv(o->ep, NULL, 0, NULL,
+		             o->rdm && !sink ? o->peer : FI_ADDR_UNSPEC,
+		             &o->ops[i].fctx);
 		if (rc == -FI_EAGAIN) {
 			fabtx__ofi_op_put(o, i);
 			return 0;
@@ -1160,7 +1174,10 @@ static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 			fabtx__ofi_op_put(o, i);
 			return fabtx__ofi_err(rc);
 		}
-		o->rx_posted++;
+		if (sink)
+			o->sink_posted++;
+		else
+			o->rx_posted++;
 	}
 	return 0;
 }
@@ -1436,6 +1453,9 @@ static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 	o->rx_want = (fi->rx_attr->mode & FI_RX_CQ_DATA)
 	                 ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
 	                 : 0;
+	o->sink_want = fi->ep_attr->type == FI_EP_RDM && !o->rx_want
+	                   ? FABTX__OFI_SINKS
+	                   : 0;
 	/* the queue starts small and grows under load (fabtx__ofi_pq_room):
 	 * 4096 entries of 248 B (1 MiB) cleared up front were an eighth of
 	 * the CPU a zmq connect over ofi-tcp took (perf, both processes) */
@@ -1443,7 +1463,7 @@ static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 	o->pq = (fabtx__ofi_pend *)fabtx_ctx_zalloc(
 	    o->c->ctx, sizeof(fabtx__ofi_pend) * o->pq_cap);
 	if (!o->pq) return -ENOMEM;
-	o->nops = o->tx_max + o->rx_want + 1;
+	o->nops = o->tx_max + o->rx_want + o->sink_want + 1;
 	/* plain calloc, like the windows: the provider holds these
 	 * contexts, and an orphan (fabtx__ofi_unpark_ctx) outlives the
 	 * context's allocator */
@@ -4210,6 +4230,27 @@ static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force, int in)
 
 /* One pass over the CQ: completions, doorbells, errors.  Returns the
  * number of entries seen, or < 0 if the connection failed. */
+/* A completion's operation is over: its context back to the pool.  Its
+ * kind (1 write, 2 receive for CQ data, 3 sink: a stray message, counted),
+ * or 0 if it is none of ours. */
+static int fabtx__ofi_op_done(fabtx__ofi_conn *o, void *ctx)
+{
+	fabtx__ofi_op *op = (fabtx__ofi_op *)ctx;
+	int k;
+	if (!op || op < o->ops || op >= o->ops + o->nops) return 0;
+	k = (int)op->kind;
+	if (k == 1 && o->tx_out)
+		o->tx_out--;
+	else if (k == 2 && o->rx_posted)
+		o->rx_posted--;
+	else if (k == 3 && o->sink_posted) {
+		o->sink_posted--;
+		o->st.strays++;
+	}
+	fabtx__ofi_op_put(o, (uint32_t)(op - o->ops));
+	return k;
+}
+
 static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 {
 	fabtx_conn *c = o->c;
@@ -4220,18 +4261,13 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 		if (n > 0) {
 			seen += (int)n;
 			for (i = 0; i < n; i++) {
-				fabtx__ofi_op *op =
-				    (fabtx__ofi_op *)e[i].op_context;
-				if (op && op >= o->ops &&
-				    op < o->ops + o->nops) {
-					uint32_t oi = (uint32_t)(op - o->ops);
-					if (op->kind == 1 && o->tx_out)
-						o->tx_out--;
-					else if (op->kind == 2 && o->rx_posted)
-						o->rx_posted--;
-					fabtx__ofi_op_put(o, oi);
-				}
-				if (e[i].flags & FI_REMOTE_CQ_DATA) {
+				if (fabtx__ofi_op_done(o, e[i].op_context) == 3)
+					continue; /* a stray message */
+				/* CQ data only from writes: a message (from
+				 * anyone, on RDM) may carry CQ data too */
+				if ((e[i].flags &
+				     (FI_REMOTE_CQ_DATA | FI_REMOTE_WRITE)) ==
+				    (FI_REMOTE_CQ_DATA | FI_REMOTE_WRITE)) {
 					o->st.cq_data_in++;
 					if (e[i].data >> 63)
 						fabtx__ofi_imm_in(c, e[i].data);
@@ -4253,16 +4289,13 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 			seen++;
 			snprintf(why, sizeof why, "CQ error %d (%s)", ee.err,
 			         fi_strerror(ee.err));
-			if (ee.op_context) {
-				fabtx__ofi_op *op =
-				    (fabtx__ofi_op *)ee.op_context;
-				if (op >= o->ops && op < o->ops + o->nops) {
-					if (op->kind == 1 && o->tx_out)
-						o->tx_out--;
-					else if (op->kind == 2 && o->rx_posted)
-						o->rx_posted--;
-					fabtx__ofi_op_put(
-					    o, (uint32_t)(op - o->ops));
+			{
+				int k = fabtx__ofi_op_done(o, ee.op_context);
+				/* a stray message that did not fit (a sink, or a
+				 * receive for CQ data: writes never truncate) */
+				if (k == 3 || (k == 2 && ee.err == FI_ETRUNC)) {
+					if (++guard < 1024) continue;
+					break;
 				}
 			}
 			if (fabtx__ofi_check_sock(o, 1, 0) < 0 ||
@@ -4282,7 +4315,8 @@ static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 		}
 		return fabtx__ofi_fail(o, fabtx__ofi_err(n), "CQ read failed");
 	}
-	if (o->rx_posted < o->rx_want && !o->sock_dead) {
+	if ((o->rx_posted < o->rx_want || o->sink_posted < o->sink_want) &&
+	    !o->sock_dead) {
 		int rc = fabtx__ofi_post_recvs(o);
 		if (rc < 0) return fabtx__ofi_fail(o, rc, "reposting receives");
 	}

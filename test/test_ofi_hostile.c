@@ -1182,6 +1182,161 @@ TT_TEST(tcp_msg_client_cannot_write_into_another_clients_window)
 {
 	t_foreign_window(&tcp_pv);
 }
+/* ---------------------------- strangers' messages to an RDM endpoint */
+/* An FI_EP_RDM endpoint takes messages from anyone who has its address
+ * (over tcp;ofi_rxm: an IP and a port; here the worst case, the exact
+ * name).  fabtx sends none and posted no receive, and rxm kept every
+ * message for ever: 20000 of 4 KiB from a stranger grew the listener by
+ * 340 MB.  The stranger, in a child, first sends messages that carry CQ
+ * data shaped like fabtx's doorbells, then the flood.  The listener must
+ * stay small, say it dropped strays, and the good client's connection
+ * must carry every byte afterwards. */
+#define STRAY_N 20000
+#define STRAY_SZ 4096
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	TT_ASSERT(f != NULL);
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "VmRSS:", 6) == 0) v = atol(line + 6);
+	fclose(f);
+	return v;
+}
+static void stranger_main(kid *k, const char *prov_name)
+{
+	struct fi_info *h = fi_allocinfo(), *fi = NULL;
+	struct fid_fabric *fab;
+	struct fid_domain *dom;
+	struct fid_av *av;
+	struct fid_cq *cq;
+	struct fid_ep *ep;
+	struct fi_av_attr aa;
+	struct fi_cq_attr ca;
+	struct fi_cq_entry e[64];
+	fi_addr_t dst;
+	uint8_t name[256];
+	uint32_t nl;
+	static uint8_t buf[STRAY_SZ];
+	int sent = 0, done = 0, i;
+	uint64_t end;
+	if (read(k->to[0], &nl, sizeof nl) != (ssize_t)sizeof nl ||
+	    nl > sizeof name || read(k->to[0], name, nl) != (ssize_t)nl)
+		_exit(80);
+	h->ep_attr->type = FI_EP_RDM;
+	h->caps = FI_MSG;
+	h->fabric_attr->prov_name = strdup(prov_name);
+	if (fi_getinfo(FI_VERSION(1, 9), NULL, NULL, 0, h, &fi)) _exit(81);
+	memset(&aa, 0, sizeof aa);
+	memset(&ca, 0, sizeof ca);
+	ca.format = FI_CQ_FORMAT_CONTEXT;
+	ca.size = 4096;
+	if (fi_fabric(fi->fabric_attr, &fab, NULL) ||
+	    fi_domain(fab, fi, &dom, NULL) || fi_av_open(dom, &aa, &av, NULL) ||
+	    fi_cq_open(dom, &ca, &cq, NULL) || fi_endpoint(dom, fi, &ep, NULL) ||
+	    fi_ep_bind(ep, &av->fid, 0) ||
+	    fi_ep_bind(ep, &cq->fid, FI_TRANSMIT | FI_RECV) || fi_enable(ep))
+		_exit(82);
+	if (fi_av_insert(av, name, 1, &dst, 0, NULL) != 1) _exit(83);
+	memset(buf, 0x5a, sizeof buf);
+	end = fabtx_now_ms() + 60000;
+	/* CQ data as fabtx's data doorbells: "all visible up to" far ahead,
+	 * then the flood */
+	for (i = 0; i < 64; i++) {
+		uint64_t data = FABTX__OFI_POS_BIT | (uint64_t)(1000 + i * 4096);
+		while (fi_senddata(ep, buf, 8, NULL, data, dst, NULL) ==
+		       -FI_EAGAIN) {
+			if (fabtx_now_ms() > end) _exit(84);
+			(void)fi_cq_read(cq, e, 64);
+		}
+	}
+	while (done < STRAY_N + 64 && fabtx_now_ms() < end) {
+		ssize_t n;
+		if (sent < STRAY_N) {
+			n = fi_send(ep, buf, sizeof buf, NULL, dst, NULL);
+			if (n == 0)
+				sent++;
+			else if (n != -FI_EAGAIN)
+				break; /* cut off: fine */
+		}
+		n = fi_cq_read(cq, e, 64);
+		if (n > 0) done += (int)n;
+		if (n == -FI_EAVAIL) {
+			struct fi_cq_err_entry ee;
+			memset(&ee, 0, sizeof ee);
+			(void)fi_cq_readerr(cq, &ee, 0);
+			done++;
+		}
+	}
+	_exit(0);
+}
+static void t_strays(const prov *pv)
+{
+	kid g;
+	fabtx_ctx *sctx, *cctx;
+	fabtx_listener *l;
+	fabtx_conn *c, *s;
+	fabtx_ofi_info oi;
+	char url[160];
+	uint8_t name[256], m[4096], r[4096];
+	size_t nl = sizeof name;
+	uint32_t nl32;
+	long r0, r1;
+	uint64_t end;
+	int port, st, i;
+	pid_t w;
+	skip_if_absent(pv);
+	kid_fork(&g);
+	if (g.pid == 0) stranger_main(&g, pv->name);
+	sctx = hctx(5000);
+	cctx = hctx(5000);
+	l = listen_on(sctx, pv, &port);
+	url_of(url, sizeof url, pv, port);
+	TT_EQ(one_thread_setup(l, cctx, url, &c, &s), 0);
+	TT_OK(fi_getname(&((fabtx__ofi_conn *)s->bdata)->ep->fid, name, &nl));
+	nl32 = (uint32_t)nl;
+	r0 = rss_kb();
+	TT_EQ(write(g.to[1], &nl32, sizeof nl32), (ssize_t)sizeof nl32);
+	TT_EQ(write(g.to[1], name, nl), (ssize_t)nl);
+	end = fabtx_now_ms() + 120000;
+	while ((w = waitpid(g.pid, &st, WNOHANG)) == 0) {
+		if (fabtx_now_ms() > end) TT_FAIL("the stranger never finished");
+		(void)fabtx_conn_poll(s);
+		(void)fabtx_conn_poll(c);
+	}
+	TT_EQ(w, g.pid);
+	TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (i = 0; i < 1000; i++) { /* what is still in flight lands */
+		(void)fabtx_conn_poll(s);
+		(void)fabtx_conn_poll(c);
+	}
+	r1 = rss_kb();
+	/* 80 MB were sent; kept, they were 340 MB */
+	if (r1 - r0 > 64 * 1024)
+		TT_FAIL("the listener grew by %ld kB", r1 - r0);
+	TT_OK(fabtx_ofi_conn_info(s, &oi));
+	TT_ASSERT(oi.strays > 0);
+	for (i = 0; i < 64; i++) {
+		size_t n = 1 + (size_t)i * 61 % sizeof m;
+		ssize_t got;
+		end = fabtx_now_ms() + 10000;
+		th_fill(m, n, (uint64_t)i);
+		TT_EQ(fabtx_send(c, m, n, 1000), (ssize_t)n);
+		while ((got = fabtx_recv(s, r, sizeof r, 0)) == -EAGAIN &&
+		       fabtx_now_ms() < end)
+			(void)fabtx_conn_poll(c);
+		TT_EQ(got, (ssize_t)n);
+		TT_EQ(th_check(r, n, (uint64_t)i), 0);
+	}
+	(void)fabtx_conn_close(c, 0);
+	(void)fabtx_conn_close(s, 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(cctx);
+	fabtx_ctx_destroy(sctx);
+}
+TT_TEST(rxm_rdm_strangers_messages_are_dropped) { t_strays(&rxm_pv); }
+
 /* Over tcp;ofi_rxm a refused write ends the fabric connection under rxm
  * without either fabtx end hearing of it, so the end-to-end test above has
  * nothing to wait for there.  What it rests on, for both: the keys of
