@@ -182,6 +182,32 @@ static void serve_good(fabtx_listener *l, int rounds)
 	TT_OK(fabtx_conn_close(c, 5000));
 }
 
+/* the good client's connection c / s (one thread): 64 messages each way,
+ * every byte checked */
+static void pair_carries_every_byte(fabtx_conn *c, fabtx_conn *s)
+{
+	uint8_t m[4096], r[4096];
+	int i;
+	for (i = 0; i < 64; i++) {
+		size_t n = 1 + (size_t)i * 61 % sizeof m;
+		uint64_t end = fabtx_now_ms() + 10000;
+		ssize_t got;
+		th_fill(m, n, (uint64_t)i);
+		TT_EQ(fabtx_send(c, m, n, 1000), (ssize_t)n);
+		while ((got = fabtx_recv(s, r, sizeof r, 0)) == -EAGAIN &&
+		       fabtx_now_ms() < end)
+			(void)fabtx_conn_poll(c);
+		TT_EQ(got, (ssize_t)n);
+		TT_EQ(th_check(r, n, (uint64_t)i), 0);
+		TT_EQ(fabtx_send(s, r, n, 1000), (ssize_t)n);
+		while ((got = fabtx_recv(c, m, sizeof m, 0)) == -EAGAIN &&
+		       fabtx_now_ms() < end)
+			(void)fabtx_conn_poll(s);
+		TT_EQ(got, (ssize_t)n);
+		TT_EQ(th_check(m, n, (uint64_t)i), 0);
+	}
+}
+
 /* ------------------------------------- one thread, nothing ever waits */
 /* fabtx_connect_start and fabtx_accept(l, &c, 0) in one thread: the
  * old backend connected in fabtx_connect_start, waiting for a listener
@@ -223,18 +249,7 @@ static void t_one_thread(const prov *pv)
 	TT_EQ(crc, 0);
 	TT_ASSERT(s);
 	/* both ends in this thread: drive the other while waiting */
-	TT_EQ(fabtx_send(c, "ping", 4, 1000), 4);
-	end = fabtx_now_ms() + 5000;
-	while ((rc = (int)fabtx_recv(s, m, sizeof m, 0)) == -EAGAIN &&
-	       fabtx_now_ms() < end)
-		(void)fabtx_conn_poll(c);
-	TT_EQ(rc, 4);
-	TT_EQ(fabtx_send(s, "pong", 4, 1000), 4);
-	while ((rc = (int)fabtx_recv(c, m, sizeof m, 0)) == -EAGAIN &&
-	       fabtx_now_ms() < end)
-		(void)fabtx_conn_poll(s);
-	TT_EQ(rc, 4);
-	TT_ASSERT(memcmp(m, "pong", 4) == 0);
+	pair_carries_every_byte(c, s);
 	/* c's close is complete once s's provider has its FIN: drive s */
 	end = fabtx_now_ms() + 10000;
 	while ((rc = fabtx_conn_shutdown(c)) == -EAGAIN && fabtx_now_ms() < end)
@@ -1010,24 +1025,10 @@ static int one_thread_setup(fabtx_listener *l, fabtx_ctx *cctx,
 	}
 	return crc;
 }
-/* c and s carry a message each way; both closed */
+/* c and s carry messages both ways; both closed */
 static void one_thread_talk(fabtx_conn *c, fabtx_conn *s)
 {
-	uint8_t m[16];
-	uint64_t end = fabtx_now_ms() + 10000;
-	int rc;
-	TT_EQ(fabtx_send(c, "ping", 4, 1000), 4);
-	while ((rc = (int)fabtx_recv(s, m, sizeof m, 0)) == -EAGAIN &&
-	       fabtx_now_ms() < end)
-		(void)fabtx_conn_poll(c);
-	TT_EQ(rc, 4);
-	TT_ASSERT(memcmp(m, "ping", 4) == 0);
-	TT_EQ(fabtx_send(s, "pong", 4, 1000), 4);
-	while ((rc = (int)fabtx_recv(c, m, sizeof m, 0)) == -EAGAIN &&
-	       fabtx_now_ms() < end)
-		(void)fabtx_conn_poll(s);
-	TT_EQ(rc, 4);
-	TT_ASSERT(memcmp(m, "pong", 4) == 0);
+	pair_carries_every_byte(c, s);
 	(void)fabtx_conn_close(c, 0);
 	(void)fabtx_conn_close(s, 0);
 }
@@ -1112,10 +1113,10 @@ static void t_foreign_window(const prov *pv)
 	fabtx_listener *l;
 	fabtx_conn *c, *s, *a, *as, *d[4];
 	char url[160];
-	uint8_t m[4096], r[4096], mark[256];
+	uint8_t r[64], mark[256];
 	uint64_t kf = 0;
 	size_t j;
-	int port, i;
+	int port;
 	skip_if_absent(pv);
 	memset(mark, 0xa5, sizeof mark);
 	sctx = hctx(5000);
@@ -1152,25 +1153,7 @@ static void t_foreign_window(const prov *pv)
 		(void)fabtx_conn_close(a, 0);
 		(void)fabtx_conn_close(as, 0);
 	}
-	/* the good client's connection, both ways, every byte */
-	for (i = 0; i < 64; i++) {
-		size_t n = 1 + (size_t)i * 61 % sizeof m;
-		uint64_t end = fabtx_now_ms() + 10000;
-		ssize_t got;
-		th_fill(m, n, (uint64_t)i);
-		TT_EQ(fabtx_send(c, m, n, 1000), (ssize_t)n);
-		while ((got = fabtx_recv(s, r, sizeof r, 0)) == -EAGAIN &&
-		       fabtx_now_ms() < end)
-			(void)fabtx_conn_poll(c);
-		TT_EQ(got, (ssize_t)n);
-		TT_EQ(th_check(r, n, (uint64_t)i), 0);
-		TT_EQ(fabtx_send(s, r, n, 1000), (ssize_t)n);
-		while ((got = fabtx_recv(c, m, sizeof m, 0)) == -EAGAIN &&
-		       fabtx_now_ms() < end)
-			(void)fabtx_conn_poll(s);
-		TT_EQ(got, (ssize_t)n);
-		TT_EQ(th_check(m, n, (uint64_t)i), 0);
-	}
+	pair_carries_every_byte(c, s);
 	(void)fabtx_conn_close(c, 0);
 	(void)fabtx_conn_close(s, 0);
 	fabtx_listener_close(l);
@@ -1279,7 +1262,7 @@ static void t_strays(const prov *pv)
 	fabtx_conn *c, *s;
 	fabtx_ofi_info oi;
 	char url[160];
-	uint8_t name[256], m[4096], r[4096];
+	uint8_t name[256];
 	size_t nl = sizeof name;
 	uint32_t nl32;
 	long r0, r1;
@@ -1317,18 +1300,7 @@ static void t_strays(const prov *pv)
 		TT_FAIL("the listener grew by %ld kB", r1 - r0);
 	TT_OK(fabtx_ofi_conn_info(s, &oi));
 	TT_ASSERT(oi.strays > 0);
-	for (i = 0; i < 64; i++) {
-		size_t n = 1 + (size_t)i * 61 % sizeof m;
-		ssize_t got;
-		end = fabtx_now_ms() + 10000;
-		th_fill(m, n, (uint64_t)i);
-		TT_EQ(fabtx_send(c, m, n, 1000), (ssize_t)n);
-		while ((got = fabtx_recv(s, r, sizeof r, 0)) == -EAGAIN &&
-		       fabtx_now_ms() < end)
-			(void)fabtx_conn_poll(c);
-		TT_EQ(got, (ssize_t)n);
-		TT_EQ(th_check(r, n, (uint64_t)i), 0);
-	}
+	pair_carries_every_byte(c, s);
 	(void)fabtx_conn_close(c, 0);
 	(void)fabtx_conn_close(s, 0);
 	fabtx_listener_close(l);
