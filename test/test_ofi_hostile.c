@@ -1309,9 +1309,10 @@ static void t_strays(const prov *pv)
 }
 TT_TEST(rxm_rdm_strangers_messages_are_dropped) { t_strays(&rxm_pv); }
 
-/* Over tcp;ofi_rxm a refused write ends the fabric connection under rxm
- * without either fabtx end hearing of it, so the end-to-end test above has
- * nothing to wait for there.  What it rests on, for both: the keys of
+/* Over tcp;ofi_rxm a refused write ends the fabric connection under rxm,
+ * and the fabtx ends hear of it only when the keepalive finds the peer
+ * silent (10 s), so the end-to-end test above has no prompt event to wait
+ * for there.  What it rests on, for both: the keys of
  * windows registered one after another (six connections, both ends) lie
  * nowhere near one another (counted keys were 1 apart) */
 static void t_keys_apart(const prov *pv)
