@@ -352,6 +352,13 @@ static int fabtx__ofi_host_is_loopback(const char *h)
 	       strcmp(h, "localhost") == 0;
 }
 
+/* The provider the user named: the URL's, else FABTX_OFI_PROVIDER's
+ * (NULL or "" if neither names one) */
+static const char *fabtx__ofi_named_prov(const fabtx__ofi_url *u)
+{
+	return u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
+}
+
 /* --------------------------------------------------------- ctx / domain */
 typedef struct fabtx__ofi_dom {
 	struct fabtx__ofi_dom *next;
@@ -817,7 +824,7 @@ static int fabtx__ofi_resolve(fabtx_ctx *ctx, const fabtx__ofi_url *u, int src,
                               struct fi_info **out)
 {
 	struct fi_info *h, *all = NULL, *f, *pick = NULL;
-	const char *prov = u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
+	const char *prov = fabtx__ofi_named_prov(u);
 	const char *node = NULL, *unnamed = NULL;
 	fabtx__ofi_ctx *st = fabtx__ofi_state(ctx);
 	char key[400];
@@ -1153,7 +1160,7 @@ static void fabtx__ofi_op_put(fabtx__ofi_conn *o, uint32_t i)
  * FI_EP_RDM endpoint that needs none, a few sinks (kind 3).  An RDM
  * endpoint takes messages from anyone who has its address, and without a
  * receive posted rxm keeps each one, for ever: 20000 messages of 4 KiB
- * from a stranger grew the listener by 358 MB (docs/peers.md).  A sink
+ * from a stranger grew the listener by 340 MB (docs/peers.md).  A sink
  * takes one (truncated to nothing) and is posted again. */
 static int fabtx__ofi_post_recvs(fabtx__ofi_conn *o)
 {
@@ -2670,8 +2677,7 @@ static void fabtx__ofi_ep_discard(fabtx__ofi_conn *o)
  * FABTX_OFI_EARLY_EP=0 turns it off. */
 static void fabtx__ofi_cli_early(fabtx__ofi_conn *o)
 {
-	const char *prov =
-	    o->url.prov[0] ? o->url.prov : getenv("FABTX_OFI_PROVIDER");
+	const char *prov = fabtx__ofi_named_prov(&o->url);
 	struct fi_info *fi = NULL;
 	uint32_t ep;
 	if (!prov || !*prov || !fabtx__ofi_env_on("FABTX_OFI_EARLY_EP") ||
@@ -2761,8 +2767,7 @@ static int fabtx__ofi_cli_offer(fabtx__ofi_conn *o)
 	if (fabtx__ofi_quirk(prov, FABTX__OFI_Q_TRUSTS_PEER)) {
 		/* a server must not talk a client that did not ask for it
 		 * into a provider through which the server can crash it */
-		const char *want =
-		    u->prov[0] ? u->prov : getenv("FABTX_OFI_PROVIDER");
+		const char *want = fabtx__ofi_named_prov(u);
 		if (!want || strcmp(want, prov) != 0) {
 			fabtx_log(c->ctx, FABTX_LOG_ERROR,
 			          "ofi: %s: listener uses %s, which trusts its "
@@ -4228,8 +4233,6 @@ static int fabtx__ofi_check_sock(fabtx__ofi_conn *o, int force, int in)
 	return -ECONNRESET;
 }
 
-/* One pass over the CQ: completions, doorbells, errors.  Returns the
- * number of entries seen, or < 0 if the connection failed. */
 /* A completion's operation is over: its context back to the pool.  Its
  * kind (1 write, 2 receive for CQ data, 3 sink: a stray message, counted),
  * or 0 if it is none of ours. */
@@ -4251,6 +4254,8 @@ static int fabtx__ofi_op_done(fabtx__ofi_conn *o, void *ctx)
 	return k;
 }
 
+/* One pass over the CQ: completions, doorbells, errors.  Returns the
+ * number of entries seen, or < 0 if the connection failed. */
 static int fabtx__ofi_poll_cq(fabtx__ofi_conn *o)
 {
 	fabtx_conn *c = o->c;
