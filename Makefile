@@ -20,6 +20,9 @@ ifeq ($(SAN),thread)
   LDLIBS_ALL += -fsanitize=thread
   B := build/tsan
 endif
+# the emulators (test/rioemu, test/scifemu) are instrumented by ASan, not
+# by TSan (see mk/rio.mk)
+EMU_CFLAGS := $(filter-out -fsanitize=thread,$(CFLAGS_ALL))
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
@@ -56,19 +59,13 @@ $(B)/compile_cxx11: test/compile_main.c test/compile_other.c $(HDRS) | $(B)/.dir
 $(B)/compile_static: test/compile_static.c $(HDRS) | $(B)/.dir
 	$(CC) -std=c11 $(CFLAGS_ALL) -o $@ test/compile_static.c $(LDLIBS_ALL)
 COMPILE_TESTS := $(B)/compile_c99 $(B)/compile_c11 $(B)/compile_cxx11 $(B)/compile_static
-# the threaded tests again under ThreadSanitizer
-$(B)/tsan_test_wakeup: test/test_wakeup.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
-	$(CC) $(CSTD) -O1 -g $(WARN) -D_GNU_SOURCE -I. -Itest -fsanitize=thread -o $@ $< -lpthread
-ifeq ($(SAN),)
-COMPILE_TESTS += $(B)/tsan_test_wakeup
-endif
+# (the threaded tests again under ThreadSanitizer: mk/tsan.mk)
 ALL_BINS += $(CORE_TEST_BINS) $(COMPILE_TESTS)
 
 test-core: $(CORE_TEST_BINS) $(COMPILE_TESTS) $(addprefix $(B)/,$(EXAMPLES))
 	@sh test/run_suite.sh $(B)/results/core.txt \
 	  "$(B)/compile_c99" "$(B)/compile_c11" "$(B)/compile_cxx11" "$(B)/compile_static" \
 	  "sh test/compile_headers.sh" \
-	  $(if $(SAN),,"$(B)/tsan_test_wakeup") \
 	  $(foreach t,$(CORE_TESTS),"$(B)/$(t)") \
 	  "bash test/examples.sh $(B)" $(CORE_EXTRA)
 

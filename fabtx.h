@@ -196,6 +196,8 @@ typedef struct fabtx_listener fabtx_listener;
 typedef struct fabtx_backend fabtx_backend;
 
 /* ------------------------------------------------------------------ config */
+/* Called from whichever thread is inside a fabtx call on the context's
+ * objects: thread-safe where the context is shared by threads. */
 typedef struct fabtx_allocator {
 	void *(*alloc)(size_t size, void *user);
 	void (*free)(void *ptr, void *user);

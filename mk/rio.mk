@@ -8,8 +8,11 @@ IMPL_CFLAGS += -DFABTX_WITH_RIO
 RIOEMU_SRC := test/rioemu/rioemu.c test/rioemu/rioemu.h
 RIO_TEST_CFLAGS := $(CSTD) $(CFLAGS_ALL)
 
+# Under TSan the emulator itself is not instrumented (EMU_CFLAGS): it
+# defines open, mmap, read ... and TSan's runtime calls them while it starts,
+# before instrumented code may run.
 $(B)/rioemu.o: $(RIOEMU_SRC) | $(B)/.dir
-	$(CC) $(RIO_TEST_CFLAGS) -c -o $@ test/rioemu/rioemu.c
+	$(CC) $(CSTD) $(EMU_CFLAGS) -c -o $@ test/rioemu/rioemu.c
 $(B)/librioemu.so: $(RIOEMU_SRC) | $(B)/.dir
 	$(CC) $(CSTD) $(filter-out -fsanitize%,$(CFLAGS_ALL)) -fPIC -shared \
 		-o $@ test/rioemu/rioemu.c -lpthread -ldl

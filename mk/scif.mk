@@ -5,7 +5,7 @@
 SCIFEMU_SRC := test/scifemu/scifemu.c test/scifemu/scifemu.h
 
 $(B)/scifemu.o: $(SCIFEMU_SRC) | $(B)/.dir
-	$(CC) $(CSTD) $(CFLAGS_ALL) -c -o $@ test/scifemu/scifemu.c
+	$(CC) $(CSTD) $(EMU_CFLAGS) -c -o $@ test/scifemu/scifemu.c
 
 # the preload library is built without sanitizers
 $(B)/libscifemu.so: $(SCIFEMU_SRC) | $(B)/.dir

@@ -183,16 +183,19 @@ struct count_alloc {
 	long allocs, frees;
 	size_t bytes;
 };
+/* called from every thread that drives the ctx (th_pair accepts in one,
+ * connects in another): counted atomically, as an allocator given to a
+ * shared ctx must be thread-safe */
 static void *ca_alloc(size_t n, void *u)
 {
 	struct count_alloc *a = (struct count_alloc *)u;
-	a->allocs++;
-	a->bytes += n;
+	__atomic_add_fetch(&a->allocs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&a->bytes, n, __ATOMIC_RELAXED);
 	return malloc(n);
 }
 static void ca_free(void *p, void *u)
 {
-	((struct count_alloc *)u)->frees++;
+	__atomic_add_fetch(&((struct count_alloc *)u)->frees, 1, __ATOMIC_RELAXED);
 	free(p);
 }
 

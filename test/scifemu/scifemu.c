@@ -2248,8 +2248,19 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	struct e_ep *ep;
 	struct iovec iv[E_IOV];
 	int r, need = 0;
+	if (fd < 0 || (flags & MAP_ANONYMOUS)) {
+		/* never an endpoint; and TSan's runtime maps memory this way
+		 * while it starts, before pthread_once (e_init) may be called */
+		void *(*m)(void *, size_t, int, int, int, off_t) =
+		    __atomic_load_n(&r_mmap, __ATOMIC_ACQUIRE);
+		if (!m) {
+			e_sym(&m, "mmap");
+			__atomic_store_n(&r_mmap, m, __ATOMIC_RELEASE);
+		}
+		return m(addr, len, prot, flags, fd, off);
+	}
 	e_init();
-	ep = fd >= 0 ? e_get(fd) : NULL;
+	ep = e_get(fd);
 	if (!ep)
 		return r_mmap(addr, len, prot, flags, fd, off);
 	r = e_conn_check(ep);
