@@ -85,12 +85,25 @@ static void node(int peer)
 #endif
 }
 
+/* what the peer reports on its pipe: messages done, its end (0 clean,
+ * -1 none, WRONG, an error), writes its own knobs failed; as a receiver
+ * where its ring stood at the end (read, visible, FIN seen); its knobs */
+struct report {
+	int64_t done, end, fails, rx_pos, rx_vis, fin;
+	char knobs[200];
+};
+
+static char knobs_set[200]; /* the peer's knobs, for a failure's message */
+
 static void knob(const char *name, long v)
 {
 	char n[64], b[32];
+	size_t k = strlen(knobs_set);
 	snprintf(n, sizeof n, "FABTX_" EMU "_%s", name);
 	snprintf(b, sizeof b, "%ld", v);
 	setenv(n, b, 1);
+	snprintf(knobs_set + k, sizeof knobs_set - k, "%s%s=%ld", k ? " " : "", name,
+	         v);
 }
 
 /* the peer's random faults: a few per mille of each kind, sometimes a
@@ -156,8 +169,11 @@ static void peer(const char *url, int sender, int wfd)
 	fabtx_ctx *ctx;
 	fabtx_conn *c;
 	uint8_t *b = (uint8_t *)malloc(MAXLEN);
-	int64_t rep[3] = {0, -1, 0};
+	struct report rep;
 	uint64_t k;
+	memset(&rep, 0, sizeof rep);
+	rep.end = -1;
+	snprintf(rep.knobs, sizeof rep.knobs, "%s", knobs_set);
 	node(1);
 	ctx = mkctx();
 	if (!ctx || !b || fabtx_connect(ctx, url, &c, 10000) < 0) _exit(3);
@@ -171,18 +187,21 @@ static void peer(const char *url, int sender, int wfd)
 		} else {
 			r = fabtx_recv(c, b, MAXLEN, 20000);
 			if (r >= 0 && (r != (ssize_t)mlen(k) || th_check(b, (uint32_t)r, k)))
-				rep[1] = WRONG; /* delivered, and wrong */
-			if (r < 0) rep[1] = r;
+				rep.end = WRONG; /* delivered, and wrong */
+			if (r < 0) rep.end = r;
 			if (r != (ssize_t)mlen(k) || th_check(b, (uint32_t)r, k)) break;
 		}
-		rep[0] = (int64_t)k + 1;
+		rep.done = (int64_t)k + 1;
 	}
-	if (!sender && rep[0] == NMSG) /* the whole stream, then its end */
-		rep[1] = fabtx_recv(c, b, MAXLEN, 20000) == -ESHUTDOWN ? 0 : -1;
-	if (sender) rep[1] = rep[0] == NMSG ? fabtx_conn_close(c, 20000) : -1;
+	if (!sender && rep.done == NMSG) /* the whole stream, then its end */
+		rep.end = fabtx_recv(c, b, MAXLEN, 20000) == -ESHUTDOWN ? 0 : -1;
+	rep.rx_pos = (int64_t)fabtx_conn_rx_pos(c);
+	rep.rx_vis = (int64_t)fabtx_conn_rx_visible(c);
+	rep.fin = fabtx_conn_fin_seen(c);
+	if (sender) rep.end = rep.done == NMSG ? fabtx_conn_close(c, 20000) : -1;
 	else fabtx_conn_close(c, 0);
-	rep[2] = own_write_failures();
-	if (write(wfd, rep, sizeof rep) < 0) _exit(5);
+	rep.fails = own_write_failures();
+	if (write(wfd, &rep, sizeof rep) < 0) _exit(5);
 	_exit(0);
 }
 
@@ -199,12 +218,14 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 	fabtx_conn *c;
 	char url[64], a[64];
 	uint8_t *b = (uint8_t *)malloc(MAXLEN);
-	int sender = trial % 2 == 0, p[2], st = 0;
-	int64_t rep[3] = {-1, -1, 0};
+	int sender = trial % 2 == 0, p[2], st = 0, ev = 0;
+	struct report rep;
 	uint64_t k = 0;
 	ssize_t r = 0;
 	pid_t pid;
 	TT_ASSERT(ctx && b);
+	memset(&rep, 0, sizeof rep);
+	rep.done = rep.end = -1;
 	TT_OK(fabtx_listen(ctx, listen_url(url, sizeof url, a, sizeof a, trial), &l));
 	TT_OK(pipe(p));
 	pid = fork();
@@ -234,8 +255,8 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 		if (!clear_error(r))
 			TT_FAIL("trial %d: stream ended with %s", trial, fabtx_strerror((int)r));
 		waitpid(pid, &st, 0);
-		if (read(p[0], rep, sizeof rep) != (ssize_t)sizeof rep) rep[1] = -1;
-		if (rep[1] == 0) { /* closed cleanly: nothing may be missing */
+		if (read(p[0], &rep, sizeof rep) != (ssize_t)sizeof rep) rep.end = -1;
+		if (rep.end == 0) { /* closed cleanly: nothing may be missing */
 			if (k != NMSG || r != -ESHUTDOWN)
 				TT_FAIL("trial %d: clean close, but %llu of %d delivered (%s)",
 				        trial, (unsigned long long)k, NMSG,
@@ -250,23 +271,30 @@ static void one_trial(int trial, uint64_t *seed, int *clean_out)
 			if (r < 0) break;
 			TT_EQ(r, len);
 		}
+		ev = fabtx_conn_poll(c); /* how our end saw the peer */
 		if (k == NMSG) r = fabtx_conn_close(c, 20000);
 		else if (!clear_error(r) && r != -EPIPE)
 			TT_FAIL("trial %d: send failed with %s", trial, fabtx_strerror((int)r));
 		waitpid(pid, &st, 0);
-		if (read(p[0], rep, sizeof rep) != (ssize_t)sizeof rep) rep[0] = -1;
-		if (rep[1] == WRONG)
+		if (read(p[0], &rep, sizeof rep) != (ssize_t)sizeof rep) rep.done = -1;
+		if (rep.end == WRONG)
 			TT_FAIL("trial %d: the peer received message %lld wrong", trial,
-			        (long long)rep[0]);
+			        (long long)rep.done);
 		if (k == NMSG && r == 0) {
 			/* our close said everything (and the FIN) was written:
 			 * the peer must read it all, unless it died on its own
 			 * knob, or a write its own knob failed (a credit report)
 			 * ended its connection in a clear error first */
-			if (WIFEXITED(st) && rep[0] != NMSG &&
-			    !(rep[2] && rep[1] < 0 && clear_error((ssize_t)rep[1])))
-				TT_FAIL("trial %d: clean close, peer has %lld of %d", trial,
-				        (long long)rep[0], NMSG);
+			if (WIFEXITED(st) && rep.done != NMSG &&
+			    !(rep.fails && rep.end < 0 && clear_error((ssize_t)rep.end)))
+				TT_FAIL("trial %d: clean close, peer has %lld of %d "
+				        "(its end: %s; its ring: read to %lld, visible to "
+				        "%lld, FIN %s; our poll before close 0x%x; its "
+				        "knobs: %s)",
+				        trial, (long long)rep.done, NMSG,
+				        rep.end == -1 ? "-" : fabtx_strerror((int)rep.end),
+				        (long long)rep.rx_pos, (long long)rep.rx_vis,
+				        rep.fin ? "seen" : "not seen", (unsigned)ev, rep.knobs);
 			(*clean_out)++;
 		}
 		c = k == NMSG ? NULL : c;
@@ -278,8 +306,8 @@ out:
 	       trial, sender ? "peer sends" : "peer receives", (unsigned long long)k,
 	       r < 0 ? fabtx_strerror((int)r) : "cleanly",
 	       WIFSIGNALED(st) ? "vanished" : "exited",
-	       rep[1] >= 0 ? "clean" : rep[1] == -1 ? "-" : fabtx_strerror((int)rep[1]),
-	       (long long)rep[2]);
+	       rep.end >= 0 ? "clean" : rep.end == -1 ? "-" : fabtx_strerror((int)rep.end),
+	       (long long)rep.fails);
 	fabtx_listener_close(l);
 	close(p[0]);
 	fabtx_ctx_destroy(ctx);
