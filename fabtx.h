@@ -987,12 +987,14 @@ FABTX_API int fabtx_db_alloc_create(fabtx_db_alloc **out,
 FABTX_API void fabtx_db_alloc_destroy(fabtx_db_alloc *d);
 /* Allocate a range of 2*cells values (cells halved down to min_cells if the
  * space is fragmented) for owner slot (1..65535).  Returns the cells granted
- * (> 0) or -ENOSPC.  now_ms is the caller's clock (quarantine). */
+ * (> 0) or -ENOSPC (every value owned).  now_ms is the caller's clock
+ * (quarantine). */
 FABTX_API int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
                                    uint32_t min_cells, uint16_t owner,
                                    uint64_t now_ms, fabtx_db_range *out);
-/* Free a range; it is reused only after now_ms + quarantine_ms.  -EINVAL on
- * a range that is not allocated with these exact bounds. */
+/* Free a range; it is not reused before now_ms + quarantine_ms unless
+ * nothing else is free (then the range whose quarantine ends first).
+ * -EINVAL on a range that is not allocated with these exact bounds. */
 FABTX_API int fabtx_db_free_range(fabtx_db_alloc *d, fabtx_db_range r,
                                   uint64_t now_ms, uint32_t quarantine_ms);
 /* O(1) decode of any 16-bit value.  *owner gets the slot, *off the offset. */
@@ -1560,22 +1562,48 @@ FABTX__DEF void fabtx_db_alloc_destroy(fabtx_db_alloc *d)
 	fabtx__free(&a, d);
 }
 
-static int fabtx__db_fits(const fabtx_db_alloc *d, uint32_t base, uint32_t cnt,
-                          uint64_t now_ms)
+/* 1 if [base, base + cnt) is unowned; *quar_end: when the last of its
+ * values leaves quarantine */
+static int fabtx__db_free_at(const fabtx_db_alloc *d, uint32_t base,
+                             uint32_t cnt, uint64_t *quar_end)
 {
 	uint32_t v;
-	for (v = base; v < base + cnt; v += 8)
-		if (d->quar[v / 8] > now_ms) return 0;
+	uint64_t q = 0;
 	for (v = base; v < base + cnt; v++)
 		if (d->owner[v]) return 0;
+	for (v = base; v < base + cnt; v += 8)
+		if (d->quar[v / 8] > q) q = d->quar[v / 8];
+	*quar_end = q;
 	return 1;
 }
 
+static int fabtx__db_take(fabtx_db_alloc *d, uint32_t base, uint32_t cnt,
+                          uint16_t owner, fabtx_db_range *out)
+{
+	uint32_t v;
+	for (v = base; v < base + cnt; v++)
+		d->owner[v] = owner;
+	d->sbase[owner] = (uint16_t)base;
+	d->scount[owner] = cnt;
+	d->in_use += cnt;
+	out->base = (uint16_t)base;
+	out->count = (uint16_t)cnt;
+	return (int)(cnt / 2);
+}
+
+/* The largest size that fits, outside quarantine if it can.  Only where
+ * every free range of that size is in quarantine (a client that opens and
+ * closes connections as fast as it can gets there in ~128 connections) is
+ * a quarantined one reused early, the one whose quarantine ends first: a
+ * stale doorbell is harmless to the connection that gets it (the backend
+ * contract); a connection refused or shrunk for want of values is not.
+ * Sizes halve only where live ranges fill the space. */
 FABTX__DEF int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
                                     uint32_t min_cells, uint16_t owner,
                                     uint64_t now_ms, fabtx_db_range *out)
 {
-	uint32_t n, cnt, base, v;
+	uint32_t n, cnt, base, best = 0;
+	uint64_t q, best_q = 0;
 	if (!owner || owner >= FABTX__DB_MAXSLOT || d->scount[owner] ||
 	    !fabtx__is_pow2(cells) || !fabtx__is_pow2(min_cells) ||
 	    min_cells < FABTX_MIN_CELLS || cells > FABTX_MAX_CELLS / 2 * 2 ||
@@ -1584,19 +1612,18 @@ FABTX__DEF int fabtx_db_alloc_range(fabtx_db_alloc *d, uint32_t cells,
 	for (n = cells; n >= min_cells; n /= 2) {
 		cnt = 2 * n;
 		if (cnt >= FABTX_DB_SPACE) continue;
-		/* aligned first fit; the reserved block [0,16) is never used */
+		/* aligned; the reserved block [0,16) is never used */
 		base = cnt < FABTX_DB_RESERVED ? FABTX_DB_RESERVED : cnt;
 		for (; base + cnt <= FABTX_DB_SPACE; base += cnt) {
-			if (!fabtx__db_fits(d, base, cnt, now_ms)) continue;
-			for (v = base; v < base + cnt; v++)
-				d->owner[v] = owner;
-			d->sbase[owner] = (uint16_t)base;
-			d->scount[owner] = cnt;
-			d->in_use += cnt;
-			out->base = (uint16_t)base;
-			out->count = (uint16_t)cnt;
-			return (int)n;
+			if (!fabtx__db_free_at(d, base, cnt, &q)) continue;
+			if (q <= now_ms)
+				return fabtx__db_take(d, base, cnt, owner, out);
+			if (!best || q < best_q) {
+				best = base;
+				best_q = q;
+			}
 		}
+		if (best) return fabtx__db_take(d, best, cnt, owner, out);
 	}
 	return -ENOSPC;
 }

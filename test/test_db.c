@@ -95,6 +95,41 @@ TT_TEST(db_free_checks_exact_bounds_and_quarantine)
 	fabtx_db_alloc_destroy(d);
 }
 
+TT_TEST(db_quarantine_gives_way_when_nothing_else_is_free)
+{
+	/* ranges freed with a long quarantine are reused at once (the one
+	 * whose quarantine ends first) instead of failing or shrinking the
+	 * ring; a free range out of quarantine is still preferred */
+	fabtx_db_alloc *d;
+	fabtx_db_range r[8], x;
+	int i, rc;
+	TT_OK(fabtx_db_alloc_create(&d, NULL));
+	for (i = 0; i < 7; i++) /* [8192k, 8192(k+1)) for k = 1..7 */
+		TT_EQ(fabtx_db_alloc_range(d, 4096, 4096, (uint16_t)(i + 1), 0, &r[i]), 4096);
+	TT_OK(fabtx_db_free_range(d, r[2], 1000, 60000));
+	TT_OK(fabtx_db_free_range(d, r[0], 1000, 50000));
+	TT_OK(fabtx_db_free_range(d, r[3], 1000, 70000));
+	TT_OK(fabtx_db_free_range(d, r[1], 1000, 0));
+	/* out of quarantine first, at full size */
+	TT_EQ(fabtx_db_alloc_range(d, 4096, 4, 11, 2000, &x), 4096);
+	TT_EQ(x.base, r[1].base);
+	/* then the quarantined ones, earliest end first, at full size (the
+	 * free values below 8192 are too few for 4096 cells) */
+	TT_EQ(fabtx_db_alloc_range(d, 4096, 4, 12, 2000, &x), 4096);
+	TT_EQ(x.base, r[0].base);
+	TT_EQ(fabtx_db_alloc_range(d, 4096, 4, 13, 2000, &x), 4096);
+	TT_EQ(x.base, r[2].base);
+	TT_EQ(fabtx_db_alloc_range(d, 4096, 4, 14, 2000, &x), 4096);
+	TT_EQ(x.base, r[3].base);
+	/* what is left lies below 8192: smaller ranges there until every
+	 * value is owned, then -ENOSPC */
+	for (i = 20; (rc = fabtx_db_alloc_range(d, 4096, 4, (uint16_t)i, 2000, &x)) > 0;
+	     i++)
+		TT_ASSERT(x.base + x.count <= 8192);
+	TT_EQ(rc, -ENOSPC);
+	fabtx_db_alloc_destroy(d);
+}
+
 TT_TEST(db_random_ops_match_model)
 {
 	static uint16_t model[65536];
@@ -102,7 +137,7 @@ TT_TEST(db_random_ops_match_model)
 	fabtx_db_range live[600];
 	uint16_t slot_of[600];
 	uint64_t s = 4242, now = 0, quar_until[65536 / 8];
-	int nlive = 0, i, iter;
+	int nlive = 0, i, iter, early;
 	uint16_t next_slot = 1;
 	memset(quar_until, 0, sizeof quar_until);
 	TT_OK(fabtx_db_alloc_create(&d, NULL));
@@ -123,11 +158,23 @@ TT_TEST(db_random_ops_match_model)
 			TT_EQ(r.count, 2 * rc);
 			TT_EQ(r.base % r.count, 0); /* aligned */
 			TT_ASSERT(r.base >= 16);
+			early = 0;
 			for (i = r.base; i < r.base + r.count; i++) {
-				TT_EQ(model[i], 0);                 /* no overlap */
-				TT_ASSERT(quar_until[i / 8] <= now); /* no early reuse */
-				model[i] = slot;
+				TT_EQ(model[i], 0); /* no overlap */
+				early |= quar_until[i / 8] > now;
 			}
+			/* early reuse only where no free aligned range of the
+			 * size granted was out of quarantine */
+			for (i = r.count < 16 ? 16 : r.count; early && i < 65536;
+			     i += r.count) {
+				int j, used = 0, quar = 0;
+				for (j = i; j < i + r.count; j++) {
+					used |= model[j] != 0;
+					quar |= quar_until[j / 8] > now;
+				}
+				TT_ASSERT(used || quar);
+			}
+			for (i = r.base; i < r.base + r.count; i++) model[i] = slot;
 			live[nlive] = r;
 			slot_of[nlive++] = slot;
 		} else {
@@ -240,6 +287,58 @@ TT_TEST(db_exhaustion_rejects_connection_with_clear_error)
 		TT_ASSERT(wait(&stt) > 0);
 		TT_ASSERT(WIFEXITED(stt) && WEXITSTATUS(stt) == 0);
 	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(srv);
+}
+
+TT_TEST(db_a_churning_client_cannot_lock_others_out)
+{
+	/* every range a closed connection leaves is in quarantine (here for
+	 * ten minutes): a client that opens and closes connections faster
+	 * than quarantine ends used to fill the space, and the next client
+	 * got a shrunk ring, then -ENOSPC.  Now the quarantined ranges are
+	 * reused: each of 8 churned connections and a good one afterwards get
+	 * the full ring (3 fit in the space at once) */
+	fabtx_ctx_config cfg = fabtx_ctx_config_init();
+	fabtx_ctx *srv;
+	fabtx_listener *l;
+	fabtx_conn_stats st;
+	char url[96], x[4];
+	int i, stt;
+	pid_t p;
+	memset(&st, 0, sizeof st);
+	cfg.cell_count = 8192; /* 16384 values per connection */
+	cfg.cell_size = 128;
+	cfg.quarantine_ms = 600000;
+	TT_OK(fabtx_ctx_create(&srv, &cfg));
+	th_name(url, sizeof url, "dbchurn");
+	TT_OK(fabtx_listen(srv, url, &l));
+	p = fork();
+	if (p == 0) { /* 8 connections opened and closed, then a good one */
+		fabtx_ctx *c2;
+		fabtx_conn *cc;
+		if (fabtx_ctx_create(&c2, &cfg) < 0) _exit(1);
+		for (i = 0; i < 9; i++) {
+			if (fabtx_connect(c2, url, &cc, 5000) < 0) _exit(10 + i);
+			fabtx_conn_stats_get(cc, &st);
+			if (st.cell_count != 8192) _exit(30 + i);
+			if (i == 8 && fabtx_recv(cc, x, sizeof x, 5000) != 2) _exit(2);
+			if (fabtx_conn_close(cc, 5000) < 0) _exit(3);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 9; i++) {
+		fabtx_conn *c;
+		TT_OK(fabtx_accept(l, &c, 5000));
+		fabtx_conn_stats_get(c, &st);
+		TT_EQ(st.cell_count, 8192);
+		if (i == 8) TT_EQ(fabtx_send(c, "ok", 2, 5000), 2);
+		else TT_EQ(fabtx_recv(c, x, sizeof x, 5000), -ESHUTDOWN);
+		TT_EQ(fabtx_conn_close(c, 5000), 0);
+	}
+	TT_EQ(waitpid(p, &stt, 0), p);
+	TT_ASSERT(WIFEXITED(stt));
+	TT_EQ(WEXITSTATUS(stt), 0);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(srv);
 }
