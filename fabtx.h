@@ -404,7 +404,10 @@ FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
  * manual progress needs the peer to call into fabtx once more; then tear
  * down.  Returns 0 or the error that lost data (-ETIMEDOUT: the linger
  * time ran out; what was left is dropped and the peer is not told the
- * close was graceful).
+ * close was graceful; -ECONNRESET: the peer went away without closing
+ * before it had acknowledged everything we wrote, or before our FIN
+ * reached it -- data may be lost, and a peer that reads everything and
+ * then exits without closing looks the same).
  * A closing connection receives nothing more: what the peer sends from
  * then on is released unread (counted in msgs_discarded), so a peer that
  * closes at the same time gets the credits for its own data and FIN.  If
@@ -461,7 +464,7 @@ FABTX_API int fabtx_conn_peer_cred(fabtx_conn *c, fabtx_peer_cred *out);
  *   the accessors below (fabtx_conn_rx_pos, ..., fabtx_ctx_handshake_ms),
  *   the upcalls (fabtx_conn_data_in, fabtx_conn_credit_in,
  *   fabtx_conn_doorbell_in, fabtx_conn_chunk_in, fabtx_conn_rx_scan,
- *   fabtx_conn_fail), the services (fabtx_ctx_zalloc / _free /
+ *   fabtx_conn_fail, fabtx_conn_write_dropped), the services (fabtx_ctx_zalloc / _free /
  *   _allocator / _backend_data, fabtx_log, fabtx_now_ms / _ns,
  *   fabtx_url_hostport / _query, the MR cache fabtx_mr_*), the wire
  *   types and constants (fabtx_win_hdr, fabtx_footer, FABTX_WIN_HDR_SIZE,
@@ -820,6 +823,11 @@ FABTX_API uint64_t fabtx_conn_rx_scan(fabtx_conn *c);
 FABTX_API void fabtx_conn_spurious(fabtx_conn *c);
 /* The transport failed (negative errno); sticky. */
 FABTX_API void fabtx_conn_fail(fabtx_conn *c, int err);
+/* A data write (or the FIN) that write() answered with 0 went nowhere:
+ * the peer had gone (closed, failed).  The close then reports it: 0 only
+ * if the peer had closed first (its FIN is in our ring), else
+ * -ECONNRESET. */
+FABTX_API void fabtx_conn_write_dropped(fabtx_conn *c);
 
 /* ---- what a backend may read ------------------------------------------ */
 /* Ring cells (each direction has the same geometry); 0 before the
@@ -1021,6 +1029,7 @@ struct fabtx_conn {
 	int state; /* internal FABTX__ST_*             */
 	int err;   /* sticky error                     */
 	int fin_recv, fin_sent, peer_gone;
+	int tx_dropped; /* a write of ours went nowhere: the peer was gone */
 	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1) and
 	 * the backend did not say no_span in win_import */
 	int peer_span;
@@ -3148,6 +3157,11 @@ static fabtx_win_hdr *fabtx__my_hdr(fabtx_conn *c)
 	return (fabtx_win_hdr *)c->rx_win.base;
 }
 
+FABTX__DEF void fabtx_conn_write_dropped(fabtx_conn *c)
+{
+	c->tx_dropped = 1;
+}
+
 FABTX__DEF void fabtx_conn_fail(fabtx_conn *c, int err)
 {
 	if (!c->err) {
@@ -4934,6 +4948,17 @@ static void fabtx__rx_discard(fabtx_conn *c)
 	}
 }
 
+/* The FIN is written and flushed.  If the backend dropped a write of ours
+ * (fabtx_conn_write_dropped: the peer was gone), the close is clean only
+ * where the peer had closed first: its FIN is in our ring. */
+static int fabtx__fin_verdict(fabtx_conn *c)
+{
+	if (!c->tx_dropped) return 0;
+	if (!c->err) fabtx__slow(c); /* its last notifications (its FIN's) */
+	fabtx__rx_discard(c);
+	return c->fin_recv ? 0 : -ECONNRESET;
+}
+
 /* One step of a graceful close that never waits: push what is queued,
  * send FIN once there is a credit for it, then see the backend's writes
  * complete.  0 done, -EAGAIN not yet (credits or write completions to come,
@@ -4943,6 +4968,10 @@ static int fabtx__close_try(fabtx_conn *c)
 	int rc;
 	if (c->state != FABTX__ST_OPEN && c->state != FABTX__ST_CLOSING)
 		return 0; /* never opened */
+	/* is the peer still there? (its departure is news to a sender that
+	 * never receives; a FIN written to a departed shm peer cannot tell) */
+	if (c->state == FABTX__ST_OPEN && !c->err && !c->peer_gone)
+		fabtx__slow(c); /* once: later steps follow the armed fd */
 	if (c->state == FABTX__ST_OPEN && !c->err && c->fin_recv) {
 		/* the peer closed first and is gone: nobody reads a FIN now */
 		c->fin_sent = 1;
@@ -4950,8 +4979,6 @@ static int fabtx__close_try(fabtx_conn *c)
 		return c->pend_buf ? -EPIPE : 0;
 	}
 	if (c->err) return c->err == -ESHUTDOWN ? 0 : c->err;
-	/* the peer is gone: a FIN would reach nobody; queued data is lost */
-	if (c->peer_gone && !c->fin_sent) return c->pend_buf ? -ECONNRESET : 0;
 	c->state = FABTX__ST_CLOSING; /* no sends or receives from now on */
 	fabtx__rx_discard(c);
 	if (c->err) return c->err;
@@ -4960,6 +4987,14 @@ static int fabtx__close_try(fabtx_conn *c)
 		c->fin_sent = 1;
 		return c->pend_buf ? -EPIPE : 0;
 	}
+	/* the peer is gone without a FIN (it failed or aborted): a FIN would
+	 * reach nobody; what is queued, and what it had not acknowledged, may
+	 * be lost */
+	if (c->peer_gone && !c->fin_sent)
+		return c->pend_buf || c->tx_dropped ||
+		               c->tx.seq != c->tx.peer_ack
+		           ? -ECONNRESET
+		           : 0;
 	if (!c->fin_sent) {
 		rc = fabtx__push_pending(c);
 		if (c->err) return c->err;
@@ -4983,9 +5018,10 @@ static int fabtx__close_try(fabtx_conn *c)
 		if (rc < 0) return rc;
 		c->fin_sent = 1;
 	}
-	if (!c->be->data.flush) return 0;
+	if (!c->be->data.flush) return fabtx__fin_verdict(c);
 	rc = c->be->data.flush(c, 0);
-	return rc == -ETIMEDOUT ? -EAGAIN : rc;
+	if (rc == -ETIMEDOUT) return -EAGAIN;
+	return rc ? rc : fabtx__fin_verdict(c);
 }
 
 /* fabtx__close_try, its outcome kept once it has one */
@@ -5030,6 +5066,7 @@ FABTX__DEF int fabtx_conn_close(fabtx_conn *c, int linger_ms)
 		if (rc != -EAGAIN) break;
 		if (c->fin_sent) { /* the backend's writes still completing */
 			rc = c->be->data.flush(c, fabtx__remaining_ms(dl));
+			if (rc == 0) rc = fabtx__fin_verdict(c);
 			break;
 		}
 		/* credits, or messages to release unread (not while the

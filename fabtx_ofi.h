@@ -3547,6 +3547,7 @@ static int fabtx__ofi_tx_err(fabtx__ofi_conn *o, ssize_t rc)
 {
 	int e = fabtx__ofi_err(rc);
 	if (e == -EAGAIN || fabtx__ofi_check_sock(o, 1, 0) == 0) return e;
+	fabtx_conn_write_dropped(o->c); /* the close says so, unless it FIN'd */
 	return 0;
 }
 

@@ -488,6 +488,11 @@ static void fabtx__rio_final(fabtx_conn *c)
 	if (r->final_done || !fabtx__rio_gone(r) || fabtx_conn_cells(c) == 0)
 		return;
 	r->final_done = 1;
+	fabtx_log(c->ctx, FABTX_LOG_INFO, "rio: %s: the peer is gone (%s)",
+	          c->url,
+	          r->bye          ? "it said so"
+	          : r->dma_failed ? "a write to it failed"
+	                          : "rio_cm closed its channel");
 	(void)fabtx__rio_drain(c, 1);
 	s = fabtx_conn_rx_scan(c);
 	if (s > fabtx_conn_rx_visible(c) && s > fabtx_conn_rx_pos(c))
@@ -1330,7 +1335,11 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	rc = fabtx__rio_drain(c, 0);
 	if (rc < 0) return rc;
 	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
-	if (r->bye || r->peer_closed) return 0;
+	if (r->bye || r->peer_closed) {
+		/* the close says so, unless the peer FIN'd */
+		if (!(flags & FABTX_WRITE_CREDIT)) fabtx_conn_write_dropped(c);
+		return 0;
+	}
 	for (i = 0; i < nseg; i++) {
 		const uint8_t *p = (const uint8_t *)segs[i].addr;
 		size_t left = segs[i].len;
@@ -1346,6 +1355,8 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 				 * `closed` word precedes its window teardown */
 				r->dma_failed = 0;
 				r->bye = 1;
+				if (!(flags & FABTX_WRITE_CREDIT))
+					fabtx_conn_write_dropped(c);
 				return 0;
 			}
 			if (rc < 0) return rc;

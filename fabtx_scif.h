@@ -761,11 +761,13 @@ static int fabtx__scif_win_import(fabtx_conn *c, const fabtx_win *peer,
  * core through progress()/ctrl_recv() (-ECONNRESET after everything the
  * peer sent has been delivered), which fails later sends and receives.  So
  * a credit report racing the peer's close, or two sides closing at once,
- * is not an error. */
+ * is not an error here; the close is told (fabtx_conn_write_dropped) and
+ * says -ECONNRESET unless the peer had closed first. */
 static int fabtx__scif_gone(fabtx_conn *c, int rc)
 {
-	(void)c;
-	return (rc == -ECONNRESET || rc == -ENOTCONN) ? 0 : rc;
+	if (rc != -ECONNRESET && rc != -ENOTCONN) return rc;
+	fabtx_conn_write_dropped(c); /* the close says so, unless it FIN'd */
+	return 0;
 }
 
 static int fabtx__scif_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,

@@ -175,6 +175,7 @@ static void peer(const char *url, int sender, int wfd)
 	rep.end = -1;
 	snprintf(rep.knobs, sizeof rep.knobs, "%s", knobs_set);
 	node(1);
+	setenv("FABTX_LOG", "3", 1); /* how its connection ended, in the log */
 	ctx = mkctx();
 	if (!ctx || !b || fabtx_connect(ctx, url, &c, 10000) < 0) _exit(3);
 	for (k = 0; k < NMSG; k++) {

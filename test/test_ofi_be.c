@@ -130,6 +130,10 @@ void fabtx_conn_fail(fabtx_conn *c, int err)
 	c->err = err;
 	g_fail = err;
 }
+void fabtx_conn_write_dropped(fabtx_conn *c)
+{
+	c->tx_dropped = 1;
+}
 uint64_t fabtx_now_ns(void)
 {
 	struct timespec ts;

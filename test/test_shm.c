@@ -536,6 +536,42 @@ TT_TEST(shm_keepalive_detects_stopped_peer)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* A receiver that vanishes (no close) after taking half the stream: the
+ * sender's close must not say 0 ("everything written, nothing lost"), both
+ * when the sender has already seen the departure (poll) and when its close
+ * is the first call to find it out (it used to return 0 in both). */
+TT_TEST(shm_close_reports_a_receiver_that_vanished_mid_stream)
+{
+	int look;
+	for (look = 0; look < 2; look++) {
+		char url[96];
+		fabtx_ctx *ctx = th_ctx(16, 256);
+		fabtx_listener *l;
+		fabtx_conn *c;
+		uint8_t b[64];
+		int i;
+		pid_t p;
+		th_name(url, sizeof url, look ? "vanish-p" : "vanish");
+		TT_OK(fabtx_listen(ctx, url, &l));
+		p = fork();
+		if (p == 0) {
+			fabtx_ctx *x = th_ctx(16, 256);
+			fabtx_conn *cc;
+			if (fabtx_connect(x, url, &cc, 10000) < 0) _exit(2);
+			for (i = 0; i < 5; i++)
+				if (fabtx_recv(cc, b, sizeof b, 10000) != 10) _exit(3);
+			_exit(0); /* gone without closing */
+		}
+		TT_OK(fabtx_accept(l, &c, 10000));
+		for (i = 0; i < 10; i++) TT_EQ(fabtx_send(c, "0123456789", 10, 10000), 10);
+		TT_EQ(child_status(p), 0);
+		if (look) TT_ASSERT(fabtx_conn_poll(c) & FABTX_POLLERR);
+		TT_EQ(fabtx_conn_close(c, 1000), -ECONNRESET);
+		fabtx_listener_close(l);
+		fabtx_ctx_destroy(ctx);
+	}
+}
+
 TT_TEST(shm_close_delivers_everything_sent_before_it)
 {
 	char url[96];
