@@ -2757,8 +2757,9 @@ FABTX__DEF int fabtx_connect(fabtx_ctx *ctx, const char *url, fabtx_conn **out,
 {
 	uint64_t dl = fabtx__deadline(timeout_ms);
 	fabtx_conn *c;
-	int rc =
-	    fabtx__connect_begin(ctx, url, &c, dl, fabtx__remaining_ms(dl));
+	int rc;
+	if (out) *out = NULL; /* also on every error */
+	rc = fabtx__connect_begin(ctx, url, &c, dl, fabtx__remaining_ms(dl));
 	if (rc < 0) return rc;
 	/* forever means as long as the server lives, not past a server that
 	 * took the connection and never answers */

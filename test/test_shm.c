@@ -721,8 +721,8 @@ TT_TEST(shm_nonblocking_recv_of_messages_being_written)
 TT_TEST(shm_malformed_urls_get_clear_errors)
 {
 	fabtx_ctx *ctx;
-	fabtx_listener *l;
-	fabtx_conn *c;
+	fabtx_listener *l = (fabtx_listener *)&ctx; /* not NULL: must become so */
+	fabtx_conn *c = (fabtx_conn *)&ctx;
 	char longname[200];
 	TT_OK(fabtx_ctx_create(&ctx, NULL));
 	memset(longname, 'a', sizeof longname);
