@@ -78,7 +78,9 @@ zmq::fabtx_connecter_t::fabtx_connecter_t (zmq::io_thread_t *io_thread_,
     _tick_timer (false),
     _seq (0),
     _held (NULL),
-    _held_until_ms (0)
+    _held_until_ms (0),
+    _deferred (false),
+    _defer_until_ms (0)
 {
 }
 
@@ -97,10 +99,28 @@ void zmq::fabtx_connecter_t::start_connecting ()
         add_reconnect_timer ();
         return;
     }
+    _seq = order_enter (_url);
+    _defer_until_ms = now_ms () + order_hold_ms;
+    begin ();
+}
+
+void zmq::fabtx_connecter_t::begin ()
+{
+    //  An earlier connect to the same URL is still setting up: its
+    //  request goes to the server first (which hands out connections as
+    //  their handshakes complete).  Looked at again on the tick.
+    if (order_behind (_url, _seq) && now_ms () < _defer_until_ms) {
+        _deferred = true;
+        if (!_tick_timer) {
+            add_timer (tick_ms, tick_timer_id);
+            _tick_timer = true;
+        }
+        return;
+    }
+    _deferred = false;
     //  Begins the connect and sends the fabtx request as far as it goes;
     //  what is known at once (bad URL, nobody listening: -ECONNREFUSED)
     //  fails here, with nothing opened.
-    _seq = order_enter (_url);
     const int rc = fabtx_connect_start (_ctx, _url.c_str (), &_conn);
     if (rc < 0) {
         _conn = NULL;
@@ -255,7 +275,9 @@ void zmq::fabtx_connecter_t::timer_event (int id_)
 {
     if (id_ == tick_timer_id) {
         _tick_timer = false;
-        if (_held) {
+        if (_deferred)
+            begin ();
+        else if (_held) {
             fabtx_conn *conn = _held;
             if (!hold (conn))
                 connected (conn);

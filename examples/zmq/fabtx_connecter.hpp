@@ -12,11 +12,15 @@
  * libzmq's reconnect timer (reconnect_ivl, backoff) tries again.
  *
  * Order: connects of one process to the same URL are attached in the order
- * they were started, as over TCP (the kernel accepts in SYN order and the
- * ZMTP handshakes follow; round-robin users count on it).  A fabtx setup
- * can take several round trips (ofi://), so a later connect may finish
- * first: it then waits, its connection up but no engine yet, until the
- * earlier ones have an engine or have failed, at most order_hold_ms.
+ * they were started, at both ends, as over TCP (the kernel accepts in SYN
+ * order and the ZMTP handshakes follow; round-robin users count on it).
+ * The server hands connections out as their handshakes complete, so a
+ * connect starts only once the earlier ones to the same URL are done (or
+ * after order_hold_ms): its request then reaches the server after theirs.
+ * A fabtx setup can take several round trips (ofi://), so a later connect
+ * may still finish first here: it then waits, its connection up but no
+ * engine yet, until the earlier ones have an engine or have failed, at
+ * most order_hold_ms.
  *
  * No thread: every backend connects without waiting (connect_poll in its
  * fabtx_backend; rio and scif from main d6aaee7, ofi from branch ofi
@@ -49,6 +53,9 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     void start_connecting () ZMQ_OVERRIDE;
     void process_term (int linger_) ZMQ_OVERRIDE;
 
+    //  Start the connect (fabtx_connect_start), or wait on the tick for
+    //  an earlier connect to the same URL, until _defer_until_ms.
+    void begin ();
     //  One look at the connect in progress (fabtx_connect_poll).
     void step ();
     //  Poll the connection's current fd, keep the tick going.
@@ -87,6 +94,9 @@ class fabtx_connecter_t ZMQ_FINAL : public stream_connecter_base_t
     uint64_t _seq;
     fabtx_conn *_held;
     uint64_t _held_until_ms;
+    //  Not started yet: an earlier connect to _url is under way.
+    bool _deferred;
+    uint64_t _defer_until_ms;
 
     ZMQ_NON_COPYABLE_NOR_MOVABLE (fabtx_connecter_t)
 };
