@@ -464,9 +464,10 @@ FABTX_API int fabtx_conn_peer_cred(fabtx_conn *c, fabtx_peer_cred *out);
  *   the accessors below (fabtx_conn_rx_pos, ..., fabtx_ctx_handshake_ms),
  *   the upcalls (fabtx_conn_data_in, fabtx_conn_credit_in,
  *   fabtx_conn_doorbell_in, fabtx_conn_chunk_in, fabtx_conn_rx_scan,
- *   fabtx_conn_fail, fabtx_conn_write_dropped), the services (fabtx_ctx_zalloc / _free /
- *   _allocator / _backend_data, fabtx_log, fabtx_now_ms / _ns,
- *   fabtx_url_hostport / _query, the MR cache fabtx_mr_*), the wire
+ *   fabtx_conn_fail, fabtx_conn_write_dropped), the services
+ *   (fabtx_ctx_zalloc / _free / _allocator / _backend_data, fabtx_log,
+ *   fabtx_now_ms / _ns, fabtx_url_hostport / _query, the MR cache
+ *   fabtx_mr_*), the wire
  *   types and constants (fabtx_win_hdr, fabtx_footer, FABTX_WIN_HDR_SIZE,
  *   FABTX_FOOTER_SIZE, FABTX_DB_*, fabtx_db_range), and FABTX__DEF /
  *   FABTX__PRIV to decorate its definitions.
