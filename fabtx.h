@@ -405,9 +405,9 @@ FABTX_API int fabtx_conn_poll(fabtx_conn *c); /* FABTX_POLL* bits or <0 */
  * down.  Returns 0 or the error that lost data (-ETIMEDOUT: the linger
  * time ran out; what was left is dropped and the peer is not told the
  * close was graceful; -ECONNRESET: the peer went away without closing
- * before it had acknowledged everything we wrote, or before our FIN
- * reached it -- data may be lost, and a peer that reads everything and
- * then exits without closing looks the same).
+ * before it had acknowledged everything we wrote -- data may be lost,
+ * and a peer that reads everything and exits before its last
+ * acknowledgement reaches us looks the same).
  * A closing connection receives nothing more: what the peer sends from
  * then on is released unread (counted in msgs_discarded), so a peer that
  * closes at the same time gets the credits for its own data and FIN.  If
@@ -824,10 +824,11 @@ FABTX_API uint64_t fabtx_conn_rx_scan(fabtx_conn *c);
 FABTX_API void fabtx_conn_spurious(fabtx_conn *c);
 /* The transport failed (negative errno); sticky. */
 FABTX_API void fabtx_conn_fail(fabtx_conn *c, int err);
-/* A data write (or the FIN) that write() answered with 0 went nowhere:
- * the peer had gone (closed, failed).  The close then reports it: 0 only
- * if the peer had closed first (its FIN is in our ring), else
- * -ECONNRESET. */
+/* A write that write() answered with 0 went nowhere: the peer had gone
+ * (closed, failed).  The close then reports it: 0 if the peer had closed
+ * first (its FIN is in our ring) or had acknowledged everything before
+ * our FIN, else -ECONNRESET.  Data writes and the FIN must be reported; a
+ * backend may report credit writes too (harmless for the same reason). */
 FABTX_API void fabtx_conn_write_dropped(fabtx_conn *c);
 
 /* ---- what a backend may read ------------------------------------------ */
@@ -1030,7 +1031,9 @@ struct fabtx_conn {
 	int state; /* internal FABTX__ST_*             */
 	int err;   /* sticky error                     */
 	int fin_recv, fin_sent, peer_gone;
-	int tx_dropped; /* a write of ours went nowhere: the peer was gone */
+	int tx_dropped;  /* a write of ours went nowhere: the peer was gone */
+	uint64_t fin_at; /* tx.seq before our FIN: the data the peer owes us
+	                    an acknowledgement for */
 	/* send runs (SPAN chunks): the peer reads them (wire minor >= 1) and
 	 * the backend did not say no_span in win_import */
 	int peer_span;
@@ -4952,13 +4955,15 @@ static void fabtx__rx_discard(fabtx_conn *c)
 
 /* The FIN is written and flushed.  If the backend dropped a write of ours
  * (fabtx_conn_write_dropped: the peer was gone), the close is clean only
- * where the peer had closed first: its FIN is in our ring. */
+ * where the peer had closed first (its FIN is in our ring) or had
+ * acknowledged everything we sent before the FIN: as when the departure
+ * is seen before the FIN (fabtx__close_try). */
 static int fabtx__fin_verdict(fabtx_conn *c)
 {
 	if (!c->tx_dropped) return 0;
 	if (!c->err) fabtx__slow(c); /* its last notifications (its FIN's) */
 	fabtx__rx_discard(c);
-	return c->fin_recv ? 0 : -ECONNRESET;
+	return c->fin_recv || c->tx.peer_ack >= c->fin_at ? 0 : -ECONNRESET;
 }
 
 /* One step of a graceful close that never waits: push what is queued,
@@ -4993,10 +4998,8 @@ static int fabtx__close_try(fabtx_conn *c)
 	 * reach nobody; what is queued, and what it had not acknowledged, may
 	 * be lost */
 	if (c->peer_gone && !c->fin_sent)
-		return c->pend_buf || c->tx_dropped ||
-		               c->tx.seq != c->tx.peer_ack
-		           ? -ECONNRESET
-		           : 0;
+		return c->pend_buf || c->tx.seq != c->tx.peer_ack ? -ECONNRESET
+		                                                  : 0;
 	if (!c->fin_sent) {
 		rc = fabtx__push_pending(c);
 		if (c->err) return c->err;
@@ -5012,6 +5015,7 @@ static int fabtx__close_try(fabtx_conn *c)
 			v.base = NULL;
 			v.len = 0;
 			fabtx__cur_init(&k, &v, 1);
+			c->fin_at = c->tx.seq;
 			rc = fabtx__put_chunk(c, &k, 0, 0,
 			                      FABTX_F_FIN | FABTX_F_FIRST |
 			                          FABTX_F_LAST,

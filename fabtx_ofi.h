@@ -4046,8 +4046,11 @@ static int fabtx__ofi_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	if (!o || !o->ep) return -ENOTCONN;
 	if (o->failed) return o->failed;
 	if (!o->have_peer || nseg < 0 || (nseg > 0 && !segs)) return -EINVAL;
-	if (o->sock_dead)
-		return 0; /* the peer is gone (progress reports it): drop */
+	if (o->sock_dead) { /* the peer is gone (progress reports it): drop */
+		if (!(flags & FABTX_WRITE_CREDIT))
+			fabtx_conn_write_dropped(c); /* the close says so */
+		return 0;
+	}
 	if (fabtx__ofi_segs_total(o, segs, nseg, &total, &zc) < 0)
 		return -EINVAL;
 	if (off > o->peer_len || total > o->peer_len - off) return -EINVAL;
@@ -4138,7 +4141,10 @@ static int fabtx__ofi_write_imm(fabtx_conn *c, const fabtx_seg *seg,
 	if (!o->imm_ok || !o->have_peer || len > o->inject_size ||
 	    len > 0xffffu || flags > 0xffu)
 		return -ENOTSUP;
-	if (o->sock_dead) return 0; /* the peer is gone: as write() */
+	if (o->sock_dead) { /* the peer is gone: as write() */
+		fabtx_conn_write_dropped(c);
+		return 0;
+	}
 	if (off > o->peer_len || len > o->peer_len - off) return -EINVAL;
 	if (o->b_on && (rc = fabtx__ofi_batch_out(o)) < 0) return (int)rc;
 	if (o->pq_n && (rc = fabtx__ofi_pq_run(o)) < 0) return (int)rc;

@@ -1321,6 +1321,14 @@ static int fabtx__rio_dma(fabtx__rio_conn *r, const uint8_t *src, size_t len,
 	}
 }
 
+/* a write to a peer that has gone is dropped, not failed (what it sent
+ * first is still delivered); the close says so, unless the peer FIN'd */
+static int fabtx__rio_dropped(fabtx_conn *c, unsigned flags)
+{
+	if (!(flags & FABTX_WRITE_CREDIT)) fabtx_conn_write_dropped(c);
+	return 0;
+}
+
 static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
                             uint64_t off, uint64_t pos, unsigned flags)
 {
@@ -1335,11 +1343,7 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	rc = fabtx__rio_drain(c, 0);
 	if (rc < 0) return rc;
 	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
-	if (r->bye || r->peer_closed) {
-		/* the close says so, unless the peer FIN'd */
-		if (!(flags & FABTX_WRITE_CREDIT)) fabtx_conn_write_dropped(c);
-		return 0;
-	}
+	if (r->bye || r->peer_closed) return fabtx__rio_dropped(c, flags);
 	for (i = 0; i < nseg; i++) {
 		const uint8_t *p = (const uint8_t *)segs[i].addr;
 		size_t left = segs[i].len;
@@ -1355,9 +1359,7 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 				 * `closed` word precedes its window teardown */
 				r->dma_failed = 0;
 				r->bye = 1;
-				if (!(flags & FABTX_WRITE_CREDIT))
-					fabtx_conn_write_dropped(c);
-				return 0;
+				return fabtx__rio_dropped(c, flags);
 			}
 			if (rc < 0) return rc;
 			p += k;
