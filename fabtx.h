@@ -818,8 +818,16 @@ FABTX_API int fabtx_conn_chunk_in(fabtx_conn *c, uint64_t pos, uint32_t len,
 /* A peer that is gone sends no more notifications: the position after the
  * last chunk whose valid footer is in my window (beyond what is known
  * visible), for a backend that may have lost the last notifications.
- * Give it to fabtx_conn_data_in. */
+ * Give it to fabtx_conn_data_in.  Only for a peer that finished every
+ * write before it left (it said goodbye after them): a footer proves
+ * nothing about the payload of a write cut short. */
 FABTX_API uint64_t fabtx_conn_rx_scan(fabtx_conn *c);
+/* The same for a peer that died, on a backend whose writes land one after
+ * another (each complete before the next begins): its last write may have
+ * been cut short, a footer landing without all of its payload (a SPAN's
+ * footer goes first), so the last chunk found is left out.  Every chunk
+ * before it is complete: a later write's footer follows it. */
+FABTX_API uint64_t fabtx_conn_rx_scan_died(fabtx_conn *c);
 /* Count a notification that meant nothing (connection statistics). */
 FABTX_API void fabtx_conn_spurious(fabtx_conn *c);
 /* The transport failed (negative errno); sticky. */
@@ -3244,12 +3252,16 @@ FABTX__DEF void fabtx_conn_spurious(fabtx_conn *c)
 	c->st.doorbells_spurious++;
 }
 
-FABTX__DEF uint64_t fabtx_conn_rx_scan(fabtx_conn *c)
+/* the footers' walk of fabtx_conn_rx_scan; *last: where the last chunk it
+ * took begins (the start, if none) */
+static uint64_t fabtx__rx_scan(fabtx_conn *c, uint64_t *last)
 {
 	const fabtx_ring_rx *r = &c->rx;
 	uint64_t s, end;
+	*last = 0;
 	if (!r->n || !r->cells) return 0;
 	s = r->hint > r->seq ? r->hint : r->seq;
+	*last = s;
 	end = r->seq + r->n - 1;
 	while (s < end) {
 		const fabtx_footer *f =
@@ -3261,9 +3273,23 @@ FABTX__DEF uint64_t fabtx_conn_rx_scan(fabtx_conn *c)
 		    fabtx_ring_chunk_cells(fabtx__load_relaxed(&f->flags),
 		                           fabtx__load_relaxed(&f->len), r->c);
 		if (s + cells > end) break;
+		*last = s;
 		s += cells;
 	}
 	return s;
+}
+
+FABTX__DEF uint64_t fabtx_conn_rx_scan(fabtx_conn *c)
+{
+	uint64_t last;
+	return fabtx__rx_scan(c, &last);
+}
+
+FABTX__DEF uint64_t fabtx_conn_rx_scan_died(fabtx_conn *c)
+{
+	uint64_t last;
+	(void)fabtx__rx_scan(c, &last);
+	return last;
 }
 
 FABTX__DEF uint32_t fabtx_conn_cells(const fabtx_conn *c)

@@ -480,7 +480,12 @@ static int fabtx__rio_gone(fabtx__rio_conn *r)
  * left to ask for its position.  With no writer the cells are stable, so
  * the footers themselves say how far it wrote: hint up to the last
  * contiguous written cell (at most N - 1 ahead of the reader), a SPAN
- * footer covering its run. */
+ * footer covering its run.  That holds where it said goodbye (the `closed`
+ * word or "bye" come after its last SYNC write).  A peer that died may
+ * have died in the middle of a DMA, its footer in our window and not all
+ * of its payload (a SPAN's footer is its first cell; the emulator's copy
+ * is a memcpy by the writer, cut anywhere by SIGKILL): its SYNC writes
+ * complete one after another, so all but the last chunk found are whole. */
 static void fabtx__rio_final(fabtx_conn *c)
 {
 	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
@@ -488,13 +493,14 @@ static void fabtx__rio_final(fabtx_conn *c)
 	if (r->final_done || !fabtx__rio_gone(r) || fabtx_conn_cells(c) == 0)
 		return;
 	r->final_done = 1;
+	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
 	fabtx_log(c->ctx, FABTX_LOG_INFO, "rio: %s: the peer is gone (%s)",
 	          c->url,
 	          r->bye          ? "it said so"
 	          : r->dma_failed ? "a write to it failed"
 	                          : "rio_cm closed its channel");
 	(void)fabtx__rio_drain(c, 1);
-	s = fabtx_conn_rx_scan(c);
+	s = r->bye ? fabtx_conn_rx_scan(c) : fabtx_conn_rx_scan_died(c);
 	if (s > fabtx_conn_rx_visible(c) && s > fabtx_conn_rx_pos(c))
 		fabtx_conn_data_in(c, s);
 }
