@@ -16,12 +16,43 @@
 #    A program passes if it exits 0, or if every test case that failed is
 #    a not-applicable one.  A failure that tcp:// has too is not counted,
 #    nor one on tcp:// of a program that used no tcp:// endpoint.
-# Jobs run ZUP_JOBS (2) at a time; each gets its own port offset.
+# Jobs run ZUP_JOBS (2) at a time; each gets its own port offset.  The
+# programs in ZUP_LONG (test_heartbeats, test_security_zap: ~35 s each,
+# nearly all of it waiting for heartbeat and handshake timeouts) run in
+# lanes of their own beside those, each over tcp:// and then over every
+# transport, so the run takes about as long as its longest lane.
 #
 # Prints one line per transport and "N passed, N failed, N skipped" for
 # test/run_suite.sh.  Environment: ZUP_TESTS="test_a test_b" limits the
 # programs; ZT_SCIFEMU the scif emulator (LD_PRELOAD); ZUP_TIMEOUT per
 # program (120 s).
+# na TEST TRANSPORT: the reason the whole program does not apply, if any;
+# na_cases TEST TRANSPORT: the test cases that do not apply
+na() {
+	awk -v t="$1" -v tr="$2" '
+	  /^#/ || NF < 3 { next }
+	  $1 == t { n = split($2, a, ","); for (i = 1; i <= n; i++)
+	    if (a[i] == "all" || a[i] == tr) {
+	      $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit } }' "$na"
+}
+na_cases() {
+	awk -v t="$1" -v tr="$2" '
+	  /^#/ || NF < 3 { next }
+	  index($1, t ":") == 1 { n = split($2, a, ","); for (i = 1; i <= n; i++)
+	    if (a[i] == "all" || a[i] == tr) { print substr($1, length(t) + 2); break } }' "$na"
+}
+if [ "$1" = --lane ]; then # internal: one long program on every transport
+	shift
+	t=$1 idx=$2
+	sh "$here/run.sh" --one tcp "$t" "$idx"
+	[ -f "$out/tcp/$t.uses-tcp" ] || exit 0
+	for tr in $transports; do
+		[ -n "$(na "$t" "$tr")" ] && continue
+		idx=$((idx + 1))
+		sh "$here/run.sh" --one "$tr" "$t" "$idx"
+	done
+	exit 0
+fi
 if [ "$1" = --one ]; then # internal: one job (from xargs)
 	shift
 	tr=$1 t=$2 idx=$3
@@ -54,8 +85,9 @@ cfg=$zb/src/src/fabtx_zmq_config.h
 na=$here/not-applicable.txt
 limit=${ZUP_TIMEOUT:-120}
 jobs=${ZUP_JOBS:-2}
+long=${ZUP_LONG-test_heartbeats test_security_zap}
 emu=zu$$
-export out tdir lib shim scifemu limit emu
+export out tdir lib shim scifemu limit emu na here
 have() { grep -q "FABTX_ZMQ_HAVE_$1 1" "$cfg" 2>/dev/null; }
 
 if [ $# = 0 ]; then
@@ -64,6 +96,7 @@ if [ $# = 0 ]; then
 	have SCIF && [ -f "$scifemu" ] && set -- "$@" scif
 fi
 transports="$*"
+export transports
 [ -f "$shim" ] || { echo "upstream: no $shim"; exit 1; }
 
 # the programs libzmq's build made for this platform (no tipc, ws, fuzzers)
@@ -72,35 +105,36 @@ tests=${ZUP_TESTS:-$(cd "$tdir" && ls test_* | grep -Ev 'tipc|_ws_|wss|fuzzer' |
 rm -rf "$out"
 for tr in tcp $transports; do mkdir -p "$out/$tr"; : > "$out/$tr.rc"; done
 
-# na TEST TRANSPORT: the reason the whole program does not apply, if any;
-# na_cases TEST TRANSPORT: the test cases that do not apply
-na() {
-	awk -v t="$1" -v tr="$2" '
-	  /^#/ || NF < 3 { next }
-	  $1 == t { n = split($2, a, ","); for (i = 1; i <= n; i++)
-	    if (a[i] == "all" || a[i] == tr) {
-	      $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit } }' "$na"
-}
-na_cases() {
-	awk -v t="$1" -v tr="$2" '
-	  /^#/ || NF < 3 { next }
-	  index($1, t ":") == 1 { n = split($2, a, ","); for (i = 1; i <= n; i++)
-	    if (a[i] == "all" || a[i] == tr) { print substr($1, length(t) + 2); break } }' "$na"
-}
 # failed TRANSPORT TEST: the Unity test cases that failed
 failed() {
 	awk -F: '$4 ~ /^FAIL/ { print $3 }' "$out/$1/$2.log" | sort -u
 }
 
+# is_long TEST: it runs in a lane of its own
+is_long() {
+	for l in $long; do [ "$l" = "$1" ] && return 0; done
+	return 1
+}
+
 t0=$(date +%s)
+i=2000
+lanes=""
+for t in $tests; do
+	is_long "$t" || continue
+	i=$((i + 10))
+	sh "$here/run.sh" --lane "$t" $i &
+	lanes="$lanes $!"
+done
 i=0
 for t in $tests; do
+	is_long "$t" && continue
 	i=$((i + 1))
 	echo "tcp $t $i"
 done | xargs -P "$jobs" -L 1 sh "$here/run.sh" --one
 t1=$(date +%s)
 i=1000
 for t in $tests; do
+	is_long "$t" && continue
 	[ -f "$out/tcp/$t.uses-tcp" ] || continue
 	for tr in $transports; do
 		[ -n "$(na "$t" "$tr")" ] && continue
@@ -108,8 +142,10 @@ for t in $tests; do
 		echo "$tr $t $i"
 	done
 done | xargs -P "$jobs" -L 1 sh "$here/run.sh" --one
+t2=$(date +%s)
+for p in $lanes; do wait "$p"; done
 rm -f /dev/shm/fabtx-scifemu-$emu* 2>/dev/null
-echo "upstream: $(echo $tests | wc -w) programs; tcp:// $((t1 - t0))s, {$transports} $(( $(date +%s) - t1 ))s ($jobs at a time)"
+echo "upstream: $(echo $tests | wc -w) programs; tcp:// $((t1 - t0))s, {$transports} $((t2 - t1))s ($jobs at a time); lanes for {$long} done $(( $(date +%s) - t0 ))s after the start"
 
 P=0 F=0 S=0
 for tr in tcp $transports; do
