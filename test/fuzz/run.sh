@@ -3,11 +3,16 @@
 # its seed corpus (test/fuzz/corpus/NAME, read only) and its work corpus
 # (BUILD_DIR/corpus/NAME, where new inputs go); one line per target with
 # executions, coverage and corpus size; crashes in BUILD_DIR/artifacts/.
-# Ends with the tt.h summary line (a target that crashed is a failure).
+# FUZZ_JOBS targets (default: one per core) run side by side, each on a
+# core of its own.  Ends with the tt.h summary line (a target that crashed
+# is a failure).
 b=$1; secs=$2; shift 2
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 mkdir -p "$b/artifacts" "$b/logs"
-p=0; f=0
-for t in "$@"; do
+
+# one TARGET: fuzz it, then write its verdict line(s) to logs/TARGET.res
+one() {
+	t=$1
 	name=${t#fuzz_}
 	work="$b/corpus/$name"
 	mkdir -p "$work"
@@ -21,14 +26,37 @@ for t in "$@"; do
 	ncorp=$(ls "$work" | wc -l)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 	if [ $rc -eq 0 ]; then
-		p=$((p+1))
 		echo "PASS $t: ${execs:-?} executions in ${secs}s (${rate:-?}/s), ${cov:-cov: ?}, corpus $ncorp"
 	else
-		f=$((f+1))
 		echo "FAIL $t: exit $rc after ${execs:-?} executions, ${cov:-cov: ?}; log $log"
 		grep -a -m 5 -E 'ERROR|invariant|runtime error|SUMMARY' "$log"
 		ls "$b/artifacts/$t-"* 2>/dev/null | head -n 3
+	fi > "$b/logs/$t.res"
+}
+
+# waves of $jobs targets
+all="$*"
+while [ $# -gt 0 ]; do
+	k=0
+	while [ $# -gt 0 ] && [ $k -lt "$jobs" ]; do
+		rm -f "$b/logs/$1.res"
+		one "$1" &
+		shift
+		k=$((k + 1))
+	done
+	wait
+done
+p=0; f=0
+for t in $all; do
+	if [ -f "$b/logs/$t.res" ]; then
+		cat "$b/logs/$t.res"
+	else
+		echo "FAIL $t: no verdict (the runner died)"
 	fi
+	case $(head -n 1 "$b/logs/$t.res" 2>/dev/null) in
+	PASS*) p=$((p + 1)) ;;
+	*) f=$((f + 1)) ;;
+	esac
 done
 echo "$p passed, $f failed, 0 skipped"
 [ $f -eq 0 ]
