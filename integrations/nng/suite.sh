@@ -20,9 +20,13 @@ scif_env="FABTX_SCIFEMU_FABRIC=$emu LD_PRELOAD=$scifemu FABTX_SCIFEMU_NODE=0"
 # mode, with a small window so the idle paths (window closes, arm, sleep,
 # doorbell) run too
 spin="FABTX_SPIN_US=300"
-set -- "NT_TRANSPORT=shm $b/test_nng" "$spin NT_TRANSPORT=shm $b/test_nng"
+# (under SAN=1 not the busy-poll runs: the spinner is in libnng, which is
+# not instrumented, so they would repeat the plain ones)
+set -- "NT_TRANSPORT=shm $b/test_nng"
+[ $san = 0 ] && set -- "$@" "$spin NT_TRANSPORT=shm $b/test_nng"
 if have OFI; then
-	set -- "$@" "NT_TRANSPORT=ofi-tcp $b/test_nng" "$spin NT_TRANSPORT=ofi-tcp $b/test_nng"
+	set -- "$@" "NT_TRANSPORT=ofi-tcp $b/test_nng"
+	[ $san = 0 ] && set -- "$@" "$spin NT_TRANSPORT=ofi-tcp $b/test_nng"
 fi
 # an ASan-instrumented program cannot take an LD_PRELOAD library
 if have SCIF && [ -f "$scifemu" ] && [ $san = 0 ]; then
