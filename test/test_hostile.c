@@ -639,6 +639,57 @@ TT_TEST(nonblocking_connect_and_accept_one_thread)
 	fabtx_ctx_destroy(ctx);
 }
 
+/* More clients at once than the server's backlog holds (128) and than its
+ * handshake table (FABTX_MAX_HANDSHAKES): a client's connect() finds the
+ * backlog full (-EINPROGRESS: connect_poll tries again), and every one of
+ * them gets in; each is handed out once, with the byte its client sent. */
+TT_TEST(shm_clients_beyond_the_backlog_all_get_in)
+{
+	enum { N = 150 };
+	char url[96];
+	fabtx_ctx *ctx = th_ctx(16, 256), *sx = th_ctx(16, 256);
+	fabtx_listener *l;
+	static fabtx_conn *a[N], *b[N];
+	static int up[N], seen[N];
+	int i, nup = 0, nb = 0;
+	uint64_t dl = fabtx_now_ms() + 60000;
+	th_name(url, sizeof url, "backlog");
+	TT_OK(fabtx_listen(sx, url, &l));
+	for (i = 0; i < N; i++) TT_OK(fabtx_connect_start(ctx, url, &a[i]));
+	while ((nup < N || nb < N) && fabtx_now_ms() < dl) {
+		fabtx_conn *c;
+		int rc = fabtx_accept(l, &c, nb < N ? 1 : 0);
+		if (rc == 0) b[nb++] = c;
+		else TT_ASSERT(rc == -EAGAIN || rc == -ETIMEDOUT);
+		for (i = 0; i < N; i++) {
+			if (up[i]) continue;
+			rc = fabtx_connect_poll(a[i]);
+			TT_ASSERT(rc == 0 || rc == -EAGAIN);
+			if (rc == 0) {
+				uint8_t v = (uint8_t)i;
+				up[i] = 1;
+				nup++;
+				TT_EQ(fabtx_send(a[i], &v, 1, 1000), 1);
+			}
+		}
+	}
+	TT_EQ(nup, N);
+	TT_EQ(nb, N);
+	for (i = 0; i < N; i++) {
+		uint8_t v;
+		TT_EQ(fabtx_recv(b[i], &v, 1, 5000), 1);
+		TT_EQ(seen[v], 0);
+		seen[v] = 1;
+	}
+	for (i = 0; i < N; i++) {
+		fabtx_conn_close(a[i], 0);
+		fabtx_conn_close(b[i], 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	fabtx_ctx_destroy(sx);
+}
+
 /* Clients that connect one after another are handed out in that order. */
 TT_TEST(accept_hands_out_in_arrival_order)
 {
