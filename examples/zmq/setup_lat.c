@@ -11,7 +11,10 @@
  * Each round: a new PUSH with a monitor, zmq_connect, wait for the two
  * events, close with linger 0.  One message is sent and received in the
  * last round (the connection carries data).  ZS_DUMP=1: every round's two
- * times on stderr. */
+ * times on stderr.  ZS_GAP_US=N: a pause of N us before each connect, so
+ * that both I/O threads have finished the previous round's close (a
+ * connect from idle threads; without it each connect also waits for the
+ * teardown of the connection closed just before). */
 #include <zmq.h>
 
 #include <errno.h>
@@ -77,7 +80,7 @@ static void report(const char *what, uint64_t *v, int n)
 
 int main(int argc, char **argv)
 {
-	int rounds, warm, i, lingr = 0, one = 1;
+	int rounds, warm, i, lingr = 0, one = 1, gap_us;
 	int go[2], done[2];
 	uint64_t *tc, *th;
 	pid_t pid;
@@ -118,6 +121,7 @@ int main(int argc, char **argv)
 	tc = (uint64_t *)calloc((size_t)rounds, sizeof *tc);
 	th = (uint64_t *)calloc((size_t)rounds, sizeof *th);
 	if (!tc || !th) return 2;
+	gap_us = getenv("ZS_GAP_US") ? atoi(getenv("ZS_GAP_US")) : 0;
 	ctx = zmq_ctx_new();
 	for (i = -warm; i < rounds; i++) {
 		char mep[64];
@@ -135,6 +139,7 @@ int main(int argc, char **argv)
 		if (!mon || zmq_connect(mon, mep) < 0) die("monitor connect");
 		zmq_setsockopt(s, ZMQ_LINGER, i == rounds - 1 ? &one : &lingr,
 		               sizeof lingr);
+		if (gap_us > 0) usleep((useconds_t)gap_us);
 		t0 = now_ns();
 		if (zmq_connect(s, argv[2]) < 0) die(argv[2]);
 		while (!t_hs) {
