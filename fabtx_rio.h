@@ -456,6 +456,15 @@ static int fabtx__rio_peer_wrote_closed(fabtx_conn *c)
 	return h && __atomic_load_n(&h->closed, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Has the peer said goodbye ("bye", or the `closed` word)?  Latched in
+ * r->bye. */
+static int fabtx__rio_said_bye(fabtx_conn *c)
+{
+	fabtx__rio_conn *r = (fabtx__rio_conn *)c->bdata;
+	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
+	return r->bye;
+}
+
 /* The peer closed its channel (rio_cm said so).  Its last data doorbells
  * and "bye" travel another path and may still be on the way: the closing
  * is final once "bye" is here or after a short grace period. */
@@ -493,7 +502,7 @@ static void fabtx__rio_final(fabtx_conn *c)
 	if (r->final_done || !fabtx__rio_gone(r) || fabtx_conn_cells(c) == 0)
 		return;
 	r->final_done = 1;
-	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
+	(void)fabtx__rio_said_bye(c);
 	fabtx_log(c->ctx, FABTX_LOG_INFO, "rio: %s: the peer is gone (%s)",
 	          c->url,
 	          r->bye          ? "it said so"
@@ -1348,8 +1357,8 @@ static int fabtx__rio_write(fabtx_conn *c, const fabtx_seg *segs, int nseg,
 	 * gone, so the core delivers what arrived and then fails. */
 	rc = fabtx__rio_drain(c, 0);
 	if (rc < 0) return rc;
-	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
-	if (r->bye || r->peer_closed) return fabtx__rio_dropped(c, flags);
+	if (fabtx__rio_said_bye(c) || r->peer_closed)
+		return fabtx__rio_dropped(c, flags);
 	for (i = 0; i < nseg; i++) {
 		const uint8_t *p = (const uint8_t *)segs[i].addr;
 		size_t left = segs[i].len;
@@ -1403,7 +1412,7 @@ static int fabtx__rio_progress(fabtx_conn *c)
 	rc = fabtx__rio_drain(c, 1);
 	if (rc < 0) return rc;
 	fabtx__rio_resync_out(c); /* one owed and not sent yet */
-	if (!r->bye && fabtx__rio_peer_wrote_closed(c)) r->bye = 1;
+	(void)fabtx__rio_said_bye(c);
 	if (r->qlost && !r->bye && !r->peer_closed) {
 		/* the FIFO overflowed (or may have): doorbells were lost */
 		r->qlost = 0;
