@@ -14,6 +14,7 @@ ZMQ_PREFIX := $(ZMQ_DIR)/prefix
 ZMQ_STAMP := $(ZMQ_DIR)/.stamp
 ZMQ_INPUTS := $(wildcard examples/zmq/*.cpp examples/zmq/*.hpp \
 	examples/zmq/*.h) examples/zmq/libzmq-fabtx.patch \
+	examples/zmq/upstream/test-fixes.patch \
 	examples/zmq/build.sh $(HDRS)
 
 $(ZMQ_STAMP): $(ZMQ_INPUTS)

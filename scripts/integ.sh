@@ -69,10 +69,11 @@ PEOF
 	integ_libs=$(echo $integ_libs)
 }
 
-# integ_patch SRC_TREE PATCH: apply PATCH to the tree, once; when PATCH
-# changed since it was applied, take the old one out first
+# integ_patch SRC_TREE PATCH [NAME]: apply PATCH to the tree, once; when
+# PATCH changed since it was applied, take the old one out first.  NAME
+# (default "applied") tells apart the patches one tree takes.
 integ_patch() {
-	old=$1/.fabtx-applied.patch
+	old=$1/.fabtx-${3:-applied}.patch
 	cmp -s "$2" "$old" && return 0
 	if [ -f "$old" ]; then
 		(cd "$1" && patch -s -R -p1 < "$old")

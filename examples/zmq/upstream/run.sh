@@ -2,7 +2,8 @@
 # examples/zmq/upstream/run.sh ZMQ_DIR OUT_DIR [TRANSPORT ...]
 #
 # libzmq 4.3.4's own test programs (tests/ of the zeromq3 tree that
-# examples/zmq/build.sh builds, compiled by its `make check`, unchanged)
+# examples/zmq/build.sh builds, compiled by its `make check`; unchanged
+# but for test-fixes.patch, one test's race on a loaded machine)
 # over tcp:// (the baseline) and the fabtx transports.  retarget.so
 # (LD_PRELOAD) rewrites their tcp:// endpoints; see retarget.c.
 # TRANSPORT: shm ofi-tcp scif (default: shm and every one built in; tcp://
