@@ -1464,12 +1464,12 @@ static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
 	if (r->peer_len >= FABTX_WIN_HDR_SIZE && !r->bye && !r->peer_closed &&
 	    !r->dma_failed && !fabtx__rio_peer_wrote_closed(c)) {
 		/* no free DMA descriptor (EBUSY) is retried, as the core
-		 * retries a data write, up to the keepalive timeout: without
-		 * this word a peer whose doorbells (our FIN's, bye) were lost
-		 * must take us for dead and leave out our last chunk, the FIN */
+		 * retries a data write, for up to a second (a ring that stays
+		 * full that long has stopped): without this word a peer whose
+		 * doorbells (our FIN's, bye) were lost must take us for dead
+		 * and leave out our last chunk, the FIN */
 		uint32_t one = 1;
-		uint64_t dl =
-		    fabtx_now_ms() + (uint64_t)c->ctx->cfg.keepalive_timeout_ms;
+		uint64_t dl = fabtx_now_ms() + 1000;
 		while (fabtx__rio_dma(r, (const uint8_t *)&one, sizeof one,
 		                      r->peer_addr +
 		                          offsetof(fabtx_win_hdr, closed)) ==
