@@ -1461,8 +1461,8 @@ static void fabtx__rio_disconnect(fabtx_conn *c, int graceful)
 	 * that we are gone: the `closed` word of its window header; then the
 	 * close notification and "bye", so a sleeping peer wakes and finds
 	 * its channel gone; only then may our window disappear */
-	if (r->peer_len >= FABTX_WIN_HDR_SIZE && !r->bye && !r->peer_closed &&
-	    !r->dma_failed && !fabtx__rio_peer_wrote_closed(c)) {
+	if (r->peer_len >= FABTX_WIN_HDR_SIZE && !r->peer_closed &&
+	    !r->dma_failed && !fabtx__rio_said_bye(c)) {
 		/* no free DMA descriptor (EBUSY) is retried, as the core
 		 * retries a data write, for up to a second (a ring that stays
 		 * full that long has stopped): without this word a peer whose
