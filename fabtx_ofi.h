@@ -1137,7 +1137,7 @@ static int fabtx__ofi_drain(fabtx__ofi_conn *o);
 static int fabtx__ofi_fail(fabtx__ofi_conn *o, int err, const char *why);
 static void fabtx__ofi_doorbell_out(fabtx__ofi_conn *o);
 static void fabtx__ofi_wake_in(fabtx__ofi_conn *o);
-static void fabtx__ofi_wsock_drain(fabtx__ofi_conn *o);
+static int fabtx__ofi_wsock_drain(fabtx__ofi_conn *o);
 static int fabtx__ofi_read_bye(fabtx__ofi_conn *o);
 
 static uint32_t fabtx__ofi_op_get(fabtx__ofi_conn *o)
@@ -3321,7 +3321,14 @@ static int fabtx__ofi_ctrl_look(fabtx_conn *c, void *buf, size_t cap,
 {
 	fabtx__ofi_conn *o = (fabtx__ofi_conn *)c->bdata;
 	int rc;
-	if (o) fabtx__ofi_wsock_drain(o); /* after a sleep: what woke it */
+	/* after a sleep: what woke it.  A WAKE datagram explains the wakeup
+	 * as a completion does where the CQ has a wait fd (progress): the
+	 * bootstrap socket is read at the next wakeup that nothing else
+	 * explains (its bytes or hang-up keep the fd readable) and at least
+	 * once a millisecond (ctrl_ms), not now: over ofi-shm a recv() that
+	 * said -EAGAIN after nearly every wakeup */
+	if (o && fabtx__ofi_wsock_drain(o) > 0 && !o->sock_dead)
+		o->ctrl_due = 0;
 	if (!o || timeout_ms != 0 || !o->ctrl_gate || o->su)
 		return fabtx__ofi_ctrl_recv(c, buf, cap, timeout_ms);
 	if (!o->ctrl_due && !o->sock_dead && !o->failed &&
@@ -3916,13 +3923,13 @@ static void fabtx__ofi_wake_in(fabtx__ofi_conn *o)
 /* the wake socket's datagrams, after a sleep (wdue): read, at most 16
  * (one system call; more than one is a peer's flood, which only makes it
  * readable at once again) */
-static void fabtx__ofi_wsock_drain(fabtx__ofi_conn *o)
+static int fabtx__ofi_wsock_drain(fabtx__ofi_conn *o)
 {
 	struct mmsghdr mm[16];
 	struct iovec iv[16];
 	uint8_t b[16];
 	int i, n;
-	if (o->wsock < 0 || !o->wdue) return;
+	if (o->wsock < 0 || !o->wdue) return 0;
 	o->wdue = 0;
 	memset(mm, 0, sizeof mm);
 	for (i = 0; i < 16; i++) {
@@ -3934,6 +3941,7 @@ static void fabtx__ofi_wsock_drain(fabtx__ofi_conn *o)
 	n = recvmmsg(o->wsock, mm, 16, MSG_DONTWAIT, NULL);
 	for (i = 0; i < n; i++)
 		fabtx__ofi_wake_in(o);
+	return n;
 }
 
 /* WAKE frames at the head of the bootstrap socket: read and dropped (they
