@@ -8,8 +8,12 @@
 #   fabtx-tcp   fabtx over ofi:// tcp, its own perf tools (FABTX_SPIN_US=0)
 #   zmq-tcp     libzmq over tcp:// (local_lat/remote_lat)
 #   zmq-ofi     libzmq over ofi:// tcp provider
+#   fabtx-ofishm  fabtx over ofi:// with libfabric's shm provider (FI_EP_RDM;
+#               no wait fd there: the sleeper is woken by a datagram)
+#   zmq-ofishm  libzmq over the same
 # zmq-tcp - sock is what libzmq adds to a TCP round trip; zmq-ofi - fabtx-tcp
 # what it adds to fabtx's; fi-tcp - sock what the provider adds.
+# ZL_LAYERS picks a subset (default: all of the above).
 # Run it on a quiet machine.  Needs make zmq (build/zmq/prefix).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +40,7 @@ pair() { # env prefix-dir url -> one-way us ("" for fabtx's tools)
 	fi
 	wait $lp
 }
-names="sock fi-tcp fabtx-tcp zmq-tcp zmq-ofi"
+names=${ZL_LAYERS:-"sock fi-tcp fabtx-tcp zmq-tcp zmq-ofi fabtx-ofishm zmq-ofishm"}
 for ((r = 1; r <= R; r++)); do
 	line="round $r"
 	for n in $names; do
@@ -47,6 +51,8 @@ for ((r = 1; r <= R; r++)); do
 		fabtx-tcp) v=$(pair "" $B "ofi://127.0.0.1:$port?provider=tcp&ep=msg") ;;
 		zmq-tcp) v=$(pair $P/lib $P/bin "tcp://127.0.0.1:$port") ;;
 		zmq-ofi) v=$(pair $P/lib $P/bin "ofi://127.0.0.1:$port?provider=tcp") ;;
+		fabtx-ofishm) v=$(pair "" $B "ofi://127.0.0.1:$port?provider=shm&ep=rdm") ;;
+		zmq-ofishm) v=$(pair $P/lib $P/bin "ofi://127.0.0.1:$port?provider=shm&ep=rdm") ;;
 		esac
 		echo "$n ${v:-nan}" >>$tmp/all
 		line="$line  $n ${v:-nan}"
