@@ -166,7 +166,10 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -1061,6 +1064,8 @@ typedef struct fabtx__ofi_conn {
 	 * fabtx__ofi_release): both endpoint names, and the parked list */
 	int peer_local;
 	char self_nm[128], peer_nm[128];
+	struct fabtx__ofi_lkg
+	    *lkg;            /* shm: the lock guard (fabtx__ofi_lkg_add) */
 	fabtx_ctx *park_ctx; /* NULL: an orphan (see fabtx__ofi_unpark_ctx) */
 	struct fabtx__ofi_conn *park_next;
 	fabtx__ofi_keep *keep; /* an orphan's context's domains */
@@ -1218,6 +1223,7 @@ static void fabtx__ofi_conn_drop_fds(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 
 static void fabtx__ofi_unwait(fabtx__ofi_conn *o);
 static void fabtx__ofi_win_free(void *p, size_t alloc);
+static void fabtx__ofi_lkg_del(fabtx__ofi_conn *o);
 static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 {
 	if (!o) return;
@@ -1231,6 +1237,7 @@ static void fabtx__ofi_conn_free(fabtx_ctx *ctx, fabtx__ofi_conn *o)
 	if (o->av) fi_close(&o->av->fid);
 	if (o->cq) fi_close(&o->cq->fid);
 	if (o->eq) fi_close(&o->eq->fid);
+	fabtx__ofi_lkg_del(o);
 	fabtx__ofi_win_free(o->rx_buf, o->rx_alloc);
 	fabtx__ofi_win_free(o->tx_buf, o->tx_alloc);
 	fi_freeinfo(o->info);
@@ -1348,6 +1355,282 @@ static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
 /* After the handshake: is this an shm endpoint whose peer is in this
  * process?  fabtx names shm endpoints "fabtx.PID.…" (see ep_info).  Both
  * names as the handshake exchanged them (fi_getname / the peer's). */
+/* ------------------------------------------------ shm: the lock guard
+ * libfabric 1.17's shm provider guards each endpoint's region with a
+ * pthread spin lock that lives in the region, in shared memory: a peer
+ * takes ours to queue a command for us, we take theirs to queue one for
+ * them, and each takes its own to read its queue.  A peer killed while it
+ * holds one (SIGKILL, a crash, the OOM killer) leaves it held for good,
+ * and our next call into the provider (fi_cq_read, a write) spins inside
+ * libfabric forever, where no deadline of ours can end it (kill_trials
+ * ofishm: the survivor's send spun in pthread_spin_lock under fi_cq_read).
+ *
+ * So each connection between processes is watched by one thread per
+ * process, started with the first and gone with the last: it sleeps in
+ * poll() on a pidfd of every peer and wakes when one dies.  Once a peer is
+ * dead, nobody else takes its connection's two locks but our own thread
+ * that uses the connection (one at a time, the API's rule), so a lock
+ * seen held at two looks 10 ms apart is the dead peer's and is released
+ * (through our own mapping of the region's first page).  The connection
+ * then fails as any other whose peer died (EOF on the bootstrap socket).
+ * Never while the peer lives: a live holder is the provider at work.
+ *
+ * The lock's place is the provider's own layout, so the guard is only set
+ * up where it can be checked: libfabric 1.17 at run time, the region's
+ * version byte 4, its pid the one in fabtx's endpoint name (fabtx.PID.),
+ * its total size the file's.  Elsewhere the connection has no guard (a
+ * debug log line), as before.  Peers that are not SIGKILLed but hostile
+ * are not defended anyway: shm trusts its peers (docs/peers.md). */
+typedef struct fabtx__ofi_smr_hdr { /* libfabric 1.17, struct smr_region */
+	uint8_t version, resv;
+	uint16_t flags;
+	int32_t pid;
+	uint8_t cma_cap_peer, cma_cap_self;
+	uint32_t max_sar_buf_per_peer;
+	void *base_addr;
+	pthread_spinlock_t lock;
+	int32_t signal;
+	void *map;
+	size_t total_size;
+} fabtx__ofi_smr_hdr;
+typedef char fabtx__ofi_smr_lock_at_24[offsetof(fabtx__ofi_smr_hdr, lock) == 24
+                                           ? 1
+                                           : -1];
+typedef char
+    fabtx__ofi_spin_is_int[sizeof(pthread_spinlock_t) == sizeof(int) ? 1 : -1];
+typedef char fabtx__ofi_smr_size_at_40
+    [offsetof(fabtx__ofi_smr_hdr, total_size) == 40 ? 1 : -1];
+
+typedef struct fabtx__ofi_lkg {
+	struct fabtx__ofi_lkg *next;
+	fabtx__ofi_smr_hdr *h[2]; /* our region's first page, the peer's */
+	int pidfd, dead, held[2];
+} fabtx__ofi_lkg;
+static pthread_mutex_t fabtx__ofi_lkg_mu = PTHREAD_MUTEX_INITIALIZER;
+static fabtx__ofi_lkg *fabtx__ofi_lkg_list;
+static int fabtx__ofi_lkg_run, fabtx__ofi_lkg_efd = -1;
+static int fabtx__ofi_lkg_free_val; /* an unlocked spin lock's word */
+
+/* the first page of the region named by an shm address ("fi_shm://N" or
+ * N), checked as above; pid: what the header must say */
+static fabtx__ofi_smr_hdr *fabtx__ofi_smr_map(const char *name, long pid)
+{
+	char path[160];
+	const char *n = strstr(name, "://");
+	struct stat sb;
+	fabtx__ofi_smr_hdr *h;
+	void *m;
+	int fd;
+	n = n ? n + 3 : name;
+	if (snprintf(path, sizeof path, "/dev/shm/%s", n) >= (int)sizeof path)
+		return NULL;
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) return NULL;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    (size_t)sb.st_size < sizeof *h) {
+		close(fd);
+		return NULL;
+	}
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) return NULL;
+	h = (fabtx__ofi_smr_hdr *)m;
+	if (h->version != 4 || h->pid != pid ||
+	    h->total_size != (size_t)sb.st_size) {
+		munmap(m, 4096);
+		return NULL;
+	}
+	return h;
+}
+
+/* the PID in a fabtx endpoint name (fabtx.PID.NS.SEQ), or -1 */
+static long fabtx__ofi_nm_pid(const char *nm)
+{
+	const char *p = strstr(nm, "fabtx.");
+	char *e;
+	long v;
+	if (!p) return -1;
+	v = strtol(p + 6, &e, 10);
+	return (e != p + 6 && *e == '.' && v > 0) ? v : -1;
+}
+
+static void *fabtx__ofi_lkg_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pf[65];
+		fabtx__ofi_lkg *e;
+		int n = 1, any_dead = 0, i;
+		pthread_mutex_lock(&fabtx__ofi_lkg_mu);
+		if (!fabtx__ofi_lkg_list) {
+			fabtx__ofi_lkg_run = 0;
+			pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+			return NULL;
+		}
+		pf[0].fd = fabtx__ofi_lkg_efd;
+		pf[0].events = POLLIN;
+		for (e = fabtx__ofi_lkg_list; e; e = e->next) {
+			if (e->dead) {
+				any_dead = 1;
+				for (i = 0; i < 2; i++) {
+					if (pthread_spin_trylock(
+					        &e->h[i]->lock) == 0) {
+						pthread_spin_unlock(
+						    &e->h[i]->lock);
+						e->held[i] = 0;
+					} else if (++e->held[i] >= 2) {
+						/* not pthread_spin_unlock: the
+						 * holder is another process */
+						__atomic_store_n(
+						    (int *)(void *)&e->h[i]
+						        ->lock,
+						    fabtx__ofi_lkg_free_val,
+						    __ATOMIC_RELEASE);
+						e->held[i] = 0;
+					}
+				}
+			} else if (n < 65) {
+				pf[n].fd = e->pidfd;
+				pf[n].events = POLLIN;
+				n++;
+			} else {
+				any_dead =
+				    1; /* more than we poll: look by ticks */
+			}
+		}
+		pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+		(void)poll(pf, (nfds_t)n, any_dead ? 10 : -1);
+		/* which peers died, asked again of the entries listed now (a
+		 * connection closed meanwhile closed its pidfd, whose number
+		 * may be another's already) */
+		pthread_mutex_lock(&fabtx__ofi_lkg_mu);
+		if (fabtx__ofi_lkg_efd >= 0) {
+			uint64_t x;
+			if (read(fabtx__ofi_lkg_efd, &x, sizeof x) <
+			    0) { /* empty */
+			}
+		}
+		for (e = fabtx__ofi_lkg_list; e; e = e->next) {
+			struct pollfd q;
+			if (e->dead) continue;
+			q.fd = e->pidfd;
+			q.events = POLLIN;
+			q.revents = 0;
+			if (poll(&q, 1, 0) == 1 && (q.revents & POLLIN))
+				e->dead = 1;
+		}
+		pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+	}
+}
+
+/* a child of fork() has no guard thread: start afresh (the parent's
+ * connections are not the child's to watch; their entries are dropped) */
+static void fabtx__ofi_lkg_atfork_prepare(void)
+{
+	pthread_mutex_lock(&fabtx__ofi_lkg_mu);
+}
+static void fabtx__ofi_lkg_atfork_parent(void)
+{
+	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+}
+static void fabtx__ofi_lkg_atfork_child(void)
+{
+	fabtx__ofi_lkg_list = NULL;
+	fabtx__ofi_lkg_run = 0;
+	if (fabtx__ofi_lkg_efd >= 0) close(fabtx__ofi_lkg_efd);
+	fabtx__ofi_lkg_efd = -1;
+	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+}
+static void fabtx__ofi_lkg_once(void)
+{
+	pthread_spinlock_t probe; /* what "unlocked" is here (x86: 1) */
+	pthread_spin_init(&probe, PTHREAD_PROCESS_SHARED);
+	fabtx__ofi_lkg_free_val = (int)probe;
+	pthread_spin_destroy(&probe);
+	(void)pthread_atfork(fabtx__ofi_lkg_atfork_prepare,
+	                     fabtx__ofi_lkg_atfork_parent,
+	                     fabtx__ofi_lkg_atfork_child);
+}
+
+static void fabtx__ofi_lkg_kick(void)
+{
+	uint64_t one = 1;
+	if (fabtx__ofi_lkg_efd >= 0 &&
+	    write(fabtx__ofi_lkg_efd, &one, sizeof one) < 0) { /* full: woken */
+	}
+}
+
+/* guard connection o (shm, a peer in another process); quiet on failure */
+static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
+                               const char *self_nm)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	fabtx__ofi_lkg *e;
+	long pp = fabtx__ofi_nm_pid(peer_nm);
+	const char *why = NULL;
+	pthread_t t;
+	pthread_attr_t a;
+	if (o->lkg || pp < 0 || pp == (long)getpid()) return;
+	if (fi_version() != FI_VERSION(1, 17)) {
+		why = "not libfabric 1.17";
+		goto none;
+	}
+	e = (fabtx__ofi_lkg *)calloc(1, sizeof *e);
+	if (!e) return;
+	e->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pp, 0);
+	e->h[0] = fabtx__ofi_smr_map(self_nm, (long)getpid());
+	e->h[1] = fabtx__ofi_smr_map(peer_nm, pp);
+	if (e->pidfd < 0 || !e->h[0] || !e->h[1]) {
+		if (e->pidfd >= 0) close(e->pidfd);
+		if (e->h[0]) munmap(e->h[0], 4096);
+		if (e->h[1]) munmap(e->h[1], 4096);
+		free(e);
+		why = "a region or the peer not found as expected";
+		goto none;
+	}
+	(void)fcntl(e->pidfd, F_SETFD, FD_CLOEXEC);
+	pthread_once(&once, fabtx__ofi_lkg_once);
+	pthread_mutex_lock(&fabtx__ofi_lkg_mu);
+	if (fabtx__ofi_lkg_efd < 0)
+		fabtx__ofi_lkg_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	e->next = fabtx__ofi_lkg_list;
+	fabtx__ofi_lkg_list = e;
+	o->lkg = e;
+	if (!fabtx__ofi_lkg_run && fabtx__ofi_lkg_efd >= 0) {
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &a, fabtx__ofi_lkg_thread, NULL) == 0)
+			fabtx__ofi_lkg_run = 1;
+		pthread_attr_destroy(&a);
+	}
+	fabtx__ofi_lkg_kick();
+	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+	return;
+none:
+	fabtx_log(o->c->ctx, FABTX_LOG_DEBUG,
+	          "ofi: shm connection without a lock guard: %s", why);
+}
+
+/* after the provider's objects are closed: no call can spin any more */
+static void fabtx__ofi_lkg_del(fabtx__ofi_conn *o)
+{
+	fabtx__ofi_lkg **pp, *e = o->lkg;
+	if (!e) return;
+	o->lkg = NULL;
+	pthread_mutex_lock(&fabtx__ofi_lkg_mu);
+	for (pp = &fabtx__ofi_lkg_list; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	fabtx__ofi_lkg_kick();
+	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+	close(e->pidfd);
+	munmap(e->h[0], 4096);
+	munmap(e->h[1], 4096);
+	free(e);
+}
+
 static void fabtx__ofi_note_local(fabtx__ofi_conn *o, const void *peer,
                                   size_t peer_len, const void *me, size_t ml)
 {
@@ -1361,6 +1644,14 @@ static void fabtx__ofi_note_local(fabtx__ofi_conn *o, const void *peer,
 	while (ml && ((const char *)me)[ml - 1] == 0)
 		ml--;
 	if (peer_len >= sizeof o->peer_nm || ml >= sizeof o->self_nm) return;
+	{
+		char pn[sizeof o->peer_nm], sn[sizeof o->self_nm];
+		memcpy(pn, peer, peer_len);
+		pn[peer_len] = 0;
+		memcpy(sn, me, ml);
+		sn[ml] = 0;
+		fabtx__ofi_lkg_add(o, pn, sn); /* a peer in another process */
+	}
 	pl = snprintf(pfx, sizeof pfx, "fabtx.%ld.", (long)getpid());
 	if (!memmem(peer, peer_len, pfx, (size_t)pl)) return;
 	memcpy(o->peer_nm, peer, peer_len);

@@ -12,7 +12,9 @@ ifeq ($(SAN),)
 TSAN_FLAGS := $(CSTD) -O1 -g $(WARN) -D_GNU_SOURCE -I. -Itest -fsanitize=thread
 TSAN_CORE := test_ring test_db test_hostile test_shm test_wakeup
 TSAN_OFI := sockets_early_endpoint_guess_is_confirmed_or_discarded \
-	shm_rdm_client_endpoint_opens_early
+	shm_rdm_client_endpoint_opens_early \
+	shm_rdm_peer_dead_holding_our_region_lock_hangs_nobody \
+	shm_rdm_peer_dead_holding_its_region_lock_hangs_nobody
 
 $(B)/tsan_test_%: test/test_%.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(TSAN_FLAGS) -o $@ $< -lpthread

@@ -125,18 +125,6 @@ static void kids_tell(kids *k, int port)
 		TT_EQ(write(k->pfd[1], &port, sizeof port), (ssize_t)sizeof port);
 }
 
-static void unlink_shm_of(pid_t pid)
-{
-	char pat[64];
-	glob_t g;
-	size_t i;
-	snprintf(pat, sizeof pat, "/dev/shm/fabtx.%ld.*", (long)pid);
-	if (glob(pat, 0, NULL, &g) == 0) {
-		for (i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
-		globfree(&g);
-	}
-}
-
 /* Parent side of an echo exchange: message i is base + (i * stride) % cap
  * bytes of pattern i, sent, echoed back and checked. */
 static void expect_echoes(fabtx_conn *c, uint8_t *m, size_t cap, int rounds,
@@ -629,7 +617,7 @@ static void t_sigkill(const prov *pv, int spin)
 	TT_EQ(read(rpipe[0], &ready, 1), 1);
 	kill(k.pid[0], SIGKILL);
 	TT_EQ(child_status(k.pid[0]), 128 + SIGKILL);
-	unlink_shm_of(k.pid[0]);
+	th_unlink_ofi_shm_of(k.pid[0]);
 	/* Written before the kill: over shm all of it is delivered.  Over TCP
 	 * the dead process's kernel may answer with RST, which can drop bytes
 	 * still unread in our socket (TCP semantics), so there: an in-order,
@@ -650,6 +638,88 @@ static void t_sigkill(const prov *pv, int spin)
 	TT_ASSERT(fabtx_conn_close(c, 0) < 0);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
+}
+
+/* ---------------------------------- shm: a peer dies holding a lock */
+/* libfabric 1.17's shm regions carry a pthread spin lock in shared memory
+ * (fabtx_ofi.h, the lock guard).  The child takes one and dies with it
+ * held (SIGKILL): the lock of the parent's regions (ours: the parent's
+ * receive reads its queue under it) or of its own (theirs: the parent's
+ * writes queue commands under it).  Without the guard the parent spins in
+ * libfabric for good (tt's alarm); with it, the connection ends with an
+ * error as any whose peer died. */
+static void lock_regions_of(pid_t pid, int signal)
+{
+	char pat[64];
+	glob_t g;
+	size_t i;
+	snprintf(pat, sizeof pat, "/dev/shm/fabtx.%ld.*", (long)pid);
+	if (glob(pat, 0, NULL, &g) != 0) _exit(11);
+	for (i = 0; i < g.gl_pathc; i++) {
+		int fd = open(g.gl_pathv[i], O_RDWR);
+		void *m = fd < 0 ? MAP_FAILED
+		                 : mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		                        MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) _exit(12);
+		pthread_spin_lock(&((fabtx__ofi_smr_hdr *)m)->lock);
+		/* as if it died queueing its second command, the first one's
+		 * signal not yet taken: the owner's next progress locks */
+		if (signal)
+			__atomic_store_n(&((fabtx__ofi_smr_hdr *)m)->signal, 1,
+			                 __ATOMIC_SEQ_CST);
+	}
+}
+
+static void t_shm_dead_lock_holder(int ours)
+{
+	static const prov pv = {"shm", "rdm"};
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c;
+	uint8_t m[256];
+	ssize_t r;
+	int i;
+	skip_if_absent(&pv);
+	if (fi_version() != FI_VERSION(1, 17))
+		TT_SKIP("the region layout is libfabric 1.17's");
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) {
+		fabtx_ctx *cc = ofi_ctx(0);
+		fabtx_conn *s = kid_connect(&k, &pv, cc, 10000, 2);
+		if (fabtx_send(s, "x", 1, -1) != 1) _exit(3);
+		if (fabtx_recv(s, m, sizeof m, 10000) != 1) _exit(4);
+		lock_regions_of(ours ? getppid() : getpid(), ours);
+		raise(SIGKILL);
+		_exit(5);
+	}
+	ctx = ofi_ctx(0);
+	kids_tell(&k, listen_port(ctx, &pv, &l));
+	TT_OK(fabtx_accept(l, &c, 20000));
+	TT_EQ(fabtx_recv(c, m, sizeof m, 10000), 1);
+	TT_EQ(fabtx_send(c, "y", 1, -1), 1);
+	if (ours) {
+		r = fabtx_recv(c, m, sizeof m, -1);
+		TT_EQ(r, -ECONNRESET);
+	} else {
+		for (i = 0; i < 100000; i++)
+			if ((r = fabtx_send(c, m, sizeof m, -1)) < 0) break;
+		TT_ASSERT(r == -ECONNRESET || r == -EPIPE);
+	}
+	TT_EQ(child_status(k.pid[0]), 128 + SIGKILL);
+	th_unlink_ofi_shm_of(k.pid[0]);
+	fabtx_conn_close(c, 0);
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+}
+TT_TEST(shm_rdm_peer_dead_holding_our_region_lock_hangs_nobody)
+{
+	t_shm_dead_lock_holder(1);
+}
+TT_TEST(shm_rdm_peer_dead_holding_its_region_lock_hangs_nobody)
+{
+	t_shm_dead_lock_holder(0);
 }
 
 /* ------------------------------------------------- close loses nothing */

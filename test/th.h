@@ -2,15 +2,32 @@
  * one process (an accept thread for the handshake), patterns. */
 #ifndef TH_H
 #define TH_H
+#include <glob.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include "fabtx.h"
 #include "tt.h"
+
+/* libfabric's shm provider leaves a SIGKILLed process's regions in
+ * /dev/shm (16 MiB each); fabtx names them fabtx.<pid>.* (fabtx_ofi.h):
+ * a test that kills a peer over ofi-shm removes them */
+static inline void th_unlink_ofi_shm_of(pid_t pid)
+{
+	char pat[64];
+	glob_t g;
+	size_t i;
+	snprintf(pat, sizeof pat, "/dev/shm/fabtx.%ld.*", (long)pid);
+	if (glob(pat, 0, NULL, &g) == 0) {
+		for (i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+}
 
 static inline void th_name(char *buf, size_t cap, const char *tag)
 {
