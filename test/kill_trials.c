@@ -2,6 +2,7 @@
 /* kill_trials.c -- a peer SIGKILLed at random points (issue 16).
  *
  *   kill_trials SCHEME TRIALS      SCHEME: shm | ofi (tcp) | rxm (tcp;ofi_rxm)
+ *                                  | ofishm (libfabric's shm provider, RDM)
  *   kill_trials_rio rio TRIALS     (built with -DKT_RIO and the rio emulator)
  *   kill_trials_scif scif TRIALS   (built with -DKT_SCIF and the SCIF emulator)
  *
@@ -22,7 +23,9 @@
  * The 10 s bound is generous (see KT_SURFACE_MS) and keepalive is off the
  * path (its timeout is 30 s here): shm and ofi see the death on their
  * socket, the SCIF emulator on the endpoint, rio through rio_cm's channel
- * close or a DMA timeout (300 ms here). */
+ * close or a DMA timeout (300 ms here).  ofishm: the killed peer's regions
+ * stay in /dev/shm (libfabric's shm provider cannot remove them); the test
+ * removes them after each trial. */
 #define FABTX_IMPLEMENTATION
 #include "fabtx.h"
 #if defined(KT_RIO)
@@ -141,9 +144,12 @@ static int do_listen(fabtx_ctx *ctx, fabtx_listener **l, char *url, size_t cap,
 		snprintf(url, cap, "scif://0:%d", 7000 + trial);
 		return fabtx_listen(ctx, a, l);
 	}
-	rc = fabtx_listen(ctx, strcmp(scheme, "rxm") == 0
-	                           ? "ofi://127.0.0.1:0?provider=tcp+ofi_rxm"
-	                           : "ofi://127.0.0.1:0?provider=tcp",
+	rc = fabtx_listen(ctx,
+	                  strcmp(scheme, "rxm") == 0
+	                      ? "ofi://127.0.0.1:0?provider=tcp+ofi_rxm"
+	                      : strcmp(scheme, "ofishm") == 0
+	                            ? "ofi://127.0.0.1:0?provider=shm&ep=rdm"
+	                            : "ofi://127.0.0.1:0?provider=tcp",
 	                  l);
 	if (rc == 0) rc = fabtx_listener_url(*l, url, cap);
 	return rc < 0 ? rc : 0;
@@ -203,6 +209,7 @@ static void one_trial(int trial, uint64_t *seed)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 		t_kill = fabtx_now_ms();
+		th_unlink_ofi_shm_of(pid);
 		while (read(p[0], &v, sizeof v) == (ssize_t)sizeof v) written = v + 1;
 		for (;; k++) {
 			r = fabtx_recv(c, b, MAXLEN, 10000);
@@ -230,6 +237,7 @@ static void one_trial(int trial, uint64_t *seed)
 				kill(pid, SIGKILL);
 				waitpid(pid, &st, 0);
 				t_kill = fabtx_now_ms();
+				th_unlink_ofi_shm_of(pid);
 				killed = 1;
 			}
 			th_fill(b, len, k);
@@ -302,7 +310,7 @@ int main(int argc, char **argv)
 {
 	char *a[1];
 	if (argc != 3) {
-		fprintf(stderr, "usage: kill_trials shm|ofi|rxm TRIALS\n");
+		fprintf(stderr, "usage: kill_trials shm|ofi|rxm|ofishm TRIALS\n");
 		return 2;
 	}
 	scheme = argv[1];
