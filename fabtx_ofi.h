@@ -1404,7 +1404,7 @@ typedef char fabtx__ofi_smr_size_at_40
 typedef struct fabtx__ofi_lkg {
 	struct fabtx__ofi_lkg *next;
 	fabtx__ofi_smr_hdr *h[2]; /* our region's first page, the peer's */
-	int pidfd, dead, held[2];
+	int pidfd, dead, held[2]; /* dead: 1 watching its locks, 2 done */
 } fabtx__ofi_lkg;
 static pthread_mutex_t fabtx__ofi_lkg_mu = PTHREAD_MUTEX_INITIALIZER;
 static fabtx__ofi_lkg *fabtx__ofi_lkg_list;
@@ -1470,6 +1470,7 @@ static void *fabtx__ofi_lkg_thread(void *arg)
 		pf[0].fd = fabtx__ofi_lkg_efd;
 		pf[0].events = POLLIN;
 		for (e = fabtx__ofi_lkg_list; e; e = e->next) {
+			if (e->dead == 2) continue; /* nothing left to watch */
 			if (e->dead) {
 				any_dead = 1;
 				for (i = 0; i < 2; i++) {
@@ -1489,6 +1490,10 @@ static void *fabtx__ofi_lkg_thread(void *arg)
 						e->held[i] = 0;
 					}
 				}
+				/* both free now: a dead process takes no
+				 * lock again, so the entry is done (no more
+				 * ticks for a connection left open) */
+				if (!e->held[0] && !e->held[1]) e->dead = 2;
 			} else if (n < 65) {
 				pf[n].fd = e->pidfd;
 				pf[n].events = POLLIN;
