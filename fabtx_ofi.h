@@ -1378,7 +1378,8 @@ static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
  * The lock's place is the provider's own layout, so the guard is only set
  * up where it can be checked: libfabric 1.17 at run time, the region's
  * version byte 4, its pid the one in fabtx's endpoint name (fabtx.PID.),
- * its total size the file's.  Elsewhere the connection has no guard (a
+ * its total size the file's, and the process of that PID here maps the
+ * peer's region (fabtx__ofi_maps_region).  Elsewhere the connection has no guard (a
  * debug log line), as before.  Peers that are not SIGKILLed but hostile
  * are not defended anyway: shm trusts its peers (docs/peers.md). */
 typedef struct fabtx__ofi_smr_hdr { /* libfabric 1.17, struct smr_region */
@@ -1565,6 +1566,36 @@ static void fabtx__ofi_lkg_kick(void)
 	}
 }
 
+/* Is pid (in our PID namespace) the process that maps region nm?  The
+ * pid comes from the peer's name and its region's header, both in the
+ * peer's namespace: a peer in another one (a container sharing /dev/shm)
+ * would have us watch, and one day release the locks of, whatever process
+ * has that number here.  So the guard watches only a process that maps
+ * the peer's region (/proc/PID/maps), checked after its pidfd is open. */
+static int fabtx__ofi_maps_region(long pid, const char *nm)
+{
+	char path[64], line[512], want[160];
+	const char *n = strstr(nm, "://");
+	FILE *f;
+	int found = 0;
+	n = n ? n + 3 : nm;
+	if (snprintf(want, sizeof want, "/dev/shm/%s", n) >= (int)sizeof want)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/maps", pid);
+	f = fopen(path, "re");
+	if (!f) return 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *e = strchr(line, '\n');
+		size_t wl = strlen(want), ll;
+		if (e) *e = 0;
+		ll = strlen(line);
+		found = ll >= wl && strcmp(line + ll - wl, want) == 0 &&
+		        (ll == wl || line[ll - wl - 1] == ' ');
+	}
+	fclose(f);
+	return found;
+}
+
 /* guard connection o (shm, a peer in another process); quiet on failure */
 static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
                                const char *self_nm)
@@ -1585,12 +1616,13 @@ static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
 	e->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pp, 0);
 	e->h[0] = fabtx__ofi_smr_map(self_nm, (long)getpid());
 	e->h[1] = fabtx__ofi_smr_map(peer_nm, pp);
-	if (e->pidfd < 0 || !e->h[0] || !e->h[1]) {
+	if (e->pidfd < 0 || !e->h[0] || !e->h[1] ||
+	    !fabtx__ofi_maps_region(pp, peer_nm)) {
 		if (e->pidfd >= 0) close(e->pidfd);
 		if (e->h[0]) munmap(e->h[0], 4096);
 		if (e->h[1]) munmap(e->h[1], 4096);
 		free(e);
-		why = "a region or the peer not found as expected";
+		why = "a region or the peer's process not found as expected";
 		goto none;
 	}
 	(void)fcntl(e->pidfd, F_SETFD, FD_CLOEXEC);
