@@ -23,6 +23,7 @@ TEST_SUITES += test-kill
 kt_cmds = "TT_TIMEOUT_S=900 $(B)/kill_trials shm $(1)" \
 	"TT_TIMEOUT_S=900 $(B)/kill_trials ofi $(1)" \
 	"TT_TIMEOUT_S=900 $(B)/kill_trials rxm $(1)" \
+	"TT_TIMEOUT_S=900 $(B)/kill_trials ofishm $(1)" \
 	"TT_TIMEOUT_S=900 $(B)/kill_trials_rio rio $(1)" \
 	"TT_TIMEOUT_S=900 $(B)/kill_trials_scif scif $(1)"
 

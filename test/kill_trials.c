@@ -25,7 +25,7 @@
  * socket, the SCIF emulator on the endpoint, rio through rio_cm's channel
  * close or a DMA timeout (300 ms here).  ofishm: the killed peer's regions
  * stay in /dev/shm (libfabric's shm provider cannot remove them); the test
- * removes them after each trial. */
+ * removes them after each trial, once the survivor has closed. */
 #define FABTX_IMPLEMENTATION
 #include "fabtx.h"
 #if defined(KT_RIO)
@@ -209,7 +209,6 @@ static void one_trial(int trial, uint64_t *seed)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 		t_kill = fabtx_now_ms();
-		th_unlink_ofi_shm_of(pid);
 		while (read(p[0], &v, sizeof v) == (ssize_t)sizeof v) written = v + 1;
 		for (;; k++) {
 			r = fabtx_recv(c, b, MAXLEN, 10000);
@@ -237,7 +236,6 @@ static void one_trial(int trial, uint64_t *seed)
 				kill(pid, SIGKILL);
 				waitpid(pid, &st, 0);
 				t_kill = fabtx_now_ms();
-				th_unlink_ofi_shm_of(pid);
 				killed = 1;
 			}
 			th_fill(b, len, k);
@@ -253,6 +251,11 @@ static void one_trial(int trial, uint64_t *seed)
 		TT_FAIL("trial %d: the death took %llu ms to surface", trial,
 		        (unsigned long long)dt);
 	fabtx_conn_close(c, 0);
+	/* ofishm: only now, as nothing but their owner would remove them:
+	 * removed earlier, a connection request the peer queued before it
+	 * died makes libfabric 1.17 map a region that is gone, ignore the
+	 * error and fault (smr_progress_connreq; seen) */
+	th_unlink_ofi_shm_of(pid);
 	fabtx_listener_close(l);
 	close(p[0]);
 	fabtx_ctx_destroy(ctx);

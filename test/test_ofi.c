@@ -617,7 +617,6 @@ static void t_sigkill(const prov *pv, int spin)
 	TT_EQ(read(rpipe[0], &ready, 1), 1);
 	kill(k.pid[0], SIGKILL);
 	TT_EQ(child_status(k.pid[0]), 128 + SIGKILL);
-	th_unlink_ofi_shm_of(k.pid[0]);
 	/* Written before the kill: over shm all of it is delivered.  Over TCP
 	 * the dead process's kernel may answer with RST, which can drop bytes
 	 * still unread in our socket (TCP semantics), so there: an in-order,
@@ -636,6 +635,8 @@ static void t_sigkill(const prov *pv, int spin)
 	TT_ASSERT(fabtx_send(c, "x", 1, -1) < 0);
 	TT_ASSERT(fabtx_conn_poll(c) & FABTX_POLLERR);
 	TT_ASSERT(fabtx_conn_close(c, 0) < 0);
+	/* its regions, once we are done with them (kill_trials.c says why) */
+	th_unlink_ofi_shm_of(k.pid[0]);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
 }
@@ -708,8 +709,8 @@ static void t_shm_dead_lock_holder(int ours)
 		TT_ASSERT(r == -ECONNRESET || r == -EPIPE);
 	}
 	TT_EQ(child_status(k.pid[0]), 128 + SIGKILL);
-	th_unlink_ofi_shm_of(k.pid[0]);
 	fabtx_conn_close(c, 0);
+	th_unlink_ofi_shm_of(k.pid[0]);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
 }
