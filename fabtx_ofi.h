@@ -1352,9 +1352,6 @@ static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
 	return k;
 }
 
-/* After the handshake: is this an shm endpoint whose peer is in this
- * process?  fabtx names shm endpoints "fabtx.PID.…" (see ep_info).  Both
- * names as the handshake exchanged them (fi_getname / the peer's). */
 /* ------------------------------------------------ shm: the lock guard
  * libfabric 1.17's shm provider guards each endpoint's region with a
  * pthread spin lock that lives in the region, in shared memory: a peer
@@ -1380,9 +1377,10 @@ static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
  * The lock's place is the provider's own layout, so the guard is only set
  * up where it can be checked: libfabric 1.17 at run time, the region's
  * version byte 4, its pid the one in fabtx's endpoint name (fabtx.PID.),
- * its total size the file's, and the process of that PID here maps the
- * peer's region (fabtx__ofi_maps_region).  Elsewhere the connection has no guard (a
- * debug log line), as before.  Peers that are not SIGKILLed but hostile
+ * its total size the file's, our command queue where its header says
+ * (fabtx__ofi_smr_cmdq), and the process of that PID here maps the peer's
+ * region (fabtx__ofi_maps_region).  Elsewhere the connection has no guard
+ * (a debug log line), as before.  Peers that are not SIGKILLed but hostile
  * are not defended anyway: shm trusts its peers (docs/peers.md). */
 typedef struct fabtx__ofi_smr_hdr { /* libfabric 1.17, struct smr_region */
 	uint8_t version, resv;
@@ -1437,22 +1435,26 @@ static fabtx__ofi_smr_cirq *fabtx__ofi_smr_cmdq(fabtx__ofi_smr_hdr *h,
 	return q;
 }
 
-/* the region named by an shm address ("fi_shm://N" or N), mapped once
+/* the /dev/shm file of the region named by an shm address ("fi_shm://N"
+ * or N): 0, or -1 if it does not fit */
+static int fabtx__ofi_smr_path(const char *name, char *path, size_t cap)
+{
+	const char *n = strstr(name, "://");
+	n = n ? n + 3 : name;
+	return snprintf(path, cap, "/dev/shm/%s", n) >= (int)cap ? -1 : 0;
+}
+
+/* the region in file path, mapped once
  * more (address space only: no page is touched but the header's and, on
  * a release, the queue's), checked as above; pid: what the header must
  * say; own: ours, whose command queue must be found too */
-static fabtx__ofi_smr_hdr *fabtx__ofi_smr_map(const char *name, long pid,
+static fabtx__ofi_smr_hdr *fabtx__ofi_smr_map(const char *path, long pid,
                                               int own, size_t *len)
 {
-	char path[160];
-	const char *n = strstr(name, "://");
 	struct stat sb;
 	fabtx__ofi_smr_hdr *h;
 	void *m;
 	int fd;
-	n = n ? n + 3 : name;
-	if (snprintf(path, sizeof path, "/dev/shm/%s", n) >= (int)sizeof path)
-		return NULL;
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) return NULL;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
@@ -1489,8 +1491,9 @@ static long fabtx__ofi_nm_pid(const char *nm)
  * all written).  Reading the commands it left made libfabric fault in the
  * survivor (kill_trials ofishm: 10 runs of 15 ended in a SIGSEGV in
  * smr_progress_connreq, each of the 5 looked at right after such a
- * release; with the queue emptied first, 12 of 12 clean).  So they are dropped: the queue's read
- * count set to its write count, its signal cleared.  What they carried
+ * release; with the queue emptied first, 12 of 12 clean).  So they are
+ * dropped: the queue's read count set to its write count, its signal
+ * cleared.  What they carried
  * were the peer's last posted writes, which over ofi:// a sender's death
  * may lose (a returned send is posted, not placed). */
 static void fabtx__ofi_lkg_drop(fabtx__ofi_lkg *e)
@@ -1619,21 +1622,18 @@ static void fabtx__ofi_lkg_kick(void)
 	}
 }
 
-/* Is pid (in our PID namespace) the process that maps region nm?  The
+/* Is pid (in our PID namespace) the process that maps the region in file
+ * want (fabtx__ofi_smr_path)?  The
  * pid comes from the peer's name and its region's header, both in the
  * peer's namespace: a peer in another one (a container sharing /dev/shm)
  * would have us watch, and one day release the locks of, whatever process
  * has that number here.  So the guard watches only a process that maps
  * the peer's region (/proc/PID/maps), checked after its pidfd is open. */
-static int fabtx__ofi_maps_region(long pid, const char *nm)
+static int fabtx__ofi_maps_region(long pid, const char *want)
 {
-	char path[64], line[512], want[160];
-	const char *n = strstr(nm, "://");
+	char path[64], line[512];
 	FILE *f;
 	int found = 0;
-	n = n ? n + 3 : nm;
-	if (snprintf(want, sizeof want, "/dev/shm/%s", n) >= (int)sizeof want)
-		return 0;
 	snprintf(path, sizeof path, "/proc/%ld/maps", pid);
 	f = fopen(path, "re");
 	if (!f) return 0;
@@ -1657,6 +1657,7 @@ static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
 	fabtx__ofi_lkg *e;
 	long pp = fabtx__ofi_nm_pid(peer_nm);
 	const char *why = NULL;
+	char sp[160], pp_path[160];
 	pthread_t t;
 	pthread_attr_t a;
 	if (o->lkg || pp < 0 || pp == (long)getpid()) return;
@@ -1664,13 +1665,18 @@ static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
 		why = "not libfabric 1.17";
 		goto none;
 	}
+	if (fabtx__ofi_smr_path(self_nm, sp, sizeof sp) < 0 ||
+	    fabtx__ofi_smr_path(peer_nm, pp_path, sizeof pp_path) < 0) {
+		why = "a region name too long";
+		goto none;
+	}
 	e = (fabtx__ofi_lkg *)calloc(1, sizeof *e);
 	if (!e) return;
 	e->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pp, 0);
-	e->h[0] = fabtx__ofi_smr_map(self_nm, (long)getpid(), 1, &e->len[0]);
-	e->h[1] = fabtx__ofi_smr_map(peer_nm, pp, 0, &e->len[1]);
+	e->h[0] = fabtx__ofi_smr_map(sp, (long)getpid(), 1, &e->len[0]);
+	e->h[1] = fabtx__ofi_smr_map(pp_path, pp, 0, &e->len[1]);
 	if (e->pidfd < 0 || !e->h[0] || !e->h[1] ||
-	    !fabtx__ofi_maps_region(pp, peer_nm)) {
+	    !fabtx__ofi_maps_region(pp, pp_path)) {
 		if (e->pidfd >= 0) close(e->pidfd);
 		if (e->h[0]) munmap(e->h[0], e->len[0]);
 		if (e->h[1]) munmap(e->h[1], e->len[1]);
@@ -1721,6 +1727,9 @@ static void fabtx__ofi_lkg_del(fabtx__ofi_conn *o)
 	free(e);
 }
 
+/* After the handshake: is this an shm endpoint whose peer is in this
+ * process?  fabtx names shm endpoints "fabtx.PID.…" (see ep_info).  Both
+ * names as the handshake exchanged them (fi_getname / the peer's). */
 static void fabtx__ofi_note_local(fabtx__ofi_conn *o, const void *peer,
                                   size_t peer_len, const void *me, size_t ml)
 {

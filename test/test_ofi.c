@@ -649,26 +649,24 @@ static void t_sigkill(const prov *pv, int spin)
  * writes queue commands under it).  Without the guard the parent spins in
  * libfabric for good (tt's alarm); with it, the connection ends with an
  * error as any whose peer died. */
+static void lock_region(const char *path, void *signal)
+{
+	int fd = open(path, O_RDWR);
+	void *m = fd < 0 ? MAP_FAILED
+	                 : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+	                        fd, 0);
+	if (m == MAP_FAILED) _exit(12);
+	pthread_spin_lock(&((fabtx__ofi_smr_hdr *)m)->lock);
+	/* as if it died queueing its second command, the first one's signal
+	 * not yet taken: the owner's next progress locks */
+	if (*(int *)signal)
+		__atomic_store_n(&((fabtx__ofi_smr_hdr *)m)->signal, 1,
+		                 __ATOMIC_SEQ_CST);
+}
+
 static void lock_regions_of(pid_t pid, int signal)
 {
-	char pat[64];
-	glob_t g;
-	size_t i;
-	snprintf(pat, sizeof pat, "/dev/shm/fabtx.%ld.*", (long)pid);
-	if (glob(pat, 0, NULL, &g) != 0) _exit(11);
-	for (i = 0; i < g.gl_pathc; i++) {
-		int fd = open(g.gl_pathv[i], O_RDWR);
-		void *m = fd < 0 ? MAP_FAILED
-		                 : mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		                        MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED) _exit(12);
-		pthread_spin_lock(&((fabtx__ofi_smr_hdr *)m)->lock);
-		/* as if it died queueing its second command, the first one's
-		 * signal not yet taken: the owner's next progress locks */
-		if (signal)
-			__atomic_store_n(&((fabtx__ofi_smr_hdr *)m)->signal, 1,
-			                 __ATOMIC_SEQ_CST);
-	}
+	if (th_ofi_shm_each(pid, lock_region, &signal) == 0) _exit(11);
 }
 
 static void t_shm_dead_lock_holder(int ours)

@@ -14,19 +14,36 @@
 #include "fabtx.h"
 #include "tt.h"
 
-/* libfabric's shm provider leaves a SIGKILLed process's regions in
- * /dev/shm (16 MiB each); fabtx names them fabtx.<pid>.* (fabtx_ofi.h):
- * a test that kills a peer over ofi-shm removes them */
-static inline void th_unlink_ofi_shm_of(pid_t pid)
+/* fn on each /dev/shm file of pid's libfabric shm regions (fabtx names
+ * them fabtx.<pid>.*, fabtx_ofi.h); how many there were */
+static inline size_t th_ofi_shm_each(pid_t pid,
+                                     void (*fn)(const char *path, void *arg),
+                                     void *arg)
 {
 	char pat[64];
 	glob_t g;
-	size_t i;
+	size_t i, n = 0;
 	snprintf(pat, sizeof pat, "/dev/shm/fabtx.%ld.*", (long)pid);
 	if (glob(pat, 0, NULL, &g) == 0) {
-		for (i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+		for (i = 0; i < g.gl_pathc; i++) fn(g.gl_pathv[i], arg);
+		n = g.gl_pathc;
 		globfree(&g);
 	}
+	return n;
+}
+
+static inline void th_unlink_path(const char *path, void *arg)
+{
+	(void)arg;
+	unlink(path);
+}
+
+/* libfabric's shm provider leaves a SIGKILLed process's regions in
+ * /dev/shm (16 MiB each): a test that kills a peer over ofi-shm removes
+ * them */
+static inline void th_unlink_ofi_shm_of(pid_t pid)
+{
+	(void)th_ofi_shm_each(pid, th_unlink_path, NULL);
 }
 
 static inline void th_name(char *buf, size_t cap, const char *tag)
