@@ -1418,6 +1418,12 @@ typedef struct fabtx__ofi_lkg {
 static pthread_mutex_t fabtx__ofi_lkg_mu = PTHREAD_MUTEX_INITIALIZER;
 static fabtx__ofi_lkg *fabtx__ofi_lkg_list;
 static int fabtx__ofi_lkg_run, fabtx__ofi_lkg_efd = -1;
+/* the running thread, and its generation: a thread whose generation is
+ * no longer the current one returns (fabtx__ofi_lkg_del, which joins it:
+ * no thread of ours outlives the last guarded connection, so a library
+ * built with fabtx_ofi.h can be unloaded once its connections are closed) */
+static pthread_t fabtx__ofi_lkg_tid;
+static unsigned long fabtx__ofi_lkg_gen;
 static int fabtx__ofi_lkg_free_val; /* an unlocked spin lock's word */
 
 /* The command queue of region h (of len bytes) if its place and header
@@ -1508,14 +1514,14 @@ static void fabtx__ofi_lkg_drop(fabtx__ofi_lkg *e)
 
 static void *fabtx__ofi_lkg_thread(void *arg)
 {
-	(void)arg;
+	const unsigned long gen = (unsigned long)(uintptr_t)arg;
+	(void)pthread_setname_np(pthread_self(), "fabtx-lockguard");
 	for (;;) {
 		struct pollfd pf[65];
 		fabtx__ofi_lkg *e;
 		int n = 1, any_dead = 0, i;
 		pthread_mutex_lock(&fabtx__ofi_lkg_mu);
-		if (!fabtx__ofi_lkg_list) {
-			fabtx__ofi_lkg_run = 0;
+		if (gen != fabtx__ofi_lkg_gen) { /* told to go (lkg_del) */
 			pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
 			return NULL;
 		}
@@ -1598,7 +1604,8 @@ static void fabtx__ofi_lkg_atfork_parent(void)
 static void fabtx__ofi_lkg_atfork_child(void)
 {
 	fabtx__ofi_lkg_list = NULL;
-	fabtx__ofi_lkg_run = 0;
+	fabtx__ofi_lkg_run = 0; /* the parent's thread is not ours to join */
+	fabtx__ofi_lkg_gen++;
 	if (fabtx__ofi_lkg_efd >= 0) close(fabtx__ofi_lkg_efd);
 	fabtx__ofi_lkg_efd = -1;
 	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
@@ -1658,8 +1665,6 @@ static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
 	long pp = fabtx__ofi_nm_pid(peer_nm);
 	const char *why = NULL;
 	char sp[160], pp_path[160];
-	pthread_t t;
-	pthread_attr_t a;
 	if (o->lkg || pp < 0 || pp == (long)getpid()) return;
 	if (fi_version() != FI_VERSION(1, 17)) {
 		why = "not libfabric 1.17";
@@ -1692,13 +1697,10 @@ static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
 	e->next = fabtx__ofi_lkg_list;
 	fabtx__ofi_lkg_list = e;
 	o->lkg = e;
-	if (!fabtx__ofi_lkg_run && fabtx__ofi_lkg_efd >= 0) {
-		pthread_attr_init(&a);
-		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &a, fabtx__ofi_lkg_thread, NULL) == 0)
-			fabtx__ofi_lkg_run = 1;
-		pthread_attr_destroy(&a);
-	}
+	if (!fabtx__ofi_lkg_run && fabtx__ofi_lkg_efd >= 0 &&
+	    pthread_create(&fabtx__ofi_lkg_tid, NULL, fabtx__ofi_lkg_thread,
+	                   (void *)(uintptr_t)fabtx__ofi_lkg_gen) == 0)
+		fabtx__ofi_lkg_run = 1;
 	fabtx__ofi_lkg_kick();
 	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
 	return;
@@ -1707,11 +1709,15 @@ none:
 	          "ofi: shm connection without a lock guard: %s", why);
 }
 
-/* after the provider's objects are closed: no call can spin any more */
+/* after the provider's objects are closed: no call can spin any more.
+ * The last one out stops the thread and waits for it. */
 static void fabtx__ofi_lkg_del(fabtx__ofi_conn *o)
 {
 	fabtx__ofi_lkg **pp, *e = o->lkg;
+	pthread_t t;
+	int join = 0;
 	if (!e) return;
+	memset(&t, 0, sizeof t);
 	o->lkg = NULL;
 	pthread_mutex_lock(&fabtx__ofi_lkg_mu);
 	for (pp = &fabtx__ofi_lkg_list; *pp; pp = &(*pp)->next)
@@ -1719,8 +1725,15 @@ static void fabtx__ofi_lkg_del(fabtx__ofi_conn *o)
 			*pp = e->next;
 			break;
 		}
+	if (!fabtx__ofi_lkg_list && fabtx__ofi_lkg_run) {
+		fabtx__ofi_lkg_gen++; /* a new connection starts a new one */
+		fabtx__ofi_lkg_run = 0;
+		t = fabtx__ofi_lkg_tid;
+		join = 1;
+	}
 	fabtx__ofi_lkg_kick();
 	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
+	if (join) pthread_join(t, NULL);
 	close(e->pidfd);
 	munmap(e->h[0], e->len[0]);
 	munmap(e->h[1], e->len[1]);

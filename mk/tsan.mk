@@ -14,7 +14,9 @@ TSAN_CORE := test_ring test_db test_hostile test_shm test_wakeup
 TSAN_OFI := sockets_early_endpoint_guess_is_confirmed_or_discarded \
 	shm_rdm_client_endpoint_opens_early \
 	shm_rdm_peer_dead_holding_our_region_lock_hangs_nobody \
-	shm_rdm_peer_dead_holding_its_region_lock_hangs_nobody
+	shm_rdm_peer_dead_holding_its_region_lock_hangs_nobody \
+	shm_rdm_commands_a_dead_peer_left_under_our_lock_are_dropped \
+	shm_rdm_lock_guard_thread_ends_with_the_last_connection
 
 $(B)/tsan_test_%: test/test_%.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(TSAN_FLAGS) -o $@ $< -lpthread
