@@ -133,6 +133,9 @@ typedef struct fabtx_ofi_info {
 	 * nobody sends fabtx messages, but anyone can send an FI_EP_RDM
 	 * endpoint some (docs/peers.md) */
 	uint64_t strays;
+	/* 1 if the endpoint was one made ahead of time (libfabric's shm
+	 * provider: fabtx_ofi.h, the spare endpoint), 0 if made for it */
+	int spare_ep;
 } fabtx_ofi_info;
 FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 
@@ -154,18 +157,22 @@ FABTX_API int fabtx_ofi_conn_info(fabtx_conn *c, fabtx_ofi_info *out);
 #include <rdma/fi_rma.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -370,6 +377,14 @@ typedef struct fabtx__ofi_dom {
 	struct fid_domain *domain;
 	fabtx_mr_cache *mrc;
 	int fabric_shared; /* fabric belongs to an older entry */
+	/* shm: the endpoint made ahead of time (fabtx__ofi_spare_take) and
+	 * the thread that makes it (sp_pid: the process it runs in, 0 none) */
+	pthread_mutex_t sp_mu;
+	pthread_cond_t sp_cv;
+	pthread_t sp_tid;
+	long sp_pid;
+	int sp_busy, sp_want, sp_stop, sp_failed, sp_eps;
+	struct fabtx__ofi_spare *sp;
 } fabtx__ofi_dom;
 
 /* fi_getinfo's answers, kept for a while: a client's fi_getinfo costs
@@ -429,6 +444,7 @@ static void fabtx__ofi_keep_put(fabtx__ofi_keep *k)
 }
 
 static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx);
+static void fabtx__ofi_spare_stop(fabtx__ofi_dom *d);
 
 static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 {
@@ -454,6 +470,7 @@ static void fabtx__ofi_ctx_fini(fabtx_ctx *ctx, void *state)
 	}
 	for (d = s->doms; d; d = nx) {
 		nx = d->next;
+		fabtx__ofi_spare_stop(d); /* before its domain closes */
 		if (d->mrc && fabtx_mr_cache_destroy(d->mrc) < 0)
 			fabtx_log(ctx, FABTX_LOG_WARN,
 			          "ofi: MR cache still in use at ctx destroy");
@@ -685,6 +702,14 @@ static int fabtx__ofi_dom_get(fabtx_ctx *ctx, const struct fi_info *fi,
 		pthread_mutex_unlock(&s->lock);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&d->sp_mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&d->sp_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	d->info = fi_dupinfo(fi);
 	if (!d->info) {
 		rc = -ENOMEM;
@@ -708,6 +733,8 @@ fail:
 	          fi_strerror(-rc));
 	if (d->fabric && !d->fabric_shared) fi_close(&d->fabric->fid);
 	fi_freeinfo(d->info);
+	pthread_cond_destroy(&d->sp_cv);
+	pthread_mutex_destroy(&d->sp_mu);
 	fabtx_ctx_free(ctx, d);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -1352,6 +1379,19 @@ static fabtx__ofi_keep *fabtx__ofi_unpark_ctx(fabtx_ctx *ctx)
 	return k;
 }
 
+/* Threads of ours take no signal of the application's: started with all
+ * blocked */
+static int fabtx__ofi_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 /* ------------------------------------------------ shm: the lock guard
  * libfabric 1.17's shm provider guards each endpoint's region with a
  * pthread spin lock that lives in the region, in shared memory: a peer
@@ -1698,8 +1738,8 @@ static void fabtx__ofi_lkg_add(fabtx__ofi_conn *o, const char *peer_nm,
 	fabtx__ofi_lkg_list = e;
 	o->lkg = e;
 	if (!fabtx__ofi_lkg_run && fabtx__ofi_lkg_efd >= 0 &&
-	    pthread_create(&fabtx__ofi_lkg_tid, NULL, fabtx__ofi_lkg_thread,
-	                   (void *)(uintptr_t)fabtx__ofi_lkg_gen) == 0)
+	    fabtx__ofi_thread_start(&fabtx__ofi_lkg_tid, fabtx__ofi_lkg_thread,
+	                            (void *)(uintptr_t)fabtx__ofi_lkg_gen) == 0)
 		fabtx__ofi_lkg_run = 1;
 	fabtx__ofi_lkg_kick();
 	pthread_mutex_unlock(&fabtx__ofi_lkg_mu);
@@ -1818,10 +1858,27 @@ static int fabtx__ofi_step(fabtx__ofi_conn *o, const char *what, int rc)
 
 /* ep_open, 1: what the provider's attributes and quirks allow (sizes,
  * injects, write_imm, ordering), and the operation contexts */
-static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
+/* writes in flight at most, receives to post (FI_RX_CQ_DATA) */
+static void fabtx__ofi_qsizes(const struct fi_info *fi, uint32_t *tx_max,
+                              uint32_t *rx_want)
 {
 	size_t txs = fi->tx_attr->size ? fi->tx_attr->size : 256;
 	size_t rxs = fi->rx_attr->size ? fi->rx_attr->size : 256;
+	*tx_max = (uint32_t)(txs > 1024 ? 1024 : txs);
+	/* sockets stalls for good (writes neither delivered nor completed,
+	 * both sides idle) about one stream in 25 with ~200 writes in flight;
+	 * with at most 32 it ran 150 looped streams clean (docs/ofi.md) */
+	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                     FABTX__OFI_Q_TX_MAX_32) &&
+	    *tx_max > 32)
+		*tx_max = 32;
+	*rx_want = (fi->rx_attr->mode & FI_RX_CQ_DATA)
+	               ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
+	               : 0;
+}
+
+static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
+{
 	const char *tus = getenv("FABTX_OFI_TIMER_US");
 	uint32_t i;
 
@@ -1852,17 +1909,7 @@ static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 	                                       : (size_t)1 << 30;
 	o->write_fence = !(fi->tx_attr->msg_order & FI_ORDER_WAW) &&
 	                 !(fi->tx_attr->msg_order & FI_ORDER_RMA_WAW);
-	o->tx_max = (uint32_t)(txs > 1024 ? 1024 : txs);
-	/* sockets stalls for good (writes neither delivered nor completed,
-	 * both sides idle) about one stream in 25 with ~200 writes in flight;
-	 * with at most 32 it ran 150 looped streams clean (docs/ofi.md) */
-	if (fabtx__ofi_quirk(fi->fabric_attr->prov_name,
-	                     FABTX__OFI_Q_TX_MAX_32) &&
-	    o->tx_max > 32)
-		o->tx_max = 32;
-	o->rx_want = (fi->rx_attr->mode & FI_RX_CQ_DATA)
-	                 ? (uint32_t)(rxs > 1024 ? 1024 : rxs)
-	                 : 0;
+	fabtx__ofi_qsizes(fi, &o->tx_max, &o->rx_want);
 	o->sink_want = fi->ep_attr->type == FI_EP_RDM && !o->rx_want
 	                   ? FABTX__OFI_SINKS
 	                   : 0;
@@ -1925,11 +1972,49 @@ static int fabtx__ofi_cq_open(fabtx__ofi_conn *o, struct fi_info *fi)
 	return 0;
 }
 
+/* The endpoint of fi on d: with an AV bound (av: RDM) or the EQ eq (MSG),
+ * the CQ cq bound both ways, enabled.  *what: the step that failed. */
+static int fabtx__ofi_ep_make(fabtx__ofi_dom *d, struct fi_info *fi,
+                              struct fid_eq *eq, struct fid_cq *cq,
+                              struct fid_ep **ep, struct fid_av **av,
+                              const char **what)
+{
+	struct fi_av_attr ava;
+	int rc;
+	*what = "fi_endpoint";
+	rc = fi_endpoint(d->domain, fi, ep, NULL);
+	if (rc) return rc;
+	if (av) {
+		memset(&ava, 0, sizeof ava);
+		ava.type = fi->domain_attr->av_type != FI_AV_UNSPEC
+		               ? fi->domain_attr->av_type
+		               : FI_AV_TABLE;
+		ava.count = 4;
+		*what = "fi_av_open";
+		rc = fi_av_open(d->domain, &ava, av, NULL);
+		if (rc) return rc;
+	}
+	*what = "fi_ep_bind";
+	rc = fi_ep_bind(*ep, av ? &(*av)->fid : &eq->fid, 0);
+	if (rc) return rc;
+	/* Selective completion on the transmit side only: every receive-side
+	 * entry is wanted (our posted receives and remote CQ data), and the
+	 * sockets provider applies FI_SELECTIVE_COMPLETION on FI_RECV to
+	 * incoming remote writes too, dropping their CQ data (doorbells):
+	 * sock_pe_report_recv_cq_completion. */
+	rc = fi_ep_bind(*ep, &cq->fid, FI_TRANSMIT | FI_SELECTIVE_COMPLETION);
+	if (rc) return rc;
+	rc = fi_ep_bind(*ep, &cq->fid, FI_RECV);
+	if (rc) return rc;
+	*what = "fi_enable";
+	return fi_enable(*ep);
+}
+
 /* ep_open, 3: EQ (msg endpoints), endpoint, AV (rdm), bindings, enable */
 static int fabtx__ofi_ep_bind(fabtx__ofi_conn *o, struct fi_info *fi)
 {
 	struct fi_eq_attr eqa;
-	struct fi_av_attr ava;
+	const char *what;
 	int rc;
 	if (!o->rdm) {
 		memset(&eqa, 0, sizeof eqa);
@@ -1944,35 +2029,209 @@ static int fabtx__ofi_ep_bind(fabtx__ofi_conn *o, struct fi_info *fi)
 			o->eq_fd = -1;
 		}
 	}
-	rc = fi_endpoint(o->dom->domain, fi, &o->ep, NULL);
-	if (rc) return fabtx__ofi_step(o, "fi_endpoint", rc);
-	if (o->rdm) {
-		memset(&ava, 0, sizeof ava);
-		ava.type = fi->domain_attr->av_type != FI_AV_UNSPEC
-		               ? fi->domain_attr->av_type
-		               : FI_AV_TABLE;
-		ava.count = 4;
-		rc = fi_av_open(o->dom->domain, &ava, &o->av, NULL);
-		if (rc) return fabtx__ofi_step(o, "fi_av_open", rc);
-		rc = fi_ep_bind(o->ep, &o->av->fid, 0);
-		if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
-	} else {
-		rc = fi_ep_bind(o->ep, &o->eq->fid, 0);
-		if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
+	rc = fabtx__ofi_ep_make(o->dom, fi, o->eq, o->cq, &o->ep,
+	                        o->rdm ? &o->av : NULL, &what);
+	return rc ? fabtx__ofi_step(o, what, rc) : 0;
+}
+
+/* ------------------------------------------- shm: the spare endpoint
+ * libfabric 1.17's shm provider makes a shared region per endpoint, in
+ * fi_enable, and fills most of it (smr_create's strncpy pads the name to
+ * the region's end: docs/ofi.md): ~1300 page faults, 13 ms on this VM, in
+ * every connect and every accept, the bulk of a zmq connect over ofi-shm.
+ * So a domain of shm keeps one endpoint (CQ, AV, enabled) made ahead of
+ * time by a thread of its own ("fabtx-spare"), asked for by each
+ * connection once its own endpoint is there, from the domain's second
+ * connection on: the next connection takes it
+ * (or waits for the one being made, sooner done than another, up to
+ * FABTX__OFI_SPARE_WAIT_MS, then makes its own), and the thread, at a
+ * lower priority (nice 10), makes the next.  The provider is FI_THREAD_SAFE.  The thread
+ * goes with the context (fabtx_ctx_destroy joins it).  FABTX_OFI_SPARE=0:
+ * no spare, every endpoint made by its connection. */
+#define FABTX__OFI_SPARE_WAIT_MS 50 /* for one being made, then our own */
+/* No spare is begun once the process exits (its regions are removed
+ * then: fabtx__ofi_shm_atexit), which waits for those being made: counted
+ * with the process that makes them (a fork's child has none of its
+ * parent's threads, whatever its copy of the count says) */
+static int fabtx__ofi_exiting, fabtx__ofi_making;
+static long fabtx__ofi_making_pid;
+typedef struct fabtx__ofi_spare {
+	struct fi_info *info; /* its own name (fabtx__ofi_ep_info) */
+	struct fid_cq *cq;
+	struct fid_ep *ep;
+	struct fid_av *av;
+	size_t cq_size;
+	long pid; /* made in this process (not a fork's parent) */
+} fabtx__ofi_spare;
+
+static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi);
+
+static void fabtx__ofi_spare_free(fabtx__ofi_spare *sp)
+{
+	if (!sp) return;
+	if (sp->ep) fi_close(&sp->ep->fid);
+	if (sp->av) fi_close(&sp->av->fid);
+	if (sp->cq) fi_close(&sp->cq->fid);
+	fi_freeinfo(sp->info);
+	free(sp);
+}
+
+static size_t fabtx__ofi_cq_size(uint32_t tx_max, uint32_t rx_want)
+{
+	return (size_t)tx_max + rx_want + 4096;
+}
+
+static fabtx__ofi_spare *fabtx__ofi_spare_make(fabtx__ofi_dom *d)
+{
+	fabtx__ofi_spare *sp =
+	    (fabtx__ofi_spare *)calloc(1, sizeof(fabtx__ofi_spare));
+	struct fi_cq_attr cqa;
+	uint32_t tx, rx;
+	const char *what;
+	if (!sp) return NULL;
+	sp->pid = (long)getpid();
+	sp->info = fabtx__ofi_ep_info(d->info);
+	if (!sp->info) goto fail;
+	fabtx__ofi_qsizes(sp->info, &tx, &rx);
+	sp->cq_size = fabtx__ofi_cq_size(tx, rx);
+	memset(&cqa, 0, sizeof cqa);
+	cqa.format = FI_CQ_FORMAT_DATA;
+	cqa.size = sp->cq_size;
+	cqa.wait_obj = FI_WAIT_NONE; /* shm has none (want_wait_fd) */
+	if (fi_cq_open(d->domain, &cqa, &sp->cq, NULL) == 0 &&
+	    fabtx__ofi_ep_make(d, sp->info, NULL, sp->cq, &sp->ep, &sp->av,
+	                       &what) == 0)
+		return sp;
+fail:
+	fabtx__ofi_spare_free(sp);
+	return NULL;
+}
+
+static void *fabtx__ofi_spare_thread(void *arg)
+{
+	fabtx__ofi_dom *d = (fabtx__ofi_dom *)arg;
+	fabtx__ofi_spare *sp;
+	(void)pthread_setname_np(pthread_self(), "fabtx-spare");
+	/* only on a CPU nobody else wants: beside the threads of a setup
+	 * (nice 10 here) its page faults made each of their wakeups
+	 * 0.5-2 ms late */
+	{
+		struct sched_param sp0;
+		memset(&sp0, 0, sizeof sp0);
+		if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp0))
+			(void)setpriority(PRIO_PROCESS,
+			                  (id_t)syscall(SYS_gettid), 19);
 	}
-	/* Selective completion on the transmit side only: every receive-side
-	 * entry is wanted (our posted receives and remote CQ data), and the
-	 * sockets provider applies FI_SELECTIVE_COMPLETION on FI_RECV to
-	 * incoming remote writes too, dropping their CQ data (doorbells):
-	 * sock_pe_report_recv_cq_completion. */
-	rc = fi_ep_bind(o->ep, &o->cq->fid,
-	                FI_TRANSMIT | FI_SELECTIVE_COMPLETION);
-	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
-	rc = fi_ep_bind(o->ep, &o->cq->fid, FI_RECV);
-	if (rc) return fabtx__ofi_step(o, "fi_ep_bind", rc);
-	rc = fi_enable(o->ep);
-	if (rc) return fabtx__ofi_step(o, "fi_enable", rc);
-	return 0;
+	pthread_mutex_lock(&d->sp_mu);
+	for (;;) {
+		while (!d->sp_stop && (d->sp || !d->sp_want))
+			pthread_cond_wait(&d->sp_cv, &d->sp_mu);
+		if (d->sp_stop) break;
+		d->sp_want = 0;
+		d->sp_busy = 1;
+		pthread_mutex_unlock(&d->sp_mu);
+		__atomic_store_n(&fabtx__ofi_making_pid, (long)getpid(),
+		                 __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&fabtx__ofi_making, 1, __ATOMIC_SEQ_CST);
+		sp = __atomic_load_n(&fabtx__ofi_exiting, __ATOMIC_SEQ_CST)
+		         ? NULL
+		         : fabtx__ofi_spare_make(d);
+		__atomic_sub_fetch(&fabtx__ofi_making, 1, __ATOMIC_SEQ_CST);
+		pthread_mutex_lock(&d->sp_mu);
+		d->sp_busy = 0;
+		d->sp = sp;
+		pthread_cond_broadcast(&d->sp_cv);
+		if (!sp) { /* it would fail again: connections make their own */
+			d->sp_failed = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->sp_mu);
+	return NULL;
+}
+
+/* Is a spare endpoint the way for o's endpoint of fi? */
+static int fabtx__ofi_spare_on(fabtx__ofi_conn *o, const struct fi_info *fi)
+{
+	const char *e = getenv("FABTX_OFI_SPARE");
+	return o->rdm && fi == o->info && !(e && strcmp(e, "0") == 0) &&
+	       fabtx__ofi_quirk(fi->fabric_attr->prov_name,
+	                        FABTX__OFI_Q_LOCAL) &&
+	       !fabtx__ofi_want_wait_fd(fi, o->c->ctx);
+}
+
+/* The spare endpoint for o, or NULL (none, or not one that fits: then
+ * closed).  A fork's child finds its parent's spare and thread in its
+ * copy of the domain: neither is its own (the spare's region is the
+ * parent's), so they are forgotten. */
+static fabtx__ofi_spare *fabtx__ofi_spare_take(fabtx__ofi_conn *o)
+{
+	fabtx__ofi_dom *d = o->dom;
+	fabtx__ofi_spare *sp;
+	pthread_mutex_lock(&d->sp_mu);
+	if (d->sp_pid && d->sp_pid != (long)getpid()) {
+		d->sp = NULL;
+		d->sp_busy = 0;
+		d->sp_pid = 0;
+	}
+	if (!d->sp && d->sp_busy) { /* nearly done, most likely */
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += FABTX__OFI_SPARE_WAIT_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!d->sp && d->sp_busy &&
+		       pthread_cond_timedwait(&d->sp_cv, &d->sp_mu, &until) ==
+		           0)
+			;
+	}
+	sp = d->sp;
+	d->sp = NULL;
+	pthread_mutex_unlock(&d->sp_mu);
+	if (sp && sp->cq_size != fabtx__ofi_cq_size(o->tx_max, o->rx_want)) {
+		fabtx__ofi_spare_free(sp);
+		sp = NULL;
+	}
+	return sp;
+}
+
+/* a connection has its endpoint: have the next one made, from the
+ * domain's second on (a process with one connection has no spare: no
+ * thread, no region it does not use) */
+static void fabtx__ofi_spare_want(fabtx__ofi_dom *d)
+{
+	pthread_mutex_lock(&d->sp_mu);
+	if (d->sp_eps < 2) d->sp_eps++;
+	if (!d->sp_failed && !d->sp_stop && d->sp_eps >= 2) {
+		d->sp_want = 1;
+		if (!d->sp_pid) {
+			if (fabtx__ofi_thread_start(
+			        &d->sp_tid, fabtx__ofi_spare_thread, d) == 0)
+				d->sp_pid = (long)getpid();
+			else
+				d->sp_failed = 1;
+		}
+		pthread_cond_broadcast(&d->sp_cv);
+	}
+	pthread_mutex_unlock(&d->sp_mu);
+}
+
+/* the context goes: the thread ends (after the endpoint it may be
+ * making), the spare is closed */
+static void fabtx__ofi_spare_stop(fabtx__ofi_dom *d)
+{
+	int join;
+	pthread_mutex_lock(&d->sp_mu);
+	d->sp_stop = 1;
+	join = d->sp_pid == (long)getpid();
+	pthread_cond_broadcast(&d->sp_cv);
+	pthread_mutex_unlock(&d->sp_mu);
+	if (join) pthread_join(d->sp_tid, NULL);
+	if (d->sp && d->sp->pid == (long)getpid()) fabtx__ofi_spare_free(d->sp);
+	d->sp = NULL;
+	d->sp_pid = 0;
+	pthread_cond_destroy(&d->sp_cv);
+	pthread_mutex_destroy(&d->sp_mu);
 }
 
 /* fd into the epoll set ep for events: 0 or -errno */
@@ -2013,10 +2272,28 @@ static int fabtx__ofi_ep_publish(fabtx__ofi_conn *o, struct fi_info *fi)
 
 static int fabtx__ofi_ep_open(fabtx__ofi_conn *o, struct fi_info *fi)
 {
-	int rc = fabtx__ofi_ep_limits(o, fi);
-	if (rc == 0) rc = fabtx__ofi_cq_open(o, fi);
-	if (rc == 0) rc = fabtx__ofi_ep_bind(o, fi);
+	fabtx__ofi_spare *sp = NULL;
+	int rc = fabtx__ofi_ep_limits(o, fi), spare = 0;
+	if (rc == 0 && fabtx__ofi_spare_on(o, fi)) {
+		spare = 1;
+		sp = fabtx__ofi_spare_take(o);
+	}
+	if (sp) { /* its objects, and its name, are the connection's now */
+		fi_freeinfo(o->info);
+		o->info = fi = sp->info;
+		o->cq = sp->cq;
+		o->ep = sp->ep;
+		o->av = sp->av;
+		o->use_timer = 1;
+		o->cq_fd = -1;
+		o->st.spare_ep = 1;
+		free(sp);
+	} else {
+		if (rc == 0) rc = fabtx__ofi_cq_open(o, fi);
+		if (rc == 0) rc = fabtx__ofi_ep_bind(o, fi);
+	}
 	if (rc == 0) rc = fabtx__ofi_ep_publish(o, fi);
+	if (rc == 0 && spare) fabtx__ofi_spare_want(o->dom);
 	return rc;
 }
 
@@ -2165,6 +2442,40 @@ static int fabtx__ofi_getname(struct fid *fid, uint8_t *buf, size_t *len)
 	return 0;
 }
 
+/* libfabric's shm provider removes an endpoint's region (/dev/shm, 16 MiB
+ * here) when the endpoint is closed, and on a fatal signal, but not at a
+ * normal exit: a process that exits with connections open, or with a
+ * context's spare endpoint (the spare endpoint, below), would leave them
+ * behind for good.  So at exit the regions named after this process
+ * (fabtx.PID.*) are removed: peers that mapped one keep their mapping. */
+static void fabtx__ofi_shm_atexit(void)
+{
+	char pfx[32];
+	size_t pl;
+	DIR *d = opendir("/dev/shm");
+	struct dirent *de;
+	/* no spare is begun from now on; one being made gets its file */
+	__atomic_store_n(&fabtx__ofi_exiting, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&fabtx__ofi_making, __ATOMIC_SEQ_CST) &&
+	       __atomic_load_n(&fabtx__ofi_making_pid, __ATOMIC_SEQ_CST) ==
+	           (long)getpid())
+		(void)poll(NULL, 0, 1); /* (a yield would starve its
+		                         * SCHED_IDLE maker of the CPU) */
+	if (!d) return;
+	pl = (size_t)snprintf(pfx, sizeof pfx, "fabtx.%ld.", (long)getpid());
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, pfx, pl) == 0) {
+			char path[300];
+			snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
+			(void)unlink(path);
+		}
+	closedir(d);
+}
+static void fabtx__ofi_shm_atexit_once(void)
+{
+	(void)atexit(fabtx__ofi_shm_atexit);
+}
+
 /* Make a copy of info suitable for a fresh active endpoint. */
 static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 {
@@ -2191,7 +2502,9 @@ static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 	if (d->addr_format == FI_ADDR_STR &&
 	    fabtx__ofi_quirk(d->fabric_attr->prov_name, FABTX__OFI_Q_LOCAL)) {
 		static unsigned seq;
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
 		char nm[96];
+		pthread_once(&once, fabtx__ofi_shm_atexit_once);
 		int k =
 		    snprintf(nm, sizeof nm, "fi_shm://fabtx.%ld.%llx.%u",
 		             (long)getpid(), (unsigned long long)fabtx_now_ns(),

@@ -16,7 +16,8 @@ TSAN_OFI := sockets_early_endpoint_guess_is_confirmed_or_discarded \
 	shm_rdm_peer_dead_holding_our_region_lock_hangs_nobody \
 	shm_rdm_peer_dead_holding_its_region_lock_hangs_nobody \
 	shm_rdm_commands_a_dead_peer_left_under_our_lock_are_dropped \
-	shm_rdm_lock_guard_thread_ends_with_the_last_connection
+	shm_rdm_lock_guard_thread_ends_with_the_last_connection \
+	shm_rdm_a_spare_endpoint_serves_the_next_connection
 
 $(B)/tsan_test_%: test/test_%.c $(HDRS) test/tt.h test/th.h | $(B)/.dir
 	$(CC) $(TSAN_FLAGS) -o $@ $< -lpthread

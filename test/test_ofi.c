@@ -725,7 +725,7 @@ TT_TEST(shm_rdm_peer_dead_holding_its_region_lock_hangs_nobody)
  * connection to another process and is gone (joined) when the last one is
  * closed: a library built with fabtx_ofi.h can be unloaded then, no code
  * of it running. */
-static int guard_threads(void)
+static int threads_named(const char *name)
 {
 	DIR *d = opendir("/proc/self/task");
 	struct dirent *de;
@@ -739,7 +739,8 @@ static int guard_threads(void)
 		f = fopen(p, "re");
 		if (!f) continue; /* gone meanwhile */
 		if (fgets(comm, sizeof comm, f) &&
-		    strcmp(comm, "fabtx-lockguard\n") == 0)
+		    strncmp(comm, name, strlen(name)) == 0 &&
+		    comm[strlen(name)] == '\n')
 			n++;
 		fclose(f);
 	}
@@ -768,24 +769,161 @@ TT_TEST(shm_rdm_lock_guard_thread_ends_with_the_last_connection)
 			if (fabtx_send(s, "x", 1, -1) != 1) _exit(3);
 			/* until the parent closes (its FIN) */
 			r = (int)fabtx_recv(s, m, sizeof m, 20000);
+			fabtx_conn_close(s, 0);
+			fabtx_ctx_destroy(cc);
 			_exit(r == -ESHUTDOWN ? 0 : 4);
 		}
 	}
 	ctx = ofi_ctx(0);
 	kids_tell(&k, listen_port(ctx, &pv, &l));
-	TT_EQ(guard_threads(), 0);
+	TT_EQ(threads_named("fabtx-lockguard"), 0);
 	for (i = 0; i < 2; i++) {
 		TT_OK(fabtx_accept(l, &c[i], 20000));
 		TT_EQ(fabtx_recv(c[i], m, sizeof m, 10000), 1);
 	}
-	TT_EQ(guard_threads(), 1); /* one for both */
+	TT_EQ(threads_named("fabtx-lockguard"), 1); /* one for both */
 	fabtx_conn_close(c[0], 1000);
-	TT_EQ(guard_threads(), 1); /* still guarding the other */
+	TT_EQ(threads_named("fabtx-lockguard"), 1); /* still guarding the other */
 	fabtx_conn_close(c[1], 1000);
-	TT_EQ(guard_threads(), 0);
+	TT_EQ(threads_named("fabtx-lockguard"), 0);
 	for (i = 0; i < 2; i++) TT_EQ(child_status(k.pid[i]), 0);
 	fabtx_listener_close(l);
 	fabtx_ctx_destroy(ctx);
+}
+
+/* ------------------------------------------- shm: the spare endpoint */
+/* libfabric's shm provider makes a 16 MiB region per endpoint (13 ms
+ * here), so a domain keeps one made ahead by a thread (fabtx_ofi.h), from
+ * its second connection on: the first two of each side make their own, a
+ * later one takes the spare (one being made is waited for, up to 50 ms, so
+ * on a quiet machine the third already does), on the client's side and the
+ * listener's; all carry data.  The context's end closes the spare (its region leaves
+ * /dev/shm) and joins the thread.  With FABTX_OFI_SPARE=0 every endpoint
+ * is made by its connection. */
+enum { SPARE_CONNS = 4 };
+static void count_path(const char *path, void *arg)
+{
+	(void)path;
+	++*(int *)arg;
+}
+
+static void t_shm_spare(int on)
+{
+	static const prov pv = {"shm", "rdm"};
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c[SPARE_CONNS];
+	fabtx_ofi_info oi;
+	uint8_t m[16];
+	int i, regions = 0, spares = 0;
+	skip_if_absent(&pv);
+	if (!on) setenv("FABTX_OFI_SPARE", "0", 1);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) {
+		fabtx_ctx *cc = ofi_ctx(0);
+		fabtx_conn *s[SPARE_CONNS];
+		int first = 0, later = 0;
+		char url[160];
+		url_of(url, sizeof url, &pv, kid_port(&k));
+		for (i = 0; i < SPARE_CONNS; i++) {
+			if (fabtx_connect(cc, url, &s[i], 10000) < 0) _exit(2);
+			if (fabtx_send(s[i], "x", 1, -1) != 1 ||
+			    fabtx_recv(s[i], m, sizeof m, 10000) != 1)
+				_exit(3);
+			if (fabtx_ofi_conn_info(s[i], &oi) < 0) _exit(4);
+			if (i < 2)
+				first += oi.spare_ep;
+			else
+				later += oi.spare_ep;
+		}
+		for (i = 0; i < SPARE_CONNS; i++) fabtx_conn_close(s[i], 1000);
+		fabtx_ctx_destroy(cc);
+		/* 10: as with no spare; 11: the first two made their own, a
+		 * later one took a spare; 12: one of the first two took one */
+		_exit(10 + (first ? 2 : later > 0));
+	}
+	ctx = ofi_ctx(0);
+	kids_tell(&k, listen_port(ctx, &pv, &l));
+	for (i = 0; i < SPARE_CONNS; i++) {
+		TT_OK(fabtx_accept(l, &c[i], 20000));
+		TT_EQ(fabtx_recv(c[i], m, sizeof m, 10000), 1);
+		TT_EQ(fabtx_send(c[i], "y", 1, -1), 1);
+		TT_OK(fabtx_ofi_conn_info(c[i], &oi));
+		if (i < 2)
+			TT_EQ(oi.spare_ep, 0);
+		else
+			spares += oi.spare_ep;
+	}
+	TT_EQ(child_status(k.pid[0]), on ? 11 : 10);
+	TT_ASSERT(on ? spares > 0 : spares == 0);
+	for (i = 0; i < SPARE_CONNS; i++) fabtx_conn_close(c[i], 1000);
+	fabtx_listener_close(l);
+	/* the next spare, made or being made, and its thread */
+	TT_EQ(threads_named("fabtx-spare"), on);
+	fabtx_ctx_destroy(ctx);
+	TT_EQ(threads_named("fabtx-spare"), 0);
+	(void)th_ofi_shm_each(getpid(), count_path, &regions);
+	TT_EQ(regions, 0);
+	unsetenv("FABTX_OFI_SPARE");
+}
+/* libfabric's shm provider leaves an open endpoint's region in /dev/shm
+ * at a normal exit (it removes them on fatal signals only); fabtx removes
+ * its process's at exit: a child that exits with two connections open
+ * (and a spare made or being made) leaves nothing behind. */
+TT_TEST(shm_rdm_exit_with_connections_open_leaves_no_region)
+{
+	static const prov pv = {"shm", "rdm"};
+	kids k;
+	fabtx_ctx *ctx;
+	fabtx_listener *l;
+	fabtx_conn *c[2];
+	uint8_t m[16];
+	int i, regions = 0;
+	skip_if_absent(&pv);
+	kids_start(&k);
+	k.pid[k.n] = fork();
+	if (k.pid[k.n++] == 0) {
+		fabtx_ctx *cc = ofi_ctx(0);
+		fabtx_conn *s;
+		char url[160];
+		url_of(url, sizeof url, &pv, kid_port(&k));
+		for (i = 0; i < 2; i++) {
+			if (fabtx_connect(cc, url, &s, 10000) < 0) _exit(2);
+			if (fabtx_send(s, "x", 1, -1) != 1 ||
+			    fabtx_recv(s, m, sizeof m, 10000) != 1)
+				_exit(3);
+		}
+		(void)th_ofi_shm_each(getpid(), count_path, &regions);
+		exit(regions >= 2 ? 0 : 4); /* open, not closed */
+	}
+	ctx = ofi_ctx(0);
+	kids_tell(&k, listen_port(ctx, &pv, &l));
+	for (i = 0; i < 2; i++) {
+		TT_OK(fabtx_accept(l, &c[i], 20000));
+		TT_EQ(fabtx_recv(c[i], m, sizeof m, 10000), 1);
+		TT_EQ(fabtx_send(c[i], "y", 1, -1), 1);
+	}
+	TT_EQ(child_status(k.pid[0]), 0);
+	(void)th_ofi_shm_each(k.pid[0], count_path, &regions);
+	TT_EQ(regions, 0);
+	for (i = 0; i < 2; i++) {
+		TT_ASSERT(fabtx_recv(c[i], m, sizeof m, 10000) < 0);
+		fabtx_conn_close(c[i], 0);
+	}
+	fabtx_listener_close(l);
+	fabtx_ctx_destroy(ctx);
+	th_unlink_ofi_shm_of(k.pid[0]); /* (on failure) */
+}
+
+TT_TEST(shm_rdm_a_spare_endpoint_serves_the_next_connection)
+{
+	t_shm_spare(1);
+}
+TT_TEST(shm_rdm_no_spare_endpoint_with_fabtx_ofi_spare_0)
+{
+	t_shm_spare(0);
 }
 
 /* The commands a peer queued for us under our lock when it died are
@@ -806,15 +944,17 @@ static void replay_last_write(const char *path, void *arg)
 	uint8_t *buf, *w;
 	size_t i;
 	int fd = open(path, O_RDWR);
-	(void)arg;
 	if (fd < 0 || fstat(fd, &sb) < 0) _exit(12);
 	h = (fabtx__ofi_smr_hdr *)mmap(NULL, (size_t)sb.st_size,
 	                               PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 	                               0);
 	if (h == MAP_FAILED) _exit(12);
-	pthread_spin_lock(&h->lock);
 	q = fabtx__ofi_smr_cmdq(h, (size_t)sb.st_size);
-	if (!q || q->wcnt < 2 || q->size < 4 * REPLAYS) _exit(13);
+	if (!q) _exit(13);
+	if (q->wcnt < 2) /* no command yet: a spare endpoint's (ofi.h) */
+		return;
+	if (q->size < 4 * REPLAYS) _exit(13);
+	pthread_spin_lock(&h->lock);
 	buf = (uint8_t *)(q + 1);
 	w = buf + ((q->wcnt - 2) & q->size_mask) * 256;
 	/* struct smr_msg_hdr: op (ofi_op_write, 4) at 16, op_src
@@ -828,6 +968,7 @@ static void replay_last_write(const char *path, void *arg)
 		       buf + ((q->wcnt - 2 + i % 2) & q->size_mask) * 256, 256);
 	__atomic_store_n(&q->wcnt, q->wcnt + 2 * REPLAYS, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->signal, 1, __ATOMIC_SEQ_CST);
+	++*(int *)arg;
 }
 
 TT_TEST(shm_rdm_commands_a_dead_peer_left_under_our_lock_are_dropped)
@@ -857,8 +998,9 @@ TT_TEST(shm_rdm_commands_a_dead_peer_left_under_our_lock_are_dropped)
 		/* nothing more of ours reaches the parent until it says go */
 		if (write(ready[1], "r", 1) != 1 || read(go[0], &x, 1) != 1)
 			_exit(6);
-		if (th_ofi_shm_each(getppid(), replay_last_write, NULL) != 1)
-			_exit(11);
+		int done = 0;
+		th_ofi_shm_each(getppid(), replay_last_write, &done);
+		if (done != 1) _exit(11);
 		raise(SIGKILL);
 		_exit(5);
 	}
