@@ -14,6 +14,9 @@ pthread_mutex_t fabtx_ctx_mutex = PTHREAD_MUTEX_INITIALIZER;
 fabtx_ctx *fabtx_ctx_shared = NULL;
 int fabtx_ctx_refs = 0;
 pid_t fabtx_ctx_pid = 0;
+//  the zmq contexts holding a reference (fabtx_ctx_ref's zctx_)
+const void *fabtx_ctx_keepers[64];
+int fabtx_ctx_nkeepers = 0;
 
 bool all_of (const std::string &s_, const char *set_)
 {
@@ -105,7 +108,7 @@ std::string zmq::fabtx_bound_endpoint (const std::string &uri_)
     return "ofi://0.0.0.0:" + uri_.substr (sizeof wild - 1);
 }
 
-fabtx_ctx *zmq::fabtx_ctx_ref ()
+fabtx_ctx *zmq::fabtx_ctx_ref (const void *zctx_)
 {
     pthread_mutex_lock (&fabtx_ctx_mutex);
     //  A forked child must not drive its parent's context (its eventfds and
@@ -113,6 +116,7 @@ fabtx_ctx *zmq::fabtx_ctx_ref ()
     if (fabtx_ctx_shared && fabtx_ctx_pid != getpid ()) {
         fabtx_ctx_shared = NULL;
         fabtx_ctx_refs = 0;
+        fabtx_ctx_nkeepers = 0;
     }
     if (!fabtx_ctx_shared) {
         fabtx_ctx *ctx = NULL;
@@ -140,9 +144,37 @@ fabtx_ctx *zmq::fabtx_ctx_ref ()
         fabtx_ctx_pid = getpid ();
     }
     fabtx_ctx_refs++;
+    if (zctx_) {
+        int i = 0;
+        while (i < fabtx_ctx_nkeepers && fabtx_ctx_keepers[i] != zctx_)
+            i++;
+        //  (past 64 zmq contexts at once, the others hold none: correct,
+        //  only without the reuse)
+        if (i == fabtx_ctx_nkeepers && i < 64) {
+            fabtx_ctx_keepers[fabtx_ctx_nkeepers++] = zctx_;
+            fabtx_ctx_refs++;
+        }
+    }
     fabtx_ctx *ctx = fabtx_ctx_shared;
     pthread_mutex_unlock (&fabtx_ctx_mutex);
     return ctx;
+}
+
+void zmq::fabtx_ctx_forget (const void *zctx_)
+{
+    bool held = false;
+    pthread_mutex_lock (&fabtx_ctx_mutex);
+    if (fabtx_ctx_pid == getpid ())
+        for (int i = 0; i < fabtx_ctx_nkeepers; i++)
+            if (fabtx_ctx_keepers[i] == zctx_) {
+                fabtx_ctx_keepers[i] =
+                  fabtx_ctx_keepers[--fabtx_ctx_nkeepers];
+                held = true;
+                break;
+            }
+    pthread_mutex_unlock (&fabtx_ctx_mutex);
+    if (held)
+        fabtx_ctx_unref ();
 }
 
 void zmq::fabtx_ctx_unref ()

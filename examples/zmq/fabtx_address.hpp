@@ -31,8 +31,13 @@ std::string fabtx_bound_endpoint (const std::string &uri_);
 //  The shared fabtx context (created on first use, with every backend
 //  registered).  NULL with errno set on failure.  Each fabtx_ctx_ref must be
 //  paired with one fabtx_ctx_unref; the last one destroys the context.
-fabtx_ctx *fabtx_ctx_ref ();
+//  zctx_: the zmq context of the caller, which then holds a reference of its
+//  own until it is destroyed (fabtx_ctx_forget): what the fabtx context
+//  keeps (fabric, domains, answers of fi_getinfo, spare endpoints) serves
+//  the next connect of a zmq context that closed its last fabtx socket.
+fabtx_ctx *fabtx_ctx_ref (const void *zctx_ = NULL);
 void fabtx_ctx_unref ();
+void fabtx_ctx_forget (const void *zctx_);
 
 //  errno for a negative fabtx return code.
 int fabtx_errno (int rc_);

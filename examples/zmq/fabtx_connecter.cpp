@@ -94,7 +94,7 @@ zmq::fabtx_connecter_t::~fabtx_connecter_t ()
 void zmq::fabtx_connecter_t::start_connecting ()
 {
     zmq_assert (!_conn && !_handle);
-    _ctx = fabtx_ctx_ref ();
+    _ctx = fabtx_ctx_ref (get_ctx ());
     if (!_ctx) {
         add_reconnect_timer ();
         return;

@@ -46,7 +46,7 @@ int zmq::fabtx_listener_t::set_local_address (const std::string &protocol_,
     }
     if (fabtx_check_address (protocol_, addr) != 0)
         return -1;
-    fabtx_ctx *ctx = fabtx_ctx_ref ();
+    fabtx_ctx *ctx = fabtx_ctx_ref (get_ctx ());
     if (!ctx)
         return -1;
     const std::string url = protocol_ + "://" + addr;
