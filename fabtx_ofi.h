@@ -1856,8 +1856,6 @@ static int fabtx__ofi_step(fabtx__ofi_conn *o, const char *what, int rc)
 	return fabtx__ofi_err(rc);
 }
 
-/* ep_open, 1: what the provider's attributes and quirks allow (sizes,
- * injects, write_imm, ordering), and the operation contexts */
 /* writes in flight at most, receives to post (FI_RX_CQ_DATA) */
 static void fabtx__ofi_qsizes(const struct fi_info *fi, uint32_t *tx_max,
                               uint32_t *rx_want)
@@ -1877,6 +1875,15 @@ static void fabtx__ofi_qsizes(const struct fi_info *fi, uint32_t *tx_max,
 	               : 0;
 }
 
+/* a connection's CQ: room for every write and receive, and the peer's
+ * doorbells */
+static size_t fabtx__ofi_cq_size(uint32_t tx_max, uint32_t rx_want)
+{
+	return (size_t)tx_max + rx_want + 4096;
+}
+
+/* ep_open, 1: what the provider's attributes and quirks allow (sizes,
+ * injects, write_imm, ordering), and the operation contexts */
 static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 {
 	const char *tus = getenv("FABTX_OFI_TIMER_US");
@@ -1941,19 +1948,26 @@ static int fabtx__ofi_ep_limits(fabtx__ofi_conn *o, struct fi_info *fi)
 	return 0;
 }
 
+/* a CQ of entries with CQ data on d */
+static int fabtx__ofi_cq_make(fabtx__ofi_dom *d, size_t size,
+                              enum fi_wait_obj wait, struct fid_cq **cq)
+{
+	struct fi_cq_attr cqa;
+	memset(&cqa, 0, sizeof cqa);
+	cqa.format = FI_CQ_FORMAT_DATA;
+	cqa.size = size;
+	cqa.wait_obj = wait;
+	return fi_cq_open(d->domain, &cqa, cq, NULL);
+}
+
 /* ep_open, 2: the CQ, with a wait fd when it is worth having */
 static int fabtx__ofi_cq_open(fabtx__ofi_conn *o, struct fi_info *fi)
 {
-	struct fi_cq_attr cqa;
+	size_t size = fabtx__ofi_cq_size(o->tx_max, o->rx_want);
 	int rc;
-	memset(&cqa, 0, sizeof cqa);
-	cqa.format = FI_CQ_FORMAT_DATA;
-	cqa.size = (size_t)o->tx_max + o->rx_want + 4096;
-	cqa.wait_obj = FI_WAIT_NONE;
 	o->use_timer = 1;
 	if (fabtx__ofi_want_wait_fd(fi, o->c->ctx)) {
-		cqa.wait_obj = FI_WAIT_FD;
-		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
+		rc = fabtx__ofi_cq_make(o->dom, size, FI_WAIT_FD, &o->cq);
 		if (rc == 0 &&
 		    fi_control(&o->cq->fid, FI_GETWAIT, &o->cq_fd) == 0 &&
 		    o->cq_fd >= 0) {
@@ -1962,11 +1976,10 @@ static int fabtx__ofi_cq_open(fabtx__ofi_conn *o, struct fi_info *fi)
 			if (rc == 0) fi_close(&o->cq->fid);
 			o->cq = NULL;
 			o->cq_fd = -1;
-			cqa.wait_obj = FI_WAIT_NONE;
 		}
 	}
 	if (!o->cq) {
-		rc = fi_cq_open(o->dom->domain, &cqa, &o->cq, NULL);
+		rc = fabtx__ofi_cq_make(o->dom, size, FI_WAIT_NONE, &o->cq);
 		if (rc) return fabtx__ofi_step(o, "fi_cq_open", rc);
 	}
 	return 0;
@@ -2044,8 +2057,8 @@ static int fabtx__ofi_ep_bind(fabtx__ofi_conn *o, struct fi_info *fi)
  * connection once its own endpoint is there, from the domain's second
  * connection on: the next connection takes it
  * (or waits for the one being made, sooner done than another, up to
- * FABTX__OFI_SPARE_WAIT_MS, then makes its own), and the thread, at a
- * lower priority (nice 10), makes the next.  The provider is FI_THREAD_SAFE.  The thread
+ * FABTX__OFI_SPARE_WAIT_MS, then makes its own), and the thread, under
+ * SCHED_IDLE (fabtx__ofi_spare_thread), makes the next.  The provider is FI_THREAD_SAFE.  The thread
  * goes with the context (fabtx_ctx_destroy joins it).  FABTX_OFI_SPARE=0:
  * no spare, every endpoint made by its connection. */
 #define FABTX__OFI_SPARE_WAIT_MS 50 /* for one being made, then our own */
@@ -2076,16 +2089,10 @@ static void fabtx__ofi_spare_free(fabtx__ofi_spare *sp)
 	free(sp);
 }
 
-static size_t fabtx__ofi_cq_size(uint32_t tx_max, uint32_t rx_want)
-{
-	return (size_t)tx_max + rx_want + 4096;
-}
-
 static fabtx__ofi_spare *fabtx__ofi_spare_make(fabtx__ofi_dom *d)
 {
 	fabtx__ofi_spare *sp =
 	    (fabtx__ofi_spare *)calloc(1, sizeof(fabtx__ofi_spare));
-	struct fi_cq_attr cqa;
 	uint32_t tx, rx;
 	const char *what;
 	if (!sp) return NULL;
@@ -2094,11 +2101,8 @@ static fabtx__ofi_spare *fabtx__ofi_spare_make(fabtx__ofi_dom *d)
 	if (!sp->info) goto fail;
 	fabtx__ofi_qsizes(sp->info, &tx, &rx);
 	sp->cq_size = fabtx__ofi_cq_size(tx, rx);
-	memset(&cqa, 0, sizeof cqa);
-	cqa.format = FI_CQ_FORMAT_DATA;
-	cqa.size = sp->cq_size;
-	cqa.wait_obj = FI_WAIT_NONE; /* shm has none (want_wait_fd) */
-	if (fi_cq_open(d->domain, &cqa, &sp->cq, NULL) == 0 &&
+	/* no wait object: shm has none (want_wait_fd, spare_on) */
+	if (fabtx__ofi_cq_make(d, sp->cq_size, FI_WAIT_NONE, &sp->cq) == 0 &&
 	    fabtx__ofi_ep_make(d, sp->info, NULL, sp->cq, &sp->ep, &sp->av,
 	                       &what) == 0)
 		return sp;
@@ -2503,13 +2507,13 @@ static struct fi_info *fabtx__ofi_ep_info(const struct fi_info *fi)
 	    fabtx__ofi_quirk(d->fabric_attr->prov_name, FABTX__OFI_Q_LOCAL)) {
 		static unsigned seq;
 		static pthread_once_t once = PTHREAD_ONCE_INIT;
-		char nm[96];
+		char nm[96], *n2;
+		int k;
 		pthread_once(&once, fabtx__ofi_shm_atexit_once);
-		int k =
-		    snprintf(nm, sizeof nm, "fi_shm://fabtx.%ld.%llx.%u",
+		k = snprintf(nm, sizeof nm, "fi_shm://fabtx.%ld.%llx.%u",
 		             (long)getpid(), (unsigned long long)fabtx_now_ns(),
 		             __atomic_add_fetch(&seq, 1u, __ATOMIC_RELAXED));
-		char *n2 = (char *)malloc((size_t)k + 1);
+		n2 = (char *)malloc((size_t)k + 1);
 		if (!n2) {
 			fi_freeinfo(d);
 			return NULL;
