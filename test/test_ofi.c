@@ -125,6 +125,25 @@ static void kids_tell(kids *k, int port)
 		TT_EQ(write(k->pfd[1], &port, sizeof port), (ssize_t)sizeof port);
 }
 
+/* A connection's first exchange, which puts both ends' endpoints to use:
+ * the child sends "x" and takes the answer ... */
+static void kid_x_y(fabtx_conn *s)
+{
+	uint8_t m[16];
+	if (fabtx_send(s, "x", 1, -1) != 1) _exit(3);
+	if (fabtx_recv(s, m, sizeof m, 10000) != 1) _exit(4);
+}
+/* ... the parent accepts it, takes the "x" and answers "y" */
+static fabtx_conn *accept_x_y(fabtx_listener *l)
+{
+	fabtx_conn *c;
+	uint8_t m[16];
+	TT_OK(fabtx_accept(l, &c, 20000));
+	TT_EQ(fabtx_recv(c, m, sizeof m, 10000), 1);
+	TT_EQ(fabtx_send(c, "y", 1, -1), 1);
+	return c;
+}
+
 /* Parent side of an echo exchange: message i is base + (i * stride) % cap
  * bytes of pattern i, sent, echoed back and checked. */
 static void expect_echoes(fabtx_conn *c, uint8_t *m, size_t cap, int rounds,
@@ -687,17 +706,14 @@ static void t_shm_dead_lock_holder(int ours)
 	if (k.pid[k.n++] == 0) {
 		fabtx_ctx *cc = ofi_ctx(0);
 		fabtx_conn *s = kid_connect(&k, &pv, cc, 10000, 2);
-		if (fabtx_send(s, "x", 1, -1) != 1) _exit(3);
-		if (fabtx_recv(s, m, sizeof m, 10000) != 1) _exit(4);
+		kid_x_y(s);
 		lock_regions_of(ours ? getppid() : getpid(), ours);
 		raise(SIGKILL);
 		_exit(5);
 	}
 	ctx = ofi_ctx(0);
 	kids_tell(&k, listen_port(ctx, &pv, &l));
-	TT_OK(fabtx_accept(l, &c, 20000));
-	TT_EQ(fabtx_recv(c, m, sizeof m, 10000), 1);
-	TT_EQ(fabtx_send(c, "y", 1, -1), 1);
+	c = accept_x_y(l);
 	if (ours) {
 		r = fabtx_recv(c, m, sizeof m, -1);
 		TT_EQ(r, -ECONNRESET);
@@ -815,7 +831,6 @@ static void t_shm_spare(int on)
 	fabtx_listener *l;
 	fabtx_conn *c[SPARE_CONNS];
 	fabtx_ofi_info oi;
-	uint8_t m[16];
 	int i, regions = 0, spares = 0;
 	skip_if_absent(&pv);
 	if (!on) setenv("FABTX_OFI_SPARE", "0", 1);
@@ -829,9 +844,7 @@ static void t_shm_spare(int on)
 		url_of(url, sizeof url, &pv, kid_port(&k));
 		for (i = 0; i < SPARE_CONNS; i++) {
 			if (fabtx_connect(cc, url, &s[i], 10000) < 0) _exit(2);
-			if (fabtx_send(s[i], "x", 1, -1) != 1 ||
-			    fabtx_recv(s[i], m, sizeof m, 10000) != 1)
-				_exit(3);
+			kid_x_y(s[i]);
 			if (fabtx_ofi_conn_info(s[i], &oi) < 0) _exit(4);
 			if (i < 2)
 				first += oi.spare_ep;
@@ -847,9 +860,7 @@ static void t_shm_spare(int on)
 	ctx = ofi_ctx(0);
 	kids_tell(&k, listen_port(ctx, &pv, &l));
 	for (i = 0; i < SPARE_CONNS; i++) {
-		TT_OK(fabtx_accept(l, &c[i], 20000));
-		TT_EQ(fabtx_recv(c[i], m, sizeof m, 10000), 1);
-		TT_EQ(fabtx_send(c[i], "y", 1, -1), 1);
+		c[i] = accept_x_y(l);
 		TT_OK(fabtx_ofi_conn_info(c[i], &oi));
 		if (i < 2)
 			TT_EQ(oi.spare_ep, 0);
@@ -868,6 +879,7 @@ static void t_shm_spare(int on)
 	TT_EQ(regions, 0);
 	unsetenv("FABTX_OFI_SPARE");
 }
+
 /* libfabric's shm provider leaves an open endpoint's region in /dev/shm
  * at a normal exit (it removes them on fatal signals only); fabtx removes
  * its process's at exit: a child that exits with two connections open
@@ -888,16 +900,12 @@ TT_TEST(shm_rdm_exit_with_connections_open_leaves_no_region)
 		/* kept where LeakSanitizer sees them: the exit is on purpose */
 		static fabtx_ctx *cc;
 		static fabtx_conn *kept[2];
-		fabtx_conn *s;
 		char url[160];
 		cc = ofi_ctx(0);
 		url_of(url, sizeof url, &pv, kid_port(&k));
 		for (i = 0; i < 2; i++) {
 			if (fabtx_connect(cc, url, &kept[i], 10000) < 0) _exit(2);
-			s = kept[i];
-			if (fabtx_send(s, "x", 1, -1) != 1 ||
-			    fabtx_recv(s, m, sizeof m, 10000) != 1)
-				_exit(3);
+			kid_x_y(kept[i]);
 		}
 		(void)th_ofi_shm_each(getpid(), count_path, &regions);
 		exit(regions >= 2 ? 0 : 4); /* open, not closed */
@@ -905,9 +913,7 @@ TT_TEST(shm_rdm_exit_with_connections_open_leaves_no_region)
 	ctx = ofi_ctx(0);
 	kids_tell(&k, listen_port(ctx, &pv, &l));
 	for (i = 0; i < 2; i++) {
-		TT_OK(fabtx_accept(l, &c[i], 20000));
-		TT_EQ(fabtx_recv(c[i], m, sizeof m, 10000), 1);
-		TT_EQ(fabtx_send(c[i], "y", 1, -1), 1);
+		c[i] = accept_x_y(l);
 	}
 	TT_EQ(child_status(k.pid[0]), 0);
 	(void)th_ofi_shm_each(k.pid[0], count_path, &regions);
@@ -996,8 +1002,7 @@ TT_TEST(shm_rdm_commands_a_dead_peer_left_under_our_lock_are_dropped)
 	if (k.pid[k.n++] == 0) {
 		fabtx_ctx *cc = ofi_ctx(0);
 		fabtx_conn *s = kid_connect(&k, &pv, cc, 10000, 2);
-		if (fabtx_send(s, "x", 1, -1) != 1) _exit(3);
-		if (fabtx_recv(s, m, sizeof m, 10000) != 1) _exit(4);
+		kid_x_y(s);
 		if (fabtx_send(s, "z", 1, -1) != 1) _exit(3);
 		/* nothing more of ours reaches the parent until it says go */
 		if (write(ready[1], "r", 1) != 1 || read(go[0], &x, 1) != 1)
@@ -1010,9 +1015,7 @@ TT_TEST(shm_rdm_commands_a_dead_peer_left_under_our_lock_are_dropped)
 	}
 	ctx = ofi_ctx(0);
 	kids_tell(&k, listen_port(ctx, &pv, &l));
-	TT_OK(fabtx_accept(l, &c, 20000));
-	TT_EQ(fabtx_recv(c, m, sizeof m, 10000), 1);
-	TT_EQ(fabtx_send(c, "y", 1, -1), 1);
+	c = accept_x_y(l);
 	TT_EQ(fabtx_recv(c, m, sizeof m, 10000), 1);
 	TT_EQ(m[0], 'z');
 	TT_EQ(read(ready[0], &x, 1), 1);
